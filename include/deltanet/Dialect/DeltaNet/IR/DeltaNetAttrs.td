@@ -1,0 +1,36 @@
+//===- DeltaNetAttrs.td - DeltaNet enums and attributes ----*- tablegen -*-===//
+//
+// Enumerations and attributes that steer how deltanet ops are lowered.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DELTANET_DIALECT_DELTANET_IR_DELTANETATTRS_TD
+#define DELTANET_DIALECT_DELTANET_IR_DELTANETATTRS_TD
+
+include "deltanet/Dialect/DeltaNet/IR/DeltaNetDialect.td"
+include "mlir/IR/EnumAttr.td"
+
+def DeltaNet_TriInvStrategy : I32EnumAttr<"TriInvStrategy",
+    "how a unit lower-triangular inverse is computed", [
+      I32EnumAttrCase<"ForwardSubstitution", 0, "forward_substitution">,
+      I32EnumAttrCase<"Neumann", 1, "neumann">,
+      I32EnumAttrCase<"Blocked", 2, "blocked">
+    ]> {
+  let cppNamespace = "::mlir::deltanet";
+  let genSpecializedAttr = 0;
+}
+
+def DeltaNet_TriInvStrategyAttr
+    : EnumAttr<DeltaNet_Dialect, DeltaNet_TriInvStrategy, "strategy"> {
+  let summary = "lowering strategy of `deltanet.tri_inv`";
+  let description = [{
+    * `forward_substitution`: exact, row by row (the sequential baseline).
+    * `neumann`: truncated Neumann series in product form
+      `(I - L)(I + L^2)(I + L^4)...`, matmul-only.
+    * `blocked`: exact Neumann inverse of each diagonal block, then
+      matmul-only merges `X21 = -X22 L21 X11` that double the solved size.
+  }];
+  let assemblyFormat = "`<` $value `>`";
+}
+
+#endif // DELTANET_DIALECT_DELTANET_IR_DELTANETATTRS_TD

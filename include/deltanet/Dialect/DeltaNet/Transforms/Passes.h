@@ -1,0 +1,48 @@
+//===- Passes.h - DeltaNet transformation passes ----------------*- C++ -*-===//
+//
+// Declares the passes of the deltanet dialect and their registration.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DELTANET_DIALECT_DELTANET_TRANSFORMS_PASSES_H
+#define DELTANET_DIALECT_DELTANET_TRANSFORMS_PASSES_H
+
+#include "deltanet/Dialect/DeltaNet/IR/DeltaNetAttrs.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+class RewritePatternSet;
+namespace deltanet {
+
+#define GEN_PASS_DECL
+#include "deltanet/Dialect/DeltaNet/Transforms/Passes.h.inc"
+
+/// Lowering options of one deltanet.tri_inv, after per-op attributes have
+/// been merged into the pass options.
+struct TriInvLoweringOptions {
+  TriInvStrategy strategy = TriInvStrategy::Blocked;
+  int64_t blockSize = 16;
+  /// Number of Neumann product factors; -1 = exact.
+  int64_t order = -1;
+  int64_t residualSteps = 0;
+};
+
+/// Adds the patterns lowering deltanet.tri_inv to linalg/tensor with the
+/// given default options (per-op attributes take precedence).
+void populateLowerTriInvPatterns(RewritePatternSet &patterns,
+                                 const TriInvLoweringOptions &defaults);
+
+/// Adds the pattern moving reduction loops of linalg.generic ops outward.
+void populateInterchangeReductionsPatterns(RewritePatternSet &patterns);
+
+#define GEN_PASS_REGISTRATION
+#include "deltanet/Dialect/DeltaNet/Transforms/Passes.h.inc"
+
+} // namespace deltanet
+} // namespace mlir
+
+#endif // DELTANET_DIALECT_DELTANET_TRANSFORMS_PASSES_H

@@ -1,0 +1,56 @@
+//===- Pipelines.h - deltanet pass pipelines --------------------*- C++ -*-===//
+//
+// Declares the end-to-end pass pipelines that compile deltanet programs.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DELTANET_PIPELINES_PIPELINES_H
+#define DELTANET_PIPELINES_PIPELINES_H
+
+#include "deltanet/Dialect/DeltaNet/IR/DeltaNetAttrs.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir {
+class OpPassManager;
+namespace deltanet {
+
+/// Options of `--deltanet-cpu-pipeline`.
+struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
+  PassOptions::Option<TriInvStrategy> triInvStrategy{
+      *this, "tri-inv-strategy",
+      llvm::cl::desc("Default lowering strategy of deltanet.tri_inv"),
+      llvm::cl::init(TriInvStrategy::Blocked),
+      llvm::cl::values(
+          clEnumValN(TriInvStrategy::Blocked, "blocked",
+                     "exact Neumann diagonal blocks and matmul merges"),
+          clEnumValN(TriInvStrategy::Neumann, "neumann",
+                     "(truncated) Neumann product with band trimming"),
+          clEnumValN(TriInvStrategy::ForwardSubstitution,
+                     "forward-substitution",
+                     "exact row-by-row forward substitution"))};
+  PassOptions::Option<int64_t> triInvBlockSize{
+      *this, "tri-inv-block-size",
+      llvm::cl::desc("Diagonal block size of the blocked strategy"),
+      llvm::cl::init(16)};
+  PassOptions::Option<int64_t> triInvOrder{
+      *this, "tri-inv-order",
+      llvm::cl::desc("Number of Neumann product factors; -1 = exact"),
+      llvm::cl::init(-1)};
+  PassOptions::Option<int64_t> triInvResidualSteps{
+      *this, "tri-inv-residual-steps",
+      llvm::cl::desc("Number of residual corrections after the inverse"),
+      llvm::cl::init(0)};
+};
+
+/// Adds the passes that lower deltanet ops on tensors to the LLVM dialect
+/// for the host CPU: deltanet lowering to linalg, one-shot bufferization
+/// across function boundaries, buffer deallocation, loops and LLVM.
+void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
+
+/// Registers `--deltanet-cpu-pipeline`.
+void registerDeltaNetPipelines();
+
+} // namespace deltanet
+} // namespace mlir
+
+#endif // DELTANET_PIPELINES_PIPELINES_H

@@ -1,0 +1,70 @@
+//===- CpuPipeline.cpp - deltanet ops on tensors to LLVM for the CPU ------===//
+//
+// Builds and registers --deltanet-cpu-pipeline from upstream passes and ours.
+//
+//===----------------------------------------------------------------------===//
+
+#include "deltanet/Pipelines/Pipelines.h"
+
+#include "deltanet/Dialect/DeltaNet/Transforms/Passes.h"
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+using namespace mlir::deltanet;
+
+void mlir::deltanet::buildCpuPipeline(OpPassManager &pm,
+                                      const CpuPipelineOptions &options) {
+  // deltanet -> linalg/tensor.
+  DeltaNetLowerTriInvOptions triInv;
+  triInv.strategy = options.triInvStrategy;
+  triInv.blockSize = options.triInvBlockSize;
+  triInv.order = options.triInvOrder;
+  triInv.residualSteps = options.triInvResidualSteps;
+  pm.addPass(createDeltaNetLowerTriInv(triInv));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+
+  // Tensors -> buffers, across function boundaries with identity layouts
+  // so that `llvm.emit_c_interface` functions take plain memrefs.
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::buildBufferDeallocationPipeline(pm);
+
+  // Buffers -> loops, unit-stride loops innermost.
+  pm.addNestedPass<func::FuncOp>(createLinalgGeneralizeNamedOpsPass());
+  pm.addNestedPass<func::FuncOp>(createDeltaNetCpuInterchangeReductions());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createCanonicalizerPass());
+
+  // Loops and memrefs -> LLVM.
+  pm.addNestedPass<func::FuncOp>(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addNestedPass<func::FuncOp>(createConvertMathToLLVMPass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createUBToLLVMConversionPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+void mlir::deltanet::registerDeltaNetPipelines() {
+  PassPipelineRegistration<CpuPipelineOptions>(
+      "deltanet-cpu-pipeline",
+      "Compile deltanet ops on tensors to the LLVM dialect for the host CPU",
+      buildCpuPipeline);
+}
