@@ -365,12 +365,12 @@ public:
     return solved;
   }
 
-  /// Exact row-by-row forward substitution: X[i, :i] = -L[i, :i] X[:i, :i].
-  Value forwardSubstitution(Value l) {
-    auto type = cast<RankedTensorType>(l.getType());
+  /// Exact row-by-row forward substitution: X[i, :i] = -L[i, :i] X[:i, :i],
+  /// given `negL` = -L.
+  Value forwardSubstitution(Value negL) {
+    auto type = cast<RankedTensorType>(negL.getType());
     int64_t n = type.getDimSize(1);
-    OpFoldResult batch = batchOf(l);
-    Value negL = strictlyLower(l, -1.0f);
+    OpFoldResult batch = batchOf(negL);
     Value lb = arith::ConstantIndexOp::create(b, loc, 1);
     Value ub = arith::ConstantIndexOp::create(b, loc, n);
     Value step = arith::ConstantIndexOp::create(b, loc, 1);
@@ -447,7 +447,7 @@ struct LowerTriInvPattern : public OpRewritePattern<TriInvOp> {
     Value x;
     switch (config.strategy) {
     case TriInvStrategy::ForwardSubstitution:
-      x = emit.forwardSubstitution(l);
+      x = emit.forwardSubstitution(emit.strictlyLower(a, -1.0f));
       break;
     case TriInvStrategy::Neumann:
       x = emit.neumannProduct(l, config.factors);
@@ -500,22 +500,22 @@ struct DeltaNetLowerTriInvPass
 
   void runOnOperation() override {
     Operation *root = getOperation();
-    if (blockSize < 1 || !llvm::isPowerOf2_64(blockSize)) {
-      root->emitError() << "invalid option block-size=" << blockSize
-                        << ": must be a positive power of two";
-      return signalPassFailure();
-    }
-    if (order == 0 || order < -1) {
-      root->emitError() << "invalid option order=" << order
-                        << ": must be >= 1 (or -1 for exact)";
-      return signalPassFailure();
-    }
-    if (residualSteps < 0) {
-      root->emitError() << "invalid option residual-steps=" << residualSteps
-                        << ": must be >= 0";
-      return signalPassFailure();
-    }
     TriInvLoweringOptions defaults{strategy, blockSize, order, residualSteps};
+    // Option errors are reported at the root's location, without an op dump.
+    auto optionError = [&](StringRef option, int64_t value, StringRef rule) {
+      emitError(root->getLoc())
+          << "invalid option " << option << "=" << value << ": " << rule;
+      signalPassFailure();
+    };
+    if (defaults.blockSize < 1 || !llvm::isPowerOf2_64(defaults.blockSize))
+      return optionError("block-size", defaults.blockSize,
+                         "must be a positive power of two");
+    if (defaults.order == 0 || defaults.order < -1)
+      return optionError("order", defaults.order,
+                         "must be >= 1 (or -1 for exact)");
+    if (defaults.residualSteps < 0)
+      return optionError("residual-steps", defaults.residualSteps,
+                         "must be >= 0");
 
     // Diagnose every op that cannot be lowered before rewriting any.
     bool invalid = false;

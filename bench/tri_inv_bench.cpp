@@ -1,0 +1,565 @@
+//===- tri_inv_bench.cpp - Accuracy and speed of deltanet.tri_inv ---------===//
+//
+// Compiles `deltanet.tri_inv` on a batch of C x C matrices with every lowering
+// strategy through the CPU pipeline, JITs it, measures its accuracy against a
+// float64 forward substitution on DeltaNet-like inputs and its speed with
+// Google Benchmark, then prints a markdown summary table.
+//
+// Usage: tri-inv-bench [--sizes=16,32,...] [--benchmark_* flags]
+//
+//===----------------------------------------------------------------------===//
+
+#include "deltanet/InitDeltaNet.h"
+
+#include "mlir/ExecutionEngine/CRunnerUtils.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+using namespace mlir;
+
+namespace {
+
+/// Number of C x C matrices per call.
+constexpr int64_t kBatch = 4096;
+/// Head dimension of the keys the matrices are built from.
+constexpr int kHeadDim = 128;
+/// Matrix sizes benchmarked unless `--sizes` says otherwise.
+const int64_t kDefaultSizes[] = {16, 32, 64, 128};
+
+//===----------------------------------------------------------------------===//
+// Strategies
+//===----------------------------------------------------------------------===//
+
+/// One way of lowering tri_inv, as op attributes.
+struct Strategy {
+  /// Short identifier, used in benchmark names.
+  std::string id;
+  /// Human readable description, used in the table.
+  std::string label;
+  /// The op's attribute dictionary, without braces.
+  std::string attrs;
+  bool isBaseline = false;
+};
+
+/// The strategies compared for matrices of size `c`; the first one is the
+/// forward-substitution baseline.
+std::vector<Strategy> getStrategies(int64_t c) {
+  int64_t exactOrder = llvm::Log2_64_Ceil(c);
+  std::vector<Strategy> strategies;
+  strategies.push_back({"forward_substitution", "forward substitution",
+                        "strategy = #deltanet.strategy<forward_substitution>",
+                        /*isBaseline=*/true});
+  strategies.push_back(
+      {"blocked_bs16", "blocked (block 16)",
+       "strategy = #deltanet.strategy<blocked>, block_size = 16 : i64"});
+  strategies.push_back(
+      {"neumann_exact",
+       "neumann exact (order " + std::to_string(exactOrder) + ")",
+       "strategy = #deltanet.strategy<neumann>, order = " +
+           std::to_string(exactOrder) + " : i64"});
+  strategies.push_back({"neumann_o3", "neumann (order 3)",
+                        "strategy = #deltanet.strategy<neumann>, order = 3 "
+                        ": i64, residual_steps = 0 : i64"});
+  strategies.push_back({"neumann_o2_r1", "neumann (order 2, 1 residual step)",
+                        "strategy = #deltanet.strategy<neumann>, order = 2 "
+                        ": i64, residual_steps = 1 : i64"});
+  return strategies;
+}
+
+/// The MLIR function `@inv` applying tri_inv with `attrs` to a batch of
+/// `c` x `c` matrices.
+std::string getSource(int64_t c, const std::string &attrs) {
+  std::string type = "tensor<" + std::to_string(kBatch) + "x" +
+                     std::to_string(c) + "x" + std::to_string(c) + "xf32>";
+  return "func.func @inv(%a: " + type + ") -> " + type +
+         " attributes {llvm.emit_c_interface} {\n"
+         "  %x = deltanet.tri_inv %a {" +
+         attrs + "} : " + type +
+         "\n"
+         "  return %x : " +
+         type + "\n}\n";
+}
+
+//===----------------------------------------------------------------------===//
+// Compilation
+//===----------------------------------------------------------------------===//
+
+using InvFn = void (*)(StridedMemRefType<float, 3> *result,
+                       StridedMemRefType<float, 3> *input);
+
+/// Parses `source`, lowers it with the default CPU pipeline and JITs it.
+/// Returns null and sets `error` on failure.
+std::unique_ptr<ExecutionEngine> compile(MLIRContext &context,
+                                         const std::string &source,
+                                         std::string &error) {
+  std::string diagnostics;
+  llvm::raw_string_ostream diagStream(diagnostics);
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
+    diagStream << diag << "\n";
+    return success();
+  });
+
+  OwningOpRef<ModuleOp> module =
+      parseSourceString<ModuleOp>(source, ParserConfig(&context));
+  if (!module) {
+    error = "parse error: " + diagnostics;
+    return nullptr;
+  }
+
+  PassManager pm(&context);
+  deltanet::CpuPipelineOptions options;
+  deltanet::buildCpuPipeline(pm, options);
+  if (failed(pm.run(*module))) {
+    error = "pipeline failed: " + diagnostics;
+    return nullptr;
+  }
+
+  ExecutionEngineOptions engineOptions;
+  auto transformer = makeOptimizingTransformer(/*optLevel=*/3,
+                                               /*sizeLevel=*/0,
+                                               /*targetMachine=*/nullptr);
+  engineOptions.transformer = transformer;
+  engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  auto engine = ExecutionEngine::create(*module, engineOptions);
+  if (!engine) {
+    error = "JIT failed: " + llvm::toString(engine.takeError()) + diagnostics;
+    return nullptr;
+  }
+  (*engine)->initialize();
+  return std::move(*engine);
+}
+
+//===----------------------------------------------------------------------===//
+// Inputs and reference
+//===----------------------------------------------------------------------===//
+
+/// How DeltaNet-like inputs are drawn.
+struct Distribution {
+  /// Squared correlation of the keys with a direction shared by the chunk.
+  double correlation;
+  /// Scale of the per-token log decay.
+  double decay;
+};
+
+constexpr Distribution kRealistic = {0.3, 0.05};
+constexpr Distribution kAdversarial = {0.98, 0.0};
+
+/// A batch of `kBatch` row-major `c` x `c` matrices
+///   A = tril(diag(beta) K K^T * exp(G_i - G_j), -1)
+/// with garbage on and above the diagonal.
+std::vector<float> generateInputs(int64_t c, const Distribution &dist,
+                                  uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::vector<float> a(kBatch * c * c);
+  std::vector<double> keys(c * kHeadDim), shared(kHeadDim), beta(c), g(c);
+  double noiseScale = std::sqrt(1.0 - dist.correlation);
+  double sharedScale = std::sqrt(dist.correlation);
+  for (int64_t b = 0; b < kBatch; ++b) {
+    for (double &s : shared)
+      s = normal(rng);
+    double cumulative = 0.0;
+    for (int64_t t = 0; t < c; ++t) {
+      double *k = &keys[t * kHeadDim];
+      double norm = 0.0;
+      for (int d = 0; d < kHeadDim; ++d) {
+        k[d] = noiseScale * normal(rng) + sharedScale * shared[d];
+        norm += k[d] * k[d];
+      }
+      norm = std::sqrt(norm);
+      for (int d = 0; d < kHeadDim; ++d)
+        k[d] /= norm;
+      beta[t] = 1.0 / (1.0 + std::exp(-normal(rng)));
+      cumulative += -std::abs(normal(rng)) * dist.decay;
+      g[t] = cumulative;
+    }
+    float *m = &a[b * c * c];
+    for (int64_t i = 0; i < c; ++i) {
+      for (int64_t j = 0; j < c; ++j) {
+        if (j >= i) {
+          m[i * c + j] = static_cast<float>(normal(rng) * 100.0);
+          continue;
+        }
+        double dot = 0.0;
+        for (int d = 0; d < kHeadDim; ++d)
+          dot += keys[i * kHeadDim + d] * keys[j * kHeadDim + d];
+        m[i * c + j] = static_cast<float>(beta[i] * dot * std::exp(g[i] - g[j]));
+      }
+    }
+  }
+  return a;
+}
+
+/// The float64 inverse of I + tril(a, -1) of every matrix of the batch,
+/// by forward substitution: X[i, :] = e_i - sum_{k<i} L[i, k] X[k, :].
+std::vector<double> referenceInverses(const std::vector<float> &a, int64_t c) {
+  std::vector<double> x(a.size(), 0.0);
+  for (int64_t b = 0; b < kBatch; ++b) {
+    const float *l = &a[b * c * c];
+    double *xb = &x[b * c * c];
+    for (int64_t i = 0; i < c; ++i) {
+      double *row = &xb[i * c];
+      row[i] = 1.0;
+      for (int64_t k = 0; k < i; ++k) {
+        double lik = l[i * c + k];
+        const double *rowK = &xb[k * c];
+        for (int64_t j = 0; j <= k; ++j)
+          row[j] -= lik * rowK[j];
+      }
+    }
+  }
+  return x;
+}
+
+/// A memref descriptor of a batch of `c` x `c` matrices at `data`.
+StridedMemRefType<float, 3> getDescriptor(float *data, int64_t c) {
+  StridedMemRefType<float, 3> desc;
+  desc.basePtr = data;
+  desc.data = data;
+  desc.offset = 0;
+  desc.sizes[0] = kBatch;
+  desc.sizes[1] = c;
+  desc.sizes[2] = c;
+  desc.strides[0] = c * c;
+  desc.strides[1] = c;
+  desc.strides[2] = 1;
+  return desc;
+}
+
+/// Result of checking one compiled strategy on one input batch.
+struct Accuracy {
+  /// Max over the batch of ||X - X_ref||_F / ||X_ref||_F (NaN if any matrix
+  /// has a non-finite error).
+  double maxRelError = NAN;
+  /// Why the run could not be checked, if it could not.
+  std::string problem;
+};
+
+/// Runs `fn` once on `input` and compares the result with `reference`.
+Accuracy measureAccuracy(InvFn fn, std::vector<float> input,
+                         const std::vector<double> &reference, int64_t c) {
+  Accuracy accuracy;
+  std::vector<float> pristine = input;
+  StridedMemRefType<float, 3> in = getDescriptor(input.data(), c);
+  StridedMemRefType<float, 3> out;
+  fn(&out, &in);
+
+  if (out.data == in.data || out.basePtr == in.basePtr) {
+    accuracy.problem = "result aliases the input";
+    return accuracy;
+  }
+  if (std::memcmp(pristine.data(), input.data(),
+                  input.size() * sizeof(float)) != 0)
+    accuracy.problem = "input was modified";
+  if (out.sizes[0] != kBatch || out.sizes[1] != c || out.sizes[2] != c) {
+    accuracy.problem = "unexpected result shape";
+    free(out.basePtr);
+    return accuracy;
+  }
+
+  double maxError = 0.0;
+  bool finite = true;
+  for (int64_t b = 0; b < kBatch && finite; ++b) {
+    double diff = 0.0, norm = 0.0;
+    for (int64_t i = 0; i < c; ++i) {
+      for (int64_t j = 0; j < c; ++j) {
+        double ref = reference[(b * c + i) * c + j];
+        double got = out.data[out.offset + b * out.strides[0] +
+                              i * out.strides[1] + j * out.strides[2]];
+        diff += (got - ref) * (got - ref);
+        norm += ref * ref;
+      }
+    }
+    double error = std::sqrt(diff / norm);
+    if (!std::isfinite(error))
+      finite = false;
+    maxError = std::max(maxError, error);
+  }
+  free(out.basePtr);
+  accuracy.maxRelError = finite ? maxError : NAN;
+  return accuracy;
+}
+
+//===----------------------------------------------------------------------===//
+// Benchmark configurations
+//===----------------------------------------------------------------------===//
+
+/// One (C, strategy) pair: its compiled code and everything measured.
+struct Config {
+  int64_t c;
+  Strategy strategy;
+  std::string benchmarkName;
+  std::unique_ptr<ExecutionEngine> engine;
+  InvFn fn = nullptr;
+  std::string error;
+  double compileSeconds = 0.0;
+  Accuracy realistic, adversarial;
+  /// Accumulated over the reported iteration runs of its benchmark.
+  double realSeconds = 0.0;
+  int64_t iterations = 0;
+
+  double nsPerMatrix() const {
+    return iterations ? realSeconds / static_cast<double>(iterations) /
+                            static_cast<double>(kBatch) * 1e9
+                      : NAN;
+  }
+};
+
+/// Times one call on the realistic batch.
+void runBenchmark(benchmark::State &state, Config *config,
+                  std::vector<float> *input) {
+  if (!config->fn) {
+    state.SkipWithError(config->error.c_str());
+    return;
+  }
+  StridedMemRefType<float, 3> in = getDescriptor(input->data(), config->c);
+  for (auto _ : state) {
+    StridedMemRefType<float, 3> out;
+    config->fn(&out, &in);
+    benchmark::DoNotOptimize(out.data);
+    free(out.basePtr);
+  }
+  // Rate counters divide by the (real) time, kInvert flips the ratio: this
+  // shows the time per matrix in nanoseconds.
+  state.counters["ns/matrix"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * kBatch * 1e-9,
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+std::string formatError(const Accuracy &accuracy) {
+  if (!accuracy.problem.empty() && std::isnan(accuracy.maxRelError))
+    return "ERROR: " + accuracy.problem;
+  char buffer[64];
+  std::snprintf(buffer, sizeof(buffer), "%.2e", accuracy.maxRelError);
+  std::string text = std::isnan(accuracy.maxRelError) ? "nan/inf" : buffer;
+  if (!accuracy.problem.empty())
+    text += " (" + accuracy.problem + ")";
+  return text;
+}
+
+std::string formatNumber(double value, const char *format) {
+  if (std::isnan(value))
+    return "-";
+  char buffer[64];
+  std::snprintf(buffer, sizeof(buffer), format, value);
+  return buffer;
+}
+
+/// The console reporter, plus a markdown summary of all configurations
+/// once every benchmark has run.
+class SummaryReporter : public benchmark::ConsoleReporter {
+public:
+  SummaryReporter(OutputOptions options,
+                  std::vector<std::unique_ptr<Config>> &configs)
+      : ConsoleReporter(options), configs(configs) {
+    for (auto &config : configs)
+      byName[config->benchmarkName] = config.get();
+  }
+
+  void ReportRuns(const std::vector<Run> &runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const Run &run : runs) {
+      if (run.run_type != Run::RT_Iteration || run.error_occurred)
+        continue;
+      auto it = byName.find(run.run_name.function_name);
+      if (it == byName.end())
+        continue;
+      it->second->realSeconds += run.real_accumulated_time;
+      it->second->iterations += run.iterations;
+    }
+  }
+
+  void Finalize() override {
+    ConsoleReporter::Finalize();
+    std::ostream &os = GetOutputStream();
+    os << "\n## deltanet.tri_inv, batch of " << kBatch
+       << " matrices, CPU pipeline defaults\n\n"
+       << "Relative error: max over the batch of ||X - X_ref||_F / "
+          "||X_ref||_F, X_ref = float64 forward substitution.\n\n"
+       << "| C | strategy | rel. error realistic | rel. error adversarial | "
+          "ns / matrix | speed vs forward substitution |\n"
+       << "|---:|---|---:|---:|---:|---:|\n";
+    std::map<int64_t, double> baseline;
+    for (auto &config : configs)
+      if (config->strategy.isBaseline)
+        baseline[config->c] = config->nsPerMatrix();
+    for (auto &config : configs) {
+      os << "| " << config->c << " | " << config->strategy.label << " | ";
+      if (!config->fn) {
+        os << "ERROR: " << config->error << " | | | |\n";
+        continue;
+      }
+      double ns = config->nsPerMatrix();
+      double ratio = baseline.count(config->c) ? baseline[config->c] / ns : NAN;
+      os << formatError(config->realistic) << " | "
+         << formatError(config->adversarial) << " | "
+         << formatNumber(ns, "%.1f") << " | " << formatNumber(ratio, "%.2fx")
+         << " |\n";
+    }
+    os << std::flush;
+  }
+
+private:
+  std::vector<std::unique_ptr<Config>> &configs;
+  std::map<std::string, Config *> byName;
+};
+
+/// Removes `--sizes=a,b,...` from the command line and returns its values,
+/// or the default sizes. Returns an empty list on a malformed value.
+std::vector<int64_t> takeSizes(int &argc, char **argv) {
+  std::vector<int64_t> sizes(std::begin(kDefaultSizes),
+                             std::end(kDefaultSizes));
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    llvm::StringRef arg = argv[i];
+    if (!arg.consume_front("--sizes=")) {
+      argv[kept++] = argv[i];
+      continue;
+    }
+    sizes.clear();
+    llvm::SmallVector<llvm::StringRef> parts;
+    arg.split(parts, ',', /*MaxSplit=*/-1, /*KeepEmpty=*/false);
+    for (llvm::StringRef part : parts) {
+      int64_t size;
+      if (part.trim().getAsInteger(10, size) || size < 2)
+        return {};
+      sizes.push_back(size);
+    }
+  }
+  argc = kept;
+  argv[argc] = nullptr;
+  return sizes;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  auto start = std::chrono::steady_clock::now();
+  auto elapsed = [](std::chrono::steady_clock::time_point since) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                         since)
+        .count();
+  };
+
+  std::vector<int64_t> sizes = takeSizes(argc, argv);
+  if (sizes.empty()) {
+    llvm::errs() << "error: --sizes expects a comma-separated list of "
+                    "matrix sizes >= 2\n";
+    return 1;
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv))
+    return 1;
+
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  deltanet::registerDeltaNetDialect(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  MLIRContext context(registry, MLIRContext::Threading::DISABLED);
+  context.loadAllAvailableDialects();
+
+  // Compile every configuration and check its accuracy; keep the realistic
+  // inputs for timing.
+  std::vector<std::unique_ptr<Config>> configs;
+  std::map<int64_t, std::vector<float>> realisticInputs;
+  for (int64_t c : sizes) {
+    auto setupStart = std::chrono::steady_clock::now();
+    std::vector<float> realistic = generateInputs(c, kRealistic, 1000 + c);
+    std::vector<float> adversarial = generateInputs(c, kAdversarial, 2000 + c);
+    std::vector<double> realisticRef = referenceInverses(realistic, c);
+    std::vector<double> adversarialRef = referenceInverses(adversarial, c);
+    llvm::errs() << llvm::format("C = %lld: inputs and references in %.1f s\n",
+                                 static_cast<long long>(c),
+                                 elapsed(setupStart));
+
+    for (const Strategy &strategy : getStrategies(c)) {
+      auto config = std::make_unique<Config>();
+      config->c = c;
+      config->strategy = strategy;
+      config->benchmarkName = "tri_inv/C=" + std::to_string(c) + "/" + strategy.id;
+
+      auto compileStart = std::chrono::steady_clock::now();
+      config->engine =
+          compile(context, getSource(c, strategy.attrs), config->error);
+      if (config->engine) {
+        auto symbol = config->engine->lookup("_mlir_ciface_inv");
+        if (symbol)
+          config->fn = reinterpret_cast<InvFn>(*symbol);
+        else
+          config->error = llvm::toString(symbol.takeError());
+      }
+      config->compileSeconds = elapsed(compileStart);
+
+      if (config->fn) {
+        config->realistic =
+            measureAccuracy(config->fn, realistic, realisticRef, c);
+        config->adversarial =
+            measureAccuracy(config->fn, adversarial, adversarialRef, c);
+        llvm::errs() << llvm::format(
+            "  %-40s compiled in %.2f s, max rel. error %s / %s\n",
+            config->benchmarkName.c_str(), config->compileSeconds,
+            formatError(config->realistic).c_str(),
+            formatError(config->adversarial).c_str());
+      } else {
+        llvm::errs() << "  " << config->benchmarkName
+                     << ": FAILED: " << config->error << "\n";
+      }
+      configs.push_back(std::move(config));
+    }
+    realisticInputs[c] = std::move(realistic);
+  }
+
+  for (auto &config : configs)
+    benchmark::RegisterBenchmark(config->benchmarkName.c_str(), runBenchmark,
+                                 config.get(), &realisticInputs[config->c])
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime()
+        ->MinTime(0.2);
+
+  SummaryReporter reporter(isatty(STDOUT_FILENO)
+                               ? benchmark::ConsoleReporter::OO_ColorTabular
+                               : benchmark::ConsoleReporter::OO_Tabular,
+                           configs);
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+
+  std::cout << llvm::formatv("\nTotal runtime: {0:F1} s\n", elapsed(start)).str();
+  return 0;
+}

@@ -1,0 +1,43 @@
+// RUN: deltanet-opt %s --deltanet-lower-tri-inv="block-size=32" --canonicalize --cse | FileCheck %s --check-prefix=B32
+// RUN: deltanet-opt %s --deltanet-lower-tri-inv="strategy=neumann order=2" --canonicalize --cse | FileCheck %s --check-prefix=NEUMANN
+// RUN: deltanet-opt %s --deltanet-lower-tri-inv="strategy=forward-substitution" --canonicalize --cse | FileCheck %s --check-prefix=FS
+// RUN: deltanet-opt %s --deltanet-lower-tri-inv="residual-steps=2" --canonicalize --cse | FileCheck %s --check-prefix=RES
+
+// Pass options set the default; per-op attributes win over them.
+
+// B32-LABEL: func.func @from_options
+// B32: linalg.generic {{.*}} outs(%{{.*}} : tensor<4x2x32x32xf32>)
+// 5 Neumann factors inside the 32x32 blocks (2 matmuls each after the first), 2 merge matmuls.
+// B32-COUNT-10: linalg.batch_matmul
+// B32-NOT: linalg.batch_matmul
+// B32: return
+// NEUMANN-LABEL: func.func @from_options
+// NEUMANN-NOT: tensor<4x4x16x16xf32>
+// NEUMANN-COUNT-2: linalg.batch_matmul
+// NEUMANN-NOT: linalg.batch_matmul
+// NEUMANN: return
+// FS-LABEL: func.func @from_options
+// FS: scf.for
+// 6 in-block matmuls, 2 per merge level, 2 per residual step.
+// RES-LABEL: func.func @from_options
+// RES-COUNT-14: linalg.batch_matmul
+// RES-NOT: linalg.batch_matmul
+// RES: return
+func.func @from_options(%a: tensor<4x64x64xf32>) -> tensor<4x64x64xf32> {
+  %x = deltanet.tri_inv %a : tensor<4x64x64xf32>
+  return %x : tensor<4x64x64xf32>
+}
+
+// B32-LABEL: func.func @attribute_wins
+// B32-NOT: scf.for
+// B32: linalg.generic {{.*}} outs(%{{.*}} : tensor<4x8x8x8xf32>)
+// NEUMANN-LABEL: func.func @attribute_wins
+// NEUMANN-NOT: scf.for
+// NEUMANN: linalg.generic {{.*}} outs(%{{.*}} : tensor<4x8x8x8xf32>)
+// FS-LABEL: func.func @attribute_wins
+// FS-NOT: scf.for
+// FS: linalg.generic {{.*}} outs(%{{.*}} : tensor<4x8x8x8xf32>)
+func.func @attribute_wins(%a: tensor<4x64x64xf32>) -> tensor<4x64x64xf32> {
+  %x = deltanet.tri_inv %a {strategy = #deltanet.strategy<blocked>, block_size = 8 : i64} : tensor<4x64x64xf32>
+  return %x : tensor<4x64x64xf32>
+}

@@ -1,0 +1,33 @@
+# -*- Python -*-
+# lit configuration of the deltanet regression and integration tests.
+
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "DELTANET"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.deltanet_obj_root, "test")
+config.excludes = ["CMakeLists.txt", "README.md", "lit.cfg.py", "lit.site.cfg.py", "lib"]
+
+llvm_config.use_default_substitutions()
+
+runner_utils = os.path.join(config.mlir_runner_utils_dir, "libmlir_runner_utils.so")
+c_runner_utils = os.path.join(config.mlir_runner_utils_dir, "libmlir_c_runner_utils.so")
+config.substitutions.append(("%python", config.deltanet_python))
+config.substitutions.append(("%test_lib", os.path.join(config.test_source_root, "lib")))
+config.substitutions.append(
+    (
+        "%mlir_runner",
+        os.path.join(config.llvm_tools_dir, "mlir-runner")
+        + " -e main -entry-point-result=void -O3"
+        + f" -shared-libs={runner_utils},{c_runner_utils}",
+    )
+)
+
+tool_dirs = [config.deltanet_tools_dir, config.llvm_tools_dir]
+llvm_config.add_tool_substitutions(["deltanet-opt"], tool_dirs)
