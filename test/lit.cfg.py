@@ -19,7 +19,9 @@ llvm_config.use_default_substitutions()
 runner_utils = os.path.join(config.mlir_runner_utils_dir, "libmlir_runner_utils.so")
 c_runner_utils = os.path.join(config.mlir_runner_utils_dir, "libmlir_c_runner_utils.so")
 config.substitutions.append(("%python", config.deltanet_python))
-config.substitutions.append(("%test_lib", os.path.join(config.test_source_root, "lib")))
+config.substitutions.append(
+    ("%tri_inv_testgen", config.deltanet_python + " " + os.path.join(config.test_source_root, "lib", "tri_inv_testgen.py"))
+)
 config.substitutions.append(
     (
         "%mlir_runner",
