@@ -33,3 +33,5 @@ config.substitutions.append(
 
 tool_dirs = [config.deltanet_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["deltanet-opt"], tool_dirs)
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.deltanet_tools_dir, append_path=True)
