@@ -20,6 +20,9 @@ runner_utils = os.path.join(config.mlir_runner_utils_dir, "libmlir_runner_utils.
 c_runner_utils = os.path.join(config.mlir_runner_utils_dir, "libmlir_c_runner_utils.so")
 config.substitutions.append(("%python", config.deltanet_python))
 config.substitutions.append(
+    ("%gdr_testgen", config.deltanet_python + " " + os.path.join(config.test_source_root, "lib", "gdr_testgen.py"))
+)
+config.substitutions.append(
     ("%tri_inv_testgen", config.deltanet_python + " " + os.path.join(config.test_source_root, "lib", "tri_inv_testgen.py"))
 )
 config.substitutions.append(

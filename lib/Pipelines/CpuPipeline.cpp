@@ -22,7 +22,11 @@ using namespace mlir::deltanet;
 
 void mlir::deltanet::buildCpuPipeline(OpPassManager &pm,
                                       const CpuPipelineOptions &options) {
-  // deltanet -> linalg/tensor.
+  // deltanet -> linalg/tensor/scf: attention ops into stages, stages and
+  // tri_inv into linalg.
+  pm.addPass(createDeltaNetDecomposeChunkGatedDeltaRule());
+  pm.addPass(createDeltaNetLowerChunkStages());
+  pm.addPass(createDeltaNetLowerRecurrentGatedDeltaRule());
   DeltaNetLowerTriInvOptions triInv;
   triInv.strategy = options.triInvStrategy;
   triInv.blockSize = options.triInvBlockSize;
@@ -36,10 +40,13 @@ void mlir::deltanet::buildCpuPipeline(OpPassManager &pm,
   // so that `llvm.emit_c_interface` functions take plain memrefs.
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
+  // Loops carrying tensors (state scans) may yield new buffers.
+  bufferize.allowReturnAllocsFromLoops = true;
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createConvertBufferizationToMemRefPass());
 
   // Buffers -> loops, unit-stride loops innermost.
   pm.addNestedPass<func::FuncOp>(createLinalgGeneralizeNamedOpsPass());
@@ -53,6 +60,7 @@ void mlir::deltanet::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(createLowerAffinePass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addNestedPass<func::FuncOp>(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());

@@ -23,3 +23,11 @@ func.func @inverse_dynamic(%a: tensor<?x2x64x64xbf16>) -> tensor<?x2x64x64xbf16>
   %x = deltanet.tri_inv %a {strategy = #deltanet.strategy<neumann>, order = 3 : i64, residual_steps = 1 : i64} : tensor<?x2x64x64xbf16>
   return %x : tensor<?x2x64x64xbf16>
 }
+
+// Several dynamic batch dims (their re-expansion avoids a crash of
+// expand-strided-metadata on multi-dynamic memref.expand_shape).
+// CHECK-LABEL: llvm.func @_mlir_ciface_inverse_two_dynamic_dims
+func.func @inverse_two_dynamic_dims(%a: tensor<?x?x16x16xf32>) -> tensor<?x?x16x16xf32> attributes {llvm.emit_c_interface} {
+  %x = deltanet.tri_inv %a : tensor<?x?x16x16xf32>
+  return %x : tensor<?x?x16x16xf32>
+}

@@ -8,6 +8,8 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
@@ -16,6 +18,59 @@ using namespace mlir::deltanet;
 /// Whether `type` is one of the floating-point types deltanet ops compute on.
 static bool isSupportedFloat(Type type) {
   return type.isF32() || type.isF16() || type.isBF16();
+}
+
+namespace {
+/// Binds named dimensions (B, T, H, ...) across the operands and results of
+/// an op and reports the first inconsistency. Dynamic sizes match anything.
+class DimBinder {
+public:
+  explicit DimBinder(Operation *op) : op(op) {}
+
+  /// Checks that `value` is a ranked tensor with one dim per name in `dims`
+  /// and binds/compares each named size.
+  LogicalResult bind(Value value, StringRef what, ArrayRef<StringRef> dims) {
+    auto type = cast<RankedTensorType>(value.getType());
+    if (type.getRank() != static_cast<int64_t>(dims.size()))
+      return op->emitOpError()
+             << what << " must have rank " << dims.size() << " (["
+             << llvm::join(dims, ", ") << "]), got " << type;
+    for (auto [index, name] : llvm::enumerate(dims)) {
+      int64_t size = type.getDimSize(index);
+      if (ShapedType::isDynamic(size))
+        continue;
+      auto [it, inserted] = bound.try_emplace(name, size, what.str());
+      if (!inserted && it->second.first != size)
+        return op->emitOpError()
+               << what << " dim " << index << " (" << name << ") is " << size
+               << ", but " << it->second.second << " has " << name << " = "
+               << it->second.first;
+    }
+    return success();
+  }
+
+  /// The static size bound to `name`, if any.
+  std::optional<int64_t> get(StringRef name) const {
+    auto it = bound.find(name);
+    if (it == bound.end())
+      return std::nullopt;
+    return it->second.first;
+  }
+
+private:
+  Operation *op;
+  llvm::StringMap<std::pair<int64_t, std::string>> bound;
+};
+} // namespace
+
+/// Checks that every value in `values` is a tensor of f32.
+static LogicalResult verifyAllF32(Operation *op, ValueRange values) {
+  for (Value value : values) {
+    Type element = cast<ShapedType>(value.getType()).getElementType();
+    if (!element.isF32())
+      return op->emitOpError("expects f32 tensors, got ") << value.getType();
+  }
+  return success();
 }
 
 //===----------------------------------------------------------------------===//
@@ -64,6 +119,143 @@ LogicalResult TriInvOp::verify() {
     if (*steps < 0)
       return emitOpError("residual_steps must be >= 0, got ") << *steps;
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Gated delta rule ops
+//===----------------------------------------------------------------------===//
+
+/// The verifier shared by chunk_gated_delta_rule and
+/// recurrent_gated_delta_rule.
+template <typename OpTy>
+static LogicalResult verifyGatedDeltaRule(OpTy op) {
+  DimBinder dims(op);
+  if (failed(dims.bind(op.getQ(), "q", {"B", "T", "H", "K"})) ||
+      failed(dims.bind(op.getK(), "k", {"B", "T", "H", "K"})) ||
+      failed(dims.bind(op.getV(), "v", {"B", "T", "HV", "V"})) ||
+      failed(dims.bind(op.getG(), "g", {"B", "T", "HV"})) ||
+      failed(dims.bind(op.getBeta(), "beta", {"B", "T", "HV"})) ||
+      failed(dims.bind(op.getInitialState(), "initial_state",
+                       {"B", "HV", "K", "V"})) ||
+      failed(dims.bind(op.getO(), "o", {"B", "T", "HV", "V"})) ||
+      failed(dims.bind(op.getFinalState(), "final_state",
+                       {"B", "HV", "K", "V"})))
+    return failure();
+  for (StringRef name : {"H", "HV", "K", "V"}) {
+    std::optional<int64_t> size = dims.get(name);
+    if (!size)
+      return op.emitOpError("head count and head dims (H, HV, K, V) must be "
+                            "static, but ")
+             << name << " is dynamic";
+    if (*size < 1)
+      return op.emitOpError() << name << " must be at least 1, got " << *size;
+  }
+  int64_t h = *dims.get("H"), hv = *dims.get("HV");
+  if (hv % h != 0)
+    return op.emitOpError("the number of value heads HV = ")
+           << hv << " must be a multiple of the number of q/k heads H = "
+           << h;
+
+  Type elementType = op.getQ().getType().getElementType();
+  if (!isSupportedFloat(elementType))
+    return op.emitOpError("q, k and v must have element type f32, f16 or "
+                          "bf16, got ")
+           << elementType;
+  for (auto [value, name] : {std::pair<Value, StringRef>{op.getK(), "k"},
+                             {op.getV(), "v"},
+                             {op.getO(), "o"}})
+    if (cast<ShapedType>(value.getType()).getElementType() != elementType)
+      return op.emitOpError()
+             << name << " must have q's element type " << elementType
+             << ", got " << value.getType();
+  for (auto [value, name] :
+       {std::pair<Value, StringRef>{op.getG(), "g"},
+        {op.getBeta(), "beta"},
+        {op.getInitialState(), "initial_state"}}) {
+    Type type = cast<ShapedType>(value.getType()).getElementType();
+    if (!type.isF32() && type != elementType)
+      return op.emitOpError()
+             << name << " must have element type f32 or q's element type "
+             << elementType << ", got " << value.getType();
+  }
+  if (op.getFinalState().getType().getElementType() !=
+      op.getInitialState().getType().getElementType())
+    return op.emitOpError("final_state must have initial_state's element "
+                          "type, got ")
+           << op.getFinalState().getType();
+  if (std::optional<APFloat> scale = op.getScale())
+    if (!scale->isFiniteNonZero())
+      return op.emitOpError("scale must be finite and non-zero");
+  return success();
+}
+
+LogicalResult ChunkGatedDeltaRuleOp::verify() {
+  int64_t chunkSize = getChunkSizeAttr().getInt();
+  if (chunkSize < 1 || !llvm::isPowerOf2_64(chunkSize))
+    return emitOpError("chunk_size must be a positive power of two, got ")
+           << chunkSize;
+  return verifyGatedDeltaRule(*this);
+}
+
+LogicalResult RecurrentGatedDeltaRuleOp::verify() {
+  return verifyGatedDeltaRule(*this);
+}
+
+//===----------------------------------------------------------------------===//
+// Stage ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult GatedKKTOp::verify() {
+  DimBinder dims(*this);
+  if (failed(dims.bind(getK(), "k", {"N", "C", "K"})) ||
+      failed(dims.bind(getG(), "g", {"N", "C"})) ||
+      failed(dims.bind(getBeta(), "beta", {"N", "C"})) ||
+      failed(dims.bind(getA(), "a", {"N", "C", "C"})))
+    return failure();
+  return verifyAllF32(*this, getOperation()->getOperands().take_front(3));
+}
+
+LogicalResult WYReprOp::verify() {
+  DimBinder dims(*this);
+  if (failed(dims.bind(getT(), "t", {"N", "C", "C"})) ||
+      failed(dims.bind(getK(), "k", {"N", "C", "K"})) ||
+      failed(dims.bind(getV(), "v", {"N", "C", "V"})) ||
+      failed(dims.bind(getG(), "g", {"N", "C"})) ||
+      failed(dims.bind(getBeta(), "beta", {"N", "C"})) ||
+      failed(dims.bind(getW(), "w", {"N", "C", "K"})) ||
+      failed(dims.bind(getU(), "u", {"N", "C", "V"})))
+    return failure();
+  return verifyAllF32(*this, getOperation()->getOperands());
+}
+
+LogicalResult ChunkStateScanOp::verify() {
+  DimBinder dims(*this);
+  if (failed(dims.bind(getK(), "k", {"M", "NC", "C", "K"})) ||
+      failed(dims.bind(getW(), "w", {"M", "NC", "C", "K"})) ||
+      failed(dims.bind(getU(), "u", {"M", "NC", "C", "V"})) ||
+      failed(dims.bind(getG(), "g", {"M", "NC", "C"})) ||
+      failed(dims.bind(getInitialState(), "initial_state", {"M", "K", "V"})) ||
+      failed(dims.bind(getStates(), "states", {"M", "NC", "K", "V"})) ||
+      failed(dims.bind(getVNew(), "v_new", {"M", "NC", "C", "V"})) ||
+      failed(dims.bind(getFinalState(), "final_state", {"M", "K", "V"})))
+    return failure();
+  for (StringRef name : {"C", "K", "V"})
+    if (!dims.get(name))
+      return emitOpError("chunk size and head dims must be static, but ")
+             << name << " is dynamic";
+  return verifyAllF32(*this, getOperation()->getOperands());
+}
+
+LogicalResult ChunkOutputOp::verify() {
+  DimBinder dims(*this);
+  if (failed(dims.bind(getQ(), "q", {"N", "C", "K"})) ||
+      failed(dims.bind(getK(), "k", {"N", "C", "K"})) ||
+      failed(dims.bind(getVNew(), "v_new", {"N", "C", "V"})) ||
+      failed(dims.bind(getState(), "state", {"N", "K", "V"})) ||
+      failed(dims.bind(getG(), "g", {"N", "C"})) ||
+      failed(dims.bind(getO(), "o", {"N", "C", "V"})))
+    return failure();
+  return verifyAllF32(*this, getOperation()->getOperands());
 }
 
 #define GET_OP_CLASSES

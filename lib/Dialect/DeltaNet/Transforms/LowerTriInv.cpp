@@ -7,6 +7,7 @@
 
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetOps.h"
 #include "deltanet/Dialect/DeltaNet/Transforms/Passes.h"
+#include "deltanet/Dialect/DeltaNet/Utils/StructuredBuilder.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -436,11 +437,7 @@ struct LowerTriInvPattern : public OpRewritePattern<TriInvOp> {
           rewriter, loc, RankedTensorType::get({1, c, c}, type.getElementType()),
           a, reassoc);
     } else if (rank > 3) {
-      ReassociationIndices batchDims =
-          llvm::to_vector(llvm::seq<int64_t>(0, rank - 2));
-      SmallVector<ReassociationIndices> reassoc = {batchDims, {rank - 2},
-                                                   {rank - 1}};
-      a = tensor::CollapseShapeOp::create(rewriter, loc, a, reassoc);
+      a = StructuredBuilder(rewriter, loc).collapseLeading(a, rank - 2);
     }
 
     Value l = emit.strictlyLower(a, 1.0f);
@@ -475,13 +472,10 @@ struct LowerTriInvPattern : public OpRewritePattern<TriInvOp> {
       SmallVector<ReassociationIndices> reassoc = {{0, 1}, {2}};
       x = tensor::CollapseShapeOp::create(rewriter, loc, x, reassoc);
     } else if (rank > 3) {
-      ReassociationIndices batchDims =
-          llvm::to_vector(llvm::seq<int64_t>(0, rank - 2));
-      SmallVector<ReassociationIndices> reassoc = {batchDims, {rank - 2},
-                                                   {rank - 1}};
-      x = tensor::ExpandShapeOp::create(
-          rewriter, loc, type, x, reassoc,
-          tensor::getMixedSizes(rewriter, loc, op.getA()));
+      SmallVector<OpFoldResult> batchSizes =
+          tensor::getMixedSizes(rewriter, loc, op.getA());
+      batchSizes.resize(rank - 2);
+      x = StructuredBuilder(rewriter, loc).expandLeading(x, batchSizes);
     }
     rewriter.replaceOp(op, x);
     return success();

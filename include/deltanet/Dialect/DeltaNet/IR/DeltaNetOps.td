@@ -100,4 +100,183 @@ def DeltaNet_TriInvOp : DeltaNet_Op<"tri_inv",
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// Gated delta rule
+//===----------------------------------------------------------------------===//
+
+class DeltaNet_GatedDeltaRuleOp<string mnemonic, dag extraArgs,
+                                string extraDescription>
+    : DeltaNet_Op<mnemonic, [Pure]> {
+  let arguments = !con((ins
+    DeltaNet_Tensor:$q,
+    DeltaNet_Tensor:$k,
+    DeltaNet_Tensor:$v,
+    DeltaNet_Tensor:$g,
+    DeltaNet_Tensor:$beta,
+    DeltaNet_Tensor:$initial_state),
+    extraArgs,
+    (ins OptionalAttr<F32Attr>:$scale,
+         UnitAttr:$use_qk_l2norm));
+  let results = (outs DeltaNet_Tensor:$o, DeltaNet_Tensor:$final_state);
+  let assemblyFormat = [{
+    $q `,` $k `,` $v `,` $g `,` $beta `,` $initial_state attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+
+  code commonDescription = [{
+    Gated delta rule, per batch `b` and value head `j` (q/k head
+    `i = j / (HV / H)`), tokens `t = 0..T-1`, state `S` (`K x V`) starting at
+    `initial_state[b, j]`:
+
+    ```
+    S <- S * exp(g_t);  u = beta_t (v_t - S^T k_t);  S <- S + k_t u^T
+    o_t = S^T (scale * q_t)
+    ```
+
+    Operands (flash-linear-attention layouts): `q`, `k`: `[B, T, H, K]`;
+    `v`: `[B, T, HV, V]`; `g` (per-token log decay, <= 0), `beta`:
+    `[B, T, HV]`; `initial_state`: `[B, HV, K, V]`. Results: `o`:
+    `[B, T, HV, V]` with `v`'s element type, `final_state`: `[B, HV, K, V]`
+    with `initial_state`'s element type. `B` and `T` may be dynamic, `H`,
+    `HV`, `K`, `V` are static and `HV` is a multiple of `H`. `q`, `k`, `v`
+    share one of f32, f16, bf16; `g`, `beta` and the states are f32 or that
+    type; everything is computed and accumulated in f32.
+
+    `scale` defaults to `K^-1/2`. With `use_qk_l2norm`, `q` and `k` are first
+    normalised along `K`: `x / sqrt(sum(x^2) + 1e-6)`.
+  }];
+  let description = !strconcat(extraDescription, commonDescription);
+
+  let extraClassDeclaration = [{
+    /// The scale applied to q: the attribute, or K^-1/2.
+    float getScaleOrDefault() {
+      if (std::optional<::llvm::APFloat> s = getScale())
+        return s->convertToFloat();
+      int64_t keyDim = getQ().getType().getShape().back();
+      return 1.0f / std::sqrt(static_cast<float>(keyDim));
+    }
+  }];
+}
+
+def DeltaNet_ChunkGatedDeltaRuleOp : DeltaNet_GatedDeltaRuleOp<
+    "chunk_gated_delta_rule", (ins I64Attr:$chunk_size), [{
+    Gated DeltaNet attention in its chunk-wise parallel form (the prefill
+    path). The semantics are those of the token-by-token recurrence below;
+    `chunk_size` (a power of two) selects how the computation is blocked:
+    per chunk `A = tril(diag(beta) K K^T * exp(G_i - G_j), -1)` is inverted
+    with `deltanet.tri_inv`, the WY representation `w`, `u` is formed, the
+    state is scanned across chunks and the output combines causal
+    intra-chunk attention with the carried state. `T` need not be a
+    multiple of `chunk_size`.
+
+    Example:
+
+    ```mlir
+    %o, %hT = deltanet.chunk_gated_delta_rule %q, %k, %v, %g, %beta, %h0
+        {chunk_size = 64 : i64, scale = 0.0884 : f32}
+        : (tensor<1x4096x16x128xf32>, tensor<1x4096x16x128xf32>,
+           tensor<1x4096x32x128xf32>, tensor<1x4096x32xf32>,
+           tensor<1x4096x32xf32>, tensor<1x32x128x128xf32>)
+        -> (tensor<1x4096x32x128xf32>, tensor<1x32x128x128xf32>)
+    ```
+
+  }]>;
+
+def DeltaNet_RecurrentGatedDeltaRuleOp : DeltaNet_GatedDeltaRuleOp<
+    "recurrent_gated_delta_rule", (ins), [{
+    Gated DeltaNet attention computed token by token (the decode path, and
+    the semantic reference of `deltanet.chunk_gated_delta_rule`).
+
+  }]>;
+
+//===----------------------------------------------------------------------===//
+// Stages of the chunk-wise decomposition
+//===----------------------------------------------------------------------===//
+
+def DeltaNet_GatedKKTOp : DeltaNet_Op<"gated_kkt", [Pure]> {
+  let summary = "strictly lower gated key Gram matrix of every chunk";
+  let description = [{
+    For every chunk `n` of `C` tokens: `a[n, i, j] = beta[n, i] *
+    (k[n, i] . k[n, j]) * exp(g[n, i] - g[n, j])` for `i > j`, 0 otherwise,
+    where `g` is the in-chunk cumulative log decay. Shapes: `k`:
+    `[N, C, K]`, `g`, `beta`: `[N, C]`, `a`: `[N, C, C]`, all f32.
+  }];
+  let arguments = (ins DeltaNet_Tensor:$k, DeltaNet_Tensor:$g,
+                       DeltaNet_Tensor:$beta);
+  let results = (outs DeltaNet_Tensor:$a);
+  let assemblyFormat = [{
+    $k `,` $g `,` $beta attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def DeltaNet_WYReprOp : DeltaNet_Op<"wy_repr", [Pure]> {
+  let summary = "WY representation of a chunk's delta-rule updates";
+  let description = [{
+    Given `t = (I + A)^-1` of every chunk (from `deltanet.tri_inv`):
+    `w = t (beta * exp(g) * k)` and `u = t (beta * v)`, with the scalings
+    applied per row (token). Shapes: `t`: `[N, C, C]`, `k`: `[N, C, K]`,
+    `v`: `[N, C, V]`, `g`, `beta`: `[N, C]`; results `w`: `[N, C, K]`,
+    `u`: `[N, C, V]`, all f32.
+  }];
+  let arguments = (ins DeltaNet_Tensor:$t, DeltaNet_Tensor:$k,
+                       DeltaNet_Tensor:$v, DeltaNet_Tensor:$g,
+                       DeltaNet_Tensor:$beta);
+  let results = (outs DeltaNet_Tensor:$w, DeltaNet_Tensor:$u);
+  let assemblyFormat = [{
+    $t `,` $k `,` $v `,` $g `,` $beta attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def DeltaNet_ChunkStateScanOp : DeltaNet_Op<"chunk_state_scan", [Pure]> {
+  let summary = "sequential scan of the recurrent state across chunks";
+  let description = [{
+    For every sequence `m` (batch x value head) and chunk `c` in order, with
+    `S` starting at `initial_state[m]`:
+
+    ```
+    states[m, c] = S
+    v_new[m, c]  = u[m, c] - w[m, c] S
+    S <- exp(g[m, c, C-1]) S + (k[m, c] * exp(g[m, c, C-1] - g[m, c]))^T v_new[m, c]
+    ```
+
+    and `final_state[m] = S`. Shapes: `k`, `w`: `[M, NC, C, K]`, `u`:
+    `[M, NC, C, V]`, `g`: `[M, NC, C]` (in-chunk cumulative log decay),
+    `initial_state`: `[M, K, V]`; results `states`: `[M, NC, K, V]`,
+    `v_new`: `[M, NC, C, V]`, `final_state`: `[M, K, V]`, all f32.
+  }];
+  let arguments = (ins DeltaNet_Tensor:$k, DeltaNet_Tensor:$w,
+                       DeltaNet_Tensor:$u, DeltaNet_Tensor:$g,
+                       DeltaNet_Tensor:$initial_state);
+  let results = (outs DeltaNet_Tensor:$states, DeltaNet_Tensor:$v_new,
+                      DeltaNet_Tensor:$final_state);
+  let assemblyFormat = [{
+    $k `,` $w `,` $u `,` $g `,` $initial_state attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def DeltaNet_ChunkOutputOp : DeltaNet_Op<"chunk_output", [Pure]> {
+  let summary = "output of every chunk: carried state plus causal attention";
+  let description = [{
+    `o = scale * ((q * exp(g)) state + (tril(q k^T * exp(g_i - g_j))) v_new)`
+    per chunk, the lower triangle including the diagonal. Shapes: `q`, `k`:
+    `[N, C, K]`, `v_new`: `[N, C, V]`, `state`: `[N, K, V]` (the state
+    entering the chunk), `g`: `[N, C]`; result `o`: `[N, C, V]`, all f32.
+  }];
+  let arguments = (ins DeltaNet_Tensor:$q, DeltaNet_Tensor:$k,
+                       DeltaNet_Tensor:$v_new, DeltaNet_Tensor:$state,
+                       DeltaNet_Tensor:$g, F32Attr:$scale);
+  let results = (outs DeltaNet_Tensor:$o);
+  let assemblyFormat = [{
+    $q `,` $k `,` $v_new `,` $state `,` $g attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // DELTANET_DIALECT_DELTANET_IR_DELTANETOPS_TD

@@ -10,6 +10,7 @@
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetAttrs.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"
@@ -35,6 +36,16 @@ struct TriInvLoweringOptions {
 /// given default options (per-op attributes take precedence).
 void populateLowerTriInvPatterns(RewritePatternSet &patterns,
                                  const TriInvLoweringOptions &defaults);
+
+/// Adds the pattern decomposing deltanet.chunk_gated_delta_rule into the
+/// stage ops and deltanet.tri_inv.
+void populateDecomposeChunkGatedDeltaRulePatterns(RewritePatternSet &patterns);
+
+/// Adds the patterns lowering the chunk stage ops to linalg/scf.
+void populateLowerChunkStagesPatterns(RewritePatternSet &patterns);
+
+/// Adds the pattern lowering deltanet.recurrent_gated_delta_rule.
+void populateLowerRecurrentGatedDeltaRulePatterns(RewritePatternSet &patterns);
 
 /// Adds the pattern moving reduction loops of linalg.generic ops outward.
 void populateInterchangeReductionsPatterns(RewritePatternSet &patterns);

@@ -90,4 +90,69 @@ def DeltaNetCpuInterchangeReductions
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def DeltaNetDecomposeChunkGatedDeltaRule
+    : Pass<"deltanet-decompose-chunk-gated-delta-rule"> {
+  let summary = "Decompose deltanet.chunk_gated_delta_rule into its stages";
+  let description = [{
+    Rewrites every `deltanet.chunk_gated_delta_rule` into:
+
+    1. optional L2 normalisation of `q`, `k` (`linalg.generic` reductions);
+    2. zero padding of `T` to a multiple of the chunk size (`tensor.pad`;
+       padded tokens have `k = v = q = 0`, `beta = 0`, `g = 0`, which leave
+       the state unchanged) and a gather into the chunked layout
+       `[B, HV, NC, C, *]`, broadcasting q/k heads to value heads and
+       widening to f32;
+    3. the in-chunk cumulative log decay `G` (a masked `linalg.generic`);
+    4. `deltanet.gated_kkt` -> `deltanet.tri_inv` -> `deltanet.wy_repr`
+       over all `B * HV * NC` chunks at once;
+    5. `deltanet.chunk_state_scan` across the chunks of each sequence;
+    6. `deltanet.chunk_output`, scattered back to `[B, T, HV, V]`.
+
+    The `deltanet.tri_inv` ops it creates are lowered by
+    `--deltanet-lower-tri-inv` with that pass's options.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def DeltaNetLowerChunkStages : Pass<"deltanet-lower-chunk-stages"> {
+  let summary = "Lower the chunk stage ops to linalg and scf";
+  let description = [{
+    Lowers `deltanet.gated_kkt`, `deltanet.wy_repr` and
+    `deltanet.chunk_output` to `linalg.batch_matmul` chains with explicit
+    causal/decay masks (`linalg.generic`), and `deltanet.chunk_state_scan`
+    to an `scf.for` over chunks carrying the state, whose body is two
+    batched matmuls and elementwise decays.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def DeltaNetLowerRecurrentGatedDeltaRule
+    : Pass<"deltanet-lower-recurrent-gated-delta-rule"> {
+  let summary = "Lower deltanet.recurrent_gated_delta_rule to a token loop";
+  let description = [{
+    Lowers every `deltanet.recurrent_gated_delta_rule` to an `scf.for` over
+    tokens carrying the state `[B, HV, K, V]` and the output, with
+    `linalg.generic` bodies for the decay, the delta-rule update and the
+    readout.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // DELTANET_DIALECT_DELTANET_TRANSFORMS_PASSES_TD

@@ -1,0 +1,244 @@
+//===- DecomposeChunkGatedDeltaRule.cpp - Chunk op into its stages --------===//
+//
+// Rewrites deltanet.chunk_gated_delta_rule into padding and chunked layouts,
+// gated_kkt, tri_inv, wy_repr, chunk_state_scan and chunk_output.
+//
+//===----------------------------------------------------------------------===//
+
+#include "deltanet/Dialect/DeltaNet/IR/DeltaNetOps.h"
+#include "deltanet/Dialect/DeltaNet/Transforms/Passes.h"
+#include "deltanet/Dialect/DeltaNet/Utils/GatedDeltaRuleUtils.h"
+#include "deltanet/Dialect/DeltaNet/Utils/StructuredBuilder.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
+
+namespace mlir {
+namespace deltanet {
+#define GEN_PASS_DEF_DELTANETDECOMPOSECHUNKGATEDDELTARULE
+#include "deltanet/Dialect/DeltaNet/Transforms/Passes.h.inc"
+} // namespace deltanet
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::deltanet;
+
+namespace {
+
+using utils::IteratorType;
+
+/// Pads dim 1 (tokens) of `x` with zeros up to `paddedT`.
+Value padTokens(StructuredBuilder &sb, Value x, OpFoldResult paddedT) {
+  auto type = cast<RankedTensorType>(x.getType());
+  OpFoldResult t = sb.dim(x, 1);
+  std::optional<int64_t> tc = getConstantIntValue(t),
+                         pc = getConstantIntValue(paddedT);
+  if (tc && pc && *tc == *pc)
+    return x;
+  OpBuilder &b = sb.builder();
+  SmallVector<OpFoldResult> low(type.getRank(), b.getIndexAttr(0));
+  SmallVector<OpFoldResult> high(type.getRank(), b.getIndexAttr(0));
+  high[1] = sb.sub(paddedT, t);
+  SmallVector<int64_t> shape(type.getShape());
+  shape[1] = pc ? *pc : ShapedType::kDynamic;
+  Value zero = arith::ConstantOp::create(
+      b, sb.getLoc(), b.getZeroAttr(type.getElementType()));
+  return tensor::PadOp::create(b, sb.getLoc(),
+                               RankedTensorType::get(shape,
+                                                     type.getElementType()),
+                               x, low, high, zero);
+}
+
+/// Gathers `x` (`[B, Tp, heads, X...]`) into the f32 chunked layout
+/// `[B, HV, NC, C, X...]`; value head `h` reads head `h / group`.
+Value toChunks(StructuredBuilder &sb, Value x, OpFoldResult batch,
+               int64_t valueHeads, OpFoldResult numChunks, int64_t chunk,
+               int64_t group) {
+  auto type = cast<RankedTensorType>(x.getType());
+  bool hasFeature = type.getRank() == 4;
+  unsigned rank = hasFeature ? 5 : 4;
+  MLIRContext *ctx = sb.getContext();
+  SmallVector<AffineExpr> d;
+  for (unsigned i = 0; i < rank; ++i)
+    d.push_back(getAffineDimExpr(i, ctx));
+  // (b, h, n, c[, x]) -> (b, n * C + c, h / group[, x]).
+  SmallVector<AffineExpr> src = {d[0], d[2] * chunk + d[3],
+                                 group == 1 ? d[1] : d[1].floorDiv(group)};
+  SmallVector<OpFoldResult> sizes = {
+      batch, sb.builder().getIndexAttr(valueHeads), numChunks,
+      sb.builder().getIndexAttr(chunk)};
+  if (hasFeature) {
+    src.push_back(d[4]);
+    sizes.push_back(sb.builder().getIndexAttr(type.getDimSize(3)));
+  }
+  Type f32 = sb.f32();
+  return sb.map(x, {sb.affineMap(rank, src)}, sizes, f32,
+                [&](OpBuilder &nb, Location loc, ValueRange args) {
+                  return StructuredBuilder::castFloat(nb, loc, args[0], f32);
+                });
+}
+
+/// In-chunk inclusive cumulative sum along dim 1 of `g` (`[N, C]`).
+Value chunkCumsum(StructuredBuilder &sb, Value g) {
+  MLIRContext *ctx = sb.getContext();
+  AffineExpr n, i, j;
+  bindDims(ctx, n, i, j);
+  return sb.generic(
+      g, sb.zeros(sb.dims(g)),
+      {sb.affineMap(3, {n, j}), sb.affineMap(3, {n, i})},
+      {IteratorType::parallel, IteratorType::parallel, IteratorType::reduction},
+      [](OpBuilder &nb, Location loc, ValueRange args) -> Value {
+        Value row = linalg::IndexOp::create(nb, loc, 1);
+        Value col = linalg::IndexOp::create(nb, loc, 2);
+        Value upToRow =
+            arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::ule, col, row);
+        Value sum = arith::AddFOp::create(nb, loc, args[1], args[0]);
+        return arith::SelectOp::create(nb, loc, upToRow, sum, args[1]);
+      });
+}
+
+/// Decomposes one chunk_gated_delta_rule.
+struct DecomposeChunkGatedDeltaRule
+    : public OpRewritePattern<ChunkGatedDeltaRuleOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ChunkGatedDeltaRuleOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    StructuredBuilder sb(rewriter, loc);
+    auto qType = op.getQ().getType();
+    auto vType = op.getV().getType();
+    int64_t chunk = op.getChunkSizeAttr().getInt();
+    int64_t heads = qType.getDimSize(2), valueHeads = vType.getDimSize(2);
+    int64_t group = valueHeads / heads;
+    float scale = op.getScaleOrDefault();
+
+    OpFoldResult batch = sb.dim(op.getQ(), 0);
+    OpFoldResult tokens = sb.dim(op.getQ(), 1);
+    OpFoldResult numChunks = sb.ceilDiv(tokens, chunk);
+    OpFoldResult paddedT = sb.mul(numChunks, chunk);
+    OpFoldResult seqs = sb.mul(batch, valueHeads);
+    OpFoldResult allChunks = sb.mul(seqs, numChunks);
+
+    // Normalise, pad and gather into [B, HV, NC, C, *] (f32).
+    Value q = op.getQ(), k = op.getK();
+    if (op.getUseQkL2norm()) {
+      q = l2NormalizeLastDim(sb, q);
+      k = l2NormalizeLastDim(sb, k);
+    }
+    auto chunked = [&](Value x, int64_t g) {
+      return toChunks(sb, padTokens(sb, x, paddedT), batch, valueHeads,
+                      numChunks, chunk, g);
+    };
+    Value qc = chunked(q, group), kc = chunked(k, group);
+    Value vc = chunked(op.getV(), 1), gc = chunked(op.getG(), 1),
+          betac = chunked(op.getBeta(), 1);
+
+    // Per chunk ([N = B * HV * NC, C, *]): A, (I + A)^-1, w and u.
+    Value qN = sb.collapseLeading(qc, 3);
+    Value kN = sb.collapseLeading(kc, 3);
+    Value vN = sb.collapseLeading(vc, 3);
+    Value betaN = sb.collapseLeading(betac, 3);
+    Value gN = chunkCumsum(sb, sb.collapseLeading(gc, 3));
+    Type f32 = sb.f32();
+    int64_t c = chunk;
+    auto nType = [&](ArrayRef<int64_t> tail) {
+      SmallVector<int64_t> shape = {
+          getConstantIntValue(allChunks).value_or(ShapedType::kDynamic)};
+      shape.append(tail.begin(), tail.end());
+      return RankedTensorType::get(shape, f32);
+    };
+    int64_t keyDim = qType.getDimSize(3), valueDim = vType.getDimSize(3);
+    Value a = GatedKKTOp::create(rewriter, loc, nType({c, c}), kN, gN, betaN);
+    Value t = TriInvOp::create(rewriter, loc, a);
+    auto wy = WYReprOp::create(rewriter, loc, nType({c, keyDim}),
+                               nType({c, valueDim}), t, kN, vN, gN, betaN);
+
+    // Across chunks ([M = B * HV, NC, C, *]).
+    SmallVector<OpFoldResult> seqChunks = {seqs, numChunks};
+    Value kM = sb.collapseLeading(kc, 2);
+    Value wM = sb.expandLeading(wy.getW(), seqChunks);
+    Value uM = sb.expandLeading(wy.getU(), seqChunks);
+    Value gM = sb.expandLeading(gN, seqChunks);
+    Value h0 = sb.collapseLeading(op.getInitialState(), 2);
+    h0 = sb.map(h0, {}, sb.dims(h0), f32,
+                [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                  return StructuredBuilder::castFloat(nb, nloc, args[0], f32);
+                });
+    auto seqType = [&](ArrayRef<int64_t> tail, bool withChunks) {
+      SmallVector<int64_t> shape = {
+          getConstantIntValue(seqs).value_or(ShapedType::kDynamic)};
+      if (withChunks)
+        shape.push_back(
+            getConstantIntValue(numChunks).value_or(ShapedType::kDynamic));
+      shape.append(tail.begin(), tail.end());
+      return RankedTensorType::get(shape, f32);
+    };
+    auto scan = ChunkStateScanOp::create(
+        rewriter, loc, seqType({keyDim, valueDim}, true),
+        seqType({c, valueDim}, true), seqType({keyDim, valueDim}, false), kM,
+        wM, uM, gM, h0);
+
+    // Output per chunk, then back to [B, T, HV, V].
+    Value statesN = sb.collapseLeading(scan.getStates(), 2);
+    Value vNewN = sb.collapseLeading(scan.getVNew(), 2);
+    Value oN = ChunkOutputOp::create(rewriter, loc, nType({c, valueDim}), qN,
+                                     kN, vNewN, statesN, gN,
+                                     rewriter.getF32FloatAttr(scale));
+    Value o5 = sb.expandLeading(
+        oN, {batch, rewriter.getIndexAttr(valueHeads), numChunks});
+    MLIRContext *ctx = rewriter.getContext();
+    AffineExpr bd, td, hd, xd;
+    bindDims(ctx, bd, td, hd, xd);
+    Type outType = vType.getElementType();
+    // Only the first T tokens: the padding is dropped by the gather.
+    Value o = sb.map(
+        o5,
+        {sb.affineMap(4, {bd, hd, td.floorDiv(chunk), td % chunk, xd})},
+        {batch, tokens, rewriter.getIndexAttr(valueHeads),
+         rewriter.getIndexAttr(valueDim)},
+        outType, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          return StructuredBuilder::castFloat(nb, nloc, args[0], outType);
+        });
+
+    Type stateType = op.getFinalState().getType().getElementType();
+    Value finalState = sb.expandLeading(
+        scan.getFinalState(), {batch, rewriter.getIndexAttr(valueHeads)});
+    finalState = sb.map(
+        finalState, {}, sb.dims(finalState), stateType,
+        [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          return StructuredBuilder::castFloat(nb, nloc, args[0], stateType);
+        });
+    if (finalState.getType() != op.getFinalState().getType())
+      finalState = tensor::CastOp::create(rewriter, loc,
+                                          op.getFinalState().getType(),
+                                          finalState);
+    if (o.getType() != op.getO().getType())
+      o = tensor::CastOp::create(rewriter, loc, op.getO().getType(), o);
+    rewriter.replaceOp(op, ValueRange{o, finalState});
+    return success();
+  }
+};
+
+struct DeltaNetDecomposeChunkGatedDeltaRulePass
+    : public deltanet::impl::DeltaNetDecomposeChunkGatedDeltaRuleBase<
+          DeltaNetDecomposeChunkGatedDeltaRulePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateDecomposeChunkGatedDeltaRulePatterns(patterns);
+    walkAndApplyPatterns(getOperation(), std::move(patterns));
+  }
+};
+
+} // namespace
+
+void mlir::deltanet::populateDecomposeChunkGatedDeltaRulePatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<DecomposeChunkGatedDeltaRule>(patterns.getContext());
+}

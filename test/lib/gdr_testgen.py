@@ -1,0 +1,446 @@
+#!/usr/bin/python3
+"""Generates gated-delta-rule integration programs with float64 references, and checks runs.
+
+Subcommands:
+  gen    prints an MLIR program whose @main runs deltanet.chunk_gated_delta_rule
+         (or deltanet.recurrent_gated_delta_rule with --chunk-size 0) on random
+         q, k, v, g, beta and initial state, and prints [output error, state
+         error]: the relative Frobenius errors of the whole o tensor and of the
+         whole final state against the float64 token-by-token recurrence
+         (computed here with NumPy on the rounded inputs and embedded as hex
+         dense literals; the errors are computed in f64 in the program, so
+         printing precision does not blur them).
+  check  reads the program's output and asserts bounds on both errors;
+         optionally appends the output error to a file.
+  falls  asserts that the errors recorded in a file fall strictly.
+
+The module also provides the float64 references used by the self-test
+(gdr_reference_selftest.py): recurrent_reference (the normative recurrence)
+and chunk_reference (the chunk-wise form the compiler lowering follows).
+
+Testing aid: `gen --identity-op` replaces the deltanet op with zero-filled
+results, so the program runs with upstream mlir-opt/mlir-runner and must print
+exactly [1, 1]; this validates the in-IR error computation end to end.
+"""
+
+import argparse
+import re
+import sys
+
+import numpy as np
+
+DISTRIBUTIONS = {
+    # name: (pairwise key correlation, decay scale)
+    "realistic": (0.3, 0.1),
+    "correlated": (0.9, 0.02),
+    "adversarial": (0.98, 0.0),
+}
+
+L2NORM_EPS = 1e-6
+
+
+# ----------------------------------------------------------------------------
+# float64 references
+# ----------------------------------------------------------------------------
+
+
+def l2norm(x):
+    """x / sqrt(sum(x * x) + 1e-6) along the last axis."""
+    return x / np.sqrt(np.sum(x * x, axis=-1, keepdims=True) + L2NORM_EPS)
+
+
+def _prepare(q, k, v, g, beta, h0, scale, use_qk_l2norm):
+    """float64 copies with q and k expanded to the HV value heads."""
+    q, k, v, g, beta, h0 = (np.asarray(x, dtype=np.float64) for x in (q, k, v, g, beta, h0))
+    heads, value_heads = q.shape[2], v.shape[2]
+    if value_heads % heads:
+        raise ValueError(f"HV = {value_heads} is not a multiple of H = {heads}")
+    if use_qk_l2norm:
+        q, k = l2norm(q), l2norm(k)
+    # Value head j reads q/k head j // (HV // H).
+    q = np.repeat(q, value_heads // heads, axis=2)
+    k = np.repeat(k, value_heads // heads, axis=2)
+    if scale is None:
+        scale = q.shape[-1] ** -0.5
+    return q, k, v, g, beta, h0, float(scale)
+
+
+def recurrent_reference(q, k, v, g, beta, h0, scale=None, use_qk_l2norm=False):
+    """The gated delta rule token by token, in float64; returns (o, final state).
+
+    Per batch b and value head j, state S = h0[b, j] (K x V), for t = 0..T-1:
+      S <- S * exp(g_t);  u = beta_t (v_t - S^T k_t);  S <- S + k_t u^T;
+      o_t = S^T (scale * q_t)
+    """
+    q, k, v, g, beta, h0, scale = _prepare(q, k, v, g, beta, h0, scale, use_qk_l2norm)
+    s = h0.copy()
+    o = np.empty_like(v)
+    for t in range(v.shape[1]):
+        s *= np.exp(g[:, t])[..., None, None]
+        u = beta[:, t, :, None] * (v[:, t] - np.einsum("bjk,bjkv->bjv", k[:, t], s))
+        s += k[:, t, :, :, None] * u[:, :, None, :]
+        o[:, t] = np.einsum("bjk,bjkv->bjv", scale * q[:, t], s)
+    return o, s
+
+
+def unit_lower_inverse(a):
+    """(I + tril(a, -1))^-1 of every trailing C x C matrix, by forward substitution."""
+    c = a.shape[-1]
+    x = np.broadcast_to(np.eye(c), a.shape).copy()
+    for i in range(1, c):
+        x[..., i, :] -= np.einsum("...j,...jc->...c", a[..., i, :i], x[..., :i, :])
+    return x
+
+
+def chunk_reference(q, k, v, g, beta, h0, scale=None, use_qk_l2norm=False, chunk_size=64):
+    """The chunk-wise form of the gated delta rule, in float64; returns (o, final state).
+
+    Tokens are padded to a multiple of C = chunk_size with k = v = q = 0,
+    beta = 0, g = 0 (identity steps). Per chunk, with Q, K, V its rows,
+    G = in-chunk cumsum of g, state S entering the chunk, and
+    D(G)_ij = exp(G_i - G_j):
+      A     = tril(diag(beta) K K^T * D(G), -1)
+      Tm    = (I + A)^-1 diag(beta)
+      w     = Tm (K * exp(G)[:, None]);   u = Tm V
+      v_new = u - w S
+      o     = scale * (Q * exp(G)[:, None]) S + scale * (tril(Q K^T * D(G)) v_new)
+      S    <- exp(G_last) S + (K * exp(G_last - G)[:, None])^T v_new
+    """
+    q, k, v, g, beta, h0, scale = _prepare(q, k, v, g, beta, h0, scale, use_qk_l2norm)
+    tokens = v.shape[1]
+    pad = -tokens % chunk_size
+
+    def padded(x):
+        return np.pad(x, [(0, 0), (0, pad)] + [(0, 0)] * (x.ndim - 2))
+
+    # Chunk-major layouts: [B, HV, N, C, ...].
+    def chunks(x):
+        x = padded(x)
+        x = x.reshape((x.shape[0], -1, chunk_size) + x.shape[2:])
+        return np.moveaxis(x, 3, 1)
+
+    qc, kc, vc, gc, bc = (chunks(x) for x in (q, k, v, g, beta))
+    gcum = np.cumsum(gc, axis=-1)  # G, [B, HV, N, C]
+    diff = gcum[..., :, None] - gcum[..., None, :]  # G_i - G_j
+    strict = np.tril(np.ones((chunk_size, chunk_size), dtype=bool), -1)
+    causal = np.tril(np.ones((chunk_size, chunk_size), dtype=bool))
+    # Mask before exp: above the diagonal G_i - G_j >= 0 may overflow.
+    decay_strict = np.exp(np.where(strict, diff, -np.inf))
+    decay_causal = np.exp(np.where(causal, diff, -np.inf))
+
+    kkt = np.einsum("...ik,...jk->...ij", kc, kc)
+    a = bc[..., :, None] * kkt * decay_strict
+    tm = unit_lower_inverse(a) * bc[..., None, :]  # (I + A)^-1 diag(beta)
+    w = tm @ (kc * np.exp(gcum)[..., None])
+    u = tm @ vc
+    attn = np.einsum("...ik,...jk->...ij", qc, kc) * decay_causal
+    q_decayed = qc * np.exp(gcum)[..., None]
+    k_to_end = kc * np.exp(gcum[..., -1:] - gcum)[..., None]
+
+    s = h0.copy()
+    oc = np.empty_like(vc)
+    for n in range(qc.shape[2]):
+        v_new = u[:, :, n] - w[:, :, n] @ s
+        oc[:, :, n] = scale * (q_decayed[:, :, n] @ s) + scale * (attn[:, :, n] @ v_new)
+        s = np.exp(gcum[:, :, n, -1])[..., None, None] * s + np.swapaxes(k_to_end[:, :, n], -1, -2) @ v_new
+    o = np.moveaxis(oc, 1, 3).reshape(vc.shape[0], -1, vc.shape[1], vc.shape[-1])
+    return o[:, :tokens], s
+
+
+# ----------------------------------------------------------------------------
+# Inputs
+# ----------------------------------------------------------------------------
+
+
+def make_inputs(rng, b, t, h, hv, kdim, vdim, dist, l2norm_in_op=False, with_h0=False):
+    """float64 q, k, v, g, beta, h0 drawn from distribution `dist`.
+
+    Keys are sqrt(1-corr) * noise + sqrt(corr) * shared, with one shared
+    direction per (batch, head); queries are N(0,1). Both are L2-normalised
+    along K, unless the op normalises them itself (`l2norm_in_op`), in which
+    case they are passed un-normalised (times 3). v ~ N(0,1);
+    beta = sigmoid(N(0,1)); g = -|N(0,1)| * decay; h0 ~ 0.1 N(0,1) or zeros.
+    """
+    corr, decay = DISTRIBUTIONS[dist]
+    shared = rng.standard_normal((b, 1, h, kdim))
+    k = np.sqrt(1 - corr) * rng.standard_normal((b, t, h, kdim)) + np.sqrt(corr) * shared
+    q = rng.standard_normal((b, t, h, kdim))
+    if l2norm_in_op:
+        q, k = 3.0 * q, 3.0 * k
+    else:
+        q = q / np.linalg.norm(q, axis=-1, keepdims=True)
+        k = k / np.linalg.norm(k, axis=-1, keepdims=True)
+    v = rng.standard_normal((b, t, hv, vdim))
+    beta = 1.0 / (1.0 + np.exp(-rng.standard_normal((b, t, hv))))
+    g = -np.abs(rng.standard_normal((b, t, hv))) * decay
+    h0 = rng.standard_normal((b, hv, kdim, vdim)) * 0.1 if with_h0 else np.zeros((b, hv, kdim, vdim))
+    return q, k, v, g, beta, h0
+
+
+def round_to(x, dtype):
+    """Rounds float64 `x` to `dtype`; returns (rounded as float64, raw bytes)."""
+    if dtype == "f32":
+        v = x.astype(np.float32)
+        return v.astype(np.float64), v.tobytes()
+    if dtype == "f16":
+        v = x.astype(np.float16)
+        return v.astype(np.float64), v.tobytes()
+    if dtype == "bf16":
+        u = x.astype(np.float32).view(np.uint32).astype(np.uint64)
+        u = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+        back = (u.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
+        return back, u.tobytes()
+    raise ValueError(f"unknown dtype {dtype}")
+
+
+# ----------------------------------------------------------------------------
+# gen
+# ----------------------------------------------------------------------------
+
+
+def tensor_type(shape, elt):
+    return "tensor<" + "".join(f"{d}x" for d in shape) + elt + ">"
+
+
+def hex_literal(raw):
+    return f'dense<"0x{raw.hex().upper()}">'
+
+
+def gen(args):
+    rng = np.random.default_rng(args.seed)
+    b, t, h, hv, kd, vd = args.B, args.T, args.H, args.HV, args.K, args.V
+    if min(b, t, h, hv, kd, vd) < 1 or hv % h:
+        raise SystemExit("error: all dims must be >= 1 and HV a multiple of H")
+    inputs = make_inputs(rng, b, t, h, hv, kd, vd, args.dist, l2norm_in_op=args.l2norm, with_h0=args.h0)
+    dtypes = [args.dtype] * 3 + ["f32"] * 3  # q, k, v; g, beta, h0
+    rounded, raw = zip(*(round_to(x, dt) for x, dt in zip(inputs, dtypes)))
+    # The op takes an f32 scale: the reference uses the same rounded value.
+    scale = None if args.scale is None else float(np.float32(args.scale))
+    o_ref, state_ref = recurrent_reference(*rounded, scale=scale, use_qk_l2norm=args.l2norm)
+
+    dt = args.dtype
+    shapes = [[b, t, h, kd], [b, t, h, kd], [b, t, hv, vd], [b, t, hv], [b, t, hv], [b, hv, kd, vd]]
+    static_in = [tensor_type(s, e) for s, e in zip(shapes, dtypes)]
+    o_shape, state_shape = [b, t, hv, vd], [b, hv, kd, vd]
+    static_o, static_state = tensor_type(o_shape, dt), tensor_type(state_shape, "f32")
+
+    def call_type(shape, elt, dims_bt):
+        # dims_bt: how many leading dims are B, T (dynamic with --dynamic).
+        lead = ["?"] * dims_bt if args.dynamic else shape[:dims_bt]
+        return tensor_type(list(lead) + shape[dims_bt:], elt)
+
+    call_in = [call_type(s, e, 1 if i == 5 else 2) for i, (s, e) in enumerate(zip(shapes, dtypes))]
+    call_o, call_state = call_type(o_shape, dt, 2), call_type(state_shape, "f32", 1)
+    in_list = ", ".join(call_in)
+    res_list = f"{call_o}, {call_state}"
+
+    names = ["q", "k", "v", "g", "beta", "h0"]
+    params = ", ".join(f"%{n}: {ty}" for n, ty in zip(names, call_in))
+    operands = ", ".join(f"%{n}" for n in names)
+    if args.identity_op:
+        body = identity_body(args, dt, call_o, call_state, call_in[2])
+    else:
+        attrs = []
+        if args.chunk_size:
+            attrs.append(f"chunk_size = {args.chunk_size} : i64")
+        if scale is not None:
+            attrs.append(f"scale = {scale:.9e} : f32")
+        if args.l2norm:
+            attrs.append("use_qk_l2norm")
+        attr_dict = f" {{{', '.join(attrs)}}}" if attrs else ""
+        op = "chunk_gated_delta_rule" if args.chunk_size else "recurrent_gated_delta_rule"
+        body = (
+            f"%o, %hT = deltanet.{op} {operands}{attr_dict}\n"
+            f"        : ({in_list}) -> ({res_list})"
+        )
+
+    consts = "\n    ".join(
+        f"%{n}_s = arith.constant {hex_literal(r)} : {ty}" for n, r, ty in zip(names, raw, static_in)
+    )
+    casts = "\n    ".join(
+        f"%{n}_c = tensor.cast %{n}_s : {s} to {c}" for n, s, c in zip(names, static_in, call_in)
+    )
+    call_args = ", ".join(f"%{n}_c" for n in names)
+    ref_o_t, ref_state_t = tensor_type(o_shape, "f64"), tensor_type(state_shape, "f64")
+    print(
+        f"""// Generated by gdr_testgen.py gen {' '.join(sys.argv[2:])}
+#all = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#scalar = affine_map<(d0, d1, d2, d3) -> ()>
+module {{
+  func.func private @printMemrefF64(memref<*xf64>)
+
+  func.func @gdr({params}) -> ({res_list}) attributes {{llvm.emit_c_interface}} {{
+    {body}
+    return %o, %hT : {res_list}
+  }}
+
+  func.func @main() {{
+    {consts}
+    {casts}
+    %oc, %hTc = call @gdr({call_args}) : ({in_list}) -> ({res_list})
+    %o = tensor.cast %oc : {call_o} to {static_o}
+    %hT = tensor.cast %hTc : {call_state} to {static_state}
+    %o_ref = arith.constant {hex_literal(o_ref.astype(np.float64).tobytes())} : {ref_o_t}
+    %hT_ref = arith.constant {hex_literal(state_ref.astype(np.float64).tobytes())} : {ref_state_t}
+    %zero = arith.constant 0.0 : f64
+    %empty = tensor.empty() : tensor<f64>
+    %acc = linalg.fill ins(%zero : f64) outs(%empty : tensor<f64>) -> tensor<f64>
+{sum_squares("o", "%o", "%o_ref", static_o, ref_o_t, dt)}
+{sum_squares("s", "%hT", "%hT_ref", static_state, ref_state_t, "f32")}
+{relative_error("o")}
+{relative_error("s")}
+    %errs = tensor.from_elements %err_o, %err_s : tensor<2xf64>
+    %m = bufferization.to_buffer %errs : tensor<2xf64> to memref<2xf64>
+    %u = memref.cast %m : memref<2xf64> to memref<*xf64>
+    call @printMemrefF64(%u) : (memref<*xf64>) -> ()
+    return
+  }}
+}}"""
+    )
+
+
+def sum_squares(prefix, value, ref, value_t, ref_t, elt):
+    """A linalg.generic reducing sum((x - ref)^2), sum(ref^2) into rank-0 tensors."""
+    ext = "" if elt == "f64" else f"%xe = arith.extf %xv : {elt} to f64"
+    xe = "%xv" if elt == "f64" else "%xe"
+    par = ", ".join(['"reduction"'] * 4)
+    return f"""    %{prefix}_sums:2 = linalg.generic {{indexing_maps = [#all, #all, #scalar, #scalar], iterator_types = [{par}]}}
+        ins({value}, {ref} : {value_t}, {ref_t}) outs(%acc, %acc : tensor<f64>, tensor<f64>) {{
+    ^bb0(%xv: {elt}, %rv: f64, %num: f64, %den: f64):
+      {ext}
+      %d = arith.subf {xe}, %rv : f64
+      %d2 = arith.mulf %d, %d : f64
+      %r2 = arith.mulf %rv, %rv : f64
+      %num2 = arith.addf %num, %d2 : f64
+      %den2 = arith.addf %den, %r2 : f64
+      linalg.yield %num2, %den2 : f64, f64
+    }} -> (tensor<f64>, tensor<f64>)"""
+
+
+def relative_error(prefix):
+    """%err_<prefix> = sqrt(num / den) of the two rank-0 sums %<prefix>_sums."""
+    return f"""    %{prefix}_num = tensor.extract %{prefix}_sums#0[] : tensor<f64>
+    %{prefix}_den = tensor.extract %{prefix}_sums#1[] : tensor<f64>
+    %{prefix}_q = arith.divf %{prefix}_num, %{prefix}_den : f64
+    %err_{prefix} = math.sqrt %{prefix}_q : f64"""
+
+
+def identity_body(args, dt, call_o, call_state, v_type):
+    """Zero-filled results in place of the deltanet op (--identity-op)."""
+    lines = []
+    if args.dynamic:
+        lines += [
+            "%c0 = arith.constant 0 : index",
+            "%c1 = arith.constant 1 : index",
+            f"%nb = tensor.dim %v, %c0 : {v_type}",
+            f"%nt = tensor.dim %v, %c1 : {v_type}",
+        ]
+        o_sizes, s_sizes = "%nb, %nt", "%nb"
+    else:
+        o_sizes = s_sizes = ""
+    lines += [
+        f"%zo = arith.constant 0.0 : {dt}",
+        "%zs = arith.constant 0.0 : f32",
+        f"%eo = tensor.empty({o_sizes}) : {call_o}",
+        f"%es = tensor.empty({s_sizes}) : {call_state}",
+        f"%o = linalg.fill ins(%zo : {dt}) outs(%eo : {call_o}) -> {call_o}",
+        f"%hT = linalg.fill ins(%zs : f32) outs(%es : {call_state}) -> {call_state}",
+    ]
+    return "\n    ".join(lines)
+
+
+# ----------------------------------------------------------------------------
+# check / falls
+# ----------------------------------------------------------------------------
+
+FLOAT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)", re.IGNORECASE)
+
+
+def check(args):
+    text = sys.stdin.read()
+    if "data =" not in text:
+        print(f"error: no printed memref in the program output:\n{text}", file=sys.stderr)
+        return 1
+    errors = [float(v) for v in FLOAT.findall(text.split("data =", 1)[1])]
+    if len(errors) != 2:
+        print(f"error: expected 2 printed errors [output, state], got {errors}", file=sys.stderr)
+        return 1
+    err_o, err_s = (e if np.isfinite(e) else float("inf") for e in errors)
+    label = f"{args.label}: " if args.label else ""
+    print(f"{label}output error = {err_o:.3e}, state error = {err_s:.3e}")
+    if args.append:
+        with open(args.append, "a") as f:
+            f.write(f"{err_o!r}\n")
+    status = 0
+    if args.max is not None:
+        for name, err in (("output", err_o), ("state", err_s)):
+            if not err <= args.max:
+                print(f"FAIL: {name} error {err:.3e} > {args.max:.1e}", file=sys.stderr)
+                status = 1
+    if args.min is not None and not err_o >= args.min:
+        print(f"FAIL: output error {err_o:.3e} < {args.min:.1e} (expected a visibly wrong result)", file=sys.stderr)
+        status = 1
+    return status
+
+
+def falls(args):
+    values = [float(line) for line in open(args.file) if line.strip()]
+    print("errors by increasing order: " + ", ".join(f"{v:.2e}" for v in values))
+    if len(values) < 2:
+        print("FAIL: need at least two recorded errors", file=sys.stderr)
+        return 1
+    for prev, cur in zip(values, values[1:]):
+        if not cur < prev:
+            print(f"FAIL: error did not fall: {prev:.3e} -> {cur:.3e}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    g = sub.add_parser("gen")
+    g.add_argument("--B", type=int, default=1, help="batch size B")
+    g.add_argument("--T", type=int, required=True, help="sequence length T (tokens)")
+    g.add_argument("--H", type=int, default=1, help="q/k heads H")
+    g.add_argument("--HV", type=int, default=None, help="value heads HV, a multiple of H (default: H)")
+    g.add_argument("--K", type=int, default=16, help="key dim K")
+    g.add_argument("--V", type=int, default=16, help="value dim V")
+    g.add_argument(
+        "--chunk-size", type=int, default=64,
+        help="chunk_size of deltanet.chunk_gated_delta_rule; 0 emits deltanet.recurrent_gated_delta_rule",
+    )
+    g.add_argument(
+        "--dist", choices=sorted(DISTRIBUTIONS), default="realistic",
+        help="key correlation / decay: realistic 0.3 / 0.1, correlated 0.9 / 0.02, adversarial 0.98 / 0",
+    )
+    g.add_argument("--seed", type=int, default=0, help="NumPy random seed")
+    g.add_argument("--dtype", choices=["f32", "f16", "bf16"], default="f32", help="type of q, k, v and o (g, beta, states: f32)")
+    g.add_argument("--scale", type=float, help="scale attribute (default: absent, i.e. K^-1/2)")
+    g.add_argument("--l2norm", action="store_true", help="set use_qk_l2norm and pass un-normalised q, k")
+    g.add_argument("--h0", action="store_true", help="random initial state 0.1 N(0,1) (default: zeros)")
+    g.add_argument("--dynamic", action="store_true", help="call through a function with dynamic B and T dims")
+    g.add_argument(
+        "--identity-op", action="store_true",
+        help="testing aid: zero-filled results instead of the deltanet op (the program must print [1, 1])",
+    )
+    c = sub.add_parser("check")
+    c.add_argument("--max", type=float, help="largest allowed output and state error")
+    c.add_argument("--min", type=float, help="smallest expected output error (for deliberately truncated runs)")
+    c.add_argument("--label", default="")
+    c.add_argument("--append", help="append the output error to this file")
+    f = sub.add_parser("falls")
+    f.add_argument("file")
+    args = parser.parse_args()
+    if args.cmd == "gen":
+        if args.HV is None:
+            args.HV = args.H
+        gen(args)
+        return 0
+    if args.cmd == "check":
+        return check(args)
+    return falls(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
