@@ -9,27 +9,18 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "deltanet/InitDeltaNet.h"
+#include "deltanet/Runtime/CpuJit.h"
 
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
-#include "mlir/Parser/Parser.h"
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
-#include "llvm/ADT/STLExtras.h"
-#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MathExtras.h"
-#include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <benchmark/benchmark.h>
@@ -118,48 +109,6 @@ std::string getSource(int64_t c, const std::string &attrs) {
 
 using InvFn = void (*)(StridedMemRefType<float, 3> *result,
                        StridedMemRefType<float, 3> *input);
-
-/// Parses `source`, lowers it with the default CPU pipeline and JITs it.
-/// Returns null and sets `error` on failure.
-std::unique_ptr<ExecutionEngine> compile(MLIRContext &context,
-                                         const std::string &source,
-                                         std::string &error) {
-  std::string diagnostics;
-  llvm::raw_string_ostream diagStream(diagnostics);
-  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
-    diagStream << diag << "\n";
-    return success();
-  });
-
-  OwningOpRef<ModuleOp> module =
-      parseSourceString<ModuleOp>(source, ParserConfig(&context));
-  if (!module) {
-    error = "parse error: " + diagnostics;
-    return nullptr;
-  }
-
-  PassManager pm(&context);
-  deltanet::CpuPipelineOptions options;
-  deltanet::buildCpuPipeline(pm, options);
-  if (failed(pm.run(*module))) {
-    error = "pipeline failed: " + diagnostics;
-    return nullptr;
-  }
-
-  ExecutionEngineOptions engineOptions;
-  auto transformer = makeOptimizingTransformer(/*optLevel=*/3,
-                                               /*sizeLevel=*/0,
-                                               /*targetMachine=*/nullptr);
-  engineOptions.transformer = transformer;
-  engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
-  auto engine = ExecutionEngine::create(*module, engineOptions);
-  if (!engine) {
-    error = "JIT failed: " + llvm::toString(engine.takeError()) + diagnostics;
-    return nullptr;
-  }
-  (*engine)->initialize();
-  return std::move(*engine);
-}
 
 //===----------------------------------------------------------------------===//
 // Inputs and reference
@@ -351,11 +300,11 @@ void runBenchmark(benchmark::State &state, Config *config,
     benchmark::DoNotOptimize(out.data);
     free(out.basePtr);
   }
-  // Rate counters divide by the (real) time, kInvert flips the ratio: this
-  // shows the time per matrix in nanoseconds.
-  state.counters["ns/matrix"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * kBatch * 1e-9,
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  // Matrices per second of real time, inverted: seconds per matrix.
+  state.counters["time/matrix"] = benchmark::Counter(
+      static_cast<double>(kBatch),
+      benchmark::Counter::kIsIterationInvariantRate |
+          benchmark::Counter::kInvert);
 }
 
 std::string formatError(const Accuracy &accuracy) {
@@ -483,15 +432,8 @@ int main(int argc, char **argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv))
     return 1;
 
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
-
   DialectRegistry registry;
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  deltanet::registerDeltaNetDialect(registry);
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
+  deltanet::registerCpuJitDependencies(registry);
   MLIRContext context(registry, MLIRContext::Threading::DISABLED);
   context.loadAllAvailableDialects();
 
@@ -517,7 +459,8 @@ int main(int argc, char **argv) {
 
       auto compileStart = std::chrono::steady_clock::now();
       config->engine =
-          compile(context, getSource(c, strategy.attrs), config->error);
+          deltanet::compileForCpu(context, getSource(c, strategy.attrs),
+                                  deltanet::CpuPipelineOptions(), config->error);
       if (config->engine) {
         auto symbol = config->engine->lookup("_mlir_ciface_inv");
         if (symbol)

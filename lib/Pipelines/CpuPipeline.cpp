@@ -32,6 +32,7 @@ void mlir::deltanet::buildCpuPipeline(OpPassManager &pm,
   triInv.blockSize = options.triInvBlockSize;
   triInv.order = options.triInvOrder;
   triInv.residualSteps = options.triInvResidualSteps;
+  triInv.batchTile = options.triInvBatchTile;
   pm.addPass(createDeltaNetLowerTriInv(triInv));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -49,6 +50,7 @@ void mlir::deltanet::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(createConvertBufferizationToMemRefPass());
 
   // Buffers -> loops, unit-stride loops innermost.
+  pm.addNestedPass<func::FuncOp>(createDeltaNetCpuCopiesToLinalg());
   pm.addNestedPass<func::FuncOp>(createLinalgGeneralizeNamedOpsPass());
   pm.addNestedPass<func::FuncOp>(createDeltaNetCpuInterchangeReductions());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());

@@ -40,6 +40,11 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       *this, "tri-inv-residual-steps",
       llvm::cl::desc("Number of residual corrections after the inverse"),
       llvm::cl::init(0)};
+  PassOptions::Option<int64_t> triInvBatchTile{
+      *this, "tri-inv-batch-tile",
+      llvm::cl::desc("Matrices per tile of the tri_inv batch loop (0 = no "
+                     "tiling)"),
+      llvm::cl::init(16)};
 };
 
 /// Adds the passes that lower deltanet ops on tensors to the LLVM dialect

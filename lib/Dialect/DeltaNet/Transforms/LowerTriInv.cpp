@@ -407,6 +407,80 @@ private:
   Location loc;
 };
 
+/// Inverts every matrix of `a` (`batch x C x C`, any float type) as
+/// `config` says; the result has `a`'s element type.
+Value invertBatch(OpBuilder &b, Location loc, Value a,
+                  const ResolvedTriInv &config) {
+  TriInvEmitter emit(b, loc);
+  Value l = emit.strictlyLower(a, 1.0f);
+  Value x;
+  switch (config.strategy) {
+  case TriInvStrategy::ForwardSubstitution:
+    x = emit.forwardSubstitution(emit.strictlyLower(a, -1.0f));
+    break;
+  case TriInvStrategy::Neumann:
+    x = emit.neumannProduct(l, config.factors);
+    break;
+  case TriInvStrategy::Blocked:
+    x = emit.blocked(l, config.blockSize, config.factors);
+    break;
+  }
+  for (int64_t step = 0; step < config.residualSteps; ++step)
+    x = emit.residualStep(l, x);
+
+  Type elementType = cast<RankedTensorType>(a.getType()).getElementType();
+  if (elementType == b.getF32Type())
+    return x;
+  Value init = tensor::EmptyOp::create(
+      b, loc, tensor::getMixedSizes(b, loc, x), elementType);
+  return emit.elementwise(
+      x, init, [&](OpBuilder &nb, Location nloc, ValueRange args, Value, Value) {
+        return arith::TruncFOp::create(nb, nloc, elementType, args[0])
+            .getResult();
+      });
+}
+
+/// Applies `body` to tiles of at most `tile` matrices of `a` (`batch x C x
+/// C`) in an scf.for, so that every intermediate of a tile stays in cache,
+/// and assembles the results. Matrices are independent: this is exact.
+/// `tile` <= 0, or a batch known to fit in one tile, applies `body` once.
+Value tileBatch(OpBuilder &b, Location loc, Value a, int64_t tile,
+                function_ref<Value(OpBuilder &, Location, Value)> body) {
+  auto type = cast<RankedTensorType>(a.getType());
+  int64_t batch = type.getDimSize(0), c = type.getDimSize(1);
+  if (tile <= 0 || (!ShapedType::isDynamic(batch) && batch <= tile))
+    return body(b, loc, a);
+
+  // Static tiles when they divide a static batch, else `min(tile, rest)`.
+  bool staticTiles = !ShapedType::isDynamic(batch) && batch % tile == 0;
+  Value n = tensor::DimOp::create(b, loc, a, 0);
+  Value lb = arith::ConstantIndexOp::create(b, loc, 0);
+  Value step = arith::ConstantIndexOp::create(b, loc, tile);
+  Value init = tensor::EmptyOp::create(
+      b, loc, tensor::getMixedSizes(b, loc, a), type.getElementType());
+  auto loop = scf::ForOp::create(
+      b, loc, lb, n, step, ValueRange{init},
+      [&](OpBuilder &nb, Location nloc, Value i, ValueRange iter) {
+        OpFoldResult size = nb.getIndexAttr(tile);
+        if (!staticTiles) {
+          Value rest = arith::SubIOp::create(nb, nloc, n, i);
+          size = arith::MinSIOp::create(nb, nloc, step, rest).getResult();
+        }
+        SmallVector<OpFoldResult> offsets = {i, nb.getIndexAttr(0),
+                                             nb.getIndexAttr(0)};
+        SmallVector<OpFoldResult> sizes = {size, nb.getIndexAttr(c),
+                                           nb.getIndexAttr(c)};
+        SmallVector<OpFoldResult> strides(3, nb.getIndexAttr(1));
+        Value in = tensor::ExtractSliceOp::create(nb, nloc, a, offsets, sizes,
+                                                  strides);
+        Value out = body(nb, nloc, in);
+        Value updated = tensor::InsertSliceOp::create(nb, nloc, out, iter[0],
+                                                      offsets, sizes, strides);
+        scf::YieldOp::create(nb, nloc, updated);
+      });
+  return loop.getResult(0);
+}
+
 //===----------------------------------------------------------------------===//
 // Patterns
 //===----------------------------------------------------------------------===//
@@ -427,7 +501,6 @@ struct LowerTriInvPattern : public OpRewritePattern<TriInvOp> {
     Location loc = op.getLoc();
     RankedTensorType type = op.getA().getType();
     int64_t rank = type.getRank();
-    TriInvEmitter emit(rewriter, loc);
 
     // View the operand as `batch x C x C`.
     Value a = op.getA();
@@ -440,34 +513,11 @@ struct LowerTriInvPattern : public OpRewritePattern<TriInvOp> {
       a = StructuredBuilder(rewriter, loc).collapseLeading(a, rank - 2);
     }
 
-    Value l = emit.strictlyLower(a, 1.0f);
-    Value x;
-    switch (config.strategy) {
-    case TriInvStrategy::ForwardSubstitution:
-      x = emit.forwardSubstitution(emit.strictlyLower(a, -1.0f));
-      break;
-    case TriInvStrategy::Neumann:
-      x = emit.neumannProduct(l, config.factors);
-      break;
-    case TriInvStrategy::Blocked:
-      x = emit.blocked(l, config.blockSize, config.factors);
-      break;
-    }
-    for (int64_t step = 0; step < config.residualSteps; ++step)
-      x = emit.residualStep(l, x);
-
-    // Round back to the element type and the original shape.
-    Type elementType = type.getElementType();
-    if (elementType != rewriter.getF32Type()) {
-      Value init = tensor::EmptyOp::create(
-          rewriter, loc, tensor::getMixedSizes(rewriter, loc, x), elementType);
-      x = emit.elementwise(
-          x, init,
-          [&](OpBuilder &nb, Location nloc, ValueRange args, Value, Value) {
-            return arith::TruncFOp::create(nb, nloc, elementType, args[0])
-                .getResult();
-          });
-    }
+    // The batch is processed in tiles of matrices, each inverted whole.
+    Value x = tileBatch(rewriter, loc, a, defaults.batchTile,
+                        [&](OpBuilder &b, Location bodyLoc, Value tile) {
+                          return invertBatch(b, bodyLoc, tile, config);
+                        });
     if (rank == 2) {
       SmallVector<ReassociationIndices> reassoc = {{0, 1}, {2}};
       x = tensor::CollapseShapeOp::create(rewriter, loc, x, reassoc);
@@ -494,7 +544,8 @@ struct DeltaNetLowerTriInvPass
 
   void runOnOperation() override {
     Operation *root = getOperation();
-    TriInvLoweringOptions defaults{strategy, blockSize, order, residualSteps};
+    TriInvLoweringOptions defaults{strategy, blockSize, order, residualSteps,
+                                   batchTile};
     // Option errors are reported at the root's location, without an op dump.
     auto optionError = [&](StringRef option, int64_t value, StringRef rule) {
       emitError(root->getLoc())
@@ -510,6 +561,9 @@ struct DeltaNetLowerTriInvPass
     if (defaults.residualSteps < 0)
       return optionError("residual-steps", defaults.residualSteps,
                          "must be >= 0");
+    if (defaults.batchTile < 0)
+      return optionError("batch-tile", defaults.batchTile,
+                         "must be >= 0 (0 = no tiling)");
 
     // Diagnose every op that cannot be lowered before rewriting any.
     bool invalid = false;

@@ -30,6 +30,8 @@ struct TriInvLoweringOptions {
   /// Number of Neumann product factors; -1 = exact.
   int64_t order = -1;
   int64_t residualSteps = 0;
+  /// Matrices per tile of the batch loop; 0 = no tiling.
+  int64_t batchTile = 16;
 };
 
 /// Adds the patterns lowering deltanet.tri_inv to linalg/tensor with the
@@ -46,6 +48,9 @@ void populateLowerChunkStagesPatterns(RewritePatternSet &patterns);
 
 /// Adds the pattern lowering deltanet.recurrent_gated_delta_rule.
 void populateLowerRecurrentGatedDeltaRulePatterns(RewritePatternSet &patterns);
+
+/// Adds the pattern rewriting strided memref.copy into linalg.copy.
+void populateCopiesToLinalgPatterns(RewritePatternSet &patterns);
 
 /// Adds the pattern moving reduction loops of linalg.generic ops outward.
 void populateInterchangeReductionsPatterns(RewritePatternSet &patterns);

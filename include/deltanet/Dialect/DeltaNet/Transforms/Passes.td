@@ -45,6 +45,11 @@ def DeltaNetLowerTriInv : Pass<"deltanet-lower-tri-inv"> {
 
     Low-precision element types (`f16`, `bf16`) are widened to `f32` for the
     computation and rounded once at the end.
+
+    The matrices are independent: `batch-tile` wraps the computation in an
+    `scf.for` over tiles of that many matrices, so that every intermediate
+    of a tile stays in cache instead of streaming the whole batch through
+    memory once per matmul.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -70,7 +75,10 @@ def DeltaNetLowerTriInv : Pass<"deltanet-lower-tri-inv"> {
     Option<"order", "order", "int64_t", /*default=*/"-1",
            "Number of Neumann product factors; -1 = exact">,
     Option<"residualSteps", "residual-steps", "int64_t", /*default=*/"0",
-           "Number of residual corrections X <- X + X (I - (I + L) X)">
+           "Number of residual corrections X <- X + X (I - (I + L) X)">,
+    Option<"batchTile", "batch-tile", "int64_t", /*default=*/"16",
+           "Matrices per iteration of the loop over the batch (0 = the "
+           "whole batch at once)">
   ];
 }
 
@@ -86,6 +94,20 @@ def DeltaNetCpuInterchangeReductions
     `C[i, j] += A[i, k] * B[k, j]` with `j` innermost, which LLVM's loop
     vectoriser turns into SIMD code without reassociating floating-point
     sums.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def DeltaNetCpuCopiesToLinalg : Pass<"deltanet-cpu-copies-to-linalg"> {
+  let summary = "Rewrite strided memref.copy into linalg.copy";
+  let description = [{
+    `memref.copy` between non-contiguous memrefs (subviews, as bufferization
+    produces for slices) lowers to a call of the generic `memrefCopy` runtime
+    function, which copies element by element through a descriptor walk.
+    This pass rewrites such copies into `linalg.copy`, which
+    `convert-linalg-to-loops` turns into plain loops that LLVM vectorises.
+    Copies between contiguous identity-layout memrefs are left alone (they
+    become `memcpy`).
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
