@@ -7,6 +7,7 @@ PACKAGES=(
   cmake ninja-build ccache
   python3 python3-numpy python3-scipy python3-pytest python3-pybind11 pybind11-dev
   libbenchmark-dev
+  python3-torch
 )
 
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing, builds, compiles DeltaNet triangular
 # inverses with deltanet-opt, runs them on the CPU against float64, then
-# prints the speed/accuracy report of every strategy.
+# prints the speed/accuracy reports (tri_inv strategies; gated delta rule vs
+# PyTorch).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${DELTANET_BUILD_DIR:-$root/build}"
@@ -32,5 +33,9 @@ for dist in realistic adversarial; do
 done
 
 echo
-echo "== 3. Report: every strategy, C in {16, 32, 64, 128}, 4096 matrices, one process"
+echo "== 3. Report: tri_inv, every strategy, C in {16, 32, 64, 128}, 4096 matrices, one process"
 "$build/bin/tri-inv-bench" "$@"
+
+echo
+echo "== 4. Report: gated delta rule, chunk vs recurrent vs PyTorch, B=1 T=4096 H=HV=4 K=V=128"
+/usr/bin/python3 "$root/bench/gdr_report.py" --build "$build"

@@ -38,7 +38,9 @@ void mlir::deltanet::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
 
   // Tensors -> buffers, across function boundaries with identity layouts
-  // so that `llvm.emit_c_interface` functions take plain memrefs.
+  // so that `llvm.emit_c_interface` functions take plain memrefs; callers'
+  // input buffers are never written.
+  pm.addPass(createDeltaNetProtectFunctionInputs());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   // Loops carrying tensors (state scans) may yield new buffers.

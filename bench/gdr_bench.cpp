@@ -1,0 +1,260 @@
+//===- gdr_bench.cpp - Chunk vs recurrent gated delta rule on the CPU -----===//
+//
+// Compiles deltanet.chunk_gated_delta_rule and deltanet.recurrent_gated_delta_rule
+// for one shape through --deltanet-cpu-pipeline, checks that both agree, and
+// times them with Google Benchmark (tokens/s as a counter).
+//
+// Usage: gdr-bench [--B=1 --T=4096 --H=4 --HV=4 --K=128 --V=128
+//                   --chunk-size=64] [--benchmark_* flags]
+//
+//===----------------------------------------------------------------------===//
+
+#include "deltanet/Runtime/CpuJit.h"
+
+#include "mlir/ExecutionEngine/CRunnerUtils.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace mlir;
+
+namespace {
+
+using Memref4 = StridedMemRefType<float, 4>;
+using Memref3 = StridedMemRefType<float, 3>;
+
+/// Results of the compiled function: `o` and the final state.
+struct Results {
+  Memref4 o;
+  Memref4 state;
+};
+using GdrFn = void (*)(Results *, Memref4 *, Memref4 *, Memref4 *, Memref3 *,
+                       Memref3 *, Memref4 *);
+
+/// The benchmarked shape.
+struct Shape {
+  int64_t b = 1, t = 4096, h = 4, hv = 4, k = 128, v = 128, chunk = 64;
+};
+
+/// A dense row-major f32 tensor and its memref descriptor.
+template <int Rank> struct Tensor {
+  std::vector<float> data;
+  StridedMemRefType<float, Rank> ref;
+
+  explicit Tensor(std::array<int64_t, Rank> sizes) {
+    int64_t n = 1;
+    for (int64_t s : sizes)
+      n *= s;
+    data.resize(n);
+    ref.basePtr = ref.data = data.data();
+    ref.offset = 0;
+    int64_t stride = 1;
+    for (int i = Rank - 1; i >= 0; --i) {
+      ref.sizes[i] = sizes[i];
+      ref.strides[i] = stride;
+      stride *= sizes[i];
+    }
+  }
+};
+
+/// Inputs drawn as in test/lib/gdr_testgen.py ("realistic"): L2-normalised
+/// keys with correlation 0.3 to a shared direction, beta = sigmoid(N(0,1)),
+/// g = -|N(0,1)| * 0.1, small random initial state.
+struct Inputs {
+  Tensor<4> q, k, v;
+  Tensor<3> g, beta;
+  Tensor<4> h0;
+
+  explicit Inputs(const Shape &s)
+      : q({s.b, s.t, s.h, s.k}), k({s.b, s.t, s.h, s.k}),
+        v({s.b, s.t, s.hv, s.v}), g({s.b, s.t, s.hv}),
+        beta({s.b, s.t, s.hv}), h0({s.b, s.hv, s.k, s.v}) {
+    std::mt19937_64 rng(42);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::vector<float> shared(s.k);
+    for (float &x : shared)
+      x = normal(rng);
+    auto keyLike = [&](std::vector<float> &data, float corr) {
+      for (size_t row = 0; row < data.size() / s.k; ++row) {
+        float *x = &data[row * s.k];
+        double norm = 0.0;
+        for (int64_t i = 0; i < s.k; ++i) {
+          x[i] = std::sqrt(1 - corr) * normal(rng) + std::sqrt(corr) * shared[i];
+          norm += double(x[i]) * x[i];
+        }
+        for (int64_t i = 0; i < s.k; ++i)
+          x[i] /= std::sqrt(norm);
+      }
+    };
+    keyLike(q.data, 0.0f);
+    keyLike(k.data, 0.3f);
+    for (float &x : v.data)
+      x = normal(rng);
+    for (float &x : g.data)
+      x = -std::fabs(normal(rng)) * 0.1f;
+    for (float &x : beta.data)
+      x = 1.0f / (1.0f + std::exp(-normal(rng)));
+    for (float &x : h0.data)
+      x = 0.1f * normal(rng);
+  }
+};
+
+std::string tensorType(std::initializer_list<int64_t> dims) {
+  std::string s = "tensor<";
+  for (int64_t d : dims)
+    s += std::to_string(d) + "x";
+  return s + "f32>";
+}
+
+/// `@gdr` applying the chunk op (chunk > 0) or the recurrent op.
+std::string getSource(const Shape &s, bool chunked) {
+  std::string qk = tensorType({s.b, s.t, s.h, s.k});
+  std::string v = tensorType({s.b, s.t, s.hv, s.v});
+  std::string gb = tensorType({s.b, s.t, s.hv});
+  std::string st = tensorType({s.b, s.hv, s.k, s.v});
+  std::string types = "(" + qk + ", " + qk + ", " + v + ", " + gb + ", " + gb +
+                      ", " + st + ") -> (" + v + ", " + st + ")";
+  std::string op = chunked ? "deltanet.chunk_gated_delta_rule"
+                           : "deltanet.recurrent_gated_delta_rule";
+  std::string attrs =
+      chunked ? " {chunk_size = " + std::to_string(s.chunk) + " : i64}" : "";
+  return llvm::formatv(
+             "func.func @gdr(%q: {0}, %k: {0}, %v: {1}, %g: {2}, %beta: {2}, "
+             "%h0: {3}) -> ({1}, {3}) attributes {{llvm.emit_c_interface} {{\n"
+             "  %o, %hT = {4} %q, %k, %v, %g, %beta, %h0{5} : {6}\n"
+             "  return %o, %hT : {1}, {3}\n}\n",
+             qk, v, gb, st, op, attrs, types)
+      .str();
+}
+
+/// A compiled variant and its function pointer.
+struct Kernel {
+  std::string name;
+  std::unique_ptr<ExecutionEngine> engine;
+  GdrFn fn = nullptr;
+};
+
+Results run(const Kernel &kernel, Inputs &in) {
+  Results r;
+  kernel.fn(&r, &in.q.ref, &in.k.ref, &in.v.ref, &in.g.ref, &in.beta.ref,
+            &in.h0.ref);
+  return r;
+}
+
+void release(Results &r) {
+  free(r.o.basePtr);
+  free(r.state.basePtr);
+}
+
+double relativeDifference(const Memref4 &a, const Memref4 &b) {
+  int64_t n = a.sizes[0] * a.sizes[1] * a.sizes[2] * a.sizes[3];
+  double num = 0.0, den = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    double d = double(a.data[i]) - b.data[i];
+    num += d * d;
+    den += double(b.data[i]) * b.data[i];
+  }
+  return std::sqrt(num / den);
+}
+
+/// Consumes `--name=value` from argv; returns whether it was there.
+bool takeFlag(int &argc, char **argv, const char *name, int64_t &value) {
+  std::string prefix = std::string("--") + name + "=";
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) != 0)
+      continue;
+    char *end = nullptr;
+    value = std::strtoll(argv[i] + prefix.size(), &end, 10);
+    if (*end != '\0' || value < 1) {
+      llvm::errs() << "gdr-bench: invalid value in '" << argv[i]
+                   << "': expected a positive integer\n";
+      std::exit(1);
+    }
+    for (int j = i; j + 1 < argc; ++j)
+      argv[j] = argv[j + 1];
+    --argc;
+    return true;
+  }
+  return false;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Shape shape;
+  takeFlag(argc, argv, "B", shape.b);
+  takeFlag(argc, argv, "T", shape.t);
+  takeFlag(argc, argv, "H", shape.h);
+  takeFlag(argc, argv, "HV", shape.hv);
+  takeFlag(argc, argv, "K", shape.k);
+  takeFlag(argc, argv, "V", shape.v);
+  takeFlag(argc, argv, "chunk-size", shape.chunk);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv))
+    return 1;
+
+  DialectRegistry registry;
+  deltanet::registerCpuJitDependencies(registry);
+  MLIRContext context(registry, MLIRContext::Threading::DISABLED);
+
+  std::vector<Kernel> kernels(2);
+  kernels[0].name = "chunk_gated_delta_rule/chunk=" + std::to_string(shape.chunk);
+  kernels[1].name = "recurrent_gated_delta_rule";
+  for (auto [index, kernel] : llvm::enumerate(kernels)) {
+    std::string error;
+    kernel.engine = deltanet::compileForCpu(
+        context, getSource(shape, index == 0), deltanet::CpuPipelineOptions(),
+        error);
+    if (!kernel.engine) {
+      llvm::errs() << kernel.name << ": " << error << "\n";
+      return 1;
+    }
+    auto symbol = kernel.engine->lookup("_mlir_ciface_gdr");
+    if (!symbol) {
+      llvm::errs() << kernel.name << ": " << llvm::toString(symbol.takeError())
+                   << "\n";
+      return 1;
+    }
+    kernel.fn = reinterpret_cast<GdrFn>(*symbol);
+  }
+
+  static Inputs inputs(shape);
+  Results chunk = run(kernels[0], inputs), recurrent = run(kernels[1], inputs);
+  llvm::errs() << llvm::formatv(
+      "B={0} T={1} H={2} HV={3} K={4} V={5}: chunk vs recurrent relative "
+      "difference: output {6:e2}, final state {7:e2}\n",
+      shape.b, shape.t, shape.h, shape.hv, shape.k, shape.v,
+      relativeDifference(chunk.o, recurrent.o),
+      relativeDifference(chunk.state, recurrent.state));
+  release(chunk);
+  release(recurrent);
+
+  for (Kernel &kernel : kernels)
+    benchmark::RegisterBenchmark(
+        kernel.name.c_str(),
+        [&kernel, shape](benchmark::State &state) {
+          for (auto _ : state) {
+            Results r = run(kernel, inputs);
+            benchmark::DoNotOptimize(r.o.data);
+            release(r);
+          }
+          state.counters["tokens/s"] = benchmark::Counter(
+              double(shape.b * shape.t),
+              benchmark::Counter::kIsIterationInvariantRate);
+        })
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime()
+        ->MinTime(1.0);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
