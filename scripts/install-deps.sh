@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages deltanet-mlir needs, if any is missing.
+# Usage: install-deps.sh [--reports]   (--reports: also the benchmark peers)
 set -euo pipefail
 
 PACKAGES=(
@@ -7,8 +8,10 @@ PACKAGES=(
   cmake ninja-build ccache
   python3 python3-numpy python3-scipy python3-pytest python3-pybind11 pybind11-dev
   libbenchmark-dev
-  python3-torch
 )
+if [ "${1:-}" = "--reports" ]; then
+  PACKAGES+=(python3-torch)
+fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

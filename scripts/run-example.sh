@@ -10,7 +10,7 @@ llvm=/usr/lib/llvm-22
 runner="$llvm/bin/mlir-runner -e main -entry-point-result=void -O3 -shared-libs=$llvm/lib/libmlir_runner_utils.so,$llvm/lib/libmlir_c_runner_utils.so"
 testgen="/usr/bin/python3 $root/test/lib/tri_inv_testgen.py"
 
-"$root/scripts/install-deps.sh"
+"$root/scripts/install-deps.sh" --reports
 "$root/scripts/build.sh"
 
 work="$(mktemp -d)"
