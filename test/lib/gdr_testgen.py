@@ -24,10 +24,11 @@ exactly [1, 1]; this validates the in-IR error computation end to end.
 """
 
 import argparse
-import re
 import sys
 
 import numpy as np
+
+from testgen_common import falls, printed_values, round_to, tensor_type
 
 DISTRIBUTIONS = {
     # name: (pairwise key correlation, decay scale)
@@ -177,29 +178,9 @@ def make_inputs(rng, b, t, h, hv, kdim, vdim, dist, l2norm_in_op=False, with_h0=
     return q, k, v, g, beta, h0
 
 
-def round_to(x, dtype):
-    """Rounds float64 `x` to `dtype`; returns (rounded as float64, raw bytes)."""
-    if dtype == "f32":
-        v = x.astype(np.float32)
-        return v.astype(np.float64), v.tobytes()
-    if dtype == "f16":
-        v = x.astype(np.float16)
-        return v.astype(np.float64), v.tobytes()
-    if dtype == "bf16":
-        u = x.astype(np.float32).view(np.uint32).astype(np.uint64)
-        u = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
-        back = (u.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
-        return back, u.tobytes()
-    raise ValueError(f"unknown dtype {dtype}")
-
-
 # ----------------------------------------------------------------------------
 # gen
 # ----------------------------------------------------------------------------
-
-
-def tensor_type(shape, elt):
-    return "tensor<" + "".join(f"{d}x" for d in shape) + elt + ">"
 
 
 def hex_literal(raw):
@@ -353,15 +334,10 @@ def identity_body(args, dt, call_o, call_state, v_type):
 # check / falls
 # ----------------------------------------------------------------------------
 
-FLOAT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)", re.IGNORECASE)
-
-
 def check(args):
-    text = sys.stdin.read()
-    if "data =" not in text:
-        print(f"error: no printed memref in the program output:\n{text}", file=sys.stderr)
+    errors = printed_values(sys.stdin.read())
+    if errors is None:
         return 1
-    errors = [float(v) for v in FLOAT.findall(text.split("data =", 1)[1])]
     if len(errors) != 2:
         print(f"error: expected 2 printed errors [output, state], got {errors}", file=sys.stderr)
         return 1
@@ -381,19 +357,6 @@ def check(args):
         print(f"FAIL: output error {err_o:.3e} < {args.min:.1e} (expected a visibly wrong result)", file=sys.stderr)
         status = 1
     return status
-
-
-def falls(args):
-    values = [float(line) for line in open(args.file) if line.strip()]
-    print("errors by increasing order: " + ", ".join(f"{v:.2e}" for v in values))
-    if len(values) < 2:
-        print("FAIL: need at least two recorded errors", file=sys.stderr)
-        return 1
-    for prev, cur in zip(values, values[1:]):
-        if not cur < prev:
-            print(f"FAIL: error did not fall: {prev:.3e} -> {cur:.3e}", file=sys.stderr)
-            return 1
-    return 0
 
 
 def main():

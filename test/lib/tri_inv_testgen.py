@@ -13,11 +13,12 @@ Subcommands:
 """
 
 import argparse
-import re
 import sys
 
 import numpy as np
 import scipy.linalg
+
+from testgen_common import falls, printed_values, round_to, tensor_type
 
 DISTRIBUTIONS = {
     # name: (pairwise key correlation, decay scale)
@@ -52,22 +53,6 @@ def chunk_matrices(rng, batch, c, dist, head_dim=128, garbage=True):
     return out.reshape(tuple(batch) + (c, c))
 
 
-def round_to(x, dtype):
-    """Rounds float64 `x` to `dtype`; returns (rounded as float64, raw bytes)."""
-    if dtype == "f32":
-        v = x.astype(np.float32)
-        return v.astype(np.float64), v.tobytes()
-    if dtype == "f16":
-        v = x.astype(np.float16)
-        return v.astype(np.float64), v.tobytes()
-    if dtype == "bf16":
-        u = x.astype(np.float32).view(np.uint32).astype(np.uint64)
-        u = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
-        back = (u.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
-        return back, u.tobytes()
-    raise ValueError(f"unknown dtype {dtype}")
-
-
 def reference_inverse(a):
     """float64 (I + tril(a, -1))^-1 for every trailing matrix of `a`."""
     c = a.shape[-1]
@@ -80,10 +65,6 @@ def reference_inverse(a):
         ]
     )
     return x.reshape(a.shape)
-
-
-def tensor_type(shape, elt):
-    return "tensor<" + "".join(f"{d}x" for d in shape) + elt + ">"
 
 
 def gen(args):
@@ -158,15 +139,10 @@ module {{
     )
 
 
-FLOAT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)", re.IGNORECASE)
-
-
 def check(args):
-    text = sys.stdin.read()
-    if "data =" not in text:
-        print(f"error: no printed memref in the program output:\n{text}", file=sys.stderr)
+    errors = printed_values(sys.stdin.read())
+    if errors is None:
         return 1
-    errors = [float(v) for v in FLOAT.findall(text.split("data =", 1)[1])]
     if not errors:
         print("error: no error values printed", file=sys.stderr)
         return 1
@@ -182,19 +158,6 @@ def check(args):
     if args.min is not None and not worst >= args.min:
         print(f"FAIL: {worst:.3e} < {args.min:.1e} (expected a visibly wrong result)", file=sys.stderr)
         return 1
-    return 0
-
-
-def falls(args):
-    values = [float(line) for line in open(args.file) if line.strip()]
-    print("errors by increasing order: " + ", ".join(f"{v:.2e}" for v in values))
-    if len(values) < 2:
-        print("FAIL: need at least two recorded errors", file=sys.stderr)
-        return 1
-    for prev, cur in zip(values, values[1:]):
-        if not cur < prev:
-            print(f"FAIL: error did not fall: {prev:.3e} -> {cur:.3e}", file=sys.stderr)
-            return 1
     return 0
 
 

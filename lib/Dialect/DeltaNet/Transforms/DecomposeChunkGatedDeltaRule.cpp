@@ -165,10 +165,7 @@ struct DecomposeChunkGatedDeltaRule
     Value uM = sb.expandLeading(wy.getU(), seqChunks);
     Value gM = sb.expandLeading(gN, seqChunks);
     Value h0 = sb.collapseLeading(op.getInitialState(), 2);
-    h0 = sb.map(h0, {}, sb.dims(h0), f32,
-                [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                  return StructuredBuilder::castFloat(nb, nloc, args[0], f32);
-                });
+    h0 = sb.convertElementType(h0, f32);
     auto seqType = [&](ArrayRef<int64_t> tail, bool withChunks) {
       SmallVector<int64_t> shape = {
           getConstantIntValue(seqs).value_or(ShapedType::kDynamic)};
@@ -208,11 +205,7 @@ struct DecomposeChunkGatedDeltaRule
     Type stateType = op.getFinalState().getType().getElementType();
     Value finalState = sb.expandLeading(
         scan.getFinalState(), {batch, rewriter.getIndexAttr(valueHeads)});
-    finalState = sb.map(
-        finalState, {}, sb.dims(finalState), stateType,
-        [&](OpBuilder &nb, Location nloc, ValueRange args) {
-          return StructuredBuilder::castFloat(nb, nloc, args[0], stateType);
-        });
+    finalState = sb.convertElementType(finalState, stateType);
     if (finalState.getType() != op.getFinalState().getType())
       finalState = tensor::CastOp::create(rewriter, loc,
                                           op.getFinalState().getType(),

@@ -117,10 +117,7 @@ struct LowerRecurrentGatedDeltaRule
     Value g = broadcastHeads(sb, op.getG(), valueHeads, 1);
     Value beta = broadcastHeads(sb, op.getBeta(), valueHeads, 1);
     Value h0 = op.getInitialState();
-    h0 = sb.map(h0, {}, sb.dims(h0), f32,
-                [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                  return StructuredBuilder::castFloat(nb, nloc, args[0], f32);
-                });
+    h0 = sb.convertElementType(h0, f32);
     Value outInit = sb.empty(sb.dims(v), f32);
 
     Value lb = arith::ConstantIndexOp::create(rewriter, loc, 0);
@@ -180,18 +177,10 @@ struct LowerRecurrentGatedDeltaRule
 
     Type outType = op.getO().getType().getElementType();
     Value o = loop.getResult(1);
-    o = sb.map(o, {}, sb.dims(o), outType,
-               [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                 return StructuredBuilder::castFloat(nb, nloc, args[0],
-                                                     outType);
-               });
+    o = sb.convertElementType(o, outType);
     Type stateType = op.getFinalState().getType().getElementType();
     Value finalState = loop.getResult(0);
-    finalState = sb.map(
-        finalState, {}, sb.dims(finalState), stateType,
-        [&](OpBuilder &nb, Location nloc, ValueRange args) {
-          return StructuredBuilder::castFloat(nb, nloc, args[0], stateType);
-        });
+    finalState = sb.convertElementType(finalState, stateType);
     if (o.getType() != op.getO().getType())
       o = tensor::CastOp::create(rewriter, loc, op.getO().getType(), o);
     if (finalState.getType() != op.getFinalState().getType())

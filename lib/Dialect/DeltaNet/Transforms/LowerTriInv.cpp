@@ -92,38 +92,22 @@ ResolvedTriInv resolve(TriInvOp op, const TriInvLoweringOptions &defaults) {
 /// cols` with f32 elements. The batch dimension may be dynamic.
 class TriInvEmitter {
 public:
-  TriInvEmitter(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+  TriInvEmitter(OpBuilder &b, Location loc) : b(b), loc(loc), sb(b, loc) {}
 
   Type f32() { return b.getF32Type(); }
 
   /// The batch size of a 3-D tensor as a constant or an SSA value.
-  OpFoldResult batchOf(Value t) { return tensor::getMixedSize(b, loc, t, 0); }
-
-  /// `batch * factor` as a constant or an SSA value.
-  OpFoldResult scaleBatch(OpFoldResult batch, int64_t factor) {
-    if (std::optional<int64_t> cst = getConstantIntValue(batch))
-      return b.getIndexAttr(*cst * factor);
-    Value f = arith::ConstantIndexOp::create(b, loc, factor);
-    return arith::MulIOp::create(b, loc, getValueOrCreateConstantIndexOp(
-                                             b, loc, batch),
-                                 f)
-        .getResult();
-  }
+  OpFoldResult batchOf(Value t) { return sb.dim(t, 0); }
 
   /// An uninitialised f32 tensor of shape `batch x rows x cols`.
   Value empty(OpFoldResult batch, int64_t rows, int64_t cols) {
-    return tensor::EmptyOp::create(
-        b, loc, ArrayRef<OpFoldResult>{batch, b.getIndexAttr(rows),
-                                       b.getIndexAttr(cols)},
-        f32());
+    return sb.empty({batch, b.getIndexAttr(rows), b.getIndexAttr(cols)},
+                    f32());
   }
 
   /// A zero f32 tensor of shape `batch x rows x cols`.
   Value zeros(OpFoldResult batch, int64_t rows, int64_t cols) {
-    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-    return linalg::FillOp::create(b, loc, ValueRange{zero},
-                                  ValueRange{empty(batch, rows, cols)})
-        .getResult(0);
+    return sb.zeros({batch, b.getIndexAttr(rows), b.getIndexAttr(cols)});
   }
 
   /// A 3-D elementwise linalg.generic over `inputs` (all of the shape of
@@ -204,14 +188,7 @@ public:
 
   /// `acc + lhs @ rhs` (or `lhs @ rhs` when `acc` is null), batched.
   Value matmul(Value lhs, Value rhs, Value acc = nullptr) {
-    if (!acc) {
-      auto lt = cast<RankedTensorType>(lhs.getType());
-      auto rt = cast<RankedTensorType>(rhs.getType());
-      acc = zeros(batchOf(lhs), lt.getDimSize(1), rt.getDimSize(2));
-    }
-    return linalg::BatchMatmulOp::create(b, loc, TypeRange{acc.getType()},
-                                         ValueRange{lhs, rhs}, ValueRange{acc})
-        .getResult(0);
+    return sb.batchMatmul(lhs, rhs, acc);
   }
 
   /// The `rows x cols` window at (`row`, `col`) of every matrix of `t`.
@@ -351,7 +328,7 @@ public:
         gatherBlocks(l, numBlocks, blockSize, blockSize, 0, 0, 1.0f), factors);
     for (int64_t s = blockSize; s < padded; s *= 2) {
       int64_t pairs = padded / (2 * s);
-      OpFoldResult count = scaleBatch(batch, pairs);
+      OpFoldResult count = sb.mul(batch, pairs);
       Value x11 = everyNth(solved, 0, 2, count);
       Value x22 = everyNth(solved, 1, 2, count);
       Value negL21 = gatherBlocks(l, pairs, s, 2 * s, s, 0, -1.0f);
@@ -405,6 +382,7 @@ public:
 private:
   OpBuilder &b;
   Location loc;
+  StructuredBuilder sb;
 };
 
 /// Inverts every matrix of `a` (`batch x C x C`, any float type) as

@@ -97,6 +97,15 @@ Value StructuredBuilder::map(ValueRange inputs, ArrayRef<AffineMap> maps,
   return generic(inputs, empty(sizes, elementType), allMaps, iterators, body);
 }
 
+Value StructuredBuilder::convertElementType(Value t, Type elementType) {
+  if (cast<ShapedType>(t.getType()).getElementType() == elementType)
+    return t;
+  return map(t, {}, dims(t), elementType,
+             [&](OpBuilder &nb, Location nloc, ValueRange args) {
+               return castFloat(nb, nloc, args[0], elementType);
+             });
+}
+
 Value StructuredBuilder::batchMatmul(Value lhs, Value rhs, Value acc) {
   if (!acc)
     acc = zeros({dim(lhs, 0), dim(lhs, 1), dim(rhs, 2)});

@@ -60,6 +60,10 @@ public:
   Value map(ValueRange inputs, ArrayRef<AffineMap> maps,
             ArrayRef<OpFoldResult> sizes, Type elementType, BodyFn body);
 
+  /// `t` with its float elements converted to `elementType` (`t` itself if
+  /// they already are).
+  Value convertElementType(Value t, Type elementType);
+
   /// `acc + lhs @ rhs` batched over dim 0 (`lhs @ rhs` if `acc` is null).
   Value batchMatmul(Value lhs, Value rhs, Value acc = nullptr);
 
