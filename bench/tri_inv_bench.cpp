@@ -75,6 +75,12 @@ std::vector<Strategy> getStrategies(int64_t c) {
   strategies.push_back(
       {"blocked_bs16", "blocked (block 16)",
        "strategy = #deltanet.strategy<blocked>, block_size = 16 : i64"});
+  strategies.push_back({"blocked_bs16_bf16", "blocked (block 16), bf16 matmuls",
+                        "strategy = #deltanet.strategy<blocked>, block_size = "
+                        "16 : i64, precision = #deltanet.precision<bf16>"});
+  strategies.push_back({"blocked_bs16_f16", "blocked (block 16), f16 matmuls",
+                        "strategy = #deltanet.strategy<blocked>, block_size = "
+                        "16 : i64, precision = #deltanet.precision<f16>"});
   strategies.push_back(
       {"neumann_exact",
        "neumann exact (order " + std::to_string(exactOrder) + ")",

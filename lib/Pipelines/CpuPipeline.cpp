@@ -33,6 +33,7 @@ void mlir::deltanet::buildCpuPipeline(OpPassManager &pm,
   triInv.order = options.triInvOrder;
   triInv.residualSteps = options.triInvResidualSteps;
   triInv.batchTile = options.triInvBatchTile;
+  triInv.precision = options.triInvPrecision;
   pm.addPass(createDeltaNetLowerTriInv(triInv));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

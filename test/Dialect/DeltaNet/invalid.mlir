@@ -126,3 +126,12 @@ func.func @result_type_mismatch(%a: tensor<64x64xf32>) -> tensor<64x64xf16> {
   %x = "deltanet.tri_inv"(%a) : (tensor<64x64xf32>) -> tensor<64x64xf16>
   return %x : tensor<64x64xf16>
 }
+
+// -----
+
+func.func @unknown_precision(%a: tensor<64x64xf32>) -> tensor<64x64xf32> {
+  // expected-error @+2 {{expected ::mlir::deltanet::TriInvPrecision to be one of: f32, bf16, f16}}
+  // expected-error @+1 {{failed to parse DeltaNet_TriInvPrecisionAttr parameter 'value'}}
+  %x = deltanet.tri_inv %a {precision = #deltanet.precision<f8>} : tensor<64x64xf32>
+  return %x : tensor<64x64xf32>
+}

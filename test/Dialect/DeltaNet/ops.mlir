@@ -20,11 +20,11 @@ func.func @tri_inv_dynamic_batch(%a: tensor<?x4x?x32x32xbf16>) -> tensor<?x4x?x3
 // CHECK-LABEL: func.func @tri_inv_attrs
 // CHECK: deltanet.tri_inv %{{.*}} {block_size = 8 : i64, strategy = #deltanet.strategy<blocked>} : tensor<2x64x64xf16>
 // CHECK: deltanet.tri_inv %{{.*}} {order = 3 : i64, residual_steps = 2 : i64, strategy = #deltanet.strategy<neumann>} : tensor<2x64x64xf16>
-// CHECK: deltanet.tri_inv %{{.*}} {strategy = #deltanet.strategy<forward_substitution>} : tensor<2x64x64xf16>
+// CHECK: deltanet.tri_inv %{{.*}} {precision = #deltanet.precision<bf16>, strategy = #deltanet.strategy<forward_substitution>} : tensor<2x64x64xf16>
 func.func @tri_inv_attrs(%a: tensor<2x64x64xf16>) -> (tensor<2x64x64xf16>, tensor<2x64x64xf16>, tensor<2x64x64xf16>) {
   %x = deltanet.tri_inv %a {strategy = #deltanet.strategy<blocked>, block_size = 8 : i64} : tensor<2x64x64xf16>
   %y = deltanet.tri_inv %a {strategy = #deltanet.strategy<neumann>, order = 3 : i64, residual_steps = 2 : i64} : tensor<2x64x64xf16>
-  %z = deltanet.tri_inv %a {strategy = #deltanet.strategy<forward_substitution>} : tensor<2x64x64xf16>
+  %z = deltanet.tri_inv %a {strategy = #deltanet.strategy<forward_substitution>, precision = #deltanet.precision<bf16>} : tensor<2x64x64xf16>
   return %x, %y, %z : tensor<2x64x64xf16>, tensor<2x64x64xf16>, tensor<2x64x64xf16>
 }
 

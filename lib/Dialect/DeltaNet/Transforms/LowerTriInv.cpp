@@ -42,6 +42,8 @@ struct ResolvedTriInv {
   /// Number of Neumann product factors actually emitted.
   int64_t factors;
   int64_t residualSteps;
+  /// Element type of the matmul operands; null for f32.
+  Type matmulOperandType;
 };
 
 /// Smallest number of Neumann product factors that makes the inverse of an
@@ -81,6 +83,17 @@ ResolvedTriInv resolve(TriInvOp op, const TriInvLoweringOptions &defaults) {
                       ? exactFactors(r.blockSize)
                       : exactFactors(c);
   r.factors = order < 0 ? exact : std::min(order, exact);
+  MLIRContext *ctx = op.getContext();
+  switch (op.getPrecision().value_or(defaults.precision)) {
+  case TriInvPrecision::F32:
+    break;
+  case TriInvPrecision::BF16:
+    r.matmulOperandType = BFloat16Type::get(ctx);
+    break;
+  case TriInvPrecision::F16:
+    r.matmulOperandType = Float16Type::get(ctx);
+    break;
+  }
   return r;
 }
 
@@ -92,7 +105,10 @@ ResolvedTriInv resolve(TriInvOp op, const TriInvLoweringOptions &defaults) {
 /// cols` with f32 elements. The batch dimension may be dynamic.
 class TriInvEmitter {
 public:
-  TriInvEmitter(OpBuilder &b, Location loc) : b(b), loc(loc), sb(b, loc) {}
+  /// `matmulOperandType`, if set, is the type the operands of every matmul
+  /// are rounded to (accumulation stays f32).
+  TriInvEmitter(OpBuilder &b, Location loc, Type matmulOperandType = {})
+      : b(b), loc(loc), sb(b, loc), matmulOperandType(matmulOperandType) {}
 
   Type f32() { return b.getF32Type(); }
 
@@ -186,8 +202,20 @@ public:
     return identityPlus(zeros(batch, n, n), 1.0f);
   }
 
-  /// `acc + lhs @ rhs` (or `lhs @ rhs` when `acc` is null), batched.
+  /// `acc + lhs @ rhs` (or `lhs @ rhs` when `acc` is null), batched, with
+  /// the operands in the matmul operand type.
   Value matmul(Value lhs, Value rhs, Value acc = nullptr) {
+    return lowPrecisionMatmul(sb, lhs, rhs, acc, matmulOperandType);
+  }
+
+  /// `acc + lhs @ rhs` with `lhs` and `rhs` rounded to `operandType` first
+  /// (when set); the accumulator stays f32.
+  static Value lowPrecisionMatmul(StructuredBuilder &sb, Value lhs, Value rhs,
+                                  Value acc, Type operandType) {
+    if (operandType) {
+      lhs = sb.convertElementType(lhs, operandType);
+      rhs = sb.convertElementType(rhs, operandType);
+    }
     return sb.batchMatmul(lhs, rhs, acc);
   }
 
@@ -367,11 +395,9 @@ public:
               ArrayRef<OpFoldResult>{batch, i, i}, unit);
           Value acc = tensor::ExtractSliceOp::create(nb, nloc, x, rowOffsets,
                                                      rowSizes, unit);
+          StructuredBuilder body(nb, nloc);
           Value newRow =
-              linalg::BatchMatmulOp::create(nb, nloc, TypeRange{acc.getType()},
-                                            ValueRange{row, top},
-                                            ValueRange{acc})
-                  .getResult(0);
+              lowPrecisionMatmul(body, row, top, acc, matmulOperandType);
           Value updated = tensor::InsertSliceOp::create(
               nb, nloc, newRow, x, rowOffsets, rowSizes, unit);
           scf::YieldOp::create(nb, nloc, updated);
@@ -383,13 +409,14 @@ private:
   OpBuilder &b;
   Location loc;
   StructuredBuilder sb;
+  Type matmulOperandType;
 };
 
 /// Inverts every matrix of `a` (`batch x C x C`, any float type) as
 /// `config` says; the result has `a`'s element type.
 Value invertBatch(OpBuilder &b, Location loc, Value a,
                   const ResolvedTriInv &config) {
-  TriInvEmitter emit(b, loc);
+  TriInvEmitter emit(b, loc, config.matmulOperandType);
   Value l = emit.strictlyLower(a, 1.0f);
   Value x;
   switch (config.strategy) {
@@ -522,8 +549,8 @@ struct DeltaNetLowerTriInvPass
 
   void runOnOperation() override {
     Operation *root = getOperation();
-    TriInvLoweringOptions defaults{strategy, blockSize, order, residualSteps,
-                                   batchTile};
+    TriInvLoweringOptions defaults{strategy,      blockSize, order,
+                                   residualSteps, batchTile, precision};
     // Option errors are reported at the root's location, without an op dump.
     auto optionError = [&](StringRef option, int64_t value, StringRef rule) {
       emitError(root->getLoc())

@@ -33,4 +33,25 @@ def DeltaNet_TriInvStrategyAttr
   let assemblyFormat = "`<` $value `>`";
 }
 
+def DeltaNet_TriInvPrecision : I32EnumAttr<"TriInvPrecision",
+    "element type of the matmul operands of a tri_inv lowering", [
+      I32EnumAttrCase<"F32", 0, "f32">,
+      I32EnumAttrCase<"BF16", 1, "bf16">,
+      I32EnumAttrCase<"F16", 2, "f16">
+    ]> {
+  let cppNamespace = "::mlir::deltanet";
+  let genSpecializedAttr = 0;
+}
+
+def DeltaNet_TriInvPrecisionAttr
+    : EnumAttr<DeltaNet_Dialect, DeltaNet_TriInvPrecision, "precision"> {
+  let summary = "matmul operand precision of `deltanet.tri_inv`";
+  let description = [{
+    * `f32`: every matmul in f32.
+    * `bf16`, `f16`: the operands of every matmul rounded to that type,
+      products accumulated in f32 (what matrix units do).
+  }];
+  let assemblyFormat = "`<` $value `>`";
+}
+
 #endif // DELTANET_DIALECT_DELTANET_IR_DELTANETATTRS_TD

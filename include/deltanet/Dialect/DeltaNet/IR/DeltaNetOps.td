@@ -52,6 +52,9 @@ def DeltaNet_TriInvOp : DeltaNet_Op<"tri_inv",
     * `residual_steps`: number of residual corrections
       `X <- X + X (I - (I + L) X)` applied at the end; each one squares the
       truncation error. At least 0.
+    * `precision`: `#deltanet.precision<f32>` (default), `<bf16>` or `<f16>`:
+      the operands of every matmul are rounded to that type, accumulation
+      stays f32.
 
     Example:
 
@@ -67,7 +70,8 @@ def DeltaNet_TriInvOp : DeltaNet_Op<"tri_inv",
     OptionalAttr<DeltaNet_TriInvStrategyAttr>:$strategy,
     OptionalAttr<I64Attr>:$block_size,
     OptionalAttr<I64Attr>:$order,
-    OptionalAttr<I64Attr>:$residual_steps
+    OptionalAttr<I64Attr>:$residual_steps,
+    OptionalAttr<DeltaNet_TriInvPrecisionAttr>:$precision
   );
   let results = (outs DeltaNet_Tensor:$x);
 

@@ -33,6 +33,7 @@ struct TriInvLoweringOptions {
   int64_t residualSteps = 0;
   /// Matrices per tile of the batch loop; 0 = no tiling.
   int64_t batchTile = 16;
+  TriInvPrecision precision = TriInvPrecision::F32;
 };
 
 /// Adds the patterns lowering deltanet.tri_inv to linalg/tensor with the

@@ -46,6 +46,10 @@ def DeltaNetLowerTriInv : Pass<"deltanet-lower-tri-inv"> {
     Low-precision element types (`f16`, `bf16`) are widened to `f32` for the
     computation and rounded once at the end.
 
+    `precision=bf16|f16` rounds the operands of every matmul to that type
+    (one `linalg.generic` of `arith.truncf` per operand) and keeps the
+    `linalg.batch_matmul` accumulator in f32, as matrix units do.
+
     The matrices are independent: `batch-tile` wraps the computation in an
     `scf.for` over tiles of that many matrices, so that every intermediate
     of a tile stays in cache instead of streaming the whole batch through
@@ -78,7 +82,17 @@ def DeltaNetLowerTriInv : Pass<"deltanet-lower-tri-inv"> {
            "Number of residual corrections X <- X + X (I - (I + L) X)">,
     Option<"batchTile", "batch-tile", "int64_t", /*default=*/"16",
            "Matrices per iteration of the loop over the batch (0 = the "
-           "whole batch at once)">
+           "whole batch at once)">,
+    Option<"precision", "precision", "::mlir::deltanet::TriInvPrecision",
+           /*default=*/"::mlir::deltanet::TriInvPrecision::F32",
+           "Element type of the matmul operands (accumulation is f32)",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::deltanet::TriInvPrecision::F32, "f32",
+                        "f32 operands"),
+             clEnumValN(::mlir::deltanet::TriInvPrecision::BF16, "bf16",
+                        "bf16 operands, f32 accumulation"),
+             clEnumValN(::mlir::deltanet::TriInvPrecision::F16, "f16",
+                        "f16 operands, f32 accumulation"))}]>
   ];
 }
 

@@ -1,0 +1,31 @@
+// RUN: deltanet-opt %s --deltanet-lower-tri-inv="precision=bf16" --canonicalize --cse | FileCheck %s --check-prefix=BF16
+// RUN: deltanet-opt %s --deltanet-lower-tri-inv="precision=f16 strategy=forward-substitution batch-tile=0" --canonicalize --cse | FileCheck %s --check-prefix=FS16
+// RUN: not deltanet-opt %s --deltanet-lower-tri-inv="precision=i4" 2>&1 | FileCheck %s --check-prefix=BAD
+
+// Every matmul takes low-precision operands and accumulates in f32.
+
+// BF16-LABEL: func.func @blocked
+// BF16: %[[L:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<4x32x32xf32>)
+// BF16: arith.truncf %{{.*}} : f32 to bf16
+// BF16: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<8x14x14xbf16>, tensor<8x14x14xbf16>) outs(%{{.*}} : tensor<8x14x14xf32>)
+// BF16-NOT: linalg.batch_matmul ins(%{{[0-9a-z_]+}}, %{{[0-9a-z_]+}} : tensor<{{[0-9x]+}}xf32>
+// BF16: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<4x16x16xbf16>, tensor<4x16x16xbf16>) outs(%{{.*}} : tensor<4x16x16xf32>)
+// BF16: return %{{.*}} : tensor<4x32x32xf32>
+// FS16-LABEL: func.func @blocked
+// FS16: scf.for
+// FS16:   arith.truncf %{{.*}} : f32 to f16
+// FS16:   linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<4x1x?xf16>, tensor<4x?x?xf16>) outs(%{{.*}} : tensor<4x1x?xf32>)
+// BAD: for the --precision option: Cannot find option named 'i4'!
+func.func @blocked(%a: tensor<4x32x32xf32>) -> tensor<4x32x32xf32> {
+  %x = deltanet.tri_inv %a : tensor<4x32x32xf32>
+  return %x : tensor<4x32x32xf32>
+}
+
+// The attribute wins over the pass option.
+// BF16-LABEL: func.func @attribute
+// BF16-NOT: bf16
+// BF16: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<4x14x14xf16>, tensor<4x14x14xf16>)
+func.func @attribute(%a: tensor<4x16x16xf32>) -> tensor<4x16x16xf32> {
+  %x = deltanet.tri_inv %a {precision = #deltanet.precision<f16>} : tensor<4x16x16xf32>
+  return %x : tensor<4x16x16xf32>
+}
