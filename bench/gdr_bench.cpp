@@ -1,8 +1,9 @@
 //===- gdr_bench.cpp - Chunk vs recurrent gated delta rule on the CPU -----===//
 //
-// Compiles deltanet.chunk_gated_delta_rule and deltanet.recurrent_gated_delta_rule
-// for one shape through --deltanet-cpu-pipeline, checks that both agree, and
-// times them with Google Benchmark (tokens/s as a counter).
+// Compiles deltanet.chunk_gated_delta_rule and
+// deltanet.recurrent_gated_delta_rule for one shape through
+// --deltanet-cpu-pipeline, checks that both agree, and times them with Google
+// Benchmark (tokens/s as a counter).
 //
 // Usage: gdr-bench [--B=1 --T=4096 --H=4 --HV=4 --K=128 --V=128
 //                   --chunk-size=64] [--benchmark_* flags]
@@ -76,8 +77,8 @@ struct Inputs {
 
   explicit Inputs(const Shape &s)
       : q({s.b, s.t, s.h, s.k}), k({s.b, s.t, s.h, s.k}),
-        v({s.b, s.t, s.hv, s.v}), g({s.b, s.t, s.hv}),
-        beta({s.b, s.t, s.hv}), h0({s.b, s.hv, s.k, s.v}) {
+        v({s.b, s.t, s.hv, s.v}), g({s.b, s.t, s.hv}), beta({s.b, s.t, s.hv}),
+        h0({s.b, s.hv, s.k, s.v}) {
     std::mt19937_64 rng(42);
     std::normal_distribution<float> normal(0.0f, 1.0f);
     std::vector<float> shared(s.k);
@@ -88,7 +89,8 @@ struct Inputs {
         float *x = &data[row * s.k];
         double norm = 0.0;
         for (int64_t i = 0; i < s.k; ++i) {
-          x[i] = std::sqrt(1 - corr) * normal(rng) + std::sqrt(corr) * shared[i];
+          x[i] =
+              std::sqrt(1 - corr) * normal(rng) + std::sqrt(corr) * shared[i];
           norm += double(x[i]) * x[i];
         }
         for (int64_t i = 0; i < s.k; ++i)
@@ -207,13 +209,14 @@ int main(int argc, char **argv) {
   MLIRContext context(registry, MLIRContext::Threading::DISABLED);
 
   std::vector<Kernel> kernels(2);
-  kernels[0].name = "chunk_gated_delta_rule/chunk=" + std::to_string(shape.chunk);
+  kernels[0].name =
+      "chunk_gated_delta_rule/chunk=" + std::to_string(shape.chunk);
   kernels[1].name = "recurrent_gated_delta_rule";
   for (auto [index, kernel] : llvm::enumerate(kernels)) {
     std::string error;
-    kernel.engine = deltanet::compileForCpu(
-        context, getSource(shape, index == 0), deltanet::CpuPipelineOptions(),
-        error);
+    kernel.engine =
+        deltanet::compileForCpu(context, getSource(shape, index == 0),
+                                deltanet::CpuPipelineOptions(), error);
     if (!kernel.engine) {
       llvm::errs() << kernel.name << ": " << error << "\n";
       return 1;
@@ -247,9 +250,9 @@ int main(int argc, char **argv) {
             benchmark::DoNotOptimize(r.o.data);
             release(r);
           }
-          state.counters["tokens/s"] = benchmark::Counter(
-              double(shape.b * shape.t),
-              benchmark::Counter::kIsIterationInvariantRate);
+          state.counters["tokens/s"] =
+              benchmark::Counter(double(shape.b * shape.t),
+                                 benchmark::Counter::kIsIterationInvariantRate);
         })
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime()

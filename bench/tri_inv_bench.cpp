@@ -170,7 +170,8 @@ std::vector<float> generateInputs(int64_t c, const Distribution &dist,
         double dot = 0.0;
         for (int d = 0; d < kHeadDim; ++d)
           dot += keys[i * kHeadDim + d] * keys[j * kHeadDim + d];
-        m[i * c + j] = static_cast<float>(beta[i] * dot * std::exp(g[i] - g[j]));
+        m[i * c + j] =
+            static_cast<float>(beta[i] * dot * std::exp(g[i] - g[j]));
       }
     }
   }
@@ -307,10 +308,10 @@ void runBenchmark(benchmark::State &state, Config *config,
     free(out.basePtr);
   }
   // Matrices per second of real time, inverted: seconds per matrix.
-  state.counters["time/matrix"] = benchmark::Counter(
-      static_cast<double>(kBatch),
-      benchmark::Counter::kIsIterationInvariantRate |
-          benchmark::Counter::kInvert);
+  state.counters["time/matrix"] =
+      benchmark::Counter(static_cast<double>(kBatch),
+                         benchmark::Counter::kIsIterationInvariantRate |
+                             benchmark::Counter::kInvert);
 }
 
 std::string formatError(const Accuracy &accuracy) {
@@ -461,12 +462,13 @@ int main(int argc, char **argv) {
       auto config = std::make_unique<Config>();
       config->c = c;
       config->strategy = strategy;
-      config->benchmarkName = "tri_inv/C=" + std::to_string(c) + "/" + strategy.id;
+      config->benchmarkName =
+          "tri_inv/C=" + std::to_string(c) + "/" + strategy.id;
 
       auto compileStart = std::chrono::steady_clock::now();
-      config->engine =
-          deltanet::compileForCpu(context, getSource(c, strategy.attrs),
-                                  deltanet::CpuPipelineOptions(), config->error);
+      config->engine = deltanet::compileForCpu(
+          context, getSource(c, strategy.attrs), deltanet::CpuPipelineOptions(),
+          config->error);
       if (config->engine) {
         auto symbol = config->engine->lookup("_mlir_ciface_inv");
         if (symbol)
@@ -509,6 +511,7 @@ int main(int argc, char **argv) {
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
 
-  std::cout << llvm::formatv("\nTotal runtime: {0:F1} s\n", elapsed(start)).str();
+  std::cout
+      << llvm::formatv("\nTotal runtime: {0:F1} s\n", elapsed(start)).str();
   return 0;
 }

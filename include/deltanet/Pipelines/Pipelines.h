@@ -49,12 +49,11 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       *this, "tri-inv-precision",
       llvm::cl::desc("Element type of the tri_inv matmul operands"),
       llvm::cl::init(TriInvPrecision::F32),
-      llvm::cl::values(
-          clEnumValN(TriInvPrecision::F32, "f32", "f32 operands"),
-          clEnumValN(TriInvPrecision::BF16, "bf16",
-                     "bf16 operands, f32 accumulation"),
-          clEnumValN(TriInvPrecision::F16, "f16",
-                     "f16 operands, f32 accumulation"))};
+      llvm::cl::values(clEnumValN(TriInvPrecision::F32, "f32", "f32 operands"),
+                       clEnumValN(TriInvPrecision::BF16, "bf16",
+                                  "bf16 operands, f32 accumulation"),
+                       clEnumValN(TriInvPrecision::F16, "f16",
+                                  "f16 operands, f32 accumulation"))};
 };
 
 /// Adds the passes that lower deltanet ops on tensors to the LLVM dialect

@@ -127,8 +127,7 @@ LogicalResult TriInvOp::verify() {
 
 /// The verifier shared by chunk_gated_delta_rule and
 /// recurrent_gated_delta_rule.
-template <typename OpTy>
-static LogicalResult verifyGatedDeltaRule(OpTy op) {
+template <typename OpTy> static LogicalResult verifyGatedDeltaRule(OpTy op) {
   DimBinder dims(op);
   if (failed(dims.bind(op.getQ(), "q", {"B", "T", "H", "K"})) ||
       failed(dims.bind(op.getK(), "k", {"B", "T", "H", "K"})) ||
@@ -138,8 +137,8 @@ static LogicalResult verifyGatedDeltaRule(OpTy op) {
       failed(dims.bind(op.getInitialState(), "initial_state",
                        {"B", "HV", "K", "V"})) ||
       failed(dims.bind(op.getO(), "o", {"B", "T", "HV", "V"})) ||
-      failed(dims.bind(op.getFinalState(), "final_state",
-                       {"B", "HV", "K", "V"})))
+      failed(
+          dims.bind(op.getFinalState(), "final_state", {"B", "HV", "K", "V"})))
     return failure();
   for (StringRef name : {"H", "HV", "K", "V"}) {
     std::optional<int64_t> size = dims.get(name);
@@ -153,8 +152,7 @@ static LogicalResult verifyGatedDeltaRule(OpTy op) {
   int64_t h = *dims.get("H"), hv = *dims.get("HV");
   if (hv % h != 0)
     return op.emitOpError("the number of value heads HV = ")
-           << hv << " must be a multiple of the number of q/k heads H = "
-           << h;
+           << hv << " must be a multiple of the number of q/k heads H = " << h;
 
   Type elementType = op.getQ().getType().getElementType();
   if (!isSupportedFloat(elementType))
@@ -165,13 +163,11 @@ static LogicalResult verifyGatedDeltaRule(OpTy op) {
                              {op.getV(), "v"},
                              {op.getO(), "o"}})
     if (cast<ShapedType>(value.getType()).getElementType() != elementType)
-      return op.emitOpError()
-             << name << " must have q's element type " << elementType
-             << ", got " << value.getType();
-  for (auto [value, name] :
-       {std::pair<Value, StringRef>{op.getG(), "g"},
-        {op.getBeta(), "beta"},
-        {op.getInitialState(), "initial_state"}}) {
+      return op.emitOpError() << name << " must have q's element type "
+                              << elementType << ", got " << value.getType();
+  for (auto [value, name] : {std::pair<Value, StringRef>{op.getG(), "g"},
+                             {op.getBeta(), "beta"},
+                             {op.getInitialState(), "initial_state"}}) {
     Type type = cast<ShapedType>(value.getType()).getElementType();
     if (!type.isF32() && type != elementType)
       return op.emitOpError()

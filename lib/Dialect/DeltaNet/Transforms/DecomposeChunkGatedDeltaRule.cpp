@@ -45,12 +45,11 @@ Value padTokens(StructuredBuilder &sb, Value x, OpFoldResult paddedT) {
   high[1] = sb.sub(paddedT, t);
   SmallVector<int64_t> shape(type.getShape());
   shape[1] = pc ? *pc : ShapedType::kDynamic;
-  Value zero = arith::ConstantOp::create(
-      b, sb.getLoc(), b.getZeroAttr(type.getElementType()));
-  return tensor::PadOp::create(b, sb.getLoc(),
-                               RankedTensorType::get(shape,
-                                                     type.getElementType()),
-                               x, low, high, zero);
+  Value zero = arith::ConstantOp::create(b, sb.getLoc(),
+                                         b.getZeroAttr(type.getElementType()));
+  return tensor::PadOp::create(
+      b, sb.getLoc(), RankedTensorType::get(shape, type.getElementType()), x,
+      low, high, zero);
 }
 
 /// Gathers `x` (`[B, Tp, heads, X...]`) into the f32 chunked layout
@@ -194,8 +193,7 @@ struct DecomposeChunkGatedDeltaRule
     Type outType = vType.getElementType();
     // Only the first T tokens: the padding is dropped by the gather.
     Value o = sb.map(
-        o5,
-        {sb.affineMap(4, {bd, hd, td.floorDiv(chunk), td % chunk, xd})},
+        o5, {sb.affineMap(4, {bd, hd, td.floorDiv(chunk), td % chunk, xd})},
         {batch, tokens, rewriter.getIndexAttr(valueHeads),
          rewriter.getIndexAttr(valueDim)},
         outType, [&](OpBuilder &nb, Location nloc, ValueRange args) {
@@ -207,9 +205,8 @@ struct DecomposeChunkGatedDeltaRule
         scan.getFinalState(), {batch, rewriter.getIndexAttr(valueHeads)});
     finalState = sb.convertElementType(finalState, stateType);
     if (finalState.getType() != op.getFinalState().getType())
-      finalState = tensor::CastOp::create(rewriter, loc,
-                                          op.getFinalState().getType(),
-                                          finalState);
+      finalState = tensor::CastOp::create(
+          rewriter, loc, op.getFinalState().getType(), finalState);
     if (o.getType() != op.getO().getType())
       o = tensor::CastOp::create(rewriter, loc, op.getO().getType(), o);
     rewriter.replaceOp(op, ValueRange{o, finalState});

@@ -33,7 +33,8 @@ struct MoveReductionsOutward : public OpRewritePattern<linalg::GenericOp> {
                                 PatternRewriter &rewriter) const override {
     SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
     if (iterators.empty() || iterators.back() != utils::IteratorType::reduction)
-      return rewriter.notifyMatchFailure(op, "innermost loop is not a reduction");
+      return rewriter.notifyMatchFailure(op,
+                                         "innermost loop is not a reduction");
     if (op.getNumDpsInits() != 1)
       return rewriter.notifyMatchFailure(op, "expects exactly one output");
     AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));

@@ -81,8 +81,9 @@ Value causalDecayMask(StructuredBuilder &sb, Value scores, Value g,
 
 /// Rows of `x` (`[N, C, X]`) times per-row factors computed from `factors`
 /// (each `[N, C]`) by `combine`.
-Value scaleRows(StructuredBuilder &sb, Value x, ValueRange factors,
-                function_ref<Value(OpBuilder &, Location, ValueRange)> combine) {
+Value scaleRows(
+    StructuredBuilder &sb, Value x, ValueRange factors,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> combine) {
   MLIRContext *ctx = sb.getContext();
   AffineExpr n, c, d;
   bindDims(ctx, n, c, d);
@@ -94,7 +95,8 @@ Value scaleRows(StructuredBuilder &sb, Value x, ValueRange factors,
   }
   return sb.map(inputs, maps, sb.dims(x), sb.f32(),
                 [&](OpBuilder &nb, Location loc, ValueRange args) -> Value {
-                  Value factor = combine(nb, loc, args.slice(1, factors.size()));
+                  Value factor =
+                      combine(nb, loc, args.slice(1, factors.size()));
                   return arith::MulFOp::create(nb, loc, args[0], factor);
                 });
 }
@@ -124,12 +126,12 @@ struct LowerWYRepr : public OpRewritePattern<WYReprOp> {
   LogicalResult matchAndRewrite(WYReprOp op,
                                 PatternRewriter &rewriter) const override {
     StructuredBuilder sb(rewriter, op.getLoc());
-    Value kScaled = scaleRows(
-        sb, op.getK(), ValueRange{op.getBeta(), op.getG()},
-        [](OpBuilder &nb, Location loc, ValueRange f) -> Value {
-          return arith::MulFOp::create(nb, loc, f[0],
-                                       math::ExpOp::create(nb, loc, f[1]));
-        });
+    Value kScaled =
+        scaleRows(sb, op.getK(), ValueRange{op.getBeta(), op.getG()},
+                  [](OpBuilder &nb, Location loc, ValueRange f) -> Value {
+                    return arith::MulFOp::create(
+                        nb, loc, f[0], math::ExpOp::create(nb, loc, f[1]));
+                  });
     Value vScaled =
         scaleRows(sb, op.getV(), ValueRange{op.getBeta()},
                   [](OpBuilder &, Location, ValueRange f) { return f[0]; });
@@ -148,13 +150,13 @@ struct LowerChunkOutput : public OpRewritePattern<ChunkOutputOp> {
                                 PatternRewriter &rewriter) const override {
     StructuredBuilder sb(rewriter, op.getLoc());
     float scale = op.getScale().convertToFloat();
-    Value qDecayed = scaleRows(
-        sb, op.getQ(), ValueRange{op.getG()},
-        [&](OpBuilder &nb, Location loc, ValueRange f) -> Value {
-          return arith::MulFOp::create(
-              nb, loc, math::ExpOp::create(nb, loc, f[0]),
-              StructuredBuilder::f32Constant(nb, loc, scale));
-        });
+    Value qDecayed =
+        scaleRows(sb, op.getQ(), ValueRange{op.getG()},
+                  [&](OpBuilder &nb, Location loc, ValueRange f) -> Value {
+                    return arith::MulFOp::create(
+                        nb, loc, math::ExpOp::create(nb, loc, f[0]),
+                        StructuredBuilder::f32Constant(nb, loc, scale));
+                  });
     Value carried = sb.batchMatmul(qDecayed, op.getState());
     Value scores = sb.batchMatmul(op.getQ(), transposeLastTwo(sb, op.getK()));
     Value attention = causalDecayMask(sb, scores, op.getG(), nullptr, scale,
@@ -184,10 +186,9 @@ struct LowerChunkStateScan : public OpRewritePattern<ChunkStateScanOp> {
     Type f32 = sb.f32();
     int64_t dynM = kType.getDimSize(0);
 
-    Value statesInit = sb.empty(
-        {seqs, numChunks, rewriter.getIndexAttr(keyDim),
-         rewriter.getIndexAttr(valueDim)},
-        f32);
+    Value statesInit = sb.empty({seqs, numChunks, rewriter.getIndexAttr(keyDim),
+                                 rewriter.getIndexAttr(valueDim)},
+                                f32);
     Value vNewInit = sb.empty({seqs, numChunks, rewriter.getIndexAttr(chunk),
                                rewriter.getIndexAttr(valueDim)},
                               f32);
@@ -236,11 +237,11 @@ struct LowerChunkStateScan : public OpRewritePattern<ChunkStateScanOp> {
                 u = chunkOf(op.getU()), g = chunkOf(op.getG());
           // v_new = u - w S.
           Value ws = body.batchMatmul(w, state);
-          Value vNewChunk = body.map(
-              ValueRange{u, ws}, {}, body.dims(u), f32,
-              [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-                return arith::SubFOp::create(bb, bl, a[0], a[1]);
-              });
+          Value vNewChunk =
+              body.map(ValueRange{u, ws}, {}, body.dims(u), f32,
+                       [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                         return arith::SubFOp::create(bb, bl, a[0], a[1]);
+                       });
           vNew = withChunk(vNewChunk, vNew);
 
           // g_last = g[:, C - 1].
@@ -252,16 +253,16 @@ struct LowerChunkStateScan : public OpRewritePattern<ChunkStateScanOp> {
           AffineExpr m, x, y;
           bindDims(ctx, m, x, y);
           // (k exp(g_last - g))^T, `[M, K, C]`.
-          Value kDecayedT = body.map(
-              ValueRange{k, g, gLast},
-              {body.affineMap(3, {m, y, x}), body.affineMap(3, {m, y}),
-               body.affineMap(3, {m})},
-              {body.dim(k, 0), idx(keyDim), idx(chunk)}, f32,
-              [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-                Value decay = math::ExpOp::create(
-                    bb, bl, arith::SubFOp::create(bb, bl, a[2], a[1]));
-                return arith::MulFOp::create(bb, bl, a[0], decay);
-              });
+          Value kDecayedT =
+              body.map(ValueRange{k, g, gLast},
+                       {body.affineMap(3, {m, y, x}), body.affineMap(3, {m, y}),
+                        body.affineMap(3, {m})},
+                       {body.dim(k, 0), idx(keyDim), idx(chunk)}, f32,
+                       [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                         Value decay = math::ExpOp::create(
+                             bb, bl, arith::SubFOp::create(bb, bl, a[2], a[1]));
+                         return arith::MulFOp::create(bb, bl, a[0], decay);
+                       });
           // exp(g_last) S + kDecayedT v_new, updating S in place.
           Value stateDecayed = body.generic(
               gLast, state,
@@ -269,8 +270,8 @@ struct LowerChunkStateScan : public OpRewritePattern<ChunkStateScanOp> {
               {IteratorType::parallel, IteratorType::parallel,
                IteratorType::parallel},
               [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-                return arith::MulFOp::create(
-                    bb, bl, a[1], math::ExpOp::create(bb, bl, a[0]));
+                return arith::MulFOp::create(bb, bl, a[1],
+                                             math::ExpOp::create(bb, bl, a[0]));
               });
           Value next = body.batchMatmul(kDecayedT, vNewChunk, stateDecayed);
           scf::YieldOp::create(nb, nloc, ValueRange{next, states, vNew});
@@ -297,6 +298,7 @@ struct DeltaNetLowerChunkStagesPass
 
 void mlir::deltanet::populateLowerChunkStagesPatterns(
     RewritePatternSet &patterns) {
-  patterns.add<LowerGatedKKT, LowerWYRepr, LowerChunkOutput,
-               LowerChunkStateScan>(patterns.getContext());
+  patterns
+      .add<LowerGatedKKT, LowerWYRepr, LowerChunkOutput, LowerChunkStateScan>(
+          patterns.getContext());
 }

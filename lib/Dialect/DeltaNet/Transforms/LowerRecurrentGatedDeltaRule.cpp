@@ -143,24 +143,25 @@ struct LowerRecurrentGatedDeltaRule
               });
           // u = beta_t (v_t - S^T k_t).
           Value predicted = readout(body, state, kt, 1.0f);
-          Value u = body.map(
-              ValueRange{vt, predicted, bt},
-              {AffineMap(), AffineMap(), body.affineMap(3, {bd, hd})},
-              body.dims(vt), f32,
-              [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-                Value d = arith::SubFOp::create(bb, bl, a[0], a[1]);
-                return arith::MulFOp::create(bb, bl, a[2], d);
-              });
+          Value u =
+              body.map(ValueRange{vt, predicted, bt},
+                       {AffineMap(), AffineMap(), body.affineMap(3, {bd, hd})},
+                       body.dims(vt), f32,
+                       [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                         Value d = arith::SubFOp::create(bb, bl, a[0], a[1]);
+                         return arith::MulFOp::create(bb, bl, a[2], d);
+                       });
           // S <- S + k_t u^T.
-          state = body.map(
-              ValueRange{state, kt, u},
-              {AffineMap(), body.affineMap(4, {bd, hd, kd}),
-               body.affineMap(4, {bd, hd, vd})},
-              body.dims(state), f32,
-              [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-                Value outer = arith::MulFOp::create(bb, bl, a[1], a[2]);
-                return arith::AddFOp::create(bb, bl, a[0], outer);
-              });
+          state =
+              body.map(ValueRange{state, kt, u},
+                       {AffineMap(), body.affineMap(4, {bd, hd, kd}),
+                        body.affineMap(4, {bd, hd, vd})},
+                       body.dims(state), f32,
+                       [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                         Value outer =
+                             arith::MulFOp::create(bb, bl, a[1], a[2]);
+                         return arith::AddFOp::create(bb, bl, a[0], outer);
+                       });
           // o_t = S^T (scale q_t).
           Value ot = readout(body, state, qt, scale);
           Value out = iter[1];
@@ -170,8 +171,8 @@ struct LowerRecurrentGatedDeltaRule
           SmallVector<OpFoldResult> sizes = body.dims(out);
           sizes[1] = nb.getIndexAttr(1);
           SmallVector<OpFoldResult> strides(rank, nb.getIndexAttr(1));
-          out = tensor::InsertSliceOp::create(nb, nloc, ot, out, offsets,
-                                              sizes, strides);
+          out = tensor::InsertSliceOp::create(nb, nloc, ot, out, offsets, sizes,
+                                              strides);
           scf::YieldOp::create(nb, nloc, ValueRange{state, out});
         });
 

@@ -117,8 +117,7 @@ public:
 
   /// An uninitialised f32 tensor of shape `batch x rows x cols`.
   Value empty(OpFoldResult batch, int64_t rows, int64_t cols) {
-    return sb.empty({batch, b.getIndexAttr(rows), b.getIndexAttr(cols)},
-                    f32());
+    return sb.empty({batch, b.getIndexAttr(rows), b.getIndexAttr(cols)}, f32());
   }
 
   /// A zero f32 tensor of shape `batch x rows x cols`.
@@ -166,10 +165,9 @@ public:
             v = arith::NegFOp::create(nb, nloc, v);
           Value zero =
               arith::ConstantOp::create(nb, nloc, nb.getF32FloatAttr(0.0f));
-          Value below = arith::CmpIOp::create(
-              nb, nloc, arith::CmpIPredicate::ugt, i, j);
-          return arith::SelectOp::create(nb, nloc, below, v, zero)
-              .getResult();
+          Value below =
+              arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::ugt, i, j);
+          return arith::SelectOp::create(nb, nloc, below, v, zero).getResult();
         });
   }
 
@@ -232,8 +230,7 @@ public:
   }
 
   /// Every `stride`-th matrix of `t`, starting at matrix `first`.
-  Value everyNth(Value t, int64_t first, int64_t stride,
-                 OpFoldResult count) {
+  Value everyNth(Value t, int64_t first, int64_t stride, OpFoldResult count) {
     auto type = cast<RankedTensorType>(t.getType());
     return tensor::ExtractSliceOp::create(
         b, loc, t,
@@ -252,8 +249,7 @@ public:
         b, loc, src, dest,
         ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(row),
                                b.getIndexAttr(col)},
-        ArrayRef<OpFoldResult>{batchOf(src),
-                               b.getIndexAttr(type.getDimSize(1)),
+        ArrayRef<OpFoldResult>{batchOf(src), b.getIndexAttr(type.getDimSize(1)),
                                b.getIndexAttr(type.getDimSize(2))},
         ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1),
                                b.getIndexAttr(1)});
@@ -279,17 +275,16 @@ public:
     AffineMap out = AffineMap::getMultiDimIdentityMap(4, ctx);
     SmallVector<utils::IteratorType> iterators(4,
                                                utils::IteratorType::parallel);
-    Value blocks =
-        linalg::GenericOp::create(
-            b, loc, init.getType(), ValueRange{l}, ValueRange{init},
-            ArrayRef<AffineMap>{in, out}, iterators,
-            [&](OpBuilder &nb, Location nloc, ValueRange args) {
-              Value v = args[0];
-              if (sign < 0)
-                v = arith::NegFOp::create(nb, nloc, v);
-              linalg::YieldOp::create(nb, nloc, v);
-            })
-            .getResult(0);
+    Value blocks = linalg::GenericOp::create(
+                       b, loc, init.getType(), ValueRange{l}, ValueRange{init},
+                       ArrayRef<AffineMap>{in, out}, iterators,
+                       [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                         Value v = args[0];
+                         if (sign < 0)
+                           v = arith::NegFOp::create(nb, nloc, v);
+                         linalg::YieldOp::create(nb, nloc, v);
+                       })
+                       .getResult(0);
     SmallVector<ReassociationIndices> reassoc = {{0, 1}, {2}, {3}};
     return tensor::CollapseShapeOp::create(b, loc, blocks, reassoc);
   }
@@ -316,8 +311,7 @@ public:
       // X <- X (I + L^2k): X L^2k is non-zero on rows [2k, n), columns
       // [0, n-2k) only, with X[2k:, 2k:] @ L^2k[2k:, :n-2k].
       Value acc = slice(x, 2 * k, 0, m, m);
-      x = insert(matmul(slice(x, 2 * k, 2 * k, m, m), band, acc), x, 2 * k,
-                 0);
+      x = insert(matmul(slice(x, 2 * k, 2 * k, m, m), band, acc), x, 2 * k, 0);
       if (f + 1 < factors && 4 * k < n)
         power = insert(band, zeros(batchOf(l), n, n), 2 * k, 0);
     }
@@ -388,8 +382,8 @@ public:
           SmallVector<OpFoldResult> unit(3, one);
           SmallVector<OpFoldResult> rowOffsets = {zero, i, zero};
           SmallVector<OpFoldResult> rowSizes = {batch, one, i};
-          Value row = tensor::ExtractSliceOp::create(nb, nloc, negL,
-                                                     rowOffsets, rowSizes, unit);
+          Value row = tensor::ExtractSliceOp::create(nb, nloc, negL, rowOffsets,
+                                                     rowSizes, unit);
           Value top = tensor::ExtractSliceOp::create(
               nb, nloc, x, ArrayRef<OpFoldResult>{zero, zero, zero},
               ArrayRef<OpFoldResult>{batch, i, i}, unit);
@@ -436,10 +430,11 @@ Value invertBatch(OpBuilder &b, Location loc, Value a,
   Type elementType = cast<RankedTensorType>(a.getType()).getElementType();
   if (elementType == b.getF32Type())
     return x;
-  Value init = tensor::EmptyOp::create(
-      b, loc, tensor::getMixedSizes(b, loc, x), elementType);
+  Value init = tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, x),
+                                       elementType);
   return emit.elementwise(
-      x, init, [&](OpBuilder &nb, Location nloc, ValueRange args, Value, Value) {
+      x, init,
+      [&](OpBuilder &nb, Location nloc, ValueRange args, Value, Value) {
         return arith::TruncFOp::create(nb, nloc, elementType, args[0])
             .getResult();
       });
@@ -461,8 +456,8 @@ Value tileBatch(OpBuilder &b, Location loc, Value a, int64_t tile,
   Value n = tensor::DimOp::create(b, loc, a, 0);
   Value lb = arith::ConstantIndexOp::create(b, loc, 0);
   Value step = arith::ConstantIndexOp::create(b, loc, tile);
-  Value init = tensor::EmptyOp::create(
-      b, loc, tensor::getMixedSizes(b, loc, a), type.getElementType());
+  Value init = tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, a),
+                                       type.getElementType());
   auto loop = scf::ForOp::create(
       b, loc, lb, n, step, ValueRange{init},
       [&](OpBuilder &nb, Location nloc, Value i, ValueRange iter) {
@@ -512,8 +507,8 @@ struct LowerTriInvPattern : public OpRewritePattern<TriInvOp> {
     if (rank == 2) {
       SmallVector<ReassociationIndices> reassoc = {{0, 1}, {2}};
       a = tensor::ExpandShapeOp::create(
-          rewriter, loc, RankedTensorType::get({1, c, c}, type.getElementType()),
-          a, reassoc);
+          rewriter, loc,
+          RankedTensorType::get({1, c, c}, type.getElementType()), a, reassoc);
     } else if (rank > 3) {
       a = StructuredBuilder(rewriter, loc).collapseLeading(a, rank - 2);
     }

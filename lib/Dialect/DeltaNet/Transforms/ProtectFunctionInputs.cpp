@@ -28,8 +28,7 @@ struct DeltaNetProtectFunctionInputsPass
   using Base::Base;
 
   void runOnOperation() override {
-    StringRef writable =
-        bufferization::BufferizationDialect::kWritableAttrName;
+    StringRef writable = bufferization::BufferizationDialect::kWritableAttrName;
     BoolAttr readOnly = BoolAttr::get(&getContext(), false);
     for (auto func : getOperation().getOps<func::FuncOp>()) {
       if (func.isExternal() || !func.isPublic())

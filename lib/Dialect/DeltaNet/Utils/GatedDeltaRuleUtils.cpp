@@ -26,20 +26,21 @@ Value mlir::deltanet::l2NormalizeLastDim(StructuredBuilder &sb, Value x) {
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
   iterators.back() = utils::IteratorType::reduction;
-  Value sumSq = sb.generic(
-      x, sb.zeros(reducedSizes), {identity, dropLast}, iterators,
-      [&](OpBuilder &nb, Location loc, ValueRange args) -> Value {
-        Value v = StructuredBuilder::castFloat(nb, loc, args[0], f32);
-        Value sq = arith::MulFOp::create(nb, loc, v, v);
-        return arith::AddFOp::create(nb, loc, args[1], sq);
-      });
-  return sb.map(
-      ValueRange{x, sumSq}, {identity, dropLast}, sizes, f32,
-      [&](OpBuilder &nb, Location loc, ValueRange args) -> Value {
-        Value v = StructuredBuilder::castFloat(nb, loc, args[0], f32);
-        Value eps = StructuredBuilder::f32Constant(nb, loc, kL2NormEpsilon);
-        Value rstd = math::RsqrtOp::create(
-            nb, loc, arith::AddFOp::create(nb, loc, args[1], eps));
-        return arith::MulFOp::create(nb, loc, v, rstd);
-      });
+  Value sumSq =
+      sb.generic(x, sb.zeros(reducedSizes), {identity, dropLast}, iterators,
+                 [&](OpBuilder &nb, Location loc, ValueRange args) -> Value {
+                   Value v =
+                       StructuredBuilder::castFloat(nb, loc, args[0], f32);
+                   Value sq = arith::MulFOp::create(nb, loc, v, v);
+                   return arith::AddFOp::create(nb, loc, args[1], sq);
+                 });
+  return sb.map(ValueRange{x, sumSq}, {identity, dropLast}, sizes, f32,
+                [&](OpBuilder &nb, Location loc, ValueRange args) -> Value {
+                  Value v = StructuredBuilder::castFloat(nb, loc, args[0], f32);
+                  Value eps =
+                      StructuredBuilder::f32Constant(nb, loc, kL2NormEpsilon);
+                  Value rstd = math::RsqrtOp::create(
+                      nb, loc, arith::AddFOp::create(nb, loc, args[1], eps));
+                  return arith::MulFOp::create(nb, loc, v, rstd);
+                });
 }

@@ -59,8 +59,7 @@ OpFoldResult StructuredBuilder::sub(OpFoldResult a, OpFoldResult c) {
       .getResult();
 }
 
-Value StructuredBuilder::empty(ArrayRef<OpFoldResult> sizes,
-                               Type elementType) {
+Value StructuredBuilder::empty(ArrayRef<OpFoldResult> sizes, Type elementType) {
   return tensor::EmptyOp::create(b, loc, sizes, elementType);
 }
 
