@@ -8,6 +8,7 @@
 
 #include "deltanet/Dialect/DeltaNet/Transforms/Passes.h"
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -37,6 +38,9 @@ void mlir::deltanet::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(createDeltaNetLowerTriInv(triInv));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  // Static batched matmuls: one row per iteration as a vector contraction.
+  pm.addPass(createDeltaNetCpuVectorizeMatmuls());
+  pm.addPass(createCanonicalizerPass());
 
   // Tensors -> buffers, across function boundaries with identity layouts
   // so that `llvm.emit_c_interface` functions take plain memrefs; callers'
@@ -59,14 +63,21 @@ void mlir::deltanet::buildCpuPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createCanonicalizerPass());
 
-  // Loops and memrefs -> LLVM.
+  // Vectors, loops and memrefs -> LLVM; contractions as outer products
+  // (FMAs along the unit-stride output row).
+  // Fully unrolled: no per-iteration stack temporaries inside loops.
+  pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(
+      VectorTransferToSCFOptions().enableFullUnroll()));
   pm.addNestedPass<func::FuncOp>(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addNestedPass<func::FuncOp>(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
-  pm.addPass(createConvertVectorToLLVMPass());
+  ConvertVectorToLLVMPassOptions vectorToLLVM;
+  vectorToLLVM.vectorContractLowering =
+      vector::VectorContractLowering::OuterProduct;
+  pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());

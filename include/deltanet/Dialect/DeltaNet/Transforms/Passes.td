@@ -112,6 +112,26 @@ def DeltaNetCpuInterchangeReductions
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def DeltaNetCpuVectorizeMatmuls : Pass<"deltanet-cpu-vectorize-matmuls"> {
+  let summary = "Tile static batched matmuls to rows and vectorise them";
+  let description = [{
+    Tiles every statically shaped `linalg.batch_matmul` on tensors to one
+    matrix row per iteration (`scf.for` over batch and rows, upstream
+    `TilingInterface` tiling) and vectorises each row product into a
+    `vector.contract` (upstream `linalg::vectorize`). The contraction is
+    later lowered to outer products over the unit-stride output row, i.e.
+    fused multiply-adds on full SIMD vectors, instead of scalar loops that
+    LLVM's loop vectoriser declines for short trip counts. Matmuls with
+    dynamic shapes or mixed element types (bf16 x bf16 -> f32) are left
+    alone.
+  }];
+  let dependentDialects = [
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 def DeltaNetProtectFunctionInputs
     : Pass<"deltanet-protect-function-inputs", "::mlir::ModuleOp"> {
   let summary = "Mark the tensor arguments of public functions read-only";

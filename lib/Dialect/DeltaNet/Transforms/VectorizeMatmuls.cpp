@@ -1,0 +1,80 @@
+//===- VectorizeMatmuls.cpp - Row-tile and vectorise batched matmuls ------===//
+//
+// Tiles static linalg.batch_matmul ops to one row and vectorises the tiles.
+//
+//===----------------------------------------------------------------------===//
+
+#include "deltanet/Dialect/DeltaNet/Transforms/Passes.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir {
+namespace deltanet {
+#define GEN_PASS_DEF_DELTANETCPUVECTORIZEMATMULS
+#include "deltanet/Dialect/DeltaNet/Transforms/Passes.h.inc"
+} // namespace deltanet
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::deltanet;
+
+namespace {
+
+/// Tiles `op` (loops b, m, n, k) by (1, 1, n, k) and vectorises the tile.
+LogicalResult tileAndVectorize(RewriterBase &rewriter,
+                               linalg::BatchMatmulOp op) {
+  if (!op.hasPureTensorSemantics())
+    return failure();
+  // Static shapes of one element type: mixed-precision contractions
+  // (bf16 x bf16 -> f32) have no outer-product lowering and stay loops.
+  Type elementType = getElementTypeOrSelf(op->getOperand(0).getType());
+  for (Value operand : op->getOperands()) {
+    auto type = cast<ShapedType>(operand.getType());
+    if (!type.hasStaticShape() || type.getElementType() != elementType)
+      return failure();
+  }
+
+  rewriter.setInsertionPoint(op);
+  OpFoldResult one = rewriter.getIndexAttr(1), all = rewriter.getIndexAttr(0);
+  scf::SCFTilingOptions options;
+  options.setTileSizes({one, one, all, all});
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  if (failed(tiled))
+    return failure();
+  rewriter.replaceOp(op, tiled->replacements);
+  for (Operation *tile : tiled->tiledOps) {
+    rewriter.setInsertionPoint(tile);
+    FailureOr<linalg::VectorizationResult> vectorized =
+        linalg::vectorize(rewriter, tile, /*inputVectorSizes=*/{},
+                          /*inputScalableVecDims=*/{},
+                          /*vectorizeNDExtract=*/false,
+                          /*flatten1DDepthwiseConv=*/false,
+                          /*assumeDynamicDimsMatchVecSizes=*/false,
+                          /*createNamedContraction=*/true);
+    if (failed(vectorized))
+      return failure();
+    rewriter.replaceOp(tile, vectorized->replacements);
+  }
+  return success();
+}
+
+struct DeltaNetCpuVectorizeMatmulsPass
+    : public deltanet::impl::DeltaNetCpuVectorizeMatmulsBase<
+          DeltaNetCpuVectorizeMatmulsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    SmallVector<linalg::BatchMatmulOp> matmuls;
+    getOperation()->walk(
+        [&](linalg::BatchMatmulOp op) { matmuls.push_back(op); });
+    IRRewriter rewriter(&getContext());
+    for (linalg::BatchMatmulOp op : matmuls)
+      (void)tileAndVectorize(rewriter, op);
+  }
+};
+
+} // namespace
