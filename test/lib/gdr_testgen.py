@@ -28,7 +28,7 @@ import sys
 
 import numpy as np
 
-from testgen_common import falls, printed_values, round_to, tensor_type
+from testgen_common import add_check_and_falls_parsers, falls, printed_values, round_to, tensor_type
 
 DISTRIBUTIONS = {
     # name: (pairwise key correlation, decay scale)
@@ -387,13 +387,7 @@ def main():
         "--identity-op", action="store_true",
         help="testing aid: zero-filled results instead of the deltanet op (the program must print [1, 1])",
     )
-    c = sub.add_parser("check")
-    c.add_argument("--max", type=float, help="largest allowed output and state error")
-    c.add_argument("--min", type=float, help="smallest expected output error (for deliberately truncated runs)")
-    c.add_argument("--label", default="")
-    c.add_argument("--append", help="append the output error to this file")
-    f = sub.add_parser("falls")
-    f.add_argument("file")
+    add_check_and_falls_parsers(sub, what="output and state error")
     args = parser.parse_args()
     if args.cmd == "gen":
         if args.HV is None:

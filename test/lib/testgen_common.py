@@ -54,3 +54,14 @@ def falls(args):
             print(f"FAIL: error did not fall: {prev:.3e} -> {cur:.3e}", file=sys.stderr)
             return 1
     return 0
+
+
+def add_check_and_falls_parsers(sub, what="error"):
+    """The `check` and `falls` subcommands shared by the generators."""
+    c = sub.add_parser("check")
+    c.add_argument("--max", type=float, help=f"largest allowed {what}")
+    c.add_argument("--min", type=float, help="smallest expected error (for deliberately truncated runs)")
+    c.add_argument("--label", default="")
+    c.add_argument("--append", help="append the error to this file")
+    f = sub.add_parser("falls")
+    f.add_argument("file")

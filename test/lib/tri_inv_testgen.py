@@ -18,7 +18,7 @@ import sys
 import numpy as np
 import scipy.linalg
 
-from testgen_common import falls, printed_values, round_to, tensor_type
+from testgen_common import add_check_and_falls_parsers, falls, printed_values, round_to, tensor_type
 
 DISTRIBUTIONS = {
     # name: (pairwise key correlation, decay scale)
@@ -173,13 +173,7 @@ def main():
     g.add_argument("--attrs", default="", help="attribute dictionary for deltanet.tri_inv")
     g.add_argument("--dynamic-batch", action="store_true", help="call through a function with a dynamic leading dim")
     g.add_argument("--no-garbage", action="store_true", help="zeros instead of garbage above the diagonal")
-    c = sub.add_parser("check")
-    c.add_argument("--max", type=float, help="largest allowed error")
-    c.add_argument("--min", type=float, help="smallest expected error (for deliberately truncated runs)")
-    c.add_argument("--label", default="")
-    c.add_argument("--append", help="append the error to this file")
-    f = sub.add_parser("falls")
-    f.add_argument("file")
+    add_check_and_falls_parsers(sub)
     args = parser.parse_args()
     if args.cmd == "gen":
         gen(args)

@@ -200,16 +200,9 @@ struct DecomposeChunkGatedDeltaRule
           return StructuredBuilder::castFloat(nb, nloc, args[0], outType);
         });
 
-    Type stateType = op.getFinalState().getType().getElementType();
     Value finalState = sb.expandLeading(
         scan.getFinalState(), {batch, rewriter.getIndexAttr(valueHeads)});
-    finalState = sb.convertElementType(finalState, stateType);
-    if (finalState.getType() != op.getFinalState().getType())
-      finalState = tensor::CastOp::create(
-          rewriter, loc, op.getFinalState().getType(), finalState);
-    if (o.getType() != op.getO().getType())
-      o = tensor::CastOp::create(rewriter, loc, op.getO().getType(), o);
-    rewriter.replaceOp(op, ValueRange{o, finalState});
+    replaceGatedDeltaRuleOp(rewriter, sb, op, o, finalState);
     return success();
   }
 };

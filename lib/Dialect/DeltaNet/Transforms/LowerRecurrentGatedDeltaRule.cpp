@@ -176,18 +176,8 @@ struct LowerRecurrentGatedDeltaRule
           scf::YieldOp::create(nb, nloc, ValueRange{state, out});
         });
 
-    Type outType = op.getO().getType().getElementType();
-    Value o = loop.getResult(1);
-    o = sb.convertElementType(o, outType);
-    Type stateType = op.getFinalState().getType().getElementType();
-    Value finalState = loop.getResult(0);
-    finalState = sb.convertElementType(finalState, stateType);
-    if (o.getType() != op.getO().getType())
-      o = tensor::CastOp::create(rewriter, loc, op.getO().getType(), o);
-    if (finalState.getType() != op.getFinalState().getType())
-      finalState = tensor::CastOp::create(
-          rewriter, loc, op.getFinalState().getType(), finalState);
-    rewriter.replaceOp(op, ValueRange{o, finalState});
+    replaceGatedDeltaRuleOp(rewriter, sb, op, loop.getResult(1),
+                            loop.getResult(0));
     return success();
   }
 };

@@ -8,6 +8,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
 using namespace mlir::deltanet;
@@ -43,4 +44,20 @@ Value mlir::deltanet::l2NormalizeLastDim(StructuredBuilder &sb, Value x) {
                       nb, loc, arith::AddFOp::create(nb, loc, args[1], eps));
                   return arith::MulFOp::create(nb, loc, v, rstd);
                 });
+}
+
+void mlir::deltanet::replaceGatedDeltaRuleOp(RewriterBase &rewriter,
+                                             StructuredBuilder &sb,
+                                             Operation *op, Value o,
+                                             Value finalState) {
+  SmallVector<Value> results;
+  for (auto [value, result] :
+       llvm::zip_equal(ValueRange{o, finalState}, op->getResults())) {
+    auto type = cast<RankedTensorType>(result.getType());
+    value = sb.convertElementType(value, type.getElementType());
+    if (value.getType() != type)
+      value = tensor::CastOp::create(rewriter, op->getLoc(), type, value);
+    results.push_back(value);
+  }
+  rewriter.replaceOp(op, results);
 }
