@@ -15,7 +15,7 @@ func.func @static(%a: tensor<4x8x16xf32>, %b: tensor<4x16x32xf32>, %c: tensor<4x
   return %r : tensor<4x8x32xf32>
 }
 
-// Dynamic shapes and mixed precision are left to the scalar loops.
+// Dynamic shapes are left to the scalar loops.
 // CHECK-LABEL: func.func @dynamic
 // CHECK: linalg.batch_matmul
 // CHECK-NOT: vector.contract
@@ -24,9 +24,11 @@ func.func @dynamic(%a: tensor<?x8x16xf32>, %b: tensor<?x16x32xf32>, %c: tensor<?
   return %r : tensor<?x8x32xf32>
 }
 
+// Mixed precision: operands widened to f32 (exact), then vectorised.
 // CHECK-LABEL: func.func @mixed
-// CHECK: linalg.batch_matmul
-// CHECK-NOT: vector.contract
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: vector.contract {{.*}} vector<1x1x16xf32>, vector<1x16x32xf32> into vector<1x1x32xf32>
+// CHECK-NOT: linalg.batch_matmul
 func.func @mixed(%a: tensor<4x8x16xbf16>, %b: tensor<4x16x32xbf16>, %c: tensor<4x8x32xf32>) -> tensor<4x8x32xf32> {
   %r = linalg.batch_matmul ins(%a, %b : tensor<4x8x16xbf16>, tensor<4x16x32xbf16>) outs(%c : tensor<4x8x32xf32>) -> tensor<4x8x32xf32>
   return %r : tensor<4x8x32xf32>

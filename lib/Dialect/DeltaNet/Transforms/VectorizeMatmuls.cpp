@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "deltanet/Dialect/DeltaNet/Transforms/Passes.h"
+#include "deltanet/Dialect/DeltaNet/Utils/StructuredBuilder.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -28,16 +29,31 @@ LogicalResult tileAndVectorize(RewriterBase &rewriter,
                                linalg::BatchMatmulOp op) {
   if (!op.hasPureTensorSemantics())
     return failure();
-  // Static shapes of one element type: mixed-precision contractions
-  // (bf16 x bf16 -> f32) have no outer-product lowering and stay loops.
-  Type elementType = getElementTypeOrSelf(op->getOperand(0).getType());
-  for (Value operand : op->getOperands()) {
-    auto type = cast<ShapedType>(operand.getType());
-    if (!type.hasStaticShape() || type.getElementType() != elementType)
+  for (Value operand : op->getOperands())
+    if (!cast<ShapedType>(operand.getType()).hasStaticShape())
       return failure();
-  }
 
   rewriter.setInsertionPoint(op);
+  // Mixed precision (bf16 x bf16 -> f32): batch_matmul extends its operands
+  // to the accumulator type before multiplying, so widening them first is
+  // the same computation, and has an outer-product lowering.
+  Type accType = getElementTypeOrSelf(op.getDpsInits()[0].getType());
+  if (llvm::any_of(op.getDpsInputs(), [&](Value input) {
+        return getElementTypeOrSelf(input.getType()) != accType;
+      })) {
+    if (!accType.isF32())
+      return failure();
+    StructuredBuilder sb(rewriter, op.getLoc());
+    SmallVector<Value> inputs =
+        llvm::map_to_vector(op.getDpsInputs(), [&](Value input) {
+          return sb.convertElementType(input, accType);
+        });
+    auto widened = linalg::BatchMatmulOp::create(
+        rewriter, op.getLoc(), op->getResultTypes(), inputs, op.getDpsInits());
+    rewriter.replaceOp(op, widened->getResults());
+    op = widened;
+  }
+
   OpFoldResult one = rewriter.getIndexAttr(1), all = rewriter.getIndexAttr(0);
   scf::SCFTilingOptions options;
   options.setTileSizes({one, one, all, all});

@@ -121,9 +121,10 @@ def DeltaNetCpuVectorizeMatmuls : Pass<"deltanet-cpu-vectorize-matmuls"> {
     `vector.contract` (upstream `linalg::vectorize`). The contraction is
     later lowered to outer products over the unit-stride output row, i.e.
     fused multiply-adds on full SIMD vectors, instead of scalar loops that
-    LLVM's loop vectoriser declines for short trip counts. Matmuls with
-    dynamic shapes or mixed element types (bf16 x bf16 -> f32) are left
-    alone.
+    LLVM's loop vectoriser declines for short trip counts. Mixed-precision
+    matmuls (bf16 x bf16 -> f32) get their operands widened first, which is
+    the same computation (batch_matmul extends them before multiplying).
+    Matmuls with dynamic shapes are left alone.
   }];
   let dependentDialects = [
     "::mlir::scf::SCFDialect",
