@@ -9,10 +9,10 @@ from lit.llvm.subst import ToolSubst
 
 config.name = "DELTANET"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir", ".test"]
+config.suffixes = [".mlir", ".test", ".c"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.deltanet_obj_root, "test")
-config.excludes = ["CMakeLists.txt", "README.md", "lit.cfg.py", "lit.site.cfg.py", "lib"]
+config.excludes = ["CMakeLists.txt", "README.md", "lit.cfg.py", "lit.site.cfg.py", "lib", "python"]
 
 llvm_config.use_default_substitutions()
 
@@ -35,6 +35,6 @@ config.substitutions.append(
 )
 
 tool_dirs = [config.deltanet_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["deltanet-opt"], tool_dirs)
+llvm_config.add_tool_substitutions(["deltanet-opt", "deltanet-capi-test"], tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.deltanet_tools_dir, append_path=True)
