@@ -6,7 +6,7 @@
 // RUN: deltanet-opt %s -split-input-file -verify-diagnostics
 // RUN: sed -e 's/expected-error.*//' %s > %t.mlir
 // RUN: %python %S/../../lib/exit_code.py 1 deltanet-opt %t.mlir -split-input-file 2>&1 | FileCheck %s --check-prefix=LOC
-// LOC-COUNT-39: .mlir.tmp.mlir:{{[0-9]+}}:{{[0-9]+}}: error: {{(custom op )?}}'deltanet.
+// LOC-COUNT-43: .mlir.tmp.mlir:{{[0-9]+}}:{{[0-9]+}}: error: {{(custom op )?}}'deltanet.
 // LOC-NOT: error:
 
 func.func @g_rank(%q: tensor<1x8x2x16xf32>, %k: tensor<1x8x2x16xf32>, %v: tensor<1x8x4x8xf32>, %g: tensor<1x8x4x1xf32>, %beta: tensor<1x8x4xf32>, %h0: tensor<1x4x16x8xf32>) {
@@ -106,7 +106,7 @@ func.func @dynamic_value_heads(%q: tensor<1x8x2x16xf32>, %k: tensor<1x8x2x16xf32
 // -----
 
 func.func @zero_heads(%q: tensor<1x8x0x16xf32>, %k: tensor<1x8x0x16xf32>, %v: tensor<1x8x4x8xf32>, %g: tensor<1x8x4xf32>, %beta: tensor<1x8x4xf32>, %h0: tensor<1x4x16x8xf32>) {
-  // expected-error @+1 {{'deltanet.chunk_gated_delta_rule' op H must be at least 1, got 0}}
+  // expected-error @+1 {{'deltanet.chunk_gated_delta_rule' op q dim 2 (H) must be at least 1, got 0}}
   %o, %hT = deltanet.chunk_gated_delta_rule %q, %k, %v, %g, %beta, %h0 {chunk_size = 16 : i64} : (tensor<1x8x0x16xf32>, tensor<1x8x0x16xf32>, tensor<1x8x4x8xf32>, tensor<1x8x4xf32>, tensor<1x8x4xf32>, tensor<1x4x16x8xf32>) -> (tensor<1x8x4x8xf32>, tensor<1x4x16x8xf32>)
   return
 }
@@ -114,7 +114,7 @@ func.func @zero_heads(%q: tensor<1x8x0x16xf32>, %k: tensor<1x8x0x16xf32>, %v: te
 // -----
 
 func.func @zero_key_dim(%q: tensor<1x8x2x0xf32>, %k: tensor<1x8x2x0xf32>, %v: tensor<1x8x4x8xf32>, %g: tensor<1x8x4xf32>, %beta: tensor<1x8x4xf32>, %h0: tensor<1x4x0x8xf32>) {
-  // expected-error @+1 {{'deltanet.recurrent_gated_delta_rule' op K must be at least 1, got 0}}
+  // expected-error @+1 {{'deltanet.recurrent_gated_delta_rule' op q dim 3 (K) must be at least 1, got 0}}
   %o, %hT = deltanet.recurrent_gated_delta_rule %q, %k, %v, %g, %beta, %h0 : (tensor<1x8x2x0xf32>, tensor<1x8x2x0xf32>, tensor<1x8x4x8xf32>, tensor<1x8x4xf32>, tensor<1x8x4xf32>, tensor<1x4x0x8xf32>) -> (tensor<1x8x4x8xf32>, tensor<1x4x0x8xf32>)
   return
 }
@@ -316,5 +316,40 @@ func.func @output_type(%a0: tensor<4x16x8xf16>, %a1: tensor<4x16x8xf16>, %a2: te
 func.func @output_missing_scale(%a0: tensor<4x16x8xf32>, %a1: tensor<4x16x8xf32>, %a2: tensor<4x16x4xf32>, %a3: tensor<4x8x4xf32>, %a4: tensor<4x16xf32>) {
   // expected-error @+1 {{'deltanet.chunk_output' op requires attribute 'scale'}}
   %r0 = deltanet.chunk_output %a0, %a1, %a2, %a3, %a4 : (tensor<4x16x8xf32>, tensor<4x16x8xf32>, tensor<4x16x4xf32>, tensor<4x8x4xf32>, tensor<4x16xf32>) -> tensor<4x16x4xf32>
+  return
+}
+
+// -----
+
+func.func @no_tokens(%q: tensor<1x0x2x16xf32>, %k: tensor<1x0x2x16xf32>, %v: tensor<1x0x4x8xf32>, %g: tensor<1x0x4xf32>, %beta: tensor<1x0x4xf32>, %h0: tensor<1x4x16x8xf32>) {
+  // Empty tensors were accepted and then failed inside the lowering
+  // ("offset 0 is out-of-bounds" on a tensor.extract_slice).
+  // expected-error @+1 {{'deltanet.chunk_gated_delta_rule' op q dim 1 (T) must be at least 1, got 0}}
+  %o, %hT = deltanet.chunk_gated_delta_rule %q, %k, %v, %g, %beta, %h0 {chunk_size = 16 : i64} : (tensor<1x0x2x16xf32>, tensor<1x0x2x16xf32>, tensor<1x0x4x8xf32>, tensor<1x0x4xf32>, tensor<1x0x4xf32>, tensor<1x4x16x8xf32>) -> (tensor<1x0x4x8xf32>, tensor<1x4x16x8xf32>)
+  return
+}
+
+// -----
+
+func.func @empty_batch(%q: tensor<0x8x2x16xf32>, %k: tensor<0x8x2x16xf32>, %v: tensor<0x8x4x8xf32>, %g: tensor<0x8x4xf32>, %beta: tensor<0x8x4xf32>, %h0: tensor<0x4x16x8xf32>) {
+  // expected-error @+1 {{'deltanet.recurrent_gated_delta_rule' op q dim 0 (B) must be at least 1, got 0}}
+  %o, %hT = deltanet.recurrent_gated_delta_rule %q, %k, %v, %g, %beta, %h0 : (tensor<0x8x2x16xf32>, tensor<0x8x2x16xf32>, tensor<0x8x4x8xf32>, tensor<0x8x4xf32>, tensor<0x8x4xf32>, tensor<0x4x16x8xf32>) -> (tensor<0x8x4x8xf32>, tensor<0x4x16x8xf32>)
+  return
+}
+
+// -----
+
+func.func @encoding(%q: tensor<1x8x2x16xf32>, %k: tensor<1x8x2x16xf32>, %v: tensor<1x8x4x8xf32, "enc">, %g: tensor<1x8x4xf32>, %beta: tensor<1x8x4xf32>, %h0: tensor<1x4x16x8xf32>) {
+  // Encodings were accepted and dropped by the lowering (invalid IR).
+  // expected-error @+1 {{'deltanet.chunk_gated_delta_rule' op v must not have a tensor encoding, got 'tensor<1x8x4x8xf32, "enc">'}}
+  %o, %hT = deltanet.chunk_gated_delta_rule %q, %k, %v, %g, %beta, %h0 {chunk_size = 16 : i64} : (tensor<1x8x2x16xf32>, tensor<1x8x2x16xf32>, tensor<1x8x4x8xf32, "enc">, tensor<1x8x4xf32>, tensor<1x8x4xf32>, tensor<1x4x16x8xf32>) -> (tensor<1x8x4x8xf32>, tensor<1x4x16x8xf32>)
+  return
+}
+
+// -----
+
+func.func @kkt_no_chunks(%k: tensor<0x16x8xf32>, %g: tensor<0x16xf32>, %b: tensor<0x16xf32>) {
+  // expected-error @+1 {{'deltanet.gated_kkt' op k dim 0 (N) must be at least 1, got 0}}
+  %a = deltanet.gated_kkt %k, %g, %b : (tensor<0x16x8xf32>, tensor<0x16xf32>, tensor<0x16xf32>) -> tensor<0x16x16xf32>
   return
 }

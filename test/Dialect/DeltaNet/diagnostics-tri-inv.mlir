@@ -4,7 +4,7 @@
 // RUN: deltanet-opt %s -split-input-file -verify-diagnostics
 // RUN: sed -e 's/expected-error.*//' %s > %t.mlir
 // RUN: %python %S/../../lib/exit_code.py 1 deltanet-opt %t.mlir -split-input-file 2>&1 | FileCheck %s --check-prefix=LOC
-// LOC-COUNT-9: .mlir.tmp.mlir:{{[0-9]+}}:{{[0-9]+}}: error: {{(custom op )?}}'deltanet.
+// LOC-COUNT-11: .mlir.tmp.mlir:{{[0-9]+}}:{{[0-9]+}}: error: {{(custom op )?}}'deltanet.
 // LOC-NOT: error:
 
 func.func @block_zero(%a: tensor<64x64xf32>) -> tensor<64x64xf32> {
@@ -76,4 +76,23 @@ func.func @integer_matrix(%a: tensor<2x16x16xi32>) -> tensor<2x16x16xi32> {
   // expected-error @+1 {{'deltanet.tri_inv' op element type must be f32, f16 or bf16, got 'i32'}}
   %x = deltanet.tri_inv %a : tensor<2x16x16xi32>
   return %x : tensor<2x16x16xi32>
+}
+
+// -----
+
+func.func @empty_batch(%a: tensor<2x0x16x16xf32>) -> tensor<2x0x16x16xf32> {
+  // Empty batches were accepted and then failed inside the lowering
+  // ("offset 0 is out-of-bounds" on a tensor.extract_slice).
+  // expected-error @+1 {{'deltanet.tri_inv' op batch dim 1 must be at least 1 (empty batches are not supported), got 0}}
+  %x = deltanet.tri_inv %a : tensor<2x0x16x16xf32>
+  return %x : tensor<2x0x16x16xf32>
+}
+
+// -----
+
+func.func @encoding(%a: tensor<16x16xf32, "enc">) -> tensor<16x16xf32, "enc"> {
+  // Encodings were accepted and dropped by the lowering (invalid IR).
+  // expected-error @+1 {{'deltanet.tri_inv' op operand must not have a tensor encoding, got 'tensor<16x16xf32, "enc">'}}
+  %x = deltanet.tri_inv %a : tensor<16x16xf32, "enc">
+  return %x : tensor<16x16xf32, "enc">
 }

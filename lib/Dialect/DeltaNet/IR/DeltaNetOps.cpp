@@ -31,6 +31,9 @@ public:
   /// and binds/compares each named size.
   LogicalResult bind(Value value, StringRef what, ArrayRef<StringRef> dims) {
     auto type = cast<RankedTensorType>(value.getType());
+    if (type.getEncoding())
+      return op->emitOpError()
+             << what << " must not have a tensor encoding, got " << type;
     if (type.getRank() != static_cast<int64_t>(dims.size()))
       return op->emitOpError()
              << what << " must have rank " << dims.size() << " (["
@@ -39,6 +42,11 @@ public:
       int64_t size = type.getDimSize(index);
       if (ShapedType::isDynamic(size))
         continue;
+      // Empty tensors are not supported: the lowerings slice every dim.
+      if (size == 0)
+        return op->emitOpError()
+               << what << " dim " << index << " (" << name
+               << ") must be at least 1, got 0";
       auto [it, inserted] = bound.try_emplace(name, size, what.str());
       if (!inserted && it->second.first != size)
         return op->emitOpError()
@@ -95,6 +103,14 @@ LogicalResult TriInvOp::verify() {
            << rows << "x" << cols;
   if (rows < 1)
     return emitOpError("matrix size must be at least 1, got ") << rows;
+  if (type.getEncoding())
+    return emitOpError("operand must not have a tensor encoding, got ")
+           << type;
+  for (int64_t dim = 0, e = type.getRank() - 2; dim < e; ++dim)
+    if (shape[dim] == 0)
+      return emitOpError("batch dim ")
+             << dim << " must be at least 1 (empty batches are not "
+             << "supported), got 0";
 
   if (std::optional<int64_t> blockSize = getBlockSizeValue()) {
     if (*blockSize < 1 || !llvm::isPowerOf2_64(*blockSize))
