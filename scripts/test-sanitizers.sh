@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite (every lit test through ctest, plus a 60 s fuzz run)
+# on a build of deltanet's code with AddressSanitizer + UndefinedBehaviorSanitizer
+# (build-asan/, scripts/build-sanitizers.sh). Any sanitizer report fails the
+# test that triggered it. libMLIR.so / libLLVM.so are not instrumented.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+build="${DELTANET_ASAN_BUILD_DIR:-$root/build-asan}"
+
+"$root/scripts/build-sanitizers.sh"
+# detect_leaks=1: deltanet-opt and the JIT benchmarks exit cleanly, so a leak
+# report (exit code 23) fails the test.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+cd "$build"
+ctest -j2 --output-on-failure "$@"
