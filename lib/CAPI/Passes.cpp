@@ -11,6 +11,7 @@
 #include "mlir/CAPI/IR.h"
 #include "mlir/CAPI/Support.h"
 #include "mlir/CAPI/Utils.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -58,6 +59,57 @@ MlirLogicalResult runCollectingDiagnostics(PassManager &pm, Operation *op,
   return wrap(pm.run(op));
 }
 
+/// Works around a known bug
+/// (test/Pipelines/diagnostics-misnested-pipeline.mlir): buildCpuPipeline
+/// aborts the process (report_fatal_error) when deltanet-cpu-pipeline is
+/// anchored on anything but builtin.module. Scans the textual pipeline, whose
+/// root is `rootName`, and returns the offending anchor, or an empty string.
+std::string findMisnestedCpuPipeline(llvm::StringRef pipeline,
+                                     llvm::StringRef rootName) {
+  llvm::SmallVector<llvm::StringRef> anchors{rootName};
+  std::string offending;
+  size_t tokenStart = 0;
+  auto checkToken = [&](size_t end) {
+    llvm::StringRef name = pipeline.slice(tokenStart, end).trim();
+    if (name == "deltanet-cpu-pipeline" && anchors.back() != "builtin.module" &&
+        offending.empty())
+      offending = anchors.back().str();
+  };
+  for (size_t i = 0; i < pipeline.size(); ++i) {
+    switch (pipeline[i]) {
+    case '{': {
+      checkToken(i);
+      int depth = 0;
+      for (; i < pipeline.size(); ++i) {
+        depth += pipeline[i] == '{' ? 1 : pipeline[i] == '}' ? -1 : 0;
+        if (depth == 0)
+          break;
+      }
+      tokenStart = i + 1;
+      break;
+    }
+    case '(':
+      anchors.push_back(pipeline.slice(tokenStart, i).trim());
+      tokenStart = i + 1;
+      break;
+    case ')':
+      checkToken(i);
+      if (anchors.size() > 1)
+        anchors.pop_back();
+      tokenStart = i + 1;
+      break;
+    case ',':
+      checkToken(i);
+      tokenStart = i + 1;
+      break;
+    default:
+      break;
+    }
+  }
+  checkToken(pipeline.size());
+  return offending;
+}
+
 } // namespace
 
 MlirLogicalResult mlirDeltaNetRunPassPipeline(MlirOperation op,
@@ -80,6 +132,13 @@ MlirLogicalResult mlirDeltaNetRunPassPipeline(MlirOperation op,
     }
     text = nested;
   }
+  std::string misnested = findMisnestedCpuPipeline(text, opName);
+  if (!misnested.empty()) {
+    errors.os() << "deltanet-cpu-pipeline must be anchored on builtin.module, "
+                   "not on '"
+                << misnested << "'\n";
+    return mlirLogicalResultFailure();
+  }
   if (failed(parsePassPipeline(text, pm, errors.os())))
     return mlirLogicalResultFailure();
   return runCollectingDiagnostics(pm, operation, errors);
@@ -97,6 +156,11 @@ MlirLogicalResult mlirDeltaNetRunCpuPipeline(MlirOperation op,
     return mlirLogicalResultFailure();
   }
   Operation *operation = unwrap(op);
+  if (!isa<ModuleOp>(operation)) {
+    errors.os() << "deltanet-cpu-pipeline runs on a builtin.module, not on '"
+                << operation->getName() << "'\n";
+    return mlirLogicalResultFailure();
+  }
   PassManager pm(operation->getContext(), operation->getName().getStringRef());
   mlir::deltanet::buildCpuPipeline(pm, pipelineOptions);
   return runCollectingDiagnostics(pm, operation, errors);

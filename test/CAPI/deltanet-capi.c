@@ -164,6 +164,12 @@ int main(void) {
   // CHECK-LABEL: run 'no-such-pass'
   // CHECK: no-such-pass
   // CHECK: -> failure
+  // (deltanet-cpu-pipeline under func.func would abort in buildCpuPipeline.)
+  runPipeline(module, "func.func(canonicalize, deltanet-cpu-pipeline{"
+                      "tri-inv-order=2})");
+  // CHECK-LABEL: run 'func.func(canonicalize, deltanet-cpu-pipeline{
+  // CHECK-NEXT: deltanet-cpu-pipeline must be anchored on builtin.module, not
+  // on 'func.func' CHECK-NEXT: -> failure
   runPipeline(module, "deltanet-lower-tri-inv{block-size=7}");
   // CHECK-LABEL: run 'deltanet-lower-tri-inv{block-size=7}'
   // CHECK: block-size=7
