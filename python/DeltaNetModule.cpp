@@ -1,0 +1,221 @@
+//===- DeltaNetModule.cpp - pybind11 module deltanet._deltanet ------------===//
+//
+// Python bindings of KernelSession.h: run_pipeline, cpu_pipeline_options and
+// compile -> CompiledFunction, callable on NumPy arrays. Every error becomes a
+// Python exception (ValueError for MLIR errors and bad values, TypeError for
+// bad types); nothing crashes the interpreter.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelSession.h"
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstdlib>
+#include <cstring>
+
+namespace py = pybind11;
+using namespace deltanet_python;
+
+namespace {
+
+/// The NumPy dtype of `kind`; bf16 has none.
+py::dtype dtypeOf(ElementKind kind) {
+  switch (kind) {
+  case ElementKind::F32:
+    return py::dtype("float32");
+  case ElementKind::F64:
+    return py::dtype("float64");
+  case ElementKind::F16:
+    return py::dtype("float16");
+  case ElementKind::I1:
+    return py::dtype("bool");
+  case ElementKind::I8:
+    return py::dtype("int8");
+  case ElementKind::I16:
+    return py::dtype("int16");
+  case ElementKind::I32:
+    return py::dtype("int32");
+  case ElementKind::I64:
+    return py::dtype("int64");
+  case ElementKind::BF16:
+    break;
+  }
+  throw py::type_error("bf16 buffers have no NumPy dtype");
+}
+
+std::string shapeText(const std::vector<int64_t> &shape) {
+  std::string s = "(";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    s += shape[i] < 0 ? "?" : std::to_string(shape[i]);
+    if (i + 1 < shape.size() || shape.size() == 1)
+      s += ",";
+    if (i + 1 < shape.size())
+      s += " ";
+  }
+  return s + ")";
+}
+
+/// Checks `obj` against `spec` and returns it as an array (no copy).
+py::array checkArgument(const py::handle &obj, const BufferSpec &spec,
+                        const std::string &what) {
+  if (!py::isinstance<py::array>(obj))
+    throw py::type_error(
+        what + " must be a numpy.ndarray, got " +
+        std::string(py::str(py::type::of(obj).attr("__name__"))));
+  auto array = py::reinterpret_borrow<py::array>(obj);
+  py::dtype expected = dtypeOf(spec.kind);
+  if (!array.dtype().is(expected) && !array.dtype().equal(expected))
+    throw py::type_error(what + " must have dtype " +
+                         std::string(py::str(expected)) + " (" + spec.typeText +
+                         "), got " + std::string(py::str(array.dtype())));
+  if (static_cast<size_t>(array.ndim()) != spec.shape.size())
+    throw py::value_error(
+        what + " must have rank " + std::to_string(spec.shape.size()) + " (" +
+        spec.typeText + "), got shape " +
+        shapeText({array.shape(), array.shape() + array.ndim()}));
+  for (size_t i = 0; i < spec.shape.size(); ++i)
+    if (spec.shape[i] >= 0 && array.shape(i) != spec.shape[i])
+      throw py::value_error(
+          what + " must have shape " + shapeText(spec.shape) + " (" +
+          spec.typeText + "), got " +
+          shapeText({array.shape(), array.shape() + array.ndim()}));
+  if (!(array.flags() & py::array::c_style))
+    throw py::value_error(
+        what + " must be C-contiguous (use numpy.ascontiguousarray)");
+  return array;
+}
+
+/// Wraps a callee-allocated result: NumPy takes ownership of an owned buffer,
+/// anything else is copied.
+py::array wrapResult(const ResultBuffer &r, const BufferSpec &spec) {
+  int64_t itemSize = elementSize(spec.kind);
+  std::vector<py::ssize_t> shape(r.sizes.begin(), r.sizes.end());
+  std::vector<py::ssize_t> strides;
+  for (int64_t s : r.strides)
+    strides.push_back(s * itemSize);
+  char *data = static_cast<char *>(r.aligned) + r.offset * itemSize;
+  py::dtype dtype = dtypeOf(spec.kind);
+  if (!r.owned) {
+    py::array view(dtype, shape, strides, data, py::none());
+    return py::array(view.attr("copy")());
+  }
+  py::capsule owner(r.allocated, [](void *p) { std::free(p); });
+  return py::array(dtype, shape, strides, data, owner);
+}
+
+/// Frees the owned results of a call whose outputs could not be wrapped.
+void freeOwned(const std::vector<ResultBuffer> &results, size_t from) {
+  for (size_t i = from; i < results.size(); ++i)
+    if (results[i].owned)
+      std::free(results[i].allocated);
+}
+
+py::object callCompiled(const CompiledFunction &fn, const py::args &args) {
+  const std::vector<BufferSpec> &specs = fn.arguments();
+  if (args.size() != specs.size())
+    throw py::type_error("@" + fn.name() + " takes " +
+                         std::to_string(specs.size()) + " arguments, got " +
+                         std::to_string(args.size()));
+  std::vector<py::array> arrays;
+  std::vector<InputBuffer> inputs;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (specs[i].kind == ElementKind::BF16)
+      throw py::type_error("argument " + std::to_string(i) + " of @" +
+                           fn.name() + " is " + specs[i].typeText +
+                           ": bf16 buffers have no NumPy dtype");
+    arrays.push_back(
+        checkArgument(args[i], specs[i],
+                      "argument " + std::to_string(i) + " of @" + fn.name()));
+    py::array &a = arrays.back();
+    inputs.push_back({a.mutable_data(), {a.shape(), a.shape() + a.ndim()}});
+  }
+  for (const BufferSpec &spec : fn.results())
+    if (spec.kind == ElementKind::BF16)
+      throw py::type_error("@" + fn.name() + " returns " + spec.typeText +
+                           ": bf16 buffers have no NumPy dtype");
+  std::vector<ResultBuffer> results;
+  {
+    py::gil_scoped_release release;
+    results = fn.call(inputs);
+  }
+  py::tuple out(results.size());
+  for (size_t i = 0; i < results.size(); ++i) {
+    try {
+      out[i] = wrapResult(results[i], fn.results()[i]);
+    } catch (...) {
+      freeOwned(results, i);
+      throw;
+    }
+  }
+  if (results.size() == 1)
+    return out[0];
+  return std::move(out);
+}
+
+py::list specList(const std::vector<BufferSpec> &specs) {
+  py::list list;
+  for (const BufferSpec &spec : specs)
+    list.append(spec.typeText);
+  return list;
+}
+
+} // namespace
+
+PYBIND11_MODULE(_deltanet, m) {
+  m.doc() = "deltanet compiler bindings (MLIR pipelines and CPU JIT)";
+
+  m.def(
+      "run_pipeline",
+      [](const std::string &source, const std::string &pipeline) {
+        std::string output, error;
+        bool ok;
+        {
+          py::gil_scoped_release release;
+          ok = runPipeline(source, pipeline, output, error);
+        }
+        if (!ok)
+          throw py::value_error(error);
+        return output;
+      },
+      py::arg("mlir_text"), py::arg("pipeline"),
+      "Parses mlir_text, runs the textual pass pipeline, returns the printed "
+      "module. Raises ValueError with the diagnostics on failure.");
+
+  m.def("cpu_pipeline_options", &cpuPipelineOptions,
+        "The --deltanet-cpu-pipeline options with their defaults, as MLIR "
+        "prints them.");
+
+  py::class_<CompiledFunction>(m, "CompiledFunction")
+      .def_property_readonly("name", &CompiledFunction::name)
+      .def_property_readonly(
+          "argument_types",
+          [](const CompiledFunction &fn) { return specList(fn.arguments()); })
+      .def_property_readonly(
+          "result_types",
+          [](const CompiledFunction &fn) { return specList(fn.results()); })
+      .def("__call__", &callCompiled,
+           "Calls the function on C-contiguous NumPy arrays; returns the "
+           "result array, or a tuple of them.");
+
+  m.def(
+      "compile",
+      [](const std::string &source, const std::string &entry,
+         const std::string &options) {
+        std::string error;
+        std::unique_ptr<CompiledFunction> fn;
+        {
+          py::gil_scoped_release release;
+          fn = CompiledFunction::compile(source, entry, options, error);
+        }
+        if (!fn)
+          throw py::value_error(error);
+        return fn;
+      },
+      py::arg("mlir_text"), py::arg("entry"), py::arg("options") = "",
+      "JIT-compiles @entry with --deltanet-cpu-pipeline and the given "
+      "space-separated options. Raises ValueError with the diagnostics on "
+      "failure.");
+}

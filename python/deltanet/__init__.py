@@ -1,0 +1,34 @@
+"""deltanet: compile and run chunk-wise Gated DeltaNet kernels (MLIR) on NumPy arrays.
+
+Low level:
+  run_pipeline(mlir_text, pipeline="deltanet-cpu-pipeline", **options) -> str
+  compile(mlir_text, entry, target="cpu", **options) -> callable on arrays
+High level (kernels compiled once per shape/dtype/options and cached):
+  tri_inv(a, strategy="blocked", block_size=16, order=None, residual_steps=0,
+          precision="f32")
+  chunk_gated_delta_rule(q, k, v, g, beta, initial_state=None, chunk_size=64,
+                         scale=None, use_qk_l2norm=False, precision="f32")
+      -> (o, final_state)
+  recurrent_gated_delta_rule(q, k, v, g, beta, initial_state=None,
+                             scale=None, use_qk_l2norm=False)
+      -> (o, final_state)
+float64 references: deltanet.reference. Report: python3 -m deltanet.report.
+"""
+
+from . import inputs, reference
+from ._api import chunk_gated_delta_rule, recurrent_gated_delta_rule, tri_inv
+from ._kernels import CACHE as kernel_cache
+from ._pipeline import CPU_PIPELINE, compile, cpu_pipeline_options, run_pipeline
+
+__all__ = [
+    "CPU_PIPELINE",
+    "chunk_gated_delta_rule",
+    "compile",
+    "cpu_pipeline_options",
+    "inputs",
+    "kernel_cache",
+    "recurrent_gated_delta_rule",
+    "reference",
+    "run_pipeline",
+    "tri_inv",
+]

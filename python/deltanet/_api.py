@@ -1,0 +1,176 @@
+"""High-level kernels on NumPy arrays: tri_inv and the gated delta rule."""
+
+import numpy as np
+
+from . import _kernels
+from ._validation import (
+    check_array,
+    check_bool,
+    check_choice,
+    check_dims,
+    check_int,
+    check_optional_float,
+    check_power_of_two,
+    check_str,
+)
+
+STRATEGIES = ("blocked", "neumann", "forward-substitution")
+
+# Pipeline options of the API arguments, to name them in compiler errors.
+_ARGUMENT_OF_OPTION = {
+    "tri-inv-strategy": "strategy",
+    "tri-inv-block-size": "block_size",
+    "tri-inv-order": "order",
+    "tri-inv-residual-steps": "residual_steps",
+    "tri-inv-precision": "precision",
+    "tri-inv-tolerance": "tolerance",
+}
+
+
+def _tri_inv_options(strategy, block_size, order, residual_steps, precision, tolerance):
+    """Checked pipeline options {python name: value} of the tri_inv arguments."""
+    strategy = check_choice(strategy.replace("_", "-") if isinstance(strategy, str) else strategy, "strategy", STRATEGIES)
+    options = {
+        "tri_inv_strategy": strategy,
+        "tri_inv_order": -1 if order is None else check_int(order, "order", minimum=1),
+        "tri_inv_residual_steps": check_int(residual_steps, "residual_steps", minimum=0),
+        # Passed through: the compiler decides which precisions it supports.
+        "tri_inv_precision": check_str(precision, "precision"),
+    }
+    if block_size is not None:  # None: the compiler's default
+        options["tri_inv_block_size"] = check_power_of_two(block_size, "block_size")
+    tolerance = check_optional_float(tolerance, "tolerance", positive=True)
+    if tolerance is not None:
+        options["tri_inv_tolerance"] = repr(tolerance)
+    return options
+
+
+def tri_inv(a, strategy="blocked", block_size=16, order=None, residual_steps=0, precision="f32", tolerance=None):
+    """X = (I + tril(a, -1))^-1 for every trailing C x C matrix of `a`.
+
+    a: C-contiguous float32 or float16 array [..., C, C]; the diagonal and the
+    upper triangle are ignored. strategy: "blocked" (exact Neumann inverses
+    of diagonal blocks + matmul merges), "neumann" (product form, truncated by
+    `order`) or "forward-substitution". block_size: diagonal block size of
+    "blocked" (a power of two dividing C; None = the compiler's default). order: Neumann product factors
+    (None = exact). residual_steps: corrections X <- X + X (I - (I + L) X).
+    precision: element type of the matmul operands ("f32", "bf16", "f16",
+    "i8" where the compiler supports it); accumulation is f32. tolerance:
+    relative error budget the compiler may spend (if it supports the option).
+    Returns an array like `a`. Kernels are compiled once per shape, dtype and
+    options and cached.
+    """
+    a = check_array(a, "a", (np.float32, np.float16))
+    if a.ndim < 2:
+        raise ValueError(f"a must have rank >= 2 [..., C, C], got shape {a.shape}")
+    c = a.shape[-1]
+    if a.shape[-2] != c:
+        raise ValueError(f"a must hold square matrices [..., C, C], got shape {a.shape}")
+    if c == 0:
+        raise ValueError(f"a must have C >= 1, got shape {a.shape}")
+    options = _tri_inv_options(strategy, block_size, order, residual_steps, precision, tolerance)
+    if options["tri_inv_strategy"] == "blocked" and c % options.get("tri_inv_block_size", 1):
+        raise ValueError(f"block_size={block_size} must divide C={c} (the last dimension of a)")
+    batch = int(np.prod(a.shape[:-2], dtype=np.int64))
+    if batch == 0:
+        return np.empty_like(a)
+    flat = a.reshape(batch, c, c)
+    kernel = _kernels.compile_cached(
+        _kernels.tri_inv_source(flat.shape, a.dtype), "tri_inv", options, _ARGUMENT_OF_OPTION
+    )
+    return kernel(flat).reshape(a.shape)
+
+
+def _check_gated_delta_rule_inputs(q, k, v, g, beta, initial_state):
+    """Checks layouts and dtypes; returns (B, T, H, HV, K, V) and the initial state."""
+    q = check_array(q, "q", (np.float32, np.float16), 4, "[B, T, H, K]")
+    k = check_array(k, "k", (q.dtype,), 4, "[B, T, H, K]")
+    v = check_array(v, "v", (q.dtype,), 4, "[B, T, HV, V]")
+    batch, tokens, heads, key_dim = q.shape
+    value_heads, value_dim = v.shape[2], v.shape[3]
+    check_dims("k", k, q.shape, "[B, T, H, K] (as q)")
+    check_dims("v", v, (batch, tokens, value_heads, value_dim), "[B, T, HV, V] (B, T as q)")
+    side_dtypes = tuple(dict.fromkeys((np.float32, q.dtype.type)))
+    g = check_array(g, "g", side_dtypes, 3, "[B, T, HV]")
+    beta = check_array(beta, "beta", side_dtypes, 3, "[B, T, HV]")
+    check_dims("g", g, (batch, tokens, value_heads), "[B, T, HV]")
+    check_dims("beta", beta, (batch, tokens, value_heads), "[B, T, HV]")
+    for name, dim in (("H (q.shape[2])", heads), ("K (q.shape[3])", key_dim),
+                      ("HV (v.shape[2])", value_heads), ("V (v.shape[3])", value_dim)):
+        if dim == 0:
+            raise ValueError(f"{name} must be >= 1")
+    if value_heads % heads:
+        raise ValueError(f"v: HV = {value_heads} value heads must be a multiple of the H = {heads} heads of q and k")
+    state_shape = (batch, value_heads, key_dim, value_dim)
+    if initial_state is None:
+        initial_state = np.zeros(state_shape, dtype=np.float32)
+    else:
+        initial_state = check_array(initial_state, "initial_state", side_dtypes, 4, "[B, HV, K, V]")
+        check_dims("initial_state", initial_state, state_shape, "[B, HV, K, V]")
+    return (q, k, v, g, beta, initial_state), (batch, tokens, heads, value_heads, key_dim, value_dim)
+
+
+def _gated_delta_rule(op, operands, dims, attributes, options):
+    q, k, v, g, beta, h0 = operands
+    batch, tokens = dims[0], dims[1]
+    if batch == 0 or tokens == 0:
+        return np.zeros(v.shape, dtype=v.dtype), h0.copy()
+    source = _kernels.gated_delta_rule_source(
+        op, [x.shape for x in operands], [x.dtype for x in operands], attributes
+    )
+    kernel = _kernels.compile_cached(source, "gdr", options, _ARGUMENT_OF_OPTION)
+    return kernel(*operands)
+
+
+def _common_attributes(scale, use_qk_l2norm):
+    attributes = []
+    scale = check_optional_float(scale, "scale")
+    if scale is not None:
+        attributes.append(f"scale = {_kernels.f32_literal(scale)}")
+    if check_bool(use_qk_l2norm, "use_qk_l2norm"):
+        attributes.append("use_qk_l2norm")
+    return attributes
+
+
+def chunk_gated_delta_rule(
+    q, k, v, g, beta, initial_state=None, chunk_size=64, scale=None, use_qk_l2norm=False, precision="f32",
+    tolerance=None, **tri_inv_options
+):
+    """Gated DeltaNet attention, chunk-wise form (prefill); returns (o, final_state).
+
+    Layouts of flash-linear-attention: q, k [B, T, H, K]; v [B, T, HV, V];
+    g (log decay, <= 0), beta [B, T, HV]; initial_state [B, HV, K, V] (zeros
+    if None); o [B, T, HV, V] with v's dtype, final_state [B, HV, K, V] with
+    initial_state's dtype. q, k, v: float32 or float16 (computed in f32);
+    g, beta, initial_state: float32 or q's dtype. HV must be a multiple of H.
+    chunk_size: a power of two; scale: defaults to K^-1/2; use_qk_l2norm:
+    L2-normalise q and k first. precision: matmul operand type of the
+    in-chunk triangular inverse ("f32", "bf16", "f16", "i8" where supported).
+    tri_inv_options: strategy, block_size, order, residual_steps of that
+    inverse, as in tri_inv.
+    """
+    operands, dims = _check_gated_delta_rule_inputs(q, k, v, g, beta, initial_state)
+    chunk_size = check_power_of_two(chunk_size, "chunk_size")
+    unknown = set(tri_inv_options) - {"strategy", "block_size", "order", "residual_steps"}
+    if unknown:
+        raise TypeError(f"chunk_gated_delta_rule() got unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+    # Without block_size the compiler's default applies (capped by the chunk).
+    inverse = {"strategy": "blocked", "block_size": None if chunk_size >= 16 else chunk_size, "order": None,
+               "residual_steps": 0}
+    inverse.update(tri_inv_options)
+    options = _tri_inv_options(precision=precision, tolerance=tolerance, **inverse)
+    if options["tri_inv_strategy"] == "blocked" and chunk_size % options.get("tri_inv_block_size", 1):
+        raise ValueError(f"block_size={options['tri_inv_block_size']} must divide chunk_size={chunk_size}")
+    attributes = [f"chunk_size = {chunk_size} : i64"] + _common_attributes(scale, use_qk_l2norm)
+    return _gated_delta_rule("chunk_gated_delta_rule", operands, dims, attributes, options)
+
+
+def recurrent_gated_delta_rule(q, k, v, g, beta, initial_state=None, scale=None, use_qk_l2norm=False):
+    """Gated DeltaNet attention token by token (decode path); returns (o, final_state).
+
+    Same arguments, layouts and results as chunk_gated_delta_rule, without
+    chunking options.
+    """
+    operands, dims = _check_gated_delta_rule_inputs(q, k, v, g, beta, initial_state)
+    attributes = _common_attributes(scale, use_qk_l2norm)
+    return _gated_delta_rule("recurrent_gated_delta_rule", operands, dims, attributes, {})

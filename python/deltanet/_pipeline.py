@@ -1,0 +1,83 @@
+"""Pipelines and JIT compilation of MLIR text, with option checking."""
+
+import functools
+import re
+
+from . import _deltanet
+
+CPU_PIPELINE = "deltanet-cpu-pipeline"
+
+
+@functools.lru_cache(maxsize=None)
+def cpu_pipeline_options():
+    """The options of --deltanet-cpu-pipeline: {name: default value text}."""
+    text = _deltanet.cpu_pipeline_options().strip()
+    text = text[1:-1] if text.startswith("{") and text.endswith("}") else text
+    options = {}
+    for item in text.split():
+        name, _, value = item.partition("=")
+        options[name] = value
+    return options
+
+
+def format_options(options, what, known=None):
+    """`{python_name: value}` -> "mlir-name=value ..."; checks names in `known`."""
+    parts = []
+    for key, value in options.items():
+        name = key.replace("_", "-")
+        if known is not None and name not in known:
+            raise ValueError(
+                f"unknown option {key!r} of {what}; known options: "
+                + ", ".join(sorted(k.replace("-", "_") for k in known))
+            )
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        value = str(value)
+        if not value or re.search(r"[\s{}=,()]", value):
+            raise ValueError(f"option {key!r} of {what}: invalid value {value!r}")
+        parts.append(f"{name}={value}")
+    return " ".join(parts)
+
+
+def run_pipeline(mlir_text, pipeline=CPU_PIPELINE, **options):
+    """Parses `mlir_text`, runs `pipeline` with `options`, returns the printed module.
+
+    `pipeline` is a pass or pipeline name (`deltanet-cpu-pipeline`,
+    `deltanet-lower-tri-inv`, ...), to which `options` are attached
+    (`tri_inv_strategy="neumann"` -> `{tri-inv-strategy=neumann}`), or, without
+    options, any textual pipeline (`builtin.module(a,func.func(b))`, `a,b`).
+    MLIR errors raise ValueError with the diagnostics and their locations.
+    """
+    if not isinstance(mlir_text, str):
+        raise TypeError(f"mlir_text must be a str, got {type(mlir_text).__name__}")
+    if not isinstance(pipeline, str):
+        raise TypeError(f"pipeline must be a str, got {type(pipeline).__name__}")
+    if options:
+        if not re.fullmatch(r"[A-Za-z0-9_.\-]+", pipeline.strip()):
+            raise ValueError(
+                f"pipeline: options can only be attached to a single pass or pipeline name, got {pipeline!r}"
+            )
+        known = cpu_pipeline_options() if pipeline.strip() == CPU_PIPELINE else None
+        pipeline = f"{pipeline.strip()}{{{format_options(options, pipeline.strip(), known)}}}"
+    return _deltanet.run_pipeline(mlir_text, pipeline)
+
+
+def compile(mlir_text, entry, target="cpu", **options):
+    """JIT-compiles function `entry` of `mlir_text` through --deltanet-cpu-pipeline.
+
+    `options` are the pipeline's (`tri_inv_strategy="neumann"`,
+    `tri_inv_block_size=8`, ...). Returns a callable taking C-contiguous NumPy
+    arrays (one per function argument; dtypes and static dims must match the
+    function's types) and returning the result array, or a tuple of them.
+    `llvm.emit_c_interface` is added to `entry` if missing. Tensor and
+    identity-layout memref arguments/results of f32, f64, f16, i1, i8..i64 are
+    supported.
+    """
+    if not isinstance(mlir_text, str):
+        raise TypeError(f"mlir_text must be a str, got {type(mlir_text).__name__}")
+    if not isinstance(entry, str) or not entry:
+        raise TypeError(f"entry must be a non-empty str, got {entry!r}")
+    if target != "cpu":
+        raise ValueError(f"target must be 'cpu' (the only backend), got {target!r}")
+    option_text = format_options(options, CPU_PIPELINE, cpu_pipeline_options())
+    return _deltanet.compile(mlir_text, entry.lstrip("@"), option_text)
