@@ -4,7 +4,7 @@
 // RUN: deltanet-opt %s -split-input-file -verify-diagnostics
 // RUN: sed -e 's/expected-error.*//' %s > %t.mlir
 // RUN: %python %S/../../lib/exit_code.py 1 deltanet-opt %t.mlir -split-input-file 2>&1 | FileCheck %s --check-prefix=LOC
-// LOC-COUNT-11: .mlir.tmp.mlir:{{[0-9]+}}:{{[0-9]+}}: error: {{(custom op )?}}'deltanet.
+// LOC-COUNT-12: .mlir.tmp.mlir:{{[0-9]+}}:{{[0-9]+}}: error: {{(custom op )?}}'deltanet.
 // LOC-NOT: error:
 
 func.func @block_zero(%a: tensor<64x64xf32>) -> tensor<64x64xf32> {
@@ -95,4 +95,13 @@ func.func @encoding(%a: tensor<16x16xf32, "enc">) -> tensor<16x16xf32, "enc"> {
   // expected-error @+1 {{'deltanet.tri_inv' op operand must not have a tensor encoding, got 'tensor<16x16xf32, "enc">'}}
   %x = deltanet.tri_inv %a : tensor<16x16xf32, "enc">
   return %x : tensor<16x16xf32, "enc">
+}
+
+// -----
+
+func.func @too_many_steps(%a: tensor<4x4xf32>) -> tensor<4x4xf32> {
+  // 1000 steps used to take more than 100 s in the CPU pipeline.
+  // expected-error @+1 {{'deltanet.tri_inv' op residual_steps must be at most 16, got 1000}}
+  %x = deltanet.tri_inv %a {residual_steps = 1000 : i64} : tensor<4x4xf32>
+  return %x : tensor<4x4xf32>
 }

@@ -85,6 +85,9 @@ static LogicalResult verifyAllF32(Operation *op, ValueRange values) {
 // TriInvOp
 //===----------------------------------------------------------------------===//
 
+/// The largest residual_steps attribute the verifier accepts.
+static constexpr int64_t kMaxResidualSteps = 16;
+
 LogicalResult TriInvOp::verify() {
   RankedTensorType type = getA().getType();
   if (type.getRank() < 2)
@@ -131,9 +134,15 @@ LogicalResult TriInvOp::verify() {
       return emitOpError("order does not apply to the 'forward_substitution' "
                          "strategy, which is exact");
   }
-  if (std::optional<int64_t> steps = getResidualStepsValue())
+  if (std::optional<int64_t> steps = getResidualStepsValue()) {
     if (*steps < 0)
       return emitOpError("residual_steps must be >= 0, got ") << *steps;
+    // Each step squares the error and costs two matmuls: more than a few
+    // cannot help, and thousands make compilation hang.
+    if (*steps > kMaxResidualSteps)
+      return emitOpError("residual_steps must be at most ")
+             << kMaxResidualSteps << ", got " << *steps;
+  }
   return success();
 }
 
