@@ -41,14 +41,42 @@ const DialectRegistry &getRegistry() {
   return *registry;
 }
 
+/// Prints `diag` and its notes as `file:line:col: severity: message` lines.
+void printDiagnostic(llvm::raw_ostream &os, const Diagnostic &diag) {
+  auto printOne = [&](const Diagnostic &d) {
+    Location loc = d.getLocation();
+    if (auto range = loc->findInstanceOf<FileLineColRange>())
+      os << range.getFilename().getValue() << ":" << range.getStartLine() << ":"
+         << range.getStartColumn();
+    else
+      os << loc;
+    switch (d.getSeverity()) {
+    case DiagnosticSeverity::Error:
+      os << ": error: ";
+      break;
+    case DiagnosticSeverity::Warning:
+      os << ": warning: ";
+      break;
+    case DiagnosticSeverity::Note:
+      os << ": note: ";
+      break;
+    case DiagnosticSeverity::Remark:
+      os << ": remark: ";
+      break;
+    }
+    os << d << "\n";
+  };
+  printOne(diag);
+  for (const Diagnostic &note : diag.getNotes())
+    printOne(note);
+}
+
 /// Collects the diagnostics of a context as text, locations included.
 class DiagnosticCollector {
 public:
   explicit DiagnosticCollector(MLIRContext &context)
       : stream(text), handler(&context, [this](Diagnostic &diag) {
-          stream << diag.getLocation() << ": " << diag << "\n";
-          for (const Diagnostic &note : diag.getNotes())
-            stream << note.getLocation() << ": note: " << note << "\n";
+          printDiagnostic(stream, diag);
           return success();
         }) {}
   std::string take() { return std::move(text); }
@@ -109,6 +137,9 @@ bool toBufferSpec(Type type, const std::string &what, BufferSpec &spec,
   return true;
 }
 
+/// The buffer name of the user's MLIR text in diagnostics.
+constexpr const char *kSourceName = "mlir_text";
+
 /// The address MLIR stores in the allocated pointer of global memrefs.
 void *const kGlobalAllocated = reinterpret_cast<void *>(0xdeadbeef);
 
@@ -139,7 +170,7 @@ bool deltanet_python::runPipeline(const std::string &source,
   MLIRContext context(getRegistry(), MLIRContext::Threading::DISABLED);
   DiagnosticCollector diagnostics(context);
   OwningOpRef<ModuleOp> module =
-      parseSourceString<ModuleOp>(source, ParserConfig(&context));
+      parseSourceString<ModuleOp>(source, ParserConfig(&context), kSourceName);
   if (!module) {
     error = "parse error: " + diagnostics.take();
     return false;
@@ -213,8 +244,8 @@ CompiledFunction::compile(const std::string &source, const std::string &entry,
   std::string program;
   {
     DiagnosticCollector diagnostics(context);
-    OwningOpRef<ModuleOp> module =
-        parseSourceString<ModuleOp>(source, ParserConfig(&context));
+    OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(
+        source, ParserConfig(&context), kSourceName);
     if (!module) {
       error = "parse error: " + diagnostics.take();
       return nullptr;
@@ -241,14 +272,12 @@ CompiledFunction::compile(const std::string &source, const std::string &entry,
         return nullptr;
       fn->resultSpecs.push_back(std::move(spec));
     }
-    if (!func->hasAttr("llvm.emit_c_interface")) {
-      func->setAttr("llvm.emit_c_interface", UnitAttr::get(&context));
-      llvm::raw_string_ostream os(program);
-      module->print(os, OpPrintingFlags().enableDebugInfo(
-                            /*enable=*/true, /*prettyForm=*/false));
-    } else {
-      program = source;
-    }
+    // Printed with its locations, so that diagnostics of the pipeline point
+    // into the user's text.
+    func->setAttr("llvm.emit_c_interface", UnitAttr::get(&context));
+    llvm::raw_string_ostream os(program);
+    module->print(os, OpPrintingFlags().enableDebugInfo(
+                          /*enable=*/true, /*prettyForm=*/false));
   }
 
   fn->impl->engine =

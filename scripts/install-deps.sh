@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22 lld-22
   cmake ninja-build ccache
-  python3 python3-numpy python3-scipy python3-pytest python3-pybind11 pybind11-dev
+  python3 python3-dev python3-numpy python3-scipy python3-pytest python3-pybind11 pybind11-dev
   libbenchmark-dev
 )
 if [ "${1:-}" = "--reports" ]; then

@@ -45,6 +45,17 @@ def _tri_inv_options(strategy, block_size, order, residual_steps, precision, tol
     return options
 
 
+def _fit_block_size(options, c, c_name, where):
+    """A block larger than a power-of-two C is one block of C; otherwise the block must divide C."""
+    block = options.get("tri_inv_block_size")
+    if options["tri_inv_strategy"] != "blocked" or block is None:
+        return
+    if block > c and not c & (c - 1):
+        options["tri_inv_block_size"] = c
+    elif c % block:
+        raise ValueError(f"block_size={block} must divide {c_name}={c} {where}".rstrip())
+
+
 def tri_inv(a, strategy="blocked", block_size=16, order=None, residual_steps=0, precision="f32", tolerance=None):
     """X = (I + tril(a, -1))^-1 for every trailing C x C matrix of `a`.
 
@@ -52,7 +63,8 @@ def tri_inv(a, strategy="blocked", block_size=16, order=None, residual_steps=0, 
     upper triangle are ignored. strategy: "blocked" (exact Neumann inverses
     of diagonal blocks + matmul merges), "neumann" (product form, truncated by
     `order`) or "forward-substitution". block_size: diagonal block size of
-    "blocked" (a power of two dividing C; None = the compiler's default). order: Neumann product factors
+    "blocked" (a power of two dividing C, capped at C; None = the compiler's default).
+    order: Neumann product factors
     (None = exact). residual_steps: corrections X <- X + X (I - (I + L) X).
     precision: element type of the matmul operands ("f32", "bf16", "f16",
     "i8" where the compiler supports it); accumulation is f32. tolerance:
@@ -69,14 +81,14 @@ def tri_inv(a, strategy="blocked", block_size=16, order=None, residual_steps=0, 
     if c == 0:
         raise ValueError(f"a must have C >= 1, got shape {a.shape}")
     options = _tri_inv_options(strategy, block_size, order, residual_steps, precision, tolerance)
-    if options["tri_inv_strategy"] == "blocked" and c % options.get("tri_inv_block_size", 1):
-        raise ValueError(f"block_size={block_size} must divide C={c} (the last dimension of a)")
+    _fit_block_size(options, c, "C", "(the last dimension of a)")
     batch = int(np.prod(a.shape[:-2], dtype=np.int64))
     if batch == 0:
         return np.empty_like(a)
     flat = a.reshape(batch, c, c)
     kernel = _kernels.compile_cached(
-        _kernels.tri_inv_source(flat.shape, a.dtype), "tri_inv", options, _ARGUMENT_OF_OPTION
+        _kernels.tri_inv_source(flat.shape, a.dtype), "tri_inv", options, _ARGUMENT_OF_OPTION,
+        f"deltanet.tri_inv(a of shape {a.shape}, {a.dtype})",
     )
     return kernel(flat).reshape(a.shape)
 
@@ -118,7 +130,10 @@ def _gated_delta_rule(op, operands, dims, attributes, options):
     source = _kernels.gated_delta_rule_source(
         op, [x.shape for x in operands], [x.dtype for x in operands], attributes
     )
-    kernel = _kernels.compile_cached(source, "gdr", options, _ARGUMENT_OF_OPTION)
+    shapes = ", ".join(f"{name} {x.shape} {x.dtype}" for name, x in zip(("q", "k", "v", "g", "beta", "initial_state"), operands))
+    kernel = _kernels.compile_cached(
+        source, "gdr", options, _ARGUMENT_OF_OPTION, f"deltanet.{op}({shapes}; {', '.join(attributes)})"
+    )
     return kernel(*operands)
 
 
@@ -159,8 +174,7 @@ def chunk_gated_delta_rule(
                "residual_steps": 0}
     inverse.update(tri_inv_options)
     options = _tri_inv_options(precision=precision, tolerance=tolerance, **inverse)
-    if options["tri_inv_strategy"] == "blocked" and chunk_size % options.get("tri_inv_block_size", 1):
-        raise ValueError(f"block_size={options['tri_inv_block_size']} must divide chunk_size={chunk_size}")
+    _fit_block_size(options, chunk_size, "chunk_size", "")
     attributes = [f"chunk_size = {chunk_size} : i64"] + _common_attributes(scale, use_qk_l2norm)
     return _gated_delta_rule("chunk_gated_delta_rule", operands, dims, attributes, options)
 

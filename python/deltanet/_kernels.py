@@ -86,17 +86,20 @@ class KernelCache:
 CACHE = KernelCache()
 
 
-def compile_cached(source, entry, options, argument_of_option):
-    """CACHE.get, with compiler option errors re-raised naming the API argument.
+def compile_cached(source, entry, options, argument_of_option, what):
+    """CACHE.get, with compiler errors re-raised naming the API argument.
 
-    `argument_of_option`: {pipeline option name (dashes): API argument name}.
+    `argument_of_option`: {pipeline option name (dashes): API argument name};
+    `what`: the call, for errors that no option explains (such as
+    "deltanet.tri_inv(a of shape (24, 24), float32)").
     """
     try:
         return CACHE.get(source, entry, options)
     except ValueError as error:
         message = str(error)
-        for option, argument in argument_of_option.items():
-            if option in message:
-                value = options.get(option.replace("-", "_"))
-                raise ValueError(f"{argument}={value!r} is rejected by the compiler: {message}") from None
-        raise
+        if message.startswith("invalid --deltanet-cpu-pipeline option"):
+            for option, argument in argument_of_option.items():
+                if option in message:
+                    value = options.get(option.replace("-", "_"))
+                    raise ValueError(f"{argument}={value!r} is rejected by the compiler: {message}") from None
+        raise ValueError(f"{what} with options {options}: the compiler rejected the kernel: {message}") from None

@@ -32,7 +32,7 @@ TRI_INV_CASES = [
     ("strategy", np.zeros((16, 16), np.float32), {"strategy": "magic"}, ValueError, "strategy must be one of"),
     ("strategy type", np.zeros((16, 16), np.float32), {"strategy": 3}, TypeError, "strategy must be a str"),
     ("block size", np.zeros((16, 16), np.float32), {"block_size": 6}, ValueError, "block_size must be a power of two"),
-    ("block size divides", np.zeros((16, 16), np.float32), {"block_size": 32}, ValueError, "block_size=32 must divide C=16"),
+    ("block size divides", np.zeros((24, 24), np.float32), {"block_size": 16}, ValueError, "block_size=16 must divide C=24"),
     ("block size type", np.zeros((16, 16), np.float32), {"block_size": 4.0}, TypeError, "block_size must be an int"),
     ("order", np.zeros((16, 16), np.float32), {"strategy": "neumann", "order": 0}, ValueError, "order must be >= 1"),
     ("residual", np.zeros((16, 16), np.float32), {"residual_steps": -1}, ValueError, "residual_steps must be >= 0"),

@@ -80,6 +80,11 @@ def test_ignores_diagonal_and_upper_triangle(rng):
     assert np.array_equal(deltanet.tri_inv(a), deltanet.tri_inv(noisy))
 
 
+def test_default_block_larger_than_small_chunks(rng):
+    a = inputs.chunk_matrices(rng, BATCH, 8, "adversarial")
+    assert error(deltanet.tri_inv(a), a) < 3e-5  # block_size=16 > C = 8: one block
+
+
 def test_float16_input(rng):
     a = inputs.chunk_matrices(rng, BATCH, 16, "realistic").astype(np.float16)
     x = deltanet.tri_inv(a)
