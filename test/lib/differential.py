@@ -337,6 +337,8 @@ def main():
             return cfg, run(cfg, build)
         except subprocess.TimeoutExpired as e:
             return cfg, ("fail", None, f"timeout: {e}")
+        except (OSError, subprocess.SubprocessError) as e:
+            return cfg, ("fail", None, f"{type(e).__name__}: {e}")
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         for cfg, (status, err, msg) in pool.map(one, indices):

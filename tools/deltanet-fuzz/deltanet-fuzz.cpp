@@ -51,14 +51,14 @@ namespace {
 
 /// Dialects whose ops a fuzzed module may contain.
 constexpr llvm::StringLiteral kAllowedDialects[] = {
-    "builtin", "func",   "arith",         "math",   "tensor",
-    "linalg",  "scf",    "bufferization", "memref", "deltanet",
-    "affine",  "vector", "cf",            "ub",     "index",
-    "llvm"};
+    "builtin",       "func",   "arith",    "math",   "tensor", "linalg", "scf",
+    "bufferization", "memref", "deltanet", "affine", "vector", "cf",     "ub",
+    "index",         "llvm"};
 
 DialectRegistry *registry = nullptr;
 bool verbose = false;
 bool i8Supported = false;
+bool toleranceSupported = false;
 
 /// What to run on a valid module.
 enum class Mode { RoundTrip, DeltaNetPasses, OnePass, CpuPipeline };
@@ -76,10 +76,9 @@ const char *const kOrders[] = {nullptr, "-1", "1", "2", "3", "5", "0", "-2"};
 const char *const kSteps[] = {nullptr, "1", "2", "-1"};
 const char *const kTiles[] = {nullptr, "0", "3", "-1"};
 const char *const kPrecisions[] = {nullptr, "bf16", "f16", "i8"};
-const char *const kOnePass[] = {"deltanet-decompose-chunk-gated-delta-rule",
-                                "deltanet-lower-chunk-stages",
-                                "deltanet-lower-recurrent-gated-delta-rule",
-                                "deltanet-lower-tri-inv"};
+const char *const kOnePass[] = {
+    "deltanet-decompose-chunk-gated-delta-rule", "deltanet-lower-chunk-stages",
+    "deltanet-lower-recurrent-gated-delta-rule", "deltanet-lower-tri-inv"};
 
 /// Decodes bytes 0 and 1: mode (2 bits), strategy (2), precision (2),
 /// block size (3), order (3), residual steps (2), batch tile (2).
@@ -114,8 +113,12 @@ Header decodeHeader(uint8_t b0, uint8_t b1) {
   add("residual-steps", steps);
   add("batch-tile", tile);
   add("precision", precision);
-  std::string options =
-      opts.empty() ? "" : "{" + llvm::join(opts, " ") + "}";
+  // With i8 and no explicit order, let the tolerance pick order and steps
+  // (when this build has the option).
+  if (toleranceSupported && precision && llvm::StringRef(precision) == "i8" &&
+      !order)
+    add("tolerance", "2e-2");
+  std::string options = opts.empty() ? "" : "{" + llvm::join(opts, " ") + "}";
 
   switch (h.mode) {
   case Mode::RoundTrip:
@@ -244,14 +247,19 @@ extern "C" int LLVMFuzzerInitialize(int *, char ***) {
   registerAllExtensions(*registry);
   deltanet::registerDeltaNetDialect(*registry);
   {
-    // Probe whether this build knows precision=i8 (added separately).
+    // Probe whether this build knows precision=i8 and tolerance (added
+    // separately); llvm::cl prints a line for each unknown value.
     MLIRContext context(*registry, MLIRContext::Threading::DISABLED);
-    ScopedDiagnosticHandler quiet(&context, [](Diagnostic &) { return success(); });
+    ScopedDiagnosticHandler quiet(&context,
+                                  [](Diagnostic &) { return success(); });
     PassManager pm(&context);
     std::string errors;
     llvm::raw_string_ostream os(errors);
     i8Supported = succeeded(parsePassPipeline(
         "builtin.module(deltanet-lower-tri-inv{precision=i8})", pm, os));
+    PassManager pm2(&context);
+    toleranceSupported = succeeded(parsePassPipeline(
+        "builtin.module(deltanet-lower-tri-inv{tolerance=2e-2})", pm2, os));
   }
   return 0;
 }
