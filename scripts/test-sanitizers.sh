@@ -13,4 +13,6 @@ build="${DELTANET_ASAN_BUILD_DIR:-$root/build-asan}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 cd "$build"
-ctest -j2 --output-on-failure "$@"
+# Python tests load deltanet's instrumented libraries into an uninstrumented
+# interpreter, which ASan refuses (its runtime must come first): skipped here.
+ctest -j2 --output-on-failure -E '(^|/)(python|pytest)' "$@"
