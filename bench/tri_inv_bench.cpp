@@ -62,6 +62,8 @@ struct Strategy {
   /// The op's attribute dictionary, without braces.
   std::string attrs;
   bool isBaseline = false;
+  /// INT8 scale granularity (a pipeline option, not an op attribute).
+  deltanet::QuantGranularity granularity = deltanet::QuantGranularity::Row;
 };
 
 /// The strategies compared for matrices of size `c`; the first one is the
@@ -81,6 +83,18 @@ std::vector<Strategy> getStrategies(int64_t c) {
   strategies.push_back({"blocked_bs16_f16", "blocked (block 16), f16 matmuls",
                         "strategy = #deltanet.strategy<blocked>, block_size = "
                         "16 : i64, precision = #deltanet.precision<f16>"});
+  strategies.push_back({"blocked_bs4_i8", "blocked (block 4), i8 per-row scales",
+                        "strategy = #deltanet.strategy<blocked>, block_size = "
+                        "4 : i64, precision = #deltanet.precision<i8>"});
+  strategies.push_back({"blocked_bs4_i8_matrix",
+                        "blocked (block 4), i8 per-matrix scales",
+                        "strategy = #deltanet.strategy<blocked>, block_size = "
+                        "4 : i64, precision = #deltanet.precision<i8>",
+                        /*isBaseline=*/false,
+                        deltanet::QuantGranularity::Matrix});
+  strategies.push_back({"blocked_bs16_i8", "blocked (block 16), i8 per-row",
+                        "strategy = #deltanet.strategy<blocked>, block_size = "
+                        "16 : i64, precision = #deltanet.precision<i8>"});
   strategies.push_back(
       {"neumann_exact",
        "neumann exact (order " + std::to_string(exactOrder) + ")",
@@ -466,9 +480,10 @@ int main(int argc, char **argv) {
           "tri_inv/C=" + std::to_string(c) + "/" + strategy.id;
 
       auto compileStart = std::chrono::steady_clock::now();
+      deltanet::CpuPipelineOptions options;
+      options.triInvQuantGranularity = strategy.granularity;
       config->engine = deltanet::compileForCpu(
-          context, getSource(c, strategy.attrs), deltanet::CpuPipelineOptions(),
-          config->error);
+          context, getSource(c, strategy.attrs), options, config->error);
       if (config->engine) {
         auto symbol = config->engine->lookup("_mlir_ciface_inv");
         if (symbol)

@@ -35,10 +35,16 @@ void mlir::deltanet::buildCpuPipeline(OpPassManager &pm,
   triInv.residualSteps = options.triInvResidualSteps;
   triInv.batchTile = options.triInvBatchTile;
   triInv.precision = options.triInvPrecision;
+  triInv.quantGranularity = options.triInvQuantGranularity;
+  triInv.tolerance = options.triInvTolerance;
   pm.addPass(createDeltaNetLowerTriInv(triInv));
+  pm.addPass(createDeltaNetLowerQuantization());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  // Static batched matmuls: one row per iteration as a vector contraction.
+  // INT8 matmuls as pairwise multiply-adds (vpdpwssd where the CPU has
+  // VNNI); static float batched matmuls: one row per iteration as a vector
+  // contraction.
+  pm.addPass(createDeltaNetCpuVectorizeIntegerMatmuls());
   pm.addPass(createDeltaNetCpuVectorizeMatmuls());
   pm.addPass(createCanonicalizerPass());
 

@@ -24,6 +24,7 @@ DISTRIBUTIONS = {
     # name: (pairwise key correlation, decay scale)
     "realistic": (0.3, 0.05),
     "decaying": (0.6, 0.5),
+    "correlated": (0.6, 0.05),
     "uncorrelated": (0.0, 0.0),
     "adversarial": (0.98, 0.0),
 }

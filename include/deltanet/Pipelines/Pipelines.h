@@ -30,8 +30,9 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
                      "exact row-by-row forward substitution"))};
   PassOptions::Option<int64_t> triInvBlockSize{
       *this, "tri-inv-block-size",
-      llvm::cl::desc("Diagonal block size of the blocked strategy"),
-      llvm::cl::init(16)};
+      llvm::cl::desc("Diagonal block size of the blocked strategy (0 = 16, "
+                     "or 4 with precision i8)"),
+      llvm::cl::init(0)};
   PassOptions::Option<int64_t> triInvOrder{
       *this, "tri-inv-order",
       llvm::cl::desc("Number of Neumann product factors; -1 = exact"),
@@ -53,7 +54,23 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
                        clEnumValN(TriInvPrecision::BF16, "bf16",
                                   "bf16 operands, f32 accumulation"),
                        clEnumValN(TriInvPrecision::F16, "f16",
-                                  "f16 operands, f32 accumulation"))};
+                                  "f16 operands, f32 accumulation"),
+                       clEnumValN(TriInvPrecision::I8, "i8",
+                                  "symmetric INT8 operands, i32 "
+                                  "accumulation, rescaled to f32"))};
+  PassOptions::Option<QuantGranularity> triInvQuantGranularity{
+      *this, "tri-inv-quant-granularity",
+      llvm::cl::desc("Which elements of an INT8 matmul operand share a scale"),
+      llvm::cl::init(QuantGranularity::Row),
+      llvm::cl::values(
+          clEnumValN(QuantGranularity::Row, "row",
+                     "per row of the left and column of the right operand"),
+          clEnumValN(QuantGranularity::Matrix, "matrix", "per matrix"))};
+  PassOptions::Option<double> triInvTolerance{
+      *this, "tri-inv-tolerance",
+      llvm::cl::desc("Relative error tri_inv may spend: order and residual "
+                     "steps from the rule table (0 = as given)"),
+      llvm::cl::init(0.0)};
 };
 
 /// Adds the passes that lower deltanet ops on tensors to the LLVM dialect

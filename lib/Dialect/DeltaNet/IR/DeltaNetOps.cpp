@@ -279,5 +279,69 @@ LogicalResult ChunkOutputOp::verify() {
   return verifyAllF32(*this, getOperation()->getOperands());
 }
 
+//===----------------------------------------------------------------------===//
+// Quantisation ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult QuantizeOp::verify() {
+  RankedTensorType inputType = getInput().getType();
+  if (!inputType.getElementType().isF32())
+    return emitOpError("input must be a tensor of f32, got ") << inputType;
+  int64_t rank = inputType.getRank();
+  ArrayRef<int64_t> dims = getReductionDims();
+  if (dims.empty())
+    return emitOpError("reduction_dims must not be empty");
+  for (auto [index, dim] : llvm::enumerate(dims)) {
+    if (dim < 0 || dim >= rank)
+      return emitOpError("reduction dim ")
+             << dim << " is out of range for rank " << rank;
+    if (index > 0 && dim <= dims[index - 1])
+      return emitOpError("reduction_dims must be strictly increasing");
+  }
+  RankedTensorType quantizedType = getQuantized().getType();
+  if (quantizedType.getShape() != inputType.getShape() ||
+      !quantizedType.getElementType().isSignlessInteger(8))
+    return emitOpError("quantized result must be a tensor of i8 with the "
+                       "input's shape, got ")
+           << quantizedType;
+  SmallVector<int64_t> scaleShape;
+  for (int64_t dim = 0; dim < rank; ++dim)
+    if (!llvm::is_contained(dims, dim))
+      scaleShape.push_back(inputType.getDimSize(dim));
+  RankedTensorType scaleType = getScale().getType();
+  if (scaleType.getShape() != ArrayRef<int64_t>(scaleShape) ||
+      !scaleType.getElementType().isF32())
+    return emitOpError("scale must be a tensor of f32 with the input's shape "
+                       "without the reduction dims (")
+           << RankedTensorType::get(scaleShape, scaleType.getElementType())
+           << "), got " << scaleType;
+  return success();
+}
+
+LogicalResult DequantizeOp::verify() {
+  DimBinder dims(*this);
+  if (failed(dims.bind(getAcc(), "acc", {"N", "M", "P"})) ||
+      failed(dims.bind(getResult(), "result", {"N", "M", "P"})))
+    return failure();
+  int64_t scaleRank = getLhsScale().getType().getRank();
+  if (scaleRank == 2) {
+    if (failed(dims.bind(getLhsScale(), "lhs_scale", {"N", "M"})) ||
+        failed(dims.bind(getRhsScale(), "rhs_scale", {"N", "P"})))
+      return failure();
+  } else if (scaleRank == 1) {
+    if (failed(dims.bind(getLhsScale(), "lhs_scale", {"N"})) ||
+        failed(dims.bind(getRhsScale(), "rhs_scale", {"N"})))
+      return failure();
+  } else {
+    return emitOpError("scales must have rank 2 (per row of lhs and column "
+                       "of rhs) or 1 (per matrix), got rank ")
+           << scaleRank;
+  }
+  if (!getAcc().getType().getElementType().isSignlessInteger(32))
+    return emitOpError("acc must be a tensor of i32, got ")
+           << getAcc().getType();
+  return verifyAllF32(*this, {getLhsScale(), getRhsScale(), getResult()});
+}
+
 #define GET_OP_CLASSES
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetOps.cpp.inc"

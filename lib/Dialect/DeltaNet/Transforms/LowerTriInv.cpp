@@ -9,13 +9,18 @@
 #include "deltanet/Dialect/DeltaNet/Transforms/Passes.h"
 #include "deltanet/Dialect/DeltaNet/Utils/StructuredBuilder.h"
 
+#include "TriInvTolerance.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/WalkPatternRewriteDriver.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/MathExtras.h"
+
+#include <cmath>
 
 namespace mlir {
 namespace deltanet {
@@ -33,6 +38,13 @@ namespace {
 // Resolved per-op configuration
 //===----------------------------------------------------------------------===//
 
+/// How the operands of every matmul of a lowering are represented.
+struct MatmulPrecision {
+  TriInvPrecision precision = TriInvPrecision::F32;
+  /// Which elements share one scale (INT8 only).
+  QuantGranularity granularity = QuantGranularity::Row;
+};
+
 /// The lowering of one tri_inv once pass options and op attributes are
 /// merged and resolved against its matrix size.
 struct ResolvedTriInv {
@@ -42,19 +54,49 @@ struct ResolvedTriInv {
   /// Number of Neumann product factors actually emitted.
   int64_t factors;
   int64_t residualSteps;
-  /// Element type of the matmul operands; null for f32.
-  Type matmulOperandType;
+  MatmulPrecision matmul;
+  /// The rule-table row behind `factors` and `residualSteps`, when they
+  /// come from the pass's tolerance.
+  std::optional<ToleranceChoice> fromTolerance;
 };
 
 /// Smallest number of Neumann product factors that makes the inverse of an
 /// n x n strictly lower-triangular matrix exact: 2^f >= n.
 int64_t exactFactors(int64_t n) { return llvm::Log2_64_Ceil(n); }
 
-/// The block size a blocked lowering of `op` uses: the op's or the default,
-/// clamped to the matrix size.
+/// The matmul precision of `op`: its attribute or the pass option.
+TriInvPrecision effectivePrecision(TriInvOp op,
+                                   const TriInvLoweringOptions &defaults) {
+  return op.getPrecision().value_or(defaults.precision);
+}
+
+/// The block size a blocked lowering of `op` uses: the op's, the option's,
+/// or the precision's default, clamped to the matrix size.
 int64_t effectiveBlockSize(TriInvOp op, const TriInvLoweringOptions &defaults) {
-  return std::min(op.getBlockSizeValue().value_or(defaults.blockSize),
+  int64_t blockSize = defaults.blockSize;
+  if (blockSize == 0)
+    blockSize = defaultBlockSize(effectivePrecision(op, defaults));
+  return std::min(op.getBlockSizeValue().value_or(blockSize),
                   op.getMatrixSize());
+}
+
+/// Whether the order and residual steps of `op` come from the tolerance
+/// rule table: a tolerance is set and the op fixes neither.
+bool usesTolerance(TriInvOp op, const TriInvLoweringOptions &defaults) {
+  return defaults.tolerance > 0 && !op.getOrderValue() &&
+         !op.getResidualStepsValue();
+}
+
+/// The rule-table choice for `op` under the pass's tolerance; sets `why`
+/// when the table cannot meet it.
+std::optional<ToleranceChoice>
+toleranceChoice(TriInvOp op, const TriInvLoweringOptions &defaults,
+                std::string &why) {
+  return chooseForTolerance(op.getStrategy().value_or(defaults.strategy),
+                            op.getMatrixSize(),
+                            effectiveBlockSize(op, defaults),
+                            effectivePrecision(op, defaults),
+                            defaults.tolerance, why);
 }
 
 /// Why `op` cannot be lowered with `defaults` (its attributes take
@@ -67,6 +109,9 @@ std::string whyUnlowerable(TriInvOp op, const TriInvLoweringOptions &defaults) {
     return (llvm::Twine("block size ") + llvm::Twine(blockSize) +
             " does not divide the matrix size " + llvm::Twine(c))
         .str();
+  std::string why;
+  if (usesTolerance(op, defaults) && !toleranceChoice(op, defaults, why))
+    return why;
   return "";
 }
 
@@ -79,22 +124,44 @@ ResolvedTriInv resolve(TriInvOp op, const TriInvLoweringOptions &defaults) {
   r.blockSize = effectiveBlockSize(op, defaults);
   r.residualSteps = op.getResidualStepsValue().value_or(defaults.residualSteps);
   int64_t order = op.getOrderValue().value_or(defaults.order);
+  if (usesTolerance(op, defaults)) {
+    std::string why;
+    r.fromTolerance = toleranceChoice(op, defaults, why);
+    assert(r.fromTolerance && "whyUnlowerable rejects unmet tolerances");
+    order = r.fromTolerance->order;
+    r.residualSteps = r.fromTolerance->residualSteps;
+  }
   int64_t exact = r.strategy == TriInvStrategy::Blocked
                       ? exactFactors(r.blockSize)
                       : exactFactors(c);
   r.factors = order < 0 ? exact : std::min(order, exact);
-  MLIRContext *ctx = op.getContext();
-  switch (op.getPrecision().value_or(defaults.precision)) {
-  case TriInvPrecision::F32:
-    break;
-  case TriInvPrecision::BF16:
-    r.matmulOperandType = BFloat16Type::get(ctx);
-    break;
-  case TriInvPrecision::F16:
-    r.matmulOperandType = Float16Type::get(ctx);
-    break;
-  }
+  r.matmul.precision = effectivePrecision(op, defaults);
+  r.matmul.granularity = defaults.quantGranularity;
   return r;
+}
+
+/// Why `config` may return garbage on correlated keys, or an empty string:
+/// INT8 Neumann sums over more than 8 x 8 matrices cannot resolve the
+/// cancellation of powers that grow to 1e1..1e9.
+std::string int8Hazard(TriInvOp op, const ResolvedTriInv &config) {
+  if (config.matmul.precision != TriInvPrecision::I8)
+    return "";
+  int64_t c = op.getMatrixSize();
+  if (config.strategy == TriInvStrategy::Neumann && c > 8)
+    return (llvm::Twine("precision=i8 with the neumann strategy on ") +
+            llvm::Twine(c) + "x" + llvm::Twine(c) +
+            " matrices: int8 cannot resolve the cancelling powers of L "
+            "(they reach 1e6 with correlated keys); strategy=blocked with "
+            "4x4 blocks keeps the error near 1e-2")
+        .str();
+  if (config.strategy == TriInvStrategy::Blocked && config.blockSize > 8)
+    return (llvm::Twine("precision=i8 with ") + llvm::Twine(config.blockSize) +
+            "x" + llvm::Twine(config.blockSize) +
+            " diagonal blocks: their int8 Neumann sums lose the cancelling "
+            "powers (0.35 relative error at key correlation 0.98); blocks of "
+            "4 keep the error near 1e-2")
+        .str();
+  return "";
 }
 
 //===----------------------------------------------------------------------===//
@@ -105,10 +172,9 @@ ResolvedTriInv resolve(TriInvOp op, const TriInvLoweringOptions &defaults) {
 /// cols` with f32 elements. The batch dimension may be dynamic.
 class TriInvEmitter {
 public:
-  /// `matmulOperandType`, if set, is the type the operands of every matmul
-  /// are rounded to (accumulation stays f32).
-  TriInvEmitter(OpBuilder &b, Location loc, Type matmulOperandType = {})
-      : b(b), loc(loc), sb(b, loc), matmulOperandType(matmulOperandType) {}
+  /// Every matmul represents its operands as `matmulPrecision` says.
+  TriInvEmitter(OpBuilder &b, Location loc, MatmulPrecision matmulPrecision)
+      : b(b), loc(loc), sb(b, loc), matmulPrecision(matmulPrecision) {}
 
   Type f32() { return b.getF32Type(); }
 
@@ -201,20 +267,71 @@ public:
   }
 
   /// `acc + lhs @ rhs` (or `lhs @ rhs` when `acc` is null), batched, with
-  /// the operands in the matmul operand type.
+  /// the operands in the matmul precision.
   Value matmul(Value lhs, Value rhs, Value acc = nullptr) {
-    return lowPrecisionMatmul(sb, lhs, rhs, acc, matmulOperandType);
+    return emitMatmul(sb, lhs, rhs, acc, matmulPrecision);
   }
 
-  /// `acc + lhs @ rhs` with `lhs` and `rhs` rounded to `operandType` first
-  /// (when set); the accumulator stays f32.
-  static Value lowPrecisionMatmul(StructuredBuilder &sb, Value lhs, Value rhs,
-                                  Value acc, Type operandType) {
-    if (operandType) {
-      lhs = sb.convertElementType(lhs, operandType);
-      rhs = sb.convertElementType(rhs, operandType);
+  /// `acc + lhs @ rhs` on f32 tensors `batch x m x k` and `batch x k x n`,
+  /// with the operands represented as `precision` says; the sum is f32.
+  static Value emitMatmul(StructuredBuilder &sb, Value lhs, Value rhs,
+                          Value acc, MatmulPrecision precision) {
+    MLIRContext *ctx = sb.getContext();
+    switch (precision.precision) {
+    case TriInvPrecision::F32:
+      return sb.batchMatmul(lhs, rhs, acc);
+    case TriInvPrecision::BF16:
+    case TriInvPrecision::F16: {
+      Type type = precision.precision == TriInvPrecision::BF16
+                      ? Type(BFloat16Type::get(ctx))
+                      : Type(Float16Type::get(ctx));
+      return sb.batchMatmul(sb.convertElementType(lhs, type),
+                            sb.convertElementType(rhs, type), acc);
     }
-    return sb.batchMatmul(lhs, rhs, acc);
+    case TriInvPrecision::I8:
+      return quantizedMatmul(sb, lhs, rhs, acc, precision.granularity);
+    }
+    llvm_unreachable("unknown precision");
+  }
+
+  /// `acc + lhs @ rhs` in INT8: both operands quantised with their own
+  /// scales (per row of `lhs` and column of `rhs`, or per matrix), an
+  /// i8 x i8 -> i32 batched matmul, and the accumulator rescaled to f32.
+  static Value quantizedMatmul(StructuredBuilder &sb, Value lhs, Value rhs,
+                               Value acc, QuantGranularity granularity) {
+    bool perRow = granularity == QuantGranularity::Row;
+    auto quantize = [&](Value x, ArrayRef<int64_t> reductionDims) {
+      auto type = cast<RankedTensorType>(x.getType());
+      SmallVector<int64_t> scaleShape;
+      for (int64_t dim = 0; dim < type.getRank(); ++dim)
+        if (!llvm::is_contained(reductionDims, dim))
+          scaleShape.push_back(type.getDimSize(dim));
+      OpBuilder &b = sb.builder();
+      return QuantizeOp::create(
+          b, sb.getLoc(), type.clone(b.getI8Type()),
+          RankedTensorType::get(scaleShape, b.getF32Type()), x,
+          reductionDims);
+    };
+    QuantizeOp qa = quantize(lhs, perRow ? ArrayRef<int64_t>{2}
+                                         : ArrayRef<int64_t>{1, 2});
+    QuantizeOp qb = quantize(rhs, perRow ? ArrayRef<int64_t>{1}
+                                         : ArrayRef<int64_t>{1, 2});
+    OpBuilder &b = sb.builder();
+    SmallVector<OpFoldResult> sizes = {sb.dim(lhs, 0), sb.dim(lhs, 1),
+                                       sb.dim(rhs, 2)};
+    Value product = sb.batchMatmul(qa.getQuantized(), qb.getQuantized(),
+                                   sb.zeros(sizes, b.getI32Type()));
+    auto productType = cast<RankedTensorType>(product.getType());
+    Value result = DequantizeOp::create(b, sb.getLoc(),
+                                        productType.clone(b.getF32Type()),
+                                        product, qa.getScale(), qb.getScale());
+    if (!acc)
+      return result;
+    return sb.map(ValueRange{acc, result}, {}, sizes, b.getF32Type(),
+                  [](OpBuilder &nb, Location nloc, ValueRange args) {
+                    return arith::AddFOp::create(nb, nloc, args[0], args[1])
+                        .getResult();
+                  });
   }
 
   /// The `rows x cols` window at (`row`, `col`) of every matrix of `t`.
@@ -390,8 +507,7 @@ public:
           Value acc = tensor::ExtractSliceOp::create(nb, nloc, x, rowOffsets,
                                                      rowSizes, unit);
           StructuredBuilder body(nb, nloc);
-          Value newRow =
-              lowPrecisionMatmul(body, row, top, acc, matmulOperandType);
+          Value newRow = emitMatmul(body, row, top, acc, matmulPrecision);
           Value updated = tensor::InsertSliceOp::create(
               nb, nloc, newRow, x, rowOffsets, rowSizes, unit);
           scf::YieldOp::create(nb, nloc, updated);
@@ -403,14 +519,14 @@ private:
   OpBuilder &b;
   Location loc;
   StructuredBuilder sb;
-  Type matmulOperandType;
+  MatmulPrecision matmulPrecision;
 };
 
 /// Inverts every matrix of `a` (`batch x C x C`, any float type) as
 /// `config` says; the result has `a`'s element type.
 Value invertBatch(OpBuilder &b, Location loc, Value a,
                   const ResolvedTriInv &config) {
-  TriInvEmitter emit(b, loc, config.matmulOperandType);
+  TriInvEmitter emit(b, loc, config.matmul);
   Value l = emit.strictlyLower(a, 1.0f);
   Value x;
   switch (config.strategy) {
@@ -538,23 +654,33 @@ struct LowerTriInvPattern : public OpRewritePattern<TriInvOp> {
 // Pass
 //===----------------------------------------------------------------------===//
 
+/// `value` printed as printf's `%g` (1e-03 as 0.001).
+std::string formatDouble(double value) {
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::format("%g", value);
+  return text;
+}
+
 struct DeltaNetLowerTriInvPass
     : public deltanet::impl::DeltaNetLowerTriInvBase<DeltaNetLowerTriInvPass> {
   using Base::Base;
 
   void runOnOperation() override {
     Operation *root = getOperation();
-    TriInvLoweringOptions defaults{strategy,      blockSize, order,
-                                   residualSteps, batchTile, precision};
+    TriInvLoweringOptions defaults{strategy,  blockSize, order,
+                                   residualSteps, batchTile, precision,
+                                   quantGranularity, tolerance};
     // Option errors are reported at the root's location, without an op dump.
     auto optionError = [&](StringRef option, int64_t value, StringRef rule) {
       emitError(root->getLoc())
           << "invalid option " << option << "=" << value << ": " << rule;
       signalPassFailure();
     };
-    if (defaults.blockSize < 1 || !llvm::isPowerOf2_64(defaults.blockSize))
+    if (defaults.blockSize < 0 ||
+        (defaults.blockSize > 0 && !llvm::isPowerOf2_64(defaults.blockSize)))
       return optionError("block-size", defaults.blockSize,
-                         "must be a positive power of two");
+                         "must be a positive power of two (or 0 for the "
+                         "precision's default)");
     if (defaults.order == 0 || defaults.order < -1)
       return optionError("order", defaults.order,
                          "must be >= 1 (or -1 for exact)");
@@ -564,14 +690,45 @@ struct DeltaNetLowerTriInvPass
     if (defaults.batchTile < 0)
       return optionError("batch-tile", defaults.batchTile,
                          "must be >= 0 (0 = no tiling)");
+    if (defaults.tolerance < 0 || !std::isfinite(defaults.tolerance)) {
+      emitError(root->getLoc())
+          << "invalid option tolerance=" << formatDouble(defaults.tolerance)
+          << ": must be a finite number >= 0";
+      return signalPassFailure();
+    }
+    if (defaults.tolerance > 0 &&
+        (defaults.order != -1 || defaults.residualSteps != 0)) {
+      emitError(root->getLoc())
+          << "invalid option tolerance=" << formatDouble(defaults.tolerance)
+          << ": it chooses order and residual-steps, which must not be set "
+             "too";
+      return signalPassFailure();
+    }
 
-    // Diagnose every op that cannot be lowered before rewriting any.
+    // Diagnose every op that cannot be lowered before rewriting any, and
+    // warn about INT8 configurations that cannot hold their accuracy.
     bool invalid = false;
     root->walk([&](TriInvOp op) {
       std::string reason = whyUnlowerable(op, defaults);
       if (!reason.empty()) {
         op.emitOpError(reason);
         invalid = true;
+        return;
+      }
+      ResolvedTriInv config = resolve(op, defaults);
+      std::string hazard = int8Hazard(op, config);
+      if (!hazard.empty())
+        op.emitWarning(hazard);
+      if (std::optional<ToleranceChoice> choice = config.fromTolerance) {
+        std::string message;
+        llvm::raw_string_ostream os(message);
+        os << "tolerance " << formatDouble(defaults.tolerance) << ": ";
+        if (choice->order >= 0)
+          os << "order " << choice->order << ", ";
+        os << "residual_steps " << choice->residualSteps
+           << " (rule-table bound " << llvm::format("%.1e", choice->bound)
+           << ")";
+        op.emitRemark(message);
       }
     });
     if (invalid)
@@ -584,6 +741,10 @@ struct DeltaNetLowerTriInvPass
 };
 
 } // namespace
+
+int64_t mlir::deltanet::defaultBlockSize(TriInvPrecision precision) {
+  return precision == TriInvPrecision::I8 ? 4 : 16;
+}
 
 void mlir::deltanet::populateLowerTriInvPatterns(
     RewritePatternSet &patterns, const TriInvLoweringOptions &defaults) {

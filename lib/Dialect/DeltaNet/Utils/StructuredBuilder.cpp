@@ -63,10 +63,14 @@ Value StructuredBuilder::empty(ArrayRef<OpFoldResult> sizes, Type elementType) {
   return tensor::EmptyOp::create(b, loc, sizes, elementType);
 }
 
-Value StructuredBuilder::zeros(ArrayRef<OpFoldResult> sizes) {
-  Value zero = f32Constant(b, loc, 0.0f);
+Value StructuredBuilder::zeros(ArrayRef<OpFoldResult> sizes,
+                               Type elementType) {
+  if (!elementType)
+    elementType = f32();
+  Value zero = arith::ConstantOp::create(
+      b, loc, cast<TypedAttr>(b.getZeroAttr(elementType)));
   return linalg::FillOp::create(b, loc, ValueRange{zero},
-                                ValueRange{empty(sizes, f32())})
+                                ValueRange{empty(sizes, elementType)})
       .getResult(0);
 }
 

@@ -37,7 +37,8 @@ def DeltaNet_TriInvPrecision : I32EnumAttr<"TriInvPrecision",
     "element type of the matmul operands of a tri_inv lowering", [
       I32EnumAttrCase<"F32", 0, "f32">,
       I32EnumAttrCase<"BF16", 1, "bf16">,
-      I32EnumAttrCase<"F16", 2, "f16">
+      I32EnumAttrCase<"F16", 2, "f16">,
+      I32EnumAttrCase<"I8", 3, "i8">
     ]> {
   let cppNamespace = "::mlir::deltanet";
   let genSpecializedAttr = 0;
@@ -50,8 +51,21 @@ def DeltaNet_TriInvPrecisionAttr
     * `f32`: every matmul in f32.
     * `bf16`, `f16`: the operands of every matmul rounded to that type,
       products accumulated in f32 (what matrix units do).
+    * `i8`: the operands of every matmul quantised to symmetric INT8 with
+      their own scales (`deltanet.quantize`), multiplied in i8 x i8 -> i32,
+      and rescaled to f32 (`deltanet.dequantize`): every power and every
+      block uses the whole int8 range.
   }];
   let assemblyFormat = "`<` $value `>`";
+}
+
+def DeltaNet_QuantGranularity : I32EnumAttr<"QuantGranularity",
+    "which elements share one INT8 scale", [
+      I32EnumAttrCase<"Row", 0, "row">,
+      I32EnumAttrCase<"Matrix", 1, "matrix">
+    ]> {
+  let cppNamespace = "::mlir::deltanet";
+  let genSpecializedAttr = 0;
 }
 
 #endif // DELTANET_DIALECT_DELTANET_IR_DELTANETATTRS_TD

@@ -54,7 +54,9 @@ def DeltaNet_TriInvOp : DeltaNet_Op<"tri_inv",
       truncation error. At least 0.
     * `precision`: `#deltanet.precision<f32>` (default), `<bf16>` or `<f16>`:
       the operands of every matmul are rounded to that type, accumulation
-      stays f32.
+      stays f32; `<i8>`: every matmul operand is quantised to symmetric
+      INT8 with its own scales, multiplied in i8 x i8 -> i32 and rescaled
+      to f32.
 
     Example:
 
@@ -278,6 +280,62 @@ def DeltaNet_ChunkOutputOp : DeltaNet_Op<"chunk_output", [Pure]> {
   let results = (outs DeltaNet_Tensor:$o);
   let assemblyFormat = [{
     $q `,` $k `,` $v_new `,` $state `,` $g attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// INT8 quantisation
+//===----------------------------------------------------------------------===//
+
+def DeltaNet_QuantizeOp : DeltaNet_Op<"quantize", [Pure]> {
+  let summary = "symmetric INT8 quantisation with one scale per slice";
+  let description = [{
+    Quantises `%input` (f32) to symmetric INT8. Elements that differ only in
+    the `reduction_dims` share one scale: `scale = max |x| / 127` over
+    them, and `quantized = round(x / scale)` (in [-127, 127]; 0 where the
+    whole slice is 0, whose scale is then 0). `x ~= quantized * scale`.
+    The scale tensor has the input's shape without the reduction dims.
+
+    The INT8 lowering of `deltanet.tri_inv` quantises the left operand of
+    every matmul per row (`reduction_dims = [2]` on `[N, M, K]`), the right
+    operand per column (`[1]` on `[N, K, P]`), or both per matrix
+    (`[1, 2]`), so that every power of `L` and every block gets the whole
+    int8 range whatever its magnitude.
+
+    ```mlir
+    %q, %s = deltanet.quantize %x along [2] : tensor<?x16x16xf32> -> tensor<?x16x16xi8>, tensor<?x16xf32>
+    ```
+  }];
+  let arguments = (ins DeltaNet_Tensor:$input,
+                       DenseI64ArrayAttr:$reduction_dims);
+  let results = (outs DeltaNet_Tensor:$quantized, DeltaNet_Tensor:$scale);
+  let assemblyFormat = [{
+    $input `along` $reduction_dims attr-dict `:` type($input) `->`
+    type($quantized) `,` type($scale)
+  }];
+  let hasVerifier = 1;
+}
+
+def DeltaNet_DequantizeOp : DeltaNet_Op<"dequantize", [Pure]> {
+  let summary = "rescale an INT8 matmul's i32 accumulator to f32";
+  let description = [{
+    Given the i32 result `%acc` (`[N, M, P]`) of a matmul of INT8 operands
+    quantised by `deltanet.quantize`, returns `acc * lhs_scale * rhs_scale`
+    in f32, where the scales are either the per-row scales of the left
+    operand (`[N, M]`) and the per-column scales of the right operand
+    (`[N, P]`), or one scale per matrix for both (`[N]`).
+
+    ```mlir
+    %y = deltanet.dequantize %acc, %sa, %sb : (tensor<?x16x16xi32>, tensor<?x16xf32>, tensor<?x16xf32>) -> tensor<?x16x16xf32>
+    ```
+  }];
+  let arguments = (ins DeltaNet_Tensor:$acc, DeltaNet_Tensor:$lhs_scale,
+                       DeltaNet_Tensor:$rhs_scale);
+  let results = (outs DeltaNet_Tensor:$result);
+  let assemblyFormat = [{
+    $acc `,` $lhs_scale `,` $rhs_scale attr-dict `:`
     functional-type(operands, results)
   }];
   let hasVerifier = 1;

@@ -28,14 +28,26 @@ namespace deltanet {
 /// been merged into the pass options.
 struct TriInvLoweringOptions {
   TriInvStrategy strategy = TriInvStrategy::Blocked;
-  int64_t blockSize = 16;
+  /// Diagonal block size of the blocked strategy; 0 = the precision's
+  /// default (`defaultBlockSize`).
+  int64_t blockSize = 0;
   /// Number of Neumann product factors; -1 = exact.
   int64_t order = -1;
   int64_t residualSteps = 0;
   /// Matrices per tile of the batch loop; 0 = no tiling.
   int64_t batchTile = 16;
   TriInvPrecision precision = TriInvPrecision::F32;
+  /// Which elements of an INT8 matmul operand share one scale.
+  QuantGranularity quantGranularity = QuantGranularity::Row;
+  /// Relative error the lowering may spend choosing order and residual
+  /// steps from the rule table; 0 = use `order` and `residualSteps`.
+  double tolerance = 0.0;
 };
+
+/// The diagonal block size of the blocked strategy when none is given: 16,
+/// or 4 for INT8, whose Neumann sums inside larger blocks lose the
+/// cancellation of the powers.
+int64_t defaultBlockSize(TriInvPrecision precision);
 
 /// Adds the patterns lowering deltanet.tri_inv to linalg/tensor with the
 /// given default options (per-op attributes take precedence).
@@ -51,6 +63,13 @@ void populateLowerChunkStagesPatterns(RewritePatternSet &patterns);
 
 /// Adds the pattern lowering deltanet.recurrent_gated_delta_rule.
 void populateLowerRecurrentGatedDeltaRulePatterns(RewritePatternSet &patterns);
+
+/// Adds the patterns lowering deltanet.quantize and deltanet.dequantize.
+void populateLowerQuantizationPatterns(RewritePatternSet &patterns);
+
+/// Adds the pattern lowering INT8 batch matmuls to pairwise multiply-add
+/// vector code (vpdpwssd with VNNI, vpmaddwd on AVX2).
+void populateVectorizeIntegerMatmulsPatterns(RewritePatternSet &patterns);
 
 /// Adds the pattern rewriting strided memref.copy into linalg.copy.
 void populateCopiesToLinalgPatterns(RewritePatternSet &patterns);

@@ -47,8 +47,8 @@ public:
 
   /// An uninitialised tensor.
   Value empty(ArrayRef<OpFoldResult> sizes, Type elementType);
-  /// An f32 tensor of zeros.
-  Value zeros(ArrayRef<OpFoldResult> sizes);
+  /// A tensor of zeros of `elementType` (f32 when null).
+  Value zeros(ArrayRef<OpFoldResult> sizes, Type elementType = {});
 
   /// A linalg.generic with one output `init`; `maps` lists the indexing
   /// maps of `inputs` then of `init`.
