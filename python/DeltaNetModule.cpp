@@ -85,6 +85,8 @@ py::array checkArgument(const py::handle &obj, const BufferSpec &spec,
   if (!(array.flags() & py::array::c_style))
     throw py::value_error(
         what + " must be C-contiguous (use numpy.ascontiguousarray)");
+  if (!array.attr("flags").attr("aligned").cast<bool>())
+    throw py::value_error(what + " must be aligned to its element size");
   return array;
 }
 
@@ -130,7 +132,10 @@ py::object callCompiled(const CompiledFunction &fn, const py::args &args) {
         checkArgument(args[i], specs[i],
                       "argument " + std::to_string(i) + " of @" + fn.name()));
     py::array &a = arrays.back();
-    inputs.push_back({a.mutable_data(), {a.shape(), a.shape() + a.ndim()}});
+    // Kernels never write their inputs (public function arguments are
+    // read-only for bufferization), so read-only arrays are fine.
+    inputs.push_back(
+        {const_cast<void *>(a.data()), {a.shape(), a.shape() + a.ndim()}});
   }
   for (const BufferSpec &spec : fn.results())
     if (spec.kind == ElementKind::BF16)

@@ -22,6 +22,8 @@ def check_array(x, name, dtypes, rank=None, dims_desc=None):
         raise ValueError(f"{name} must have rank {rank}{layout}, got shape {x.shape}")
     if not x.flags.c_contiguous:
         raise ValueError(f"{name} must be C-contiguous (use numpy.ascontiguousarray({name}))")
+    if not x.flags.aligned:
+        raise ValueError(f"{name} must be aligned to its element size (use numpy.ascontiguousarray({name}))")
     return x
 
 

@@ -115,6 +115,26 @@ def test_compile_errors():
         deltanet.compile("func.func @f(", "f")
 
 
+def test_read_only_inputs_and_threads():
+    import threading
+
+    add = deltanet.compile(ADD, "add")
+    a = np.arange(4000, dtype=np.float32).reshape(1000, 4)
+    a.flags.writeable = False
+    results = [None] * 4
+
+    def work(i):
+        results[i] = add(a, a)[0]
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r in results:
+        np.testing.assert_array_equal(r, 2 * a)
+
+
 def test_call_errors():
     add = deltanet.compile(ADD, "add")
     a = np.zeros((3, 4), np.float32)
@@ -130,3 +150,8 @@ def test_call_errors():
         add(np.zeros(3, np.float32), a)
     with pytest.raises(ValueError, match="argument 1 of @add must be C-contiguous"):
         add(a, np.zeros((4, 3), np.float32).T)
+    misaligned = np.frombuffer(bytes(49), dtype=np.float32, offset=1).reshape(3, 4)
+    with pytest.raises(ValueError, match="argument 1 of @add must be aligned"):
+        add(a, misaligned)
+    with pytest.raises(TypeError, match="must have dtype float32"):
+        add(a, a.astype(">f4"))

@@ -92,6 +92,12 @@ def test_float16_input(rng):
     assert error(x, a) < 2e-3
 
 
+def test_read_only_input(rng):
+    a = inputs.chunk_matrices(rng, BATCH, 16, "realistic")
+    a.flags.writeable = False
+    assert error(deltanet.tri_inv(a), a) < 1e-6
+
+
 def test_empty_batch():
     x = deltanet.tri_inv(np.zeros((0, 16, 16), np.float32))
     assert x.shape == (0, 16, 16)
