@@ -141,6 +141,10 @@ def _common_attributes(scale, use_qk_l2norm):
     attributes = []
     scale = check_optional_float(scale, "scale")
     if scale is not None:
+        with np.errstate(over="ignore"):
+            as_f32 = np.float32(scale)
+        if not np.isfinite(as_f32) or as_f32 == 0:
+            raise ValueError(f"scale must be finite and non-zero in float32, got {scale}")
         attributes.append(f"scale = {_kernels.f32_literal(scale)}")
     if check_bool(use_qk_l2norm, "use_qk_l2norm"):
         attributes.append("use_qk_l2norm")

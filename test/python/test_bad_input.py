@@ -81,6 +81,8 @@ GDR_CASES = [
     ("chunk size type", lambda a: {**a, "chunk_size": "64"}, TypeError, "chunk_size must be an int"),
     ("scale nan", lambda a: {**a, "scale": float("nan")}, ValueError, "scale must be a finite"),
     ("scale type", lambda a: {**a, "scale": "big"}, TypeError, "scale must be a float"),
+    ("scale zero", lambda a: {**a, "scale": 0.0}, ValueError, "scale must be finite and non-zero"),
+    ("scale f32 overflow", lambda a: {**a, "scale": 1e39}, ValueError, "scale must be finite and non-zero"),
     ("l2norm type", lambda a: {**a, "use_qk_l2norm": "yes"}, TypeError, "use_qk_l2norm must be a bool"),
     ("precision", lambda a: {**a, "precision": "f7"}, ValueError, "precision='f7'"),
     ("unknown option", lambda a: {**a, "chunk": 64}, TypeError, "chunk"),
