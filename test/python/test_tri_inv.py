@@ -122,3 +122,15 @@ def test_i8_precision_runs_or_is_a_clean_error(rng):
     else:
         # INT8 operands: coarse, but nowhere near a wrong answer.
         assert error(x, a) < 0.1
+
+
+def test_tolerance_option(rng):
+    """tolerance= lets the compiler pick order/residual steps (where it has the option)."""
+    a = inputs.chunk_matrices(rng, BATCH, 64, "realistic")
+    if "tri-inv-tolerance" not in deltanet.cpu_pipeline_options():
+        with pytest.raises(ValueError, match="tolerance"):
+            deltanet.tri_inv(a, strategy="neumann", tolerance=1e-3)
+        return
+    assert error(deltanet.tri_inv(a, strategy="neumann", tolerance=1e-3), a) < 1e-3
+    with pytest.raises(ValueError, match="tolerance"):
+        deltanet.tri_inv(a, strategy="neumann", tolerance=1e-12)  # unreachable in f32
