@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
@@ -93,8 +94,26 @@ void mlir::deltanet::buildCpuPipeline(OpPassManager &pm,
 }
 
 void mlir::deltanet::registerDeltaNetPipelines() {
-  PassPipelineRegistration<CpuPipelineOptions>(
+  // Registered by hand rather than with PassPipelineRegistration so that a
+  // pipeline nested under another op (func.func(deltanet-cpu-pipeline)) is
+  // an error instead of a fatal error while adding its module passes.
+  registerPassPipeline(
       "deltanet-cpu-pipeline",
       "Compile deltanet ops on tensors to the LLVM dialect for the host CPU",
-      buildCpuPipeline);
+      [](OpPassManager &pm, StringRef optionsText,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        StringRef anchor = pm.getOpAnchorName();
+        if (anchor != ModuleOp::getOperationName())
+          return errorHandler("deltanet-cpu-pipeline runs on 'builtin.module', "
+                              "not on '" +
+                              anchor + "'");
+        CpuPipelineOptions options;
+        if (failed(options.parseFromString(optionsText)))
+          return failure();
+        buildCpuPipeline(pm, options);
+        return success();
+      },
+      [](function_ref<void(const ::mlir::detail::PassOptions &)> optionHandler) {
+        optionHandler(CpuPipelineOptions());
+      });
 }

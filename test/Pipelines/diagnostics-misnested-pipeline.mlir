@@ -1,15 +1,11 @@
-// KNOWN BUG (XFAIL until fixed in lib/Pipelines/CpuPipeline.cpp): nesting
-// --deltanet-cpu-pipeline under func.func aborts deltanet-opt with
-// "LLVM ERROR: Can't add pass 'DeltaNetProtectFunctionInputs' restricted to
-// 'builtin.module' on a PassManager intended to run on 'func.func'"
-// (report_fatal_error in OpPassManager::addPass, called by buildCpuPipeline)
-// instead of reporting an error. A misnested single pass is diagnosed fine
-// (diagnostics-options.mlir, NESTED). Fix: register the pipeline with
-// mlir::registerPassPipeline and reject a non-module anchor through the
-// error handler (or nest the module-level passes only when anchored on a module).
-// XFAIL: *
+// The CPU pipeline runs on modules: nested under func.func it is a
+// diagnostic and exit code 1, not a fatal error while adding its module
+// passes (the pipeline is registered with an anchor check).
 // RUN: %python %S/../lib/exit_code.py 1 deltanet-opt %s --pass-pipeline="builtin.module(func.func(deltanet-cpu-pipeline))" 2>&1 | FileCheck %s
-// CHECK: error: {{.*}}deltanet-cpu-pipeline
+// RUN: deltanet-opt %s --pass-pipeline="builtin.module(deltanet-cpu-pipeline{tri-inv-precision=i8})" | FileCheck %s --check-prefix=MODULE
+// CHECK: error: deltanet-cpu-pipeline runs on 'builtin.module', not on 'func.func'
+// CHECK-NOT: LLVM ERROR
+// MODULE: llvm.func @f
 
 func.func @f(%a: tensor<16x16xf32>) -> tensor<16x16xf32> {
   %x = deltanet.tri_inv %a : tensor<16x16xf32>
