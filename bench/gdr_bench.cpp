@@ -208,15 +208,24 @@ int main(int argc, char **argv) {
   deltanet::registerCpuJitDependencies(registry);
   MLIRContext context(registry, MLIRContext::Threading::DISABLED);
 
-  std::vector<Kernel> kernels(2);
-  kernels[0].name =
+  // The recurrent op (the reference of the comparison) and the chunk op
+  // with its tri_inv in f32, bf16 and INT8.
+  std::vector<Kernel> kernels(4);
+  kernels[0].name = "recurrent_gated_delta_rule";
+  std::string chunkName =
       "chunk_gated_delta_rule/chunk=" + std::to_string(shape.chunk);
-  kernels[1].name = "recurrent_gated_delta_rule";
+  kernels[1].name = chunkName;
+  kernels[2].name = chunkName + "/tri_inv=bf16";
+  kernels[3].name = chunkName + "/tri_inv=i8";
+  const deltanet::TriInvPrecision precisions[] = {
+      deltanet::TriInvPrecision::F32, deltanet::TriInvPrecision::F32,
+      deltanet::TriInvPrecision::BF16, deltanet::TriInvPrecision::I8};
   for (auto [index, kernel] : llvm::enumerate(kernels)) {
     std::string error;
-    kernel.engine =
-        deltanet::compileForCpu(context, getSource(shape, index == 0),
-                                deltanet::CpuPipelineOptions(), error);
+    deltanet::CpuPipelineOptions options;
+    options.triInvPrecision = precisions[index];
+    kernel.engine = deltanet::compileForCpu(
+        context, getSource(shape, /*chunked=*/index != 0), options, error);
     if (!kernel.engine) {
       llvm::errs() << kernel.name << ": " << error << "\n";
       return 1;
@@ -231,14 +240,17 @@ int main(int argc, char **argv) {
   }
 
   static Inputs inputs(shape);
-  Results chunk = run(kernels[0], inputs), recurrent = run(kernels[1], inputs);
-  llvm::errs() << llvm::formatv(
-      "B={0} T={1} H={2} HV={3} K={4} V={5}: chunk vs recurrent relative "
-      "difference: output {6:e2}, final state {7:e2}\n",
-      shape.b, shape.t, shape.h, shape.hv, shape.k, shape.v,
-      relativeDifference(chunk.o, recurrent.o),
-      relativeDifference(chunk.state, recurrent.state));
-  release(chunk);
+  Results recurrent = run(kernels[0], inputs);
+  for (Kernel &kernel : llvm::drop_begin(kernels)) {
+    Results chunk = run(kernel, inputs);
+    llvm::errs() << llvm::formatv(
+        "B={0} T={1} H={2} HV={3} K={4} V={5}: {6} vs recurrent relative "
+        "difference: output {7:e2}, final state {8:e2}\n",
+        shape.b, shape.t, shape.h, shape.hv, shape.k, shape.v, kernel.name,
+        relativeDifference(chunk.o, recurrent.o),
+        relativeDifference(chunk.state, recurrent.state));
+    release(chunk);
+  }
   release(recurrent);
 
   for (Kernel &kernel : kernels)

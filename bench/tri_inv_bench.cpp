@@ -83,15 +83,15 @@ std::vector<Strategy> getStrategies(int64_t c) {
   strategies.push_back({"blocked_bs16_f16", "blocked (block 16), f16 matmuls",
                         "strategy = #deltanet.strategy<blocked>, block_size = "
                         "16 : i64, precision = #deltanet.precision<f16>"});
-  strategies.push_back({"blocked_bs4_i8", "blocked (block 4), i8 per-row scales",
+  strategies.push_back({"blocked_bs4_i8",
+                        "blocked (block 4), i8 per-row scales",
                         "strategy = #deltanet.strategy<blocked>, block_size = "
                         "4 : i64, precision = #deltanet.precision<i8>"});
-  strategies.push_back({"blocked_bs4_i8_matrix",
-                        "blocked (block 4), i8 per-matrix scales",
-                        "strategy = #deltanet.strategy<blocked>, block_size = "
-                        "4 : i64, precision = #deltanet.precision<i8>",
-                        /*isBaseline=*/false,
-                        deltanet::QuantGranularity::Matrix});
+  strategies.push_back(
+      {"blocked_bs4_i8_matrix", "blocked (block 4), i8 per-matrix scales",
+       "strategy = #deltanet.strategy<blocked>, block_size = "
+       "4 : i64, precision = #deltanet.precision<i8>",
+       /*isBaseline=*/false, deltanet::QuantGranularity::Matrix});
   strategies.push_back({"blocked_bs16_i8", "blocked (block 16), i8 per-row",
                         "strategy = #deltanet.strategy<blocked>, block_size = "
                         "16 : i64, precision = #deltanet.precision<i8>"});

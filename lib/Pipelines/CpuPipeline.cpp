@@ -12,9 +12,9 @@
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/IR/BuiltinOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -113,7 +113,6 @@ void mlir::deltanet::registerDeltaNetPipelines() {
         buildCpuPipeline(pm, options);
         return success();
       },
-      [](function_ref<void(const ::mlir::detail::PassOptions &)> optionHandler) {
-        optionHandler(CpuPipelineOptions());
-      });
+      [](function_ref<void(const ::mlir::detail::PassOptions &)>
+             optionHandler) { optionHandler(CpuPipelineOptions()); });
 }

@@ -67,13 +67,12 @@ struct LowerQuantizeOp : public OpRewritePattern<QuantizeOp> {
           Value abs = math::AbsFOp::create(nb, nloc, args[0]);
           return arith::MaximumFOp::create(nb, nloc, abs, args[1]).getResult();
         });
-    Value scale = sb.map(maxAbs, {}, scaleSizes, rewriter.getF32Type(),
-                         [](OpBuilder &nb, Location nloc, ValueRange args) {
-                           Value inv = StructuredBuilder::f32Constant(
-                               nb, nloc, 1.0f / kInt8Max);
-                           return arith::MulFOp::create(nb, nloc, args[0], inv)
-                               .getResult();
-                         });
+    Value scale = sb.map(
+        maxAbs, {}, scaleSizes, rewriter.getF32Type(),
+        [](OpBuilder &nb, Location nloc, ValueRange args) {
+          Value inv = StructuredBuilder::f32Constant(nb, nloc, 1.0f / kInt8Max);
+          return arith::MulFOp::create(nb, nloc, args[0], inv).getResult();
+        });
     Value quantized = sb.map(
         ValueRange{input, maxAbs}, {identity, toScale}, inputSizes,
         rewriter.getI8Type(),
@@ -84,8 +83,8 @@ struct LowerQuantizeOp : public OpRewritePattern<QuantizeOp> {
           Value positive = arith::CmpFOp::create(
               nb, nloc, arith::CmpFPredicate::OGT, max, zero);
           Value ratio = arith::DivFOp::create(nb, nloc, limit, max);
-          Value factor = arith::SelectOp::create(nb, nloc, positive, ratio,
-                                                 zero);
+          Value factor =
+              arith::SelectOp::create(nb, nloc, positive, ratio, zero);
           Value scaled = arith::MulFOp::create(nb, nloc, x, factor);
           Value rounded = math::RoundEvenOp::create(nb, nloc, scaled);
           Value negLimit = arith::NegFOp::create(nb, nloc, limit);

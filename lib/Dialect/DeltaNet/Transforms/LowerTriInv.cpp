@@ -92,11 +92,10 @@ bool usesTolerance(TriInvOp op, const TriInvLoweringOptions &defaults) {
 std::optional<ToleranceChoice>
 toleranceChoice(TriInvOp op, const TriInvLoweringOptions &defaults,
                 std::string &why) {
-  return chooseForTolerance(op.getStrategy().value_or(defaults.strategy),
-                            op.getMatrixSize(),
-                            effectiveBlockSize(op, defaults),
-                            effectivePrecision(op, defaults),
-                            defaults.tolerance, why);
+  return chooseForTolerance(
+      op.getStrategy().value_or(defaults.strategy), op.getMatrixSize(),
+      effectiveBlockSize(op, defaults), effectivePrecision(op, defaults),
+      defaults.tolerance, why);
 }
 
 /// Why `op` cannot be lowered with `defaults` (its attributes take
@@ -309,29 +308,28 @@ public:
       OpBuilder &b = sb.builder();
       return QuantizeOp::create(
           b, sb.getLoc(), type.clone(b.getI8Type()),
-          RankedTensorType::get(scaleShape, b.getF32Type()), x,
-          reductionDims);
+          RankedTensorType::get(scaleShape, b.getF32Type()), x, reductionDims);
     };
-    QuantizeOp qa = quantize(lhs, perRow ? ArrayRef<int64_t>{2}
-                                         : ArrayRef<int64_t>{1, 2});
-    QuantizeOp qb = quantize(rhs, perRow ? ArrayRef<int64_t>{1}
-                                         : ArrayRef<int64_t>{1, 2});
+    QuantizeOp qa =
+        quantize(lhs, perRow ? ArrayRef<int64_t>{2} : ArrayRef<int64_t>{1, 2});
+    QuantizeOp qb =
+        quantize(rhs, perRow ? ArrayRef<int64_t>{1} : ArrayRef<int64_t>{1, 2});
     OpBuilder &b = sb.builder();
     SmallVector<OpFoldResult> sizes = {sb.dim(lhs, 0), sb.dim(lhs, 1),
                                        sb.dim(rhs, 2)};
     Value product = sb.batchMatmul(qa.getQuantized(), qb.getQuantized(),
                                    sb.zeros(sizes, b.getI32Type()));
     auto productType = cast<RankedTensorType>(product.getType());
-    Value result = DequantizeOp::create(b, sb.getLoc(),
-                                        productType.clone(b.getF32Type()),
-                                        product, qa.getScale(), qb.getScale());
+    Value result =
+        DequantizeOp::create(b, sb.getLoc(), productType.clone(b.getF32Type()),
+                             product, qa.getScale(), qb.getScale());
     if (!acc)
       return result;
-    return sb.map(ValueRange{acc, result}, {}, sizes, b.getF32Type(),
-                  [](OpBuilder &nb, Location nloc, ValueRange args) {
-                    return arith::AddFOp::create(nb, nloc, args[0], args[1])
-                        .getResult();
-                  });
+    return sb.map(
+        ValueRange{acc, result}, {}, sizes, b.getF32Type(),
+        [](OpBuilder &nb, Location nloc, ValueRange args) {
+          return arith::AddFOp::create(nb, nloc, args[0], args[1]).getResult();
+        });
   }
 
   /// The `rows x cols` window at (`row`, `col`) of every matrix of `t`.
@@ -667,8 +665,8 @@ struct DeltaNetLowerTriInvPass
 
   void runOnOperation() override {
     Operation *root = getOperation();
-    TriInvLoweringOptions defaults{strategy,  blockSize, order,
-                                   residualSteps, batchTile, precision,
+    TriInvLoweringOptions defaults{strategy,         blockSize, order,
+                                   residualSteps,    batchTile, precision,
                                    quantGranularity, tolerance};
     // Option errors are reported at the root's location, without an op dump.
     auto optionError = [&](StringRef option, int64_t value, StringRef rule) {

@@ -64,9 +64,10 @@ double cost(TriInvStrategy strategy, int64_t n, int64_t blockSize,
 
 } // namespace
 
-std::optional<ToleranceChoice> mlir::deltanet::chooseForTolerance(
-    TriInvStrategy strategy, int64_t c, int64_t blockSize,
-    TriInvPrecision precision, double tolerance, std::string &why) {
+std::optional<ToleranceChoice>
+mlir::deltanet::chooseForTolerance(TriInvStrategy strategy, int64_t c,
+                                   int64_t blockSize, TriInvPrecision precision,
+                                   double tolerance, std::string &why) {
   auto sizes = llvm::map_range(kTable, [](const Row &row) { return row.c; });
   int64_t largest = *llvm::max_element(sizes);
   if (c > largest) {
@@ -96,8 +97,8 @@ std::optional<ToleranceChoice> mlir::deltanet::chooseForTolerance(
     smallestBound = std::min(smallestBound, row.bound);
     if (!(row.bound <= tolerance))
       continue;
-    double rowCost = cost(strategy, c, std::min(blockSize, c), row.order,
-                          row.residualSteps);
+    double rowCost =
+        cost(strategy, c, std::min(blockSize, c), row.order, row.residualSteps);
     if (rowCost < bestCost) {
       bestCost = rowCost;
       best = ToleranceChoice{row.order, row.residualSteps, row.bound};

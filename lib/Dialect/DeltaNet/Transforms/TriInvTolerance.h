@@ -31,10 +31,11 @@ struct ToleranceChoice {
 /// whose bound is <= `tolerance`. Blocked rows are calibrated with the
 /// precision's default block size only. On failure returns nullopt and
 /// sets `why`.
-std::optional<ToleranceChoice>
-chooseForTolerance(TriInvStrategy strategy, int64_t c, int64_t blockSize,
-                   TriInvPrecision precision, double tolerance,
-                   std::string &why);
+std::optional<ToleranceChoice> chooseForTolerance(TriInvStrategy strategy,
+                                                  int64_t c, int64_t blockSize,
+                                                  TriInvPrecision precision,
+                                                  double tolerance,
+                                                  std::string &why);
 
 } // namespace deltanet
 } // namespace mlir

@@ -128,8 +128,8 @@ struct VectorizeInt8BatchMatmul
     bindDims(rewriter.getContext(), db, dp, dn, dt);
     Value packed = sb.map(
         rhs, {sb.affineMap(4, {db, dp * 2 + dt, dn})},
-        {sb.dim(rhs, 0), rewriter.getIndexAttr(pairs),
-         rewriter.getIndexAttr(n), rewriter.getIndexAttr(2)},
+        {sb.dim(rhs, 0), rewriter.getIndexAttr(pairs), rewriter.getIndexAttr(n),
+         rewriter.getIndexAttr(2)},
         i8, [](OpBuilder &, Location, ValueRange args) { return args[0]; });
 
     auto index = [&](OpBuilder &b, int64_t v) -> Value {
@@ -157,10 +157,11 @@ struct VectorizeInt8BatchMatmul
                   auto pairLoop = scf::ForOp::create(
                       rb, loc, index(rb, 0), index(rb, pairs), index(rb, 1),
                       ValueRange{acc},
-                      [&](OpBuilder &pb, Location, Value p, ValueRange accIter) {
+                      [&](OpBuilder &pb, Location, Value p,
+                          ValueRange accIter) {
                         // (A[b, m, 2p], A[b, m, 2p+1]) as one i32, broadcast.
-                        Value k0 = arith::MulIOp::create(pb, loc, p,
-                                                         index(pb, 2));
+                        Value k0 =
+                            arith::MulIOp::create(pb, loc, p, index(pb, 2));
                         Value aPair = vector::TransferReadOp::create(
                             pb, loc, pairType, lhs, ValueRange{bi, mi, k0},
                             zeroI8, ArrayRef<bool>{true});
@@ -179,8 +180,8 @@ struct VectorizeInt8BatchMatmul
                             ArrayRef<bool>{true, true});
                         Value bFlat = vector::ShapeCastOp::create(
                             pb, loc, VectorType::get({2 * lanes}, i8), bChunk);
-                        Value bv = arith::ExtSIOp::create(pb, loc, halfType,
-                                                          bFlat);
+                        Value bv =
+                            arith::ExtSIOp::create(pb, loc, halfType, bFlat);
                         scf::YieldOp::create(
                             pb, loc,
                             pairwiseMultiplyAdd(pb, loc, accIter[0], a, bv));

@@ -63,8 +63,7 @@ Value StructuredBuilder::empty(ArrayRef<OpFoldResult> sizes, Type elementType) {
   return tensor::EmptyOp::create(b, loc, sizes, elementType);
 }
 
-Value StructuredBuilder::zeros(ArrayRef<OpFoldResult> sizes,
-                               Type elementType) {
+Value StructuredBuilder::zeros(ArrayRef<OpFoldResult> sizes, Type elementType) {
   if (!elementType)
     elementType = f32();
   Value zero = arith::ConstantOp::create(
