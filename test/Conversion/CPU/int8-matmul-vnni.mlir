@@ -14,9 +14,9 @@
 // RUN: llc -O3 -mtriple=x86_64-unknown-linux-gnu -mcpu=icelake-server %t.tri.ll -o - | FileCheck %s --check-prefix=TRI
 
 // KERNEL-LABEL: func @int8_matmul
-// VNNI layout of the right operand: Bv[b, p, n, t] = B[b, 2p + t, n].
+// VNNI layout of the right operand: Bv[b, p, 2n + t] = B[b, 2p + t, n].
 // KERNEL: %[[PACKED:.*]] = linalg.generic
-// KERNEL-SAME: outs(%{{.*}} : tensor<?x16x32x2xi8>)
+// KERNEL-SAME: outs(%{{.*}} : tensor<?x16x64xi8>)
 // KERNEL: scf.for %[[B:[a-z0-9_]+]] =
 // KERNEL: scf.for %[[M:[a-z0-9_]+]] =
 // Two chunks of 16 i32 lanes (N = 32), each over 16 pairs of k.
@@ -25,7 +25,7 @@
 // KERNEL: vector.transfer_read %{{.*}} : tensor<?x16x32xi8>, vector<2xi8>
 // KERNEL: vector.bitcast %{{.*}} : vector<2xi16> to vector<1xi32>
 // KERNEL: vector.broadcast %{{.*}} : vector<1xi32> to vector<16xi32>
-// KERNEL: vector.transfer_read %[[PACKED]][%[[B]], %[[P]], %{{.*}}, %{{.*}}], {{.*}} : tensor<?x16x32x2xi8>, vector<16x2xi8>
+// KERNEL: vector.transfer_read %[[PACKED]][%[[B]], %[[P]], %{{.*}}], {{.*}} : tensor<?x16x64xi8>, vector<32xi8>
 // KERNEL: arith.muli %{{.*}}, %{{.*}} : vector<32xi32>
 // KERNEL: vector.shuffle {{.*}} [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30]
 // KERNEL: vector.shuffle {{.*}} [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31]

@@ -62,7 +62,7 @@ Value pairwiseMultiplyAdd(OpBuilder &b, Location loc, Value acc, Value a,
 /// `C[b, m, n] += sum_k A[b, m, k] B[b, k, n]` on i8 operands and an i32
 /// accumulator, with static M, N (a multiple of 4) and K, becomes:
 ///
-///   Bv[b, p, n, t] = B[b, 2p + t, n]          (VNNI layout, K padded even)
+///   Bv[b, p, 2n + t] = B[b, 2p + t, n]        (VNNI layout, K padded even)
 ///   for b, m: for each W-lane chunk of n:
 ///     acc = C[b, m, chunk]
 ///     for p: acc = pmaddwd(broadcast(A[b, m, 2p : 2p+2]), Bv[b, p, chunk])
@@ -123,13 +123,14 @@ struct VectorizeInt8BatchMatmul
       rhs = pad(rhs, 1);
     }
 
-    // VNNI layout: Bv[b, p, n, t] = B[b, 2p + t, n].
-    AffineExpr db, dp, dn, dt;
-    bindDims(rewriter.getContext(), db, dp, dn, dt);
+    // VNNI layout, the pair of a column adjacent: Bv[b, p, 2n + t] =
+    // B[b, 2p + t, n]; W columns of a pair are one contiguous 2W-byte vector.
+    AffineExpr db, dp, dj;
+    bindDims(rewriter.getContext(), db, dp, dj);
     Value packed = sb.map(
-        rhs, {sb.affineMap(4, {db, dp * 2 + dt, dn})},
-        {sb.dim(rhs, 0), rewriter.getIndexAttr(pairs), rewriter.getIndexAttr(n),
-         rewriter.getIndexAttr(2)},
+        rhs, {sb.affineMap(3, {db, dp * 2 + dj % 2, dj.floorDiv(2)})},
+        {sb.dim(rhs, 0), rewriter.getIndexAttr(pairs),
+         rewriter.getIndexAttr(2 * n)},
         i8, [](OpBuilder &, Location, ValueRange args) { return args[0]; });
 
     auto index = [&](OpBuilder &b, int64_t v) -> Value {
@@ -137,7 +138,7 @@ struct VectorizeInt8BatchMatmul
     };
     Value batch = tensor::DimOp::create(rewriter, loc, lhs, 0);
     auto pairType = VectorType::get({2}, i8);
-    auto chunkType = VectorType::get({lanes, 2}, i8);
+    auto chunkType = VectorType::get({2 * lanes}, i8);
     auto accType = VectorType::get({lanes}, i32);
     auto halfType = VectorType::get({2 * lanes}, i16);
 
@@ -173,15 +174,13 @@ struct VectorizeInt8BatchMatmul
                             vector::BroadcastOp::create(pb, loc, accType, a32);
                         Value a = vector::BitCastOp::create(pb, loc, halfType,
                                                             aBroadcast);
-                        // Bv[b, p, chunk, 0:2] as 2W interleaved i16.
+                        // Bv[b, p, 2 n0 : 2 (n0 + W)]: 2W interleaved i16.
                         Value bChunk = vector::TransferReadOp::create(
                             pb, loc, chunkType, packed,
-                            ValueRange{bi, p, n0, index(pb, 0)}, zeroI8,
-                            ArrayRef<bool>{true, true});
-                        Value bFlat = vector::ShapeCastOp::create(
-                            pb, loc, VectorType::get({2 * lanes}, i8), bChunk);
+                            ValueRange{bi, p, index(pb, 2 * chunk * lanes)},
+                            zeroI8, ArrayRef<bool>{true});
                         Value bv =
-                            arith::ExtSIOp::create(pb, loc, halfType, bFlat);
+                            arith::ExtSIOp::create(pb, loc, halfType, bChunk);
                         scf::YieldOp::create(
                             pb, loc,
                             pairwiseMultiplyAdd(pb, loc, accIter[0], a, bv));

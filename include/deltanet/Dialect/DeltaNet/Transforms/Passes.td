@@ -181,12 +181,14 @@ def DeltaNetCpuVectorizeIntegerMatmuls
     static matrix dims (N a multiple of 4) into the kernel shape of integer
     dot-product units:
 
-    * the right operand is repacked to the VNNI layout `Bv[b, p, n, t] =
+    * the right operand is repacked to the VNNI layout `Bv[b, p, 2n + t] =
       B[b, 2p + t, n]` (K padded to even with zeros), so that the two
-      products of a pair of `k` sit next to each other;
+      products of a pair of `k` sit next to each other and W columns are
+      one contiguous vector;
     * for every batch and row, `scf.for` over pairs `p` accumulates W i32
       lanes (W = 16, 8 or 4 dividing N) at once: the pair `(A[m, 2p],
-      A[m, 2p+1])` sign-extended to i16 and broadcast, times `Bv[p, n:n+W]`
+      A[m, 2p+1])` sign-extended to i16 and broadcast, times
+      `Bv[p, 2n : 2(n+W)]`
       sign-extended to i16, summed pairwise into the accumulator.
 
     The pairwise multiply-add is written portably (sign-extending
