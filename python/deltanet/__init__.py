@@ -4,7 +4,7 @@ Low level:
   run_pipeline(mlir_text, pipeline="deltanet-cpu-pipeline", **options) -> str
   compile(mlir_text, entry, target="cpu", **options) -> callable on arrays
 High level (kernels compiled once per shape/dtype/options and cached):
-  tri_inv(a, strategy="blocked", block_size=16, order=None, residual_steps=0,
+  tri_inv(a, strategy="blocked", block_size=None, order=None, residual_steps=0,
           precision="f32")
   chunk_gated_delta_rule(q, k, v, g, beta, initial_state=None, chunk_size=64,
                          scale=None, use_qk_l2norm=False, precision="f32")

@@ -56,14 +56,16 @@ def _fit_block_size(options, c, c_name, where):
         raise ValueError(f"block_size={block} must divide {c_name}={c} {where}".rstrip())
 
 
-def tri_inv(a, strategy="blocked", block_size=16, order=None, residual_steps=0, precision="f32", tolerance=None):
+def tri_inv(a, strategy="blocked", block_size=None, order=None, residual_steps=0, precision="f32", tolerance=None):
     """X = (I + tril(a, -1))^-1 for every trailing C x C matrix of `a`.
 
     a: C-contiguous float32 or float16 array [..., C, C]; the diagonal and the
     upper triangle are ignored. strategy: "blocked" (exact Neumann inverses
     of diagonal blocks + matmul merges), "neumann" (product form, truncated by
     `order`) or "forward-substitution". block_size: diagonal block size of
-    "blocked" (a power of two dividing C, capped at C; None = the compiler's default).
+    "blocked" (a power of two dividing C, capped at C; None = the compiler's
+    default: 16, or 4 with precision="i8", whose Neumann sums inside larger
+    blocks lose the cancelling powers).
     order: Neumann product factors
     (None = exact). residual_steps: corrections X <- X + X (I - (I + L) X).
     precision: element type of the matmul operands ("f32", "bf16", "f16",
