@@ -5,6 +5,7 @@
 // RUN: not deltanet-opt %s --deltanet-lower-tri-inv="order=0" 2>&1 | FileCheck %s --check-prefix=ORDER
 // RUN: not deltanet-opt %s --deltanet-lower-tri-inv="order=-2" 2>&1 | FileCheck %s --check-prefix=ORDERNEG
 // RUN: not deltanet-opt %s --deltanet-lower-tri-inv="residual-steps=-1" 2>&1 | FileCheck %s --check-prefix=STEPS
+// RUN: not deltanet-opt %s --deltanet-cpu-pipeline="tri-inv-residual-steps=100000" 2>&1 | FileCheck %s --check-prefix=MANYSTEPS
 // RUN: not deltanet-opt %s --deltanet-lower-tri-inv="bogus=1" 2>&1 | FileCheck %s --check-prefix=UNKNOWN
 // RUN: not deltanet-opt %s --deltanet-cpu-pipeline="tri-inv-order=0" 2>&1 | FileCheck %s --check-prefix=ORDER
 // RUN: not deltanet-opt %s --deltanet-cpu-pipeline="tri-inv-strategy=lu" 2>&1 | FileCheck %s --check-prefix=PIPESTRATEGY
@@ -23,6 +24,7 @@
 // ORDER: error: invalid option order=0: must be >= 1 (or -1 for exact)
 // ORDERNEG: error: invalid option order=-2: must be >= 1 (or -1 for exact)
 // STEPS: error: invalid option residual-steps=-1: must be >= 0
+// MANYSTEPS: error: invalid option residual-steps=100000: must be at most 16
 // UNKNOWN: error: <Pass-Options-Parser>: no such option bogus
 // PIPESTRATEGY: for the --tri-inv-strategy option: Cannot find option named 'lu'!
 // PIPEBLOCK: error: invalid option block-size=24: must be a positive power of two

@@ -85,9 +85,6 @@ static LogicalResult verifyAllF32(Operation *op, ValueRange values) {
 // TriInvOp
 //===----------------------------------------------------------------------===//
 
-/// The largest residual_steps attribute the verifier accepts.
-static constexpr int64_t kMaxResidualSteps = 16;
-
 LogicalResult TriInvOp::verify() {
   RankedTensorType type = getA().getType();
   if (type.getRank() < 2)
@@ -139,9 +136,9 @@ LogicalResult TriInvOp::verify() {
       return emitOpError("residual_steps must be >= 0, got ") << *steps;
     // Each step squares the error and costs two matmuls: more than a few
     // cannot help, and thousands make compilation hang.
-    if (*steps > kMaxResidualSteps)
+    if (*steps > TriInvOp::kMaxResidualSteps)
       return emitOpError("residual_steps must be at most ")
-             << kMaxResidualSteps << ", got " << *steps;
+             << TriInvOp::kMaxResidualSteps << ", got " << *steps;
   }
   return success();
 }

@@ -685,6 +685,10 @@ struct DeltaNetLowerTriInvPass
     if (defaults.residualSteps < 0)
       return optionError("residual-steps", defaults.residualSteps,
                          "must be >= 0");
+    if (defaults.residualSteps > TriInvOp::kMaxResidualSteps)
+      return optionError(
+          "residual-steps", defaults.residualSteps,
+          "must be at most " + std::to_string(TriInvOp::kMaxResidualSteps));
     if (defaults.batchTile < 0)
       return optionError("batch-tile", defaults.batchTile,
                          "must be >= 0 (0 = no tiling)");

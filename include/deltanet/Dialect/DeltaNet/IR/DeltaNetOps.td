@@ -81,6 +81,11 @@ def DeltaNet_TriInvOp : DeltaNet_Op<"tri_inv",
   let hasVerifier = 1;
 
   let extraClassDeclaration = [{
+    /// The most residual steps an op or the lowering accepts: each step
+    /// squares the error and costs two matmuls, so more cannot help, and
+    /// thousands make compilation hang.
+    static constexpr int64_t kMaxResidualSteps = 16;
+
     /// The side `C` of the trailing square matrices.
     int64_t getMatrixSize() {
       return getA().getType().getShape().back();
