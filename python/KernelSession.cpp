@@ -11,6 +11,7 @@
 #include "deltanet-c/Passes.h"
 #include "deltanet/InitDeltaNet.h"
 #include "deltanet/Runtime/CpuJit.h"
+#include "deltanet/Runtime/Diagnostics.h"
 #include "mlir/CAPI/IR.h"
 #include "mlir/CAPI/Support.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -41,42 +42,12 @@ const DialectRegistry &getRegistry() {
   return *registry;
 }
 
-/// Prints `diag` and its notes as `file:line:col: severity: message` lines.
-void printDiagnostic(llvm::raw_ostream &os, const Diagnostic &diag) {
-  auto printOne = [&](const Diagnostic &d) {
-    Location loc = d.getLocation();
-    if (auto range = loc->findInstanceOf<FileLineColRange>())
-      os << range.getFilename().getValue() << ":" << range.getStartLine() << ":"
-         << range.getStartColumn();
-    else
-      os << loc;
-    switch (d.getSeverity()) {
-    case DiagnosticSeverity::Error:
-      os << ": error: ";
-      break;
-    case DiagnosticSeverity::Warning:
-      os << ": warning: ";
-      break;
-    case DiagnosticSeverity::Note:
-      os << ": note: ";
-      break;
-    case DiagnosticSeverity::Remark:
-      os << ": remark: ";
-      break;
-    }
-    os << d << "\n";
-  };
-  printOne(diag);
-  for (const Diagnostic &note : diag.getNotes())
-    printOne(note);
-}
-
 /// Collects the diagnostics of a context as text, locations included.
 class DiagnosticCollector {
 public:
   explicit DiagnosticCollector(MLIRContext &context)
       : stream(text), handler(&context, [this](Diagnostic &diag) {
-          printDiagnostic(stream, diag);
+          deltanet::printDiagnostic(stream, diag);
           return success();
         }) {}
   std::string take() { return std::move(text); }

@@ -8,6 +8,7 @@
 
 #include "deltanet/InitDeltaNet.h"
 #include "deltanet/Pipelines/Pipelines.h"
+#include "deltanet/Runtime/Diagnostics.h"
 #include "mlir/CAPI/IR.h"
 #include "mlir/CAPI/Support.h"
 #include "mlir/CAPI/Utils.h"
@@ -47,41 +48,11 @@ private:
   llvm::raw_string_ostream stream;
 };
 
-/// Prints `diag` and its notes as `file:line:col: severity: message` lines.
-void printDiagnostic(llvm::raw_ostream &os, const Diagnostic &diag) {
-  auto printOne = [&](const Diagnostic &d) {
-    Location loc = d.getLocation();
-    if (auto range = loc->findInstanceOf<FileLineColRange>())
-      os << range.getFilename().getValue() << ":" << range.getStartLine() << ":"
-         << range.getStartColumn();
-    else
-      os << loc;
-    switch (d.getSeverity()) {
-    case DiagnosticSeverity::Error:
-      os << ": error: ";
-      break;
-    case DiagnosticSeverity::Warning:
-      os << ": warning: ";
-      break;
-    case DiagnosticSeverity::Note:
-      os << ": note: ";
-      break;
-    case DiagnosticSeverity::Remark:
-      os << ": remark: ";
-      break;
-    }
-    os << d << "\n";
-  };
-  printOne(diag);
-  for (const Diagnostic &note : diag.getNotes())
-    printOne(note);
-}
-
 /// Runs `pm` on `op`, routing diagnostics into `errors`.
 MlirLogicalResult runCollectingDiagnostics(PassManager &pm, Operation *op,
                                            ErrorCollector &errors) {
   ScopedDiagnosticHandler handler(op->getContext(), [&](Diagnostic &diag) {
-    printDiagnostic(errors.os(), diag);
+    deltanet::printDiagnostic(errors.os(), diag);
     return success();
   });
   return wrap(pm.run(op));

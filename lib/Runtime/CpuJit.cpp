@@ -7,6 +7,7 @@
 #include "deltanet/Runtime/CpuJit.h"
 
 #include "deltanet/InitDeltaNet.h"
+#include "deltanet/Runtime/Diagnostics.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -45,7 +46,7 @@ mlir::deltanet::compileForCpu(MLIRContext &context, llvm::StringRef source,
   std::string diagnostics;
   llvm::raw_string_ostream diagStream(diagnostics);
   ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
-    diagStream << diag.getLocation() << ": " << diag << "\n";
+    printDiagnostic(diagStream, diag);
     return success();
   });
 
