@@ -64,7 +64,7 @@ def DeltaNetLowerTriInv : Pass<"deltanet-lower-tri-inv"> {
     sum loses their cancellation (measured 0.35 relative error at key
     correlation 0.98), while 4 x 4 blocks and INT8 merges hold 1.5e-2 up to
     C = 128. An explicit block size above 8 with `precision=i8` is honoured
-    with a warning remark; so is `precision=i8` with the `neumann`
+    with a warning; so is `precision=i8` with the `neumann`
     strategy on matrices larger than 8, whose powers int8 cannot resolve.
 
     `tolerance=E` (> 0) chooses `order` and `residual-steps` for every op
