@@ -6,17 +6,22 @@
 // CHECK-DAG: #[[MAT:.*]] = affine_map<(d0, d1, d2) -> (d0)>
 
 // CHECK-LABEL: func @quantize_rows
-// The max-abs reduction over the last dim, then q = roundeven(x * 127 / max)
-// clamped to [-127, 127] as i8, and scale = max / 127.
+// The max-abs reduction over the last dim, scale = max / 127, then
+// q = roundeven(x * (127 / max)) clamped to [-127, 127] as i8.
 // CHECK: %[[MAX:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
 // CHECK-SAME: ins(%{{.*}} : tensor<?x8x16xf32>) outs(%{{.*}} : tensor<?x8xf32>)
 // CHECK: math.absf
 // CHECK: arith.maximumf
 // CHECK: %[[SCALE:.*]] = linalg.generic {{.*}} ins(%[[MAX]] : tensor<?x8xf32>)
 // CHECK: arith.mulf %{{.*}}, %{{.*}} : f32
-// CHECK: %[[Q:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %[[MAX]] : tensor<?x8x16xf32>, tensor<?x8xf32>) outs(%{{.*}} : tensor<?x8x16xi8>)
+// The factor 127 / max (0 for an all-zero row) once per row.
+// CHECK: %[[FACTOR:.*]] = linalg.generic {{.*}} ins(%[[MAX]] : tensor<?x8xf32>)
 // CHECK: arith.cmpf ogt
 // CHECK: arith.divf
+// CHECK: arith.select
+// CHECK: %[[Q:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %[[FACTOR]] : tensor<?x8x16xf32>, tensor<?x8xf32>) outs(%{{.*}} : tensor<?x8x16xi8>)
+// CHECK-NOT: arith.divf
+// CHECK: arith.mulf
 // CHECK: math.roundeven
 // CHECK: arith.maximumf
 // CHECK: arith.minimumf

@@ -73,18 +73,26 @@ struct LowerQuantizeOp : public OpRewritePattern<QuantizeOp> {
           Value inv = StructuredBuilder::f32Constant(nb, nloc, 1.0f / kInt8Max);
           return arith::MulFOp::create(nb, nloc, args[0], inv).getResult();
         });
+    // 127 / max once per slice (0 for an all-zero slice), not per element.
+    Value factor =
+        sb.map(maxAbs, {}, scaleSizes, rewriter.getF32Type(),
+               [](OpBuilder &nb, Location nloc, ValueRange args) {
+                 Value max = args[0];
+                 Value zero = StructuredBuilder::f32Constant(nb, nloc, 0.0f);
+                 Value limit =
+                     StructuredBuilder::f32Constant(nb, nloc, kInt8Max);
+                 Value positive = arith::CmpFOp::create(
+                     nb, nloc, arith::CmpFPredicate::OGT, max, zero);
+                 Value ratio = arith::DivFOp::create(nb, nloc, limit, max);
+                 return arith::SelectOp::create(nb, nloc, positive, ratio, zero)
+                     .getResult();
+               });
     Value quantized = sb.map(
-        ValueRange{input, maxAbs}, {identity, toScale}, inputSizes,
+        ValueRange{input, factor}, {identity, toScale}, inputSizes,
         rewriter.getI8Type(),
         [](OpBuilder &nb, Location nloc, ValueRange args) {
-          Value x = args[0], max = args[1];
-          Value zero = StructuredBuilder::f32Constant(nb, nloc, 0.0f);
+          Value x = args[0], factor = args[1];
           Value limit = StructuredBuilder::f32Constant(nb, nloc, kInt8Max);
-          Value positive = arith::CmpFOp::create(
-              nb, nloc, arith::CmpFPredicate::OGT, max, zero);
-          Value ratio = arith::DivFOp::create(nb, nloc, limit, max);
-          Value factor =
-              arith::SelectOp::create(nb, nloc, positive, ratio, zero);
           Value scaled = arith::MulFOp::create(nb, nloc, x, factor);
           Value rounded = math::RoundEvenOp::create(nb, nloc, scaled);
           Value negLimit = arith::NegFOp::create(nb, nloc, limit);
