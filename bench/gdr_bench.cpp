@@ -10,7 +10,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "deltanet/Runtime/CpuJit.h"
+#include "deltanet/Dialect/DeltaNet/IR/DeltaNetAttrs.h"
+#include "deltanet/Runtime/Compiler.h"
 
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -205,7 +206,7 @@ int main(int argc, char **argv) {
     return 1;
 
   DialectRegistry registry;
-  deltanet::registerCpuJitDependencies(registry);
+  deltanet::registerCompilerDependencies(registry);
   MLIRContext context(registry, MLIRContext::Threading::DISABLED);
 
   // The recurrent op (the reference of the comparison) and the chunk op
@@ -222,9 +223,12 @@ int main(int argc, char **argv) {
       deltanet::TriInvPrecision::BF16, deltanet::TriInvPrecision::I8};
   for (auto [index, kernel] : llvm::enumerate(kernels)) {
     std::string error;
-    deltanet::CpuPipelineOptions options;
-    options.triInvPrecision = precisions[index];
-    kernel.engine = deltanet::compileForCpu(
+    deltanet::CompileOptions options;
+    options.pipelineOptions =
+        ("tri-inv-precision=" +
+         deltanet::stringifyTriInvPrecision(precisions[index]))
+            .str();
+    kernel.engine = deltanet::compile(
         context, getSource(shape, /*chunked=*/index != 0), options, error);
     if (!kernel.engine) {
       llvm::errs() << kernel.name << ": " << error << "\n";

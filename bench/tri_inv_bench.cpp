@@ -9,7 +9,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "deltanet/Runtime/CpuJit.h"
+#include "deltanet/Dialect/DeltaNet/IR/DeltaNetAttrs.h"
+#include "deltanet/Runtime/Compiler.h"
 
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -454,7 +455,7 @@ int main(int argc, char **argv) {
     return 1;
 
   DialectRegistry registry;
-  deltanet::registerCpuJitDependencies(registry);
+  deltanet::registerCompilerDependencies(registry);
   MLIRContext context(registry, MLIRContext::Threading::DISABLED);
   context.loadAllAvailableDialects();
 
@@ -480,10 +481,13 @@ int main(int argc, char **argv) {
           "tri_inv/C=" + std::to_string(c) + "/" + strategy.id;
 
       auto compileStart = std::chrono::steady_clock::now();
-      deltanet::CpuPipelineOptions options;
-      options.triInvQuantGranularity = strategy.granularity;
-      config->engine = deltanet::compileForCpu(
-          context, getSource(c, strategy.attrs), options, config->error);
+      deltanet::CompileOptions options;
+      options.pipelineOptions =
+          ("tri-inv-quant-granularity=" +
+           deltanet::stringifyQuantGranularity(strategy.granularity))
+              .str();
+      config->engine = deltanet::compile(context, getSource(c, strategy.attrs),
+                                         options, config->error);
       if (config->engine) {
         auto symbol = config->engine->lookup("_mlir_ciface_inv");
         if (symbol)

@@ -189,9 +189,10 @@ PYBIND11_MODULE(_deltanet, m) {
       "Parses mlir_text, runs the textual pass pipeline, returns the printed "
       "module. Raises ValueError with the diagnostics on failure.");
 
-  m.def("cpu_pipeline_options", &cpuPipelineOptions,
-        "The --deltanet-cpu-pipeline options with their defaults, as MLIR "
-        "prints them.");
+  m.def("pipeline_options", &pipelineOptions, py::arg("target") = "cpu",
+        "The options of the target's pipeline (deltanet-<target>-pipeline) "
+        "with their defaults, as MLIR prints them; empty for a target "
+        "without a pipeline.");
 
   py::class_<CompiledFunction>(m, "CompiledFunction")
       .def_property_readonly("name", &CompiledFunction::name)
@@ -208,19 +209,20 @@ PYBIND11_MODULE(_deltanet, m) {
   m.def(
       "compile",
       [](const std::string &source, const std::string &entry,
-         const std::string &options) {
+         const std::string &target, const std::string &options) {
         std::string error;
         std::unique_ptr<CompiledFunction> fn;
         {
           py::gil_scoped_release release;
-          fn = CompiledFunction::compile(source, entry, options, error);
+          fn = CompiledFunction::compile(source, entry, target, options, error);
         }
         if (!fn)
           throw py::value_error(error);
         return fn;
       },
-      py::arg("mlir_text"), py::arg("entry"), py::arg("options") = "",
-      "JIT-compiles @entry with --deltanet-cpu-pipeline and the given "
+      py::arg("mlir_text"), py::arg("entry"), py::arg("target") = "cpu",
+      py::arg("options") = "",
+      "JIT-compiles @entry with the target's pipeline and the given "
       "space-separated options. Raises ValueError with the diagnostics on "
       "failure.");
 }

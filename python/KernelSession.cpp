@@ -1,8 +1,8 @@
 //===- KernelSession.cpp - MLIR side of the Python extension --------------===//
 //
 // Implements KernelSession.h on the deltanet C++ API (libDeltaNetCAPI.so):
-// pipelines on text, JIT compilation with compileForCpu, and calls through the
-// `_mlir_ciface_` wrapper with memref descriptors built from dense buffers.
+// pipelines on text, and the runtime's compile(target) and callPacked
+// (lib/Runtime) for compiled functions.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,8 +10,9 @@
 
 #include "deltanet-c/Passes.h"
 #include "deltanet/InitDeltaNet.h"
-#include "deltanet/Runtime/CpuJit.h"
+#include "deltanet/Runtime/Compiler.h"
 #include "deltanet/Runtime/Diagnostics.h"
+#include "deltanet/Runtime/MemRefCall.h"
 #include "mlir/CAPI/IR.h"
 #include "mlir/CAPI/Support.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -20,6 +21,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <mutex>
@@ -34,7 +36,7 @@ namespace {
 const DialectRegistry &getRegistry() {
   static DialectRegistry *registry = [] {
     auto *r = new DialectRegistry();
-    deltanet::registerCpuJitDependencies(*r);
+    deltanet::registerCompilerDependencies(*r);
     deltanet::registerDeltaNetPassesAndPipelines();
     registerAllPasses();
     return r;
@@ -111,9 +113,6 @@ bool toBufferSpec(Type type, const std::string &what, BufferSpec &spec,
 /// The buffer name of the user's MLIR text in diagnostics.
 constexpr const char *kSourceName = "mlir_text";
 
-/// The address MLIR stores in the allocated pointer of global memrefs.
-void *const kGlobalAllocated = reinterpret_cast<void *>(0xdeadbeef);
-
 } // namespace
 
 int64_t deltanet_python::elementSize(ElementKind kind) {
@@ -163,11 +162,8 @@ bool deltanet_python::runPipeline(const std::string &source,
   return true;
 }
 
-std::string deltanet_python::cpuPipelineOptions() {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  deltanet::CpuPipelineOptions().print(os);
-  return text;
+std::string deltanet_python::pipelineOptions(const std::string &target) {
+  return deltanet::printTargetPipelineOptions(target);
 }
 
 struct CompiledFunction::Impl {
@@ -181,7 +177,8 @@ CompiledFunction::~CompiledFunction() = default;
 
 std::unique_ptr<CompiledFunction>
 CompiledFunction::compile(const std::string &source, const std::string &entry,
-                          const std::string &options, std::string &error) {
+                          const std::string &target, const std::string &options,
+                          std::string &error) {
   std::unique_ptr<CompiledFunction> fn(new CompiledFunction());
   fn->entryName = entry;
   fn->impl->context = std::make_unique<MLIRContext>(
@@ -190,21 +187,25 @@ CompiledFunction::compile(const std::string &source, const std::string &entry,
 
   // Options one by one first, to name the offending one (LLVM prints the
   // reason for a bad enum value to stderr).
-  deltanet::CpuPipelineOptions pipelineOptions;
   {
     std::string offending, reasons;
     llvm::raw_string_ostream reasonStream(reasons);
-    for (llvm::StringRef option : llvm::split(options, ' ')) {
-      deltanet::CpuPipelineOptions single;
-      if (!option.empty() &&
-          failed(single.parseFromString(option, reasonStream)))
-        offending += (offending.empty() ? "'" : ", '") + option.str() + "'";
+    auto parses = [&](llvm::StringRef text) {
+      PassManager scratch(&context);
+      return succeeded(
+          deltanet::buildTargetPipeline(scratch, target, text, reasonStream));
+    };
+    if (!parses("")) {
+      error = reasons;
+      return nullptr;
     }
-    if (offending.empty() &&
-        failed(pipelineOptions.parseFromString(options, reasonStream)))
+    for (llvm::StringRef option : llvm::split(options, ' '))
+      if (!option.empty() && !parses(option))
+        offending += (offending.empty() ? "'" : ", '") + option.str() + "'";
+    if (offending.empty() && !parses(options))
       offending = "'" + options + "'";
     if (!offending.empty()) {
-      error = "invalid --deltanet-cpu-pipeline option " + offending +
+      error = "invalid --deltanet-" + target + "-pipeline option " + offending +
               " (an unknown option or a value it does not accept)" +
               (reasons.empty() ? "" : ": " + reasons);
       return nullptr;
@@ -251,8 +252,8 @@ CompiledFunction::compile(const std::string &source, const std::string &entry,
                           /*enable=*/true, /*prettyForm=*/false));
   }
 
-  fn->impl->engine =
-      deltanet::compileForCpu(context, program, pipelineOptions, error);
+  fn->impl->engine = deltanet::compile(
+      context, program, deltanet::CompileOptions{target, options}, error);
   if (!fn->impl->engine)
     return nullptr;
   auto packed = fn->impl->engine->lookupPacked("_mlir_ciface_" + entry);
@@ -267,63 +268,17 @@ CompiledFunction::compile(const std::string &source, const std::string &entry,
 
 std::vector<ResultBuffer>
 CompiledFunction::call(const std::vector<InputBuffer> &inputs) const {
-  // A memref descriptor is {allocated, aligned, offset, sizes[r], strides[r]},
-  // all 8-byte fields; several results are consecutive descriptors.
-  auto descriptorWords = [](size_t rank) { return 3 + 2 * rank; };
-
-  std::vector<std::vector<int64_t>> argDescriptors;
-  argDescriptors.reserve(inputs.size());
-  for (const InputBuffer &input : inputs) {
-    size_t rank = input.shape.size();
-    std::vector<int64_t> d(descriptorWords(rank));
-    d[0] = reinterpret_cast<int64_t>(input.data);
-    d[1] = reinterpret_cast<int64_t>(input.data);
-    d[2] = 0;
-    int64_t stride = 1;
-    for (size_t i = rank; i-- > 0;) {
-      d[3 + i] = input.shape[i];
-      d[3 + rank + i] = stride;
-      stride *= input.shape[i];
-    }
-    argDescriptors.push_back(std::move(d));
-  }
-
-  size_t resultWords = 0;
+  std::vector<deltanet::DenseArray> args;
+  args.reserve(inputs.size());
+  for (const InputBuffer &input : inputs)
+    args.push_back({input.data, input.shape});
+  std::vector<int64_t> ranks;
   for (const BufferSpec &spec : resultSpecs)
-    resultWords += descriptorWords(spec.shape.size());
-  std::vector<int64_t> resultStorage(resultWords, 0);
-
-  std::vector<void *> pointers;
-  pointers.reserve(inputs.size() + 1);
-  if (!resultSpecs.empty())
-    pointers.push_back(resultStorage.data());
-  for (std::vector<int64_t> &d : argDescriptors)
-    pointers.push_back(d.data());
-  std::vector<void *> packedArgs;
-  for (void *&p : pointers)
-    packedArgs.push_back(&p);
-  impl->packed(packedArgs.data());
-
+    ranks.push_back(spec.shape.size());
   std::vector<ResultBuffer> results;
-  size_t word = 0;
-  for (const BufferSpec &spec : resultSpecs) {
-    size_t rank = spec.shape.size();
-    const int64_t *d = resultStorage.data() + word;
-    word += descriptorWords(rank);
-    ResultBuffer r;
-    r.allocated = reinterpret_cast<void *>(d[0]);
-    r.aligned = reinterpret_cast<void *>(d[1]);
-    r.offset = d[2];
-    r.sizes.assign(d + 3, d + 3 + rank);
-    r.strides.assign(d + 3 + rank, d + 3 + 2 * rank);
-    r.owned = r.allocated && r.allocated != kGlobalAllocated;
-    for (const InputBuffer &input : inputs)
-      if (input.data == r.allocated)
-        r.owned = false;
-    for (const ResultBuffer &previous : results)
-      if (previous.allocated == r.allocated)
-        r.owned = false;
-    results.push_back(std::move(r));
-  }
+  for (deltanet::ReturnedMemRef &r :
+       deltanet::callPacked(impl->packed, args, ranks))
+    results.push_back({r.allocated, r.aligned, r.offset, std::move(r.sizes),
+                       std::move(r.strides), r.owned});
   return results;
 }

@@ -52,18 +52,20 @@ struct ResultBuffer {
 bool runPipeline(const std::string &source, const std::string &pipeline,
                  std::string &output, std::string &error);
 
-/// The options of --deltanet-cpu-pipeline and their defaults, as printed by
-/// MLIR: `{tri-inv-batch-tile=16 tri-inv-block-size=16 ...}`.
-std::string cpuPipelineOptions();
+/// The options of `target`'s pipeline and their defaults, as printed by
+/// MLIR: `{tri-inv-batch-tile=-1 tri-inv-block-size=0 ...}`; empty for a
+/// target without a pipeline.
+std::string pipelineOptions(const std::string &target);
 
 /// A function of an MLIR module JIT-compiled for the host CPU.
 class CompiledFunction {
 public:
-  /// Compiles `entry` of `source` with --deltanet-cpu-pipeline and `options`
-  /// (space-separated `key=value`). Adds `llvm.emit_c_interface` to the entry
-  /// if missing. On failure returns null and sets `error`.
+  /// Compiles `entry` of `source` with the pipeline of `target` ("cpu") and
+  /// `options` (space-separated `key=value`). Adds `llvm.emit_c_interface`
+  /// to the entry if missing. On failure returns null and sets `error`.
   static std::unique_ptr<CompiledFunction> compile(const std::string &source,
                                                    const std::string &entry,
+                                                   const std::string &target,
                                                    const std::string &options,
                                                    std::string &error);
   ~CompiledFunction();

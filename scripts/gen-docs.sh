@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Regenerates docs/DeltaNet/*.md from the ODS definitions (dialect, ops, passes).
+# Regenerates the ODS references in docs/ (dialect, ops, every pass family).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${DELTANET_BUILD_DIR:-$root/build}"
 ninja -C "$build" mlir-doc
-mkdir -p "$root/docs/DeltaNet"
-cp "$build"/docs/DeltaNet/*.md "$root/docs/DeltaNet/"
-echo "docs/DeltaNet updated"
+for dir in DeltaNet Conversion Codegen; do
+  mkdir -p "$root/docs/$dir"
+  cp "$build"/docs/$dir/*.md "$root/docs/$dir/"
+done
+echo "docs/{DeltaNet,Conversion,Codegen} updated"

@@ -19,6 +19,12 @@ llvm_config.use_default_substitutions()
 runner_utils = os.path.join(config.mlir_runner_utils_dir, "libmlir_runner_utils.so")
 c_runner_utils = os.path.join(config.mlir_runner_utils_dir, "libmlir_c_runner_utils.so")
 config.substitutions.append(("%python", config.deltanet_python))
+# Test helpers of test/lib, by name, so that tests can live at any depth.
+test_lib = os.path.join(config.test_source_root, "lib")
+for name in ("exit_code", "differential"):
+    config.substitutions.append(
+        ("%" + name, config.deltanet_python + " " + os.path.join(test_lib, name + ".py"))
+    )
 config.substitutions.append(
     ("%gdr_testgen", config.deltanet_python + " " + os.path.join(config.test_source_root, "lib", "gdr_testgen.py"))
 )

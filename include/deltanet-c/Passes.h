@@ -34,16 +34,27 @@ MLIR_CAPI_EXPORTED MlirLogicalResult
 mlirDeltaNetRunPassPipeline(MlirOperation op, MlirStringRef pipeline,
                             MlirStringCallback errorCallback, void *userData);
 
-/// Runs `--deltanet-cpu-pipeline` on the module `op` with `options`, a
-/// space-separated list of `key=value` pipeline options (for example
-/// `tri-inv-strategy=neumann tri-inv-order=3`; empty for the defaults).
-/// Errors are reported as in mlirDeltaNetRunPassPipeline.
+/// Runs the pipeline of `target` (`deltanet-<target>-pipeline`; "cpu") on
+/// the module `op` with `options`, a space-separated list of `key=value`
+/// pipeline options (for example `tri-inv-strategy=neumann tri-inv-order=3`;
+/// empty for the defaults). An unknown target is an error naming the known
+/// ones. Errors are reported as in mlirDeltaNetRunPassPipeline.
+MLIR_CAPI_EXPORTED MlirLogicalResult mlirDeltaNetRunTargetPipeline(
+    MlirOperation op, MlirStringRef target, MlirStringRef options,
+    MlirStringCallback errorCallback, void *userData);
+
+/// Prints the options of `target`'s pipeline with their default values
+/// (`{tri-inv-batch-tile=-1 tri-inv-block-size=0 ...}`) to `callback`;
+/// nothing for an unknown target.
+MLIR_CAPI_EXPORTED void mlirDeltaNetPrintTargetPipelineOptions(
+    MlirStringRef target, MlirStringCallback callback, void *userData);
+
+/// mlirDeltaNetRunTargetPipeline for the target "cpu".
 MLIR_CAPI_EXPORTED MlirLogicalResult
 mlirDeltaNetRunCpuPipeline(MlirOperation op, MlirStringRef options,
                            MlirStringCallback errorCallback, void *userData);
 
-/// Prints the options of `--deltanet-cpu-pipeline` with their default values
-/// (`{tri-inv-batch-tile=16 tri-inv-block-size=16 ...}`) to `callback`.
+/// mlirDeltaNetPrintTargetPipelineOptions for the target "cpu".
 MLIR_CAPI_EXPORTED void
 mlirDeltaNetPrintCpuPipelineOptions(MlirStringCallback callback,
                                     void *userData);

@@ -7,6 +7,10 @@
 #ifndef DELTANET_INITDELTANET_H
 #define DELTANET_INITDELTANET_H
 
+#include "deltanet/Codegen/CPU/Passes.h"
+#include "deltanet/Codegen/CPU/TargetInfo.h"
+#include "deltanet/Codegen/Common/Passes.h"
+#include "deltanet/Conversion/Passes.h"
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetDialect.h"
 #include "deltanet/Dialect/DeltaNet/Transforms/Passes.h"
 #include "deltanet/Pipelines/Pipelines.h"
@@ -20,8 +24,21 @@ inline void registerDeltaNetDialect(DialectRegistry &registry) {
   registry.insert<DeltaNetDialect>();
 }
 
-/// Registers the deltanet passes and pipelines with the global registry
-/// (command-line flags of deltanet-opt, textual pipelines).
+/// Registers the TargetInfo of every deltanet target.
+inline void registerDeltaNetTargets() { registerCPUTargetInfo(); }
+
+/// Registers every deltanet pass (dialect rewrites, conversions, codegen of
+/// every target) and the targets they look up.
+inline void registerDeltaNetPasses() {
+  registerDeltaNetTransformsPasses();
+  registerDeltaNetConversionPasses();
+  registerDeltaNetCodegenCommonPasses();
+  registerDeltaNetCodegenCPUPasses();
+  registerDeltaNetTargets();
+}
+
+/// Registers the deltanet passes, pipelines and targets with the global
+/// registries (command-line flags of deltanet-opt, textual pipelines).
 inline void registerDeltaNetPassesAndPipelines() {
   registerDeltaNetPasses();
   registerDeltaNetPipelines();

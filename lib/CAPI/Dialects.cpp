@@ -7,7 +7,7 @@
 #include "deltanet-c/Dialects.h"
 
 #include "deltanet/InitDeltaNet.h"
-#include "deltanet/Runtime/CpuJit.h"
+#include "deltanet/Runtime/Compiler.h"
 #include "mlir/CAPI/IR.h"
 #include "mlir/CAPI/Registration.h"
 
@@ -19,5 +19,5 @@ void mlirDeltaNetRegisterDialect(MlirDialectRegistry registry) {
 }
 
 void mlirDeltaNetRegisterCpuPipelineDependencies(MlirDialectRegistry registry) {
-  mlir::deltanet::registerCpuJitDependencies(*unwrap(registry));
+  mlir::deltanet::registerCompilerDependencies(*unwrap(registry));
 }

@@ -143,31 +143,45 @@ MlirLogicalResult mlirDeltaNetRunPassPipeline(MlirOperation op,
   return runCollectingDiagnostics(pm, operation, errors);
 }
 
-MlirLogicalResult mlirDeltaNetRunCpuPipeline(MlirOperation op,
-                                             MlirStringRef options,
-                                             MlirStringCallback errorCallback,
-                                             void *userData) {
+MlirLogicalResult mlirDeltaNetRunTargetPipeline(
+    MlirOperation op, MlirStringRef target, MlirStringRef options,
+    MlirStringCallback errorCallback, void *userData) {
   ErrorCollector errors(errorCallback, userData);
-  mlir::deltanet::CpuPipelineOptions pipelineOptions;
-  if (failed(pipelineOptions.parseFromString(unwrap(options), errors.os()))) {
-    errors.os() << "invalid --deltanet-cpu-pipeline options '"
-                << unwrap(options) << "'\n";
-    return mlirLogicalResultFailure();
-  }
   Operation *operation = unwrap(op);
   if (!isa<ModuleOp>(operation)) {
-    errors.os() << "deltanet-cpu-pipeline runs on a builtin.module, not on '"
+    errors.os() << "deltanet-" << unwrap(target)
+                << "-pipeline runs on a builtin.module, not on '"
                 << operation->getName() << "'\n";
     return mlirLogicalResultFailure();
   }
   PassManager pm(operation->getContext(), operation->getName().getStringRef());
-  mlir::deltanet::buildCpuPipeline(pm, pipelineOptions);
+  if (failed(mlir::deltanet::buildTargetPipeline(
+          pm, unwrap(target), unwrap(options), errors.os()))) {
+    errors.os() << "\ninvalid --deltanet-" << unwrap(target)
+                << "-pipeline options '" << unwrap(options) << "'\n";
+    return mlirLogicalResultFailure();
+  }
   return runCollectingDiagnostics(pm, operation, errors);
+}
+
+void mlirDeltaNetPrintTargetPipelineOptions(MlirStringRef target,
+                                            MlirStringCallback callback,
+                                            void *userData) {
+  mlir::detail::CallbackOstream stream(callback, userData);
+  stream << mlir::deltanet::printTargetPipelineOptions(unwrap(target));
+  stream.flush();
+}
+
+MlirLogicalResult mlirDeltaNetRunCpuPipeline(MlirOperation op,
+                                             MlirStringRef options,
+                                             MlirStringCallback errorCallback,
+                                             void *userData) {
+  return mlirDeltaNetRunTargetPipeline(op, wrap(llvm::StringRef("cpu")),
+                                       options, errorCallback, userData);
 }
 
 void mlirDeltaNetPrintCpuPipelineOptions(MlirStringCallback callback,
                                          void *userData) {
-  mlir::detail::CallbackOstream stream(callback, userData);
-  mlir::deltanet::CpuPipelineOptions().print(stream);
-  stream.flush();
+  mlirDeltaNetPrintTargetPipelineOptions(wrap(llvm::StringRef("cpu")), callback,
+                                         userData);
 }

@@ -12,6 +12,7 @@ from ._validation import (
     check_optional_float,
     check_power_of_two,
     check_str,
+    check_target,
 )
 
 STRATEGIES = ("blocked", "neumann", "forward-substitution")
@@ -56,7 +57,8 @@ def _fit_block_size(options, c, c_name, where):
         raise ValueError(f"block_size={block} must divide {c_name}={c} {where}".rstrip())
 
 
-def tri_inv(a, strategy="blocked", block_size=None, order=None, residual_steps=0, precision="f32", tolerance=None):
+def tri_inv(a, strategy="blocked", block_size=None, order=None, residual_steps=0, precision="f32", tolerance=None,
+            target="cpu"):
     """X = (I + tril(a, -1))^-1 for every trailing C x C matrix of `a`.
 
     a: C-contiguous float32 or float16 array [..., C, C]; the diagonal and the
@@ -71,9 +73,11 @@ def tri_inv(a, strategy="blocked", block_size=None, order=None, residual_steps=0
     precision: element type of the matmul operands ("f32", "bf16", "f16",
     "i8" where the compiler supports it); accumulation is f32. tolerance:
     relative error budget the compiler may spend (if it supports the option).
+    target: where the kernel runs ("cpu", the only JIT target of this build).
     Returns an array like `a`. Kernels are compiled once per shape, dtype and
     options and cached.
     """
+    target = check_target(target)
     a = check_array(a, "a", (np.float32, np.float16))
     if a.ndim < 2:
         raise ValueError(f"a must have rank >= 2 [..., C, C], got shape {a.shape}")
@@ -90,7 +94,7 @@ def tri_inv(a, strategy="blocked", block_size=None, order=None, residual_steps=0
     flat = a.reshape(batch, c, c)
     kernel = _kernels.compile_cached(
         _kernels.tri_inv_source(flat.shape, a.dtype), "tri_inv", options, _ARGUMENT_OF_OPTION,
-        f"deltanet.tri_inv(a of shape {a.shape}, {a.dtype})",
+        f"deltanet.tri_inv(a of shape {a.shape}, {a.dtype})", target,
     )
     return kernel(flat).reshape(a.shape)
 
@@ -124,7 +128,7 @@ def _check_gated_delta_rule_inputs(q, k, v, g, beta, initial_state):
     return (q, k, v, g, beta, initial_state), (batch, tokens, heads, value_heads, key_dim, value_dim)
 
 
-def _gated_delta_rule(op, operands, dims, attributes, options):
+def _gated_delta_rule(op, operands, dims, attributes, options, target):
     q, k, v, g, beta, h0 = operands
     batch, tokens = dims[0], dims[1]
     if batch == 0 or tokens == 0:
@@ -134,7 +138,7 @@ def _gated_delta_rule(op, operands, dims, attributes, options):
     )
     shapes = ", ".join(f"{name} {x.shape} {x.dtype}" for name, x in zip(("q", "k", "v", "g", "beta", "initial_state"), operands))
     kernel = _kernels.compile_cached(
-        source, "gdr", options, _ARGUMENT_OF_OPTION, f"deltanet.{op}({shapes}; {', '.join(attributes)})"
+        source, "gdr", options, _ARGUMENT_OF_OPTION, f"deltanet.{op}({shapes}; {', '.join(attributes)})", target
     )
     return kernel(*operands)
 
@@ -155,7 +159,7 @@ def _common_attributes(scale, use_qk_l2norm):
 
 def chunk_gated_delta_rule(
     q, k, v, g, beta, initial_state=None, chunk_size=64, scale=None, use_qk_l2norm=False, precision="f32",
-    tolerance=None, **tri_inv_options
+    tolerance=None, target="cpu", **tri_inv_options
 ):
     """Gated DeltaNet attention, chunk-wise form (prefill); returns (o, final_state).
 
@@ -168,8 +172,9 @@ def chunk_gated_delta_rule(
     L2-normalise q and k first. precision: matmul operand type of the
     in-chunk triangular inverse ("f32", "bf16", "f16", "i8" where supported).
     tri_inv_options: strategy, block_size, order, residual_steps of that
-    inverse, as in tri_inv.
+    inverse, as in tri_inv. target: as in tri_inv.
     """
+    target = check_target(target)
     operands, dims = _check_gated_delta_rule_inputs(q, k, v, g, beta, initial_state)
     chunk_size = check_power_of_two(chunk_size, "chunk_size")
     unknown = set(tri_inv_options) - {"strategy", "block_size", "order", "residual_steps"}
@@ -182,15 +187,17 @@ def chunk_gated_delta_rule(
     options = _tri_inv_options(precision=precision, tolerance=tolerance, **inverse)
     _fit_block_size(options, chunk_size, "chunk_size", "")
     attributes = [f"chunk_size = {chunk_size} : i64"] + _common_attributes(scale, use_qk_l2norm)
-    return _gated_delta_rule("chunk_gated_delta_rule", operands, dims, attributes, options)
+    return _gated_delta_rule("chunk_gated_delta_rule", operands, dims, attributes, options, target)
 
 
-def recurrent_gated_delta_rule(q, k, v, g, beta, initial_state=None, scale=None, use_qk_l2norm=False):
+def recurrent_gated_delta_rule(q, k, v, g, beta, initial_state=None, scale=None, use_qk_l2norm=False,
+                               target="cpu"):
     """Gated DeltaNet attention token by token (decode path); returns (o, final_state).
 
     Same arguments, layouts and results as chunk_gated_delta_rule, without
     chunking options.
     """
+    target = check_target(target)
     operands, dims = _check_gated_delta_rule_inputs(q, k, v, g, beta, initial_state)
     attributes = _common_attributes(scale, use_qk_l2norm)
-    return _gated_delta_rule("recurrent_gated_delta_rule", operands, dims, attributes, {})
+    return _gated_delta_rule("recurrent_gated_delta_rule", operands, dims, attributes, {}, target)

@@ -51,15 +51,15 @@ def gated_delta_rule_source(op, shapes, dtypes, attributes):
 
 
 class KernelCache:
-    """Compiled kernels keyed by (source, entry, options); one compilation per key."""
+    """Compiled kernels keyed by (source, entry, target, options); one compilation per key."""
 
     def __init__(self):
         self._kernels = {}
         self._lock = threading.Lock()
         self._key_locks = {}
 
-    def get(self, source, entry, options):
-        key = (source, entry, tuple(sorted(options.items())))
+    def get(self, source, entry, options, target="cpu"):
+        key = (source, entry, target, tuple(sorted(options.items())))
         with self._lock:
             kernel = self._kernels.get(key)
             if kernel is not None:
@@ -69,7 +69,7 @@ class KernelCache:
             with self._lock:
                 kernel = self._kernels.get(key)
             if kernel is None:
-                kernel = _pipeline.compile(source, entry, **options)
+                kernel = _pipeline.compile(source, entry, target=target, **options)
                 with self._lock:
                     self._kernels[key] = kernel
         return kernel
@@ -86,7 +86,7 @@ class KernelCache:
 CACHE = KernelCache()
 
 
-def compile_cached(source, entry, options, argument_of_option, what):
+def compile_cached(source, entry, options, argument_of_option, what, target="cpu"):
     """CACHE.get, with compiler errors re-raised naming the API argument.
 
     `argument_of_option`: {pipeline option name (dashes): API argument name};
@@ -94,10 +94,10 @@ def compile_cached(source, entry, options, argument_of_option, what):
     "deltanet.tri_inv(a of shape (24, 24), float32)").
     """
     try:
-        return CACHE.get(source, entry, options)
+        return CACHE.get(source, entry, options, target)
     except ValueError as error:
         message = str(error)
-        if message.startswith("invalid --deltanet-cpu-pipeline option"):
+        if message.startswith(f"invalid --deltanet-{target}-pipeline option"):
             for option, argument in argument_of_option.items():
                 if option in message:
                     value = options.get(option.replace("-", "_"))

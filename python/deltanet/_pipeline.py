@@ -9,15 +9,27 @@ CPU_PIPELINE = "deltanet-cpu-pipeline"
 
 
 @functools.lru_cache(maxsize=None)
-def cpu_pipeline_options():
-    """The options of --deltanet-cpu-pipeline: {name: default value text}."""
-    text = _deltanet.cpu_pipeline_options().strip()
+def pipeline_options(target="cpu"):
+    """The options of deltanet-<target>-pipeline: {name: default value text}.
+
+    The compiler declares them (the tri_inv options once, in the pass's ODS
+    declaration); this only reads what it prints. Raises ValueError for a
+    target without a pipeline.
+    """
+    text = _deltanet.pipeline_options(target).strip()
+    if not text:
+        raise ValueError(f"target {target!r} has no pipeline in this build")
     text = text[1:-1] if text.startswith("{") and text.endswith("}") else text
     options = {}
     for item in text.split():
         name, _, value = item.partition("=")
         options[name] = value
     return options
+
+
+def cpu_pipeline_options():
+    """The options of --deltanet-cpu-pipeline: {name: default value text}."""
+    return pipeline_options("cpu")
 
 
 def format_options(options, what, known=None):
@@ -57,14 +69,16 @@ def run_pipeline(mlir_text, pipeline=CPU_PIPELINE, **options):
             raise ValueError(
                 f"pipeline: options can only be attached to a single pass or pipeline name, got {pipeline!r}"
             )
-        known = cpu_pipeline_options() if pipeline.strip() == CPU_PIPELINE else None
+        match = re.fullmatch(r"deltanet-(\w+)-pipeline", pipeline.strip())
+        known = pipeline_options(match.group(1)) if match else None
         pipeline = f"{pipeline.strip()}{{{format_options(options, pipeline.strip(), known)}}}"
     return _deltanet.run_pipeline(mlir_text, pipeline)
 
 
 def compile(mlir_text, entry, target="cpu", **options):
-    """JIT-compiles function `entry` of `mlir_text` through --deltanet-cpu-pipeline.
+    """JIT-compiles function `entry` of `mlir_text` through deltanet-<target>-pipeline.
 
+    `target` is a target with a pipeline and a JIT in this build ("cpu").
     `options` are the pipeline's (`tri_inv_strategy="neumann"`,
     `tri_inv_block_size=8`, ...). Returns a callable taking C-contiguous NumPy
     arrays (one per function argument; dtypes and static dims must match the
@@ -77,7 +91,9 @@ def compile(mlir_text, entry, target="cpu", **options):
         raise TypeError(f"mlir_text must be a str, got {type(mlir_text).__name__}")
     if not isinstance(entry, str) or not entry:
         raise TypeError(f"entry must be a non-empty str, got {entry!r}")
+    if not isinstance(target, str):
+        raise TypeError(f"target must be a str, got {type(target).__name__}")
     if target != "cpu":
-        raise ValueError(f"target must be 'cpu' (the only backend), got {target!r}")
-    option_text = format_options(options, CPU_PIPELINE, cpu_pipeline_options())
-    return _deltanet.compile(mlir_text, entry.lstrip("@"), option_text)
+        raise ValueError(f"target must be 'cpu' (the only JIT target of this build), got {target!r}")
+    option_text = format_options(options, f"deltanet-{target}-pipeline", pipeline_options(target))
+    return _deltanet.compile(mlir_text, entry.lstrip("@"), target, option_text)

@@ -81,3 +81,19 @@ def check_optional_float(value, name, positive=False):
     if not np.isfinite(value) or (positive and value <= 0):
         raise ValueError(f"{name} must be a finite{' positive' if positive else ''} number, got {value}")
     return value
+
+
+# Targets the high-level API can compile for and run on (a JIT in this build).
+JIT_TARGETS = ("cpu",)
+
+
+def check_target(value):
+    """`value` as a target name: a str naming a JIT target of this build."""
+    if not isinstance(value, str):
+        raise TypeError(f"target must be a str, got {type(value).__name__}")
+    if value not in JIT_TARGETS:
+        raise ValueError(
+            f"target must be one of {', '.join(repr(t) for t in JIT_TARGETS)} "
+            f"(the JIT targets of this build), got {value!r}"
+        )
+    return value

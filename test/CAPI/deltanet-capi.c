@@ -160,6 +160,17 @@ int main(void) {
   // CHECK-LABEL: cpu pipeline 'tri-inv-no-such-option=1'
   // CHECK: tri-inv-no-such-option
   // CHECK: -> failure
+  {
+    printf("target pipeline 'nope'\n");
+    MlirLogicalResult result = mlirDeltaNetRunTargetPipeline(
+        mlirModuleGetOperation(module), mlirStringRefCreateFromCString("nope"),
+        mlirStringRefCreateFromCString(""), printToStdout, NULL);
+    printf("\n-> %s\n",
+           mlirLogicalResultIsSuccess(result) ? "success" : "failure");
+  }
+  // CHECK-LABEL: target pipeline 'nope'
+  // CHECK: unknown target 'nope' (targets with a pipeline: cpu)
+  // CHECK: -> failure
   runPipeline(module, "no-such-pass");
   // CHECK-LABEL: run 'no-such-pass'
   // CHECK: no-such-pass
@@ -189,6 +200,12 @@ int main(void) {
   printf("\n");
   // CHECK: options:
   // {{.*}}tri-inv-block-size={{[0-9]+}}{{.*}}tri-inv-strategy=blocked
+  printf("target options: ");
+  mlirDeltaNetPrintTargetPipelineOptions(mlirStringRefCreateFromCString("cpu"),
+                                         printToStdout, NULL);
+  printf("\n");
+  // CHECK: target options:
+  // {{.*}}tri-inv-batch-tile=-1{{.*}}tri-inv-strategy=blocked
 
   mlirContextDetachDiagnosticHandler(ctx, diagHandler);
   mlirContextDestroy(ctx);

@@ -1,7 +1,7 @@
 // The CPU pipeline runs on modules: nested under func.func it is a
 // diagnostic and exit code 1, not a fatal error while adding its module
 // passes (the pipeline is registered with an anchor check).
-// RUN: %python %S/../lib/exit_code.py 1 deltanet-opt %s --pass-pipeline="builtin.module(func.func(deltanet-cpu-pipeline))" 2>&1 | FileCheck %s
+// RUN: %exit_code 1 deltanet-opt %s --pass-pipeline="builtin.module(func.func(deltanet-cpu-pipeline))" 2>&1 | FileCheck %s
 // RUN: deltanet-opt %s --pass-pipeline="builtin.module(deltanet-cpu-pipeline{tri-inv-precision=i8})" | FileCheck %s --check-prefix=MODULE
 // CHECK: error: deltanet-cpu-pipeline runs on 'builtin.module', not on 'func.func'
 // CHECK-NOT: LLVM ERROR

@@ -4,34 +4,34 @@
 // parse but are out of range are reported by the pass at the module's location.
 //
 // --deltanet-lower-tri-inv (not covered by lower-tri-inv-invalid-options.mlir):
-// RUN: %python %S/../lib/exit_code.py 1 deltanet-opt %s --deltanet-lower-tri-inv="batch-tile=-1" 2>&1 | FileCheck %s --check-prefix=TILE
-// RUN: %python %S/../lib/exit_code.py 1 deltanet-opt %s --deltanet-lower-tri-inv="block-size=-4" 2>&1 | FileCheck %s --check-prefix=BLOCKNEG
-// RUN: %python %S/../lib/exit_code.py 1 deltanet-opt %s --deltanet-lower-tri-inv="block-size=6" 2>&1 | FileCheck %s --check-prefix=BLOCK6
-// RUN: %python %S/../lib/exit_code.py 1 deltanet-opt %s --deltanet-lower-tri-inv="order=-9223372036854775808" 2>&1 | FileCheck %s --check-prefix=ORDERMIN
-// RUN: %python %S/../lib/exit_code.py 1 deltanet-opt %s --deltanet-lower-tri-inv="residual-steps=-3" 2>&1 | FileCheck %s --check-prefix=STEPS
-// RUN: %python %S/../lib/exit_code.py 1 deltanet-opt %s --deltanet-lower-tri-inv="precision=f8" 2>&1 | FileCheck %s --check-prefix=PRECISION
-// RUN: %python %S/../lib/exit_code.py 1 deltanet-opt %s --deltanet-lower-tri-inv="block-size=abc" 2>&1 | FileCheck %s --check-prefix=NOTINT
-// RUN: %python %S/../lib/exit_code.py 1 deltanet-opt %s --deltanet-lower-tri-inv="order=99999999999999999999" 2>&1 | FileCheck %s --check-prefix=TOOBIG
-// RUN: %python %S/../lib/exit_code.py 1 deltanet-opt %s --deltanet-lower-tri-inv="strategy=Blocked" 2>&1 | FileCheck %s --check-prefix=CASE
+// RUN: %exit_code 1 deltanet-opt %s --deltanet-lower-tri-inv="batch-tile=-2" 2>&1 | FileCheck %s --check-prefix=TILE
+// RUN: %exit_code 1 deltanet-opt %s --deltanet-lower-tri-inv="block-size=-4" 2>&1 | FileCheck %s --check-prefix=BLOCKNEG
+// RUN: %exit_code 1 deltanet-opt %s --deltanet-lower-tri-inv="block-size=6" 2>&1 | FileCheck %s --check-prefix=BLOCK6
+// RUN: %exit_code 1 deltanet-opt %s --deltanet-lower-tri-inv="order=-9223372036854775808" 2>&1 | FileCheck %s --check-prefix=ORDERMIN
+// RUN: %exit_code 1 deltanet-opt %s --deltanet-lower-tri-inv="residual-steps=-3" 2>&1 | FileCheck %s --check-prefix=STEPS
+// RUN: %exit_code 1 deltanet-opt %s --deltanet-lower-tri-inv="precision=f8" 2>&1 | FileCheck %s --check-prefix=PRECISION
+// RUN: %exit_code 1 deltanet-opt %s --deltanet-lower-tri-inv="block-size=abc" 2>&1 | FileCheck %s --check-prefix=NOTINT
+// RUN: %exit_code 1 deltanet-opt %s --deltanet-lower-tri-inv="order=99999999999999999999" 2>&1 | FileCheck %s --check-prefix=TOOBIG
+// RUN: %exit_code 1 deltanet-opt %s --deltanet-lower-tri-inv="strategy=Blocked" 2>&1 | FileCheck %s --check-prefix=CASE
 //
 // --deltanet-cpu-pipeline:
-// RUN: %python %S/../lib/exit_code.py 1 deltanet-opt %s --deltanet-cpu-pipeline="tri-inv-batch-tile=-1" 2>&1 | FileCheck %s --check-prefix=TILE
-// RUN: %python %S/../lib/exit_code.py 1 deltanet-opt %s --deltanet-cpu-pipeline="tri-inv-residual-steps=-3" 2>&1 | FileCheck %s --check-prefix=STEPS
-// RUN: %python %S/../lib/exit_code.py 1 deltanet-opt %s --deltanet-cpu-pipeline="tri-inv-order=-2" 2>&1 | FileCheck %s --check-prefix=ORDERNEG
-// RUN: %python %S/../lib/exit_code.py 1 deltanet-opt %s --deltanet-cpu-pipeline="tri-inv-block-size=6" 2>&1 | FileCheck %s --check-prefix=BLOCK6
-// RUN: %python %S/../lib/exit_code.py 1 deltanet-opt %s --deltanet-cpu-pipeline="tri-inv-block-size=32" 2>&1 | FileCheck %s --check-prefix=DIVIDE
-// RUN: %python %S/../lib/exit_code.py 1 deltanet-opt %s --deltanet-cpu-pipeline="tri-inv-precision=fp8" 2>&1 | FileCheck %s --check-prefix=PIPEPRECISION
-// RUN: %python %S/../lib/exit_code.py 1 deltanet-opt %s --deltanet-cpu-pipeline="tri-inv-strategy=" 2>&1 | FileCheck %s --check-prefix=PIPEEMPTY
-// RUN: %python %S/../lib/exit_code.py 1 deltanet-opt %s --deltanet-cpu-pipeline="strategy=neumann" 2>&1 | FileCheck %s --check-prefix=PIPEUNKNOWN
-// RUN: %python %S/../lib/exit_code.py 1 deltanet-opt %s --pass-pipeline="builtin.module(deltanet-cpu-pipeline{tri-inv-order=0})" 2>&1 | FileCheck %s --check-prefix=ORDER0
+// RUN: %exit_code 1 deltanet-opt %s --deltanet-cpu-pipeline="tri-inv-batch-tile=-2" 2>&1 | FileCheck %s --check-prefix=TILE
+// RUN: %exit_code 1 deltanet-opt %s --deltanet-cpu-pipeline="tri-inv-residual-steps=-3" 2>&1 | FileCheck %s --check-prefix=STEPS
+// RUN: %exit_code 1 deltanet-opt %s --deltanet-cpu-pipeline="tri-inv-order=-2" 2>&1 | FileCheck %s --check-prefix=ORDERNEG
+// RUN: %exit_code 1 deltanet-opt %s --deltanet-cpu-pipeline="tri-inv-block-size=6" 2>&1 | FileCheck %s --check-prefix=BLOCK6
+// RUN: %exit_code 1 deltanet-opt %s --deltanet-cpu-pipeline="tri-inv-block-size=32" 2>&1 | FileCheck %s --check-prefix=DIVIDE
+// RUN: %exit_code 1 deltanet-opt %s --deltanet-cpu-pipeline="tri-inv-precision=fp8" 2>&1 | FileCheck %s --check-prefix=PIPEPRECISION
+// RUN: %exit_code 1 deltanet-opt %s --deltanet-cpu-pipeline="tri-inv-strategy=" 2>&1 | FileCheck %s --check-prefix=PIPEEMPTY
+// RUN: %exit_code 1 deltanet-opt %s --deltanet-cpu-pipeline="strategy=neumann" 2>&1 | FileCheck %s --check-prefix=PIPEUNKNOWN
+// RUN: %exit_code 1 deltanet-opt %s --pass-pipeline="builtin.module(deltanet-cpu-pipeline{tri-inv-order=0})" 2>&1 | FileCheck %s --check-prefix=ORDER0
 //
 // Unsupported targets: the CPU pipeline is the only one (a misnested
 // deltanet-cpu-pipeline is diagnostics-misnested-pipeline.mlir, a known crash).
-// RUN: %python %S/../lib/exit_code.py 1 deltanet-opt %s --deltanet-gpu-pipeline 2>&1 | FileCheck %s --check-prefix=NOGPU
-// RUN: %python %S/../lib/exit_code.py 1 deltanet-opt %s --pass-pipeline="builtin.module(deltanet-gpu-pipeline)" 2>&1 | FileCheck %s --check-prefix=NOGPUPIPE
-// RUN: %python %S/../lib/exit_code.py 1 deltanet-opt %s --pass-pipeline="builtin.module(func.func(deltanet-protect-function-inputs))" 2>&1 | FileCheck %s --check-prefix=NESTED
+// RUN: %exit_code 1 deltanet-opt %s --deltanet-gpu-pipeline 2>&1 | FileCheck %s --check-prefix=NOGPU
+// RUN: %exit_code 1 deltanet-opt %s --pass-pipeline="builtin.module(deltanet-gpu-pipeline)" 2>&1 | FileCheck %s --check-prefix=NOGPUPIPE
+// RUN: %exit_code 1 deltanet-opt %s --pass-pipeline="builtin.module(func.func(deltanet-protect-function-inputs))" 2>&1 | FileCheck %s --check-prefix=NESTED
 
-// TILE: diagnostics-options.mlir:0:0: error: invalid option batch-tile=-1: must be >= 0 (0 = no tiling)
+// TILE: diagnostics-options.mlir:0:0: error: invalid option batch-tile=-2: must be >= -1 (-1 = the target's preferred tile, 0 = no tiling)
 // BLOCKNEG: diagnostics-options.mlir:0:0: error: invalid option block-size=-4: must be a positive power of two
 // BLOCK6: diagnostics-options.mlir:0:0: error: invalid option block-size=6: must be a positive power of two
 // ORDERMIN: diagnostics-options.mlir:0:0: error: invalid option order=-9223372036854775808: must be >= 1 (or -1 for exact)

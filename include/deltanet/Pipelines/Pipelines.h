@@ -1,85 +1,55 @@
 //===- Pipelines.h - deltanet pass pipelines --------------------*- C++ -*-===//
 //
-// Declares the end-to-end pass pipelines that compile deltanet programs.
+// Declares the end-to-end pass pipelines that compile deltanet programs for
+// each target, and their registration.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef DELTANET_PIPELINES_PIPELINES_H
 #define DELTANET_PIPELINES_PIPELINES_H
 
-#include "deltanet/Dialect/DeltaNet/IR/DeltaNetAttrs.h"
+#include "deltanet/Pipelines/TriInvPipelineOptions.h"
 #include "mlir/Pass/PassOptions.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+#include <vector>
 
 namespace mlir {
 class OpPassManager;
 namespace deltanet {
 
-/// Options of `--deltanet-cpu-pipeline`.
-struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
-  PassOptions::Option<TriInvStrategy> triInvStrategy{
-      *this, "tri-inv-strategy",
-      llvm::cl::desc("Default lowering strategy of deltanet.tri_inv"),
-      llvm::cl::init(TriInvStrategy::Blocked),
-      llvm::cl::values(
-          clEnumValN(TriInvStrategy::Blocked, "blocked",
-                     "exact Neumann diagonal blocks and matmul merges"),
-          clEnumValN(TriInvStrategy::Neumann, "neumann",
-                     "(truncated) Neumann product with band trimming"),
-          clEnumValN(TriInvStrategy::ForwardSubstitution,
-                     "forward-substitution",
-                     "exact row-by-row forward substitution"))};
-  PassOptions::Option<int64_t> triInvBlockSize{
-      *this, "tri-inv-block-size",
-      llvm::cl::desc("Diagonal block size of the blocked strategy (0 = 16, "
-                     "or 4 with precision i8)"),
-      llvm::cl::init(0)};
-  PassOptions::Option<int64_t> triInvOrder{
-      *this, "tri-inv-order",
-      llvm::cl::desc("Number of Neumann product factors; -1 = exact"),
-      llvm::cl::init(-1)};
-  PassOptions::Option<int64_t> triInvResidualSteps{
-      *this, "tri-inv-residual-steps",
-      llvm::cl::desc("Number of residual corrections after the inverse"),
-      llvm::cl::init(0)};
-  PassOptions::Option<int64_t> triInvBatchTile{
-      *this, "tri-inv-batch-tile",
-      llvm::cl::desc("Matrices per tile of the tri_inv batch loop (0 = no "
-                     "tiling)"),
-      llvm::cl::init(16)};
-  PassOptions::Option<TriInvPrecision> triInvPrecision{
-      *this, "tri-inv-precision",
-      llvm::cl::desc("Element type of the tri_inv matmul operands"),
-      llvm::cl::init(TriInvPrecision::F32),
-      llvm::cl::values(clEnumValN(TriInvPrecision::F32, "f32", "f32 operands"),
-                       clEnumValN(TriInvPrecision::BF16, "bf16",
-                                  "bf16 operands, f32 accumulation"),
-                       clEnumValN(TriInvPrecision::F16, "f16",
-                                  "f16 operands, f32 accumulation"),
-                       clEnumValN(TriInvPrecision::I8, "i8",
-                                  "symmetric INT8 operands, i32 "
-                                  "accumulation, rescaled to f32"))};
-  PassOptions::Option<QuantGranularity> triInvQuantGranularity{
-      *this, "tri-inv-quant-granularity",
-      llvm::cl::desc("Which elements of an INT8 matmul operand share a scale"),
-      llvm::cl::init(QuantGranularity::Row),
-      llvm::cl::values(
-          clEnumValN(QuantGranularity::Row, "row",
-                     "per row of the left and column of the right operand"),
-          clEnumValN(QuantGranularity::Matrix, "matrix", "per matrix"))};
-  PassOptions::Option<double> triInvTolerance{
-      *this, "tri-inv-tolerance",
-      llvm::cl::desc("Relative error tri_inv may spend: order and residual "
-                     "steps from the rule table (0 = as given)"),
-      llvm::cl::init(0.0)};
-};
+/// Options of `--deltanet-cpu-pipeline`: the tri_inv options only.
+struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions>,
+                            public TriInvPipelineOptions {};
 
 /// Adds the passes that lower deltanet ops on tensors to the LLVM dialect
-/// for the host CPU: deltanet lowering to linalg, one-shot bufferization
-/// across function boundaries, buffer deallocation, loops and LLVM.
+/// for the host CPU: addDeltaNetToLinalgPasses for the "cpu" target, then
+/// buildCPUCodegenPassPipeline.
 void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
 
-/// Registers `--deltanet-cpu-pipeline`.
+/// Registers the pipelines (`--deltanet-cpu-pipeline`).
 void registerDeltaNetPipelines();
+
+//===----------------------------------------------------------------------===//
+// Pipelines by target name (what the runtime, the C API and Python use)
+//===----------------------------------------------------------------------===//
+
+/// The targets that have an end-to-end pipeline ("cpu").
+std::vector<std::string> getPipelineTargets();
+
+/// Adds the pipeline of `target` to `pm` (anchored on builtin.module) with
+/// `options`, its pipeline options as text (`tri-inv-strategy=neumann ...`).
+/// An unknown target or a bad option is a failure with a message on
+/// `errors`.
+LogicalResult buildTargetPipeline(OpPassManager &pm, llvm::StringRef target,
+                                  llvm::StringRef options,
+                                  llvm::raw_ostream &errors);
+
+/// The options of `target`'s pipeline with their defaults, as MLIR prints
+/// them (`{tri-inv-batch-tile=-1 tri-inv-block-size=0 ...}`); empty for an
+/// unknown target.
+std::string printTargetPipelineOptions(llvm::StringRef target);
 
 } // namespace deltanet
 } // namespace mlir

@@ -5,7 +5,7 @@
 // exits with code 1 (never a crash), one located error per case.
 // RUN: deltanet-opt %s -split-input-file -verify-diagnostics
 // RUN: sed -e 's/expected-error.*//' %s > %t.mlir
-// RUN: %python %S/../../lib/exit_code.py 1 deltanet-opt %t.mlir -split-input-file 2>&1 | FileCheck %s --check-prefix=LOC
+// RUN: %exit_code 1 deltanet-opt %t.mlir -split-input-file 2>&1 | FileCheck %s --check-prefix=LOC
 // LOC-COUNT-43: .mlir.tmp.mlir:{{[0-9]+}}:{{[0-9]+}}: error: {{(custom op )?}}'deltanet.
 // LOC-NOT: error:
 

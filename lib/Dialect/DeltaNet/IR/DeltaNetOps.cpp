@@ -6,6 +6,9 @@
 
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetOps.h"
 
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/StringExtras.h"
@@ -44,9 +47,8 @@ public:
         continue;
       // Empty tensors are not supported: the lowerings slice every dim.
       if (size == 0)
-        return op->emitOpError()
-               << what << " dim " << index << " (" << name
-               << ") must be at least 1, got 0";
+        return op->emitOpError() << what << " dim " << index << " (" << name
+                                 << ") must be at least 1, got 0";
       auto [it, inserted] = bound.try_emplace(name, size, what.str());
       if (!inserted && it->second.first != size)
         return op->emitOpError()
@@ -85,6 +87,73 @@ static LogicalResult verifyAllF32(Operation *op, ValueRange values) {
 // TriInvOp
 //===----------------------------------------------------------------------===//
 
+//===----------------------------------------------------------------------===//
+// TriInvOp: shape reification and tiling over the batch
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+TriInvOp::reifyResultShapes(OpBuilder &b,
+                            ReifiedRankedShapedTypeDims &reifiedReturnShapes) {
+  reifiedReturnShapes.push_back(tensor::getMixedSizes(b, getLoc(), getA()));
+  return success();
+}
+
+/// One parallel loop per batch dim; the trailing C x C matrix is not a loop
+/// (a tile always holds whole matrices).
+SmallVector<utils::IteratorType> TriInvOp::getLoopIteratorTypes() {
+  return SmallVector<utils::IteratorType>(getA().getType().getRank() - 2,
+                                          utils::IteratorType::parallel);
+}
+
+SmallVector<Range> TriInvOp::getIterationDomain(OpBuilder &b) {
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, getLoc(), getA());
+  SmallVector<Range> domain;
+  for (OpFoldResult size : ArrayRef(sizes).drop_back(2))
+    domain.push_back(Range{zero, size, one});
+  return domain;
+}
+
+/// The offsets and sizes of the operand/result slice of a batch tile.
+static void wholeMatrixTile(TriInvOp op, OpBuilder &b,
+                            ArrayRef<OpFoldResult> offsets,
+                            ArrayRef<OpFoldResult> sizes,
+                            SmallVectorImpl<OpFoldResult> &sliceOffsets,
+                            SmallVectorImpl<OpFoldResult> &sliceSizes) {
+  int64_t c = op.getMatrixSize();
+  sliceOffsets.assign(offsets.begin(), offsets.end());
+  sliceSizes.assign(sizes.begin(), sizes.end());
+  sliceOffsets.append(2, b.getIndexAttr(0));
+  sliceSizes.append(2, b.getIndexAttr(c));
+}
+
+FailureOr<TilingResult>
+TriInvOp::getTiledImplementation(OpBuilder &b, ArrayRef<OpFoldResult> offsets,
+                                 ArrayRef<OpFoldResult> sizes) {
+  SmallVector<OpFoldResult> sliceOffsets, sliceSizes;
+  wholeMatrixTile(*this, b, offsets, sizes, sliceOffsets, sliceSizes);
+  SmallVector<OpFoldResult> strides(sliceOffsets.size(), b.getIndexAttr(1));
+  auto slice = tensor::ExtractSliceOp::create(b, getLoc(), getA(), sliceOffsets,
+                                              sliceSizes, strides);
+  Operation *tiled = b.clone(*getOperation());
+  tiled->setOperand(0, slice);
+  tiled->getResult(0).setType(slice.getType());
+  return TilingResult{
+      {tiled}, SmallVector<Value>(tiled->getResults()), {slice.getOperation()}};
+}
+
+LogicalResult TriInvOp::getResultTilePosition(
+    OpBuilder &b, unsigned resultNumber, ArrayRef<OpFoldResult> offsets,
+    ArrayRef<OpFoldResult> sizes, SmallVector<OpFoldResult> &resultOffsets,
+    SmallVector<OpFoldResult> &resultSizes) {
+  wholeMatrixTile(*this, b, offsets, sizes, resultOffsets, resultSizes);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Verifiers
+//===----------------------------------------------------------------------===//
+
 LogicalResult TriInvOp::verify() {
   RankedTensorType type = getA().getType();
   if (type.getRank() < 2)
@@ -104,8 +173,7 @@ LogicalResult TriInvOp::verify() {
   if (rows < 1)
     return emitOpError("matrix size must be at least 1, got ") << rows;
   if (type.getEncoding())
-    return emitOpError("operand must not have a tensor encoding, got ")
-           << type;
+    return emitOpError("operand must not have a tensor encoding, got ") << type;
   for (int64_t dim = 0, e = type.getRank() - 2; dim < e; ++dim)
     if (shape[dim] == 0)
       return emitOpError("batch dim ")

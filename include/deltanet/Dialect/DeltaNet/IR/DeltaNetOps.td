@@ -12,6 +12,7 @@ include "deltanet/Dialect/DeltaNet/IR/DeltaNetAttrs.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/BuiltinTypes.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/TilingInterface.td"
 
 class DeltaNet_Op<string mnemonic, list<Trait> traits = []>
     : Op<DeltaNet_Dialect, mnemonic, traits>;
@@ -24,7 +25,12 @@ def DeltaNet_Tensor : RankedTensorOf<[AnyType]>;
 //===----------------------------------------------------------------------===//
 
 def DeltaNet_TriInvOp : DeltaNet_Op<"tri_inv",
-    [Pure, SameOperandsAndResultType]> {
+    [Pure, SameOperandsAndResultType,
+     DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
+       ["reifyResultShapes"]>,
+     DeclareOpInterfaceMethods<TilingInterface,
+       ["getLoopIteratorTypes", "getIterationDomain",
+        "getTiledImplementation", "getResultTilePosition"]>]> {
   let summary = "inverse of I + (strictly lower triangle of the operand)";
   let description = [{
     Computes, for each trailing `C x C` matrix `A` of `%a`, the inverse
@@ -36,6 +42,11 @@ def DeltaNet_TriInvOp : DeltaNet_Op<"tri_inv",
     or dynamic) followed by a static square `C x C` matrix of `f32`, `f16` or
     `bf16`. The result has the operand's type. Low-precision element types
     are widened to `f32` for the computation and rounded once at the end.
+
+    The matrices are independent: the op implements `TilingInterface` over
+    its batch dims (every loop parallel; a tile is a `tri_inv` of a slice of
+    the batch), which is how targets tile the batch
+    (`--deltanet-tile-tri-inv-batch`).
 
     The optional attributes override the lowering options of
     `--deltanet-lower-tri-inv` for this op only:

@@ -1,0 +1,48 @@
+//===- Passes.h - CPU codegen passes ----------------------------*- C++ -*-===//
+//
+// Declares the CPU codegen passes, their patterns, the CPU codegen pipeline
+// (linalg on tensors to the LLVM dialect) and their registration.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DELTANET_CODEGEN_CPU_PASSES_H
+#define DELTANET_CODEGEN_CPU_PASSES_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+class OpPassManager;
+class RewritePatternSet;
+namespace deltanet {
+
+#define GEN_PASS_DECL
+#include "deltanet/Codegen/CPU/Passes.h.inc"
+
+/// Adds the pattern lowering INT8 batch matmuls to pairwise multiply-add
+/// vector code (vpdpwssd with VNNI, vpmaddwd on AVX2).
+void populateVectorizeIntegerMatmulsPatterns(RewritePatternSet &patterns);
+
+/// Adds the pattern rewriting strided memref.copy into linalg.copy.
+void populateCopiesToLinalgPatterns(RewritePatternSet &patterns);
+
+/// Adds the pattern moving reduction loops of linalg.generic ops outward.
+void populateInterchangeReductionsPatterns(RewritePatternSet &patterns);
+
+/// Adds the CPU codegen passes: linalg/tensor/scf on tensors (as the
+/// deltanet conversions leave them) to the LLVM dialect for the host CPU:
+/// matmul vectorisation, one-shot bufferization across function boundaries
+/// (inputs of public functions read-only), buffer deallocation, loops with
+/// the unit-stride loop innermost, and LLVM.
+void buildCPUCodegenPassPipeline(OpPassManager &pm);
+
+#define GEN_PASS_REGISTRATION
+#include "deltanet/Codegen/CPU/Passes.h.inc"
+
+} // namespace deltanet
+} // namespace mlir
+
+#endif // DELTANET_CODEGEN_CPU_PASSES_H

@@ -1,0 +1,97 @@
+//===- Passes.td - CPU codegen passes ----------------------*- tablegen -*-===//
+//
+// Declares the passes that turn linalg on tensors into fast loops for CPUs.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DELTANET_CODEGEN_CPU_PASSES_TD
+#define DELTANET_CODEGEN_CPU_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def DeltaNetCpuVectorizeIntegerMatmuls
+    : Pass<"deltanet-cpu-vectorize-integer-matmuls"> {
+  let summary = "Lower INT8 batched matmuls to integer dot-product vector code";
+  let description = [{
+    Rewrites every `linalg.batch_matmul` of `i8 x i8 -> i32` on tensors with
+    static matrix dims (N a multiple of 4) into the kernel shape of integer
+    dot-product units:
+
+    * the right operand is repacked to the VNNI layout `Bv[b, p, 2n + t] =
+      B[b, 2p + t, n]` (K padded to even with zeros), so that the two
+      products of a pair of `k` sit next to each other and W columns are
+      one contiguous vector;
+    * for every batch and row, `scf.for` over pairs `p` accumulates W i32
+      lanes (W = 16, 8 or 4 dividing N) at once: the pair `(A[m, 2p],
+      A[m, 2p+1])` sign-extended to i16 and broadcast, times
+      `Bv[p, 2n : 2(n+W)]`
+      sign-extended to i16, summed pairwise into the accumulator.
+
+    The pairwise multiply-add is written portably (sign-extending
+    multiplies, an even/odd `vector.shuffle` sum, the accumulation): LLVM's
+    X86 backend selects it as the integer dot-product instruction
+    `vpdpwssd` on every CPU with AVX-512 VNNI or AVX-VNNI (Cascade Lake and
+    later, Zen 4 and later, Alder Lake), 32 products and their sums per
+    512-bit instruction, and as `vpmaddwd` + `vpaddd` on AVX2 and AVX-512
+    CPUs without VNNI. `test/Conversion/CPU/int8-matmul-vnni.mlir` checks
+    the assembly for both. Other integer matmuls are left alone.
+  }];
+  let dependentDialects = [
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
+def DeltaNetCpuVectorizeMatmuls : Pass<"deltanet-cpu-vectorize-matmuls"> {
+  let summary = "Tile static batched matmuls to rows and vectorise them";
+  let description = [{
+    Tiles every statically shaped `linalg.batch_matmul` on tensors to one
+    matrix row per iteration (`scf.for` over batch and rows, upstream
+    `TilingInterface` tiling) and vectorises each row product into a
+    `vector.contract` (upstream `linalg::vectorize`). The contraction is
+    later lowered to outer products over the unit-stride output row, i.e.
+    fused multiply-adds on full SIMD vectors, instead of scalar loops that
+    LLVM's loop vectoriser declines for short trip counts. Mixed-precision
+    matmuls (bf16 x bf16 -> f32) get their operands widened first, which is
+    the same computation (batch_matmul extends them before multiplying).
+    Matmuls with dynamic shapes are left alone.
+  }];
+  let dependentDialects = [
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
+def DeltaNetCpuInterchangeReductions
+    : Pass<"deltanet-cpu-interchange-reductions"> {
+  let summary = "Move reduction loops of linalg.generic ops outward for CPU "
+                "vectorisation";
+  let description = [{
+    Permutes the iteration space of every `linalg.generic` whose innermost
+    loop is a reduction so that the parallel dimension indexing the
+    contiguous (last) dimension of its output becomes innermost. After
+    `convert-linalg-to-loops`, matmuls then have the unit-stride form
+    `C[i, j] += A[i, k] * B[k, j]` with `j` innermost, which LLVM's loop
+    vectoriser turns into SIMD code without reassociating floating-point
+    sums.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def DeltaNetCpuCopiesToLinalg : Pass<"deltanet-cpu-copies-to-linalg"> {
+  let summary = "Rewrite strided memref.copy into linalg.copy";
+  let description = [{
+    `memref.copy` between non-contiguous memrefs (subviews, as bufferization
+    produces for slices) lowers to a call of the generic `memrefCopy` runtime
+    function, which copies element by element through a descriptor walk.
+    This pass rewrites such copies into `linalg.copy`, which
+    `convert-linalg-to-loops` turns into plain loops that LLVM vectorises.
+    Copies between contiguous identity-layout memrefs are left alone (they
+    become `memcpy`).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+#endif // DELTANET_CODEGEN_CPU_PASSES_TD

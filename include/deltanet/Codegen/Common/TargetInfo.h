@@ -1,0 +1,60 @@
+//===- TargetInfo.h - What the lowering asks of a target --------*- C++ -*-===//
+//
+// The small interface through which target-neutral lowerings query
+// target-dependent defaults, and the registry of targets.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DELTANET_CODEGEN_COMMON_TARGETINFO_H
+#define DELTANET_CODEGEN_COMMON_TARGETINFO_H
+
+#include "deltanet/Dialect/DeltaNet/IR/DeltaNetAttrs.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace mlir {
+namespace deltanet {
+
+/// What a deltanet target tells the target-neutral lowering, in the style
+/// of Triton's `TargetInfoBase`: defaults that depend on the machine (its
+/// matrix-unit tile, its caches) and which matmul precisions it has. Each
+/// target implements it once in its Codegen folder and registers it; the
+/// lowering finds it by name (`deltanet-lower-tri-inv{target=cpu}`).
+class TargetInfo {
+public:
+  virtual ~TargetInfo();
+
+  /// The name pipelines, the runtime and the Python API use ("cpu").
+  virtual llvm::StringRef getName() const = 0;
+
+  /// Whether matmuls whose operands have `precision` (accumulating in f32,
+  /// or i32 for i8) can run on this target.
+  virtual bool supportsPrecision(TriInvPrecision precision) const = 0;
+
+  /// Side of the diagonal blocks of the blocked tri_inv when neither the op
+  /// nor the options give one (a power of two).
+  virtual int64_t
+  getDefaultTriInvBlockSize(TriInvPrecision precision) const = 0;
+
+  /// Matrices per tile of the tri_inv batch loop when the options ask for
+  /// the target's preference (0 = the whole batch at once).
+  virtual int64_t getPreferredTriInvBatchTile() const = 0;
+};
+
+/// Registers `target` under its name; a second registration of the same
+/// name keeps the first. Thread-safe.
+void registerTargetInfo(std::unique_ptr<TargetInfo> target);
+
+/// The target registered as `name`, or null.
+const TargetInfo *lookupTargetInfo(llvm::StringRef name);
+
+/// The registered names, comma-separated, for diagnostics.
+std::string getRegisteredTargetNames();
+
+} // namespace deltanet
+} // namespace mlir
+
+#endif // DELTANET_CODEGEN_COMMON_TARGETINFO_H

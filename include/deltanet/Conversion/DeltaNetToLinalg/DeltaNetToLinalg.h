@@ -1,0 +1,53 @@
+//===- DeltaNetToLinalg.h - deltanet ops to linalg --------------*- C++ -*-===//
+//
+// Declares the patterns that lower deltanet ops to linalg, tensor and scf
+// on tensors: tri_inv strategies, chunk stages, the recurrence and the
+// quantization ops.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DELTANET_CONVERSION_DELTANETTOLINALG_DELTANETTOLINALG_H
+#define DELTANET_CONVERSION_DELTANETTOLINALG_DELTANETTOLINALG_H
+
+#include "deltanet/Conversion/DeltaNetToLinalg/TriInvOptionValues.h"
+#include "deltanet/Dialect/DeltaNet/IR/DeltaNetAttrs.h"
+#include "mlir/Pass/Pass.h"
+
+#include <cstdint>
+#include <string>
+
+namespace mlir {
+class RewritePatternSet;
+namespace deltanet {
+class TargetInfo;
+
+// The passes of this conversion; the options of --deltanet-lower-tri-inv
+// as a struct (`DeltaNetLowerTriInvOptions`), generated from their one
+// declaration in deltanet/Conversion/Passes.td.
+#define GEN_PASS_DECL_DELTANETLOWERTRIINV
+#define GEN_PASS_DECL_DELTANETLOWERCHUNKSTAGES
+#define GEN_PASS_DECL_DELTANETLOWERRECURRENTGATEDDELTARULE
+#define GEN_PASS_DECL_DELTANETLOWERQUANTIZATION
+#include "deltanet/Conversion/Passes.h.inc"
+
+/// Adds the patterns lowering deltanet.tri_inv to linalg/tensor with the
+/// given default options (per-op attributes take precedence; `target`
+/// supplies the block size when neither gives one). The batch is expected
+/// to be tiled already (tileTriInvBatch); `options.batchTile` is not used.
+void populateLowerTriInvPatterns(RewritePatternSet &patterns,
+                                 const DeltaNetLowerTriInvOptions &options,
+                                 const TargetInfo &target);
+
+/// Adds the patterns lowering the chunk stage ops to linalg/scf.
+void populateLowerChunkStagesPatterns(RewritePatternSet &patterns);
+
+/// Adds the pattern lowering deltanet.recurrent_gated_delta_rule.
+void populateLowerRecurrentGatedDeltaRulePatterns(RewritePatternSet &patterns);
+
+/// Adds the patterns lowering deltanet.quantize and deltanet.dequantize.
+void populateLowerQuantizationPatterns(RewritePatternSet &patterns);
+
+} // namespace deltanet
+} // namespace mlir
+
+#endif // DELTANET_CONVERSION_DELTANETTOLINALG_DELTANETTOLINALG_H

@@ -1,0 +1,185 @@
+//===- Passes.td - deltanet conversion passes --------------*- tablegen -*-===//
+//
+// Declares the conversions of deltanet ops to upstream dialects (linalg, tensor, scf).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DELTANET_CONVERSION_PASSES_TD
+#define DELTANET_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def DeltaNetLowerTriInv : Pass<"deltanet-lower-tri-inv"> {
+  let summary = "Lower deltanet.tri_inv to linalg and tensor ops";
+  let description = [{
+    Rewrites every `deltanet.tri_inv` into `linalg` ops on tensors
+    (`linalg.batch_matmul` chains, `linalg.generic` masks and gathers,
+    `tensor` slicing), following one of three strategies. Per-op attributes
+    (`strategy`, `block_size`, `order`, `residual_steps`) override the pass
+    options for that op.
+
+    * `blocked` (default, matmul-only and stable): the strictly lower
+      triangle `L` is padded with zeros to a power-of-two number of
+      `block-size` blocks; every diagonal block is inverted exactly with the
+      Neumann product `(I - D)(I + D^2)(I + D^4)...` (log2(block-size)
+      factors); solved blocks are then merged pairwise with two matmuls,
+      `X21 = -X22 (L21 X11)`, doubling the solved size until it covers `C`.
+      Inside a small block the powers of `L` stay small, which is why this
+      stays accurate where the full Neumann series does not.
+    * `neumann`: `X = (I - L)(I + L^2)(I + L^4)...(I + L^(2^(order-1)))`,
+      the sum of the powers `(-L)^k` for `k < 2^order`. `L^k` vanishes on
+      its first `k-1` subdiagonals, so every power and every product is
+      computed on the band that can be non-zero only (trimmed slices).
+      Exact when `2^order >= C`; smaller orders truncate. Numerically
+      unsafe for correlated keys with weak decay: the powers can grow to
+      1e9 before cancelling.
+    * `forward-substitution`: the exact sequential baseline: row `i` of `X`
+      is `-L[i, :i] X[:i, :i]`, computed in an `scf.for` over rows.
+
+    `order` counts the Neumann product factors: `-1` (default) is the
+    smallest order that makes the result exact (`ceil(log2 C)` for
+    `neumann`, `log2(block-size)` for the diagonal blocks of `blocked`);
+    explicit values must be >= 1. `residual-steps` appends that many
+    corrections `X <- X + X (I - (I + L) X)`, each of which squares the
+    truncation error (two matmuls each).
+
+    Low-precision element types (`f16`, `bf16`) are widened to `f32` for the
+    computation and rounded once at the end.
+
+    `precision=bf16|f16` rounds the operands of every matmul to that type
+    (one `linalg.generic` of `arith.truncf` per operand) and keeps the
+    `linalg.batch_matmul` accumulator in f32, as matrix units do.
+
+    `precision=i8` quantises both operands of every matmul with
+    `deltanet.quantize` (symmetric INT8; with `quant-granularity=row` one
+    scale per row of the left operand and per column of the right one, with
+    `matrix` one per matrix), multiplies them with an i8 x i8 -> i32
+    `linalg.batch_matmul`, and rescales the accumulator to f32 with
+    `deltanet.dequantize`. Every power `L^k`, every block and every merge
+    operand is thus requantised with its own scale: the dynamic range of
+    the powers (1e6..1e9 for correlated keys over a 64 chunk) never has to
+    fit one scale. Sums, masks and the identity stay f32 (the vector unit).
+    The default diagonal block of `blocked` is 4 in INT8: inside 16 x 16
+    blocks the powers reach ~60 with correlated keys and the int8 Neumann
+    sum loses their cancellation (measured 0.35 relative error at key
+    correlation 0.98), while 4 x 4 blocks and INT8 merges hold 1.5e-2 up to
+    C = 128. An explicit block size above 8 with `precision=i8` is honoured
+    with a warning; so is `precision=i8` with the `neumann`
+    strategy on matrices larger than 8, whose powers int8 cannot resolve.
+
+    `tolerance=E` (> 0) chooses `order` and `residual-steps` for every op
+    that sets neither, from a rule table measured offline
+    (`scripts/calibrate-tri-inv-tolerance.py`: worst relative error over
+    realistic chunk matrices, key correlation 0 to 0.6, decay 0.05 to 0.5,
+    emulating the precision) by strategy, matrix (or diagonal block) size
+    and precision: the cheapest entry whose bound is <= E. A tolerance the
+    table cannot meet is an error that names the best bound. A remark
+    reports every choice. The table is in `docs/TriInvTolerance.md`.
+
+    The matrices are independent: `batch-tile` tiles the op's batch with
+    upstream `scf::tileUsingSCF` (the op's `TilingInterface`) into an
+    `scf.for` over tiles of that many matrices before lowering each tile, so
+    that every intermediate of a tile stays in cache instead of streaming
+    the whole batch through memory once per matmul.
+
+    Defaults that depend on the machine (the diagonal block size per
+    precision, the batch tile) and the precisions its matrix units support
+    come from the `TargetInfo` named by `target` (`cpu` by default; see
+    docs/Architecture.md).
+  }];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+  let options = [
+    Option<"strategy", "strategy", "::mlir::deltanet::TriInvStrategy",
+           /*default=*/"::mlir::deltanet::TriInvStrategy::Blocked",
+           "Default lowering strategy of deltanet.tri_inv",
+           [{::mlir::deltanet::triInvStrategyOptionValues()}]>,
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"0",
+           "Diagonal block size of the blocked strategy (a power of two "
+           "dividing C; blocks larger than C are clamped to C); 0 = the "
+           "target's default (cpu: 16, or 4 with precision=i8)">,
+    Option<"order", "order", "int64_t", /*default=*/"-1",
+           "Number of Neumann product factors; -1 = exact">,
+    Option<"residualSteps", "residual-steps", "int64_t", /*default=*/"0",
+           "Number of residual corrections X <- X + X (I - (I + L) X)">,
+    Option<"batchTile", "batch-tile", "int64_t", /*default=*/"-1",
+           "Matrices per iteration of the loop over the batch (-1 = the "
+           "target's preferred tile, 0 = the whole batch at once)">,
+    Option<"precision", "precision", "::mlir::deltanet::TriInvPrecision",
+           /*default=*/"::mlir::deltanet::TriInvPrecision::F32",
+           "Element type of the matmul operands (accumulation is f32)",
+           [{::mlir::deltanet::triInvPrecisionOptionValues()}]>,
+    Option<"quantGranularity", "quant-granularity",
+           "::mlir::deltanet::QuantGranularity",
+           /*default=*/"::mlir::deltanet::QuantGranularity::Row",
+           "Which elements of an INT8 matmul operand share a scale",
+           [{::mlir::deltanet::quantGranularityOptionValues()}]>,
+    Option<"tolerance", "tolerance", "double", /*default=*/"0.0",
+           "Relative error the lowering may spend: picks the cheapest order "
+           "and residual steps of the rule table within it (0 = use order "
+           "and residual-steps as given)">,
+    Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
+           "Target whose TargetInfo supplies the defaults (block size per "
+           "precision, batch tile) and the supported precisions">
+  ];
+}
+
+def DeltaNetLowerChunkStages : Pass<"deltanet-lower-chunk-stages"> {
+  let summary = "Lower the chunk stage ops to linalg and scf";
+  let description = [{
+    Lowers `deltanet.gated_kkt`, `deltanet.wy_repr` and
+    `deltanet.chunk_output` to `linalg.batch_matmul` chains with explicit
+    causal/decay masks (`linalg.generic`), and `deltanet.chunk_state_scan`
+    to an `scf.for` over chunks carrying the state, whose body is two
+    batched matmuls and elementwise decays.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def DeltaNetLowerRecurrentGatedDeltaRule
+    : Pass<"deltanet-lower-recurrent-gated-delta-rule"> {
+  let summary = "Lower deltanet.recurrent_gated_delta_rule to a token loop";
+  let description = [{
+    Lowers every `deltanet.recurrent_gated_delta_rule` to an `scf.for` over
+    tokens carrying the state `[B, HV, K, V]` and the output, with
+    `linalg.generic` bodies for the decay, the delta-rule update and the
+    readout.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def DeltaNetLowerQuantization : Pass<"deltanet-lower-quantization"> {
+  let summary = "Lower deltanet.quantize and deltanet.dequantize to linalg";
+  let description = [{
+    `deltanet.quantize` becomes a max-abs reduction (`linalg.generic`, the
+    reduction dims innermost) and an elementwise `linalg.generic` computing
+    `round(x * 127 / max)` clamped to [-127, 127] and truncated to i8;
+    `deltanet.dequantize` an elementwise `linalg.generic` of
+    `sitofp(acc) * lhs_scale * rhs_scale` broadcasting the scales.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+#endif // DELTANET_CONVERSION_PASSES_TD

@@ -1,0 +1,91 @@
+//===- TriInvPipelineOptions.h - tri_inv options of pipelines ---*- C++ -*-===//
+//
+// The tri_inv lowering options as options of any target pipeline
+// (`tri-inv-<name>`), and the helper adding the target-neutral lowering.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DELTANET_PIPELINES_TRIINVPIPELINEOPTIONS_H
+#define DELTANET_PIPELINES_TRIINVPIPELINEOPTIONS_H
+
+#include "deltanet/Conversion/DeltaNetToLinalg/DeltaNetToLinalg.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir {
+class OpPassManager;
+namespace deltanet {
+class TargetInfo;
+
+/// A mixin that adds --deltanet-lower-tri-inv's options to a target's
+/// pipeline options, spelled `tri-inv-<name>`:
+///
+///   struct XPipelineOptions : PassPipelineOptions<XPipelineOptions>,
+///                             TriInvPipelineOptions { ...target options... };
+///
+/// The options are declared once, in deltanet/Conversion/Passes.td: the
+/// defaults here are read from the ODS-generated struct
+/// `DeltaNetLowerTriInvOptions`, the enum spellings come from
+/// TriInvOptionValues.h, and `getLowerTriInvOptions` is the one place that
+/// maps them back (test/Pipelines/tri-inv-options-match-pass.mlir checks
+/// that every pass option reaches the pass).
+struct TriInvPipelineOptions : public virtual ::mlir::detail::PassOptions {
+  ::mlir::detail::PassOptions::Option<TriInvStrategy> triInvStrategy{
+      *this, "tri-inv-strategy",
+      llvm::cl::desc("Default lowering strategy of deltanet.tri_inv"),
+      llvm::cl::init(passDefaults().strategy), triInvStrategyOptionValues()};
+  ::mlir::detail::PassOptions::Option<int64_t> triInvBlockSize{
+      *this, "tri-inv-block-size",
+      llvm::cl::desc("Diagonal block size of the blocked strategy (0 = the "
+                     "target's default)"),
+      llvm::cl::init(passDefaults().blockSize)};
+  ::mlir::detail::PassOptions::Option<int64_t> triInvOrder{
+      *this, "tri-inv-order",
+      llvm::cl::desc("Number of Neumann product factors; -1 = exact"),
+      llvm::cl::init(passDefaults().order)};
+  ::mlir::detail::PassOptions::Option<int64_t> triInvResidualSteps{
+      *this, "tri-inv-residual-steps",
+      llvm::cl::desc("Number of residual corrections after the inverse"),
+      llvm::cl::init(passDefaults().residualSteps)};
+  ::mlir::detail::PassOptions::Option<int64_t> triInvBatchTile{
+      *this, "tri-inv-batch-tile",
+      llvm::cl::desc("Matrices per tile of the tri_inv batch loop (-1 = the "
+                     "target's preferred tile, 0 = no tiling)"),
+      llvm::cl::init(passDefaults().batchTile)};
+  ::mlir::detail::PassOptions::Option<TriInvPrecision> triInvPrecision{
+      *this, "tri-inv-precision",
+      llvm::cl::desc("Element type of the tri_inv matmul operands"),
+      llvm::cl::init(passDefaults().precision), triInvPrecisionOptionValues()};
+  ::mlir::detail::PassOptions::Option<QuantGranularity> triInvQuantGranularity{
+      *this, "tri-inv-quant-granularity",
+      llvm::cl::desc("Which elements of an INT8 matmul operand share a scale"),
+      llvm::cl::init(passDefaults().quantGranularity),
+      quantGranularityOptionValues()};
+  ::mlir::detail::PassOptions::Option<double> triInvTolerance{
+      *this, "tri-inv-tolerance",
+      llvm::cl::desc("Relative error tri_inv may spend: order and residual "
+                     "steps from the rule table (0 = as given)"),
+      llvm::cl::init(passDefaults().tolerance)};
+
+  /// These options as --deltanet-lower-tri-inv's, for `target`.
+  DeltaNetLowerTriInvOptions
+  getLowerTriInvOptions(const TargetInfo &target) const;
+
+private:
+  static const DeltaNetLowerTriInvOptions &passDefaults() {
+    static const DeltaNetLowerTriInvOptions defaults;
+    return defaults;
+  }
+};
+
+/// Adds the target-neutral half of every target's pipeline: chunk attention
+/// decomposed into its stages, stages, recurrence and tri_inv (its batch
+/// tiled as `target` prefers) lowered to linalg/tensor/scf on tensors,
+/// quantization ops lowered, canonicalized.
+void addDeltaNetToLinalgPasses(OpPassManager &pm,
+                               const TriInvPipelineOptions &options,
+                               const TargetInfo &target);
+
+} // namespace deltanet
+} // namespace mlir
+
+#endif // DELTANET_PIPELINES_TRIINVPIPELINEOPTIONS_H

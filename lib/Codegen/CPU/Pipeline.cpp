@@ -1,0 +1,73 @@
+//===- Pipeline.cpp - CPU codegen: linalg on tensors to LLVM --------------===//
+//
+// Builds the CPU codegen pass pipeline from upstream passes and ours.
+//
+//===----------------------------------------------------------------------===//
+
+#include "deltanet/Codegen/CPU/Passes.h"
+
+#include "deltanet/Codegen/Common/Passes.h"
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+using namespace mlir::deltanet;
+
+void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm) {
+  // INT8 matmuls as pairwise multiply-adds (vpdpwssd where the CPU has
+  // VNNI); static float batched matmuls: one row per iteration as a vector
+  // contraction.
+  pm.addPass(createDeltaNetCpuVectorizeIntegerMatmuls());
+  pm.addPass(createDeltaNetCpuVectorizeMatmuls());
+  pm.addPass(createCanonicalizerPass());
+
+  // Tensors -> buffers, across function boundaries with identity layouts
+  // so that `llvm.emit_c_interface` functions take plain memrefs; callers'
+  // input buffers are never written.
+  pm.addPass(createDeltaNetProtectFunctionInputs());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  // Loops carrying tensors (state scans) may yield new buffers.
+  bufferize.allowReturnAllocsFromLoops = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createConvertBufferizationToMemRefPass());
+
+  // Buffers -> loops, unit-stride loops innermost.
+  pm.addNestedPass<func::FuncOp>(createDeltaNetCpuCopiesToLinalg());
+  pm.addNestedPass<func::FuncOp>(createLinalgGeneralizeNamedOpsPass());
+  pm.addNestedPass<func::FuncOp>(createDeltaNetCpuInterchangeReductions());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createCanonicalizerPass());
+
+  // Vectors, loops and memrefs -> LLVM; contractions as outer products
+  // (FMAs along the unit-stride output row).
+  // Fully unrolled: no per-iteration stack temporaries inside loops.
+  pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(
+      VectorTransferToSCFOptions().enableFullUnroll()));
+  pm.addNestedPass<func::FuncOp>(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addNestedPass<func::FuncOp>(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  ConvertVectorToLLVMPassOptions vectorToLLVM;
+  vectorToLLVM.vectorContractLowering =
+      vector::VectorContractLowering::OuterProduct;
+  pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createUBToLLVMConversionPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}

@@ -1,0 +1,41 @@
+//===- TargetInfo.cpp - The CPU target's TargetInfo -----------------------===//
+//
+// Defaults of the host CPU target: block sizes, batch tile, precisions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "deltanet/Codegen/CPU/TargetInfo.h"
+
+#include "deltanet/Codegen/Common/TargetInfo.h"
+
+using namespace mlir;
+using namespace mlir::deltanet;
+
+namespace {
+class CPUTargetInfo final : public TargetInfo {
+public:
+  llvm::StringRef getName() const override { return "cpu"; }
+
+  /// f32 runs on the FMA units; bf16/f16 operands are widened to f32
+  /// (rounded first, accumulation f32); i8 runs as pairwise i16
+  /// multiply-adds (vpdpwssd with VNNI, vpmaddwd on AVX2).
+  bool supportsPrecision(TriInvPrecision) const override { return true; }
+
+  /// 16 x 16 f32 blocks: a block row is one 512-bit vector, and inside 16
+  /// rows the Neumann powers stay small (docs/TriInvTolerance.md). INT8
+  /// needs 4 x 4 blocks: inside 16 x 16 blocks the int8 sum of the powers
+  /// loses their cancellation (0.42 relative error on correlated keys).
+  int64_t getDefaultTriInvBlockSize(TriInvPrecision precision) const override {
+    return precision == TriInvPrecision::I8 ? 4 : 16;
+  }
+
+  /// 16 matrices of 64 x 64 f32 are 256 KiB per intermediate: a tile's
+  /// working set stays in the L2 cache instead of streaming the batch
+  /// through memory once per matmul.
+  int64_t getPreferredTriInvBatchTile() const override { return 16; }
+};
+} // namespace
+
+void mlir::deltanet::registerCPUTargetInfo() {
+  registerTargetInfo(std::make_unique<CPUTargetInfo>());
+}

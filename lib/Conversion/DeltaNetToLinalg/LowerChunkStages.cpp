@@ -1,0 +1,304 @@
+//===- LowerChunkStages.cpp - Lower the chunk stage ops to linalg/scf -----===//
+//
+// Lowers gated_kkt, wy_repr, chunk_state_scan and chunk_output to batched
+// linalg matmuls with explicit causal/decay masks and an scf.for state scan.
+//
+//===----------------------------------------------------------------------===//
+
+#include "deltanet/Conversion/Passes.h"
+#include "deltanet/Dialect/DeltaNet/IR/DeltaNetOps.h"
+#include "deltanet/Dialect/DeltaNet/Utils/StructuredBuilder.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
+
+namespace mlir {
+namespace deltanet {
+#define GEN_PASS_DEF_DELTANETLOWERCHUNKSTAGES
+#include "deltanet/Conversion/Passes.h.inc"
+} // namespace deltanet
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::deltanet;
+
+namespace {
+
+using utils::IteratorType;
+
+/// `[N, C, X]` -> `[N, X, C]`.
+Value transposeLastTwo(StructuredBuilder &sb, Value t) {
+  OpBuilder &b = sb.builder();
+  SmallVector<OpFoldResult> sizes = sb.dims(t);
+  std::swap(sizes[1], sizes[2]);
+  Value init = sb.empty(sizes, sb.f32());
+  return linalg::TransposeOp::create(b, sb.getLoc(), t, init,
+                                     ArrayRef<int64_t>{0, 2, 1})
+      .getResult()[0];
+}
+
+/// The causal decay mask of a chunk applied to `scores` (`[N, C, C]`):
+/// `scores[n, i, j] * exp(g[n, i] - g[n, j]) * rowScale[n, i] * scale` where
+/// `j < i` (or `j <= i` when `inclusive`), else 0. `rowScale` may be null.
+Value causalDecayMask(StructuredBuilder &sb, Value scores, Value g,
+                      Value rowScale, float scale, bool inclusive) {
+  MLIRContext *ctx = sb.getContext();
+  AffineExpr n, i, j;
+  bindDims(ctx, n, i, j);
+  SmallVector<Value> inputs = {scores, g, g};
+  SmallVector<AffineMap> maps = {AffineMap(), sb.affineMap(3, {n, i}),
+                                 sb.affineMap(3, {n, j})};
+  if (rowScale) {
+    inputs.push_back(rowScale);
+    maps.push_back(sb.affineMap(3, {n, i}));
+  }
+  return sb.map(
+      inputs, maps, sb.dims(scores), sb.f32(),
+      [&](OpBuilder &nb, Location loc, ValueRange args) -> Value {
+        Value row = linalg::IndexOp::create(nb, loc, 1);
+        Value col = linalg::IndexOp::create(nb, loc, 2);
+        Value keep = arith::CmpIOp::create(
+            nb, loc,
+            inclusive ? arith::CmpIPredicate::uge : arith::CmpIPredicate::ugt,
+            row, col);
+        Value decay = math::ExpOp::create(
+            nb, loc, arith::SubFOp::create(nb, loc, args[1], args[2]));
+        Value v = arith::MulFOp::create(nb, loc, args[0], decay);
+        if (rowScale)
+          v = arith::MulFOp::create(nb, loc, v, args[3]);
+        if (scale != 1.0f)
+          v = arith::MulFOp::create(
+              nb, loc, v, StructuredBuilder::f32Constant(nb, loc, scale));
+        return arith::SelectOp::create(
+            nb, loc, keep, v, StructuredBuilder::f32Constant(nb, loc, 0.0f));
+      });
+}
+
+/// Rows of `x` (`[N, C, X]`) times per-row factors computed from `factors`
+/// (each `[N, C]`) by `combine`.
+Value scaleRows(
+    StructuredBuilder &sb, Value x, ValueRange factors,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> combine) {
+  MLIRContext *ctx = sb.getContext();
+  AffineExpr n, c, d;
+  bindDims(ctx, n, c, d);
+  SmallVector<Value> inputs = {x};
+  SmallVector<AffineMap> maps = {AffineMap()};
+  for (Value f : factors) {
+    inputs.push_back(f);
+    maps.push_back(sb.affineMap(3, {n, c}));
+  }
+  return sb.map(inputs, maps, sb.dims(x), sb.f32(),
+                [&](OpBuilder &nb, Location loc, ValueRange args) -> Value {
+                  Value factor =
+                      combine(nb, loc, args.slice(1, factors.size()));
+                  return arith::MulFOp::create(nb, loc, args[0], factor);
+                });
+}
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+/// a = mask_{i>j}(beta_i * exp(g_i - g_j) * (K K^T)).
+struct LowerGatedKKT : public OpRewritePattern<GatedKKTOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(GatedKKTOp op,
+                                PatternRewriter &rewriter) const override {
+    StructuredBuilder sb(rewriter, op.getLoc());
+    Value gram = sb.batchMatmul(op.getK(), transposeLastTwo(sb, op.getK()));
+    rewriter.replaceOp(op, causalDecayMask(sb, gram, op.getG(), op.getBeta(),
+                                           1.0f, /*inclusive=*/false));
+    return success();
+  }
+};
+
+/// w = t (beta exp(g) k), u = t (beta v).
+struct LowerWYRepr : public OpRewritePattern<WYReprOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(WYReprOp op,
+                                PatternRewriter &rewriter) const override {
+    StructuredBuilder sb(rewriter, op.getLoc());
+    Value kScaled =
+        scaleRows(sb, op.getK(), ValueRange{op.getBeta(), op.getG()},
+                  [](OpBuilder &nb, Location loc, ValueRange f) -> Value {
+                    return arith::MulFOp::create(
+                        nb, loc, f[0], math::ExpOp::create(nb, loc, f[1]));
+                  });
+    Value vScaled =
+        scaleRows(sb, op.getV(), ValueRange{op.getBeta()},
+                  [](OpBuilder &, Location, ValueRange f) { return f[0]; });
+    Value w = sb.batchMatmul(op.getT(), kScaled);
+    Value u = sb.batchMatmul(op.getT(), vScaled);
+    rewriter.replaceOp(op, ValueRange{w, u});
+    return success();
+  }
+};
+
+/// o = scale * ((q exp(g)) state + mask_{i>=j}(exp(g_i - g_j) q k^T) v_new).
+struct LowerChunkOutput : public OpRewritePattern<ChunkOutputOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ChunkOutputOp op,
+                                PatternRewriter &rewriter) const override {
+    StructuredBuilder sb(rewriter, op.getLoc());
+    float scale = op.getScale().convertToFloat();
+    Value qDecayed =
+        scaleRows(sb, op.getQ(), ValueRange{op.getG()},
+                  [&](OpBuilder &nb, Location loc, ValueRange f) -> Value {
+                    return arith::MulFOp::create(
+                        nb, loc, math::ExpOp::create(nb, loc, f[0]),
+                        StructuredBuilder::f32Constant(nb, loc, scale));
+                  });
+    Value carried = sb.batchMatmul(qDecayed, op.getState());
+    Value scores = sb.batchMatmul(op.getQ(), transposeLastTwo(sb, op.getK()));
+    Value attention = causalDecayMask(sb, scores, op.getG(), nullptr, scale,
+                                      /*inclusive=*/true);
+    rewriter.replaceOp(op, sb.batchMatmul(attention, op.getVNew(), carried));
+    return success();
+  }
+};
+
+/// An scf.for over chunks carrying the state S:
+///   states[c] = S; v_new[c] = u[c] - w[c] S;
+///   S = exp(g_last) S + (k[c] exp(g_last - g[c]))^T v_new[c].
+struct LowerChunkStateScan : public OpRewritePattern<ChunkStateScanOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ChunkStateScanOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    StructuredBuilder sb(rewriter, loc);
+    MLIRContext *ctx = rewriter.getContext();
+    auto kType = cast<RankedTensorType>(op.getK().getType());
+    auto uType = cast<RankedTensorType>(op.getU().getType());
+    int64_t chunk = kType.getDimSize(2), keyDim = kType.getDimSize(3),
+            valueDim = uType.getDimSize(3);
+    OpFoldResult seqs = sb.dim(op.getK(), 0);
+    OpFoldResult numChunks = sb.dim(op.getK(), 1);
+    Type f32 = sb.f32();
+    int64_t dynM = kType.getDimSize(0);
+
+    Value statesInit = sb.empty({seqs, numChunks, rewriter.getIndexAttr(keyDim),
+                                 rewriter.getIndexAttr(valueDim)},
+                                f32);
+    Value vNewInit = sb.empty({seqs, numChunks, rewriter.getIndexAttr(chunk),
+                               rewriter.getIndexAttr(valueDim)},
+                              f32);
+    Value lb = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value ub = getValueOrCreateConstantIndexOp(rewriter, loc, numChunks);
+    Value step = arith::ConstantIndexOp::create(rewriter, loc, 1);
+
+    auto loop = scf::ForOp::create(
+        rewriter, loc, lb, ub, step,
+        ValueRange{op.getInitialState(), statesInit, vNewInit},
+        [&](OpBuilder &nb, Location nloc, Value c, ValueRange iter) {
+          StructuredBuilder body(nb, nloc);
+          Value state = iter[0], states = iter[1], vNew = iter[2];
+          OpFoldResult zero = nb.getIndexAttr(0), one = nb.getIndexAttr(1);
+          auto idx = [&](int64_t v) -> OpFoldResult {
+            return nb.getIndexAttr(v);
+          };
+          // The chunk `c` of a `[M, NC, ...]` tensor, without the NC dim.
+          auto chunkOf = [&](Value t) -> Value {
+            auto type = cast<RankedTensorType>(t.getType());
+            SmallVector<OpFoldResult> offsets(type.getRank(), zero);
+            offsets[1] = c;
+            SmallVector<OpFoldResult> sizes = body.dims(t);
+            sizes[1] = one;
+            SmallVector<OpFoldResult> strides(type.getRank(), one);
+            SmallVector<int64_t> shape(type.getShape());
+            shape.erase(shape.begin() + 1);
+            auto resultType = RankedTensorType::get(shape, f32);
+            return tensor::ExtractSliceOp::create(nb, nloc, resultType, t,
+                                                  offsets, sizes, strides);
+          };
+          // `dest` with chunk `c` replaced by `src` (which lacks the NC dim).
+          auto withChunk = [&](Value src, Value dest) -> Value {
+            auto type = cast<RankedTensorType>(dest.getType());
+            SmallVector<OpFoldResult> offsets(type.getRank(), zero);
+            offsets[1] = c;
+            SmallVector<OpFoldResult> sizes = body.dims(dest);
+            sizes[1] = one;
+            SmallVector<OpFoldResult> strides(type.getRank(), one);
+            return tensor::InsertSliceOp::create(nb, nloc, src, dest, offsets,
+                                                 sizes, strides);
+          };
+
+          states = withChunk(state, states);
+          Value k = chunkOf(op.getK()), w = chunkOf(op.getW()),
+                u = chunkOf(op.getU()), g = chunkOf(op.getG());
+          // v_new = u - w S.
+          Value ws = body.batchMatmul(w, state);
+          Value vNewChunk =
+              body.map(ValueRange{u, ws}, {}, body.dims(u), f32,
+                       [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                         return arith::SubFOp::create(bb, bl, a[0], a[1]);
+                       });
+          vNew = withChunk(vNewChunk, vNew);
+
+          // g_last = g[:, C - 1].
+          Value gLast = tensor::ExtractSliceOp::create(
+              nb, nloc, RankedTensorType::get({dynM}, f32), g,
+              ArrayRef<OpFoldResult>{zero, idx(chunk - 1)},
+              ArrayRef<OpFoldResult>{body.dim(g, 0), one},
+              ArrayRef<OpFoldResult>{one, one});
+          AffineExpr m, x, y;
+          bindDims(ctx, m, x, y);
+          // (k exp(g_last - g))^T, `[M, K, C]`.
+          Value kDecayedT =
+              body.map(ValueRange{k, g, gLast},
+                       {body.affineMap(3, {m, y, x}), body.affineMap(3, {m, y}),
+                        body.affineMap(3, {m})},
+                       {body.dim(k, 0), idx(keyDim), idx(chunk)}, f32,
+                       [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                         Value decay = math::ExpOp::create(
+                             bb, bl, arith::SubFOp::create(bb, bl, a[2], a[1]));
+                         return arith::MulFOp::create(bb, bl, a[0], decay);
+                       });
+          // exp(g_last) S + kDecayedT v_new, updating S in place.
+          Value stateDecayed = body.generic(
+              gLast, state,
+              {body.affineMap(3, {m}), body.affineMap(3, {m, x, y})},
+              {IteratorType::parallel, IteratorType::parallel,
+               IteratorType::parallel},
+              [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                return arith::MulFOp::create(bb, bl, a[1],
+                                             math::ExpOp::create(bb, bl, a[0]));
+              });
+          Value next = body.batchMatmul(kDecayedT, vNewChunk, stateDecayed);
+          scf::YieldOp::create(nb, nloc, ValueRange{next, states, vNew});
+        });
+    rewriter.replaceOp(op, ValueRange{loop.getResult(1), loop.getResult(2),
+                                      loop.getResult(0)});
+    return success();
+  }
+};
+
+struct DeltaNetLowerChunkStagesPass
+    : public deltanet::impl::DeltaNetLowerChunkStagesBase<
+          DeltaNetLowerChunkStagesPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateLowerChunkStagesPatterns(patterns);
+    walkAndApplyPatterns(getOperation(), std::move(patterns));
+  }
+};
+
+} // namespace
+
+void mlir::deltanet::populateLowerChunkStagesPatterns(
+    RewritePatternSet &patterns) {
+  patterns
+      .add<LowerGatedKKT, LowerWYRepr, LowerChunkOutput, LowerChunkStateScan>(
+          patterns.getContext());
+}

@@ -1,0 +1,747 @@
+//===- LowerTriInv.cpp - Lower deltanet.tri_inv to linalg -----------------===//
+//
+// Rewrites deltanet.tri_inv into batched linalg matmul chains (blocked or
+// truncated Neumann) or the forward-substitution baseline, on tensors.
+//
+//===----------------------------------------------------------------------===//
+
+#include "deltanet/Conversion/Passes.h"
+#include "deltanet/Dialect/DeltaNet/IR/DeltaNetOps.h"
+
+#include "deltanet/Codegen/Common/TargetInfo.h"
+#include "deltanet/Dialect/DeltaNet/Transforms/Passes.h"
+#include "deltanet/Dialect/DeltaNet/Utils/StructuredBuilder.h"
+
+#include "TriInvTolerance.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <cmath>
+
+namespace mlir {
+namespace deltanet {
+#define GEN_PASS_DEF_DELTANETLOWERTRIINV
+#include "deltanet/Conversion/Passes.h.inc"
+} // namespace deltanet
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::deltanet;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Resolved per-op configuration
+//===----------------------------------------------------------------------===//
+
+/// The pass options and the target they lower for.
+struct LoweringDefaults {
+  DeltaNetLowerTriInvOptions options;
+  const TargetInfo *target;
+};
+
+/// How the operands of every matmul of a lowering are represented.
+struct MatmulPrecision {
+  TriInvPrecision precision = TriInvPrecision::F32;
+  /// Which elements share one scale (INT8 only).
+  QuantGranularity granularity = QuantGranularity::Row;
+};
+
+/// The lowering of one tri_inv once pass options and op attributes are
+/// merged and resolved against its matrix size.
+struct ResolvedTriInv {
+  TriInvStrategy strategy;
+  /// Diagonal block size (blocked strategy only).
+  int64_t blockSize;
+  /// Number of Neumann product factors actually emitted.
+  int64_t factors;
+  int64_t residualSteps;
+  MatmulPrecision matmul;
+  /// The rule-table row behind `factors` and `residualSteps`, when they
+  /// come from the pass's tolerance.
+  std::optional<ToleranceChoice> fromTolerance;
+};
+
+/// Smallest number of Neumann product factors that makes the inverse of an
+/// n x n strictly lower-triangular matrix exact: 2^f >= n.
+int64_t exactFactors(int64_t n) { return llvm::Log2_64_Ceil(n); }
+
+/// The matmul precision of `op`: its attribute or the pass option.
+TriInvPrecision effectivePrecision(TriInvOp op,
+                                   const LoweringDefaults &defaults) {
+  return op.getPrecision().value_or(defaults.options.precision);
+}
+
+/// The block size a blocked lowering of `op` uses: the op's, the option's,
+/// or the precision's default, clamped to the matrix size.
+int64_t effectiveBlockSize(TriInvOp op, const LoweringDefaults &defaults) {
+  int64_t blockSize = defaults.options.blockSize;
+  if (blockSize == 0)
+    blockSize = defaults.target->getDefaultTriInvBlockSize(
+        effectivePrecision(op, defaults));
+  return std::min(op.getBlockSizeValue().value_or(blockSize),
+                  op.getMatrixSize());
+}
+
+/// Whether the order and residual steps of `op` come from the tolerance
+/// rule table: a tolerance is set and the op fixes neither.
+bool usesTolerance(TriInvOp op, const LoweringDefaults &defaults) {
+  return defaults.options.tolerance > 0 && !op.getOrderValue() &&
+         !op.getResidualStepsValue();
+}
+
+/// The rule-table choice for `op` under the pass's tolerance; sets `why`
+/// when the table cannot meet it.
+std::optional<ToleranceChoice> toleranceChoice(TriInvOp op,
+                                               const LoweringDefaults &defaults,
+                                               std::string &why) {
+  return chooseForTolerance(
+      op.getStrategy().value_or(defaults.options.strategy), op.getMatrixSize(),
+      effectiveBlockSize(op, defaults), effectivePrecision(op, defaults),
+      defaults.options.tolerance, why);
+}
+
+/// Why `op` cannot be lowered with `defaults` (its attributes take
+/// precedence), or an empty string if it can.
+std::string whyUnlowerable(TriInvOp op, const LoweringDefaults &defaults) {
+  TriInvPrecision precision = effectivePrecision(op, defaults);
+  if (!defaults.target->supportsPrecision(precision))
+    return (llvm::Twine("target '") + defaults.target->getName() + "' has no " +
+            stringifyTriInvPrecision(precision) + " matmuls")
+        .str();
+  int64_t c = op.getMatrixSize();
+  int64_t blockSize = effectiveBlockSize(op, defaults);
+  if (op.getStrategy().value_or(defaults.options.strategy) ==
+          TriInvStrategy::Blocked &&
+      c % blockSize != 0)
+    return (llvm::Twine("block size ") + llvm::Twine(blockSize) +
+            " does not divide the matrix size " + llvm::Twine(c))
+        .str();
+  std::string why;
+  if (usesTolerance(op, defaults) && !toleranceChoice(op, defaults, why))
+    return why;
+  return "";
+}
+
+/// Merges the op's attributes into `defaults` and resolves the result for
+/// the op's matrix size. Requires `whyUnlowerable(op, defaults)` to be empty.
+ResolvedTriInv resolve(TriInvOp op, const LoweringDefaults &defaults) {
+  int64_t c = op.getMatrixSize();
+  ResolvedTriInv r;
+  r.strategy = op.getStrategy().value_or(defaults.options.strategy);
+  r.blockSize = effectiveBlockSize(op, defaults);
+  r.residualSteps =
+      op.getResidualStepsValue().value_or(defaults.options.residualSteps);
+  int64_t order = op.getOrderValue().value_or(defaults.options.order);
+  if (usesTolerance(op, defaults)) {
+    std::string why;
+    r.fromTolerance = toleranceChoice(op, defaults, why);
+    assert(r.fromTolerance && "whyUnlowerable rejects unmet tolerances");
+    order = r.fromTolerance->order;
+    r.residualSteps = r.fromTolerance->residualSteps;
+  }
+  int64_t exact = r.strategy == TriInvStrategy::Blocked
+                      ? exactFactors(r.blockSize)
+                      : exactFactors(c);
+  r.factors = order < 0 ? exact : std::min(order, exact);
+  r.matmul.precision = effectivePrecision(op, defaults);
+  r.matmul.granularity = defaults.options.quantGranularity;
+  return r;
+}
+
+/// Why `config` may return garbage on correlated keys, or an empty string:
+/// INT8 Neumann sums over more than 8 x 8 matrices cannot resolve the
+/// cancellation of powers that grow to 1e1..1e9.
+std::string int8Hazard(TriInvOp op, const ResolvedTriInv &config) {
+  if (config.matmul.precision != TriInvPrecision::I8)
+    return "";
+  int64_t c = op.getMatrixSize();
+  if (config.strategy == TriInvStrategy::Neumann && c > 8)
+    return (llvm::Twine("precision=i8 with the neumann strategy on ") +
+            llvm::Twine(c) + "x" + llvm::Twine(c) +
+            " matrices: int8 cannot resolve the cancelling powers of L "
+            "(they reach 1e6 with correlated keys); strategy=blocked with "
+            "4x4 blocks keeps the error near 1e-2")
+        .str();
+  if (config.strategy == TriInvStrategy::Blocked && config.blockSize > 8)
+    return (llvm::Twine("precision=i8 with ") + llvm::Twine(config.blockSize) +
+            "x" + llvm::Twine(config.blockSize) +
+            " diagonal blocks: their int8 Neumann sums lose the cancelling "
+            "powers (0.35 relative error at key correlation 0.98); blocks of "
+            "4 keep the error near 1e-2")
+        .str();
+  return "";
+}
+
+//===----------------------------------------------------------------------===//
+// TriInvEmitter: builds the linalg/tensor IR of the strategies
+//===----------------------------------------------------------------------===//
+
+/// Emits batched matrix computations on tensors of shape `batch x rows x
+/// cols` with f32 elements. The batch dimension may be dynamic.
+class TriInvEmitter {
+public:
+  /// Every matmul represents its operands as `matmulPrecision` says.
+  TriInvEmitter(OpBuilder &b, Location loc, MatmulPrecision matmulPrecision)
+      : b(b), loc(loc), sb(b, loc), matmulPrecision(matmulPrecision) {}
+
+  Type f32() { return b.getF32Type(); }
+
+  /// The batch size of a 3-D tensor as a constant or an SSA value.
+  OpFoldResult batchOf(Value t) { return sb.dim(t, 0); }
+
+  /// An uninitialised f32 tensor of shape `batch x rows x cols`.
+  Value empty(OpFoldResult batch, int64_t rows, int64_t cols) {
+    return sb.empty({batch, b.getIndexAttr(rows), b.getIndexAttr(cols)}, f32());
+  }
+
+  /// A zero f32 tensor of shape `batch x rows x cols`.
+  Value zeros(OpFoldResult batch, int64_t rows, int64_t cols) {
+    return sb.zeros({batch, b.getIndexAttr(rows), b.getIndexAttr(cols)});
+  }
+
+  /// A 3-D elementwise linalg.generic over `inputs` (all of the shape of
+  /// `init`) writing into `init`. `body` gets the scalar inputs and the
+  /// (row, col) indices and returns the result element.
+  Value elementwise(
+      ValueRange inputs, Value init,
+      function_ref<Value(OpBuilder &, Location, ValueRange, Value, Value)>
+          body) {
+    MLIRContext *ctx = b.getContext();
+    SmallVector<AffineMap> maps(inputs.size() + 1,
+                                AffineMap::getMultiDimIdentityMap(3, ctx));
+    SmallVector<utils::IteratorType> iterators(3,
+                                               utils::IteratorType::parallel);
+    return linalg::GenericOp::create(
+               b, loc, init.getType(), inputs, ValueRange{init}, maps,
+               iterators,
+               [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                 Value i = linalg::IndexOp::create(nb, nloc, 1);
+                 Value j = linalg::IndexOp::create(nb, nloc, 2);
+                 Value r = body(nb, nloc, args.drop_back(), i, j);
+                 linalg::YieldOp::create(nb, nloc, r);
+               })
+        .getResult(0);
+  }
+
+  /// The strictly lower triangle of `a` (any float element type), widened
+  /// to f32 and multiplied by `sign`: the structural mask of every strategy.
+  Value strictlyLower(Value a, float sign) {
+    auto type = cast<RankedTensorType>(a.getType());
+    int64_t n = type.getShape().back();
+    Value init = empty(batchOf(a), n, n);
+    return elementwise(
+        a, init,
+        [&](OpBuilder &nb, Location nloc, ValueRange args, Value i, Value j) {
+          Value v = args[0];
+          if (v.getType() != f32())
+            v = arith::ExtFOp::create(nb, nloc, f32(), v);
+          if (sign < 0)
+            v = arith::NegFOp::create(nb, nloc, v);
+          Value zero =
+              arith::ConstantOp::create(nb, nloc, nb.getF32FloatAttr(0.0f));
+          Value below =
+              arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::ugt, i, j);
+          return arith::SelectOp::create(nb, nloc, below, v, zero).getResult();
+        });
+  }
+
+  /// `delta_ij + sign * x_ij` elementwise.
+  Value identityPlus(Value x, float sign) {
+    auto type = cast<RankedTensorType>(x.getType());
+    Value init = empty(batchOf(x), type.getDimSize(1), type.getDimSize(2));
+    return elementwise(
+        x, init,
+        [&](OpBuilder &nb, Location nloc, ValueRange args, Value i, Value j) {
+          return identityEntry(nb, nloc, i, j, args[0], sign);
+        });
+  }
+
+  /// `delta_ij + sign * x`, the scalar body shared by the identity updates.
+  Value identityEntry(OpBuilder &nb, Location nloc, Value i, Value j, Value x,
+                      float sign) {
+    Value one = arith::ConstantOp::create(nb, nloc, nb.getF32FloatAttr(1.0f));
+    Value zero = arith::ConstantOp::create(nb, nloc, nb.getF32FloatAttr(0.0f));
+    Value diag =
+        arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::eq, i, j);
+    Value delta = arith::SelectOp::create(nb, nloc, diag, one, zero);
+    if (sign < 0)
+      return arith::SubFOp::create(nb, nloc, delta, x);
+    return arith::AddFOp::create(nb, nloc, delta, x);
+  }
+
+  /// The batched identity `batch x n x n`.
+  Value identity(OpFoldResult batch, int64_t n) {
+    return identityPlus(zeros(batch, n, n), 1.0f);
+  }
+
+  /// `acc + lhs @ rhs` (or `lhs @ rhs` when `acc` is null), batched, with
+  /// the operands in the matmul precision.
+  Value matmul(Value lhs, Value rhs, Value acc = nullptr) {
+    return emitMatmul(sb, lhs, rhs, acc, matmulPrecision);
+  }
+
+  /// `acc + lhs @ rhs` on f32 tensors `batch x m x k` and `batch x k x n`,
+  /// with the operands represented as `precision` says; the sum is f32.
+  static Value emitMatmul(StructuredBuilder &sb, Value lhs, Value rhs,
+                          Value acc, MatmulPrecision precision) {
+    MLIRContext *ctx = sb.getContext();
+    switch (precision.precision) {
+    case TriInvPrecision::F32:
+      return sb.batchMatmul(lhs, rhs, acc);
+    case TriInvPrecision::BF16:
+    case TriInvPrecision::F16: {
+      Type type = precision.precision == TriInvPrecision::BF16
+                      ? Type(BFloat16Type::get(ctx))
+                      : Type(Float16Type::get(ctx));
+      return sb.batchMatmul(sb.convertElementType(lhs, type),
+                            sb.convertElementType(rhs, type), acc);
+    }
+    case TriInvPrecision::I8:
+      return quantizedMatmul(sb, lhs, rhs, acc, precision.granularity);
+    }
+    llvm_unreachable("unknown precision");
+  }
+
+  /// `acc + lhs @ rhs` in INT8: both operands quantised with their own
+  /// scales (per row of `lhs` and column of `rhs`, or per matrix), an
+  /// i8 x i8 -> i32 batched matmul, and the accumulator rescaled to f32.
+  static Value quantizedMatmul(StructuredBuilder &sb, Value lhs, Value rhs,
+                               Value acc, QuantGranularity granularity) {
+    bool perRow = granularity == QuantGranularity::Row;
+    auto quantize = [&](Value x, ArrayRef<int64_t> reductionDims) {
+      auto type = cast<RankedTensorType>(x.getType());
+      SmallVector<int64_t> scaleShape;
+      for (int64_t dim = 0; dim < type.getRank(); ++dim)
+        if (!llvm::is_contained(reductionDims, dim))
+          scaleShape.push_back(type.getDimSize(dim));
+      OpBuilder &b = sb.builder();
+      return QuantizeOp::create(
+          b, sb.getLoc(), type.clone(b.getI8Type()),
+          RankedTensorType::get(scaleShape, b.getF32Type()), x, reductionDims);
+    };
+    QuantizeOp qa =
+        quantize(lhs, perRow ? ArrayRef<int64_t>{2} : ArrayRef<int64_t>{1, 2});
+    QuantizeOp qb =
+        quantize(rhs, perRow ? ArrayRef<int64_t>{1} : ArrayRef<int64_t>{1, 2});
+    OpBuilder &b = sb.builder();
+    SmallVector<OpFoldResult> sizes = {sb.dim(lhs, 0), sb.dim(lhs, 1),
+                                       sb.dim(rhs, 2)};
+    Value product = sb.batchMatmul(qa.getQuantized(), qb.getQuantized(),
+                                   sb.zeros(sizes, b.getI32Type()));
+    auto productType = cast<RankedTensorType>(product.getType());
+    Value result =
+        DequantizeOp::create(b, sb.getLoc(), productType.clone(b.getF32Type()),
+                             product, qa.getScale(), qb.getScale());
+    if (!acc)
+      return result;
+    return sb.map(
+        ValueRange{acc, result}, {}, sizes, b.getF32Type(),
+        [](OpBuilder &nb, Location nloc, ValueRange args) {
+          return arith::AddFOp::create(nb, nloc, args[0], args[1]).getResult();
+        });
+  }
+
+  /// The `rows x cols` window at (`row`, `col`) of every matrix of `t`.
+  Value slice(Value t, int64_t row, int64_t col, int64_t rows, int64_t cols) {
+    return tensor::ExtractSliceOp::create(
+        b, loc, t,
+        ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(row),
+                               b.getIndexAttr(col)},
+        ArrayRef<OpFoldResult>{batchOf(t), b.getIndexAttr(rows),
+                               b.getIndexAttr(cols)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1),
+                               b.getIndexAttr(1)});
+  }
+
+  /// Every `stride`-th matrix of `t`, starting at matrix `first`.
+  Value everyNth(Value t, int64_t first, int64_t stride, OpFoldResult count) {
+    auto type = cast<RankedTensorType>(t.getType());
+    return tensor::ExtractSliceOp::create(
+        b, loc, t,
+        ArrayRef<OpFoldResult>{b.getIndexAttr(first), b.getIndexAttr(0),
+                               b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{count, b.getIndexAttr(type.getDimSize(1)),
+                               b.getIndexAttr(type.getDimSize(2))},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(stride), b.getIndexAttr(1),
+                               b.getIndexAttr(1)});
+  }
+
+  /// `dest` with `src` written at (`row`, `col`) of every matrix.
+  Value insert(Value src, Value dest, int64_t row, int64_t col) {
+    auto type = cast<RankedTensorType>(src.getType());
+    return tensor::InsertSliceOp::create(
+        b, loc, src, dest,
+        ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(row),
+                               b.getIndexAttr(col)},
+        ArrayRef<OpFoldResult>{batchOf(src), b.getIndexAttr(type.getDimSize(1)),
+                               b.getIndexAttr(type.getDimSize(2))},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1),
+                               b.getIndexAttr(1)});
+  }
+
+  /// Gathers `count` blocks of size `s x s` from every matrix of `l`: block
+  /// `p` starts at row `p * stride + rowShift`, column `p * stride +
+  /// colShift`. Returns them as a `(batch * count) x s x s` tensor, block
+  /// index fastest, multiplied by `sign`.
+  Value gatherBlocks(Value l, int64_t count, int64_t s, int64_t stride,
+                     int64_t rowShift, int64_t colShift, float sign) {
+    MLIRContext *ctx = b.getContext();
+    OpFoldResult batch = batchOf(l);
+    Value init = tensor::EmptyOp::create(
+        b, loc,
+        ArrayRef<OpFoldResult>{batch, b.getIndexAttr(count), b.getIndexAttr(s),
+                               b.getIndexAttr(s)},
+        f32());
+    AffineExpr n, p, i, j;
+    bindDims(ctx, n, p, i, j);
+    AffineMap in = AffineMap::get(
+        4, 0, {n, p * stride + rowShift + i, p * stride + colShift + j}, ctx);
+    AffineMap out = AffineMap::getMultiDimIdentityMap(4, ctx);
+    SmallVector<utils::IteratorType> iterators(4,
+                                               utils::IteratorType::parallel);
+    Value blocks = linalg::GenericOp::create(
+                       b, loc, init.getType(), ValueRange{l}, ValueRange{init},
+                       ArrayRef<AffineMap>{in, out}, iterators,
+                       [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                         Value v = args[0];
+                         if (sign < 0)
+                           v = arith::NegFOp::create(nb, nloc, v);
+                         linalg::YieldOp::create(nb, nloc, v);
+                       })
+                       .getResult(0);
+    SmallVector<ReassociationIndices> reassoc = {{0, 1}, {2}, {3}};
+    return tensor::CollapseShapeOp::create(b, loc, blocks, reassoc);
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Strategies
+  //===--------------------------------------------------------------------===//
+
+  /// `(I - L)(I + L^2)...(I + L^(2^(factors-1)))` for strictly lower `l`
+  /// (`batch x n x n`). Every power `L^k` is zero on its first `k-1`
+  /// subdiagonals: products are computed on the band that can be non-zero.
+  Value neumannProduct(Value l, int64_t factors) {
+    auto type = cast<RankedTensorType>(l.getType());
+    int64_t n = type.getDimSize(1);
+    if (factors == 0)
+      return identity(batchOf(l), n);
+    Value x = identityPlus(l, -1.0f); // I - L
+    Value power = l;                  // L^k, zero unless i - j >= k
+    for (int64_t f = 1, k = 1; f < factors && 2 * k < n; ++f, k *= 2) {
+      int64_t m = n - 2 * k;
+      // L^2k[2k:, :n-2k] = L^k[2k:, k:n-k] @ L^k[k:n-k, :n-2k].
+      Value band =
+          matmul(slice(power, 2 * k, k, m, m), slice(power, k, 0, m, m));
+      // X <- X (I + L^2k): X L^2k is non-zero on rows [2k, n), columns
+      // [0, n-2k) only, with X[2k:, 2k:] @ L^2k[2k:, :n-2k].
+      Value acc = slice(x, 2 * k, 0, m, m);
+      x = insert(matmul(slice(x, 2 * k, 2 * k, m, m), band, acc), x, 2 * k, 0);
+      if (f + 1 < factors && 4 * k < n)
+        power = insert(band, zeros(batchOf(l), n, n), 2 * k, 0);
+    }
+    return x;
+  }
+
+  /// One residual correction `X + X (I - (I + L) X)`.
+  Value residualStep(Value l, Value x) {
+    Value lx = matmul(l, x);
+    auto type = cast<RankedTensorType>(x.getType());
+    Value init = empty(batchOf(x), type.getDimSize(1), type.getDimSize(2));
+    Value residual = elementwise(
+        ValueRange{x, lx}, init,
+        [&](OpBuilder &nb, Location nloc, ValueRange args, Value i, Value j) {
+          Value sum = arith::AddFOp::create(nb, nloc, args[0], args[1]);
+          return identityEntry(nb, nloc, i, j, sum, -1.0f);
+        });
+    return matmul(x, residual, x);
+  }
+
+  /// Exact Neumann inverses of the diagonal `blockSize` blocks, merged
+  /// pairwise with `X21 = -X22 (L21 X11)` until they cover the matrix.
+  Value blocked(Value l, int64_t blockSize, int64_t factors) {
+    auto type = cast<RankedTensorType>(l.getType());
+    int64_t c = type.getDimSize(1);
+    OpFoldResult batch = batchOf(l);
+    // A power-of-two number of blocks; zero padding keeps the inverse exact
+    // ((I + L) is block diagonal with an identity block).
+    int64_t numBlocks = llvm::PowerOf2Ceil(c / blockSize);
+    int64_t padded = numBlocks * blockSize;
+    if (padded != c)
+      l = insert(l, zeros(batch, padded, padded), 0, 0);
+
+    // (batch * numBlocks) x B x B inverses of the diagonal blocks.
+    Value solved = neumannProduct(
+        gatherBlocks(l, numBlocks, blockSize, blockSize, 0, 0, 1.0f), factors);
+    for (int64_t s = blockSize; s < padded; s *= 2) {
+      int64_t pairs = padded / (2 * s);
+      OpFoldResult count = sb.mul(batch, pairs);
+      Value x11 = everyNth(solved, 0, 2, count);
+      Value x22 = everyNth(solved, 1, 2, count);
+      Value negL21 = gatherBlocks(l, pairs, s, 2 * s, s, 0, -1.0f);
+      Value x21 = matmul(x22, matmul(negL21, x11));
+      Value merged = zeros(count, 2 * s, 2 * s);
+      merged = insert(x11, merged, 0, 0);
+      merged = insert(x21, merged, s, 0);
+      solved = insert(x22, merged, s, s);
+    }
+    if (padded != c)
+      solved = slice(solved, 0, 0, c, c);
+    return solved;
+  }
+
+  /// Exact row-by-row forward substitution: X[i, :i] = -L[i, :i] X[:i, :i],
+  /// given `negL` = -L.
+  Value forwardSubstitution(Value negL) {
+    auto type = cast<RankedTensorType>(negL.getType());
+    int64_t n = type.getDimSize(1);
+    OpFoldResult batch = batchOf(negL);
+    Value lb = arith::ConstantIndexOp::create(b, loc, 1);
+    Value ub = arith::ConstantIndexOp::create(b, loc, n);
+    Value step = arith::ConstantIndexOp::create(b, loc, 1);
+    auto loop = scf::ForOp::create(
+        b, loc, lb, ub, step, ValueRange{identity(batch, n)},
+        [&](OpBuilder &nb, Location nloc, Value i, ValueRange iterArgs) {
+          Value x = iterArgs[0];
+          OpFoldResult zero = nb.getIndexAttr(0), one = nb.getIndexAttr(1);
+          SmallVector<OpFoldResult> unit(3, one);
+          SmallVector<OpFoldResult> rowOffsets = {zero, i, zero};
+          SmallVector<OpFoldResult> rowSizes = {batch, one, i};
+          Value row = tensor::ExtractSliceOp::create(nb, nloc, negL, rowOffsets,
+                                                     rowSizes, unit);
+          Value top = tensor::ExtractSliceOp::create(
+              nb, nloc, x, ArrayRef<OpFoldResult>{zero, zero, zero},
+              ArrayRef<OpFoldResult>{batch, i, i}, unit);
+          Value acc = tensor::ExtractSliceOp::create(nb, nloc, x, rowOffsets,
+                                                     rowSizes, unit);
+          StructuredBuilder body(nb, nloc);
+          Value newRow = emitMatmul(body, row, top, acc, matmulPrecision);
+          Value updated = tensor::InsertSliceOp::create(
+              nb, nloc, newRow, x, rowOffsets, rowSizes, unit);
+          scf::YieldOp::create(nb, nloc, updated);
+        });
+    return loop.getResult(0);
+  }
+
+private:
+  OpBuilder &b;
+  Location loc;
+  StructuredBuilder sb;
+  MatmulPrecision matmulPrecision;
+};
+
+/// Inverts every matrix of `a` (`batch x C x C`, any float type) as
+/// `config` says; the result has `a`'s element type.
+Value invertBatch(OpBuilder &b, Location loc, Value a,
+                  const ResolvedTriInv &config) {
+  TriInvEmitter emit(b, loc, config.matmul);
+  Value l = emit.strictlyLower(a, 1.0f);
+  Value x;
+  switch (config.strategy) {
+  case TriInvStrategy::ForwardSubstitution:
+    x = emit.forwardSubstitution(emit.strictlyLower(a, -1.0f));
+    break;
+  case TriInvStrategy::Neumann:
+    x = emit.neumannProduct(l, config.factors);
+    break;
+  case TriInvStrategy::Blocked:
+    x = emit.blocked(l, config.blockSize, config.factors);
+    break;
+  }
+  for (int64_t step = 0; step < config.residualSteps; ++step)
+    x = emit.residualStep(l, x);
+
+  Type elementType = cast<RankedTensorType>(a.getType()).getElementType();
+  if (elementType == b.getF32Type())
+    return x;
+  Value init = tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, x),
+                                       elementType);
+  return emit.elementwise(
+      x, init,
+      [&](OpBuilder &nb, Location nloc, ValueRange args, Value, Value) {
+        return arith::TruncFOp::create(nb, nloc, elementType, args[0])
+            .getResult();
+      });
+}
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+/// Lowers one deltanet.tri_inv according to its resolved configuration.
+struct LowerTriInvPattern : public OpRewritePattern<TriInvOp> {
+  LowerTriInvPattern(MLIRContext *ctx, const LoweringDefaults &defaults)
+      : OpRewritePattern<TriInvOp>(ctx), defaults(defaults) {}
+
+  LogicalResult matchAndRewrite(TriInvOp op,
+                                PatternRewriter &rewriter) const override {
+    std::string reason = whyUnlowerable(op, defaults);
+    if (!reason.empty())
+      return rewriter.notifyMatchFailure(op, reason);
+    ResolvedTriInv config = resolve(op, defaults);
+    int64_t c = op.getMatrixSize();
+
+    Location loc = op.getLoc();
+    RankedTensorType type = op.getA().getType();
+    int64_t rank = type.getRank();
+
+    // View the operand as `batch x C x C`.
+    Value a = op.getA();
+    if (rank == 2) {
+      SmallVector<ReassociationIndices> reassoc = {{0, 1}, {2}};
+      a = tensor::ExpandShapeOp::create(
+          rewriter, loc,
+          RankedTensorType::get({1, c, c}, type.getElementType()), a, reassoc);
+    } else if (rank > 3) {
+      a = StructuredBuilder(rewriter, loc).collapseLeading(a, rank - 2);
+    }
+
+    // The whole (tile of the) batch is inverted at once: tiling happened
+    // before (tileTriInvBatch).
+    Value x = invertBatch(rewriter, loc, a, config);
+    if (rank == 2) {
+      SmallVector<ReassociationIndices> reassoc = {{0, 1}, {2}};
+      x = tensor::CollapseShapeOp::create(rewriter, loc, x, reassoc);
+    } else if (rank > 3) {
+      SmallVector<OpFoldResult> batchSizes =
+          tensor::getMixedSizes(rewriter, loc, op.getA());
+      batchSizes.resize(rank - 2);
+      x = StructuredBuilder(rewriter, loc).expandLeading(x, batchSizes);
+    }
+    rewriter.replaceOp(op, x);
+    return success();
+  }
+
+  LoweringDefaults defaults;
+};
+
+//===----------------------------------------------------------------------===//
+// Pass
+//===----------------------------------------------------------------------===//
+
+/// `value` printed as printf's `%g` (1e-03 as 0.001).
+std::string formatDouble(double value) {
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::format("%g", value);
+  return text;
+}
+
+struct DeltaNetLowerTriInvPass
+    : public deltanet::impl::DeltaNetLowerTriInvBase<DeltaNetLowerTriInvPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    Operation *root = getOperation();
+    DeltaNetLowerTriInvOptions options{strategy,         blockSize, order,
+                                       residualSteps,    batchTile, precision,
+                                       quantGranularity, tolerance, target};
+    // Option errors are reported at the root's location, without an op dump.
+    auto optionError = [&](StringRef option, int64_t value, StringRef rule) {
+      emitError(root->getLoc())
+          << "invalid option " << option << "=" << value << ": " << rule;
+      signalPassFailure();
+    };
+    const TargetInfo *targetInfo = lookupTargetInfo(options.target);
+    if (!targetInfo) {
+      emitError(root->getLoc())
+          << "invalid option target=" << options.target
+          << ": no such target (registered: " << getRegisteredTargetNames()
+          << ")";
+      return signalPassFailure();
+    }
+    LoweringDefaults defaults{options, targetInfo};
+    if (options.blockSize < 0 ||
+        (options.blockSize > 0 && !llvm::isPowerOf2_64(options.blockSize)))
+      return optionError("block-size", options.blockSize,
+                         "must be a positive power of two (or 0 for the "
+                         "precision's default)");
+    if (options.order == 0 || options.order < -1)
+      return optionError("order", options.order,
+                         "must be >= 1 (or -1 for exact)");
+    if (options.residualSteps < 0)
+      return optionError("residual-steps", options.residualSteps,
+                         "must be >= 0");
+    if (options.residualSteps > TriInvOp::kMaxResidualSteps)
+      return optionError("residual-steps", options.residualSteps,
+                         "must be at most " +
+                             std::to_string(TriInvOp::kMaxResidualSteps));
+    if (options.batchTile < -1)
+      return optionError("batch-tile", options.batchTile,
+                         "must be >= -1 (-1 = the target's preferred tile, "
+                         "0 = no tiling)");
+    if (options.tolerance < 0 || !std::isfinite(options.tolerance)) {
+      emitError(root->getLoc())
+          << "invalid option tolerance=" << formatDouble(options.tolerance)
+          << ": must be a finite number >= 0";
+      return signalPassFailure();
+    }
+    if (options.tolerance > 0 &&
+        (options.order != -1 || options.residualSteps != 0)) {
+      emitError(root->getLoc())
+          << "invalid option tolerance=" << formatDouble(options.tolerance)
+          << ": it chooses order and residual-steps, which must not be set "
+             "too";
+      return signalPassFailure();
+    }
+
+    // Diagnose every op that cannot be lowered before rewriting any, and
+    // warn about INT8 configurations that cannot hold their accuracy.
+    bool invalid = false;
+    root->walk([&](TriInvOp op) {
+      std::string reason = whyUnlowerable(op, defaults);
+      if (!reason.empty()) {
+        op.emitOpError(reason);
+        invalid = true;
+        return;
+      }
+      ResolvedTriInv config = resolve(op, defaults);
+      std::string hazard = int8Hazard(op, config);
+      if (!hazard.empty())
+        op.emitWarning(hazard);
+      if (std::optional<ToleranceChoice> choice = config.fromTolerance) {
+        std::string message;
+        llvm::raw_string_ostream os(message);
+        os << "tolerance " << formatDouble(options.tolerance) << ": ";
+        if (choice->order >= 0)
+          os << "order " << choice->order << ", ";
+        os << "residual_steps " << choice->residualSteps
+           << " (rule-table bound " << llvm::format("%.1e", choice->bound)
+           << ")";
+        op.emitRemark(message);
+      }
+    });
+    if (invalid)
+      return signalPassFailure();
+
+    // Tile the batches first (each tile is a tri_inv of a slice), then
+    // lower every tri_inv whole.
+    int64_t tile = options.batchTile < 0
+                       ? targetInfo->getPreferredTriInvBatchTile()
+                       : options.batchTile;
+    IRRewriter rewriter(&getContext());
+    SmallVector<TriInvOp> ops;
+    root->walk([&](TriInvOp op) { ops.push_back(op); });
+    for (TriInvOp op : ops)
+      (void)tileTriInvBatch(rewriter, op, tile);
+
+    RewritePatternSet patterns(&getContext());
+    populateLowerTriInvPatterns(patterns, options, *targetInfo);
+    walkAndApplyPatterns(root, std::move(patterns));
+  }
+};
+
+} // namespace
+
+void mlir::deltanet::populateLowerTriInvPatterns(
+    RewritePatternSet &patterns, const DeltaNetLowerTriInvOptions &options,
+    const TargetInfo &target) {
+  patterns.add<LowerTriInvPattern>(patterns.getContext(),
+                                   LoweringDefaults{options, &target});
+}

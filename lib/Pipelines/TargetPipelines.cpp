@@ -1,0 +1,58 @@
+//===- TargetPipelines.cpp - The pipeline of each target, by name ---------===//
+//
+// Maps a target name ("cpu") to its pipeline and its options, for the
+// runtime and the bindings, which take the target as data.
+//
+//===----------------------------------------------------------------------===//
+
+#include "deltanet/Pipelines/Pipelines.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/StringExtras.h"
+
+using namespace mlir;
+using namespace mlir::deltanet;
+
+namespace {
+/// Parses `text` as the options of `Options` and adds the pipeline that
+/// `build` makes of them.
+template <typename Options>
+LogicalResult parseAndBuild(OpPassManager &pm, StringRef text,
+                            llvm::raw_ostream &errors,
+                            void (*build)(OpPassManager &, const Options &)) {
+  Options options;
+  if (failed(options.parseFromString(text, errors)))
+    return failure();
+  build(pm, options);
+  return success();
+}
+
+template <typename Options> std::string printDefaults() {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  Options().print(os);
+  return text;
+}
+} // namespace
+
+std::vector<std::string> mlir::deltanet::getPipelineTargets() {
+  return {"cpu"};
+}
+
+LogicalResult mlir::deltanet::buildTargetPipeline(OpPassManager &pm,
+                                                  StringRef target,
+                                                  StringRef options,
+                                                  llvm::raw_ostream &errors) {
+  if (target == "cpu")
+    return parseAndBuild<CpuPipelineOptions>(pm, options, errors,
+                                             buildCpuPipeline);
+  errors << "unknown target '" << target << "' (targets with a pipeline: "
+         << llvm::join(getPipelineTargets(), ", ") << ")";
+  return failure();
+}
+
+std::string mlir::deltanet::printTargetPipelineOptions(StringRef target) {
+  if (target == "cpu")
+    return printDefaults<CpuPipelineOptions>();
+  return "";
+}

@@ -1,0 +1,44 @@
+//===- TriInvPipelineOptions.cpp - The target-neutral pipeline half -------===//
+//
+// Maps the pipelines' tri_inv options to the pass's and adds the passes
+// every target runs before its codegen.
+//
+//===----------------------------------------------------------------------===//
+
+#include "deltanet/Pipelines/TriInvPipelineOptions.h"
+
+#include "deltanet/Codegen/Common/TargetInfo.h"
+#include "deltanet/Conversion/Passes.h"
+#include "deltanet/Dialect/DeltaNet/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+using namespace mlir::deltanet;
+
+DeltaNetLowerTriInvOptions
+TriInvPipelineOptions::getLowerTriInvOptions(const TargetInfo &target) const {
+  DeltaNetLowerTriInvOptions options;
+  options.strategy = triInvStrategy;
+  options.blockSize = triInvBlockSize;
+  options.order = triInvOrder;
+  options.residualSteps = triInvResidualSteps;
+  options.batchTile = triInvBatchTile;
+  options.precision = triInvPrecision;
+  options.quantGranularity = triInvQuantGranularity;
+  options.tolerance = triInvTolerance;
+  options.target = target.getName().str();
+  return options;
+}
+
+void mlir::deltanet::addDeltaNetToLinalgPasses(
+    OpPassManager &pm, const TriInvPipelineOptions &options,
+    const TargetInfo &target) {
+  pm.addPass(createDeltaNetDecomposeChunkGatedDeltaRule());
+  pm.addPass(createDeltaNetLowerChunkStages());
+  pm.addPass(createDeltaNetLowerRecurrentGatedDeltaRule());
+  pm.addPass(createDeltaNetLowerTriInv(options.getLowerTriInvOptions(target)));
+  pm.addPass(createDeltaNetLowerQuantization());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}

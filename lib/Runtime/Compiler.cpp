@@ -1,0 +1,109 @@
+//===- Compiler.cpp - Compile deltanet programs for a target --------------===//
+//
+// Implements parse -> the target's pipeline -> ExecutionEngine.
+//
+//===----------------------------------------------------------------------===//
+
+#include "deltanet/Runtime/Compiler.h"
+
+#include "deltanet/InitDeltaNet.h"
+#include "deltanet/Pipelines/Pipelines.h"
+#include "deltanet/Runtime/Diagnostics.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/TargetSelect.h"
+
+using namespace mlir;
+using namespace mlir::deltanet;
+
+void mlir::deltanet::registerCompilerDependencies(DialectRegistry &registry) {
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerDeltaNetDialect(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+}
+
+std::unique_ptr<ExecutionEngine>
+mlir::deltanet::compile(MLIRContext &context, llvm::StringRef source,
+                        const CompileOptions &options, std::string &error) {
+  if (options.target != "cpu") {
+    error = "target '" + options.target +
+            "' cannot be JIT-compiled by this runtime (JIT targets: cpu)";
+    return nullptr;
+  }
+  static const bool targetInitialized = [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    return true;
+  }();
+  (void)targetInitialized;
+
+  std::string diagnostics;
+  llvm::raw_string_ostream diagStream(diagnostics);
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
+    printDiagnostic(diagStream, diag);
+    return success();
+  });
+
+  OwningOpRef<ModuleOp> module =
+      parseSourceString<ModuleOp>(source, ParserConfig(&context));
+  if (!module) {
+    error = "parse error: " + diagnostics;
+    return nullptr;
+  }
+  PassManager pm(&context);
+  std::string optionErrors;
+  llvm::raw_string_ostream optionStream(optionErrors);
+  if (failed(buildTargetPipeline(pm, options.target, options.pipelineOptions,
+                                 optionStream))) {
+    error = "invalid options of the " + options.target +
+            " pipeline: " + optionErrors;
+    return nullptr;
+  }
+  if (failed(pm.run(*module))) {
+    error = "pipeline failed: " + diagnostics;
+    return nullptr;
+  }
+
+  auto tmBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!tmBuilder) {
+    error = "cannot detect the host: " + llvm::toString(tmBuilder.takeError());
+    return nullptr;
+  }
+  tmBuilder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  auto targetMachine = tmBuilder->createTargetMachine();
+  if (!targetMachine) {
+    error = "cannot create the target machine: " +
+            llvm::toString(targetMachine.takeError());
+    return nullptr;
+  }
+
+  // `transformer` is held by reference in the options: keep it alive.
+  std::function<llvm::Error(llvm::Module *)> transformer =
+      makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0,
+                                targetMachine->get());
+  ExecutionEngineOptions engineOptions;
+  engineOptions.transformer = transformer;
+  engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  // The generated code may call runtime helpers such as `memrefCopy`.
+  llvm::StringRef sharedLibs[] = {DELTANET_C_RUNNER_UTILS};
+  engineOptions.sharedLibPaths = sharedLibs;
+  auto engine = ExecutionEngine::create(*module, engineOptions,
+                                        std::move(*targetMachine));
+  if (!engine) {
+    error = "JIT failed: " + llvm::toString(engine.takeError()) + diagnostics;
+    return nullptr;
+  }
+  (*engine)->initialize();
+  return std::move(*engine);
+}
