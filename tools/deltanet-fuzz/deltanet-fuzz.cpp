@@ -74,7 +74,7 @@ const char *const kStrategies[] = {nullptr, "blocked", "neumann",
 const char *const kBlockSizes[] = {nullptr, "1", "2", "4", "8", "32", "3", "0"};
 const char *const kOrders[] = {nullptr, "-1", "1", "2", "3", "5", "0", "-2"};
 const char *const kSteps[] = {nullptr, "1", "2", "-1"};
-const char *const kTiles[] = {nullptr, "0", "3", "-1"};
+const char *const kTiles[] = {nullptr, "0", "3", "-2"};
 const char *const kPrecisions[] = {nullptr, "bf16", "f16", "i8"};
 const char *const kOnePass[] = {
     "deltanet-decompose-chunk-gated-delta-rule", "deltanet-lower-chunk-stages",
