@@ -44,3 +44,17 @@ tool_dirs = [config.deltanet_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["deltanet-opt", "deltanet-capi-test"], tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.deltanet_tools_dir, append_path=True)
+
+# GPU: the AOT helper, and whether an NVIDIA driver is present (CI has none:
+# tests of the "no CUDA driver" path are unsupported where one is).
+config.substitutions.append(
+    ("%gpu_aot", "env DELTANET_BUILD_DIR=" + config.deltanet_obj_root + " "
+     + os.path.join(os.path.dirname(config.test_source_root), "scripts", "gpu-aot.sh"))
+)
+try:
+    import ctypes
+
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+except OSError:
+    pass

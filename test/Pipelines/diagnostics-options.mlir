@@ -27,8 +27,8 @@
 //
 // Unsupported targets: the CPU pipeline is the only one (a misnested
 // deltanet-cpu-pipeline is diagnostics-misnested-pipeline.mlir, a known crash).
-// RUN: %exit_code 1 deltanet-opt %s --deltanet-gpu-pipeline 2>&1 | FileCheck %s --check-prefix=NOGPU
-// RUN: %exit_code 1 deltanet-opt %s --pass-pipeline="builtin.module(deltanet-gpu-pipeline)" 2>&1 | FileCheck %s --check-prefix=NOGPUPIPE
+// RUN: %exit_code 1 deltanet-opt %s --deltanet-gpu-pipeline 2>&1 | FileCheck %s --check-prefix=GPURESULT
+// RUN: %exit_code 1 deltanet-opt %s --pass-pipeline="builtin.module(func.func(deltanet-gpu-pipeline))" 2>&1 | FileCheck %s --check-prefix=GPUNESTED
 // RUN: %exit_code 1 deltanet-opt %s --pass-pipeline="builtin.module(func.func(deltanet-protect-function-inputs))" 2>&1 | FileCheck %s --check-prefix=NESTED
 
 // TILE: diagnostics-options.mlir:0:0: error: invalid option batch-tile=-2: must be >= -1 (-1 = the target's preferred tile, 0 = no tiling)
@@ -46,8 +46,8 @@
 // PIPEEMPTY: for the --tri-inv-strategy option: Cannot find option named ''!
 // PIPEUNKNOWN: no such option strategy
 // ORDER0: diagnostics-options.mlir:0:0: error: invalid option order=0: must be >= 1 (or -1 for exact)
-// NOGPU: Unknown command line argument '--deltanet-gpu-pipeline'
-// NOGPUPIPE: error: 'deltanet-gpu-pipeline' does not refer to a registered pass or pass pipeline
+// GPURESULT: diagnostics-options.mlir:[[@LINE+4]]:1: error: the GPU pipeline needs destination-passing functions: write results into memref arguments
+// GPUNESTED: deltanet-gpu-pipeline runs on 'builtin.module', not on 'func.func'
 // NESTED: error: Can't add pass 'DeltaNetProtectFunctionInputs' restricted to 'builtin.module' on a PassManager intended to run on 'func.func'
 
 func.func @f(%a: tensor<48x48xf32>) -> tensor<48x48xf32> {

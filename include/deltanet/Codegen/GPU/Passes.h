@@ -1,0 +1,37 @@
+//===- Passes.h - GPU code generation passes --------------------*- C++ -*-===//
+//
+// Declares the passes that map deltanet programs onto NVIDIA GPUs.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DELTANET_CODEGEN_GPU_PASSES_H
+#define DELTANET_CODEGEN_GPU_PASSES_H
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+namespace deltanet {
+
+#define GEN_PASS_DECL
+#include "deltanet/Codegen/GPU/Passes.h.inc"
+
+/// True if `forall` is mapped to GPU blocks.
+bool isBlockMapped(scf::ForallOp forall);
+
+#define GEN_PASS_REGISTRATION
+#include "deltanet/Codegen/GPU/Passes.h.inc"
+
+} // namespace deltanet
+} // namespace mlir
+
+#endif // DELTANET_CODEGEN_GPU_PASSES_H

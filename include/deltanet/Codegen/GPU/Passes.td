@@ -1,0 +1,163 @@
+//===- Passes.td - GPU code generation passes --------------*- tablegen -*-===//
+//
+// Declares the passes that map deltanet programs onto NVIDIA GPUs.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DELTANET_CODEGEN_GPU_PASSES_TD
+#define DELTANET_CODEGEN_GPU_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def DeltaNetGpuDistributeToBlocks : Pass<"deltanet-gpu-distribute-to-blocks"> {
+  let summary = "One GPU thread block per matrix of a batched deltanet op";
+  let description = [{
+    Wraps every batched `deltanet.tri_inv` (leading dimensions = batch) in
+    an `scf.forall` over its batch dimensions (at most three), mapped to
+    `#gpu.block<x/y/z>` (the innermost batch dimension to `x`). The body
+    inverts one `C x C` matrix, so the whole per-matrix chain that the
+    target-neutral lowering produces later becomes one kernel (one launch)
+    whose temporaries can live in shared memory.
+
+    Functions must be in destination-passing style (results written into
+    memref arguments): a function returning a tensor is an error, since
+    its result would be a host allocation (unless
+    `destination-passing-only=false`, for testing the distribution alone).
+  }];
+  let options = [
+    Option<"destinationPassingOnly", "destination-passing-only", "bool",
+           /*default=*/"true",
+           "Reject functions that return tensors">,
+  ];
+  let dependentDialects = ["scf::SCFDialect", "tensor::TensorDialect",
+                           "gpu::GPUDialect"];
+}
+
+def DeltaNetGpuPromoteBlockTemporaries
+    : Pass<"deltanet-gpu-promote-block-temporaries"> {
+  let summary = "Temporaries of a thread block in workgroup (shared) memory";
+  let description = [{
+    Inside every `scf.forall` mapped to GPU blocks, replaces each statically
+    shaped `tensor.empty` by `bufferization.alloc_tensor` in
+    `#gpu.address_space<workgroup>`, so that one-shot bufferization puts the
+    block's intermediates in shared memory instead of device memory.
+  }];
+  let dependentDialects = ["bufferization::BufferizationDialect",
+                           "gpu::GPUDialect"];
+}
+
+def DeltaNetGpuMapToThreads : Pass<"deltanet-gpu-map-to-threads",
+                                   "func::FuncOp"> {
+  let summary = "Block-mapped scf.forall on buffers -> gpu.launch with every "
+                "linalg op spread over the block's threads";
+  let description = [{
+    Runs after bufferization. Inside every `scf.forall` mapped to GPU
+    blocks: `memref.copy` becomes `linalg.copy`; every linalg op is tiled
+    (upstream `scf::tileUsingSCF`) into an `scf.forall` mapped to linear
+    thread ids with at most `threads` iterations, parallel dimensions split
+    innermost first so that consecutive threads touch consecutive elements
+    (coalesced); the block forall becomes a `gpu.launch` of `threads`
+    threads, and the thread foralls are mapped by upstream's
+    `mapNestedForallToThreadsImpl` with a `gpu.barrier` after each.
+  }];
+  let options = [
+    Option<"threads", "threads", "int64_t", /*default=*/"256",
+           "Threads per block (a multiple of 32)">,
+  ];
+  let dependentDialects = ["gpu::GPUDialect", "linalg::LinalgDialect",
+                           "scf::SCFDialect", "arith::ArithDialect",
+                           "affine::AffineDialect"];
+}
+
+def DeltaNetGpuWorkgroupAllocsToDynamicShared
+    : Pass<"deltanet-gpu-workgroup-allocs-to-dynamic-shared"> {
+  let summary = "Workgroup memref.alloc inside gpu.launch -> views of the "
+                "launch's dynamic shared memory";
+  let description = [{
+    Upstream lowers `memref.alloc` in workgroup memory inside a kernel to a
+    `malloc` call, and static workgroup attributions are capped at 48 KiB by
+    PTX. This pass packs every statically shaped workgroup `memref.alloc` of
+    a `gpu.launch` into one `gpu.dynamic_shared_memory` buffer (16-byte
+    aligned `memref.view`s) and sets the launch's dynamic shared memory size;
+    the runtime raises the 48 KiB opt-in limit when needed. Allocations
+    whose lifetimes (first to last use in the launch body) do not overlap
+    share bytes (unless `reuse=false`).
+  }];
+  let options = [
+    Option<"reuse", "reuse", "bool", /*default=*/"true",
+           "Let allocations with disjoint lifetimes share bytes">,
+  ];
+  let dependentDialects = ["gpu::GPUDialect", "memref::MemRefDialect",
+                           "arith::ArithDialect"];
+}
+
+def DeltaNetGpuLowerVectors : Pass<"deltanet-gpu-lower-vectors"> {
+  let summary = "Per-thread vector code to 1-D loads, stores and FMAs";
+  let description = [{
+    Applies upstream's progressive vector lowerings: `vector.contract` to
+    outer products and `vector.fma`, transfer permutations to broadcasts and
+    transposes, n-D transfers (after `convert-vector-to-scf` has unrolled
+    them to 1-D) to `vector.load` / `vector.store`, multi-reductions,
+    broadcasts, shape casts, transposes and masks to 1-D ops that the NVVM
+    conversion handles.
+  }];
+  let dependentDialects = ["vector::VectorDialect", "arith::ArithDialect",
+                           "memref::MemRefDialect"];
+}
+
+def DeltaNetGpuAnnotateVectorAlignment
+    : Pass<"deltanet-gpu-annotate-vector-alignment"> {
+  let summary = "Alignment of vector loads and stores on shared memory";
+  let description = [{
+    Sets the `alignment` of `vector.load` / `vector.store` on shared memory
+    carved from the 16-byte aligned dynamic shared memory to the largest
+    power of two (up to the vector's size) that provably divides the address:
+    a small divisibility analysis over the view offset, the subview offsets
+    and the indices (constants, `+`, `*`, `mod`, `affine.apply`, thread-id
+    arithmetic). NVPTX then emits `ld.shared.v2` / `v4`; LLVM alone sees only
+    the element alignment.
+  }];
+  let dependentDialects = ["vector::VectorDialect"];
+}
+
+def DeltaNetGpuFuseElementwise : Pass<"deltanet-gpu-fuse-elementwise"> {
+  let summary = "Fuse elementwise linalg producers into their consumers "
+                "inside GPU blocks";
+  let description = [{
+    Upstream `linalg` elementwise fusion on tensors, also for producers with
+    several users, restricted to ops inside block-mapped `scf.forall` loops:
+    a cheap elementwise value is recomputed by each consumer instead of
+    being stored in shared memory, synchronised and read back.
+  }];
+  let dependentDialects = ["linalg::LinalgDialect", "affine::AffineDialect"];
+}
+
+def DeltaNetGpuDistributeLinalgToBlocks
+    : Pass<"deltanet-gpu-distribute-linalg-to-blocks"> {
+  let summary = "linalg ops outside block loops -> scf.forall on GPU blocks";
+  let description = [{
+    After the deltanet lowering, linalg ops on tensors that are not inside a
+    block-mapped `scf.forall` (the decomposed attention's gathers, scatters
+    and cumulative decays) are tiled by 1 along up to three of their
+    non-unit parallel loops (all but the innermost parallel loop), mapped to
+    `#gpu.block<x/y/z>`; the rest of each op stays in its block for
+    `deltanet-gpu-map-to-threads`.
+  }];
+  let dependentDialects = ["scf::SCFDialect", "tensor::TensorDialect",
+                           "gpu::GPUDialect", "affine::AffineDialect"];
+}
+
+def DeltaNetGpuHostAllocsToDevice : Pass<"deltanet-gpu-host-allocs-to-device",
+                                         "func::FuncOp"> {
+  let summary = "Host-level memref.alloc -> gpu.alloc / gpu.dealloc";
+  let description = [{
+    Runs after `deltanet-gpu-map-to-threads`: the buffers that host code
+    allocates (temporaries between kernels) live in device memory, freed
+    before the function returns. Host code that would touch device memory
+    itself (a copy, load, store or linalg op outside every kernel) is an
+    error naming the op.
+  }];
+  let dependentDialects = ["gpu::GPUDialect"];
+}
+
+#endif // DELTANET_CODEGEN_GPU_PASSES_TD

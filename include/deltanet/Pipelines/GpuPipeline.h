@@ -1,0 +1,59 @@
+//===- GpuPipeline.h - --deltanet-gpu-pipeline ------------------*- C++ -*-===//
+//
+// Options and builder of the pipeline that compiles deltanet programs for
+// NVIDIA GPUs (kernels as PTX or cubin embedded in LLVM host code).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef DELTANET_PIPELINES_GPUPIPELINE_H
+#define DELTANET_PIPELINES_GPUPIPELINE_H
+
+#include "deltanet/Pipelines/TriInvPipelineOptions.h"
+#include "mlir/Pass/PassOptions.h"
+#include "llvm/Support/Error.h"
+
+namespace mlir {
+class OpPassManager;
+namespace deltanet {
+
+/// Options of `--deltanet-gpu-pipeline`; the tri_inv options are the shared
+/// `tri-inv-<name>` ones (the GPU's defaults: TargetInfo "gpu").
+struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
+                            public TriInvPipelineOptions {
+  PassOptions::Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("NVIDIA GPU architecture (sm_XY)"),
+      llvm::cl::init("sm_90")};
+  PassOptions::Option<std::string> features{
+      *this, "features", llvm::cl::desc("PTX features (+ptxNN)"),
+      llvm::cl::init("+ptx80")};
+  PassOptions::Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("Embedded kernel format: isa (PTX, compiled by the driver "
+                     "at load; needs no CUDA toolkit), bin (cubin) or fatbin "
+                     "(both need ptxas)"),
+      llvm::cl::init("isa")};
+  PassOptions::Option<int64_t> threads{
+      *this, "threads", llvm::cl::desc("Threads per block"),
+      llvm::cl::init(128)};
+  PassOptions::Option<bool> sharedMemoryReuse{
+      *this, "shared-memory-reuse",
+      llvm::cl::desc("Let shared-memory temporaries with disjoint lifetimes "
+                     "share bytes"),
+      llvm::cl::init(true)};
+};
+
+/// Checks option values that the pass options cannot (format, chip, the
+/// availability of ptxas for bin/fatbin).
+llvm::Error verifyGpuPipelineOptions(const GpuPipelineOptions &options);
+
+/// Adds the passes that compile deltanet ops (in destination-passing
+/// functions on device memrefs) to LLVM host code with embedded kernels.
+void buildGpuPipeline(OpPassManager &pm, const GpuPipelineOptions &options);
+
+/// Registers `--deltanet-gpu-pipeline` and the GPU code generation passes.
+void registerDeltaNetGpuPipeline();
+
+} // namespace deltanet
+} // namespace mlir
+
+#endif // DELTANET_PIPELINES_GPUPIPELINE_H

@@ -1,0 +1,199 @@
+//===- DistributeToBlocks.cpp - One GPU thread block per matrix -----------===//
+//
+// Wraps batched deltanet ops in scf.forall loops mapped to GPU blocks.
+//
+//===----------------------------------------------------------------------===//
+
+#include "deltanet/Codegen/GPU/Passes.h"
+
+#include "deltanet/Dialect/DeltaNet/IR/DeltaNetOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
+
+namespace mlir {
+namespace deltanet {
+#define GEN_PASS_DEF_DELTANETGPUDISTRIBUTETOBLOCKS
+#include "deltanet/Codegen/GPU/Passes.h.inc"
+} // namespace deltanet
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::deltanet;
+
+bool mlir::deltanet::isBlockMapped(scf::ForallOp forall) {
+  std::optional<ArrayAttr> mapping = forall.getMapping();
+  return mapping && !mapping->empty() &&
+         llvm::all_of(*mapping, llvm::IsaPred<gpu::GPUBlockMappingAttr>);
+}
+
+namespace {
+
+/// Wraps `op`, whose operands and results all start with the same
+/// `batchRank` (<= 3) batch dims, in an scf.forall over those dims mapped to
+/// GPU blocks; the body computes one batch element (unit batch dims kept, so
+/// that each result is exactly its destination slice's type).
+///
+///   %x = deltanet.tri_inv %a : tensor<BxCxCxT> ->
+///   scf.forall (%i) in (B) shared_outs(%o = empty) {
+///     %m = extract_slice %a[%i, 0, 0] [1, C, C] : tensor<1xCxCxT>
+///     %y = deltanet.tri_inv %m : tensor<1xCxCxT>
+///     parallel_insert_slice %y into %o[%i, 0, 0] [1, C, C]
+///   } {mapping = [#gpu.block<x>]}
+LogicalResult distributeBatch(PatternRewriter &rewriter, Operation *op,
+                              int64_t batchRank) {
+  if (auto forall = op->getParentOfType<scf::ForallOp>())
+    if (isBlockMapped(forall))
+      return rewriter.notifyMatchFailure(op, "already inside a block loop");
+  if (batchRank == 0)
+    return rewriter.notifyMatchFailure(op, "no batch dims");
+  Location loc = op->getLoc();
+  Value first = op->getOperand(0);
+  SmallVector<OpFoldResult> bounds =
+      tensor::getMixedSizes(rewriter, loc, first);
+  bounds.resize(batchRank);
+  auto sameBatch = [&](Type type) {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    auto firstType = cast<RankedTensorType>(first.getType());
+    return tensor && tensor.getRank() > batchRank &&
+           tensor.getShape().take_front(batchRank) ==
+               firstType.getShape().take_front(batchRank);
+  };
+  if (!llvm::all_of(op->getOperandTypes(), sameBatch) ||
+      !llvm::all_of(op->getResultTypes(), sameBatch))
+    return rewriter.notifyMatchFailure(op, "operands differ in batch dims");
+
+  static constexpr gpu::MappingId ids[] = {
+      gpu::MappingId::DimX, gpu::MappingId::DimY, gpu::MappingId::DimZ};
+  SmallVector<Attribute> mapping;
+  for (int64_t d = 0; d < batchRank; ++d)
+    mapping.push_back(gpu::GPUBlockMappingAttr::get(rewriter.getContext(),
+                                                    ids[batchRank - 1 - d]));
+  SmallVector<Value> inits;
+  for (Value result : op->getResults()) {
+    auto type = cast<RankedTensorType>(result.getType());
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      sizes.push_back(d < batchRank ? bounds[d]
+                                    : rewriter.getIndexAttr(type.getDimSize(d)));
+    if (!type.hasStaticShape() &&
+        llvm::any_of(type.getShape().drop_front(batchRank),
+                     ShapedType::isDynamic))
+      return rewriter.notifyMatchFailure(op, "dynamic non-batch dims");
+    inits.push_back(
+        tensor::EmptyOp::create(rewriter, loc, sizes, type.getElementType()));
+  }
+  auto forall = scf::ForallOp::create(rewriter, loc, bounds, inits,
+                                      rewriter.getArrayAttr(mapping));
+
+  // Offsets, sizes and strides of one batch element of a value of `type`.
+  auto slice = [&](RankedTensorType type, SmallVector<OpFoldResult> &offsets,
+                   SmallVector<OpFoldResult> &sizes,
+                   SmallVector<OpFoldResult> &strides) {
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      bool batch = d < batchRank;
+      offsets.push_back(batch ? OpFoldResult(forall.getInductionVar(d))
+                              : rewriter.getIndexAttr(0));
+      sizes.push_back(rewriter.getIndexAttr(batch ? 1 : type.getDimSize(d)));
+      strides.push_back(rewriter.getIndexAttr(1));
+    }
+  };
+  auto elementType = [&](RankedTensorType type) {
+    SmallVector<int64_t> shape(batchRank, 1);
+    llvm::append_range(shape, type.getShape().drop_front(batchRank));
+    return RankedTensorType::get(shape, type.getElementType());
+  };
+
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPointToStart(forall.getBody());
+  IRMapping map;
+  for (Value operand : op->getOperands()) {
+    auto type = cast<RankedTensorType>(operand.getType());
+    SmallVector<OpFoldResult> offsets, sizes, strides;
+    slice(type, offsets, sizes, strides);
+    map.map(operand, tensor::ExtractSliceOp::create(rewriter, loc,
+                                                    elementType(type), operand,
+                                                    offsets, sizes, strides));
+  }
+  Operation *element = rewriter.clone(*op, map);
+  for (OpResult result : element->getResults())
+    result.setType(elementType(cast<RankedTensorType>(result.getType())));
+
+  rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+  for (auto [result, out] :
+       llvm::zip(element->getResults(), forall.getRegionIterArgs())) {
+    SmallVector<OpFoldResult> offsets, sizes, strides;
+    slice(cast<RankedTensorType>(out.getType()), offsets, sizes, strides);
+    tensor::ParallelInsertSliceOp::create(rewriter, loc, result, out, offsets,
+                                          sizes, strides);
+  }
+  rewriter.replaceOp(op, forall.getResults());
+  return success();
+}
+
+/// tri_inv: every leading dim (up to 3) is a batch dim.
+struct TriInvPerMatrixBlock : public OpRewritePattern<TriInvOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TriInvOp op,
+                                PatternRewriter &rewriter) const override {
+    int64_t batchRank = cast<RankedTensorType>(op.getType()).getRank() - 2;
+    if (batchRank > 3)
+      return rewriter.notifyMatchFailure(op, "more than 3 batch dims");
+    return distributeBatch(rewriter, op, batchRank);
+  }
+};
+
+/// Chunk stage ops: the leading dim (chunks x heads, or heads for the scan)
+/// is the batch: one block per chunk (per head for the scan).
+template <typename StageOp>
+struct StagePerBlock : public OpRewritePattern<StageOp> {
+  using OpRewritePattern<StageOp>::OpRewritePattern;
+  LogicalResult matchAndRewrite(StageOp op,
+                                PatternRewriter &rewriter) const override {
+    return distributeBatch(rewriter, op, /*batchRank=*/1);
+  }
+};
+
+struct DeltaNetGpuDistributeToBlocksPass
+    : public deltanet::impl::DeltaNetGpuDistributeToBlocksBase<
+          DeltaNetGpuDistributeToBlocksPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<TriInvPerMatrixBlock, StagePerBlock<GatedKKTOp>,
+                 StagePerBlock<WYReprOp>, StagePerBlock<ChunkStateScanOp>,
+                 StagePerBlock<ChunkOutputOp>>(&getContext());
+    bool failed = false;
+    // Precondition of the GPU pipeline: results leave through memref
+    // arguments. A returned tensor would become a host allocation that the
+    // kernels cannot write.
+    getOperation()->walk([&](func::FuncOp func) {
+      if (destinationPassingOnly &&
+          llvm::any_of(func.getResultTypes(), llvm::IsaPred<TensorType>)) {
+        func.emitError("the GPU pipeline needs destination-passing functions: "
+                       "write results into memref arguments "
+                       "(bufferization.materialize_in_destination) instead "
+                       "of returning tensors");
+        failed = true;
+      }
+    });
+    // An op the pattern cannot map is reported by the pattern (emitOpError).
+    getOperation()->walk([&](TriInvOp op) {
+      auto type = cast<RankedTensorType>(op.getA().getType());
+      if (type.getRank() > 5) {
+        op.emitOpError("the GPU pipeline maps at most 3 batch dimensions of "
+                       "tri_inv to the grid; got ")
+            << type.getRank() - 2;
+        failed = true;
+      }
+    });
+    if (failed)
+      return signalPassFailure();
+    walkAndApplyPatterns(getOperation(), std::move(patterns));
+  }
+};
+
+} // namespace

@@ -1,0 +1,155 @@
+//===- WorkgroupAllocsToDynamicShared.cpp - Pack shared memory of a launch ===//
+//
+// Workgroup memref.alloc inside gpu.launch -> views of one dynamic shared
+// memory buffer, with byte reuse between allocations whose lifetimes do not
+// overlap. Hand-written: upstream lowers such allocs to malloc, and its
+// workgroup attributions are static shared memory (48 KiB at most in PTX).
+//
+//===----------------------------------------------------------------------===//
+
+#include "deltanet/Codegen/GPU/Passes.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir {
+namespace deltanet {
+#define GEN_PASS_DEF_DELTANETGPUWORKGROUPALLOCSTODYNAMICSHARED
+#include "deltanet/Codegen/GPU/Passes.h.inc"
+} // namespace deltanet
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::deltanet;
+
+namespace {
+
+struct Allocation {
+  memref::AllocOp op;
+  int64_t bytes;
+  int64_t first, last; // positions in the launch body of the live range
+  int64_t offset = -1;
+};
+
+/// Position in `body` of the top-level op that contains `op`.
+int64_t positionIn(Block &body, Operation *op,
+                   const DenseMap<Operation *, int64_t> &positions) {
+  Operation *top = body.findAncestorOpInBlock(*op);
+  return top ? positions.lookup(top) : 0;
+}
+
+/// Last position at which `value` or a view of it is used.
+int64_t lastUse(Block &body, Value value,
+                const DenseMap<Operation *, int64_t> &positions) {
+  int64_t last = 0;
+  SmallVector<Value> worklist{value};
+  while (!worklist.empty()) {
+    Value v = worklist.pop_back_val();
+    for (Operation *user : v.getUsers()) {
+      last = std::max(last, positionIn(body, user, positions));
+      if (isa<ViewLikeOpInterface>(user) ||
+          isa<memref::CollapseShapeOp, memref::ExpandShapeOp,
+              memref::CastOp>(user))
+        for (Value result : user->getResults())
+          worklist.push_back(result);
+    }
+  }
+  return last;
+}
+
+LogicalResult packLaunch(gpu::LaunchOp launch, bool reuse) {
+  Block &body = launch.getBody().front();
+  DenseMap<Operation *, int64_t> positions;
+  int64_t index = 0;
+  for (Operation &op : body)
+    positions[&op] = index++;
+
+  SmallVector<Allocation> allocations;
+  WalkResult walk = launch.getBody().walk([&](memref::AllocOp alloc) {
+    auto type = alloc.getType();
+    if (!gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type))
+      return WalkResult::advance();
+    if (!type.hasStaticShape() || !type.getLayout().isIdentity()) {
+      alloc.emitOpError("workgroup allocation needs a static shape and an "
+                        "identity layout");
+      return WalkResult::interrupt();
+    }
+    int64_t bytes =
+        type.getNumElements() * type.getElementTypeBitWidth() / 8;
+    int64_t first = positionIn(body, alloc, positions);
+    allocations.push_back(
+        {alloc, bytes, first, lastUse(body, alloc.getResult(), positions)});
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  if (allocations.empty())
+    return success();
+
+  // Largest first, each at the lowest 16-byte aligned offset that is free
+  // over its live range.
+  SmallVector<Allocation *> order;
+  for (Allocation &a : allocations)
+    order.push_back(&a);
+  llvm::stable_sort(order, [](Allocation *a, Allocation *b) {
+    return a->bytes > b->bytes;
+  });
+  int64_t total = 0;
+  SmallVector<Allocation *> placed;
+  for (Allocation *a : order) {
+    SmallVector<std::pair<int64_t, int64_t>> busy;
+    for (Allocation *p : placed)
+      if (!reuse || !(a->first > p->last || p->first > a->last))
+        busy.push_back({p->offset, p->offset + p->bytes});
+    llvm::sort(busy);
+    int64_t offset = 0;
+    for (auto [begin, end] : busy) {
+      if (offset + a->bytes <= begin)
+        break;
+      offset = std::max<int64_t>(offset, llvm::alignTo(end, 16));
+    }
+    a->offset = offset;
+    total = std::max(total, offset + a->bytes);
+    placed.push_back(a);
+  }
+
+  IRRewriter rewriter(launch.getContext());
+  Location loc = launch.getLoc();
+  rewriter.setInsertionPointToStart(&body);
+  auto workgroup = gpu::AddressSpaceAttr::get(
+      launch.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+  auto bytesType = MemRefType::get({ShapedType::kDynamic},
+                                   rewriter.getI8Type(), nullptr, workgroup);
+  Value base = gpu::DynamicSharedMemoryOp::create(rewriter, loc, bytesType);
+  for (Allocation &a : allocations) {
+    rewriter.setInsertionPoint(a.op);
+    Value offset = arith::ConstantIndexOp::create(rewriter, loc, a.offset);
+    Value view = memref::ViewOp::create(rewriter, a.op.getLoc(), a.op.getType(),
+                                        base, offset, ValueRange{});
+    for (Operation *user : llvm::make_early_inc_range(a.op->getUsers()))
+      if (isa<memref::DeallocOp>(user))
+        rewriter.eraseOp(user);
+    rewriter.replaceOp(a.op, view);
+  }
+  rewriter.setInsertionPoint(launch);
+  Value size = arith::ConstantIntOp::create(rewriter, loc, total, 32);
+  launch.getDynamicSharedMemorySizeMutable().assign(size);
+  return success();
+}
+
+struct DeltaNetGpuWorkgroupAllocsToDynamicSharedPass
+    : public deltanet::impl::DeltaNetGpuWorkgroupAllocsToDynamicSharedBase<
+          DeltaNetGpuWorkgroupAllocsToDynamicSharedPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    SmallVector<gpu::LaunchOp> launches;
+    getOperation()->walk([&](gpu::LaunchOp op) { launches.push_back(op); });
+    for (gpu::LaunchOp launch : launches)
+      if (failed(packLaunch(launch, reuse)))
+        return signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,161 @@
+//===- GpuPipeline.cpp - deltanet ops to NVVM kernels and LLVM host code --===//
+//
+// Builds and registers --deltanet-gpu-pipeline from upstream passes and ours.
+//
+//===----------------------------------------------------------------------===//
+
+#include "deltanet/Pipelines/GpuPipeline.h"
+
+#include "deltanet/Codegen/GPU/Passes.h"
+#include "deltanet/Codegen/Common/TargetInfo.h"
+#include "deltanet/Codegen/GPU/TargetInfo.h"
+#include "deltanet/Conversion/Passes.h"
+#include "deltanet/Dialect/DeltaNet/Transforms/Passes.h"
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/Pipelines/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+
+using namespace mlir;
+using namespace mlir::deltanet;
+
+/// ptxas where MLIR's NVVM target looks for it: in $CUDA_ROOT, $CUDA_HOME or
+/// $CUDA_PATH (bin/), or on PATH.
+static bool havePtxas() {
+  if (llvm::sys::findProgramByName("ptxas"))
+    return true;
+  for (const char *root : {(const char *)getenv("CUDA_ROOT"),
+                           (const char *)getenv("CUDA_HOME"),
+                           (const char *)getenv("CUDA_PATH")}) {
+    if (!root || !*root)
+      continue;
+    llvm::SmallString<128> path(root);
+    llvm::sys::path::append(path, "bin", "ptxas");
+    if (llvm::sys::fs::can_execute(path))
+      return true;
+  }
+  return false;
+}
+
+llvm::Error
+mlir::deltanet::verifyGpuPipelineOptions(const GpuPipelineOptions &options) {
+  StringRef format = options.format;
+  if (format != "isa" && format != "bin" && format != "fatbin")
+    return llvm::createStringError(
+        "format must be isa, bin or fatbin, got '" + format + "'");
+  StringRef chip = options.chip;
+  if (!chip.starts_with("sm_"))
+    return llvm::createStringError("chip must be sm_XY, got '" + chip + "'");
+  if (format != "isa" && !havePtxas())
+    return llvm::createStringError(
+        "format=" + format +
+        " needs ptxas (on PATH, or in $CUDA_ROOT/bin); "
+        "format=isa embeds PTX that the driver compiles at load");
+  if (options.threads <= 0 || options.threads % 32 != 0 ||
+      options.threads > 1024)
+    return llvm::createStringError(
+        "threads must be a multiple of 32 in [32, 1024], got " +
+        std::to_string(options.threads));
+  return llvm::Error::success();
+}
+
+void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
+                                      const GpuPipelineOptions &options) {
+  // The attention op into stages, every batched op one thread block per
+  // matrix / chunk / head, then the target-neutral lowering to linalg on
+  // tensors (inside a block loop: one element's chain).
+  registerGPUTargetInfo();
+  pm.addPass(createDeltaNetDecomposeChunkGatedDeltaRule());
+  pm.addPass(createDeltaNetGpuDistributeToBlocks());
+  addDeltaNetToLinalgPasses(pm, options, *lookupTargetInfo("gpu"));
+  pm.addPass(createDeltaNetGpuDistributeLinalgToBlocks());
+  pm.addPass(createDeltaNetGpuFuseElementwise());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  // Results assembled in the destination (device memory) where possible,
+  // the remaining temporaries in shared memory.
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  pm.addPass(createDeltaNetGpuPromoteBlockTemporaries());
+
+  // Tensors -> buffers: a block's temporaries in shared memory; results
+  // written into the destination arguments.
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  // State scans carry tensors through loops inside kernels.
+  bufferize.allowReturnAllocsFromLoops = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createConvertBufferizationToMemRefPass());
+  pm.addPass(createCanonicalizerPass());
+
+  // Block loops -> gpu.launch, linalg ops spread over threads, shared
+  // memory packed into the launch's dynamic shared memory.
+  DeltaNetGpuMapToThreadsOptions mapToThreads;
+  mapToThreads.threads = options.threads;
+  pm.addNestedPass<func::FuncOp>(createDeltaNetGpuMapToThreads(mapToThreads));
+  DeltaNetGpuWorkgroupAllocsToDynamicSharedOptions shared;
+  shared.reuse = options.sharedMemoryReuse;
+  pm.addPass(createDeltaNetGpuWorkgroupAllocsToDynamicShared(shared));
+  pm.addNestedPass<func::FuncOp>(createDeltaNetGpuHostAllocsToDevice());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createCanonicalizerPass());
+  // Per-thread vector code: n-D transfers unrolled to 1-D, then loads,
+  // stores and FMAs.
+  pm.addPass(createDeltaNetGpuLowerVectors());
+  pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(
+      VectorTransferToSCFOptions().enableFullUnroll().setTargetRank(1)));
+  pm.addPass(createDeltaNetGpuLowerVectors());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createDeltaNetGpuAnnotateVectorAlignment());
+  pm.addPass(createCSEPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createGpuKernelOutliningPass());
+  // Launches, allocations and copies on one stream with tokens (the
+  // synchronous forms are not lowered by gpu-to-llvm).
+  pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
+
+  // Upstream: NVVM, host LLVM, kernels serialised and embedded.
+  gpu::GPUToNVVMPipelineOptions nvvm;
+  nvvm.cubinChip = options.chip;
+  nvvm.cubinFeatures = options.features;
+  nvvm.cubinFormat = options.format;
+  nvvm.optLevel = 3;
+  gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
+}
+
+void mlir::deltanet::registerDeltaNetGpuPipeline() {
+  registerDeltaNetCodegenGPUPasses();
+  registerPassPipeline(
+      "deltanet-gpu-pipeline",
+      "Compile deltanet ops (destination-passing functions on device "
+      "memrefs) to LLVM host code with embedded NVVM kernels",
+      [](OpPassManager &pm, StringRef optionsText,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        StringRef anchor = pm.getOpAnchorName();
+        if (anchor != ModuleOp::getOperationName())
+          return errorHandler("deltanet-gpu-pipeline runs on 'builtin.module', "
+                              "not on '" +
+                              anchor + "'");
+        GpuPipelineOptions options;
+        if (failed(options.parseFromString(optionsText)))
+          return failure();
+        if (llvm::Error error = verifyGpuPipelineOptions(options))
+          return errorHandler("deltanet-gpu-pipeline: " +
+                              llvm::toString(std::move(error)));
+        buildGpuPipeline(pm, options);
+        return success();
+      },
+      [](function_ref<void(const ::mlir::detail::PassOptions &)>
+             optionHandler) { optionHandler(GpuPipelineOptions()); });
+}

@@ -1,0 +1,46 @@
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline | FileCheck %s
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="threads=64 tri-inv-block-size=8" -mlir-print-ir-after=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck %s --check-prefix=KERNEL
+// RUN: not deltanet-opt %s --deltanet-gpu-pipeline="format=elf" 2>&1 | FileCheck %s --check-prefix=FORMAT
+// RUN: not deltanet-opt %s --deltanet-gpu-pipeline="threads=100" 2>&1 | FileCheck %s --check-prefix=THREADS
+// RUN: not env PATH=/nonexistent CUDA_ROOT= CUDA_HOME= CUDA_PATH= deltanet-opt %s --deltanet-gpu-pipeline="format=bin" 2>&1 | FileCheck %s --check-prefix=PTXAS
+
+// The GPU pipeline leaves LLVM host code that loads an embedded PTX module
+// (format=isa: no CUDA toolkit needed) and launches one block per matrix.
+
+// CHECK-NOT: deltanet.
+// CHECK-NOT: linalg.
+// CHECK-LABEL: llvm.func @tri_inv(
+// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @tri_inv_kernel::@tri_inv_kernel blocks in (%{{.*}}, %{{.*}}, %{{.*}}) threads in (%{{.*}}, %{{.*}}, %{{.*}}) : i64 dynamic_shared_memory_size
+// CHECK-LABEL: llvm.func @_mlir_ciface_tri_inv(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr)
+// CHECK: gpu.binary @tri_inv_kernel {{ *}}[#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, properties = {{.*}}assembly = "
+// CHECK-SAME: .target sm_90
+// CHECK-SAME: .entry tri_inv_kernel
+// CHECK-SAME: ld.shared.v4
+// CHECK-SAME: fma.rn.f32
+// CHECK-SAME: bar.sync
+func.func @tri_inv(%a: memref<?x64x64xf32>, %x: memref<?x64x64xf32>) attributes {llvm.emit_c_interface} {
+  %at = bufferization.to_tensor %a restrict : memref<?x64x64xf32> to tensor<?x64x64xf32>
+  %xt = deltanet.tri_inv %at : tensor<?x64x64xf32>
+  bufferization.materialize_in_destination %xt in restrict writable %x
+      : (tensor<?x64x64xf32>, memref<?x64x64xf32>) -> ()
+  return
+}
+
+// One kernel, 64 threads, grid = batch; every thread tile is vector code on
+// shared memory (dynamic shared memory, no device temporaries), barriers
+// between the stages; the result goes straight to the destination.
+// KERNEL: gpu.launch_func @tri_inv_kernel::@tri_inv_kernel blocks in (%{{.*}}, %{{.*}}, %{{.*}}) threads in (%{{.*}}, %{{.*}}, %{{.*}}) dynamic_shared_memory_size %{{.*}} args(
+// KERNEL: gpu.module @tri_inv_kernel
+// KERNEL: gpu.func @tri_inv_kernel({{.*}}) kernel attributes {known_block_size = array<i32: 64, 1, 1>
+// KERNEL: gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+// KERNEL: gpu.block_id  x
+// KERNEL: gpu.thread_id  x
+// KERNEL: vector.load {{.*}} {alignment = 16 : i64} : memref<{{.*}}#gpu.address_space<workgroup>>, vector<4xf32>
+// KERNEL: vector.fma
+// KERNEL: gpu.barrier
+// KERNEL-NOT: memref.alloc
+// KERNEL: gpu.return
+
+// FORMAT: deltanet-gpu-pipeline: format must be isa, bin or fatbin, got 'elf'
+// THREADS: deltanet-gpu-pipeline: threads must be a multiple of 32 in [32, 1024], got 100
+// PTXAS: deltanet-gpu-pipeline: format=bin needs ptxas
