@@ -40,6 +40,10 @@ config.substitutions.append(
     )
 )
 
+# Shared libraries: ours (test/CAPI inspects them) and LLVM's.
+config.substitutions.append(("%deltanet_lib_dir", os.path.join(config.deltanet_obj_root, "lib")))
+config.substitutions.append(("%llvm_lib_dir", config.llvm_lib_dir))
+
 tool_dirs = [config.deltanet_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["deltanet-opt", "deltanet-capi-test"], tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

@@ -1,9 +1,16 @@
-// The deltanet C API from C: register, parse, run pipelines, print, errors.
+// The deltanet C API from C: register, parse, run pipelines, print, errors;
+// the upstream MLIR C API (libDeltaNetMLIRCAPI.so) on the same libMLIR.so.
 // RUN: deltanet-capi-test 2>&1 | FileCheck %s
 
 #include "deltanet-c/Dialects.h"
-#include "deltanet-c/MLIRCoreSubset.h"
 #include "deltanet-c/Passes.h"
+#include "mlir-c/BuiltinAttributes.h"
+#include "mlir-c/BuiltinTypes.h"
+#include "mlir-c/Diagnostics.h"
+#include "mlir-c/Dialect/Func.h"
+#include "mlir-c/IR.h"
+#include "mlir-c/Pass.h"
+#include "mlir-c/RegisterEverything.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,6 +155,55 @@ int main(void) {
   // CHECK: llvm.func @_mlir_ciface_inv(: yes
   mlirModuleDestroy(module);
 
+  // The upstream C API's pass manager finds the pipeline that
+  // mlirDeltaNetRegisterPipelines registered: both libraries use the one
+  // registry of libMLIR.so.
+  module = parse(ctx, kTriInv);
+  {
+    MlirPassManager pm = mlirPassManagerCreate(ctx);
+    MlirLogicalResult parsed = mlirParsePassPipeline(
+        mlirPassManagerGetAsOpPassManager(pm),
+        mlirStringRefCreateFromCString(
+            "builtin.module(deltanet-cpu-pipeline{tri-inv-strategy=neumann})"),
+        printToStdout, NULL);
+    printf("upstream pass manager: parsed %d",
+           mlirLogicalResultIsSuccess(parsed));
+    MlirLogicalResult ran =
+        mlirPassManagerRunOnOp(pm, mlirModuleGetOperation(module));
+    printf(", ran %d\n", mlirLogicalResultIsSuccess(ran));
+    mlirPassManagerDestroy(pm);
+  }
+  summarize(module);
+  // CHECK-LABEL: upstream pass manager: parsed 1, ran 1
+  // CHECK-NEXT: deltanet.tri_inv: no
+  // CHECK-NEXT: linalg.batch_matmul: no
+  // CHECK-NEXT: llvm.func @inv(: yes
+  mlirModuleDestroy(module);
+
+  // Upstream type and attribute queries: isa<> on interfaces (ShapedType,
+  // ElementsAttr) compares TypeIDs across libDeltaNetMLIRCAPI.so and
+  // libMLIR.so, so a duplicated TypeID would answer 0 here.
+  {
+    MlirType tensor = mlirTypeParseGet(
+        ctx, mlirStringRefCreateFromCString("tensor<4x32x32xf32>"));
+    MlirAttribute dense = mlirAttributeParseGet(
+        ctx, mlirStringRefCreateFromCString("dense<1.5> : tensor<2xf32>"));
+    printf("types: ranked tensor %d, shaped %d, dim 1 = %lld, f32 %d\n",
+           mlirTypeIsARankedTensor(tensor), mlirTypeIsAShaped(tensor),
+           (long long)mlirShapedTypeGetDimSize(tensor, 1),
+           mlirTypeIsAF32(mlirShapedTypeGetElementType(tensor)));
+    printf("attributes: elements %d, dense fp %d, splat %g\n",
+           mlirAttributeIsAElements(dense),
+           mlirAttributeIsADenseFPElements(dense),
+           (double)mlirDenseElementsAttrGetFloatSplatValue(dense));
+    MlirStringRef func =
+        mlirDialectHandleGetNamespace(mlirGetDialectHandle__func__());
+    printf("upstream dialect handle: %.*s\n", (int)func.length, func.data);
+  }
+  // CHECK: types: ranked tensor 1, shaped 1, dim 1 = 32, f32 1
+  // CHECK: attributes: elements 1, dense fp 1, splat 1.5
+  // CHECK: upstream dialect handle: func
+
   // Errors: unknown option value, unknown option, unknown pass, a pass
   // failure with its location.
   module = parse(ctx, kTriInv);
@@ -179,8 +235,8 @@ int main(void) {
   runPipeline(module, "func.func(canonicalize, deltanet-cpu-pipeline{"
                       "tri-inv-order=2})");
   // CHECK-LABEL: run 'func.func(canonicalize, deltanet-cpu-pipeline{
-  // CHECK-NEXT: deltanet-cpu-pipeline must be anchored on builtin.module, not
-  // on 'func.func' CHECK-NEXT: -> failure
+  // CHECK-NEXT: deltanet-cpu-pipeline must be anchored on builtin.module, not on 'func.func'
+  // CHECK-NEXT: -> failure
   runPipeline(module, "deltanet-lower-tri-inv{block-size=7}");
   // CHECK-LABEL: run 'deltanet-lower-tri-inv{block-size=7}'
   // CHECK: block-size=7

@@ -8,6 +8,22 @@ func.func @quantize_f16(%a: tensor<4x4xf16>) {
 
 // -----
 
+func.func @quantize_input_encoding(%a: tensor<4x4xf32, "enc">) {
+  // expected-error @+1 {{'deltanet.quantize' op input must not have a tensor encoding, got 'tensor<4x4xf32, "enc">'}}
+  %q, %s = deltanet.quantize %a along [1] : tensor<4x4xf32, "enc"> -> tensor<4x4xi8>, tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_scale_encoding(%a: tensor<4x4xf32>) {
+  // expected-error @+1 {{'deltanet.quantize' op scale must not have a tensor encoding, got 'tensor<4xf32, "enc">'}}
+  %q, %s = deltanet.quantize %a along [1] : tensor<4x4xf32> -> tensor<4x4xi8>, tensor<4xf32, "enc">
+  return
+}
+
+// -----
+
 func.func @quantize_no_dims(%a: tensor<4x4xf32>) {
   // expected-error @+1 {{'deltanet.quantize' op reduction_dims must not be empty}}
   %q, %s = deltanet.quantize %a along [] : tensor<4x4xf32> -> tensor<4x4xi8>, tensor<4x4xf32>

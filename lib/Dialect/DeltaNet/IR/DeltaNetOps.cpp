@@ -349,6 +349,16 @@ LogicalResult ChunkOutputOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult QuantizeOp::verify() {
+  // As DimBinder does for the other ops: the lowering builds plain tensors,
+  // so an encoding would be dropped (a result's: invalid IR).
+  for (auto [what, value] : {std::pair<StringRef, Value>{"input", getInput()},
+                             {"quantized", getQuantized()},
+                             {"scale", getScale()}}) {
+    auto type = cast<RankedTensorType>(value.getType());
+    if (type.getEncoding())
+      return emitOpError() << what << " must not have a tensor encoding, got "
+                           << type;
+  }
   RankedTensorType inputType = getInput().getType();
   if (!inputType.getElementType().isF32())
     return emitOpError("input must be a tensor of f32, got ") << inputType;
