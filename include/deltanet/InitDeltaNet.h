@@ -16,7 +16,6 @@
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetDialect.h"
 #include "deltanet/Dialect/DeltaNet/Transforms/Passes.h"
 #include "deltanet/Dialect/NPU/IR/NPUDialect.h"
-#include "deltanet/Pipelines/NpuPipeline.h"
 #include "deltanet/Pipelines/Pipelines.h"
 #include "mlir/IR/DialectRegistry.h"
 
@@ -50,7 +49,6 @@ inline void registerDeltaNetPasses() {
 inline void registerDeltaNetPassesAndPipelines() {
   registerDeltaNetPasses();
   registerDeltaNetPipelines();
-  registerDeltaNetNpuPipeline();
 }
 
 } // namespace deltanet
