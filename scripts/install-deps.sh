@@ -10,7 +10,7 @@ PACKAGES=(
   libbenchmark-dev
 )
 if [ "${1:-}" = "--reports" ]; then
-  PACKAGES+=(python3-torch)
+  PACKAGES+=(python3-torch python3-matplotlib)
 fi
 
 missing=()

@@ -31,6 +31,22 @@ config.substitutions.append(
 config.substitutions.append(
     ("%tri_inv_testgen", config.deltanet_python + " " + os.path.join(config.test_source_root, "lib", "tri_inv_testgen.py"))
 )
+# C emitted by --deltanet-npu-pipeline, compiled with the system C compiler
+# and run through runtime/npu (test/lib/npu_testgen.py).
+config.substitutions.append(
+    (
+        "%npu_testgen",
+        " ".join(
+            [
+                config.deltanet_python,
+                os.path.join(test_lib, "npu_testgen.py"),
+                "--opt", os.path.join(config.deltanet_tools_dir, "deltanet-opt"),
+                "--translate", os.path.join(config.llvm_tools_dir, "mlir-translate"),
+                "--runtime", os.path.join(os.path.dirname(config.test_source_root), "runtime", "npu"),
+            ]
+        ),
+    )
+)
 config.substitutions.append(
     (
         "%mlir_runner",

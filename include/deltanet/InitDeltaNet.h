@@ -9,23 +9,31 @@
 
 #include "deltanet/Codegen/CPU/Passes.h"
 #include "deltanet/Codegen/CPU/TargetInfo.h"
+#include "deltanet/Codegen/GPU/TargetInfo.h"
 #include "deltanet/Codegen/Common/Passes.h"
+#include "deltanet/Codegen/NPU/Passes.h"
+#include "deltanet/Codegen/NPU/TargetInfo.h"
 #include "deltanet/Conversion/Passes.h"
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetDialect.h"
 #include "deltanet/Dialect/DeltaNet/Transforms/Passes.h"
+#include "deltanet/Dialect/NPU/IR/NPUDialect.h"
 #include "deltanet/Pipelines/Pipelines.h"
 #include "mlir/IR/DialectRegistry.h"
 
 namespace mlir {
 namespace deltanet {
 
-/// Adds the deltanet dialect to `registry`.
+/// Adds the deltanet dialects (deltanet, npu) to `registry`.
 inline void registerDeltaNetDialect(DialectRegistry &registry) {
-  registry.insert<DeltaNetDialect>();
+  registry.insert<DeltaNetDialect, npu::NPUDialect>();
 }
 
 /// Registers the TargetInfo of every deltanet target.
-inline void registerDeltaNetTargets() { registerCPUTargetInfo(); }
+inline void registerDeltaNetTargets() {
+  registerCPUTargetInfo();
+  registerGPUTargetInfo();
+  registerNPUTargetInfo();
+}
 
 /// Registers every deltanet pass (dialect rewrites, conversions, codegen of
 /// every target) and the targets they look up.
@@ -34,6 +42,7 @@ inline void registerDeltaNetPasses() {
   registerDeltaNetConversionPasses();
   registerDeltaNetCodegenCommonPasses();
   registerDeltaNetCodegenCPUPasses();
+  registerDeltaNetNpuPasses();
   registerDeltaNetTargets();
 }
 

@@ -7,6 +7,8 @@
 
 #include "deltanet/Pipelines/Pipelines.h"
 
+#include "deltanet/Pipelines/NpuPipeline.h"
+
 #include "deltanet/Codegen/CPU/Passes.h"
 #include "deltanet/Codegen/CPU/TargetInfo.h"
 #include "deltanet/Codegen/Common/TargetInfo.h"
@@ -25,6 +27,9 @@ void mlir::deltanet::buildCpuPipeline(OpPassManager &pm,
 }
 
 void mlir::deltanet::registerDeltaNetPipelines() {
+  // Every target's pipeline is registered here (the C API and the Python
+  // extension call this one function).
+  registerDeltaNetNpuPipeline();
   // Registered by hand rather than with PassPipelineRegistration so that a
   // pipeline nested under another op (func.func(deltanet-cpu-pipeline)) is
   // an error instead of a fatal error while adding its module passes.

@@ -28,7 +28,8 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions>,
 /// buildCPUCodegenPassPipeline.
 void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
 
-/// Registers the pipelines (`--deltanet-cpu-pipeline`).
+/// Registers the pipelines (`--deltanet-cpu-pipeline`,
+/// `--deltanet-npu-pipeline`).
 void registerDeltaNetPipelines();
 
 //===----------------------------------------------------------------------===//

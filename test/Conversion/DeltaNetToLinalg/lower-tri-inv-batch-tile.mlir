@@ -7,7 +7,7 @@
 // deltanet.tri_inv's TilingInterface.
 // RUN: deltanet-opt %s --deltanet-lower-tri-inv="batch-tile=8" --canonicalize --cse | FileCheck %s --check-prefix=TILE8
 // RUN: %exit_code 1 deltanet-opt %s --deltanet-lower-tri-inv="target=nope" 2>&1 | FileCheck %s --check-prefix=NOTARGET
-// NOTARGET: error: invalid option target=nope: no such target (registered: cpu)
+// NOTARGET: error: invalid option target=nope: no such target (registered: cpu, gpu, npu)
 // CHECK: #{{.*}} = affine_map<(d0)[s0] -> (-d0 + s0, 16)>
 
 // CHECK-LABEL: func.func @static_divisible
