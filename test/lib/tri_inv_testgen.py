@@ -149,7 +149,8 @@ def check(args):
         return 1
     worst = max(errors) if all(np.isfinite(errors)) else float("inf")
     label = f"{args.label}: " if args.label else ""
-    print(f"{label}max relative Frobenius error over {len(errors)} matrices = {worst:.3e}")
+    bound = f" (bound {args.max:.0e}: {worst / args.max:.2f}x)" if args.max else ""
+    print(f"{label}max relative Frobenius error over {len(errors)} matrices = {worst:.3e}{bound}")
     if args.append:
         with open(args.append, "a") as f:
             f.write(f"{worst!r}\n")
