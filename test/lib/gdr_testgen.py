@@ -441,7 +441,7 @@ def check(args):
     err_o, err_s = (e if np.isfinite(e) else float("inf") for e in errors)
     label = f"{args.label}: " if args.label else ""
     max_state = args.max if args.max_state is None else args.max_state
-    bounds = f" (bounds {args.max:.0e} / {max_state:.0e}: {err_o / args.max:.2f}x / {err_s / max_state:.2f}x)" \
+    bounds = f" (bounds {args.max:.2g} / {max_state:.2g}: {err_o / args.max:.2f}x / {err_s / max_state:.2f}x)" \
         if args.max else ""
     print(f"{label}output error = {err_o:.3e}, state error = {err_s:.3e}{bounds}")
     if args.append:
