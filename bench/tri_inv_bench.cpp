@@ -3,7 +3,10 @@
 // Compiles `deltanet.tri_inv` on a batch of C x C matrices with every lowering
 // strategy through the CPU pipeline, JITs it, measures its accuracy against a
 // float64 forward substitution on DeltaNet-like inputs and its speed with
-// Google Benchmark, then prints a markdown summary table.
+// Google Benchmark, then prints a markdown summary table. Every strategy has
+// accuracy bounds (about 3-5x the errors measured on 4096 matrices); a
+// configuration that fails to compile or exceeds a bound makes the run exit
+// with status 1 after the table, naming it.
 //
 // Usage: tri-inv-bench [--sizes=16,32,...] [--benchmark_* flags]
 //
@@ -65,48 +68,81 @@ struct Strategy {
   bool isBaseline = false;
   /// INT8 scale granularity (a pipeline option, not an op attribute).
   deltanet::QuantGranularity granularity = deltanet::QuantGranularity::Row;
+  /// Largest accepted max relative error on realistic / adversarial inputs;
+  /// NaN: reported, not asserted (configurations that are wrong by design).
+  double maxRealistic = NAN, maxAdversarial = NAN;
 };
+
+/// The bound of the smallest listed matrix size >= `c`, NaN above them all.
+double boundForSize(int64_t c,
+                    std::initializer_list<std::pair<int64_t, double>> bounds) {
+  for (auto [size, bound] : bounds)
+    if (c <= size)
+      return bound;
+  return NAN;
+}
 
 /// The strategies compared for matrices of size `c`; the first one is the
 /// forward-substitution baseline.
 std::vector<Strategy> getStrategies(int64_t c) {
   int64_t exactOrder = llvm::Log2_64_Ceil(c);
+  constexpr auto kRow = deltanet::QuantGranularity::Row;
+  // Bounds: about 3-5x the largest errors measured over C = 16..128 (README,
+  // "tri_inv: accuracy vs float64"), per C where the error grows with C.
   std::vector<Strategy> strategies;
   strategies.push_back({"forward_substitution", "forward substitution",
                         "strategy = #deltanet.strategy<forward_substitution>",
-                        /*isBaseline=*/true});
+                        /*isBaseline=*/true, kRow, 1.5e-7, 5e-7});
   strategies.push_back(
       {"blocked_bs16", "blocked (block 16)",
-       "strategy = #deltanet.strategy<blocked>, block_size = 16 : i64"});
+       "strategy = #deltanet.strategy<blocked>, block_size = 16 : i64",
+       /*isBaseline=*/false, kRow, 3e-7, 3e-5});
   strategies.push_back({"blocked_bs16_bf16", "blocked (block 16), bf16 matmuls",
                         "strategy = #deltanet.strategy<blocked>, block_size = "
-                        "16 : i64, precision = #deltanet.precision<bf16>"});
+                        "16 : i64, precision = #deltanet.precision<bf16>",
+                        /*isBaseline=*/false, kRow, 6e-3, 0.75});
   strategies.push_back({"blocked_bs16_f16", "blocked (block 16), f16 matmuls",
                         "strategy = #deltanet.strategy<blocked>, block_size = "
-                        "16 : i64, precision = #deltanet.precision<f16>"});
+                        "16 : i64, precision = #deltanet.precision<f16>",
+                        /*isBaseline=*/false, kRow, 8e-4, 8e-2});
   strategies.push_back({"blocked_bs4_i8",
                         "blocked (block 4), i8 per-row scales",
                         "strategy = #deltanet.strategy<blocked>, block_size = "
-                        "4 : i64, precision = #deltanet.precision<i8>"});
+                        "4 : i64, precision = #deltanet.precision<i8>",
+                        /*isBaseline=*/false, kRow, 2e-2, 5e-2});
   strategies.push_back(
       {"blocked_bs4_i8_matrix", "blocked (block 4), i8 per-matrix scales",
        "strategy = #deltanet.strategy<blocked>, block_size = "
        "4 : i64, precision = #deltanet.precision<i8>",
-       /*isBaseline=*/false, deltanet::QuantGranularity::Matrix});
+       /*isBaseline=*/false, deltanet::QuantGranularity::Matrix, 3e-2, 8e-2});
+  // 16x16 INT8 blocks lose the cancelling powers on adversarial keys (2 to
+  // 44): reported only.
   strategies.push_back({"blocked_bs16_i8", "blocked (block 16), i8 per-row",
                         "strategy = #deltanet.strategy<blocked>, block_size = "
-                        "16 : i64, precision = #deltanet.precision<i8>"});
+                        "16 : i64, precision = #deltanet.precision<i8>",
+                        /*isBaseline=*/false, kRow, 2.5e-2, NAN});
+  // The exact series loses f32 digits as C grows (adversarial keys from
+  // C = 64 on: 1e3 to 1e14, reported only).
   strategies.push_back(
       {"neumann_exact",
        "neumann exact (order " + std::to_string(exactOrder) + ")",
        "strategy = #deltanet.strategy<neumann>, order = " +
-           std::to_string(exactOrder) + " : i64"});
+           std::to_string(exactOrder) + " : i64",
+       /*isBaseline=*/false, kRow,
+       boundForSize(c, {{16, 3e-7}, {32, 2e-6}, {64, 1e-4}, {128, 0.5}}),
+       boundForSize(c, {{16, 3e-5}, {32, 2e-2}})});
+  // Truncated series: a truncation error of 5e-3 at C = 16 on realistic
+  // keys; beyond, and on adversarial keys, the truncation diverges (1 to 1e7,
+  // reported only).
+  double truncated = boundForSize(c, {{16, 2e-2}});
   strategies.push_back({"neumann_o3", "neumann (order 3)",
                         "strategy = #deltanet.strategy<neumann>, order = 3 "
-                        ": i64, residual_steps = 0 : i64"});
+                        ": i64, residual_steps = 0 : i64",
+                        /*isBaseline=*/false, kRow, truncated, NAN});
   strategies.push_back({"neumann_o2_r1", "neumann (order 2, 1 residual step)",
                         "strategy = #deltanet.strategy<neumann>, order = 2 "
-                        ": i64, residual_steps = 1 : i64"});
+                        ": i64, residual_steps = 1 : i64",
+                        /*isBaseline=*/false, kRow, truncated, NAN});
   return strategies;
 }
 
@@ -300,6 +336,30 @@ struct Config {
   /// Accumulated over the reported iteration runs of its benchmark.
   double realSeconds = 0.0;
   int64_t iterations = 0;
+
+  /// Why this configuration fails its accuracy check, or an empty string.
+  std::string accuracyFailure() const {
+    if (!fn)
+      return "did not compile: " + error;
+    std::string why;
+    auto check = [&](const char *inputs, const Accuracy &accuracy,
+                     double bound) {
+      if (!accuracy.problem.empty())
+        why += std::string(why.empty() ? "" : "; ") + inputs + ": " +
+               accuracy.problem;
+      if (std::isnan(bound))
+        return;
+      // NaN errors (non-finite results) fail too.
+      if (!(accuracy.maxRelError <= bound))
+        why += llvm::formatv("{0}{1} error {2:e2} > bound {3:e1}",
+                             why.empty() ? "" : "; ", inputs,
+                             accuracy.maxRelError, bound)
+                   .str();
+    };
+    check("realistic", realistic, strategy.maxRealistic);
+    check("adversarial", adversarial, strategy.maxAdversarial);
+    return why;
+  }
 
   double nsPerMatrix() const {
     return iterations ? realSeconds / static_cast<double>(iterations) /
@@ -502,11 +562,13 @@ int main(int argc, char **argv) {
             measureAccuracy(config->fn, realistic, realisticRef, c);
         config->adversarial =
             measureAccuracy(config->fn, adversarial, adversarialRef, c);
+        std::string failure = config->accuracyFailure();
         llvm::errs() << llvm::format(
-            "  %-40s compiled in %.2f s, max rel. error %s / %s\n",
+            "  %-40s compiled in %.2f s, max rel. error %s / %s%s\n",
             config->benchmarkName.c_str(), config->compileSeconds,
             formatError(config->realistic).c_str(),
-            formatError(config->adversarial).c_str());
+            formatError(config->adversarial).c_str(),
+            failure.empty() ? "" : ("  FAIL: " + failure).c_str());
       } else {
         llvm::errs() << "  " << config->benchmarkName
                      << ": FAILED: " << config->error << "\n";
@@ -532,5 +594,20 @@ int main(int argc, char **argv) {
 
   std::cout
       << llvm::formatv("\nTotal runtime: {0:F1} s\n", elapsed(start)).str();
-  return 0;
+
+  // The accuracy check: every configuration compiled and within its bounds.
+  int failures = 0;
+  for (auto &config : configs) {
+    std::string failure = config->accuracyFailure();
+    if (failure.empty())
+      continue;
+    ++failures;
+    std::cout << "FAIL: " << config->benchmarkName << ": " << failure << "\n";
+  }
+  std::cout << llvm::formatv("accuracy check: {0} of {1} configurations "
+                             "failed\n",
+                             failures, configs.size())
+                   .str()
+            << std::flush;
+  return failures ? 1 : 0;
 }

@@ -1,6 +1,6 @@
-// RUN: %python %S/../lib/exit_code.py 1 deltanet-opt %s --deltanet-npu-pipeline="target=tpu" 2>&1 | FileCheck %s --check-prefix=TARGET
-// RUN: %python %S/../lib/exit_code.py 1 deltanet-opt %s --pass-pipeline="builtin.module(func.func(deltanet-npu-pipeline))" 2>&1 | FileCheck %s --check-prefix=NESTED
-// RUN: %python %S/../lib/exit_code.py 1 deltanet-opt %s --deltanet-npu-pipeline="tri-inv-precision=f64" 2>&1 | FileCheck %s --check-prefix=PRECISION
+// RUN: %exit_code 1 deltanet-opt %s --deltanet-npu-pipeline="target=tpu" 2>&1 | FileCheck %s --check-prefix=TARGET
+// RUN: %exit_code 1 deltanet-opt %s --pass-pipeline="builtin.module(func.func(deltanet-npu-pipeline))" 2>&1 | FileCheck %s --check-prefix=NESTED
+// RUN: %exit_code 1 deltanet-opt %s --deltanet-npu-pipeline="tri-inv-precision=f64" 2>&1 | FileCheck %s --check-prefix=PRECISION
 
 // Bad options of --deltanet-npu-pipeline are errors with exit code 1.
 

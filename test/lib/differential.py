@@ -13,18 +13,28 @@ reproduce it; so does `--show INDEX`.
 
 Usage:
   differential.py [--build BUILD] [--configs N] [--seed S] [--jobs J] [--only I[,I...]] [--show I] [--verbose]
+                  [--i8-share P] [--npot-share P]
 
 Exit status 1 if any configuration mismatched or failed to compile or run.
 
-Expected accuracies (tolerances below): tri_inv in f32, exact strategies
-(blocked, forward substitution, neumann at its exact order) ~1e-6, asserted at
-1e-4; bf16 matmul operands <= 1e-2, f16 <= 1e-3, i8 (if the build supports
-precision=i8) 2e-2 on realistic inputs; f16/bf16 element types add their output
-rounding. chunk_gated_delta_rule / recurrent_gated_delta_rule against the
-float64 recurrence ~1e-6 in f32, asserted at 1e-4. Truncated Neumann series
-(an explicit order below the exact one) are only accurate for small L and are
-not drawn. To add a dimension of the configuration space, extend draw_tri_inv /
-draw_gdr and tolerance_*; to add a precision, extend PRECISIONS.
+--i8-share P makes a share P of the configurations use INT8 tri_inv matmuls
+(if the build supports precision=i8), --npot-share P a share P use a matrix or
+chunk size that is not a power of two (NPOT_SIZES; gated delta rule
+configurations then use the stage ops, gdr_testgen.py gen --stages, since
+chunk_gated_delta_rule only accepts powers of two). Both are decided by an RNG
+of their own (seeded by the configuration's seed).
+
+Tolerances (TOLERANCES, about 3-10x the largest errors measured, see the
+comment there): tri_inv in f32 with the exact strategies (blocked, forward
+substitution, neumann at its exact order) 1e-6 on realistic-like inputs and
+2e-5 on correlated or adversarial keys; bf16 matmul operands 5e-3, f16 5e-4,
+i8 1e-2 on realistic-like inputs (3e-2 on correlated or adversarial keys);
+f16/bf16 element types add their output rounding. The gated delta rule ops
+against the float64 recurrence: 1e-6 (realistic) and 1e-5 (correlated or
+adversarial keys) in f32, i8 3e-2. Truncated Neumann series (an explicit
+order below the exact one) are only accurate for small L and are not drawn.
+To add a dimension of the configuration space, extend draw_tri_inv /
+draw_gdr and tolerance(); to add a precision, extend TOLERANCES.
 """
 
 import argparse
@@ -51,12 +61,34 @@ LLVM = "/usr/lib/llvm-22"
 PY = "/usr/bin/python3"
 RUNNER_LIBS = f"{LLVM}/lib/libmlir_runner_utils.so,{LLVM}/lib/libmlir_c_runner_utils.so"
 
-# Matmul operand precisions of tri_inv and their error bound on realistic
-# inputs (relative Frobenius). "i8" is used only if the build accepts it.
-PRECISIONS = {"f32": 1e-4, "bf16": 1e-2, "f16": 1e-3, "i8": 2e-2}
+# Matmul operand precisions of tri_inv and the tolerance (relative Frobenius)
+# of a result, by op and input class: "mild" keys (realistic, decaying,
+# uncorrelated) and "hard" ones (correlated, adversarial). "i8" is used only
+# if the build accepts it. Low precisions are only drawn on mild keys, except
+# i8 with --i8-share. The gated delta rule outputs carry the tri_inv error
+# about 1:1. Largest errors of a 150-configuration run (seed 7, shares 0.25 /
+# 0.3) and of the lit tests, against these: tri_inv f32 mild 1.6e-7 (lit,
+# 32x32 blocks), hard 2e-6 (lit, C = 128); gated delta rule f32 mild 1.9e-7,
+# hard 2.4e-6 (K = 1, adversarial); bf16 1.8e-3 (tri-inv-bench, C = 128),
+# f16 2.4e-4 (idem); i8 tri_inv mild 4.1e-3, hard 1.3e-2, gated delta rule
+# 1.7e-2 (tri_inv 1.5e-2 on adversarial keys at C = 128, lit).
+TOLERANCES = {
+    "f32": {"tri_inv": {"mild": 1e-6, "hard": 2e-5}, "gdr": {"mild": 1e-6, "hard": 1e-5}},
+    "bf16": {"tri_inv": {"mild": 5e-3, "hard": 5e-3}, "gdr": {"mild": 5e-3, "hard": 5e-3}},
+    "f16": {"tri_inv": {"mild": 5e-4, "hard": 5e-4}, "gdr": {"mild": 5e-4, "hard": 5e-4}},
+    "i8": {"tri_inv": {"mild": 1e-2, "hard": 3e-2}, "gdr": {"mild": 3e-2, "hard": 3e-2}},
+}
+MILD = ("realistic", "decaying", "uncorrelated")
+# Matrix sizes (tri_inv) and chunk sizes (stage ops) of --npot-share.
+NPOT_SIZES = [3, 5, 6, 7, 12, 20, 24, 40, 48, 96]
 # Output rounding of f16/bf16 element types (the reference is the float64
 # result on the rounded inputs, the program's result is rounded once).
 IO_ROUNDING = {"f32": 0.0, "f16": 1e-3, "bf16": 8e-3}
+
+
+def tolerance(kind, precision, dist, dtype):
+    """The largest error accepted for a `kind` ("tri_inv" or "gdr") result."""
+    return TOLERANCES[precision][kind]["mild" if dist in MILD else "hard"] + IO_ROUNDING[dtype]
 
 
 class Config:
@@ -122,9 +154,37 @@ def attr_dict(attrs):
     return "{" + ", ".join(parts) + "}" if parts else ""
 
 
-def draw_tri_options(rng, c, dist, precisions, allow_neumann):
+def draw_i8_options(rng, c, dist):
+    """Options of an INT8 tri_inv on C x C matrices: blocked (4x4 blocks by
+    default, or 1, 2, 4, 8 dividing C; the default must divide C unless C < 4),
+    forward substitution on mild keys (its int8 row products reach 3e-2 to
+    4.5e-2 in the gated delta rule on adversarial keys), or neumann on
+    matrices small enough for int8 sums (<= 8); per-row or per-matrix
+    scales."""
+    strategies = ["blocked", "blocked", "blocked"]
+    if dist in MILD:
+        strategies.append("forward-substitution")
+    if c <= 8:
+        strategies.append("neumann")
+    strategy = rng.choice(strategies)
+    options = {"strategy": strategy} if (strategy != "blocked" or rng.random() < 0.5) else {}
+    if strategy == "blocked":
+        blocks = pow2_divisors(c, limit=8)
+        if (c > 4 and c % 4) or rng.random() < 0.3:
+            options["block-size"] = rng.choice(blocks)
+        if rng.random() < 0.3:
+            options["quant-granularity"] = "matrix"
+    if rng.random() < 0.5:
+        options["batch-tile"] = rng.choice([0, 1, 3, 16])
+    options["precision"] = "i8"
+    return options, "i8"
+
+
+def draw_tri_options(rng, c, dist, precisions, allow_neumann, force_i8=False):
     """Strategy, block size, residual steps, batch tile and precision for a
-    C x C tri_inv on `dist` inputs, and the tolerance of the result."""
+    C x C tri_inv on `dist` inputs (INT8 matmuls if `force_i8`)."""
+    if force_i8:
+        return draw_i8_options(rng, c, dist)
     strategies = ["blocked", "blocked", "forward-substitution"] + (["neumann"] if allow_neumann else [])
     strategy = rng.choice(strategies)
     options = {"strategy": strategy} if (strategy != "blocked" or rng.random() < 0.5) else {}
@@ -132,8 +192,8 @@ def draw_tri_options(rng, c, dist, precisions, allow_neumann):
         # A diagonal block is inverted by the full Neumann series, accurate
         # up to 32 on realistic inputs but only up to 16 on correlated keys.
         blocks = pow2_divisors(c, limit=32 if dist in ("realistic", "decaying", "uncorrelated") else 16)
-        if c % 16 == 0 and rng.random() < 0.4:
-            pass  # the default block size (16)
+        if (c % 16 == 0 or c < 16) and rng.random() < 0.4:
+            pass  # the default block size (16; clamped to C below 16)
         else:
             options["block-size"] = rng.choice(blocks)
     if strategy != "forward-substitution" and rng.random() < 0.25:
@@ -146,22 +206,29 @@ def draw_tri_options(rng, c, dist, precisions, allow_neumann):
         low = [p for p in precisions if p != "f32"]
         precision = rng.choice(low)
         if precision == "i8":
-            # i8 is meant for the blocked strategy on realistic inputs.
+            # i8 is meant for the blocked strategy on realistic inputs, with
+            # its default 4x4 blocks where they divide C.
             options["strategy"] = "blocked"
             options.pop("block-size", None)
+            if c > 4 and c % 4:
+                options["block-size"] = rng.choice(pow2_divisors(c, limit=8))
         options["precision"] = precision
     return options, precision
 
 
-def draw_tri_inv(rng, cfg, precisions):
+def draw_tri_inv(rng, cfg, precisions, force_i8=False, force_npot=False):
     c = rng.choice([1, 2, 3, 5, 8, 12, 16, 16, 24, 32, 32, 48, 64, 64, 128])
+    if force_npot:
+        c = rng.choice(NPOT_SIZES)
     batch = rng.choice(["", "1", "3", "5", "2x3", "1x2x2", "17"])
     dtype = rng.choice(["f32", "f32", "f16", "bf16"])
     dist = rng.choice(["realistic", "realistic", "decaying", "uncorrelated", "adversarial"])
     # The exact Neumann series is accurate for small C on non-adversarial
     # inputs only (see the README's tri_inv table).
     allow_neumann = c <= (16 if dist == "adversarial" else 32)
-    options, precision = draw_tri_options(rng, c, dist, precisions, allow_neumann)
+    if force_i8 and dist == "uncorrelated":
+        dist = "correlated"  # INT8's hardest realistic keys
+    options, precision = draw_tri_options(rng, c, dist, precisions, allow_neumann, force_i8)
     gen = ["gen", "--c", str(c), "--dist", dist, "--dtype", dtype, "--seed", str(cfg.seed % 2**31)]
     if batch:
         gen += ["--batch", batch]
@@ -172,8 +239,11 @@ def draw_tri_inv(rng, cfg, precisions):
     args, attrs = pipeline_args(rng, cfg, options, op_attrs_ok=True, staged_passes=[])
     if attrs:
         gen += ["--attrs", attr_dict(attrs)]
-    if precision == "i8" and rng.random() < 0.5:
-        # The tolerance option picks order / residual steps for i8.
+    if precision == "i8" and options.get("strategy", "blocked") == "blocked" \
+            and "block-size" not in options and "residual-steps" not in options and rng.random() < 0.5:
+        # The tolerance option picks order / residual steps for i8 (its rule
+        # table covers the default block size; it excludes explicit orders
+        # and residual steps).
         args = [a.replace("--deltanet-cpu-pipeline=", "--deltanet-cpu-pipeline=tri-inv-tolerance=2e-2 ")
                 if a.startswith("--deltanet-cpu-pipeline=") else
                 ("--deltanet-cpu-pipeline=tri-inv-tolerance=2e-2" if a == "--deltanet-cpu-pipeline" else a)
@@ -183,16 +253,17 @@ def draw_tri_inv(rng, cfg, precisions):
     cfg.script = "tri_inv_testgen.py"
     cfg.gen = gen
     cfg.opt = args
-    base = PRECISIONS[precision]
-    if dist in ("adversarial",) and precision == "f32":
-        base = 1e-4
-    cfg.tol = base + IO_ROUNDING[dtype]
+    cfg.tol = tolerance("tri_inv", precision, dist, dtype)
     cfg.desc.update(op="tri_inv", C=c, batch=batch or "-", dtype=dtype, dist=dist,
                     **{k: v for k, v in options.items()})
 
 
-def draw_gdr(rng, cfg, precisions):
+def draw_gdr(rng, cfg, precisions, force_i8=False, force_npot=False):
     chunk = rng.choice([0, 1, 2, 4, 8, 16, 16, 32, 64, 64])  # 0: recurrent op
+    if force_i8 and not chunk:
+        chunk = 16  # INT8 applies to the chunk op's tri_inv
+    if force_npot:
+        chunk = rng.choice([c for c in NPOT_SIZES if c <= 48])  # through the stage ops
     b = rng.choice([1, 1, 2])
     t = rng.choice([1, 2, 3, 7, 15, 16, 17, 31, 63, 64, 65, 100, 130])
     h = rng.choice([1, 2])
@@ -201,11 +272,13 @@ def draw_gdr(rng, cfg, precisions):
     vd = rng.choice([1, 2, 4, 8, 16])
     dtype = rng.choice(["f32", "f32", "f16", "bf16"])
     dist = rng.choice(["realistic", "realistic", "correlated", "adversarial"])
+    if force_npot:
+        dtype = "f32"  # the stage ops take f32
     gen = ["gen", "--B", str(b), "--T", str(t), "--H", str(h), "--HV", str(hv), "--K", str(kd),
            "--V", str(vd), "--chunk-size", str(chunk), "--dist", dist, "--dtype", dtype,
            "--seed", str(cfg.seed % 2**31)]
     for flag, p in (("--l2norm", 0.3), ("--h0", 0.5), ("--dynamic", 0.3)):
-        if rng.random() < p:
+        if rng.random() < p and not (force_npot and flag != "--h0"):
             gen.append(flag)
     if rng.random() < 0.2:
         gen += ["--scale", f"{rng.uniform(0.05, 2.0):.4g}"]
@@ -213,10 +286,20 @@ def draw_gdr(rng, cfg, precisions):
     precision = "f32"
     if chunk:
         options, precision = draw_tri_options(rng, chunk, "realistic" if dist == "realistic" else dist,
-                                              precisions, allow_neumann=chunk <= 16 and dist != "adversarial")
-        # tri_inv attributes cannot be put on the chunk op.
-        staged = ["--deltanet-decompose-chunk-gated-delta-rule", "--deltanet-lower-chunk-stages"]
-        args, _ = pipeline_args(rng, cfg, options, op_attrs_ok=False, staged_passes=staged)
+                                              precisions, allow_neumann=chunk <= 16 and dist != "adversarial",
+                                              force_i8=force_i8)
+        if force_npot:
+            # The stage ops, with the tri_inv stage explicit: options may go
+            # onto it as attributes.
+            gen.append("--stages")
+            staged = ["--deltanet-lower-chunk-stages"]
+            args, attrs = pipeline_args(rng, cfg, options, op_attrs_ok=True, staged_passes=staged)
+            if attrs:
+                gen += ["--attrs", attr_dict(attrs)]
+        else:
+            # tri_inv attributes cannot be put on the chunk op.
+            staged = ["--deltanet-decompose-chunk-gated-delta-rule", "--deltanet-lower-chunk-stages"]
+            args, _ = pipeline_args(rng, cfg, options, op_attrs_ok=False, staged_passes=staged)
     else:
         args = rng.choice([["--deltanet-cpu-pipeline"],
                            ["--deltanet-lower-recurrent-gated-delta-rule", "--deltanet-cpu-pipeline"]])
@@ -225,19 +308,23 @@ def draw_gdr(rng, cfg, precisions):
     cfg.script = "gdr_testgen.py"
     cfg.gen = gen
     cfg.opt = args
-    # Low-precision tri_inv inside the chunk op: its error propagates to the
-    # outputs about as in tri_inv itself.
-    cfg.tol = max(1e-4, PRECISIONS[precision]) + IO_ROUNDING[dtype]
-    cfg.desc.update(op="chunk_gated_delta_rule" if chunk else "recurrent_gated_delta_rule",
+    cfg.tol = tolerance("gdr", precision, dist, dtype)
+    op = "chunk_stages" if force_npot else "chunk_gated_delta_rule" if chunk else "recurrent_gated_delta_rule"
+    cfg.desc.update(op=op,
                     chunk=chunk or "-", B=b, T=t, H=h, HV=hv, K=kd, V=vd, dtype=dtype, dist=dist,
                     **{k: v for k, v in options.items()})
 
 
-def draw(index, master_seed, precisions):
+def draw(index, master_seed, precisions, i8_share=0.0, npot_share=0.0):
     seed = (master_seed * 1_000_003 + index) % 2**63
     rng = random.Random(seed)
     cfg = Config(index, seed)
-    (draw_tri_inv if rng.random() < 0.5 else draw_gdr)(rng, cfg, precisions)
+    # The shares have an RNG of their own: with shares 0 the configurations
+    # are those of the main stream alone.
+    shares = random.Random(seed ^ 0x5EED)
+    force_i8 = "i8" in precisions and shares.random() < i8_share
+    force_npot = shares.random() < npot_share
+    (draw_tri_inv if rng.random() < 0.5 else draw_gdr)(rng, cfg, precisions, force_i8, force_npot)
     cfg.runner_opt = rng.choice(["-O3", "-O3", "-O0"])
     return cfg
 
@@ -285,18 +372,18 @@ def run(cfg, build, timeout=600):
 
 
 def supported_precisions(build):
-    """PRECISIONS, without the ones the build rejects (tried on a tiny program)."""
+    """TOLERANCES, without the precisions the build rejects (tried on a tiny program)."""
     out = {}
-    for precision in PRECISIONS:
+    for precision in TOLERANCES:
         if precision in ("f32", "bf16", "f16"):
-            out[precision] = PRECISIONS[precision]
+            out[precision] = TOLERANCES[precision]
             continue
         probe = "func.func @f(%a: tensor<4x4xf32>) -> tensor<4x4xf32> {\n" \
                 "  %x = deltanet.tri_inv %a : tensor<4x4xf32>\n  return %x : tensor<4x4xf32>\n}\n"
         r = subprocess.run([f"{build}/bin/deltanet-opt", f"--deltanet-cpu-pipeline=tri-inv-precision={precision}"],
                            input=probe, capture_output=True, text=True)
         if r.returncode == 0:
-            out[precision] = PRECISIONS[precision]
+            out[precision] = TOLERANCES[precision]
     return out
 
 
@@ -309,6 +396,9 @@ def main():
     parser.add_argument("--only", help="comma-separated configuration indices to run")
     parser.add_argument("--show", type=int, help="print configuration INDEX and its commands, run nothing")
     parser.add_argument("--verbose", action="store_true", help="also print the commands of passing configurations")
+    parser.add_argument("--i8-share", type=float, default=0.0, help="share of configurations with INT8 tri_inv matmuls")
+    parser.add_argument("--npot-share", type=float, default=0.0,
+                        help="share of configurations with a matrix / chunk size that is not a power of two")
     args = parser.parse_args()
     if args.build:
         build = os.path.abspath(args.build)
@@ -319,9 +409,12 @@ def main():
         build = os.path.dirname(os.path.dirname(os.path.abspath(found)))
     precisions = supported_precisions(build)
     me = f"{PY} {os.path.abspath(__file__)} --build {build} --seed {args.seed}"
+    if args.i8_share or args.npot_share:
+        me += f" --i8-share {args.i8_share:g} --npot-share {args.npot_share:g}"
+    shares = (args.i8_share, args.npot_share)
 
     if args.show is not None:
-        cfg = draw(args.show, args.seed, precisions)
+        cfg = draw(args.show, args.seed, precisions, *shares)
         print(f"[{cfg.index}] seed={cfg.seed} tol={cfg.tol:.1e} {cfg.summary()} mlir-runner {cfg.runner_opt}")
         print("\n".join(commands(cfg, build, "/tmp")))
         return 0
@@ -334,7 +427,7 @@ def main():
     start = time.time()
 
     def one(i):
-        cfg = draw(i, args.seed, precisions)
+        cfg = draw(i, args.seed, precisions, *shares)
         try:
             return cfg, run(cfg, build)
         except subprocess.TimeoutExpired as e:

@@ -57,7 +57,8 @@ def falls(args):
 
 
 def add_check_and_falls_parsers(sub, what="error"):
-    """The `check` and `falls` subcommands shared by the generators."""
+    """The `check` and `falls` subcommands shared by the generators; returns
+    the `check` parser."""
     c = sub.add_parser("check")
     c.add_argument("--max", type=float, help=f"largest allowed {what}")
     c.add_argument("--min", type=float, help="smallest expected error (for deliberately truncated runs)")
@@ -65,3 +66,4 @@ def add_check_and_falls_parsers(sub, what="error"):
     c.add_argument("--append", help="append the error to this file")
     f = sub.add_parser("falls")
     f.add_argument("file")
+    return c

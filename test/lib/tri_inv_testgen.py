@@ -149,7 +149,10 @@ def check(args):
         return 1
     worst = max(errors) if all(np.isfinite(errors)) else float("inf")
     label = f"{args.label}: " if args.label else ""
-    print(f"{label}max relative Frobenius error over {len(errors)} matrices = {worst:.3e}")
+    bound = f" (bound {args.max:.2g}: {worst / args.max:.2f}x)" if args.max else ""
+    if args.expect:
+        bound += f" (expected {args.expect:.3e} within {args.factor:g}x: {worst / args.expect:.3f}x)"
+    print(f"{label}max relative Frobenius error over {len(errors)} matrices = {worst:.3e}{bound}")
     if args.append:
         with open(args.append, "a") as f:
             f.write(f"{worst!r}\n")
@@ -158,6 +161,9 @@ def check(args):
         return 1
     if args.min is not None and not worst >= args.min:
         print(f"FAIL: {worst:.3e} < {args.min:.1e} (expected a visibly wrong result)", file=sys.stderr)
+        return 1
+    if args.expect is not None and not args.expect / args.factor <= worst <= args.expect * args.factor:
+        print(f"FAIL: {worst:.3e} is not within {args.factor}x of the expected {args.expect:.3e}", file=sys.stderr)
         return 1
     return 0
 
@@ -174,7 +180,11 @@ def main():
     g.add_argument("--attrs", default="", help="attribute dictionary for deltanet.tri_inv")
     g.add_argument("--dynamic-batch", action="store_true", help="call through a function with a dynamic leading dim")
     g.add_argument("--no-garbage", action="store_true", help="zeros instead of garbage above the diagonal")
-    add_check_and_falls_parsers(sub)
+    c = add_check_and_falls_parsers(sub)
+    c.add_argument("--expect", type=float,
+                   help="expected error (a truncation error, known to a few digits): fail outside "
+                        "[expect / factor, expect * factor]")
+    c.add_argument("--factor", type=float, default=1.25, help="tolerance factor of --expect (default 1.25)")
     args = parser.parse_args()
     if args.cmd == "gen":
         gen(args)

@@ -1,4 +1,4 @@
-// RUN: %python %S/../../lib/exit_code.py 1 deltanet-opt %s --deltanet-npu-map-to-units -verify-diagnostics
+// RUN: %exit_code 1 deltanet-opt %s --deltanet-npu-map-to-units -verify-diagnostics
 
 // A target whose matrix operand buffer (256 bytes) cannot hold one 16x16
 // fp16 tile (512 bytes): a diagnostic at the matmul, exit code 1.
