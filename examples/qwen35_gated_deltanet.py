@@ -215,9 +215,14 @@ def _silu_body(x, out):
     ], "%s"
 
 
-def build_mlir(cfg, tokens, mode):
-    """MLIR text of @prefill (chunk op, `tokens` tokens) or @decode (T = 1, recurrent op)."""
-    assert mode in ("prefill", "decode")
+def build_mlir(cfg, tokens, mode, decode_op="recurrent"):
+    """MLIR text of @prefill (chunk op, `tokens` tokens) or @decode (T = 1).
+
+    `decode_op`: the op of @decode, "recurrent" (the decode path) or "chunk"
+    (one padded chunk from the cached state, as fla's chunk kernel at T = 1;
+    for measuring the inverse in decode).
+    """
+    assert mode in ("prefill", "decode") and decode_op in ("recurrent", "chunk")
     if mode == "decode":
         tokens = 1
     e = _Emitter()
@@ -296,6 +301,8 @@ def build_mlir(cfg, tokens, mode):
     if mode == "prefill":
         h0 = e.zeros(state_shape)
         op = f"deltanet.chunk_gated_delta_rule {q}, {k}, {v}, {g}, {beta}, {h0} {{chunk_size = {cfg.chunk_size} : i64, use_qk_l2norm}}"
+    elif decode_op == "chunk":
+        op = f"deltanet.chunk_gated_delta_rule {q}, {k}, {v}, {g}, {beta}, {state_prev} {{chunk_size = {cfg.chunk_size} : i64, use_qk_l2norm}}"
     else:
         op = f"deltanet.recurrent_gated_delta_rule {q}, {k}, {v}, {g}, {beta}, {state_prev} {{use_qk_l2norm}}"
     name = e.fresh("attn")
@@ -333,9 +340,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mode", choices=("prefill", "decode"), default="prefill")
     parser.add_argument("--tokens", type=int, default=512, help="prefill length T")
+    parser.add_argument("--decode-op", choices=("recurrent", "chunk"), default="recurrent",
+                        help="the op of @decode (chunk: one padded chunk, to measure the inverse in decode)")
     parser.add_argument("--small", action="store_true", help="test sizes instead of Qwen3-Next's")
     args = parser.parse_args()
-    print(build_mlir(SMALL if args.small else QWEN3_NEXT, args.tokens, args.mode), end="")
+    print(build_mlir(SMALL if args.small else QWEN3_NEXT, args.tokens, args.mode, args.decode_op), end="")
 
 
 if __name__ == "__main__":

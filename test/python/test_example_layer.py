@@ -30,12 +30,12 @@ def call(kernel, w, x, conv_cache, state_cache):
 @pytest.fixture(scope="module")
 def kernels():
     return (deltanet.compile(layer.build_mlir(CFG, 37, "prefill"), "prefill"),
-            deltanet.compile(layer.build_mlir(CFG, 1, "decode"), "decode"))
+            {op: deltanet.compile(layer.build_mlir(CFG, 1, "decode", op), "decode") for op in ("recurrent", "chunk")})
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-def test_prefill_then_decode(kernels, seed):
-    prefill, decode = kernels
+@pytest.mark.parametrize("seed, decode_op", [(0, "recurrent"), (1, "recurrent"), (2, "chunk")])
+def test_prefill_then_decode(kernels, seed, decode_op):
+    prefill, decode = kernels[0], kernels[1][decode_op]
     rng = np.random.default_rng(seed)
     w = layer.random_weights(CFG, rng)
     x = rng.standard_normal((40, CFG.hidden)).astype(np.float32)
