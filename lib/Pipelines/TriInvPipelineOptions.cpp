@@ -34,6 +34,7 @@ TriInvPipelineOptions::getLowerTriInvOptions(const TargetInfo &target) const {
 void mlir::deltanet::addDeltaNetToLinalgPasses(
     OpPassManager &pm, const TriInvPipelineOptions &options,
     const TargetInfo &target) {
+  pm.addPass(createDeltaNetUnpackVarlenGatedDeltaRule());
   pm.addPass(createDeltaNetDecomposeChunkGatedDeltaRule());
   pm.addPass(createDeltaNetLowerChunkStages());
   pm.addPass(createDeltaNetLowerRecurrentGatedDeltaRule());

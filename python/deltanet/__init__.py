@@ -12,6 +12,10 @@ High level (kernels compiled once per shape/dtype/options and cached):
   recurrent_gated_delta_rule(q, k, v, g, beta, initial_state=None,
                              scale=None, use_qk_l2norm=False)
       -> (o, final_state)
+  (both take cu_seqlens=: int32/int64 offsets of N sequences packed along T,
+   B = 1, states [N, HV, K, V]; flash-linear-attention's convention)
+PyTorch drop-in for flash-linear-attention (imports torch):
+  deltanet.torch.chunk_gated_delta_rule / fused_recurrent_gated_delta_rule
 float64 references: deltanet.reference. Report: python3 -m deltanet.report.
 """
 

@@ -99,8 +99,38 @@ def tri_inv(a, strategy="blocked", block_size=None, order=None, residual_steps=0
     return kernel(flat).reshape(a.shape)
 
 
-def _check_gated_delta_rule_inputs(q, k, v, g, beta, initial_state):
-    """Checks layouts and dtypes; returns (B, T, H, HV, K, V) and the initial state."""
+def check_cu_seqlens(cu_seqlens, batch, tokens):
+    """Checks packed-sequence offsets (data, so checked here, at run time).
+
+    `cu_seqlens`: a 1-D int32/int64 array of N + 1 offsets starting at 0,
+    never decreasing, ending at T; the batch must be 1. Returns it
+    (C-contiguous) and N.
+    """
+    if not isinstance(cu_seqlens, np.ndarray):
+        raise TypeError(f"cu_seqlens must be a numpy.ndarray, got {type(cu_seqlens).__name__}")
+    if cu_seqlens.dtype not in (np.dtype(np.int32), np.dtype(np.int64)):
+        raise TypeError(f"cu_seqlens must have dtype int32 or int64, got {cu_seqlens.dtype}")
+    if cu_seqlens.ndim != 1 or cu_seqlens.shape[0] < 2:
+        raise ValueError(f"cu_seqlens must have shape [N + 1] with N >= 1 sequences, got shape {cu_seqlens.shape}")
+    cu_seqlens = np.ascontiguousarray(cu_seqlens)
+    if batch != 1:
+        raise ValueError(f"with cu_seqlens the sequences are packed along T and the batch B must be 1, got B = {batch}")
+    if cu_seqlens[0] != 0:
+        raise ValueError(f"cu_seqlens must start at 0, got {int(cu_seqlens[0])}")
+    steps = np.diff(cu_seqlens)
+    if (steps < 0).any():
+        i = int(np.argmax(steps < 0)) + 1
+        raise ValueError(
+            f"cu_seqlens must not decrease, but offset {i} is {int(cu_seqlens[i])} after {int(cu_seqlens[i - 1])}"
+        )
+    if cu_seqlens[-1] != tokens:
+        raise ValueError(f"the last cu_seqlens offset must be T = {tokens}, got {int(cu_seqlens[-1])}")
+    return cu_seqlens, cu_seqlens.shape[0] - 1
+
+
+def _check_gated_delta_rule_inputs(q, k, v, g, beta, initial_state, cu_seqlens=None):
+    """Checks layouts and dtypes; returns the operands (cu_seqlens last, if
+    given) and (B, T, H, HV, K, V)."""
     q = check_array(q, "q", (np.float32, np.float16), 4, "[B, T, H, K]")
     k = check_array(k, "k", (q.dtype,), 4, "[B, T, H, K]")
     v = check_array(v, "v", (q.dtype,), 4, "[B, T, HV, V]")
@@ -119,24 +149,32 @@ def _check_gated_delta_rule_inputs(q, k, v, g, beta, initial_state):
             raise ValueError(f"{name} must be >= 1")
     if value_heads % heads:
         raise ValueError(f"v: HV = {value_heads} value heads must be a multiple of the H = {heads} heads of q and k")
-    state_shape = (batch, value_heads, key_dim, value_dim)
+    states, layout = batch, "[B, HV, K, V]"
+    if cu_seqlens is not None:
+        cu_seqlens, states = check_cu_seqlens(cu_seqlens, batch, tokens)
+        layout = "[N, HV, K, V] (N = len(cu_seqlens) - 1 sequences)"
+    state_shape = (states, value_heads, key_dim, value_dim)
     if initial_state is None:
         initial_state = np.zeros(state_shape, dtype=np.float32)
     else:
-        initial_state = check_array(initial_state, "initial_state", side_dtypes, 4, "[B, HV, K, V]")
-        check_dims("initial_state", initial_state, state_shape, "[B, HV, K, V]")
-    return (q, k, v, g, beta, initial_state), (batch, tokens, heads, value_heads, key_dim, value_dim)
+        initial_state = check_array(initial_state, "initial_state", side_dtypes, 4, layout)
+        check_dims("initial_state", initial_state, state_shape, layout)
+    operands = (q, k, v, g, beta, initial_state)
+    if cu_seqlens is not None:
+        operands += (cu_seqlens,)
+    return operands, (batch, tokens, heads, value_heads, key_dim, value_dim)
 
 
 def _gated_delta_rule(op, operands, dims, attributes, options, target):
-    q, k, v, g, beta, h0 = operands
+    v, h0 = operands[2], operands[5]
     batch, tokens = dims[0], dims[1]
     if batch == 0 or tokens == 0:
         return np.zeros(v.shape, dtype=v.dtype), h0.copy()
     source = _kernels.gated_delta_rule_source(
         op, [x.shape for x in operands], [x.dtype for x in operands], attributes
     )
-    shapes = ", ".join(f"{name} {x.shape} {x.dtype}" for name, x in zip(("q", "k", "v", "g", "beta", "initial_state"), operands))
+    names = ("q", "k", "v", "g", "beta", "initial_state", "cu_seqlens")
+    shapes = ", ".join(f"{name} {x.shape} {x.dtype}" for name, x in zip(names, operands))
     kernel = _kernels.compile_cached(
         source, "gdr", options, _ARGUMENT_OF_OPTION, f"deltanet.{op}({shapes}; {', '.join(attributes)})", target
     )
@@ -159,7 +197,7 @@ def _common_attributes(scale, use_qk_l2norm):
 
 def chunk_gated_delta_rule(
     q, k, v, g, beta, initial_state=None, chunk_size=64, scale=None, use_qk_l2norm=False, precision="f32",
-    tolerance=None, target="cpu", **tri_inv_options
+    tolerance=None, target="cpu", cu_seqlens=None, **tri_inv_options
 ):
     """Gated DeltaNet attention, chunk-wise form (prefill); returns (o, final_state).
 
@@ -173,9 +211,14 @@ def chunk_gated_delta_rule(
     in-chunk triangular inverse ("f32", "bf16", "f16", "i8" where supported).
     tri_inv_options: strategy, block_size, order, residual_steps of that
     inverse, as in tri_inv. target: as in tri_inv.
+    cu_seqlens: variable-length batch (flash-linear-attention's
+    convention): int32/int64 offsets [N + 1] of N sequences packed along T
+    with B = 1 (0 first, non-decreasing, T last; checked here since the
+    compiled code only clamps them); initial_state and final_state are then
+    [N, HV, K, V], one per sequence, and chunks never straddle sequences.
     """
     target = check_target(target)
-    operands, dims = _check_gated_delta_rule_inputs(q, k, v, g, beta, initial_state)
+    operands, dims = _check_gated_delta_rule_inputs(q, k, v, g, beta, initial_state, cu_seqlens)
     chunk_size = check_power_of_two(chunk_size, "chunk_size")
     unknown = set(tri_inv_options) - {"strategy", "block_size", "order", "residual_steps"}
     if unknown:
@@ -191,13 +234,13 @@ def chunk_gated_delta_rule(
 
 
 def recurrent_gated_delta_rule(q, k, v, g, beta, initial_state=None, scale=None, use_qk_l2norm=False,
-                               target="cpu"):
+                               target="cpu", cu_seqlens=None):
     """Gated DeltaNet attention token by token (decode path); returns (o, final_state).
 
-    Same arguments, layouts and results as chunk_gated_delta_rule, without
-    chunking options.
+    Same arguments (cu_seqlens included), layouts and results as
+    chunk_gated_delta_rule, without chunking options.
     """
     target = check_target(target)
-    operands, dims = _check_gated_delta_rule_inputs(q, k, v, g, beta, initial_state)
+    operands, dims = _check_gated_delta_rule_inputs(q, k, v, g, beta, initial_state, cu_seqlens)
     attributes = _common_attributes(scale, use_qk_l2norm)
     return _gated_delta_rule("recurrent_gated_delta_rule", operands, dims, attributes, {}, target)

@@ -6,7 +6,13 @@ import numpy as np
 
 from . import _pipeline
 
-_MLIR_TYPES = {np.dtype(np.float32): "f32", np.dtype(np.float16): "f16", np.dtype(np.float64): "f64"}
+_MLIR_TYPES = {
+    np.dtype(np.float32): "f32",
+    np.dtype(np.float16): "f16",
+    np.dtype(np.float64): "f64",
+    np.dtype(np.int32): "i32",
+    np.dtype(np.int64): "i64",
+}
 
 
 def tensor_type(shape, dtype):
@@ -31,19 +37,26 @@ def tri_inv_source(shape, dtype):
 
 
 def gated_delta_rule_source(op, shapes, dtypes, attributes):
-    """@gdr(q, k, v, g, beta, h0) -> (o, final_state) applying `op`.
+    """@gdr(q, k, v, g, beta, h0[, cu_seqlens]) -> (o, final_state) applying `op`.
 
-    `shapes`/`dtypes`: the six operands'; `attributes`: MLIR attribute texts
+    `shapes`/`dtypes`: the six operands' (seven with the cu_seqlens offsets
+    of a packed variable-length batch); `attributes`: MLIR attribute texts
     (`chunk_size = 64 : i64`, `use_qk_l2norm`, ...).
     """
     types = [tensor_type(s, d) for s, d in zip(shapes, dtypes)]
-    q, k, v, g, beta, h0 = types
+    q, k, v, g, beta, h0 = types[:6]
+    varlen = len(types) == 7
+    args = f"%q: {q}, %k: {k}, %v: {v}, %g: {g}, %beta: {beta}, %h0: {h0}"
+    offsets = ""
+    if varlen:
+        args += f", %cu_seqlens: {types[6]}"
+        offsets = " cu_seqlens(%cu_seqlens)"
     results = f"{v}, {h0}"
     attrs = f" {{{', '.join(attributes)}}}" if attributes else ""
     return (
-        f"func.func @gdr(%q: {q}, %k: {k}, %v: {v}, %g: {g}, %beta: {beta}, %h0: {h0})"
+        f"func.func @gdr({args})"
         f" -> ({results}) attributes {{llvm.emit_c_interface}} {{\n"
-        f"  %o, %hT = deltanet.{op} %q, %k, %v, %g, %beta, %h0{attrs}"
+        f"  %o, %hT = deltanet.{op} %q, %k, %v, %g, %beta, %h0{offsets}{attrs}"
         f" : ({', '.join(types)}) -> ({results})\n"
         f"  return %o, %hT : {results}\n"
         "}\n"

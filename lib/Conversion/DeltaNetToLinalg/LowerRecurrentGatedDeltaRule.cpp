@@ -98,6 +98,10 @@ struct LowerRecurrentGatedDeltaRule
 
   LogicalResult matchAndRewrite(RecurrentGatedDeltaRuleOp op,
                                 PatternRewriter &rewriter) const override {
+    if (op.getCuSeqlens())
+      return rewriter.notifyMatchFailure(
+          op, "has cu_seqlens: run --deltanet-unpack-varlen-gated-delta-rule "
+              "first");
     Location loc = op.getLoc();
     StructuredBuilder sb(rewriter, loc);
     MLIRContext *ctx = rewriter.getContext();

@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
@@ -57,6 +58,11 @@ public:
                << it->second.first;
     }
     return success();
+  }
+
+  /// Binds `name` to `size` on behalf of `what` (the first binding wins).
+  void bindSize(StringRef name, int64_t size, StringRef what) {
+    bound.try_emplace(name, size, what.str());
   }
 
   /// The static size bound to `name`, if any.
@@ -215,20 +221,76 @@ LogicalResult TriInvOp::verify() {
 // Gated delta rule ops
 //===----------------------------------------------------------------------===//
 
+/// Checks the `cu_seqlens` operand of a gated delta rule: a rank-1 tensor of
+/// i32/i64 with `B = 1`, binding `N` (its size - 1) when static; constant
+/// offsets must start at 0, never decrease and end at a static `T`.
+static LogicalResult verifyCuSeqlens(Operation *op, Value cuSeqlens,
+                                     DimBinder &dims) {
+  auto type = cast<RankedTensorType>(cuSeqlens.getType());
+  if (type.getRank() != 1 || !(type.getElementType().isSignlessInteger(32) ||
+                               type.getElementType().isSignlessInteger(64)))
+    return op->emitOpError("cu_seqlens must be a rank-1 tensor of i32 or i64 "
+                           "(N + 1 sequence offsets), got ")
+           << type;
+  if (type.getEncoding())
+    return op->emitOpError("cu_seqlens must not have a tensor encoding, got ")
+           << type;
+  std::optional<int64_t> batch = dims.get("B");
+  if (batch != 1)
+    return op->emitOpError("with cu_seqlens the sequences are packed along T "
+                           "and the batch B must be a static 1, got ")
+           << (batch ? std::to_string(*batch) : std::string("?"));
+  int64_t size = type.getDimSize(0);
+  if (!ShapedType::isDynamic(size)) {
+    if (size < 2)
+      return op->emitOpError("cu_seqlens must hold at least 2 offsets (one "
+                             "sequence), got ")
+             << size;
+    // The states are [N, HV, K, V]: bind N before they are checked.
+    dims.bindSize("N", size - 1, "cu_seqlens (N + 1 offsets)");
+  }
+  DenseIntElementsAttr offsets;
+  if (!matchPattern(cuSeqlens, m_Constant(&offsets)))
+    return success();
+  SmallVector<int64_t> values;
+  for (const APInt &value : offsets.getValues<APInt>())
+    values.push_back(value.getSExtValue());
+  if (values.front() != 0)
+    return op->emitOpError("cu_seqlens must start at 0, got ")
+           << values.front();
+  for (size_t i = 1; i < values.size(); ++i)
+    if (values[i] < values[i - 1])
+      return op->emitOpError("cu_seqlens must not decrease, but offset ")
+             << i << " is " << values[i] << " after " << values[i - 1];
+  std::optional<int64_t> tokens = dims.get("T");
+  if (tokens && values.back() != *tokens)
+    return op->emitOpError("the last cu_seqlens offset must be T = ")
+           << *tokens << " (every token in one sequence), got "
+           << values.back();
+  return success();
+}
+
 /// The verifier shared by chunk_gated_delta_rule and
 /// recurrent_gated_delta_rule.
 template <typename OpTy> static LogicalResult verifyGatedDeltaRule(OpTy op) {
   DimBinder dims(op);
+  // With cu_seqlens the states hold one entry per sequence (N), not per
+  // batch.
+  StringRef stateBatch = op.getCuSeqlens() ? "N" : "B";
   if (failed(dims.bind(op.getQ(), "q", {"B", "T", "H", "K"})) ||
       failed(dims.bind(op.getK(), "k", {"B", "T", "H", "K"})) ||
       failed(dims.bind(op.getV(), "v", {"B", "T", "HV", "V"})) ||
       failed(dims.bind(op.getG(), "g", {"B", "T", "HV"})) ||
-      failed(dims.bind(op.getBeta(), "beta", {"B", "T", "HV"})) ||
-      failed(dims.bind(op.getInitialState(), "initial_state",
-                       {"B", "HV", "K", "V"})) ||
+      failed(dims.bind(op.getBeta(), "beta", {"B", "T", "HV"})))
+    return failure();
+  if (Value cuSeqlens = op.getCuSeqlens())
+    if (failed(verifyCuSeqlens(op, cuSeqlens, dims)))
+      return failure();
+  if (failed(dims.bind(op.getInitialState(), "initial_state",
+                       {stateBatch, "HV", "K", "V"})) ||
       failed(dims.bind(op.getO(), "o", {"B", "T", "HV", "V"})) ||
-      failed(
-          dims.bind(op.getFinalState(), "final_state", {"B", "HV", "K", "V"})))
+      failed(dims.bind(op.getFinalState(), "final_state",
+                       {stateBatch, "HV", "K", "V"})))
     return failure();
   for (StringRef name : {"H", "HV", "K", "V"}) {
     std::optional<int64_t> size = dims.get(name);

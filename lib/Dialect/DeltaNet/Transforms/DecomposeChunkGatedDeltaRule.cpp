@@ -107,6 +107,10 @@ struct DecomposeChunkGatedDeltaRule
 
   LogicalResult matchAndRewrite(ChunkGatedDeltaRuleOp op,
                                 PatternRewriter &rewriter) const override {
+    if (op.getCuSeqlens())
+      return rewriter.notifyMatchFailure(
+          op, "has cu_seqlens: run --deltanet-unpack-varlen-gated-delta-rule "
+              "first");
     Location loc = op.getLoc();
     StructuredBuilder sb(rewriter, loc);
     auto qType = op.getQ().getType();

@@ -135,13 +135,15 @@ class DeltaNet_GatedDeltaRuleOp<string mnemonic, dag extraArgs,
     DeltaNet_Tensor:$v,
     DeltaNet_Tensor:$g,
     DeltaNet_Tensor:$beta,
-    DeltaNet_Tensor:$initial_state),
+    DeltaNet_Tensor:$initial_state,
+    Optional<DeltaNet_Tensor>:$cu_seqlens),
     extraArgs,
     (ins OptionalAttr<F32Attr>:$scale,
          UnitAttr:$use_qk_l2norm));
   let results = (outs DeltaNet_Tensor:$o, DeltaNet_Tensor:$final_state);
   let assemblyFormat = [{
-    $q `,` $k `,` $v `,` $g `,` $beta `,` $initial_state attr-dict `:`
+    $q `,` $k `,` $v `,` $g `,` $beta `,` $initial_state
+    (`cu_seqlens` `(` $cu_seqlens^ `)`)? attr-dict `:`
     functional-type(operands, results)
   }];
   let hasVerifier = 1;
@@ -167,6 +169,26 @@ class DeltaNet_GatedDeltaRuleOp<string mnemonic, dag extraArgs,
 
     `scale` defaults to `K^-1/2`. With `use_qk_l2norm`, `q` and `k` are first
     normalised along `K`: `x / sqrt(sum(x^2) + 1e-6)`.
+
+    **Variable-length batches.** With the optional `cu_seqlens` operand
+    (`tensor<(N+1)xi32>` or `i64`, the cumulative sequence offsets of
+    flash-linear-attention), `B` must be 1 and the `T` tokens are `N`
+    sequences packed one after the other: sequence `n` is tokens
+    `cu_seqlens[n] .. cu_seqlens[n+1]-1`. Each sequence has its own state:
+    `initial_state` and `final_state` are `[N, HV, K, V]`, and the
+    recurrence restarts at every sequence (no chunk straddles two). The
+    offsets must start at 0, never decrease and end at `T`; the verifier
+    checks it when they are constants (and the size `N + 1` against the
+    states when static). At run time, offsets outside `[0, T]` are clamped
+    (never read or write out of bounds) but give unspecified results.
+
+    ```mlir
+    %o, %hN = deltanet.chunk_gated_delta_rule %q, %k, %v, %g, %beta, %h0
+        cu_seqlens(%offsets) {chunk_size = 64 : i64}
+        : (tensor<1x?x16x128xf32>, tensor<1x?x16x128xf32>, tensor<1x?x32x128xf32>,
+           tensor<1x?x32xf32>, tensor<1x?x32xf32>, tensor<4x32x128x128xf32>,
+           tensor<5xi32>) -> (tensor<1x?x32x128xf32>, tensor<4x32x128x128xf32>)
+    ```
   }];
   let description = !strconcat(extraDescription, commonDescription);
 

@@ -27,6 +27,10 @@ namespace deltanet {
 /// stage ops and deltanet.tri_inv.
 void populateDecomposeChunkGatedDeltaRulePatterns(RewritePatternSet &patterns);
 
+/// Adds the patterns rewriting chunk/recurrent gated delta rules with
+/// cu_seqlens into the same ops on a zero-padded batch of sequences.
+void populateUnpackVarlenGatedDeltaRulePatterns(RewritePatternSet &patterns);
+
 /// Tiles the batch of `op` into an `scf.for` over tiles of `tileSize`
 /// matrices (upstream `scf::tileUsingSCF` through the op's TilingInterface),
 /// collapsing several batch dims into one first, and replaces `op`. Each

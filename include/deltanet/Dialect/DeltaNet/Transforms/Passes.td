@@ -38,4 +38,34 @@ def DeltaNetDecomposeChunkGatedDeltaRule
   ];
 }
 
+def DeltaNetUnpackVarlenGatedDeltaRule
+    : Pass<"deltanet-unpack-varlen-gated-delta-rule"> {
+  let summary = "Rewrite gated delta rules with cu_seqlens into a padded batch";
+  let description = [{
+    Rewrites every `deltanet.chunk_gated_delta_rule` and
+    `deltanet.recurrent_gated_delta_rule` that has `cu_seqlens` (`N`
+    sequences packed along `T`, `B = 1`) into:
+
+    1. the sequence bounds from the offsets, clamped to `[0, T]` (bad
+       offsets give unspecified results, never out-of-bounds accesses), and
+       the longest length `L` (at least 1);
+    2. a gather of `q`, `k`, `v`, `g`, `beta` into `[N, L, ...]`: row `n`
+       holds sequence `n` from position 0, zeros after its end (`beta = 0`,
+       `g = 0`: the state is unchanged by the padding);
+    3. the same op without `cu_seqlens` on that batch (initial and final
+       states are already `[N, HV, K, V]`), so chunks start at every
+       sequence's first token and never straddle two sequences;
+    4. a scatter of the output rows back to `[1, T, HV, V]`.
+
+    Every stage of the chunk decomposition, the scan across chunks included,
+    stays batched over `N * HV` sequences; the price is padding every
+    sequence to the longest one (`N * L` tokens instead of `T`).
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // DELTANET_DIALECT_DELTANET_TRANSFORMS_PASSES_TD
