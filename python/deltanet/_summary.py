@@ -115,11 +115,30 @@ def apply_summary(summary, state):
     return m @ state + u
 
 
-def _segment_bounds(tokens, chunk_size, threads):
-    """Token bounds of threads + 1 segments of (nearly) equal whole chunks; fewer when T is short."""
+# Time of a segment's summary over the time of the chunk op on it (CPU,
+# B=1 H=4 K=V=128 C=64, bench/segment_parallel.py --ratio): 1.16 at
+# T = 21824 (the segments of T = 65536 on 2 threads), 1.8 at T = 4096. The
+# summary's scan runs on K + V state columns instead of V but writes no
+# per-chunk states and has no output stage.
+SUMMARY_COST_RATIO = 1.2
+
+
+def _segment_bounds(tokens, chunk_size, threads, ratio=SUMMARY_COST_RATIO):
+    """Token bounds of threads + 1 segments of whole chunks, balanced for the two phases.
+
+    Phase 1 runs segment 0 (the chunk op) beside the summaries of segments
+    1 .. threads-1, phase 2 the chunk op of segments 1 .. threads: segments
+    1 .. threads get L tokens and segment 0 gets ratio * L, so that both
+    phases take one summary's time, (1 + ratio) L in all against
+    (ratio + threads) L on one thread. Fewer segments when T is short.
+    """
     chunks = -(-tokens // chunk_size)
     count = min(threads + 1, chunks)
-    edges = [round(i * chunks / count) * chunk_size for i in range(count + 1)]
+    weights = [ratio] + [1.0] * (count - 1)
+    total = sum(weights)
+    cuts = np.cumsum([0.0] + weights) / total * chunks
+    edges = sorted(set(int(round(c)) for c in cuts))
+    edges = [e * chunk_size for e in edges]
     edges[-1] = tokens
     return list(zip(edges[:-1], edges[1:]))
 
@@ -135,9 +154,11 @@ def segment_parallel_chunk_gated_delta_rule(q, k, v, g, beta, initial_state=None
     exit state) and the summaries of segments 1 .. threads-1; a scan over
     those summaries gives the entry state of segments 1 .. threads; phase 2
     runs those segments from their entry states in parallel. Each kernel
-    call runs on one thread (the GIL is released during it), so with
-    threads = P the time is about 2 T / (P + 1) segment-passes against T: a
-    speedup near (P + 1) / 2 where B x HV alone cannot occupy P threads.
+    call runs on one thread (the GIL is released during it). With a summary
+    costing r times the chunk op (SUMMARY_COST_RATIO) and segment 0 made r
+    times longer than the others, the ideal speedup on P free cores is
+    (P + r) / (1 + r): 1.45x for P = 2, r = 1.2. It only pays where
+    B x HV alone cannot occupy the threads (split heads/batch first).
     Results equal chunk_gated_delta_rule up to float32 rounding.
     """
     threads = check_int(threads, "threads", minimum=1)

@@ -83,12 +83,17 @@ mlir::deltanet::rewriteSummaryAsAugmentedChunkOp(RewriterBase &rewriter,
   Value h0 = augmentedIdentity(sb, batch, valueHeads, keyDim, width);
 
   // q is required by the chunk op but only feeds its output, which is dead:
-  // k stands in for it.
-  auto stateType = cast<RankedTensorType>(h0.getType());
+  // k stands in for it. (The generic builder: the op's optional operands,
+  // absent here, do not change the call.)
+  SmallVector<NamedAttribute> attrs = {
+      rewriter.getNamedAttr("chunk_size", op.getChunkSizeAttr())};
+  if (op.getUseQkL2norm())
+    attrs.push_back(
+        rewriter.getNamedAttr("use_qk_l2norm", rewriter.getUnitAttr()));
   auto chunkOp = ChunkGatedDeltaRuleOp::create(
-      rewriter, loc, augType, stateType, op.getK(), op.getK(), vAug, op.getG(),
-      op.getBeta(), h0, op.getChunkSizeAttr(), /*scale=*/FloatAttr(),
-      op.getUseQkL2normAttr());
+      rewriter, loc, TypeRange{augType, h0.getType()},
+      ValueRange{op.getK(), op.getK(), vAug, op.getG(), op.getBeta(), h0},
+      attrs);
 
   // [M | U] -> M, U.
   Value state = chunkOp.getFinalState();
