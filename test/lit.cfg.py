@@ -29,6 +29,9 @@ config.substitutions.append(
     ("%gdr_testgen", config.deltanet_python + " " + os.path.join(config.test_source_root, "lib", "gdr_testgen.py"))
 )
 config.substitutions.append(
+    ("%summary_testgen", config.deltanet_python + " " + os.path.join(config.test_source_root, "lib", "summary_testgen.py"))
+)
+config.substitutions.append(
     ("%tri_inv_testgen", config.deltanet_python + " " + os.path.join(config.test_source_root, "lib", "tri_inv_testgen.py"))
 )
 # C emitted by --deltanet-npu-pipeline, compiled with the system C compiler

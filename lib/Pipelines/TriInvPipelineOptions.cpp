@@ -35,8 +35,10 @@ void mlir::deltanet::addDeltaNetToLinalgPasses(
     OpPassManager &pm, const TriInvPipelineOptions &options,
     const TargetInfo &target) {
   pm.addPass(createDeltaNetUnpackVarlenGatedDeltaRule());
+  pm.addPass(createDeltaNetDecomposeGatedDeltaRuleSummary());
   pm.addPass(createDeltaNetDecomposeChunkGatedDeltaRule());
   pm.addPass(createDeltaNetLowerChunkStages());
+  pm.addPass(createDeltaNetLowerComposeSummaries());
   pm.addPass(createDeltaNetLowerRecurrentGatedDeltaRule());
   pm.addPass(createDeltaNetLowerTriInv(options.getLowerTriInvOptions(target)));
   pm.addPass(createDeltaNetLowerQuantization());

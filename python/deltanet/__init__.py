@@ -16,6 +16,13 @@ High level (kernels compiled once per shape/dtype/options and cached):
    B = 1, states [N, HV, K, V]; flash-linear-attention's convention)
 PyTorch drop-in for flash-linear-attention (imports torch):
   deltanet.torch.chunk_gated_delta_rule / fused_recurrent_gated_delta_rule
+Segments (docs/ContextParallel.md):
+  gated_delta_rule_summary(k, v, g, beta, chunk_size=64, ...) -> (m, u)
+      the state leaving a segment is m @ h_in + u
+  compose_summaries(first, second), apply_summary(summary, state)
+  segment_parallel_chunk_gated_delta_rule(q, k, v, g, beta, ..., threads=2)
+      one long sequence on several threads
+  deltanet.context_parallel: the same across torch.distributed ranks
 float64 references: deltanet.reference. Report: python3 -m deltanet.report.
 """
 
@@ -23,9 +30,15 @@ from . import inputs, reference
 from ._api import chunk_gated_delta_rule, recurrent_gated_delta_rule, tri_inv
 from ._kernels import CACHE as kernel_cache
 from ._pipeline import CPU_PIPELINE, compile, cpu_pipeline_options, run_pipeline
+from ._summary import (apply_summary, compose_summaries, gated_delta_rule_summary,
+                       segment_parallel_chunk_gated_delta_rule)
 
 __all__ = [
     "CPU_PIPELINE",
+    "apply_summary",
+    "compose_summaries",
+    "gated_delta_rule_summary",
+    "segment_parallel_chunk_gated_delta_rule",
     "chunk_gated_delta_rule",
     "compile",
     "cpu_pipeline_options",

@@ -30,8 +30,9 @@ import numpy as np
 import torch
 
 from . import _api
+from .context_parallel import context_parallel_chunk_gated_delta_rule
 
-__all__ = ["chunk_gated_delta_rule", "fused_recurrent_gated_delta_rule"]
+__all__ = ["chunk_gated_delta_rule", "context_parallel_chunk_gated_delta_rule", "fused_recurrent_gated_delta_rule"]
 
 _NUMPY_DTYPES = {torch.float32: np.float32, torch.float16: np.float16}
 

@@ -147,6 +147,20 @@ def DeltaNetLowerChunkStages : Pass<"deltanet-lower-chunk-stages"> {
   ];
 }
 
+def DeltaNetLowerComposeSummaries : Pass<"deltanet-lower-compose-summaries"> {
+  let summary = "Lower deltanet.compose_summaries to batched matmuls";
+  let description = [{
+    Lowers every `deltanet.compose_summaries` (`m = m2 m1`,
+    `u = u2 + m2 u1`) to two `linalg.batch_matmul` ops over the batch dims
+    collapsed into one, the second accumulating into `u2`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 def DeltaNetLowerRecurrentGatedDeltaRule
     : Pass<"deltanet-lower-recurrent-gated-delta-rule"> {
   let summary = "Lower deltanet.recurrent_gated_delta_rule to a token loop";

@@ -169,6 +169,8 @@ struct LowerChunkOutput : public OpRewritePattern<ChunkOutputOp> {
 /// An scf.for over chunks carrying the state S:
 ///   states[c] = S; v_new[c] = u[c] - w[c] S;
 ///   S = exp(g_last) S + (k[c] exp(g_last - g[c]))^T v_new[c].
+/// `states` and `v_new` are carried only when used (a segment summary needs
+/// the final state alone); unused ones are replaced by a dead tensor.empty.
 struct LowerChunkStateScan : public OpRewritePattern<ChunkStateScanOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -192,16 +194,24 @@ struct LowerChunkStateScan : public OpRewritePattern<ChunkStateScanOp> {
     Value vNewInit = sb.empty({seqs, numChunks, rewriter.getIndexAttr(chunk),
                                rewriter.getIndexAttr(valueDim)},
                               f32);
+    bool keepStates = !op.getStates().use_empty();
+    bool keepVNew = !op.getVNew().use_empty();
+    SmallVector<Value> inits = {op.getInitialState()};
+    if (keepStates)
+      inits.push_back(statesInit);
+    if (keepVNew)
+      inits.push_back(vNewInit);
     Value lb = arith::ConstantIndexOp::create(rewriter, loc, 0);
     Value ub = getValueOrCreateConstantIndexOp(rewriter, loc, numChunks);
     Value step = arith::ConstantIndexOp::create(rewriter, loc, 1);
 
     auto loop = scf::ForOp::create(
         rewriter, loc, lb, ub, step,
-        ValueRange{op.getInitialState(), statesInit, vNewInit},
-        [&](OpBuilder &nb, Location nloc, Value c, ValueRange iter) {
+        inits, [&](OpBuilder &nb, Location nloc, Value c, ValueRange iter) {
           StructuredBuilder body(nb, nloc);
-          Value state = iter[0], states = iter[1], vNew = iter[2];
+          Value state = iter[0];
+          Value states = keepStates ? iter[1] : Value();
+          Value vNew = keepVNew ? iter.back() : Value();
           OpFoldResult zero = nb.getIndexAttr(0), one = nb.getIndexAttr(1);
           auto idx = [&](int64_t v) -> OpFoldResult {
             return nb.getIndexAttr(v);
@@ -232,7 +242,8 @@ struct LowerChunkStateScan : public OpRewritePattern<ChunkStateScanOp> {
                                                  sizes, strides);
           };
 
-          states = withChunk(state, states);
+          if (keepStates)
+            states = withChunk(state, states);
           Value k = chunkOf(op.getK()), w = chunkOf(op.getW()),
                 u = chunkOf(op.getU()), g = chunkOf(op.getG());
           // v_new = u - w S.
@@ -242,7 +253,8 @@ struct LowerChunkStateScan : public OpRewritePattern<ChunkStateScanOp> {
                        [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
                          return arith::SubFOp::create(bb, bl, a[0], a[1]);
                        });
-          vNew = withChunk(vNewChunk, vNew);
+          if (keepVNew)
+            vNew = withChunk(vNewChunk, vNew);
 
           // g_last = g[:, C - 1].
           Value gLast = tensor::ExtractSliceOp::create(
@@ -274,10 +286,17 @@ struct LowerChunkStateScan : public OpRewritePattern<ChunkStateScanOp> {
                                              math::ExpOp::create(bb, bl, a[0]));
               });
           Value next = body.batchMatmul(kDecayedT, vNewChunk, stateDecayed);
-          scf::YieldOp::create(nb, nloc, ValueRange{next, states, vNew});
+          SmallVector<Value> yields = {next};
+          if (keepStates)
+            yields.push_back(states);
+          if (keepVNew)
+            yields.push_back(vNew);
+          scf::YieldOp::create(nb, nloc, yields);
         });
-    rewriter.replaceOp(op, ValueRange{loop.getResult(1), loop.getResult(2),
-                                      loop.getResult(0)});
+    Value statesResult = keepStates ? loop.getResult(1) : statesInit;
+    Value vNewResult = keepVNew ? loop.getResults().back() : vNewInit;
+    rewriter.replaceOp(op,
+                       ValueRange{statesResult, vNewResult, loop.getResult(0)});
     return success();
   }
 };

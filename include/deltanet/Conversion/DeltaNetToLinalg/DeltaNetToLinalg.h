@@ -26,6 +26,7 @@ class TargetInfo;
 // declaration in deltanet/Conversion/Passes.td.
 #define GEN_PASS_DECL_DELTANETLOWERTRIINV
 #define GEN_PASS_DECL_DELTANETLOWERCHUNKSTAGES
+#define GEN_PASS_DECL_DELTANETLOWERCOMPOSESUMMARIES
 #define GEN_PASS_DECL_DELTANETLOWERRECURRENTGATEDDELTARULE
 #define GEN_PASS_DECL_DELTANETLOWERQUANTIZATION
 #include "deltanet/Conversion/Passes.h.inc"
@@ -40,6 +41,9 @@ void populateLowerTriInvPatterns(RewritePatternSet &patterns,
 
 /// Adds the patterns lowering the chunk stage ops to linalg/scf.
 void populateLowerChunkStagesPatterns(RewritePatternSet &patterns);
+
+/// Adds the pattern lowering deltanet.compose_summaries to batched matmuls.
+void populateLowerComposeSummariesPatterns(RewritePatternSet &patterns);
 
 /// Adds the pattern lowering deltanet.recurrent_gated_delta_rule.
 void populateLowerRecurrentGatedDeltaRulePatterns(RewritePatternSet &patterns);

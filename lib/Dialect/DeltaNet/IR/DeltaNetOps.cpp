@@ -407,6 +407,84 @@ LogicalResult ChunkOutputOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// Segment summaries
+//===----------------------------------------------------------------------===//
+
+LogicalResult GatedDeltaRuleSummaryOp::verify() {
+  int64_t chunkSize = getChunkSizeAttr().getInt();
+  if (chunkSize < 1 || !llvm::isPowerOf2_64(chunkSize))
+    return emitOpError("chunk_size must be a positive power of two, got ")
+           << chunkSize;
+  DimBinder dims(*this);
+  if (failed(dims.bind(getK(), "k", {"B", "T", "H", "K"})) ||
+      failed(dims.bind(getV(), "v", {"B", "T", "HV", "V"})) ||
+      failed(dims.bind(getG(), "g", {"B", "T", "HV"})) ||
+      failed(dims.bind(getBeta(), "beta", {"B", "T", "HV"})) ||
+      failed(dims.bind(getM(), "m", {"B", "HV", "K", "K"})) ||
+      failed(dims.bind(getU(), "u", {"B", "HV", "K", "V"})))
+    return failure();
+  for (StringRef name : {"H", "HV", "K", "V"})
+    if (!dims.get(name))
+      return emitOpError("head count and head dims (H, HV, K, V) must be "
+                         "static, but ")
+             << name << " is dynamic";
+  int64_t h = *dims.get("H"), hv = *dims.get("HV");
+  if (hv % h != 0)
+    return emitOpError("the number of value heads HV = ")
+           << hv << " must be a multiple of the number of k heads H = " << h;
+  Type elementType = getK().getType().getElementType();
+  if (!isSupportedFloat(elementType))
+    return emitOpError("k and v must have element type f32, f16 or bf16, "
+                       "got ")
+           << elementType;
+  if (getV().getType().getElementType() != elementType)
+    return emitOpError("v must have k's element type ")
+           << elementType << ", got " << getV().getType();
+  for (auto [value, name] : {std::pair<Value, StringRef>{getG(), "g"},
+                             {getBeta(), "beta"}}) {
+    Type type = cast<ShapedType>(value.getType()).getElementType();
+    if (!type.isF32() && type != elementType)
+      return emitOpError() << name
+                           << " must have element type f32 or k's element "
+                              "type "
+                           << elementType << ", got " << value.getType();
+  }
+  // Summaries are composed many times: they stay in f32.
+  return verifyAllF32(*this, getOperation()->getResults());
+}
+
+LogicalResult ComposeSummariesOp::verify() {
+  auto m1Type = cast<RankedTensorType>(getM1().getType());
+  if (m1Type.getRank() < 2)
+    return emitOpError("m1 must have rank >= 2 ([..., K, K]), got ")
+           << m1Type;
+  SmallVector<std::string> names;
+  for (int64_t i = 0, e = m1Type.getRank() - 2; i < e; ++i)
+    names.push_back("B" + std::to_string(i));
+  auto withTail = [&](StringRef a, StringRef b) {
+    SmallVector<StringRef> dimNames(names.begin(), names.end());
+    dimNames.push_back(a);
+    dimNames.push_back(b);
+    return dimNames;
+  };
+  DimBinder dims(*this);
+  if (failed(dims.bind(getM1(), "m1", withTail("K", "K"))) ||
+      failed(dims.bind(getU1(), "u1", withTail("K", "V"))) ||
+      failed(dims.bind(getM2(), "m2", withTail("K", "K"))) ||
+      failed(dims.bind(getU2(), "u2", withTail("K", "V"))) ||
+      failed(dims.bind(getM(), "m", withTail("K", "K"))) ||
+      failed(dims.bind(getU(), "u", withTail("K", "V"))))
+    return failure();
+  for (StringRef name : {"K", "V"})
+    if (!dims.get(name))
+      return emitOpError("head dims (K, V) must be static, but ")
+             << name << " is dynamic";
+  if (failed(verifyAllF32(*this, getOperation()->getOperands())))
+    return failure();
+  return verifyAllF32(*this, getOperation()->getResults());
+}
+
+//===----------------------------------------------------------------------===//
 // Quantisation ops
 //===----------------------------------------------------------------------===//
 

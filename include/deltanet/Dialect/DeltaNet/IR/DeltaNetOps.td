@@ -324,6 +324,95 @@ def DeltaNet_ChunkOutputOp : DeltaNet_Op<"chunk_output", [Pure]> {
 }
 
 //===----------------------------------------------------------------------===//
+// Segment summaries (context parallelism)
+//===----------------------------------------------------------------------===//
+
+def DeltaNet_GatedDeltaRuleSummaryOp
+    : DeltaNet_Op<"gated_delta_rule_summary", [Pure]> {
+  let summary = "affine map of the state over a segment of tokens";
+  let description = [{
+    The gated delta rule is affine in its incoming state: per batch `b` and
+    value head `j`, a segment of tokens maps the state it receives, `h_in`
+    (`K x V`), to the state it leaves, `h_out = M h_in + U`, with `M`
+    (`K x K`) and `U` (`K x V`) independent of `h_in`. This op computes
+    `(M, U)` of the whole segment `k`, `v`, `g`, `beta` (the semantics,
+    layouts and element types of `deltanet.chunk_gated_delta_rule`, without
+    `q` and the state): `M = prod_t exp(g_t) (I - beta_t k_t k_t^T)`, the
+    latest token leftmost, and `U` the final state from a zero state.
+
+    Summaries compose (`deltanet.compose_summaries`), so a long sequence
+    split into segments (across processes, devices or threads) is run as:
+    the summary of every segment in parallel, a short scan over summaries
+    giving each segment's entry state, then every segment from its entry
+    state in parallel (`deltanet.chunk_gated_delta_rule` with
+    `initial_state`). The payload between segments is `K^2 + K V` floats per
+    head, independent of `T`.
+
+    `chunk_size` (a power of two) blocks the computation as in the chunk op,
+    whose decomposition and tri_inv lowering (with the pipeline's
+    `tri-inv-*` options) the op reuses: it is the final state of the chunk
+    recurrence on the augmented state `[M | U]` (`K x (K + V)`) entering as
+    `[I | 0]` with values `[0 | v]`
+    (`--deltanet-decompose-gated-delta-rule-summary`). With `use_qk_l2norm`,
+    `k` is normalised along `K` first, as in the chunk op.
+
+    Operands: `k`: `[B, T, H, K]`; `v`: `[B, T, HV, V]`; `g` (per-token log
+    decay), `beta`: `[B, T, HV]`. Results `m`: `[B, HV, K, K]`, `u`:
+    `[B, HV, K, V]`, f32. `B` and `T` may be dynamic, `H`, `HV`, `K`, `V`
+    are static, `HV` is a multiple of `H`; `k` and `v` share one of f32,
+    f16, bf16; `g` and `beta` are f32 or that type.
+
+    ```mlir
+    %m, %u = deltanet.gated_delta_rule_summary %k, %v, %g, %beta {chunk_size = 64 : i64}
+        : (tensor<1x?x4x128xf32>, tensor<1x?x4x128xf32>, tensor<1x?x4xf32>,
+           tensor<1x?x4xf32>) -> (tensor<1x4x128x128xf32>, tensor<1x4x128x128xf32>)
+    ```
+  }];
+  let arguments = (ins DeltaNet_Tensor:$k, DeltaNet_Tensor:$v,
+                       DeltaNet_Tensor:$g, DeltaNet_Tensor:$beta,
+                       I64Attr:$chunk_size, UnitAttr:$use_qk_l2norm);
+  let results = (outs DeltaNet_Tensor:$m, DeltaNet_Tensor:$u);
+  let assemblyFormat = [{
+    $k `,` $v `,` $g `,` $beta attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def DeltaNet_ComposeSummariesOp : DeltaNet_Op<"compose_summaries", [Pure]> {
+  let summary = "summary of two consecutive segments";
+  let description = [{
+    Given the summaries `(m1, u1)` of a segment and `(m2, u2)` of the
+    segment that follows it (from `deltanet.gated_delta_rule_summary`),
+    returns the summary of both: `h -> m2 (m1 h + u1) + u2`, i.e.
+
+    ```
+    m = m2 m1,   u = m2 u1 + u2
+    ```
+
+    Composition is associative (not commutative), so any scan order over a
+    sequence of segments gives the same result up to rounding. Shapes:
+    `m1`, `m2`, `m`: `[..., K, K]`; `u1`, `u2`, `u`: `[..., K, V]`, with the
+    same leading (batch) dims, static `K` and `V`, all f32. To apply a
+    summary to a state `h` only (`m h + u`), compose it after `(*, h)`:
+    the `u` result is the state (the `m` result is then unused and removed
+    as dead code).
+
+    ```mlir
+    %m, %u = deltanet.compose_summaries %m1, %u1, %m2, %u2
+        : (tensor<2x4x64x64xf32>, tensor<2x4x64x32xf32>, tensor<2x4x64x64xf32>,
+           tensor<2x4x64x32xf32>) -> (tensor<2x4x64x64xf32>, tensor<2x4x64x32xf32>)
+    ```
+  }];
+  let arguments = (ins DeltaNet_Tensor:$m1, DeltaNet_Tensor:$u1,
+                       DeltaNet_Tensor:$m2, DeltaNet_Tensor:$u2);
+  let results = (outs DeltaNet_Tensor:$m, DeltaNet_Tensor:$u);
+  let assemblyFormat = [{
+    $m1 `,` $u1 `,` $m2 `,` $u2 attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // INT8 quantisation
 //===----------------------------------------------------------------------===//
 

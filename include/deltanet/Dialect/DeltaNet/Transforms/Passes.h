@@ -31,6 +31,13 @@ void populateDecomposeChunkGatedDeltaRulePatterns(RewritePatternSet &patterns);
 /// cu_seqlens into the same ops on a zero-padded batch of sequences.
 void populateUnpackVarlenGatedDeltaRulePatterns(RewritePatternSet &patterns);
 
+/// Replaces `op` by the `deltanet.chunk_gated_delta_rule` whose final state
+/// on the augmented state `[I | 0]` with values `[0 | v]` is `[M | U]`, and
+/// returns that op (its output is unused; decompose it and drop dead code).
+FailureOr<ChunkGatedDeltaRuleOp>
+rewriteSummaryAsAugmentedChunkOp(RewriterBase &rewriter,
+                                 GatedDeltaRuleSummaryOp op);
+
 /// Tiles the batch of `op` into an `scf.for` over tiles of `tileSize`
 /// matrices (upstream `scf::tileUsingSCF` through the op's TilingInterface),
 /// collapsing several batch dims into one first, and replaces `op`. Each

@@ -68,4 +68,30 @@ def DeltaNetUnpackVarlenGatedDeltaRule
   ];
 }
 
+def DeltaNetDecomposeGatedDeltaRuleSummary
+    : Pass<"deltanet-decompose-gated-delta-rule-summary"> {
+  let summary = "Decompose deltanet.gated_delta_rule_summary into the chunk "
+                "stages on an augmented state";
+  let description = [{
+    Rewrites every `deltanet.gated_delta_rule_summary` into the chunk-wise
+    decomposition of `deltanet.chunk_gated_delta_rule` run on the augmented
+    state `[I | 0]` (`[B, HV, K, K + V]`) with values `[0 | v]` (a
+    `tensor.pad` of `v`): the chunk recurrence treats every state column
+    alike, so its final state is `[M | U]`, sliced into the results. The
+    chunk op is decomposed here (the same pattern as
+    `--deltanet-decompose-chunk-gated-delta-rule`: `gated_kkt`, `tri_inv`,
+    `wy_repr`, `chunk_state_scan`), and the stages that only fed its output
+    (`chunk_output`, the gather of `o`, the normalisation of `q`) are
+    erased as dead code, so `chunk_state_scan` is lowered without its
+    `states` and `v_new` results. The `tri_inv` ops are lowered by
+    `--deltanet-lower-tri-inv` with that pass's options.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // DELTANET_DIALECT_DELTANET_TRANSFORMS_PASSES_TD
