@@ -32,6 +32,10 @@ void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm) {
   // so that `llvm.emit_c_interface` functions take plain memrefs; callers'
   // input buffers are never written.
   pm.addPass(createDeltaNetProtectFunctionInputs());
+  // Results assembled with tensor.insert_slice into a tensor.empty (the
+  // blocked inverse, batch tiles) are computed in their destination instead
+  // of a temporary that is then copied.
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   // Loops carrying tensors (state scans) may yield new buffers.
@@ -47,6 +51,7 @@ void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createLinalgGeneralizeNamedOpsPass());
   pm.addNestedPass<func::FuncOp>(createDeltaNetCpuInterchangeReductions());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createDeltaNetCpuApproximateExp());
   pm.addPass(createCanonicalizerPass());
 
   // Vectors, loops and memrefs -> LLVM; contractions as outer products
