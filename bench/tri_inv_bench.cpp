@@ -8,9 +8,16 @@
 // configuration that fails to compile or exceeds a bound makes the run exit
 // with status 1 after the table, naming it.
 //
-// Usage: tri-inv-bench [--sizes=16,32,...] [--benchmark_* flags]
+// Beside them, in the same process and on the same inputs: a plain C forward
+// substitution (clang -O3 -march=native), LAPACK strtri through OpenBLAS, a
+// memcpy of the same bytes and an OpenBLAS sgemm of one C x C x C product per
+// matrix (bench/peers/tri_inv_peers.c).
+//
+// Usage: tri-inv-bench [--sizes=16,32,...] [--threads=N] [--benchmark_* flags]
 //
 //===----------------------------------------------------------------------===//
+
+#include "peers/tri_inv_peers.h"
 
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetAttrs.h"
 #include "deltanet/Runtime/Compiler.h"
@@ -71,6 +78,10 @@ struct Strategy {
   /// Largest accepted max relative error on realistic / adversarial inputs;
   /// NaN: reported, not asserted (configurations that are wrong by design).
   double maxRealistic = NAN, maxAdversarial = NAN;
+  /// A native peer instead of compiled code (same calling convention).
+  void (*peer)(Memref3 *, Memref3 *) = nullptr;
+  /// Whether the result is an inverse to check (not memcpy / sgemm).
+  bool isInverse = true;
 };
 
 /// The bound of the smallest listed matrix size >= `c`, NaN above them all.
@@ -93,6 +104,25 @@ std::vector<Strategy> getStrategies(int64_t c) {
   strategies.push_back({"forward_substitution", "forward substitution",
                         "strategy = #deltanet.strategy<forward_substitution>",
                         /*isBaseline=*/true, kRow, 1.5e-7, 5e-7});
+  strategies.push_back({"peer_c_forward_substitution",
+                        "peer: C forward substitution (clang -O3 "
+                        "-march=native)",
+                        "", false, deltanet::QuantGranularity::Row, NAN, NAN,
+                        peerForwardSubstitution});
+  if (peerHaveOpenBLAS()) {
+    strategies.push_back(
+        {"peer_lapack_strtri", "peer: LAPACK strtri (OpenBLAS)", "", false,
+         deltanet::QuantGranularity::Row, NAN, NAN, peerLapackStrtri});
+    strategies.push_back({"peer_sgemm",
+                          "peer: OpenBLAS sgemm C x C x C (rate, not an "
+                          "inverse)",
+                          "", false, deltanet::QuantGranularity::Row, NAN, NAN,
+                          peerSgemm, /*isInverse=*/false});
+  }
+  strategies.push_back({"peer_memcpy", "peer: memcpy of the same bytes", "",
+                        false, deltanet::QuantGranularity::Row, NAN, NAN,
+                        peerMemcpy,
+                        /*isInverse=*/false});
   strategies.push_back(
       {"blocked_bs16", "blocked (block 16)",
        "strategy = #deltanet.strategy<blocked>, block_size = 16 : i64",
@@ -413,8 +443,9 @@ std::string formatNumber(double value, const char *format) {
 class SummaryReporter : public benchmark::ConsoleReporter {
 public:
   SummaryReporter(OutputOptions options,
-                  std::vector<std::unique_ptr<Config>> &configs)
-      : ConsoleReporter(options), configs(configs) {
+                  std::vector<std::unique_ptr<Config>> &configs,
+                  int64_t threads)
+      : ConsoleReporter(options), configs(configs), threads(threads) {
     for (auto &config : configs)
       byName[config->benchmarkName] = config.get();
   }
@@ -436,34 +467,44 @@ public:
     ConsoleReporter::Finalize();
     std::ostream &os = GetOutputStream();
     os << "\n## deltanet.tri_inv, batch of " << kBatch
-       << " matrices, CPU pipeline defaults\n\n"
+       << " matrices, CPU pipeline defaults, " << threads << " thread(s)\n\n"
        << "Relative error: max over the batch of ||X - X_ref||_F / "
           "||X_ref||_F, X_ref = float64 forward substitution.\n\n"
        << "| C | strategy | rel. error realistic | rel. error adversarial | "
-          "ns / matrix | speed vs forward substitution |\n"
-       << "|---:|---|---:|---:|---:|---:|\n";
-    std::map<int64_t, double> baseline;
-    for (auto &config : configs)
+          "ns / matrix | speed vs forward substitution | speed vs C "
+          "forward substitution |\n"
+       << "|---:|---|---:|---:|---:|---:|---:|\n";
+    std::map<int64_t, double> baseline, peerBaseline;
+    for (auto &config : configs) {
       if (config->strategy.isBaseline)
         baseline[config->c] = config->nsPerMatrix();
+      if (config->strategy.peer == peerForwardSubstitution)
+        peerBaseline[config->c] = config->nsPerMatrix();
+    }
     for (auto &config : configs) {
       os << "| " << config->c << " | " << config->strategy.label << " | ";
       if (!config->fn) {
-        os << "ERROR: " << config->error << " | | | |\n";
+        os << "ERROR: " << config->error << " | | | | |\n";
         continue;
       }
       double ns = config->nsPerMatrix();
       double ratio = baseline.count(config->c) ? baseline[config->c] / ns : NAN;
-      os << formatError(config->realistic) << " | "
-         << formatError(config->adversarial) << " | "
-         << formatNumber(ns, "%.1f") << " | " << formatNumber(ratio, "%.2fx")
-         << " |\n";
+      double peerRatio =
+          peerBaseline.count(config->c) ? peerBaseline[config->c] / ns : NAN;
+      if (config->strategy.isInverse)
+        os << formatError(config->realistic) << " | "
+           << formatError(config->adversarial) << " | ";
+      else
+        os << "- | - | ";
+      os << formatNumber(ns, "%.1f") << " | " << formatNumber(ratio, "%.2fx")
+         << " | " << formatNumber(peerRatio, "%.2fx") << " |\n";
     }
     os << std::flush;
   }
 
 private:
   std::vector<std::unique_ptr<Config>> &configs;
+  int64_t threads;
   std::map<std::string, Config *> byName;
 };
 
@@ -494,6 +535,25 @@ std::vector<int64_t> takeSizes(int &argc, char **argv) {
   return sizes;
 }
 
+/// Removes `--threads=N` from the command line and returns N (default 1;
+/// -1 on a malformed value).
+int64_t takeThreads(int &argc, char **argv) {
+  int64_t threads = 1;
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    llvm::StringRef arg = argv[i];
+    if (!arg.consume_front("--threads=")) {
+      argv[kept++] = argv[i];
+      continue;
+    }
+    if (arg.getAsInteger(10, threads) || threads < 1)
+      return -1;
+  }
+  argc = kept;
+  argv[argc] = nullptr;
+  return threads;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -510,6 +570,13 @@ int main(int argc, char **argv) {
                     "matrix sizes >= 2\n";
     return 1;
   }
+  int64_t threads = takeThreads(argc, argv);
+  if (threads < 1) {
+    llvm::errs() << "error: --threads expects an integer >= 1\n";
+    return 1;
+  }
+  // OpenBLAS on the same number of threads as the compiled code.
+  peerSetOpenBLASThreads(static_cast<int>(threads));
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv))
     return 1;
@@ -544,10 +611,14 @@ int main(int argc, char **argv) {
       deltanet::CompileOptions options;
       options.pipelineOptions =
           ("tri-inv-quant-granularity=" +
-           deltanet::stringifyQuantGranularity(strategy.granularity))
+           deltanet::stringifyQuantGranularity(strategy.granularity) +
+           " num-threads=" + std::to_string(threads))
               .str();
-      config->engine = deltanet::compile(context, getSource(c, strategy.attrs),
-                                         options, config->error);
+      if (strategy.peer)
+        config->fn = reinterpret_cast<InvFn>(strategy.peer);
+      else
+        config->engine = deltanet::compile(
+            context, getSource(c, strategy.attrs), options, config->error);
       if (config->engine) {
         auto symbol = config->engine->lookup("_mlir_ciface_inv");
         if (symbol)
@@ -557,7 +628,9 @@ int main(int argc, char **argv) {
       }
       config->compileSeconds = elapsed(compileStart);
 
-      if (config->fn) {
+      if (config->fn && !strategy.isInverse) {
+        llvm::errs() << "  " << config->benchmarkName << "\n";
+      } else if (config->fn) {
         config->realistic =
             measureAccuracy(config->fn, realistic, realisticRef, c);
         config->adversarial =
@@ -588,7 +661,7 @@ int main(int argc, char **argv) {
   SummaryReporter reporter(isatty(STDOUT_FILENO)
                                ? benchmark::ConsoleReporter::OO_ColorTabular
                                : benchmark::ConsoleReporter::OO_Tabular,
-                           configs);
+                           configs, threads);
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
 

@@ -8,9 +8,11 @@ PACKAGES=(
   cmake ninja-build ccache
   python3 python3-dev python3-numpy python3-scipy python3-pytest python3-pybind11 pybind11-dev
   libbenchmark-dev
+  libomp-22-dev
 )
 if [ "${1:-}" = "--reports" ]; then
-  PACKAGES+=(python3-torch python3-matplotlib)
+  # Benchmark peers: PyTorch, LAPACK strtri / sgemm through OpenBLAS; plots.
+  PACKAGES+=(python3-torch libopenblas-dev liblapacke-dev python3-matplotlib)
 fi
 
 missing=()

@@ -19,11 +19,31 @@
 using namespace mlir;
 using namespace mlir::deltanet;
 
+LogicalResult
+mlir::deltanet::verifyCpuPipelineOptions(const CpuPipelineOptions &options,
+                                         llvm::raw_ostream &errors) {
+  if (options.numThreads >= 0)
+    return success();
+  errors << "deltanet-cpu-pipeline: num-threads must be >= 0 (0 = "
+            "OMP_NUM_THREADS), got "
+         << static_cast<int64_t>(options.numThreads);
+  return failure();
+}
+
 void mlir::deltanet::buildCpuPipeline(OpPassManager &pm,
                                       const CpuPipelineOptions &options) {
   registerCPUTargetInfo();
+  // Heads (and, with several threads, tri_inv matrix tiles) in an
+  // scf.forall: one head's working set at a time, in parallel with threads.
+  DeltaNetCpuParallelizeHeadsOptions parallel;
+  if (options.numThreads != 1)
+    parallel.matrixTile =
+        options.triInvBatchTile < 0
+            ? lookupTargetInfo("cpu")->getPreferredTriInvBatchTile()
+            : options.triInvBatchTile;
+  pm.addPass(createDeltaNetCpuParallelizeHeads(parallel));
   addDeltaNetToLinalgPasses(pm, options, *lookupTargetInfo("cpu"));
-  buildCPUCodegenPassPipeline(pm);
+  buildCPUCodegenPassPipeline(pm, options.numThreads);
 }
 
 void mlir::deltanet::registerDeltaNetPipelines() {
@@ -46,6 +66,10 @@ void mlir::deltanet::registerDeltaNetPipelines() {
         CpuPipelineOptions options;
         if (failed(options.parseFromString(optionsText)))
           return failure();
+        std::string message;
+        llvm::raw_string_ostream os(message);
+        if (failed(verifyCpuPipelineOptions(options, os)))
+          return errorHandler(message);
         buildCpuPipeline(pm, options);
         return success();
       },

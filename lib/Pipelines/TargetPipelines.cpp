@@ -16,17 +16,6 @@ using namespace mlir::deltanet;
 namespace {
 /// Parses `text` as the options of `Options` and adds the pipeline that
 /// `build` makes of them.
-template <typename Options>
-LogicalResult parseAndBuild(OpPassManager &pm, StringRef text,
-                            llvm::raw_ostream &errors,
-                            void (*build)(OpPassManager &, const Options &)) {
-  Options options;
-  if (failed(options.parseFromString(text, errors)))
-    return failure();
-  build(pm, options);
-  return success();
-}
-
 template <typename Options> std::string printDefaults() {
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -43,9 +32,14 @@ LogicalResult mlir::deltanet::buildTargetPipeline(OpPassManager &pm,
                                                   StringRef target,
                                                   StringRef options,
                                                   llvm::raw_ostream &errors) {
-  if (target == "cpu")
-    return parseAndBuild<CpuPipelineOptions>(pm, options, errors,
-                                             buildCpuPipeline);
+  if (target == "cpu") {
+    CpuPipelineOptions cpuOptions;
+    if (failed(cpuOptions.parseFromString(options, errors)) ||
+        failed(verifyCpuPipelineOptions(cpuOptions, errors)))
+      return failure();
+    buildCpuPipeline(pm, cpuOptions);
+    return success();
+  }
   errors << "unknown target '" << target << "' (targets with a pipeline: "
          << llvm::join(getPipelineTargets(), ", ") << ")";
   return failure();

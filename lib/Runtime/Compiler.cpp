@@ -18,6 +18,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/TargetSelect.h"
@@ -31,6 +32,7 @@ void mlir::deltanet::registerCompilerDependencies(DialectRegistry &registry) {
   registerDeltaNetDialect(registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
 }
 
 std::unique_ptr<ExecutionEngine>
@@ -95,8 +97,26 @@ mlir::deltanet::compile(MLIRContext &context, llvm::StringRef source,
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = transformer;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
-  // The generated code may call runtime helpers such as `memrefCopy`.
-  llvm::StringRef sharedLibs[] = {DELTANET_C_RUNNER_UTILS};
+  // The generated code may call runtime helpers such as `memrefCopy`, and
+  // the OpenMP runtime when compiled for several threads.
+  SmallVector<llvm::StringRef, 2> sharedLibs = {DELTANET_C_RUNNER_UTILS};
+  bool usesOpenMP =
+      module
+          ->walk([](Operation *op) {
+            return op->getName().getDialectNamespace() == "omp"
+                       ? WalkResult::interrupt()
+                       : WalkResult::advance();
+          })
+          .wasInterrupted();
+  if (usesOpenMP) {
+#ifdef DELTANET_OMP_LIBRARY
+    sharedLibs.push_back(DELTANET_OMP_LIBRARY);
+#else
+    error = "num-threads != 1 needs the OpenMP runtime (libomp), which was "
+            "not found when deltanet-mlir was configured";
+    return nullptr;
+#endif
+  }
   engineOptions.sharedLibPaths = sharedLibs;
   auto engine = ExecutionEngine::create(*module, engineOptions,
                                         std::move(*targetMachine));

@@ -19,9 +19,25 @@ namespace mlir {
 class OpPassManager;
 namespace deltanet {
 
-/// Options of `--deltanet-cpu-pipeline`: the tri_inv options only.
+/// Options of `--deltanet-cpu-pipeline`: the tri_inv options and the
+/// thread count.
 struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions>,
-                            public TriInvPipelineOptions {};
+                            public TriInvPipelineOptions {
+  PassOptions::Option<int64_t> numThreads{
+      *this, "num-threads",
+      llvm::cl::desc(
+          "Threads: 1 (default) = serial code without a runtime dependency; "
+          "N > 1 = heads and tri_inv matrix tiles on N OpenMP threads; 0 = "
+          "the OpenMP runtime's choice (OMP_NUM_THREADS, else every core). "
+          "Results are bitwise identical for every value; N != 1 needs "
+          "libomp at run time"),
+      llvm::cl::init(1)};
+};
+
+/// Checks the values the option parser accepts but the pipeline does not
+/// (num-threads < 0), with a message on `errors`.
+LogicalResult verifyCpuPipelineOptions(const CpuPipelineOptions &options,
+                                       llvm::raw_ostream &errors);
 
 /// Adds the passes that lower deltanet ops on tensors to the LLVM dialect
 /// for the host CPU: addDeltaNetToLinalgPasses for the "cpu" target, then

@@ -14,13 +14,15 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 using namespace mlir::deltanet;
 
-void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm) {
+void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm,
+                                                 int64_t numThreads) {
   // INT8 matmuls as pairwise multiply-adds (vpdpwssd where the CPU has
   // VNNI); static float batched matmuls: one row per iteration as a vector
   // contraction.
@@ -32,6 +34,10 @@ void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm) {
   // so that `llvm.emit_c_interface` functions take plain memrefs; callers'
   // input buffers are never written.
   pm.addPass(createDeltaNetProtectFunctionInputs());
+  // Results assembled with tensor.insert_slice into a tensor.empty (the
+  // blocked inverse, batch tiles) are computed in their destination instead
+  // of a temporary that is then copied.
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   // Loops carrying tensors (state scans) may yield new buffers.
@@ -41,17 +47,32 @@ void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm) {
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
+  // Independent iterations (scf.forall over heads / matrix tiles): a loop
+  // on one thread, else scf.parallel, later OpenMP.
+  if (numThreads == 1)
+    pm.addPass(createForallToForLoopPass());
+  else
+    pm.addPass(createForallToParallelLoopPass());
 
   // Buffers -> loops, unit-stride loops innermost.
   pm.addNestedPass<func::FuncOp>(createDeltaNetCpuCopiesToLinalg());
   pm.addNestedPass<func::FuncOp>(createLinalgGeneralizeNamedOpsPass());
   pm.addNestedPass<func::FuncOp>(createDeltaNetCpuInterchangeReductions());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createDeltaNetCpuApproximateExp());
   pm.addPass(createCanonicalizerPass());
 
   // Vectors, loops and memrefs -> LLVM; contractions as outer products
   // (FMAs along the unit-stride output row).
   // Fully unrolled: no per-iteration stack temporaries inside loops.
+  if (numThreads != 1) {
+    ConvertSCFToOpenMPPassOptions openMP;
+    openMP.numThreads = static_cast<unsigned>(numThreads);
+    pm.addPass(createConvertSCFToOpenMPPass(openMP));
+    // The conversion wraps each parallel body in memref.alloca_scope, which
+    // must stay a single block; the bodies hold heap allocations only.
+    pm.addPass(createDeltaNetCpuInlineAllocaScopes());
+  }
   pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(
       VectorTransferToSCFOptions().enableFullUnroll()));
   pm.addNestedPass<func::FuncOp>(createSCFToControlFlowPass());
@@ -64,6 +85,8 @@ void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm) {
   vectorToLLVM.vectorContractLowering =
       vector::VectorContractLowering::OuterProduct;
   pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
+  if (numThreads != 1)
+    pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());

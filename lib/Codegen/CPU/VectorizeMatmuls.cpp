@@ -25,8 +25,8 @@ using namespace mlir::deltanet;
 namespace {
 
 /// Tiles `op` (loops b, m, n, k) by (1, 1, n, k) and vectorises the tile.
-LogicalResult tileAndVectorize(RewriterBase &rewriter,
-                               linalg::BatchMatmulOp op) {
+LogicalResult tileAndVectorize(RewriterBase &rewriter, linalg::BatchMatmulOp op,
+                               int64_t rows, int64_t cols) {
   if (!op.hasPureTensorSemantics())
     return failure();
   for (Value operand : op->getOperands())
@@ -54,9 +54,21 @@ LogicalResult tileAndVectorize(RewriterBase &rewriter,
     op = widened;
   }
 
+  // The largest divisor of M not above `rows`: full tiles only, so every
+  // tile has the same static shape and vectorises without masks.
+  auto largestDivisor = [](int64_t n, int64_t bound) {
+    int64_t d = std::max<int64_t>(1, std::min(bound, n));
+    while (n % d)
+      --d;
+    return d;
+  };
+  auto outType = cast<ShapedType>(op.getDpsInits()[0].getType());
+  int64_t tileRows = largestDivisor(outType.getDimSize(1), rows);
+  int64_t tileCols = largestDivisor(outType.getDimSize(2), cols);
   OpFoldResult one = rewriter.getIndexAttr(1), all = rewriter.getIndexAttr(0);
   scf::SCFTilingOptions options;
-  options.setTileSizes({one, one, all, all});
+  options.setTileSizes({one, rewriter.getIndexAttr(tileRows),
+                        rewriter.getIndexAttr(tileCols), all});
   FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
       rewriter, cast<TilingInterface>(op.getOperation()), options);
   if (failed(tiled))
@@ -84,12 +96,18 @@ struct DeltaNetCpuVectorizeMatmulsPass
   using Base::Base;
 
   void runOnOperation() override {
+    if (rows < 1 || cols < 1) {
+      getOperation()->emitError("deltanet-cpu-vectorize-matmuls: rows and "
+                                "cols must be >= 1, got ")
+          << static_cast<int64_t>(rows) << " and " << static_cast<int64_t>(cols);
+      return signalPassFailure();
+    }
     SmallVector<linalg::BatchMatmulOp> matmuls;
     getOperation()->walk(
         [&](linalg::BatchMatmulOp op) { matmuls.push_back(op); });
     IRRewriter rewriter(&getContext());
     for (linalg::BatchMatmulOp op : matmuls)
-      (void)tileAndVectorize(rewriter, op);
+      (void)tileAndVectorize(rewriter, op, rows, cols);
   }
 };
 

@@ -1,15 +1,34 @@
 // RUN: deltanet-opt %s --deltanet-cpu-vectorize-matmuls --canonicalize | FileCheck %s
+// RUN: deltanet-opt %s --deltanet-cpu-vectorize-matmuls="rows=1 cols=64" --canonicalize | FileCheck %s --check-prefix=ROW
+// RUN: deltanet-opt %s --deltanet-cpu-vectorize-matmuls="rows=3 cols=16" --canonicalize | FileCheck %s --check-prefix=DIV
+// RUN: not deltanet-opt %s --deltanet-cpu-vectorize-matmuls="rows=0" 2>&1 | FileCheck %s --check-prefix=BAD
 
-// A static batched matmul becomes loops over batch and rows, each row a
-// vector contraction [1x1xK] x [1xKxN] -> [1x1xN].
+// A static batched matmul becomes loops over batch and register tiles of
+// 8 rows x 32 columns (defaults), each a vector contraction
+// [1x8xK] x [1xKx32] -> [1x8x32] (8 x 2 AVX-512 accumulators).
 // CHECK-LABEL: func.func @static
 // CHECK: scf.for %{{.*}} = %c0 to %c4 step %c1
-// CHECK:   scf.for %{{.*}} = %c0 to %c8 step %c1
-// CHECK:     vector.transfer_read {{.*}} : tensor<1x1x16xf32>, vector<1x1x16xf32>
+// CHECK-NOT: scf.for
+// CHECK:     vector.transfer_read {{.*}} : tensor<1x8x16xf32>, vector<1x8x16xf32>
 // CHECK:     vector.transfer_read {{.*}} : tensor<1x16x32xf32>, vector<1x16x32xf32>
-// CHECK:     vector.contract {{.*}} vector<1x1x16xf32>, vector<1x16x32xf32> into vector<1x1x32xf32>
-// CHECK:     vector.transfer_write {{.*}} : vector<1x1x32xf32>, tensor<1x1x32xf32>
+// CHECK:     vector.contract {{.*}} vector<1x8x16xf32>, vector<1x16x32xf32> into vector<1x8x32xf32>
+// CHECK:     vector.transfer_write {{.*}} : vector<1x8x32xf32>, tensor<1x8x32xf32>
 // CHECK-NOT: linalg.batch_matmul
+
+// rows=1: one row per tile (columns capped by N).
+// ROW-LABEL: func.func @static
+// ROW: scf.for %{{.*}} = %c0 to %c4 step %c1
+// ROW:   scf.for %{{.*}} = %c0 to %c8 step %c1
+// ROW:     vector.contract {{.*}} vector<1x1x16xf32>, vector<1x16x32xf32> into vector<1x1x32xf32>
+
+// Tile sizes that do not divide M / N shrink to the largest divisor (2 rows
+// of 8, 16 columns of 32): full tiles, no masks.
+// DIV-LABEL: func.func @static
+// DIV: scf.for %{{.*}} = %c0 to %c8 step %c2
+// DIV:   scf.for %{{.*}} = %c0 to %c32 step %c16
+// DIV:     vector.contract {{.*}} vector<1x2x16xf32>, vector<1x16x16xf32> into vector<1x2x16xf32>
+
+// BAD: error: deltanet-cpu-vectorize-matmuls: rows and cols must be >= 1, got 0 and 32
 func.func @static(%a: tensor<4x8x16xf32>, %b: tensor<4x16x32xf32>, %c: tensor<4x8x32xf32>) -> tensor<4x8x32xf32> {
   %r = linalg.batch_matmul ins(%a, %b : tensor<4x8x16xf32>, tensor<4x16x32xf32>) outs(%c : tensor<4x8x32xf32>) -> tensor<4x8x32xf32>
   return %r : tensor<4x8x32xf32>
@@ -27,7 +46,7 @@ func.func @dynamic(%a: tensor<?x8x16xf32>, %b: tensor<?x16x32xf32>, %c: tensor<?
 // Mixed precision: operands widened to f32 (exact), then vectorised.
 // CHECK-LABEL: func.func @mixed
 // CHECK: arith.extf %{{.*}} : bf16 to f32
-// CHECK: vector.contract {{.*}} vector<1x1x16xf32>, vector<1x16x32xf32> into vector<1x1x32xf32>
+// CHECK: vector.contract {{.*}} vector<1x8x16xf32>, vector<1x16x32xf32> into vector<1x8x32xf32>
 // CHECK-NOT: linalg.batch_matmul
 func.func @mixed(%a: tensor<4x8x16xbf16>, %b: tensor<4x16x32xbf16>, %c: tensor<4x8x32xf32>) -> tensor<4x8x32xf32> {
   %r = linalg.batch_matmul ins(%a, %b : tensor<4x8x16xbf16>, tensor<4x16x32xbf16>) outs(%c : tensor<4x8x32xf32>) -> tensor<4x8x32xf32>

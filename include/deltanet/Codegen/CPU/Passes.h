@@ -36,8 +36,11 @@ void populateInterchangeReductionsPatterns(RewritePatternSet &patterns);
 /// deltanet conversions leave them) to the LLVM dialect for the host CPU:
 /// matmul vectorisation, one-shot bufferization across function boundaries
 /// (inputs of public functions read-only), buffer deallocation, loops with
-/// the unit-stride loop innermost, and LLVM.
-void buildCPUCodegenPassPipeline(OpPassManager &pm);
+/// the unit-stride loop innermost, and LLVM. `numThreads` != 1: scf.forall
+/// loops (deltanet-cpu-parallelize-heads) become OpenMP parallel loops with
+/// that many threads (0: the OpenMP runtime's choice, i.e. OMP_NUM_THREADS
+/// or every core); the code then needs libomp at run time.
+void buildCPUCodegenPassPipeline(OpPassManager &pm, int64_t numThreads = 1);
 
 #define GEN_PASS_REGISTRATION
 #include "deltanet/Codegen/CPU/Passes.h.inc"

@@ -56,7 +56,21 @@ def DeltaNetCpuVectorizeMatmuls : Pass<"deltanet-cpu-vectorize-matmuls"> {
     matmuls (bf16 x bf16 -> f32) get their operands widened first, which is
     the same computation (batch_matmul extends them before multiplying).
     Matmuls with dynamic shapes are left alone.
+
+    Register tiling: each tile is `rows` rows of the output (fewer when M is
+    smaller or `rows` does not divide it: the largest divisor of M not above
+    `rows`), so the outer-product lowering keeps a `rows x N` block of
+    accumulators in vector registers and loads each row of the right operand
+    once per `rows` rows instead of once per row. `rows = 1` is the previous
+    row-by-row scheme.
   }];
+  let options = [
+    Option<"rows", "rows", "int64_t", /*default=*/"8",
+           "Output rows per register tile (>= 1)">,
+    Option<"cols", "cols", "int64_t", /*default=*/"32",
+           "Output columns per register tile (>= 1; the largest divisor of "
+           "N not above it)">
+  ];
   let dependentDialects = [
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
@@ -92,6 +106,75 @@ def DeltaNetCpuCopiesToLinalg : Pass<"deltanet-cpu-copies-to-linalg"> {
     become `memcpy`).
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def DeltaNetCpuApproximateExp : Pass<"deltanet-cpu-approximate-exp"> {
+  let summary = "Rewrite f32 math.exp into inline polynomial code";
+  let description = [{
+    Applies upstream MLIR's polynomial approximation of `math.exp`
+    (`populateMathPolynomialApproximationPatterns`, range reduction to
+    `2^n * exp(r)` and a minimax polynomial; a few ulp of error in f32)
+    instead of lowering it to a call of libm's scalar `expf`. The decay
+    factors of the chunk stages (`exp(g_i - g_j)` for every pair of a chunk)
+    then vectorise with the loops around them; with libm calls they took
+    about a fifth of the chunk op's time.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
+def DeltaNetCpuParallelizeHeads : Pass<"deltanet-cpu-parallelize-heads"> {
+  let summary = "Distribute independent heads and matrices over an scf.forall";
+  let description = [{
+    Coarse-grained parallelism for several cores, before the target-neutral
+    lowering:
+
+    * `deltanet.chunk_gated_delta_rule` and
+      `deltanet.recurrent_gated_delta_rule` become an `scf.forall` over
+      (batch, value head); each iteration runs the op on its slices
+      (`B = 1`, `H = HV = 1`; value head `j` reads q/k head `j / (HV / H)`)
+      and inserts its `o` and final state with `tensor.parallel_insert_slice`;
+    * with `matrix-tile` > 0, a batched `deltanet.tri_inv` becomes an
+      `scf.forall` over tiles of that many matrices (upstream
+      `scf::tileUsingSCF` with a forall loop, through the op's
+      `TilingInterface`).
+
+    Iterations share no data and no reduction crosses them, so the results
+    are bitwise identical for any number of threads. The CPU pipeline
+    always distributes the heads (one head's working set at a time is also
+    faster on one core) and tri_inv tiles when `num-threads` is not 1;
+    after bufferization the forall becomes an `scf.for`
+    (`scf-forall-to-for`, one thread) or `scf.parallel`
+    (`scf-forall-to-parallel`) and then an OpenMP parallel loop
+    (`convert-scf-to-openmp`).
+  }];
+  let options = [
+    Option<"matrixTile", "matrix-tile", "int64_t", /*default=*/"0",
+           "tri_inv matrices per forall iteration (0 = leave tri_inv alone)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def DeltaNetCpuInlineAllocaScopes : Pass<"deltanet-cpu-inline-alloca-scopes"> {
+  let summary = "Inline memref.alloca_scope regions that allocate no stack";
+  let description = [{
+    `convert-scf-to-openmp` wraps every parallel loop body in a
+    `memref.alloca_scope`, whose region must remain a single block, so the
+    loops inside the body cannot be lowered to control flow afterwards.
+    Upstream's canonicalization inlines such a scope only when it contains
+    no op that might allocate on the stack, and counts every op without
+    memory-effect information (e.g. the `func.call` of the buffer
+    deallocation helper) as one. This pass inlines scopes (without results,
+    single block) that contain no `memref.alloca` / `llvm.alloca`: without
+    stack allocations the scope has nothing to release.
+  }];
 }
 
 #endif // DELTANET_CODEGEN_CPU_PASSES_TD
