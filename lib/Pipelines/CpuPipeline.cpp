@@ -10,6 +10,7 @@
 #include "deltanet/Pipelines/NpuPipeline.h"
 
 #include "deltanet/Codegen/CPU/Passes.h"
+#include "deltanet/Dialect/DeltaNet/Transforms/Passes.h"
 #include "deltanet/Codegen/CPU/TargetInfo.h"
 #include "deltanet/Codegen/Common/TargetInfo.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -41,6 +42,9 @@ void mlir::deltanet::buildCpuPipeline(OpPassManager &pm,
         options.triInvBatchTile < 0
             ? lookupTargetInfo("cpu")->getPreferredTriInvBatchTile()
             : options.triInvBatchTile;
+  // Variable-length ops first become ops on a padded batch of sequences,
+  // whose (sequence, head) pairs are then distributed like any batch.
+  pm.addPass(createDeltaNetUnpackVarlenGatedDeltaRule());
   pm.addPass(createDeltaNetCpuParallelizeHeads(parallel));
   addDeltaNetToLinalgPasses(pm, options, *lookupTargetInfo("cpu"));
   buildCPUCodegenPassPipeline(pm, options.numThreads);

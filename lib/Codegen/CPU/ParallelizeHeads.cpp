@@ -43,6 +43,10 @@ template <typename OpTy>
 LogicalResult distributeHeads(RewriterBase &rewriter, OpTy op) {
   if (op->template getParentOfType<scf::ForallOp>())
     return rewriter.notifyMatchFailure(op, "already inside an scf.forall");
+  if (op.getCuSeqlens())
+    return rewriter.notifyMatchFailure(
+        op, "variable-length sequences: unpacked into a batch first "
+            "(--deltanet-unpack-varlen-gated-delta-rule)");
   auto qType = cast<RankedTensorType>(op.getQ().getType());
   auto vType = cast<RankedTensorType>(op.getV().getType());
   int64_t heads = qType.getDimSize(2), valueHeads = vType.getDimSize(2);
