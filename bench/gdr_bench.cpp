@@ -14,6 +14,7 @@
 
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetAttrs.h"
 #include "deltanet/Runtime/Compiler.h"
+#include "deltanet/Runtime/MemRefCall.h"
 
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -61,14 +62,7 @@ template <int Rank> struct Tensor {
     for (int64_t s : sizes)
       n *= s;
     data.resize(n);
-    ref.basePtr = ref.data = data.data();
-    ref.offset = 0;
-    int64_t stride = 1;
-    for (int i = Rank - 1; i >= 0; --i) {
-      ref.sizes[i] = sizes[i];
-      ref.strides[i] = stride;
-      stride *= sizes[i];
-    }
+    ref = deltanet::makeMemRef<float, Rank>(data.data(), sizes);
   }
 };
 
@@ -205,8 +199,8 @@ Results run(const Kernel &kernel, Inputs &in) {
 }
 
 void release(Results &r) {
-  free(r.o.basePtr);
-  free(r.state.basePtr);
+  deltanet::releaseResult(r.o, nullptr);
+  deltanet::releaseResult(r.state, nullptr);
 }
 
 /// ||a - b||_F / ||b||_F over the `n` elements of dense row-major data.

@@ -21,6 +21,7 @@
 
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetAttrs.h"
 #include "deltanet/Runtime/Compiler.h"
+#include "deltanet/Runtime/MemRefCall.h"
 
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -282,17 +283,7 @@ std::vector<double> referenceInverses(const std::vector<float> &a, int64_t c) {
 
 /// A memref descriptor of a batch of `c` x `c` matrices at `data`.
 StridedMemRefType<float, 3> getDescriptor(float *data, int64_t c) {
-  StridedMemRefType<float, 3> desc;
-  desc.basePtr = data;
-  desc.data = data;
-  desc.offset = 0;
-  desc.sizes[0] = kBatch;
-  desc.sizes[1] = c;
-  desc.sizes[2] = c;
-  desc.strides[0] = c * c;
-  desc.strides[1] = c;
-  desc.strides[2] = 1;
-  return desc;
+  return deltanet::makeMemRef<float, 3>(data, {kBatch, c, c});
 }
 
 /// Result of checking one compiled strategy on one input batch.
@@ -322,7 +313,7 @@ Accuracy measureAccuracy(InvFn fn, std::vector<float> input,
     accuracy.problem = "input was modified";
   if (out.sizes[0] != kBatch || out.sizes[1] != c || out.sizes[2] != c) {
     accuracy.problem = "unexpected result shape";
-    free(out.basePtr);
+    deltanet::releaseResult(out, in.basePtr);
     return accuracy;
   }
 
@@ -344,7 +335,7 @@ Accuracy measureAccuracy(InvFn fn, std::vector<float> input,
       finite = false;
     maxError = std::max(maxError, error);
   }
-  free(out.basePtr);
+  deltanet::releaseResult(out, in.basePtr);
   accuracy.maxRelError = finite ? maxError : NAN;
   return accuracy;
 }
@@ -410,7 +401,7 @@ void runBenchmark(benchmark::State &state, Config *config,
     StridedMemRefType<float, 3> out;
     config->fn(&out, &in);
     benchmark::DoNotOptimize(out.data);
-    free(out.basePtr);
+    deltanet::releaseResult(out, in.basePtr);
   }
   // Matrices per second of real time, inverted: seconds per matrix.
   state.counters["time/matrix"] =

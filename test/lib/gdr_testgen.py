@@ -14,9 +14,10 @@ Subcommands:
          optionally appends the output error to a file.
   falls  asserts that the errors recorded in a file fall strictly.
 
-The module also provides the float64 references used by the self-test
+The module also exposes the float64 references used by the self-test
 (gdr_reference_selftest.py): recurrent_reference (the normative recurrence)
-and chunk_reference (the chunk-wise form the compiler lowering follows).
+and chunk_reference (the chunk-wise form the compiler lowering follows), both
+python/deltanet/reference.py's, so the package and the oracle share them.
 
 Testing aid: `gen --identity-op` replaces the deltanet op with zero-filled
 results, so the program runs with upstream mlir-opt/mlir-runner and must print
@@ -24,6 +25,8 @@ exactly [1, 1]; this validates the in-IR error computation end to end.
 """
 
 import argparse
+import importlib.util
+import os
 import sys
 
 import numpy as np
@@ -37,115 +40,38 @@ DISTRIBUTIONS = {
     "adversarial": (0.98, 0.0),
 }
 
-L2NORM_EPS = 1e-6
-
-
 # ----------------------------------------------------------------------------
-# float64 references
+# float64 references: python/deltanet/reference.py, the package's normative
+# references, loaded by file path (it needs NumPy only), so that the test
+# oracle and the package share one implementation and the generators run
+# without the build tree on PYTHONPATH.
 # ----------------------------------------------------------------------------
 
 
-def l2norm(x):
-    """x / sqrt(sum(x * x) + 1e-6) along the last axis."""
-    return x / np.sqrt(np.sum(x * x, axis=-1, keepdims=True) + L2NORM_EPS)
+def _load_package_reference():
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python", "deltanet", "reference.py")
+    spec = importlib.util.spec_from_file_location("deltanet_reference", os.path.normpath(path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def _prepare(q, k, v, g, beta, h0, scale, use_qk_l2norm):
-    """float64 copies with q and k expanded to the HV value heads."""
-    q, k, v, g, beta, h0 = (np.asarray(x, dtype=np.float64) for x in (q, k, v, g, beta, h0))
-    heads, value_heads = q.shape[2], v.shape[2]
-    if value_heads % heads:
-        raise ValueError(f"HV = {value_heads} is not a multiple of H = {heads}")
-    if use_qk_l2norm:
-        q, k = l2norm(q), l2norm(k)
-    # Value head j reads q/k head j // (HV // H).
-    q = np.repeat(q, value_heads // heads, axis=2)
-    k = np.repeat(k, value_heads // heads, axis=2)
-    if scale is None:
-        scale = q.shape[-1] ** -0.5
-    return q, k, v, g, beta, h0, float(scale)
+_reference = _load_package_reference()
+L2NORM_EPS = _reference.L2NORM_EPS
+l2norm = _reference.l2norm
+unit_lower_inverse = _reference.tri_inv
 
 
 def recurrent_reference(q, k, v, g, beta, h0, scale=None, use_qk_l2norm=False):
-    """The gated delta rule token by token, in float64; returns (o, final state).
-
-    Per batch b and value head j, state S = h0[b, j] (K x V), for t = 0..T-1:
-      S <- S * exp(g_t);  u = beta_t (v_t - S^T k_t);  S <- S + k_t u^T;
-      o_t = S^T (scale * q_t)
-    """
-    q, k, v, g, beta, h0, scale = _prepare(q, k, v, g, beta, h0, scale, use_qk_l2norm)
-    s = h0.copy()
-    o = np.empty_like(v)
-    for t in range(v.shape[1]):
-        s *= np.exp(g[:, t])[..., None, None]
-        u = beta[:, t, :, None] * (v[:, t] - np.einsum("bjk,bjkv->bjv", k[:, t], s))
-        s += k[:, t, :, :, None] * u[:, :, None, :]
-        o[:, t] = np.einsum("bjk,bjkv->bjv", scale * q[:, t], s)
-    return o, s
-
-
-def unit_lower_inverse(a):
-    """(I + tril(a, -1))^-1 of every trailing C x C matrix, by forward substitution."""
-    c = a.shape[-1]
-    x = np.broadcast_to(np.eye(c), a.shape).copy()
-    for i in range(1, c):
-        x[..., i, :] -= np.einsum("...j,...jc->...c", a[..., i, :i], x[..., :i, :])
-    return x
+    """The gated delta rule token by token, in float64; returns (o, final state)."""
+    return _reference.recurrent_gated_delta_rule(q, k, v, g, beta, h0, scale=scale, use_qk_l2norm=use_qk_l2norm)
 
 
 def chunk_reference(q, k, v, g, beta, h0, scale=None, use_qk_l2norm=False, chunk_size=64):
-    """The chunk-wise form of the gated delta rule, in float64; returns (o, final state).
-
-    Tokens are padded to a multiple of C = chunk_size with k = v = q = 0,
-    beta = 0, g = 0 (identity steps). Per chunk, with Q, K, V its rows,
-    G = in-chunk cumsum of g, state S entering the chunk, and
-    D(G)_ij = exp(G_i - G_j):
-      A     = tril(diag(beta) K K^T * D(G), -1)
-      Tm    = (I + A)^-1 diag(beta)
-      w     = Tm (K * exp(G)[:, None]);   u = Tm V
-      v_new = u - w S
-      o     = scale * (Q * exp(G)[:, None]) S + scale * (tril(Q K^T * D(G)) v_new)
-      S    <- exp(G_last) S + (K * exp(G_last - G)[:, None])^T v_new
-    """
-    q, k, v, g, beta, h0, scale = _prepare(q, k, v, g, beta, h0, scale, use_qk_l2norm)
-    tokens = v.shape[1]
-    pad = -tokens % chunk_size
-
-    def padded(x):
-        return np.pad(x, [(0, 0), (0, pad)] + [(0, 0)] * (x.ndim - 2))
-
-    # Chunk-major layouts: [B, HV, N, C, ...].
-    def chunks(x):
-        x = padded(x)
-        x = x.reshape((x.shape[0], -1, chunk_size) + x.shape[2:])
-        return np.moveaxis(x, 3, 1)
-
-    qc, kc, vc, gc, bc = (chunks(x) for x in (q, k, v, g, beta))
-    gcum = np.cumsum(gc, axis=-1)  # G, [B, HV, N, C]
-    diff = gcum[..., :, None] - gcum[..., None, :]  # G_i - G_j
-    strict = np.tril(np.ones((chunk_size, chunk_size), dtype=bool), -1)
-    causal = np.tril(np.ones((chunk_size, chunk_size), dtype=bool))
-    # Mask before exp: above the diagonal G_i - G_j >= 0 may overflow.
-    decay_strict = np.exp(np.where(strict, diff, -np.inf))
-    decay_causal = np.exp(np.where(causal, diff, -np.inf))
-
-    kkt = np.einsum("...ik,...jk->...ij", kc, kc)
-    a = bc[..., :, None] * kkt * decay_strict
-    tm = unit_lower_inverse(a) * bc[..., None, :]  # (I + A)^-1 diag(beta)
-    w = tm @ (kc * np.exp(gcum)[..., None])
-    u = tm @ vc
-    attn = np.einsum("...ik,...jk->...ij", qc, kc) * decay_causal
-    q_decayed = qc * np.exp(gcum)[..., None]
-    k_to_end = kc * np.exp(gcum[..., -1:] - gcum)[..., None]
-
-    s = h0.copy()
-    oc = np.empty_like(vc)
-    for n in range(qc.shape[2]):
-        v_new = u[:, :, n] - w[:, :, n] @ s
-        oc[:, :, n] = scale * (q_decayed[:, :, n] @ s) + scale * (attn[:, :, n] @ v_new)
-        s = np.exp(gcum[:, :, n, -1])[..., None, None] * s + np.swapaxes(k_to_end[:, :, n], -1, -2) @ v_new
-    o = np.moveaxis(oc, 1, 3).reshape(vc.shape[0], -1, vc.shape[1], vc.shape[-1])
-    return o[:, :tokens], s
+    """The chunk-wise form of the gated delta rule, in float64; returns (o, final state)."""
+    return _reference.chunk_gated_delta_rule(
+        q, k, v, g, beta, h0, chunk_size=chunk_size, scale=scale, use_qk_l2norm=use_qk_l2norm
+    )
 
 
 # ----------------------------------------------------------------------------
