@@ -7,9 +7,9 @@ runtime/npu/npu_runtime.h, which executes every npu op and counts cycles per
 unit (test/lib/npu_testgen.py drives one run). The same runs check accuracy
 against float64, so every cycle count comes with the error of its output.
 
-  bench/npu/npu_report.py tri-inv   [--out docs/npu]   # table + plot, ~5 min
-  bench/npu/npu_report.py layer     [--out docs/npu]   # B=1 T=4096 H=16 K=V=128
-  bench/npu/npu_report.py sensitivity [--out docs/npu] # assumptions varied
+  bench/npu/npu_report.py tri-inv   [--out docs/npu-model]   # table + plot, ~5 min
+  bench/npu/npu_report.py layer     [--out docs/npu-model]   # B=1 T=4096 H=16 K=V=128
+  bench/npu/npu_report.py sensitivity [--out docs/npu-model] # assumptions varied
 
 Writes <out>/<name>.json (raw results), prints Markdown tables, and for
 tri-inv a plot <out>/tri_inv_cycles.png (python3-matplotlib).
@@ -236,7 +236,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", choices=["tri-inv", "layer", "sensitivity"])
     parser.add_argument("--opt", default=os.path.join(ROOT, "build", "bin", "deltanet-opt"))
-    parser.add_argument("--out", default=os.path.join(ROOT, "docs", "npu"))
+    parser.add_argument("--out", default=os.path.join(ROOT, "docs", "npu-model"))
     parser.add_argument("--sizes", type=int, nargs="+", default=[16, 32, 64, 128])
     parser.add_argument("--batch", type=int, default=16, help="matrices per tri_inv run")
     parser.add_argument("--tiles-mobile", type=int, nargs="+", default=[16],
