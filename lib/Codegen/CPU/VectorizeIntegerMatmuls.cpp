@@ -62,21 +62,14 @@ Value pairwiseMultiplyAdd(OpBuilder &b, Location loc, Value acc, Value a,
 /// `C[b, m, n] += sum_k A[b, m, k] B[b, k, n]` on i8 operands and an i32
 /// accumulator, with static M, N (a multiple of 4) and K, becomes:
 ///
-///   Bv[b, p, 2n + t] = sext(B[b, 2p + t, n])   (VNNI layout as i16, K padded
-///                                                even)
-///   for b, for each R-row block of m (R = largest divisor of M <= `rows`):
-///     for each W-lane chunk of n:
-///       acc[r] = C[b, m + r, chunk]                       (r < R)
-///       for p: bv = Bv[b, p, chunk]
-///              acc[r] = pmaddwd(broadcast(A[b, m + r, 2p : 2p+2]), bv)
-///       C[b, m + r, chunk] = acc[r]
-///
-/// Register tiling: each Bv row is loaded once per R rows (it was once per
-/// row, then sign-extended each time); R accumulators stay in registers.
+///   Bv[b, p, 2n + t] = B[b, 2p + t, n]        (VNNI layout, K padded even)
+///   for b, m: for each W-lane chunk of n:
+///     acc = C[b, m, chunk]
+///     for p: acc = pmaddwd(broadcast(A[b, m, 2p : 2p+2]), Bv[b, p, chunk])
+///     C[b, m, chunk] = acc
 struct VectorizeInt8BatchMatmul
     : public OpRewritePattern<linalg::BatchMatmulOp> {
-  VectorizeInt8BatchMatmul(MLIRContext *context, int64_t rows)
-      : OpRewritePattern(context), rows(rows) {}
+  using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(linalg::BatchMatmulOp op,
                                 PatternRewriter &rewriter) const override {
@@ -101,9 +94,6 @@ struct VectorizeInt8BatchMatmul
     int64_t lanes = laneCount(n);
     if (lanes == 0)
       return rewriter.notifyMatchFailure(op, "N is not a multiple of 4");
-    int64_t blockRows = std::max<int64_t>(1, std::min(rows, m));
-    while (m % blockRows)
-      --blockRows;
 
     Location loc = op.getLoc();
     StructuredBuilder sb(rewriter, loc);
@@ -111,8 +101,6 @@ struct VectorizeInt8BatchMatmul
          i32 = rewriter.getI32Type();
     Value zeroI8 = arith::ConstantOp::create(rewriter, loc,
                                              rewriter.getIntegerAttr(i8, 0));
-    Value zeroI16 = arith::ConstantOp::create(rewriter, loc,
-                                              rewriter.getIntegerAttr(i16, 0));
     Value zeroI32 = arith::ConstantOp::create(rewriter, loc,
                                               rewriter.getIntegerAttr(i32, 0));
 
@@ -135,24 +123,22 @@ struct VectorizeInt8BatchMatmul
       rhs = pad(rhs, 1);
     }
 
-    // VNNI layout, the pair of a column adjacent, sign-extended once here
-    // rather than at every use: Bv[b, p, 2n + t] = B[b, 2p + t, n]; W
-    // columns of a pair are one contiguous vector of 2W i16.
+    // VNNI layout, the pair of a column adjacent: Bv[b, p, 2n + t] =
+    // B[b, 2p + t, n]; W columns of a pair are one contiguous 2W-byte vector.
     AffineExpr db, dp, dj;
     bindDims(rewriter.getContext(), db, dp, dj);
     Value packed = sb.map(
         rhs, {sb.affineMap(3, {db, dp * 2 + dj % 2, dj.floorDiv(2)})},
         {sb.dim(rhs, 0), rewriter.getIndexAttr(pairs),
          rewriter.getIndexAttr(2 * n)},
-        i16, [&](OpBuilder &b, Location l, ValueRange args) -> Value {
-          return arith::ExtSIOp::create(b, l, i16, args[0]);
-        });
+        i8, [](OpBuilder &, Location, ValueRange args) { return args[0]; });
 
     auto index = [&](OpBuilder &b, int64_t v) -> Value {
       return arith::ConstantIndexOp::create(b, loc, v);
     };
     Value batch = tensor::DimOp::create(rewriter, loc, lhs, 0);
     auto pairType = VectorType::get({2}, i8);
+    auto chunkType = VectorType::get({2 * lanes}, i8);
     auto accType = VectorType::get({lanes}, i32);
     auto halfType = VectorType::get({2 * lanes}, i16);
 
@@ -161,61 +147,48 @@ struct VectorizeInt8BatchMatmul
         ValueRange{init},
         [&](OpBuilder &bb, Location, Value bi, ValueRange batchIter) {
           auto rowLoop = scf::ForOp::create(
-              bb, loc, index(bb, 0), index(bb, m), index(bb, blockRows),
-              batchIter,
-              [&](OpBuilder &rb, Location, Value m0, ValueRange rowIter) {
+              bb, loc, index(bb, 0), index(bb, m), index(bb, 1), batchIter,
+              [&](OpBuilder &rb, Location, Value mi, ValueRange rowIter) {
                 Value c = rowIter[0];
-                SmallVector<Value> rowIndices;
-                for (int64_t r = 0; r < blockRows; ++r)
-                  rowIndices.push_back(
-                      r == 0 ? m0
-                             : arith::AddIOp::create(rb, loc, m0, index(rb, r))
-                                   .getResult());
                 for (int64_t chunk = 0; chunk < n / lanes; ++chunk) {
                   Value n0 = index(rb, chunk * lanes);
-                  SmallVector<Value> accs;
-                  for (Value mi : rowIndices)
-                    accs.push_back(vector::TransferReadOp::create(
-                        rb, loc, accType, c, ValueRange{bi, mi, n0}, zeroI32,
-                        ArrayRef<bool>{true}));
+                  Value acc = vector::TransferReadOp::create(
+                      rb, loc, accType, c, ValueRange{bi, mi, n0}, zeroI32,
+                      ArrayRef<bool>{true});
                   auto pairLoop = scf::ForOp::create(
                       rb, loc, index(rb, 0), index(rb, pairs), index(rb, 1),
-                      accs,
+                      ValueRange{acc},
                       [&](OpBuilder &pb, Location, Value p,
                           ValueRange accIter) {
-                        // Bv[b, p, 2 n0 : 2 (n0 + W)]: 2W interleaved i16.
-                        Value bv = vector::TransferReadOp::create(
-                            pb, loc, halfType, packed,
-                            ValueRange{bi, p, index(pb, 2 * chunk * lanes)},
-                            zeroI16, ArrayRef<bool>{true});
+                        // (A[b, m, 2p], A[b, m, 2p+1]) as one i32, broadcast.
                         Value k0 =
                             arith::MulIOp::create(pb, loc, p, index(pb, 2));
-                        SmallVector<Value> next;
-                        for (auto [mi, acc] : llvm::zip(rowIndices, accIter)) {
-                          // (A[b, m, 2p], A[b, m, 2p+1]) as one i32,
-                          // broadcast.
-                          Value aPair = vector::TransferReadOp::create(
-                              pb, loc, pairType, lhs, ValueRange{bi, mi, k0},
-                              zeroI8, ArrayRef<bool>{true});
-                          Value a16 = arith::ExtSIOp::create(
-                              pb, loc, VectorType::get({2}, i16), aPair);
-                          Value a32 = vector::BitCastOp::create(
-                              pb, loc, VectorType::get({1}, i32), a16);
-                          Value aBroadcast = vector::BroadcastOp::create(
-                              pb, loc, accType, a32);
-                          Value a = vector::BitCastOp::create(
-                              pb, loc, halfType, aBroadcast);
-                          next.push_back(
-                              pairwiseMultiplyAdd(pb, loc, acc, a, bv));
-                        }
-                        scf::YieldOp::create(pb, loc, next);
+                        Value aPair = vector::TransferReadOp::create(
+                            pb, loc, pairType, lhs, ValueRange{bi, mi, k0},
+                            zeroI8, ArrayRef<bool>{true});
+                        Value a16 = arith::ExtSIOp::create(
+                            pb, loc, VectorType::get({2}, i16), aPair);
+                        Value a32 = vector::BitCastOp::create(
+                            pb, loc, VectorType::get({1}, i32), a16);
+                        Value aBroadcast =
+                            vector::BroadcastOp::create(pb, loc, accType, a32);
+                        Value a = vector::BitCastOp::create(pb, loc, halfType,
+                                                            aBroadcast);
+                        // Bv[b, p, 2 n0 : 2 (n0 + W)]: 2W interleaved i16.
+                        Value bChunk = vector::TransferReadOp::create(
+                            pb, loc, chunkType, packed,
+                            ValueRange{bi, p, index(pb, 2 * chunk * lanes)},
+                            zeroI8, ArrayRef<bool>{true});
+                        Value bv =
+                            arith::ExtSIOp::create(pb, loc, halfType, bChunk);
+                        scf::YieldOp::create(
+                            pb, loc,
+                            pairwiseMultiplyAdd(pb, loc, accIter[0], a, bv));
                       });
-                  for (auto [mi, acc] :
-                       llvm::zip(rowIndices, pairLoop.getResults()))
-                    c = vector::TransferWriteOp::create(
-                            rb, loc, acc, c, ValueRange{bi, mi, n0},
-                            ArrayRef<bool>{true})
-                            .getResult();
+                  c = vector::TransferWriteOp::create(
+                          rb, loc, pairLoop.getResult(0), c,
+                          ValueRange{bi, mi, n0}, ArrayRef<bool>{true})
+                          .getResult();
                 }
                 scf::YieldOp::create(rb, loc, c);
               });
@@ -224,9 +197,6 @@ struct VectorizeInt8BatchMatmul
     rewriter.replaceOp(op, batchLoop.getResults());
     return success();
   }
-
-private:
-  int64_t rows;
 };
 
 struct DeltaNetCpuVectorizeIntegerMatmulsPass
@@ -235,14 +205,8 @@ struct DeltaNetCpuVectorizeIntegerMatmulsPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (rows < 1) {
-      getOperation()->emitError("deltanet-cpu-vectorize-integer-matmuls: rows "
-                                "must be >= 1, got ")
-          << static_cast<int64_t>(rows);
-      return signalPassFailure();
-    }
     RewritePatternSet patterns(&getContext());
-    populateVectorizeIntegerMatmulsPatterns(patterns, rows);
+    populateVectorizeIntegerMatmulsPatterns(patterns);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };
@@ -250,6 +214,6 @@ struct DeltaNetCpuVectorizeIntegerMatmulsPass
 } // namespace
 
 void mlir::deltanet::populateVectorizeIntegerMatmulsPatterns(
-    RewritePatternSet &patterns, int64_t rows) {
-  patterns.add<VectorizeInt8BatchMatmul>(patterns.getContext(), rows);
+    RewritePatternSet &patterns) {
+  patterns.add<VectorizeInt8BatchMatmul>(patterns.getContext());
 }

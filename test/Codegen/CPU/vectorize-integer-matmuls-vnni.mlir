@@ -4,8 +4,6 @@
 // vpmaddwd where there is none.
 
 // RUN: deltanet-opt %s --deltanet-cpu-vectorize-integer-matmuls --canonicalize | FileCheck %s --check-prefix=KERNEL
-// RUN: deltanet-opt %s --deltanet-cpu-vectorize-integer-matmuls="rows=1" --canonicalize | FileCheck %s --check-prefix=ROW
-// RUN: not deltanet-opt %s --deltanet-cpu-vectorize-integer-matmuls="rows=0" 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: deltanet-opt %s --deltanet-cpu-pipeline | mlir-translate --mlir-to-llvmir > %t.ll
 // RUN: llc -O3 -mtriple=x86_64-unknown-linux-gnu -mcpu=icelake-server %t.ll -o - | FileCheck %s --check-prefix=VNNI
 // RUN: llc -O3 -mtriple=x86_64-unknown-linux-gnu -mcpu=znver4 %t.ll -o - | FileCheck %s --check-prefix=VNNI
@@ -16,35 +14,24 @@
 // RUN: llc -O3 -mtriple=x86_64-unknown-linux-gnu -mcpu=icelake-server %t.tri.ll -o - | FileCheck %s --check-prefix=TRI
 
 // KERNEL-LABEL: func @int8_matmul
-// VNNI layout of the right operand, sign-extended to i16 once:
-// Bv[b, p, 2n + t] = B[b, 2p + t, n].
+// VNNI layout of the right operand: Bv[b, p, 2n + t] = B[b, 2p + t, n].
 // KERNEL: %[[PACKED:.*]] = linalg.generic
-// KERNEL: arith.extsi %{{.*}} : i8 to i16
-// KERNEL: -> tensor<?x16x64xi16>
+// KERNEL-SAME: outs(%{{.*}} : tensor<?x16x64xi8>)
 // KERNEL: scf.for %[[B:[a-z0-9_]+]] =
-// Register tiles of 4 rows (default `rows`).
-// KERNEL: scf.for %[[M:[a-z0-9_]+]] = %c0 to %c16 step %c4
-// Two chunks of 16 i32 lanes (N = 32), each 4 accumulators over 16 pairs of k.
-// KERNEL-COUNT-4: vector.transfer_read %{{.*}} : tensor<?x16x32xi32>, vector<16xi32>
-// KERNEL: scf.for %[[P:[a-z0-9_]+]] = {{.*}} -> (vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>)
-// One Bv load per pair for the 4 rows.
-// KERNEL: vector.transfer_read %[[PACKED]][%[[B]], %[[P]], %{{.*}}], {{.*}} : tensor<?x16x64xi16>, vector<32xi16>
-// KERNEL-NOT: tensor<?x16x64xi16>
+// KERNEL: scf.for %[[M:[a-z0-9_]+]] =
+// Two chunks of 16 i32 lanes (N = 32), each over 16 pairs of k.
+// KERNEL: vector.transfer_read %{{.*}}[%[[B]], %[[M]], %{{.*}}], {{.*}} : tensor<?x16x32xi32>, vector<16xi32>
+// KERNEL: scf.for %[[P:[a-z0-9_]+]] = {{.*}} -> (vector<16xi32>)
 // KERNEL: vector.transfer_read %{{.*}} : tensor<?x16x32xi8>, vector<2xi8>
 // KERNEL: vector.bitcast %{{.*}} : vector<2xi16> to vector<1xi32>
 // KERNEL: vector.broadcast %{{.*}} : vector<1xi32> to vector<16xi32>
+// KERNEL: vector.transfer_read %[[PACKED]][%[[B]], %[[P]], %{{.*}}], {{.*}} : tensor<?x16x64xi8>, vector<32xi8>
 // KERNEL: arith.muli %{{.*}}, %{{.*}} : vector<32xi32>
 // KERNEL: vector.shuffle {{.*}} [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30]
 // KERNEL: vector.shuffle {{.*}} [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31]
-// KERNEL-COUNT-4: vector.transfer_write
+// KERNEL: vector.transfer_write
 // KERNEL: vector.transfer_read %{{.*}} : tensor<?x16x32xi32>, vector<16xi32>
 // KERNEL-NOT: linalg.batch_matmul
-
-// rows=1: one row per iteration, one accumulator per chunk.
-// ROW-LABEL: func @int8_matmul
-// ROW: scf.for %{{.*}} = %c0 to %c16 step %c1
-// ROW: scf.for %{{.*}} -> (vector<16xi32>) {
-// BAD: error: deltanet-cpu-vectorize-integer-matmuls: rows must be >= 1, got 0
 
 // With AVX-512 VNNI 16 lanes per instruction, with AVX-VNNI (VEX-encoded) 8.
 // VNNI: vpdpwssd {{.*}}%zmm

@@ -26,10 +26,8 @@ namespace deltanet {
 #include "deltanet/Codegen/CPU/Passes.h.inc"
 
 /// Adds the pattern lowering INT8 batch matmuls to pairwise multiply-add
-/// vector code (vpdpwssd with VNNI, vpmaddwd on AVX2), `rows` output rows
-/// per register tile.
-void populateVectorizeIntegerMatmulsPatterns(RewritePatternSet &patterns,
-                                             int64_t rows = 4);
+/// vector code (vpdpwssd with VNNI, vpmaddwd on AVX2).
+void populateVectorizeIntegerMatmulsPatterns(RewritePatternSet &patterns);
 
 /// Adds the pattern rewriting strided memref.copy into linalg.copy.
 void populateCopiesToLinalgPatterns(RewritePatternSet &patterns);

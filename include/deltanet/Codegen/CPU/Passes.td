@@ -21,13 +21,11 @@ def DeltaNetCpuVectorizeIntegerMatmuls
       B[b, 2p + t, n]` (K padded to even with zeros), so that the two
       products of a pair of `k` sit next to each other and W columns are
       one contiguous vector;
-    * for every batch and block of `rows` rows (the largest divisor of M
-      not above it), `scf.for` over pairs `p` accumulates W i32 lanes (W =
-      16, 8 or 4 dividing N) per row at once: the pair `(A[m, 2p],
+    * for every batch and row, `scf.for` over pairs `p` accumulates W i32
+      lanes (W = 16, 8 or 4 dividing N) at once: the pair `(A[m, 2p],
       A[m, 2p+1])` sign-extended to i16 and broadcast, times
-      `Bv[p, 2n : 2(n+W)]` (sign-extended to i16 once, when packed), summed
-      pairwise into the row's accumulator; each `Bv` vector is loaded once
-      per block of rows.
+      `Bv[p, 2n : 2(n+W)]`
+      sign-extended to i16, summed pairwise into the accumulator.
 
     The pairwise multiply-add is written portably (sign-extending
     multiplies, an even/odd `vector.shuffle` sum, the accumulation): LLVM's
@@ -44,11 +42,6 @@ def DeltaNetCpuVectorizeIntegerMatmuls
     which AVX-512 VNNI CPUs such as Sapphire Rapids or Zen 4 do not have
     (they have `vpdpbusd`, unsigned x signed, and `vpdpwssd`).
   }];
-  let options = [
-    Option<"rows", "rows", "int64_t", /*default=*/"4",
-           "Output rows per register tile (>= 1; the largest divisor of M "
-           "not above it)">
-  ];
   let dependentDialects = [
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
@@ -71,7 +64,9 @@ def DeltaNetCpuVectorizeBF16Matmuls
       inner tile of 2 along K, lowered to `expand_shape` + `transpose`);
     * the contraction over `(b, m, n, p, t)` is tiled to `1 x rows x cols`
       output tiles (largest divisors of M and N, whole K), each vectorised
-      into one `vector.contract` (upstream `linalg::vectorize`);
+      into one `vector.contract` (upstream `linalg::vectorize`, then
+      `populateVectorReductionToContractPatterns` and
+      `populateFoldArithExtensionPatterns`: bf16 operands, f32 accumulator);
     * the contraction is unrolled (upstream vector unrolling, reduction
       dims outermost) to one pair of k times `1 x 1 x W` accumulators (W =
       16, 8 or 4 dividing N), with its reads and writes cut to the same
