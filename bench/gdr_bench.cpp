@@ -7,8 +7,16 @@
 // far the chunk kernels are from the recurrent one, and times them with
 // Google Benchmark (tokens/s as a counter).
 //
+// Peer: llama.cpp's fused CPU op `ggml_gated_delta_net` (a token-by-token
+// recurrence parallel over heads) when the bench is configured with
+// -DDELTANET_GGML_SOURCE_DIR=<ggml source tree> (bench/CMakeLists.txt builds
+// its CPU backend); same inputs, its output and final state checked against
+// the float64 recurrence and our recurrent op (a mismatch fails the run).
+//
 // Usage: gdr-bench [--B=1 --T=4096 --H=4 --HV=4 --K=128 --V=128
-//                   --chunk-size=64] [--benchmark_* flags]
+//                   --chunk-size=64 --threads=1] [--benchmark_* flags]
+// --threads=N: our kernels compiled with num-threads=N (OpenMP over heads),
+// ggml's graph computed on N threads.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,10 +25,17 @@
 #include "deltanet/Runtime/MemRefCall.h"
 
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Host.h"
 
 #include <benchmark/benchmark.h>
+
+#ifdef DELTANET_BENCH_HAVE_GGML
+#include "ggml-cpu.h"
+#include "ggml.h"
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -220,6 +235,89 @@ double relativeDifference(const Memref4 &a, const Memref4 &b) {
                             a.sizes[0] * a.sizes[1] * a.sizes[2] * a.sizes[3]);
 }
 
+#ifdef DELTANET_BENCH_HAVE_GGML
+/// llama.cpp's fused CPU op on the bench's inputs: one ggml graph with
+/// `ggml_gated_delta_net`, its tensors in one ggml context, computed by a
+/// persistent ggml thread pool (as llama.cpp does). ggml's layouts are ours
+/// with the dims reversed (q, k: [K, H, T, B] = our [B, T, H, K]; g, beta:
+/// [1, HV, T, B]), except the state: ggml keeps S^T ([V, K] per head, key
+/// index fastest), so h0 is transposed in and the final state out. ggml's
+/// scale is 1/sqrt(V) (ours 1/sqrt(K): the peer needs K == V) and its q/k
+/// heads are tiled (value head j reads head j % H) where ours are
+/// interleaved (j / (HV / H)): the same for H == HV, which it needs too.
+struct GgmlPeer {
+  ggml_context *ctx = nullptr;
+  ggml_cgraph *graph = nullptr;
+  ggml_tensor *out = nullptr;
+  ggml_threadpool *pool = nullptr;
+  ggml_cplan plan{};
+  std::vector<uint8_t> work;
+  Shape s;
+
+  static bool supports(const Shape &s, std::string &why) {
+    if (s.k != s.v)
+      why = "needs K == V (ggml's state is S_v x S_v)";
+    else if (s.h != s.hv)
+      why = "needs H == HV (ggml tiles q/k heads, we interleave them)";
+    return why.empty();
+  }
+
+  GgmlPeer(const Shape &shape, const Inputs &in, int threads) : s(shape) {
+    size_t floats = 2 * s.b * s.t * s.h * s.k + s.b * s.t * s.hv * s.v +
+                    2 * s.b * s.t * s.hv + s.b * s.hv * s.k * s.v +
+                    (s.b * s.t * s.hv * s.v + s.b * s.hv * s.v * s.v);
+    ggml_init_params params = {floats * sizeof(float) + 16 * ggml_tensor_overhead() +
+                                   ggml_graph_overhead() + (1 << 20),
+                               nullptr, /*no_alloc=*/false};
+    ctx = ggml_init(params);
+    auto tensor = [&](int64_t n0, int64_t n1, int64_t n2, int64_t n3,
+                      const float *data) {
+      ggml_tensor *t = ggml_new_tensor_4d(ctx, GGML_TYPE_F32, n0, n1, n2, n3);
+      std::memcpy(t->data, data, ggml_nbytes(t));
+      return t;
+    };
+    ggml_tensor *q = tensor(s.k, s.h, s.t, s.b, in.q.data.data());
+    ggml_tensor *k = tensor(s.k, s.h, s.t, s.b, in.k.data.data());
+    ggml_tensor *v = tensor(s.v, s.hv, s.t, s.b, in.v.data.data());
+    ggml_tensor *g = tensor(1, s.hv, s.t, s.b, in.g.data.data());
+    ggml_tensor *beta = tensor(1, s.hv, s.t, s.b, in.beta.data.data());
+    std::vector<float> stateT(in.h0.data.size());
+    for (int64_t bh = 0; bh < s.b * s.hv; ++bh)
+      for (int64_t x = 0; x < s.k; ++x)
+        for (int64_t y = 0; y < s.v; ++y)
+          stateT[(bh * s.v + y) * s.k + x] = in.h0.data[(bh * s.k + x) * s.v + y];
+    ggml_tensor *state = tensor(s.v, s.v, s.hv, s.b, stateT.data());
+    out = ggml_gated_delta_net(ctx, q, k, v, g, beta, state, /*K=*/1);
+    graph = ggml_new_graph(ctx);
+    ggml_build_forward_expand(graph, out);
+    ggml_threadpool_params poolParams = ggml_threadpool_params_default(threads);
+    pool = ggml_threadpool_new(&poolParams);
+    plan = ggml_graph_plan(graph, threads, pool);
+    work.resize(plan.work_size);
+    plan.work_data = work.data();
+  }
+  ~GgmlPeer() {
+    ggml_threadpool_free(pool);
+    ggml_free(ctx);
+  }
+
+  bool run() { return ggml_graph_compute(graph, &plan) == GGML_STATUS_SUCCESS; }
+
+  /// The attention output, [B, T, HV, V] as ours.
+  const float *output() const { return static_cast<const float *>(out->data); }
+  /// The final state transposed back to our [B, HV, K, V].
+  std::vector<float> finalState() const {
+    const float *st = output() + s.b * s.t * s.hv * s.v;
+    std::vector<float> state(s.b * s.hv * s.k * s.v);
+    for (int64_t bh = 0; bh < s.b * s.hv; ++bh)
+      for (int64_t x = 0; x < s.k; ++x)
+        for (int64_t y = 0; y < s.v; ++y)
+          state[(bh * s.k + x) * s.v + y] = st[(bh * s.v + y) * s.k + x];
+    return state;
+  }
+};
+#endif
+
 /// Consumes `--name=value` from argv; returns whether it was there.
 bool takeFlag(int &argc, char **argv, const char *name, int64_t &value) {
   std::string prefix = std::string("--") + name + "=";
@@ -252,6 +350,8 @@ int main(int argc, char **argv) {
   takeFlag(argc, argv, "K", shape.k);
   takeFlag(argc, argv, "V", shape.v);
   takeFlag(argc, argv, "chunk-size", shape.chunk);
+  int64_t threads = 1;
+  takeFlag(argc, argv, "threads", threads);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv))
     return 1;
@@ -261,28 +361,36 @@ int main(int argc, char **argv) {
   MLIRContext context(registry, MLIRContext::Threading::DISABLED);
 
   // The recurrent op (the reference of the comparison) and the chunk op
-  // with its tri_inv in f32, bf16 and INT8.
-  std::vector<Kernel> kernels(4);
+  // with its tri_inv in f32, bf16 (widened to f32 FMAs, and as AVX512_BF16
+  // dot products where the host has them) and INT8.
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  bool hostHasBF16 = features.lookup("avx512bf16");
+  std::vector<Kernel> kernels(hostHasBF16 ? 5 : 4);
   kernels[0].name = "recurrent_gated_delta_rule";
   std::string chunkName =
       "chunk_gated_delta_rule/chunk=" + std::to_string(shape.chunk);
   kernels[1].name = chunkName;
   kernels[2].name = chunkName + "/tri_inv=bf16";
   kernels[3].name = chunkName + "/tri_inv=i8";
+  if (hostHasBF16)
+    kernels[4].name = chunkName + "/tri_inv=bf16/vdpbf16ps";
   const deltanet::TriInvPrecision precisions[] = {
       deltanet::TriInvPrecision::F32, deltanet::TriInvPrecision::F32,
-      deltanet::TriInvPrecision::BF16, deltanet::TriInvPrecision::I8};
+      deltanet::TriInvPrecision::BF16, deltanet::TriInvPrecision::I8,
+      deltanet::TriInvPrecision::BF16};
   // Bounds: about 4x the errors measured at the default shape (output /
   // state vs float64: recurrent 2.4e-7, chunk 3.1e-7 / 4.6e-7, chunk with a
   // bf16 tri_inv 7.3e-4, with an INT8 tri_inv 4.0e-3; README).
-  const double bounds[] = {1e-6, 2e-6, 3e-3, 1.5e-2};
+  const double bounds[] = {1e-6, 2e-6, 3e-3, 1.5e-2, 3e-3};
   for (auto [index, kernel] : llvm::enumerate(kernels)) {
     kernel.bound = bounds[index];
     std::string error;
     deltanet::CompileOptions options;
     options.pipelineOptions =
         ("tri-inv-precision=" +
-         deltanet::stringifyTriInvPrecision(precisions[index]))
+         deltanet::stringifyTriInvPrecision(precisions[index]) +
+         " num-threads=" + std::to_string(threads) +
+         (index == 4 ? " bf16-dot-products=1" : ""))
             .str();
     kernel.engine = deltanet::compile(
         context, getSource(shape, /*chunked=*/index != 0), options, error);
@@ -316,13 +424,50 @@ int main(int argc, char **argv) {
         kernel.name, errO, errS, kernel.bound, ok ? "" : "  FAIL");
     release(r);
   }
+
+  Results recurrent = run(kernels[0], inputs);
+#ifdef DELTANET_BENCH_HAVE_GGML
+  // llama.cpp's fused op: against float64 with the recurrent op's bound,
+  // and against our recurrent op (both are f32 recurrences).
+  std::string ggmlSkip;
+  static std::unique_ptr<GgmlPeer> ggml;
+  if (GgmlPeer::supports(shape, ggmlSkip)) {
+    ggml = std::make_unique<GgmlPeer>(shape, inputs, threads);
+    if (!ggml->run()) {
+      llvm::errs() << "ggml_gated_delta_net: graph compute failed\n";
+      return 1;
+    }
+    std::vector<float> ggmlState = ggml->finalState();
+    double errO = relativeDifference(ggml->output(), refO.data(), refO.size());
+    double errS =
+        relativeDifference(ggmlState.data(), refState.data(), refState.size());
+    double bound = kernels[0].bound;
+    bool ok = errO <= bound && errS <= bound;
+    accurate &= ok;
+    llvm::errs() << llvm::formatv(
+        "peer ggml_gated_delta_net (llama.cpp, {0} threads) vs float64 "
+        "recurrence: output {1:e2}, final state {2:e2} (bound {3:e1}){4}\n",
+        threads, errO, errS, bound, ok ? "" : "  FAIL");
+    llvm::errs() << llvm::formatv(
+        "peer ggml_gated_delta_net vs recurrent relative difference: output "
+        "{0:e2}, final state {1:e2}\n",
+        relativeDifference(ggml->output(), recurrent.o.data, refO.size()),
+        relativeDifference(ggmlState.data(), recurrent.state.data,
+                           refState.size()));
+  } else {
+    llvm::errs() << "peer ggml_gated_delta_net skipped: " << ggmlSkip << "\n";
+  }
+#else
+  llvm::errs() << "peer ggml_gated_delta_net not built (configure with "
+                  "-DDELTANET_GGML_SOURCE_DIR=<ggml source tree>)\n";
+#endif
   if (!accurate) {
+    release(recurrent);
     llvm::errs() << "gdr-bench: a kernel exceeds its accuracy bound; not "
                     "timing it\n";
     return 1;
   }
 
-  Results recurrent = run(kernels[0], inputs);
   for (Kernel &kernel : llvm::drop_begin(kernels)) {
     Results chunk = run(kernel, inputs);
     llvm::errs() << llvm::formatv(
@@ -351,6 +496,23 @@ int main(int argc, char **argv) {
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime()
         ->MinTime(1.0);
+#ifdef DELTANET_BENCH_HAVE_GGML
+  if (ggml)
+    benchmark::RegisterBenchmark(
+        "peer/ggml_gated_delta_net",
+        [shape](benchmark::State &state) {
+          for (auto _ : state)
+            if (!ggml->run())
+              state.SkipWithError("ggml graph compute failed");
+          state.counters["tokens/s"] =
+              benchmark::Counter(double(shape.b * shape.t),
+                                 benchmark::Counter::kIsIterationInvariantRate);
+        })
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime()
+        ->MinTime(1.0);
+#endif
+  benchmark::AddCustomContext("threads", std::to_string(threads));
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -34,6 +34,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Host.h"
 
 #include <benchmark/benchmark.h>
 
@@ -83,6 +84,8 @@ struct Strategy {
   void (*peer)(Memref3 *, Memref3 *) = nullptr;
   /// Whether the result is an inverse to check (not memcpy / sgemm).
   bool isInverse = true;
+  /// Extra CPU pipeline options (codegen choices, not op attributes).
+  std::string pipelineOptions;
 };
 
 /// The bound of the smallest listed matrix size >= `c`, NaN above them all.
@@ -132,6 +135,16 @@ std::vector<Strategy> getStrategies(int64_t c) {
                         "strategy = #deltanet.strategy<blocked>, block_size = "
                         "16 : i64, precision = #deltanet.precision<bf16>",
                         /*isBaseline=*/false, kRow, 6e-3, 0.75});
+  // The same bf16 lowering with the matmuls as AVX512_BF16 dot products
+  // (vdpbf16ps) instead of f32 FMAs on widened operands, where the host has
+  // them: the same products, summed in the instruction's order.
+  if (llvm::sys::getHostCPUFeatures().lookup("avx512bf16")) {
+    Strategy dot = strategies.back();
+    dot.id = "blocked_bs16_bf16_vdpbf16ps";
+    dot.label = "blocked (block 16), bf16 matmuls as vdpbf16ps";
+    dot.pipelineOptions = "bf16-dot-products=1";
+    strategies.push_back(dot);
+  }
   strategies.push_back({"blocked_bs16_f16", "blocked (block 16), f16 matmuls",
                         "strategy = #deltanet.strategy<blocked>, block_size = "
                         "16 : i64, precision = #deltanet.precision<f16>",
@@ -603,7 +616,8 @@ int main(int argc, char **argv) {
       options.pipelineOptions =
           ("tri-inv-quant-granularity=" +
            deltanet::stringifyQuantGranularity(strategy.granularity) +
-           " num-threads=" + std::to_string(threads))
+           " num-threads=" + std::to_string(threads) + " " +
+           strategy.pipelineOptions)
               .str();
       if (strategy.peer)
         config->fn = reinterpret_cast<InvFn>(strategy.peer);

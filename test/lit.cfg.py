@@ -92,3 +92,12 @@ try:
     config.available_features.add("cuda-driver")
 except OSError:
     pass
+
+# CPU: whether the host executes AVX512_BF16 (vdpbf16ps), for the tests that
+# run code compiled with bf16-dot-products=1.
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        if "avx512_bf16" in cpuinfo.read().split():
+            config.available_features.add("avx512bf16")
+except OSError:
+    pass

@@ -47,7 +47,7 @@ void mlir::deltanet::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(createDeltaNetUnpackVarlenGatedDeltaRule());
   pm.addPass(createDeltaNetCpuParallelizeHeads(parallel));
   addDeltaNetToLinalgPasses(pm, options, *lookupTargetInfo("cpu"));
-  buildCPUCodegenPassPipeline(pm, options.numThreads);
+  buildCPUCodegenPassPipeline(pm, options.numThreads, options.bf16DotProducts);
 }
 
 void mlir::deltanet::registerDeltaNetPipelines() {

@@ -32,6 +32,15 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions>,
           "Results are bitwise identical for every value; N != 1 needs "
           "libomp at run time"),
       llvm::cl::init(1)};
+  PassOptions::Option<bool> bf16DotProducts{
+      *this, "bf16-dot-products",
+      llvm::cl::desc(
+          "bf16 x bf16 -> f32 matmuls (tri-inv-precision=bf16) as AVX512_BF16 "
+          "dot products (vdpbf16ps) instead of f32 FMAs on widened operands; "
+          "the code needs a CPU with AVX512_BF16. Results differ from the "
+          "default in the last bits (pair sums in the instruction's order, "
+          "denormals flushed)"),
+      llvm::cl::init(false)};
 };
 
 /// Checks the values the option parser accepts but the pipeline does not

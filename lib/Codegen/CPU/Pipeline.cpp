@@ -22,11 +22,14 @@ using namespace mlir;
 using namespace mlir::deltanet;
 
 void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm,
-                                                 int64_t numThreads) {
+                                                 int64_t numThreads,
+                                                 bool bf16DotProducts) {
   // INT8 matmuls as pairwise multiply-adds (vpdpwssd where the CPU has
-  // VNNI); static float batched matmuls: one row per iteration as a vector
-  // contraction.
+  // VNNI); bf16 ones as vdpbf16ps dot products when asked; static float
+  // batched matmuls: register tiles as vector contractions.
   pm.addPass(createDeltaNetCpuVectorizeIntegerMatmuls());
+  if (bf16DotProducts)
+    pm.addPass(createDeltaNetCpuVectorizeBF16Matmuls());
   pm.addPass(createDeltaNetCpuVectorizeMatmuls());
   pm.addPass(createCanonicalizerPass());
 
@@ -53,6 +56,10 @@ void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm,
     pm.addPass(createForallToForLoopPass());
   else
     pm.addPass(createForallToParallelLoopPass());
+
+  // The dot products' operand pieces as single vector loads.
+  if (bf16DotProducts)
+    pm.addNestedPass<func::FuncOp>(createDeltaNetCpuFlattenVectorTransfers());
 
   // Buffers -> loops, unit-stride loops innermost.
   pm.addNestedPass<func::FuncOp>(createDeltaNetCpuCopiesToLinalg());
@@ -84,6 +91,8 @@ void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm,
   ConvertVectorToLLVMPassOptions vectorToLLVM;
   vectorToLLVM.vectorContractLowering =
       vector::VectorContractLowering::OuterProduct;
+  // x86vector.avx512.dot -> llvm.x86.avx512bf16.dpbf16ps.
+  vectorToLLVM.x86Vector = bf16DotProducts;
   pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
   if (numThreads != 1)
     pm.addPass(createConvertOpenMPToLLVMPass());

@@ -8,10 +8,13 @@
 #ifndef DELTANET_CODEGEN_CPU_PASSES_H
 #define DELTANET_CODEGEN_CPU_PASSES_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/X86Vector/X86VectorDialect.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir {
@@ -40,7 +43,11 @@ void populateInterchangeReductionsPatterns(RewritePatternSet &patterns);
 /// loops (deltanet-cpu-parallelize-heads) become OpenMP parallel loops with
 /// that many threads (0: the OpenMP runtime's choice, i.e. OMP_NUM_THREADS
 /// or every core); the code then needs libomp at run time.
-void buildCPUCodegenPassPipeline(OpPassManager &pm, int64_t numThreads = 1);
+/// `bf16DotProducts`: bf16 x bf16 -> f32 matmuls become AVX512_BF16 dot
+/// products (`vdpbf16ps`, deltanet-cpu-vectorize-bf16-matmuls) instead of
+/// f32 FMAs on widened operands; the code then needs a CPU with AVX512_BF16.
+void buildCPUCodegenPassPipeline(OpPassManager &pm, int64_t numThreads = 1,
+                                 bool bf16DotProducts = false);
 
 #define GEN_PASS_REGISTRATION
 #include "deltanet/Codegen/CPU/Passes.h.inc"

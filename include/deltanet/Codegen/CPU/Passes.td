@@ -33,12 +33,89 @@ def DeltaNetCpuVectorizeIntegerMatmuls
     `vpdpwssd` on every CPU with AVX-512 VNNI or AVX-VNNI (Cascade Lake and
     later, Zen 4 and later, Alder Lake), 32 products and their sums per
     512-bit instruction, and as `vpmaddwd` + `vpaddd` on AVX2 and AVX-512
-    CPUs without VNNI. `test/Conversion/CPU/int8-matmul-vnni.mlir` checks
-    the assembly for both. Other integer matmuls are left alone.
+    CPUs without VNNI. `test/Codegen/CPU/vectorize-integer-matmuls-vnni.mlir`
+    checks the assembly for both. Other integer matmuls are left alone.
+
+    Why not upstream x86vector's `populateVectorContractToPackedTypeDotProductPatterns`:
+    its INT8 lowering emits `x86vector.avx.dot.i8` = `vpdpbssd` (signed x
+    signed bytes, AVX-VNNI-INT8: Sierra Forest, Arrow Lake, Diamond Rapids),
+    which AVX-512 VNNI CPUs such as Sapphire Rapids or Zen 4 do not have
+    (they have `vpdpbusd`, unsigned x signed, and `vpdpwssd`).
   }];
   let dependentDialects = [
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
+def DeltaNetCpuVectorizeBF16Matmuls
+    : Pass<"deltanet-cpu-vectorize-bf16-matmuls"> {
+  let summary = "Lower bf16 batched matmuls to AVX512_BF16 dot products";
+  let description = [{
+    Rewrites every statically shaped `linalg.batch_matmul` of `bf16 x bf16
+    -> f32` on tensors (K even, N a multiple of 4) into the VNNI form that
+    upstream x86vector lowers to `vdpbf16ps` (16 f32 lanes, each summing
+    two bf16 products, per 512-bit instruction):
+
+    * the left operand is viewed as pairs of k (`tensor.expand_shape` to
+      `[B, M, K/2, 2]`), the right operand packed to the VNNI layout
+      `Bv[b, p, n, t] = B[b, 2p + t, n]` (upstream `linalg.pack` with an
+      inner tile of 2 along K, lowered to `expand_shape` + `transpose`);
+    * the contraction over `(b, m, n, p, t)` is tiled to `1 x rows x cols`
+      output tiles (largest divisors of M and N, whole K), each vectorised
+      into one `vector.contract` (upstream `linalg::vectorize`, then
+      `populateVectorReductionToContractPatterns` and
+      `populateFoldArithExtensionPatterns`: bf16 operands, f32 accumulator);
+    * the contraction is unrolled (upstream vector unrolling, reduction
+      dims outermost) to one pair of k times `1 x 1 x W` accumulators (W =
+      16, 8 or 4 dividing N), with its reads and writes cut to the same
+      pieces;
+    * upstream `populateVectorContractToPackedTypeDotProductPatterns` turns
+      each piece into a broadcast of the A pair and an
+      `x86vector.avx512.dot`, i.e. `llvm.x86.avx512bf16.dpbf16ps.{128,256,512}`.
+
+    The generated code needs a CPU with AVX512_BF16 (Cooper Lake, Sapphire
+    Rapids and later, Zen 4 and later) and `convert-vector-to-llvm` with
+    `enable-x86vector`; `deltanet-cpu-flatten-vector-transfers` after
+    bufferization turns the pieces' reads into single vector loads.
+    Numerics: bf16 products are exact in f32 either way; `vdpbf16ps` adds
+    the two products of a pair to the accumulator in its own order and
+    flushes f32 denormals to zero, so results differ from the widened f32
+    FMAs in the last bits. Other matmuls are left alone.
+  }];
+  let options = [
+    Option<"rows", "rows", "int64_t", /*default=*/"8",
+           "Output rows per register tile (>= 1; the largest divisor of M "
+           "not above it)">,
+    Option<"cols", "cols", "int64_t", /*default=*/"32",
+           "Output columns per register tile (>= 1; the largest divisor of "
+           "N not above it)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+    "::mlir::x86vector::X86VectorDialect"
+  ];
+}
+
+def DeltaNetCpuFlattenVectorTransfers
+    : Pass<"deltanet-cpu-flatten-vector-transfers"> {
+  let summary = "Flatten n-D vector transfers of contiguous memory to 1-D";
+  let description = [{
+    Applies upstream's `populateFlattenVectorTransferPatterns` and
+    `populateVectorTransferDropUnitDimsPatterns` on buffers: a transfer of
+    `vector<1x1x16x2xbf16>` whose trailing dims are contiguous in its memref
+    becomes one `vector<32xbf16>` transfer of a collapsed view, hence one
+    vector load, instead of 16 transfers of its innermost `vector<2xbf16>`
+    rows. The CPU pipeline runs it after bufferization when bf16 matmuls
+    are lowered to dot products (`deltanet-cpu-vectorize-bf16-matmuls`).
+  }];
+  let dependentDialects = [
+    "::mlir::memref::MemRefDialect",
     "::mlir::vector::VectorDialect"
   ];
 }

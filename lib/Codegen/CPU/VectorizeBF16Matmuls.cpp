@@ -1,0 +1,278 @@
+//===- VectorizeBF16Matmuls.cpp - bf16 batch matmuls as vdpbf16ps ---------===//
+//
+// Lowers bf16 x bf16 -> f32 batched matmuls to AVX512_BF16 dot products
+// through upstream MLIR: a VNNI-layout contraction (linalg.pack of the right
+// operand), register tiles vectorised to vector.contract, unrolled to
+// 1 x 16 accumulators, and x86vector's packed-type dot-product patterns.
+//
+//===----------------------------------------------------------------------===//
+
+#include "deltanet/Codegen/CPU/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/Dialect/X86Vector/Transforms.h"
+#include "mlir/Dialect/X86Vector/X86VectorDialect.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir {
+namespace deltanet {
+#define GEN_PASS_DEF_DELTANETCPUVECTORIZEBF16MATMULS
+#include "deltanet/Codegen/CPU/Passes.h.inc"
+} // namespace deltanet
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::deltanet;
+
+namespace {
+
+/// The largest divisor of `n` not above `bound` (at least 1).
+int64_t largestDivisor(int64_t n, int64_t bound) {
+  int64_t d = std::max<int64_t>(1, std::min(bound, n));
+  while (n % d)
+    --d;
+  return d;
+}
+
+/// Lanes of one dot-product accumulator: 16 f32 (zmm), 8 (ymm) or 4 (xmm),
+/// the widest dividing `n`; 0 if none does.
+int64_t accumulatorLanes(int64_t n) {
+  for (int64_t lanes : {16, 8, 4})
+    if (n % lanes == 0)
+      return lanes;
+  return 0;
+}
+
+/// `C[b, m, n] += sum_k A[b, m, k] B[b, k, n]` (bf16 operands, f32
+/// accumulator, static shapes, K even, N a multiple of 4) becomes
+///
+///   A2[b, m, p, t] = A[b, m, 2p + t]            (tensor.expand_shape)
+///   Bv[b, p, n, t] = B[b, 2p + t, n]            (linalg.pack, VNNI layout)
+///   C[b, m, n] += sum_{p, t} A2[b, m, p, t] Bv[b, p, n, t]   (linalg.generic)
+///
+/// tiled to `1 x rows x cols` output tiles (largest divisors of M, N), each
+/// vectorised to one vector.contract and unrolled to `1 x 1 x lanes`
+/// accumulators per pair `p` (reduction outermost, so each pair's broadcast
+/// A value and Bv row feed all accumulators of the tile). Each unrolled
+/// contraction is a broadcast A pair times `lanes` Bv pairs: upstream
+/// x86vector's `x86vector.avx512.dot` (vdpbf16ps).
+LogicalResult vectorizeAsDotProducts(RewriterBase &rewriter,
+                                     linalg::BatchMatmulOp op, int64_t rows,
+                                     int64_t cols) {
+  if (!op.hasPureTensorSemantics())
+    return rewriter.notifyMatchFailure(op, "expects tensor semantics");
+  if (op.hasUserDefinedMaps())
+    return rewriter.notifyMatchFailure(op, "has user-defined indexing maps");
+  for (Value operand : op->getOperands())
+    if (!cast<ShapedType>(operand.getType()).hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "shapes must be static");
+  Value lhs = op.getDpsInputs()[0], rhs = op.getDpsInputs()[1];
+  Value init = op.getDpsInits()[0];
+  auto lhsType = cast<RankedTensorType>(lhs.getType());
+  auto rhsType = cast<RankedTensorType>(rhs.getType());
+  auto initType = cast<RankedTensorType>(init.getType());
+  if (!lhsType.getElementType().isBF16() ||
+      !rhsType.getElementType().isBF16() ||
+      !initType.getElementType().isF32())
+    return rewriter.notifyMatchFailure(op, "not a bf16 x bf16 -> f32 matmul");
+  int64_t batch = lhsType.getDimSize(0), m = lhsType.getDimSize(1),
+          k = lhsType.getDimSize(2), n = rhsType.getDimSize(2);
+  if (k % 2 != 0)
+    return rewriter.notifyMatchFailure(op, "K is odd (no bf16 pairs)");
+  int64_t lanes = accumulatorLanes(n);
+  if (lanes == 0)
+    return rewriter.notifyMatchFailure(op, "N is not a multiple of 4");
+
+  Location loc = op.getLoc();
+  MLIRContext *ctx = rewriter.getContext();
+  rewriter.setInsertionPoint(op);
+  Type bf16 = lhsType.getElementType();
+  int64_t pairs = k / 2;
+
+  // A2 = A viewed as pairs of k: a reshape, no data movement.
+  auto lhsPairsType = RankedTensorType::get({batch, m, pairs, 2}, bf16);
+  Value lhsPairs = tensor::ExpandShapeOp::create(
+      rewriter, loc, lhsPairsType, lhs,
+      ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+
+  // Bv = B packed with an inner tile of 2 along K (upstream linalg.pack),
+  // lowered right away to expand_shape + transpose.
+  Value packDest = tensor::EmptyOp::create(
+      rewriter, loc, ArrayRef<int64_t>{batch, pairs, n, 2}, bf16);
+  auto pack = linalg::PackOp::create(
+      rewriter, loc, rhs, packDest, /*innerDimsPos=*/ArrayRef<int64_t>{1},
+      /*innerTiles=*/ArrayRef<OpFoldResult>{rewriter.getIndexAttr(2)},
+      /*paddingValue=*/std::nullopt, /*outerDimsPerm=*/ArrayRef<int64_t>{});
+  Value rhsPacked = pack.getResult();
+  FailureOr<linalg::LowerPackResult> lowered =
+      linalg::lowerPack(rewriter, pack);
+  if (succeeded(lowered))
+    rhsPacked = lowered->transposeOp.getResult()[0];
+
+  // The contraction over (b, m, n, p, t).
+  AffineExpr db, dm, dn, dp, dt;
+  bindDims(ctx, db, dm, dn, dp, dt);
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(5, 0, {db, dm, dp, dt}, ctx),
+      AffineMap::get(5, 0, {db, dp, dn, dt}, ctx),
+      AffineMap::get(5, 0, {db, dm, dn}, ctx)};
+  SmallVector<utils::IteratorType> iterators = {
+      utils::IteratorType::parallel, utils::IteratorType::parallel,
+      utils::IteratorType::parallel, utils::IteratorType::reduction,
+      utils::IteratorType::reduction};
+  auto contraction = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{initType}, ValueRange{lhsPairs, rhsPacked},
+      ValueRange{init}, maps, iterators,
+      [](OpBuilder &b, Location l, ValueRange args) {
+        Type f32 = args[2].getType();
+        Value a = arith::ExtFOp::create(b, l, f32, args[0]);
+        Value bv = arith::ExtFOp::create(b, l, f32, args[1]);
+        Value product = arith::MulFOp::create(b, l, a, bv);
+        linalg::YieldOp::create(b, l,
+                                arith::AddFOp::create(b, l, args[2], product)
+                                    .getResult());
+      });
+  rewriter.replaceOp(op, contraction->getResults());
+
+  // Register tiles of 1 x rows x cols outputs, whole K.
+  int64_t tileRows = largestDivisor(m, rows);
+  int64_t tileCols = largestDivisor(n, std::max(cols, lanes));
+  if (tileCols % lanes != 0)
+    tileCols = lanes;
+  OpFoldResult one = rewriter.getIndexAttr(1), all = rewriter.getIndexAttr(0);
+  scf::SCFTilingOptions options;
+  options.setTileSizes({one, rewriter.getIndexAttr(tileRows),
+                        rewriter.getIndexAttr(tileCols), all, all});
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(contraction.getOperation()), options);
+  if (failed(tiled))
+    return failure();
+  rewriter.replaceOp(contraction, tiled->replacements);
+
+  for (Operation *tile : tiled->tiledOps) {
+    rewriter.setInsertionPoint(tile);
+    FailureOr<linalg::VectorizationResult> vectorized =
+        linalg::vectorize(rewriter, tile, /*inputVectorSizes=*/{},
+                          /*inputScalableVecDims=*/{},
+                          /*vectorizeNDExtract=*/false,
+                          /*flatten1DDepthwiseConv=*/false,
+                          /*assumeDynamicDimsMatchVecSizes=*/false,
+                          /*createNamedContraction=*/true);
+    if (failed(vectorized))
+      return failure();
+    rewriter.replaceOp(tile, vectorized->replacements);
+  }
+  return success();
+}
+
+/// The bf16 VNNI contraction this pass creates (5 loops, bf16 operands), and
+/// its accumulator lanes; 0 if `op` is something else.
+int64_t dotProductLanes(Operation *op) {
+  auto contract = dyn_cast_or_null<vector::ContractionOp>(op);
+  if (!contract || !contract.getLhsType().getElementType().isBF16() ||
+      contract.getIteratorTypesArray().size() != 5)
+    return 0;
+  auto accType = dyn_cast<VectorType>(contract.getAccType());
+  return accType ? accumulatorLanes(accType.getShape().back()) : 0;
+}
+
+/// Native shape of `op` in the unrolled tile: every contraction to
+/// `1 x 1 x lanes` outputs and one pair of k, the reads and writes feeding it
+/// cut to the same pieces (so each is one contiguous load: a bf16 pair of A,
+/// `lanes` pairs of Bv, `lanes` accumulators). Computed from the live IR
+/// (the ops' uses), never cached: rewrites reuse the addresses of erased ops.
+std::optional<SmallVector<int64_t>> getDotProductShape(Operation *op) {
+  if (int64_t lanes = dotProductLanes(op))
+    return SmallVector<int64_t>{1, 1, lanes, 1, 2};
+  if (auto read = dyn_cast<vector::TransferReadOp>(op)) {
+    if (!read.getPermutationMap().isMinorIdentity())
+      return std::nullopt;
+    int64_t rank = read.getVectorType().getRank();
+    for (OpOperand &use : read->getUses()) {
+      int64_t lanes = dotProductLanes(use.getOwner());
+      if (!lanes)
+        continue;
+      if (use.getOperandNumber() == 0 && rank == 4)
+        return SmallVector<int64_t>{1, 1, 1, 2};
+      if (use.getOperandNumber() == 1 && rank == 4)
+        return SmallVector<int64_t>{1, 1, lanes, 2};
+      if (use.getOperandNumber() == 2 && rank == 3)
+        return SmallVector<int64_t>{1, 1, lanes};
+    }
+    return std::nullopt;
+  }
+  if (auto write = dyn_cast<vector::TransferWriteOp>(op)) {
+    int64_t lanes = dotProductLanes(write.getVector().getDefiningOp());
+    if (lanes && write.getVectorType().getRank() == 3 &&
+        write.getPermutationMap().isMinorIdentity())
+      return SmallVector<int64_t>{1, 1, lanes};
+  }
+  return std::nullopt;
+}
+
+/// Unrolls the tiles' contractions, reads and writes to their native shapes.
+void unrollToDotProducts(Operation *root) {
+  vector::UnrollVectorOptions options;
+  options.setNativeShapeFn(getDotProductShape);
+  // Reduction dims outermost: for each pair, all accumulators of the tile.
+  options.setUnrollTraversalOrderFn(
+      [](Operation *op) -> std::optional<SmallVector<int64_t>> {
+        if (dotProductLanes(op))
+          return SmallVector<int64_t>{3, 4, 0, 1, 2};
+        return std::nullopt;
+      });
+  RewritePatternSet patterns(root->getContext());
+  vector::populateVectorUnrollPatterns(patterns, options);
+  (void)applyPatternsGreedily(root, std::move(patterns));
+}
+
+struct DeltaNetCpuVectorizeBF16MatmulsPass
+    : public deltanet::impl::DeltaNetCpuVectorizeBF16MatmulsBase<
+          DeltaNetCpuVectorizeBF16MatmulsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (rows < 1 || cols < 1) {
+      getOperation()->emitError("deltanet-cpu-vectorize-bf16-matmuls: rows "
+                                "and cols must be >= 1, got ")
+          << static_cast<int64_t>(rows) << " and "
+          << static_cast<int64_t>(cols);
+      return signalPassFailure();
+    }
+    SmallVector<linalg::BatchMatmulOp> matmuls;
+    getOperation()->walk(
+        [&](linalg::BatchMatmulOp op) { matmuls.push_back(op); });
+    IRRewriter rewriter(&getContext());
+    for (linalg::BatchMatmulOp op : matmuls)
+      (void)vectorizeAsDotProducts(rewriter, op, rows, cols);
+
+    // The vectoriser spells the tile as extf + mulf + multi_reduction:
+    // upstream patterns fold it into one vector.contract on the bf16
+    // operands (the contraction extends them itself).
+    {
+      RewritePatternSet patterns(&getContext());
+      vector::populateVectorReductionToContractPatterns(patterns);
+      vector::populateFoldArithExtensionPatterns(patterns);
+      // Broadcasting reads as plain reads + vector.broadcast, which the
+      // contraction then absorbs into its indexing maps.
+      vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+      if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+        return signalPassFailure();
+    }
+    unrollToDotProducts(getOperation());
+    RewritePatternSet patterns(&getContext());
+    x86vector::populateVectorContractToPackedTypeDotProductPatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
