@@ -79,6 +79,23 @@ llvm_config.add_tool_substitutions(["deltanet-opt", "deltanet-capi-test"], tool_
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.deltanet_tools_dir, append_path=True)
 
+# The GPU pipeline's tensor and buffer stages run on the CPU
+# (test/lib/gpu_emulate.py).
+config.substitutions.append(
+    (
+        "%gpu_emulate",
+        " ".join(
+            [
+                config.deltanet_python,
+                os.path.join(test_lib, "gpu_emulate.py"),
+                "--opt", os.path.join(config.deltanet_tools_dir, "deltanet-opt"),
+                "--llvm-bin", config.llvm_tools_dir,
+                "--c-runner-utils", c_runner_utils,
+            ]
+        ),
+    )
+)
+
 # GPU: the AOT helper, and whether an NVIDIA driver is present (CI has none:
 # tests of the "no CUDA driver" path are unsupported where one is).
 config.substitutions.append(

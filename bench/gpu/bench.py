@@ -6,7 +6,8 @@ against float64 (outputs poisoned with NaN first, fresh random inputs:
 realistic and adversarial), then times ours and the peers with CUDA events on
 the same inputs, outputs cross-checked, medians. Prints a table last.
 
-  PYTHONPATH=.gpu python3 bench/gpu/bench.py --lib-dir DIR [--what tri_inv]
+  PYTHONPATH=.gpu python3 bench/gpu/bench.py --lib-dir DIR [--what tri_inv,gdr,decode]
+      [--gdr-libs gdr.so,gdr_scan_per_head.so] [--profile]
 
 Peers: fla (flash-linear-attention: solve_tril), torch.linalg.solve_triangular,
 a device-to-device copy of the same bytes (the memory floor).
@@ -126,7 +127,7 @@ def from_fla_layout(x, heads=16):
     return x.view(t // c, c, h, c).permute(0, 2, 1, 3).reshape(t // c * h, c, c)
 
 
-def bench_tri_inv(art, fla_solve_tril, n=16384):
+def bench_tri_inv(art, fla_solve_tril, n=16384, label="tri_inv"):
     log(f"== tri_inv: {n} matrices 64x64")
     gen = torch.Generator(device="cuda").manual_seed(1234)
     # Tolerances: f32 blocked inverse measured ~1e-7..1e-6 against float64
@@ -146,7 +147,7 @@ def bench_tri_inv(art, fla_solve_tril, n=16384):
             err = rel_err(x, ref)
             passed = err <= tol[tname][name]
             ok &= passed
-            record(kernel=f"tri_inv {tname}", inputs=name, impl="deltanet", rel_err=f"{err:.2e}", tol=tol[tname][name], ok=passed)
+            record(kernel=f"tri_inv {tname}", inputs=name, impl=f"deltanet {label}", rel_err=f"{err:.2e}", tol=tol[tname][name], ok=passed)
             if fla_solve_tril is not None:
                 af = fla_layout(torch.tril(a, -1))
                 xf = fla_solve_tril(af, output_dtype=dt)
@@ -160,7 +161,7 @@ def bench_tri_inv(art, fla_solve_tril, n=16384):
         t_ours = time_ms(lambda: art(f"tri_inv_{tname}", a, x))
         t_copy = time_ms(lambda: x.copy_(a))
         art(f"tri_inv_{tname}", a, x)
-        row = dict(kernel=f"tri_inv {tname}", ours_ms=t_ours, copy_floor_ms=t_copy)
+        row = dict(kernel=f"tri_inv {tname}", impl=label, ours_ms=t_ours, copy_floor_ms=t_copy)
         if fla_solve_tril is not None:
             af = fla_layout(torch.tril(a, -1))
             row["fla_ms"] = time_ms(lambda: fla_solve_tril(af, output_dtype=dt))
@@ -176,8 +177,31 @@ def bench_tri_inv(art, fla_solve_tril, n=16384):
 
 # ---------------------------------------------------------------- gated delta rule
 
-def bench_gdr(art, fla_gdr):
-    """chunk_gated_delta_rule at the issue's shapes, vs float64 and fla."""
+def kernel_profile(fn, label):
+    """GPU time of every kernel of one call, in launch order (CUPTI via
+    torch.profiler: it sees the kernels our runtime launches through the
+    driver API too; the outlined kernels share one name, so they are listed
+    by position)."""
+    from torch.profiler import ProfilerActivity, profile
+    fn()
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        fn()
+        torch.cuda.synchronize()
+    events = [e for e in prof.events() if e.device_type.name == "CUDA"]
+    events.sort(key=lambda e: e.time_range.start)
+    times = [(e.name, (e.time_range.end - e.time_range.start) / 1000) for e in events]
+    total = sum(t for _, t in times)
+    log(f"-- kernels of one call, in launch order: {label} (total {total:.3f} ms GPU time)")
+    for i, (name, ms) in enumerate(times):
+        log(f"   #{i:<2d} {ms:9.4f} ms {100 * ms / max(total, 1e-9):5.1f}%  {name[:80]}")
+        RESULTS.append(dict(profile=label, position=i, kernel_name=name[:120], ms=ms))
+
+
+def bench_gdr(arts, fla_gdr, profile=False):
+    """chunk_gated_delta_rule at the issue's shapes, vs float64 and fla.
+
+    arts: {label: Artifact} (variants of the same entry points)."""
     import gdr_peers
     ok = True
     for name, shape in zip(("large", "small"), gdr_peers.SHAPES):
@@ -185,25 +209,73 @@ def bench_gdr(art, fla_gdr):
         q, k, v, g, beta = gdr_peers.inputs(shape)
         scale = shape["K"] ** -0.5
         B, HV, K, V = shape["B"], shape["HV"], shape["K"], shape["V"]
-        h0 = torch.zeros(B, HV, K, V, device="cuda")
+        gen = torch.Generator(device="cuda").manual_seed(77)
+        h0s = {"h0=0": torch.zeros(B, HV, K, V, device="cuda"),
+               "h0=randn": 0.1 * torch.randn(B, HV, K, V, device="cuda", generator=gen)}
+        refs = {h: gdr_peers.reference(q, k, v, g, beta, scale, h0) for h, h0 in h0s.items()}
         o = torch.full_like(v, float("nan"))
-        ht = torch.full_like(h0, float("nan"))
-        art(f"gdr_{name}", q, k, v, g, beta, h0, o, ht)
-        torch.cuda.synchronize()
-        o_ref, h_ref = gdr_peers.reference(q, k, v, g, beta, scale)
-        err_o, err_h = rel_err(o, o_ref), rel_err(ht, h_ref)
-        # bf16 output: fla's own error is ~4e-3 on these inputs.
-        passed = err_o <= 2e-2 and err_h <= 2e-2
-        ok &= passed
-        record(kernel=f"gdr {name}", impl="deltanet", o_rel_err=f"{err_o:.2e}", state_rel_err=f"{err_h:.2e}", tol=2e-2, ok=passed)
-        row = dict(kernel=f"gdr {name}", ours_ms=time_ms(lambda: art(f"gdr_{name}", q, k, v, g, beta, h0, o, ht), iters=10, warmup=2))
-        if fla_gdr is not None:
-            of, hf = fla_gdr(q, k, v, g, beta, scale=scale, output_final_state=True)
-            row["fla_ms"] = time_ms(lambda: fla_gdr(q, k, v, g, beta, scale=scale, output_final_state=True))
-            row["fla_o_rel_err"] = f"{rel_err(of, o_ref):.2e}"
-            row["ours_vs_fla_o"] = f"{rel_err(o, of.double()):.2e}"
-        record(**row)
+        ht = torch.full_like(h0s["h0=0"], float("nan"))
+        for label, art in arts.items():
+            for h, h0 in h0s.items():
+                o.fill_(float("nan"))
+                ht.fill_(float("nan"))
+                art(f"gdr_{name}", q, k, v, g, beta, h0, o, ht)
+                torch.cuda.synchronize()
+                o_ref, h_ref = refs[h]
+                err_o, err_h = rel_err(o, o_ref), rel_err(ht, h_ref)
+                # bf16 output: fla's own error is ~4e-3 on these inputs.
+                passed = err_o <= 2e-2 and err_h <= 2e-2
+                ok &= passed
+                record(kernel=f"gdr {name}", impl=f"deltanet {label}", inputs=h, o_rel_err=f"{err_o:.2e}", state_rel_err=f"{err_h:.2e}", tol=2e-2, ok=passed)
+            h0 = h0s["h0=0"]
+            row = dict(kernel=f"gdr {name}", impl=f"deltanet {label}",
+                       ours_ms=time_ms(lambda: art(f"gdr_{name}", q, k, v, g, beta, h0, o, ht), iters=10, warmup=2))
+            if fla_gdr is not None:
+                of, hf = fla_gdr(q, k, v, g, beta, scale=scale, output_final_state=True)
+                row["fla_ms"] = time_ms(lambda: fla_gdr(q, k, v, g, beta, scale=scale, output_final_state=True))
+                row["fla_o_rel_err"] = f"{rel_err(of, refs['h0=0'][0]):.2e}"
+                row["ours_vs_fla_o"] = f"{rel_err(o, of.double()):.2e}"
+            record(**row)
+            if profile:
+                try:
+                    kernel_profile(lambda: art(f"gdr_{name}", q, k, v, g, beta, h0, o, ht), f"gdr {name} {label}")
+                except Exception as e:  # noqa: BLE001  (the profile is a diagnostic only)
+                    log("profile failed:", repr(e))
     return ok
+
+
+def bench_decode(art, fla_recurrent):
+    """recurrent_gated_delta_rule at T = 1 (decode), large-shape heads, a
+    nonzero incoming state, vs float64 and fla's fused_recurrent kernel."""
+    import gdr_peers
+    shape = dict(gdr_peers.SHAPES[0], T=1)
+    log(f"== recurrent_gated_delta_rule decode: {shape}")
+    q, k, v, g, beta = gdr_peers.inputs(shape, seed=9)
+    scale = shape["K"] ** -0.5
+    B, HV, K, V = shape["B"], shape["HV"], shape["K"], shape["V"]
+    gen = torch.Generator(device="cuda").manual_seed(78)
+    h0 = 0.1 * torch.randn(B, HV, K, V, device="cuda", generator=gen)
+    o_ref, h_ref = gdr_peers.reference(q, k, v, g, beta, scale, h0)
+    o = torch.full_like(v, float("nan"))
+    ht = torch.full_like(h0, float("nan"))
+    art("gdr_decode", q, k, v, g, beta, h0, o, ht)
+    torch.cuda.synchronize()
+    err_o, err_h = rel_err(o, o_ref), rel_err(ht, h_ref)
+    # bf16 output rounding ~4e-3; the state stays f32 (one step: ~1e-6).
+    passed = err_o <= 2e-2 and err_h <= 1e-4
+    record(kernel="gdr decode", impl="deltanet", o_rel_err=f"{err_o:.2e}", state_rel_err=f"{err_h:.2e}", tol="2e-2 / 1e-4", ok=passed)
+    row = dict(kernel="gdr decode", ours_ms=time_ms(lambda: art("gdr_decode", q, k, v, g, beta, h0, o, ht)))
+    try:
+        kernel_profile(lambda: art("gdr_decode", q, k, v, g, beta, h0, o, ht), "gdr decode")
+    except Exception as e:  # noqa: BLE001  (the profile is a diagnostic only)
+        log("profile failed:", repr(e))
+    if fla_recurrent is not None:
+        of, hf = fla_recurrent(q, k, v, g, beta=beta, scale=scale, initial_state=h0, output_final_state=True)
+        row["fla_ms"] = time_ms(lambda: fla_recurrent(q, k, v, g, beta=beta, scale=scale, initial_state=h0, output_final_state=True))
+        row["fla_o_rel_err"] = f"{rel_err(of, o_ref):.2e}"
+        row["fla_state_rel_err"] = f"{rel_err(hf, h_ref):.2e}"
+    record(**row)
+    return passed
 
 
 def main():
@@ -212,6 +284,9 @@ def main():
     p.add_argument("--what", default="tri_inv")
     p.add_argument("--json", default=None)
     p.add_argument("--no-fla", action="store_true")
+    p.add_argument("--tri-inv-libs", default="tri_inv.so", help="comma-separated variants of tri_inv.so in --lib-dir")
+    p.add_argument("--gdr-libs", default="gdr.so", help="comma-separated variants of gdr.so in --lib-dir")
+    p.add_argument("--profile", action="store_true", help="per-kernel GPU times of one gdr call")
     args = p.parse_args()
     torch.zeros(1, device="cuda")
     log(torch.cuda.get_device_name(), "torch", torch.__version__, "load", os.getloadavg())
@@ -223,8 +298,11 @@ def main():
             log("fla not importable:", e)
     ok = True
     if "tri_inv" in args.what:
-        art = Artifact(os.path.join(args.lib_dir, "tri_inv.so"))
-        ok &= bench_tri_inv(art, fla_solve_tril)
+        for i, lib in enumerate(args.tri_inv_libs.split(",")):
+            log(f"-- tri_inv artifact {lib}")
+            art = Artifact(os.path.join(args.lib_dir, lib))
+            # The peers are timed with the first artifact only.
+            ok &= bench_tri_inv(art, fla_solve_tril if i == 0 else None, label=lib[:-3])
     if "gdr" in args.what:
         fla_gdr = None
         if not args.no_fla:
@@ -232,17 +310,26 @@ def main():
                 from fla.ops.gated_delta_rule import chunk_gated_delta_rule as fla_gdr
             except Exception as e:  # noqa: BLE001
                 log("fla not importable:", e)
-        ok &= bench_gdr(Artifact(os.path.join(args.lib_dir, "gdr.so")), fla_gdr)
+        arts = {os.path.basename(p)[:-3]: Artifact(os.path.join(args.lib_dir, p)) for p in args.gdr_libs.split(",")}
+        ok &= bench_gdr(arts, fla_gdr, profile=args.profile)
+    if "decode" in args.what:
+        fla_recurrent = None
+        if not args.no_fla:
+            try:
+                from fla.ops.gated_delta_rule import fused_recurrent_gated_delta_rule as fla_recurrent
+            except Exception as e:  # noqa: BLE001
+                log("fla not importable:", e)
+        ok &= bench_decode(Artifact(os.path.join(args.lib_dir, "gdr_decode.so")), fla_recurrent)
     if args.json:
         json.dump(RESULTS, open(args.json, "w"), indent=1)
     log("\n== summary")
     for r in RESULTS:
         if "ours_ms" in r and r["kernel"].startswith("gdr"):
             fla = r.get("fla_ms")
-            log(f"{r['kernel']:<14} ours {r['ours_ms']:.3f} ms  " + (f"fla {fla:.3f} ms (fla/ours {fla / r['ours_ms']:.2f}x)" if fla else ""))
+            log(f"{r['kernel']:<14} {r.get('impl', ''):<24} ours {r['ours_ms']:.3f} ms  " + (f"fla {fla:.3f} ms (fla/ours {fla / r['ours_ms']:.2f}x)" if fla else ""))
         elif "ours_ms" in r:
             fla = r.get("fla_ms")
-            log(f"{r['kernel']:<14} ours {r['ours_ms']:.3f} ms  copy floor {r['copy_floor_ms']:.3f} ms  "
+            log(f"{r['kernel']:<14} {r.get('impl', ''):<16} ours {r['ours_ms']:.3f} ms  copy floor {r['copy_floor_ms']:.3f} ms  "
                 + (f"fla {fla:.3f} ms (fla/ours {fla / r['ours_ms']:.2f}x)  " if fla else "")
                 + (f"torch {r['torch_solve_triangular_ms']:.3f} ms" if "torch_solve_triangular_ms" in r else ""))
     log("correctness:", "PASS" if ok else "FAIL")

@@ -33,15 +33,15 @@ def inputs(s, seed=5):
     return q.bfloat16(), k.bfloat16(), v.bfloat16(), g.float(), beta.bfloat16()
 
 
-def reference(q, k, v, g, beta, scale):
-    """o_t = S_t^T q_t scale, S_t = e^{g_t} S_{t-1} + k_t (beta_t (v_t - (e^{g_t} S_{t-1})^T k_t))^T."""
+def reference(q, k, v, g, beta, scale, h0=None):
+    """o_t = S_t^T q_t scale, S_t = e^{g_t} S_{t-1} + k_t (beta_t (v_t - (e^{g_t} S_{t-1})^T k_t))^T, S_0 = h0 (zeros)."""
     B, T, H, K = q.shape
     HV, V = v.shape[2], v.shape[3]
     rep = HV // H
     q = q.double().repeat_interleave(rep, 2)
     k = k.double().repeat_interleave(rep, 2)
     v, g, beta = v.double(), g.double(), beta.double()
-    S = torch.zeros(B, HV, K, V, dtype=torch.float64, device="cuda")
+    S = torch.zeros(B, HV, K, V, dtype=torch.float64, device="cuda") if h0 is None else h0.double().clone()
     o = torch.empty(B, T, HV, V, dtype=torch.float64, device="cuda")
     for t in range(T):
         S = S * torch.exp(g[:, t])[..., None, None]

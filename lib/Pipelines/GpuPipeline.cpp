@@ -61,6 +61,14 @@ mlir::deltanet::verifyGpuPipelineOptions(const GpuPipelineOptions &options) {
         "format=" + format +
         " needs ptxas (on PATH, or in $CUDA_ROOT/bin); "
         "format=isa embeds PTX that the driver compiles at load");
+  if (options.reductionStep < 0)
+    return llvm::createStringError(
+        "reduction-step must be >= 0 (0: scalar loops), got " +
+        std::to_string(options.reductionStep));
+  if (options.scanValueTile < 0)
+    return llvm::createStringError(
+        "scan-value-tile must be >= 0 (0: one block per sequence), got " +
+        std::to_string(options.scanValueTile));
   if (options.threads <= 0 || options.threads % 32 != 0 ||
       options.threads > 1024)
     return llvm::createStringError(
@@ -76,14 +84,19 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
   // tensors (inside a block loop: one element's chain).
   registerGPUTargetInfo();
   pm.addPass(createDeltaNetDecomposeChunkGatedDeltaRule());
-  pm.addPass(createDeltaNetGpuDistributeToBlocks());
+  DeltaNetGpuDistributeToBlocksOptions blocks;
+  blocks.scanValueTile = options.scanValueTile;
+  pm.addPass(createDeltaNetGpuDistributeToBlocks(blocks));
   addDeltaNetToLinalgPasses(pm, options, *lookupTargetInfo("gpu"));
   pm.addPass(createDeltaNetGpuDistributeLinalgToBlocks());
   pm.addPass(createDeltaNetGpuFuseElementwise());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   // Results assembled in the destination (device memory) where possible,
-  // the remaining temporaries in shared memory.
+  // the remaining temporaries in shared memory. Inits that CSE merged are
+  // untied first: two results computed into one shared fill were
+  // miscomputed by bufferization (deltanet-gpu-untie-shared-inits).
+  pm.addPass(createDeltaNetGpuUntieSharedInits());
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
   pm.addPass(createDeltaNetGpuPromoteBlockTemporaries());
 
@@ -103,6 +116,7 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
   // memory packed into the launch's dynamic shared memory.
   DeltaNetGpuMapToThreadsOptions mapToThreads;
   mapToThreads.threads = options.threads;
+  mapToThreads.reductionStep = options.reductionStep;
   pm.addNestedPass<func::FuncOp>(createDeltaNetGpuMapToThreads(mapToThreads));
   DeltaNetGpuWorkgroupAllocsToDynamicSharedOptions shared;
   shared.reuse = options.sharedMemoryReuse;

@@ -35,6 +35,17 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
   PassOptions::Option<int64_t> threads{
       *this, "threads", llvm::cl::desc("Threads per block"),
       llvm::cl::init(128)};
+  PassOptions::Option<int64_t> scanValueTile{
+      *this, "scan-value-tile",
+      llvm::cl::desc("State columns per thread block of the chunk state scan "
+                     "(0: one block per sequence)"),
+      llvm::cl::init(16)};
+  PassOptions::Option<int64_t> reductionStep{
+      *this, "reduction-step",
+      llvm::cl::desc("Iterations per vectorised step of a thread's tile "
+                     "with more than 1024 iterations and a long reduction "
+                     "(0: scalar loops; deltanet-gpu-map-to-threads)"),
+      llvm::cl::init(256)};
   PassOptions::Option<bool> sharedMemoryReuse{
       *this, "shared-memory-reuse",
       llvm::cl::desc("Let shared-memory temporaries with disjoint lifetimes "

@@ -156,6 +156,110 @@ struct StagePerBlock : public OpRewritePattern<StageOp> {
   }
 };
 
+/// The state scan: one block per (sequence, tile of `valueTile` state
+/// columns). Columns of the state are independent in the recurrence
+/// (`v_new[:, j] = u[:, j] - w S[:, j]`, `S[:, j] <- decay S[:, j] +
+/// kdecay^T v_new[:, j]`), so u, the initial state and the results are
+/// sliced along V while k, w and g are read whole by every tile: V /
+/// valueTile times more blocks, each with a smaller sequential chain.
+struct StateScanPerValueTileBlock : public OpRewritePattern<ChunkStateScanOp> {
+  StateScanPerValueTileBlock(MLIRContext *ctx, int64_t valueTile)
+      : OpRewritePattern(ctx, /*benefit=*/2), valueTile(valueTile) {}
+
+  LogicalResult matchAndRewrite(ChunkStateScanOp op,
+                                PatternRewriter &rewriter) const override {
+    if (auto forall = op->getParentOfType<scf::ForallOp>())
+      if (isBlockMapped(forall))
+        return rewriter.notifyMatchFailure(op, "already inside a block loop");
+    auto uType = cast<RankedTensorType>(op.getU().getType());
+    auto kType = cast<RankedTensorType>(op.getK().getType());
+    if (uType.getRank() != 4 || kType.getRank() != 4 ||
+        !uType.hasStaticShape() || !kType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "needs static [M, NC, C, V] u");
+    int64_t values = uType.getDimSize(3);
+    if (valueTile <= 0 || valueTile >= values || values % valueTile != 0)
+      return rewriter.notifyMatchFailure(
+          op, "value tile does not split V evenly (one block per sequence)");
+    Location loc = op.getLoc();
+    int64_t sequences = uType.getDimSize(0);
+    int64_t keys = kType.getDimSize(3);
+    int64_t chunks = uType.getDimSize(1), chunk = uType.getDimSize(2);
+    MLIRContext *ctx = rewriter.getContext();
+    SmallVector<Value> inits;
+    for (Value result : op->getResults()) {
+      auto type = cast<RankedTensorType>(result.getType());
+      inits.push_back(tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                              type.getElementType()));
+    }
+    auto forall = scf::ForallOp::create(
+        rewriter, loc,
+        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(sequences),
+                               rewriter.getIndexAttr(values / valueTile)},
+        inits,
+        rewriter.getArrayAttr(
+            {gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimY),
+             gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimX)}));
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPointToStart(forall.getBody());
+    Value m = forall.getInductionVar(0);
+    AffineExpr d0 = getAffineDimExpr(0, ctx);
+    OpFoldResult column = affine::makeComposedFoldedAffineApply(
+        rewriter, loc, d0 * valueTile, {OpFoldResult(forall.getInductionVar(1))});
+    auto idx = [&](int64_t v) -> OpFoldResult {
+      return rewriter.getIndexAttr(v);
+    };
+    // Slices: [m, ...whole..., column tile (if sliced)].
+    auto slice = [&](Value source, bool byColumn) {
+      auto type = cast<RankedTensorType>(source.getType());
+      int64_t rank = type.getRank();
+      SmallVector<OpFoldResult> offsets(rank, idx(0)), sizes, strides(rank, idx(1));
+      SmallVector<int64_t> shape;
+      for (int64_t d = 0; d < rank; ++d) {
+        int64_t size = d == 0 ? 1 : type.getDimSize(d);
+        if (byColumn && d == rank - 1)
+          size = valueTile;
+        sizes.push_back(idx(size));
+        shape.push_back(size);
+      }
+      offsets[0] = m;
+      if (byColumn)
+        offsets[rank - 1] = column;
+      return std::make_tuple(offsets, sizes, strides,
+                             RankedTensorType::get(shape, type.getElementType()));
+    };
+    // k, w, u, g, initial_state: u and the initial state by columns.
+    static constexpr bool operandByColumn[] = {false, false, true, false,
+                                               true};
+    SmallVector<Value> operands;
+    for (auto [operand, byColumn] :
+         llvm::zip_equal(op->getOperands(), operandByColumn)) {
+      auto [offsets, sizes, strides, type] = slice(operand, byColumn);
+      operands.push_back(tensor::ExtractSliceOp::create(
+          rewriter, loc, type, operand, offsets, sizes, strides));
+    }
+    auto tileType = [&](ArrayRef<int64_t> shape) {
+      return RankedTensorType::get(shape, rewriter.getF32Type());
+    };
+    auto tiled = ChunkStateScanOp::create(
+        rewriter, loc,
+        TypeRange{tileType({1, chunks, keys, valueTile}),
+                  tileType({1, chunks, chunk, valueTile}),
+                  tileType({1, keys, valueTile})},
+        operands, op->getAttrs());
+    rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+    for (auto [result, out] :
+         llvm::zip(tiled->getResults(), forall.getRegionIterArgs())) {
+      auto [offsets, sizes, strides, type] = slice(out, /*byColumn=*/true);
+      tensor::ParallelInsertSliceOp::create(rewriter, loc, result, out, offsets,
+                                            sizes, strides);
+    }
+    rewriter.replaceOp(op, forall.getResults());
+    return success();
+  }
+
+  int64_t valueTile;
+};
+
 struct DeltaNetGpuDistributeToBlocksPass
     : public deltanet::impl::DeltaNetGpuDistributeToBlocksBase<
           DeltaNetGpuDistributeToBlocksPass> {
@@ -163,6 +267,7 @@ struct DeltaNetGpuDistributeToBlocksPass
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
+    patterns.add<StateScanPerValueTileBlock>(&getContext(), scanValueTile);
     patterns.add<TriInvPerMatrixBlock, StagePerBlock<GatedKKTOp>,
                  StagePerBlock<WYReprOp>, StagePerBlock<ChunkStateScanOp>,
                  StagePerBlock<ChunkOutputOp>>(&getContext());

@@ -71,9 +71,77 @@ SmallVector<int64_t> chooseThreadCounts(linalg::LinalgOp op, int64_t threads) {
 /// Largest iteration space of one thread's tile that is vectorised.
 constexpr int64_t kMaxVectorizedTile = 1024;
 
+/// Vectorises one thread's tile (upstream linalg vectoriser). Tiles of at
+/// most kMaxVectorizedTile iterations are vectorised whole. A larger tile
+/// whose parallel part has at most `reductionStep` iterations (a matmul tile
+/// with a long reduction: K = 128 in the attention's stages) first has its
+/// reduction loops tiled by an scf.for into steps of at most `reductionStep`
+/// iterations, each step vectorised: the accumulator is read and written
+/// once per step instead of once per multiply-add (the scalar loop nest
+/// keeps it in memory, which LLVM cannot promote across possibly aliasing
+/// pointers). Other large tiles stay loop nests. (Measured on an H200,
+/// docs/GPU.md: stepping also the tiles of 257..1024 iterations made the
+/// state scan slower.)
+void vectorizeThreadTile(RewriterBase &rewriter, Operation *tile,
+                         int64_t reductionStep) {
+  auto linalgOp = cast<linalg::LinalgOp>(tile);
+  SmallVector<int64_t> ranges = linalgOp.getStaticLoopRanges();
+  if (llvm::any_of(ranges, ShapedType::isDynamic))
+    return;
+  SmallVector<utils::IteratorType> iterators =
+      linalgOp.getIteratorTypesArray();
+  int64_t volume = 1, parallelVolume = 1;
+  for (auto [range, iterator] : llvm::zip(ranges, iterators)) {
+    volume *= range;
+    if (iterator == utils::IteratorType::parallel)
+      parallelVolume *= range;
+  }
+  auto vectorize = [&](Operation *op) {
+    rewriter.setInsertionPoint(op);
+    FailureOr<linalg::VectorizationResult> vectorized =
+        linalg::vectorize(rewriter, op, /*inputVectorSizes=*/{},
+                          /*inputScalableVecDims=*/{},
+                          /*vectorizeNDExtract=*/false,
+                          /*flatten1DDepthwiseConv=*/false,
+                          /*assumeDynamicDimsMatchVecSizes=*/false,
+                          /*createNamedContraction=*/true);
+    if (succeeded(vectorized))
+      rewriter.eraseOp(op);
+  };
+  if (volume <= kMaxVectorizedTile)
+    return vectorize(tile);
+  if (reductionStep <= 0 || parallelVolume > reductionStep ||
+      linalgOp.getNumReductionLoops() == 0)
+    return;
+  // Reduction steps: innermost reduction loops first, the largest divisor
+  // of each extent that fits the remaining budget.
+  int64_t budget = reductionStep / parallelVolume;
+  SmallVector<OpFoldResult> steps(ranges.size(), rewriter.getIndexAttr(0));
+  for (int64_t d = static_cast<int64_t>(ranges.size()) - 1; d >= 0; --d) {
+    if (iterators[d] != utils::IteratorType::reduction)
+      continue;
+    int64_t step = std::min(ranges[d], std::max<int64_t>(budget, 1));
+    while (step > 1 && ranges[d] % step != 0)
+      --step;
+    steps[d] = rewriter.getIndexAttr(step);
+    budget = std::max<int64_t>(budget / step, 1);
+  }
+  scf::SCFTilingOptions options;
+  options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+  options.setTileSizes(steps);
+  rewriter.setInsertionPoint(tile);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(tile), options);
+  if (failed(tiled))
+    return; // stays a loop nest
+  rewriter.eraseOp(tile);
+  for (Operation *step : tiled->tiledOps)
+    vectorize(step);
+}
+
 /// Tiles `op` into an scf.forall over at most `threads` linear thread ids.
 LogicalResult distributeOverThreads(RewriterBase &rewriter, linalg::LinalgOp op,
-                                    int64_t threads) {
+                                    int64_t threads, int64_t reductionStep) {
   MLIRContext *ctx = rewriter.getContext();
   SmallVector<int64_t> counts = chooseThreadCounts(op, threads);
   int64_t distributed = llvm::count_if(counts, [](int64_t c) { return c > 0; });
@@ -104,27 +172,9 @@ LogicalResult distributeOverThreads(RewriterBase &rewriter, linalg::LinalgOp op,
     return op->emitOpError("could not be distributed over GPU threads");
   rewriter.eraseOp(op);
   // A thread's tile has static sizes (counts divide extents): vectorise it
-  // (upstream linalg vectoriser) where it can; otherwise it stays a loop nest.
-  for (Operation *tile : tiled->tiledOps) {
-    // Large thread tiles (an op with more work than threads) stay loops:
-    // fully unrolled vectors of that size would spill registers.
-    int64_t volume = 1;
-    for (int64_t range : cast<linalg::LinalgOp>(tile).getStaticLoopRanges())
-      volume = ShapedType::isDynamic(range) ? kMaxVectorizedTile + 1
-                                            : volume * range;
-    if (volume > kMaxVectorizedTile)
-      continue;
-    rewriter.setInsertionPoint(tile);
-    FailureOr<linalg::VectorizationResult> vectorized =
-        linalg::vectorize(rewriter, tile, /*inputVectorSizes=*/{},
-                          /*inputScalableVecDims=*/{},
-                          /*vectorizeNDExtract=*/false,
-                          /*flatten1DDepthwiseConv=*/false,
-                          /*assumeDynamicDimsMatchVecSizes=*/false,
-                          /*createNamedContraction=*/true);
-    if (succeeded(vectorized))
-      rewriter.eraseOp(tile);
-  }
+  // where it can; otherwise it stays a loop nest.
+  for (Operation *tile : tiled->tiledOps)
+    vectorizeThreadTile(rewriter, tile, reductionStep);
   return success();
 }
 
@@ -197,6 +247,36 @@ FailureOr<gpu::LaunchOp> createLaunch(RewriterBase &rewriter,
   return launch;
 }
 
+/// Host-level copies between strided views of device buffers (bufferization
+/// of the recurrent op's per-step slices) cannot become a gpu.memcpy (which
+/// needs contiguous buffers; deltanet-gpu-host-allocs-to-device turns the
+/// identity-layout ones into gpu.memcpy): each becomes a one-block loop that
+/// is mapped to threads like any other block.
+void wrapStridedHostCopiesInBlocks(RewriterBase &rewriter, func::FuncOp func) {
+  SmallVector<memref::CopyOp> copies;
+  func.walk([&](memref::CopyOp copy) {
+    for (auto forall = copy->getParentOfType<scf::ForallOp>(); forall;
+         forall = forall->getParentOfType<scf::ForallOp>())
+      if (isBlockMapped(forall))
+        return;
+    if (copy->getParentOfType<gpu::LaunchOp>())
+      return;
+    if (cast<MemRefType>(copy.getSource().getType()).getLayout().isIdentity() &&
+        cast<MemRefType>(copy.getTarget().getType()).getLayout().isIdentity())
+      return;
+    copies.push_back(copy);
+  });
+  for (memref::CopyOp copy : copies) {
+    rewriter.setInsertionPoint(copy);
+    auto forall = scf::ForallOp::create(
+        rewriter, copy.getLoc(),
+        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1)}, ValueRange{},
+        rewriter.getArrayAttr({gpu::GPUBlockMappingAttr::get(
+            rewriter.getContext(), gpu::MappingId::DimX)}));
+    rewriter.moveOpBefore(copy, forall.getTerminator());
+  }
+}
+
 struct DeltaNetGpuMapToThreadsPass
     : public deltanet::impl::DeltaNetGpuMapToThreadsBase<
           DeltaNetGpuMapToThreadsPass> {
@@ -209,12 +289,13 @@ struct DeltaNetGpuMapToThreadsPass
           << threads;
       return signalPassFailure();
     }
+    IRRewriter rewriter(&getContext());
+    wrapStridedHostCopiesInBlocks(rewriter, getOperation());
     SmallVector<scf::ForallOp> blocks;
     getOperation().walk([&](scf::ForallOp forall) {
       if (isBlockMapped(forall))
         blocks.push_back(forall);
     });
-    IRRewriter rewriter(&getContext());
     for (scf::ForallOp block : blocks) {
       promoteBlockAllocations(block);
       // Copies made by bufferization are linalg ops like the others.
@@ -232,7 +313,7 @@ struct DeltaNetGpuMapToThreadsPass
           ops.push_back(op);
       });
       for (linalg::LinalgOp op : ops)
-        if (failed(distributeOverThreads(rewriter, op, threads)))
+        if (failed(distributeOverThreads(rewriter, op, threads, reductionStep)))
           return signalPassFailure();
       FailureOr<gpu::LaunchOp> launch = createLaunch(rewriter, block, threads);
       if (failed(launch))

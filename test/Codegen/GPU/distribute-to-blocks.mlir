@@ -43,3 +43,31 @@ func.func @returns_tensor(%a: tensor<8x16x16xf32>) -> tensor<8x16x16xf32> {
   %r = deltanet.tri_inv %a : tensor<8x16x16xf32>
   return %r : tensor<8x16x16xf32>
 }
+
+// -----
+
+// The state scan with scan-value-tile: one block per (sequence, tile of 4
+// state columns); u, the initial state and every result sliced along V,
+// k, w and g whole.
+// RUN: deltanet-opt %s --split-input-file --verify-diagnostics --deltanet-gpu-distribute-to-blocks="scan-value-tile=4" | FileCheck %s --check-prefix=TILE
+// TILE-LABEL: func.func @scan_value_tiles
+// TILE: scf.forall (%[[M:.*]], %[[J:.*]]) in (3, 4) shared_outs(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (tensor<3x2x8x16xf32>, tensor<3x2x64x16xf32>, tensor<3x8x16xf32>)
+// TILE: %[[C:.*]] = affine.apply #{{.*}}(%[[J]])
+// TILE: tensor.extract_slice %arg0[%[[M]], 0, 0, 0] [1, 2, 64, 8]
+// TILE: tensor.extract_slice %arg1[%[[M]], 0, 0, 0] [1, 2, 64, 8]
+// TILE: tensor.extract_slice %arg2[%[[M]], 0, 0, %[[C]]] [1, 2, 64, 4]
+// TILE: tensor.extract_slice %arg3[%[[M]], 0, 0] [1, 2, 64]
+// TILE: tensor.extract_slice %arg4[%[[M]], 0, %[[C]]] [1, 8, 4]
+// TILE: deltanet.chunk_state_scan {{.*}} -> (tensor<1x2x8x4xf32>, tensor<1x2x64x4xf32>, tensor<1x8x4xf32>)
+// TILE: tensor.parallel_insert_slice %{{.*}}[%[[M]], 0, 0, %[[C]]] [1, 2, 8, 4]
+// TILE: tensor.parallel_insert_slice %{{.*}}[%[[M]], 0, 0, %[[C]]] [1, 2, 64, 4]
+// TILE: tensor.parallel_insert_slice %{{.*}}[%[[M]], 0, %[[C]]] [1, 8, 4]
+// TILE: } {mapping = [#gpu.block<y>, #gpu.block<x>]}
+func.func @scan_value_tiles(%k: tensor<3x2x64x8xf32>, %w: tensor<3x2x64x8xf32>, %u: tensor<3x2x64x16xf32>, %g: tensor<3x2x64xf32>, %h0: tensor<3x8x16xf32>,
+                            %s: memref<3x2x8x16xf32>, %vn: memref<3x2x64x16xf32>, %hT: memref<3x8x16xf32>) {
+  %states, %v_new, %final = deltanet.chunk_state_scan %k, %w, %u, %g, %h0 : (tensor<3x2x64x8xf32>, tensor<3x2x64x8xf32>, tensor<3x2x64x16xf32>, tensor<3x2x64xf32>, tensor<3x8x16xf32>) -> (tensor<3x2x8x16xf32>, tensor<3x2x64x16xf32>, tensor<3x8x16xf32>)
+  bufferization.materialize_in_destination %states in restrict writable %s : (tensor<3x2x8x16xf32>, memref<3x2x8x16xf32>) -> ()
+  bufferization.materialize_in_destination %v_new in restrict writable %vn : (tensor<3x2x64x16xf32>, memref<3x2x64x16xf32>) -> ()
+  bufferization.materialize_in_destination %final in restrict writable %hT : (tensor<3x8x16xf32>, memref<3x8x16xf32>) -> ()
+  return
+}

@@ -19,6 +19,11 @@ def DeltaNetGpuDistributeToBlocks : Pass<"deltanet-gpu-distribute-to-blocks"> {
     target-neutral lowering produces later becomes one kernel (one launch)
     whose temporaries can live in shared memory.
 
+    The chunk stage ops (`gated_kkt`, `wy_repr`, `chunk_output`) get one
+    block per chunk; `chunk_state_scan` one block per sequence, or with
+    `scan-value-tile=T` one per sequence and tile of `T` state columns (the
+    columns of the state are independent in the recurrence).
+
     Functions must be in destination-passing style (results written into
     memref arguments): a function returning a tensor is an error, since
     its result would be a host allocation (unless
@@ -28,9 +33,13 @@ def DeltaNetGpuDistributeToBlocks : Pass<"deltanet-gpu-distribute-to-blocks"> {
     Option<"destinationPassingOnly", "destination-passing-only", "bool",
            /*default=*/"true",
            "Reject functions that return tensors">,
+    Option<"scanValueTile", "scan-value-tile", "int64_t", /*default=*/"0",
+           "chunk_state_scan: one block per sequence and tile of this many "
+           "state columns (V); 0 or a tile that does not divide V: one "
+           "block per sequence">,
   ];
   let dependentDialects = ["scf::SCFDialect", "tensor::TensorDialect",
-                           "gpu::GPUDialect"];
+                           "gpu::GPUDialect", "affine::AffineDialect"];
 }
 
 def DeltaNetGpuPromoteBlockTemporaries
@@ -59,10 +68,22 @@ def DeltaNetGpuMapToThreads : Pass<"deltanet-gpu-map-to-threads",
     (coalesced); the block forall becomes a `gpu.launch` of `threads`
     threads, and the thread foralls are mapped by upstream's
     `mapNestedForallToThreadsImpl` with a `gpu.barrier` after each.
+    A thread's tile is vectorised whole if it has at most 1024 iterations;
+    a larger one with a long reduction (the attention's K = 128 matmuls) is
+    vectorised in steps along its reduction loops (`reduction-step`), so
+    that its accumulator is read and written once per step, not once per
+    multiply-add. Host-level copies between strided views of device
+    buffers become one-block launches.
   }];
   let options = [
     Option<"threads", "threads", "int64_t", /*default=*/"256",
            "Threads per block (a multiple of 32)">,
+    Option<"reductionStep", "reduction-step", "int64_t", /*default=*/"256",
+           "A thread's tile too large to vectorise whole (> 1024 "
+           "iterations) with at most this many parallel iterations: its "
+           "reduction loops are tiled by an scf.for into vectorised steps of "
+           "at most this many iterations (0: such tiles stay scalar loop "
+           "nests)">,
   ];
   let dependentDialects = ["gpu::GPUDialect", "linalg::LinalgDialect",
                            "scf::SCFDialect", "arith::ArithDialect",
@@ -158,6 +179,29 @@ def DeltaNetGpuHostAllocsToDevice : Pass<"deltanet-gpu-host-allocs-to-device",
     error naming the op.
   }];
   let dependentDialects = ["gpu::GPUDialect"];
+}
+
+def DeltaNetGpuUntieSharedInits : Pass<"deltanet-gpu-untie-shared-inits"> {
+  let summary = "One tensor.empty / zero fill per destination operand";
+  let description = [{
+    Runs right before `eliminate-empty-tensors`. CSE merges identical
+    `tensor.empty` and `linalg.fill` ops, so the lowering of an op with two
+    results (e.g. `deltanet.wy_repr`: `w = T kbg` and `u = T vb`, each a
+    matmul into a zero fill) ends up with one fill feeding both matmuls'
+    `outs`. Empty-tensor elimination then ties that fill to the first
+    result's destination, and one-shot bufferization, which orders the
+    `tensor.parallel_insert_slice` ops of an `scf.forall` terminator
+    sequentially, computed the second matmul in place in the first
+    result's destination slice and copied it to its own destination only
+    after the first result had overwritten it: both results were `w`
+    (the GPU attention's relative error of 1.0).
+
+    This pass gives every destination (`outs`) use of a `tensor.empty`, or
+    of a `linalg.fill` of one, beyond the first its own clone, so that each
+    result is computed in its own destination and no buffer is shared
+    between two results.
+  }];
+  let dependentDialects = ["linalg::LinalgDialect", "tensor::TensorDialect"];
 }
 
 #endif // DELTANET_CODEGEN_GPU_PASSES_TD

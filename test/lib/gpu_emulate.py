@@ -1,0 +1,179 @@
+#!/usr/bin/python3
+"""Runs the GPU pipeline's tensor and buffer stages on the CPU and checks the result.
+
+CI has no GPU, but most of what can go wrong in --deltanet-gpu-pipeline
+(distribution to blocks, fusion, empty-tensor elimination, shared-memory
+promotion, bufferization: which buffer each kernel writes and the next one
+reads) is decided before kernels exist. This takes the pipeline's IR right
+after bufferization (--mlir-print-ir-after=convert-bufferization-to-memref:
+block-mapped scf.forall loops on memrefs), drops the workgroup address
+spaces, lowers it for the CPU with upstream passes (each block loop becomes
+an scf.for), builds a shared library, calls the destination-passing entry
+point on random bf16 inputs (realistic: L2-normalised keys, beta in (0, 1),
+negative log decays; or adversarial: correlated keys, no decay) with a
+nonzero initial state, and compares o and the final state with the float64
+recurrence of python/deltanet/reference.py.
+
+Not covered: what happens after bufferization (threads, barriers, shared
+memory packing, NVVM): that needs the device (bench/gpu/bench.py).
+
+  gpu_emulate.py --opt deltanet-opt --llvm-bin DIR --c-runner-utils LIB \\
+      --shape B,T,H,HV,K,V [--inputs realistic|adversarial] \\
+      [--pipeline-options "scan-value-tile=4"] --o-tol X --state-tol Y
+"""
+
+import argparse
+import ctypes
+import importlib.util
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+spec = importlib.util.spec_from_file_location(
+    "reference", os.path.join(HERE, "..", "..", "python", "deltanet", "reference.py"))
+reference = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(reference)
+
+
+def program(B, T, H, HV, K, V, scale):
+    def t(*dims, ty):
+        return "x".join(str(d) for d in dims) + "x" + ty
+    q, v, g, h = t(B, T, H, K, ty="bf16"), t(B, T, HV, V, ty="bf16"), t(B, T, HV, ty="f32"), t(B, HV, K, V, ty="f32")
+    beta = t(B, T, HV, ty="bf16")
+    args = [("q", q), ("k", q), ("v", v), ("g", g), ("beta", beta), ("h0", h)]
+    lines = ["func.func @gdr(" + ", ".join(f"%{n}: memref<{ty}>" for n, ty in args)
+             + f", %o: memref<{v}>, %ht: memref<{h}>) attributes {{llvm.emit_c_interface}} {{"]
+    for n, ty in args:
+        lines.append(f"  %{n}t = bufferization.to_tensor %{n} restrict : memref<{ty}> to tensor<{ty}>")
+    lines.append(f"  %ot, %hT = deltanet.chunk_gated_delta_rule %qt, %kt, %vt, %gt, %betat, %h0t "
+                 f"{{chunk_size = 64 : i64, scale = {scale!r} : f32}} : ("
+                 + ", ".join(f"tensor<{ty}>" for _, ty in args) + f") -> (tensor<{v}>, tensor<{h}>)")
+    lines.append(f"  bufferization.materialize_in_destination %ot in restrict writable %o : (tensor<{v}>, memref<{v}>) -> ()")
+    lines.append(f"  bufferization.materialize_in_destination %hT in restrict writable %ht : (tensor<{h}>, memref<{h}>) -> ()")
+    lines += ["  return", "}"]
+    return "\n".join(lines) + "\n"
+
+
+CPU_LOWERING = [
+    "--scf-forall-to-for", "--linalg-generalize-named-ops", "--convert-linalg-to-loops",
+    "--convert-scf-to-cf", "--expand-strided-metadata", "--lower-affine",
+    "--finalize-memref-to-llvm", "--convert-math-to-llvm", "--convert-math-to-libm",
+    "--convert-func-to-llvm", "--convert-arith-to-llvm", "--convert-cf-to-llvm",
+    "--convert-index-to-llvm", "--reconcile-unrealized-casts",
+]
+
+
+def bufferized_ir(opt, source, options):
+    """The GPU pipeline's IR after bufferization, on memrefs, CPU-lowerable."""
+    run = subprocess.run(
+        [opt, "-", f"--deltanet-gpu-pipeline={options}",
+         "--mlir-print-ir-after=convert-bufferization-to-memref", "-o", os.devnull],
+        input=source, capture_output=True, text=True)
+    if run.returncode != 0:
+        sys.exit("deltanet-opt failed:\n" + run.stderr)
+    dump = run.stderr
+    marker = "// -----// IR Dump After ConvertBufferizationToMemRefPass"
+    if marker not in dump:
+        sys.exit("no IR dump after convert-bufferization-to-memref in:\n" + dump[:2000])
+    ir = dump[dump.index(marker):].split("\n", 1)[1]
+    if "scf.forall" not in ir or "#gpu.block" not in ir:
+        sys.exit("expected block-mapped scf.forall loops in the bufferized IR")
+    return ir.replace(", #gpu.address_space<workgroup>", "")
+
+
+def build(args, ir, workdir):
+    b = args.llvm_bin
+    src = os.path.join(workdir, "buffers.mlir")
+    llvm = os.path.join(workdir, "llvm.mlir")
+    ll = os.path.join(workdir, "kernel.ll")
+    so = os.path.join(workdir, "kernel.so")
+    open(src, "w").write(ir)
+    subprocess.run([os.path.join(b, "mlir-opt"), src, *CPU_LOWERING, "-o", llvm], check=True)
+    subprocess.run([os.path.join(b, "mlir-translate"), "--mlir-to-llvmir", llvm, "-o", ll], check=True)
+    subprocess.run([os.path.join(b, "clang"), "-O1", "-fPIC", "-shared", "-Wno-override-module", ll,
+                    "-o", so, args.c_runner_utils, "-lm", "-Wl,-rpath," + os.path.dirname(args.c_runner_utils)],
+                   check=True)
+    return so
+
+
+def to_bf16_bits(x):
+    """float32 -> bfloat16 bit patterns (round to nearest even)."""
+    u = np.ascontiguousarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    return ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+
+
+def from_bf16_bits(b):
+    return (b.astype(np.uint32) << 16).view(np.float32)
+
+
+def descriptor(a):
+    rank = a.ndim
+    fields = [("allocated", ctypes.c_void_p), ("aligned", ctypes.c_void_p), ("offset", ctypes.c_int64),
+              ("sizes", ctypes.c_int64 * rank), ("strides", ctypes.c_int64 * rank)]
+    d = type(f"MemRef{rank}", (ctypes.Structure,), {"_fields_": fields})()
+    d.allocated = d.aligned = a.ctypes.data
+    d.offset = 0
+    for i in range(rank):
+        d.sizes[i] = a.shape[i]
+        d.strides[i] = a.strides[i] // a.itemsize
+    return d
+
+
+def inputs(B, T, H, HV, K, V, kind, rng):
+    corr, decay = {"realistic": (0.3, 1.0), "adversarial": (0.95, 0.0)}[kind]
+    noise = rng.standard_normal((B, T, H, K))
+    shared = rng.standard_normal((B, 1, H, K))
+    k = np.sqrt(1 - corr) * noise + np.sqrt(corr) * shared
+    k /= np.linalg.norm(k, axis=-1, keepdims=True)
+    q = rng.standard_normal((B, T, H, K))
+    q /= np.linalg.norm(q, axis=-1, keepdims=True)
+    v = rng.standard_normal((B, T, HV, V))
+    beta = 1 / (1 + np.exp(-rng.standard_normal((B, T, HV))))
+    g = -decay * np.exp(-3.5 + 0.5 * rng.standard_normal((B, T, HV))) * np.log1p(np.exp(rng.standard_normal((B, T, HV))))
+    h0 = 0.1 * rng.standard_normal((B, HV, K, V))
+    return q, k, v, g.astype(np.float32), beta, h0.astype(np.float32)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--opt", required=True)
+    p.add_argument("--llvm-bin", required=True)
+    p.add_argument("--c-runner-utils", required=True)
+    p.add_argument("--shape", required=True, help="B,T,H,HV,K,V")
+    p.add_argument("--inputs", default="realistic", choices=["realistic", "adversarial"])
+    p.add_argument("--pipeline-options", default="")
+    p.add_argument("--o-tol", type=float, required=True)
+    p.add_argument("--state-tol", type=float, required=True)
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args()
+    B, T, H, HV, K, V = (int(x) for x in args.shape.split(","))
+    scale = K ** -0.5
+    with tempfile.TemporaryDirectory() as workdir:
+        ir = bufferized_ir(args.opt, program(B, T, H, HV, K, V, scale), args.pipeline_options)
+        lib = ctypes.CDLL(build(args, ir, workdir))
+        rng = np.random.default_rng(args.seed)
+        q, k, v, g, beta, h0 = inputs(B, T, H, HV, K, V, args.inputs, rng)
+        qb, kb, vb, bb = (to_bf16_bits(x) for x in (q, k, v, beta))
+        o = np.full((B, T, HV, V), 0x7FC0, dtype=np.uint16)  # NaN
+        ht = np.full((B, HV, K, V), np.nan, dtype=np.float32)
+        arrays = [qb, kb, vb, g, bb, h0, o, ht]
+        descs = [descriptor(a) for a in arrays]
+        lib._mlir_ciface_gdr(*[ctypes.byref(d) for d in descs])
+        # The reference sees the inputs as rounded to bf16.
+        o_ref, h_ref = reference.recurrent_gated_delta_rule(
+            from_bf16_bits(qb), from_bf16_bits(kb), from_bf16_bits(vb), g, from_bf16_bits(bb), h0, scale)
+        err_o = reference.relative_error(from_bf16_bits(o), o_ref)
+        err_h = reference.relative_error(ht, h_ref)
+    ok = err_o <= args.o_tol and err_h <= args.state_tol
+    print(f"shape {args.shape} {args.inputs} [{args.pipeline_options}]: "
+          f"o error {err_o:.2e} (tol {args.o_tol:g}), state error {err_h:.2e} (tol {args.state_tol:g}): "
+          + ("PASS" if ok else "FAIL"))
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
