@@ -28,6 +28,8 @@ void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm,
   // contraction.
   pm.addPass(createDeltaNetCpuVectorizeIntegerMatmuls());
   pm.addPass(createDeltaNetCpuVectorizeMatmuls());
+  // Masks, identities, negations and additions: one vector row at a time.
+  pm.addPass(createDeltaNetCpuVectorizeElementwise());
   pm.addPass(createCanonicalizerPass());
 
   // Tensors -> buffers, across function boundaries with identity layouts
