@@ -13,19 +13,26 @@ def DeltaNetLowerTriInv : Pass<"deltanet-lower-tri-inv"> {
   let summary = "Lower deltanet.tri_inv to linalg and tensor ops";
   let description = [{
     Rewrites every `deltanet.tri_inv` into `linalg` ops on tensors
-    (`linalg.batch_matmul` chains, `linalg.generic` masks and gathers,
+    (`linalg.batch_matmul` chains, `linalg.generic` masks, `linalg.fill`,
     `tensor` slicing), following one of three strategies. Per-op attributes
     (`strategy`, `block_size`, `order`, `residual_steps`) override the pass
-    options for that op.
+    options for that op. The matmul strategies build the inverse in one
+    destination tensor: every block of the result is an `extract_slice` /
+    `insert_slice` pair of it (in place after bufferization), the masks,
+    the negation and the identity are fused into the ops that read `A`, and
+    zero blocks are filled, never multiplied.
 
-    * `blocked` (default, matmul-only and stable): the strictly lower
-      triangle `L` is padded with zeros to a power-of-two number of
-      `block-size` blocks; every diagonal block is inverted exactly with the
-      Neumann product `(I - D)(I + D^2)(I + D^4)...` (log2(block-size)
-      factors); solved blocks are then merged pairwise with two matmuls,
-      `X21 = -X22 (L21 X11)`, doubling the solved size until it covers `C`.
-      Inside a small block the powers of `L` stay small, which is why this
-      stays accurate where the full Neumann series does not.
+    * `blocked` (default, matmul-only and stable): every diagonal
+      `block-size` block of the strictly lower triangle `L` is inverted
+      exactly with the Neumann product `(I - D)(I + D^2)(I + D^4)...`
+      (log2(block-size) factors); solved blocks are then merged pairwise
+      with two matmuls, `X21 = -X22 (L21 X11)`, doubling the solved size
+      until it covers `C` (the last pair of a level is smaller when `C` is
+      not a power-of-two number of blocks). `L21` is read from `A` without a
+      mask; when the halves of `X11` / `X22` are whole blocks, the products
+      skip their zero upper right quadrant. Inside a small block the powers
+      of `L` stay small, which is why this stays accurate where the full
+      Neumann series does not.
     * `neumann`: `X = (I - L)(I + L^2)(I + L^4)...(I + L^(2^(order-1)))`,
       the sum of the powers `(-L)^k` for `k < 2^order`. `L^k` vanishes on
       its first `k-1` subdiagonals, so every power and every product is

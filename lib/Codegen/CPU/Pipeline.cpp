@@ -31,6 +31,8 @@ void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm,
   if (bf16DotProducts)
     pm.addPass(createDeltaNetCpuVectorizeBF16Matmuls());
   pm.addPass(createDeltaNetCpuVectorizeMatmuls());
+  // Masks, identities, negations and additions: one vector row at a time.
+  pm.addPass(createDeltaNetCpuVectorizeElementwise());
   pm.addPass(createCanonicalizerPass());
 
   // Tensors -> buffers, across function boundaries with identity layouts

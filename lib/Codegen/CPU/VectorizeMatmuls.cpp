@@ -69,12 +69,30 @@ LogicalResult tileAndVectorize(RewriterBase &rewriter, linalg::BatchMatmulOp op,
   scf::SCFTilingOptions options;
   options.setTileSizes({one, rewriter.getIndexAttr(tileRows),
                         rewriter.getIndexAttr(tileCols), all});
-  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-      rewriter, cast<TilingInterface>(op.getOperation()), options);
+  // A linalg.fill producing the accumulator is fused into the tiles: once
+  // vectorised, the tile's zero accumulator is a constant in registers
+  // instead of a pass of stores over the output and loads back.
+  scf::SCFTileAndFuseOptions fuseOptions;
+  fuseOptions.setTilingOptions(options);
+  fuseOptions.setFusionControlFn(
+      [](tensor::ExtractSliceOp, OpResult producer, bool isDestination)
+          -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+        if (isDestination && isa<linalg::FillOp>(producer.getOwner()))
+          return scf::SCFTileAndFuseOptions::ControlFnResult{};
+        return std::nullopt;
+      });
+  FailureOr<scf::SCFTileAndFuseResult> tiled =
+      scf::tileConsumerAndFuseProducersUsingSCF(
+          rewriter, cast<TilingInterface>(op.getOperation()), fuseOptions);
   if (failed(tiled))
     return failure();
-  rewriter.replaceOp(op, tiled->replacements);
-  for (Operation *tile : tiled->tiledOps) {
+  for (OpResult result : op->getResults())
+    rewriter.replaceAllUsesWith(result, tiled->replacements.lookup(result));
+  rewriter.eraseOp(op);
+  // The fused fills first (they produce the matmuls' accumulators).
+  SmallVector<Operation *> tiles =
+      llvm::to_vector(llvm::reverse(tiled->tiledAndFusedOps));
+  for (Operation *tile : tiles) {
     rewriter.setInsertionPoint(tile);
     FailureOr<linalg::VectorizationResult> vectorized =
         linalg::vectorize(rewriter, tile, /*inputVectorSizes=*/{},
@@ -99,7 +117,8 @@ struct DeltaNetCpuVectorizeMatmulsPass
     if (rows < 1 || cols < 1) {
       getOperation()->emitError("deltanet-cpu-vectorize-matmuls: rows and "
                                 "cols must be >= 1, got ")
-          << static_cast<int64_t>(rows) << " and " << static_cast<int64_t>(cols);
+          << static_cast<int64_t>(rows) << " and "
+          << static_cast<int64_t>(cols);
       return signalPassFailure();
     }
     SmallVector<linalg::BatchMatmulOp> matmuls;

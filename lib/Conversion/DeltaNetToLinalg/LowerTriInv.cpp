@@ -15,9 +15,11 @@
 #include "TriInvTolerance.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/WalkPatternRewriteDriver.h"
 #include "llvm/Support/Format.h"
@@ -202,11 +204,6 @@ public:
     return sb.empty({batch, b.getIndexAttr(rows), b.getIndexAttr(cols)}, f32());
   }
 
-  /// A zero f32 tensor of shape `batch x rows x cols`.
-  Value zeros(OpFoldResult batch, int64_t rows, int64_t cols) {
-    return sb.zeros({batch, b.getIndexAttr(rows), b.getIndexAttr(cols)});
-  }
-
   /// A 3-D elementwise linalg.generic over `inputs` (all of the shape of
   /// `init`) writing into `init`. `body` gets the scalar inputs and the
   /// (row, col) indices and returns the result element.
@@ -253,17 +250,6 @@ public:
         });
   }
 
-  /// `delta_ij + sign * x_ij` elementwise.
-  Value identityPlus(Value x, float sign) {
-    auto type = cast<RankedTensorType>(x.getType());
-    Value init = empty(batchOf(x), type.getDimSize(1), type.getDimSize(2));
-    return elementwise(
-        x, init,
-        [&](OpBuilder &nb, Location nloc, ValueRange args, Value i, Value j) {
-          return identityEntry(nb, nloc, i, j, args[0], sign);
-        });
-  }
-
   /// `delta_ij + sign * x`, the scalar body shared by the identity updates.
   Value identityEntry(OpBuilder &nb, Location nloc, Value i, Value j, Value x,
                       float sign) {
@@ -279,7 +265,109 @@ public:
 
   /// The batched identity `batch x n x n`.
   Value identity(OpFoldResult batch, int64_t n) {
-    return identityPlus(zeros(batch, n, n), 1.0f);
+    return identityInto(empty(batch, n, n));
+  }
+
+  /// The identity written into `dest` (`batch x n x n`), which is not read.
+  Value identityInto(Value dest) {
+    return elementwise(
+        ValueRange{}, dest,
+        [&](OpBuilder &nb, Location nloc, ValueRange, Value i, Value j) {
+          Value one = StructuredBuilder::f32Constant(nb, nloc, 1.0f);
+          Value zero = StructuredBuilder::f32Constant(nb, nloc, 0.0f);
+          Value diag =
+              arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::eq, i, j);
+          return arith::SelectOp::create(nb, nloc, diag, one, zero).getResult();
+        });
+  }
+
+  /// `I - D` written into `dest` (`batch x c x c`, not read), `D` the
+  /// strictly lower part of the diagonal `blockSize` blocks of `a`: the
+  /// first factor of every diagonal block's Neumann product, zeros
+  /// everywhere else. The strictly lower mask, the negation, the identity
+  /// and the zero blocks of the result in one pass over the destination.
+  Value identityMinusBlockDiagonalInto(Value a, int64_t blockSize, Value dest) {
+    int64_t n = cast<RankedTensorType>(dest.getType()).getDimSize(1);
+    return elementwise(
+        a, dest,
+        [&](OpBuilder &nb, Location nloc, ValueRange args, Value row,
+            Value col) {
+          Value v = StructuredBuilder::castFloat(nb, nloc, args[0], f32());
+          Value one = StructuredBuilder::f32Constant(nb, nloc, 1.0f);
+          Value zero = StructuredBuilder::f32Constant(nb, nloc, 0.0f);
+          // The index arithmetic in i64: bitwise ops on it are converted by
+          // every backend (EmitC has none for index).
+          Type i64 = nb.getI64Type();
+          Value i = arith::IndexCastOp::create(nb, nloc, i64, row);
+          Value j = arith::IndexCastOp::create(nb, nloc, i64, col);
+          Value below =
+              arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::ugt, i, j);
+          Value diag =
+              arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::eq, i, j);
+          Value delta = arith::SelectOp::create(nb, nloc, diag, one, zero);
+          Value negated = arith::NegFOp::create(nb, nloc, v);
+          // Given i > j, (i, j) is in a diagonal block iff i is below the
+          // end of j's block: i < (j & ~(B - 1)) + B (B a power of two).
+          Value inBlock = below;
+          if (blockSize < n) {
+            Value mask =
+                arith::ConstantIntOp::create(nb, nloc, i64, ~(blockSize - 1));
+            Value size = arith::ConstantIntOp::create(nb, nloc, i64, blockSize);
+            Value blockStart = arith::AndIOp::create(nb, nloc, j, mask);
+            Value blockEnd = arith::AddIOp::create(nb, nloc, blockStart, size);
+            Value sameBlock = arith::CmpIOp::create(
+                nb, nloc, arith::CmpIPredicate::ult, i, blockEnd);
+            inBlock = arith::AndIOp::create(nb, nloc, below, sameBlock);
+          }
+          return arith::SelectOp::create(nb, nloc, inBlock, negated, delta)
+              .getResult();
+        });
+  }
+
+  /// The band of `L` (strictly lower part of the `n x n` diagonal window at
+  /// (`off`, `off`) of `a`) that can be non-zero: `L[1:, :n-1]`, an
+  /// `(n-1) x (n-1)` lower triangular f32 tensor.
+  Value lowerBand(Value a, OpFoldResult off, int64_t n) {
+    return elementwise(
+        slice(a, plus(off, 1), off, n - 1, n - 1),
+        empty(batchOf(a), n - 1, n - 1),
+        [&](OpBuilder &nb, Location nloc, ValueRange args, Value i, Value j) {
+          Value v = StructuredBuilder::castFloat(nb, nloc, args[0], f32());
+          Value zero = StructuredBuilder::f32Constant(nb, nloc, 0.0f);
+          Value onOrBelow =
+              arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::uge, i, j);
+          return arith::SelectOp::create(nb, nloc, onOrBelow, v, zero)
+              .getResult();
+        });
+  }
+
+  /// An elementwise update of `dest` in place: `body` gets the elements of
+  /// `inputs` (all of `dest`'s shape) and of `dest`.
+  Value
+  update(ValueRange inputs, Value dest,
+         function_ref<Value(OpBuilder &, Location, ValueRange, Value)> body) {
+    auto type = cast<RankedTensorType>(dest.getType());
+    MLIRContext *ctx = b.getContext();
+    SmallVector<AffineMap> maps(
+        inputs.size() + 1,
+        AffineMap::getMultiDimIdentityMap(type.getRank(), ctx));
+    SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                               utils::IteratorType::parallel);
+    return linalg::GenericOp::create(
+               b, loc, type, inputs, ValueRange{dest}, maps, iterators,
+               [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                 linalg::YieldOp::create(
+                     nb, nloc, body(nb, nloc, args.drop_back(), args.back()));
+               })
+        .getResult(0);
+  }
+
+  /// `dest + x` elementwise, written over `dest`.
+  Value addInto(Value x, Value dest) {
+    return update(
+        x, dest, [](OpBuilder &nb, Location nloc, ValueRange in, Value out) {
+          return arith::AddFOp::create(nb, nloc, out, in[0]).getResult();
+        });
   }
 
   /// `acc + lhs @ rhs` (or `lhs @ rhs` when `acc` is null), batched, with
@@ -351,101 +439,96 @@ public:
 
   /// The `rows x cols` window at (`row`, `col`) of every matrix of `t`.
   Value slice(Value t, int64_t row, int64_t col, int64_t rows, int64_t cols) {
+    return slice(t, b.getIndexAttr(row), b.getIndexAttr(col), rows, cols);
+  }
+  Value slice(Value t, OpFoldResult row, OpFoldResult col, int64_t rows,
+              int64_t cols) {
     return tensor::ExtractSliceOp::create(
-        b, loc, t,
-        ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(row),
-                               b.getIndexAttr(col)},
+        b, loc, t, ArrayRef<OpFoldResult>{b.getIndexAttr(0), row, col},
         ArrayRef<OpFoldResult>{batchOf(t), b.getIndexAttr(rows),
                                b.getIndexAttr(cols)},
         ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1),
                                b.getIndexAttr(1)});
   }
 
-  /// Every `stride`-th matrix of `t`, starting at matrix `first`.
-  Value everyNth(Value t, int64_t first, int64_t stride, OpFoldResult count) {
-    auto type = cast<RankedTensorType>(t.getType());
-    return tensor::ExtractSliceOp::create(
-        b, loc, t,
-        ArrayRef<OpFoldResult>{b.getIndexAttr(first), b.getIndexAttr(0),
-                               b.getIndexAttr(0)},
-        ArrayRef<OpFoldResult>{count, b.getIndexAttr(type.getDimSize(1)),
-                               b.getIndexAttr(type.getDimSize(2))},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(stride), b.getIndexAttr(1),
-                               b.getIndexAttr(1)});
-  }
-
   /// `dest` with `src` written at (`row`, `col`) of every matrix.
   Value insert(Value src, Value dest, int64_t row, int64_t col) {
+    return insert(src, dest, b.getIndexAttr(row), b.getIndexAttr(col));
+  }
+  Value insert(Value src, Value dest, OpFoldResult row, OpFoldResult col) {
     auto type = cast<RankedTensorType>(src.getType());
     return tensor::InsertSliceOp::create(
-        b, loc, src, dest,
-        ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(row),
-                               b.getIndexAttr(col)},
+        b, loc, src, dest, ArrayRef<OpFoldResult>{b.getIndexAttr(0), row, col},
         ArrayRef<OpFoldResult>{batchOf(src), b.getIndexAttr(type.getDimSize(1)),
                                b.getIndexAttr(type.getDimSize(2))},
         ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1),
                                b.getIndexAttr(1)});
   }
 
-  /// Gathers `count` blocks of size `s x s` from every matrix of `l`: block
-  /// `p` starts at row `p * stride + rowShift`, column `p * stride +
-  /// colShift`. Returns them as a `(batch * count) x s x s` tensor, block
-  /// index fastest, multiplied by `sign`.
-  Value gatherBlocks(Value l, int64_t count, int64_t s, int64_t stride,
-                     int64_t rowShift, int64_t colShift, float sign) {
-    MLIRContext *ctx = b.getContext();
-    OpFoldResult batch = batchOf(l);
-    Value init = tensor::EmptyOp::create(
-        b, loc,
-        ArrayRef<OpFoldResult>{batch, b.getIndexAttr(count), b.getIndexAttr(s),
-                               b.getIndexAttr(s)},
-        f32());
-    AffineExpr n, p, i, j;
-    bindDims(ctx, n, p, i, j);
-    AffineMap in = AffineMap::get(
-        4, 0, {n, p * stride + rowShift + i, p * stride + colShift + j}, ctx);
-    AffineMap out = AffineMap::getMultiDimIdentityMap(4, ctx);
-    SmallVector<utils::IteratorType> iterators(4,
-                                               utils::IteratorType::parallel);
-    Value blocks = linalg::GenericOp::create(
-                       b, loc, init.getType(), ValueRange{l}, ValueRange{init},
-                       ArrayRef<AffineMap>{in, out}, iterators,
-                       [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                         Value v = args[0];
-                         if (sign < 0)
-                           v = arith::NegFOp::create(nb, nloc, v);
-                         linalg::YieldOp::create(nb, nloc, v);
-                       })
-                       .getResult(0);
-    SmallVector<ReassociationIndices> reassoc = {{0, 1}, {2}, {3}};
-    return tensor::CollapseShapeOp::create(b, loc, blocks, reassoc);
+  /// `offset + delta`, folded when `offset` is constant.
+  OpFoldResult plus(OpFoldResult offset, int64_t delta) {
+    if (std::optional<int64_t> value = getConstantIntValue(offset))
+      return b.getIndexAttr(*value + delta);
+    if (delta == 0)
+      return offset;
+    return arith::AddIOp::create(
+               b, loc, getValueOrCreateConstantIndexOp(b, loc, offset),
+               arith::ConstantIndexOp::create(b, loc, delta))
+        .getResult();
+  }
+
+  /// `body` applied to `x` at the offsets `first + i * step`, `i < count`:
+  /// unrolled when `count` is 1, else an `scf.for` carrying `x`, so that the
+  /// code stays one copy of `body` per level whatever the number of blocks.
+  Value forEachOffset(int64_t first, int64_t count, int64_t step, Value x,
+                      function_ref<Value(OpFoldResult, Value)> body) {
+    if (count <= 0)
+      return x;
+    if (count == 1)
+      return body(b.getIndexAttr(first), x);
+    Value lb = arith::ConstantIndexOp::create(b, loc, first);
+    Value ub = arith::ConstantIndexOp::create(b, loc, first + count * step);
+    Value st = arith::ConstantIndexOp::create(b, loc, step);
+    auto loop = scf::ForOp::create(b, loc, lb, ub, st, ValueRange{x});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value next = body(loop.getInductionVar(), loop.getRegionIterArgs()[0]);
+    scf::YieldOp::create(b, loc, next);
+    return loop.getResult(0);
   }
 
   //===--------------------------------------------------------------------===//
   // Strategies
   //===--------------------------------------------------------------------===//
 
-  /// `(I - L)(I + L^2)...(I + L^(2^(factors-1)))` for strictly lower `l`
-  /// (`batch x n x n`). Every power `L^k` is zero on its first `k-1`
-  /// subdiagonals: products are computed on the band that can be non-zero.
-  Value neumannProduct(Value l, int64_t factors) {
-    auto type = cast<RankedTensorType>(l.getType());
-    int64_t n = type.getDimSize(1);
-    if (factors == 0)
-      return identity(batchOf(l), n);
-    Value x = identityPlus(l, -1.0f); // I - L
-    Value power = l;                  // L^k, zero unless i - j >= k
+  /// Multiplies `x`, the `n x n` diagonal window at (`off`, `off`) of the
+  /// result holding `I - L` (`L` the strictly lower part of that window of
+  /// `a`), by `(I + L^2)(I + L^4)...(I + L^(2^(factors-1)))`. Every power
+  /// `L^k` is zero outside its band `L^k[k:, :n-k]`, which is all that is
+  /// kept of it (`P_k`, `(n-k) x (n-k)`) and multiplied.
+  Value neumannFactors(Value a, OpFoldResult off, int64_t n, Value x,
+                       int64_t factors, bool accumulateInPlace) {
+    if (factors <= 1 || n <= 2)
+      return x;
+    Value power = lowerBand(a, off, n); // P_1 = L[1:, :n-1]
     for (int64_t f = 1, k = 1; f < factors && 2 * k < n; ++f, k *= 2) {
       int64_t m = n - 2 * k;
-      // L^2k[2k:, :n-2k] = L^k[2k:, k:n-k] @ L^k[k:n-k, :n-2k].
-      Value band =
-          matmul(slice(power, 2 * k, k, m, m), slice(power, k, 0, m, m));
+      // P_2k = L^2k[2k:, :n-2k] = L^k[2k:, k:n-k] @ L^k[k:n-k, :n-2k]
+      //      = P_k[k:n-k, k:n-k] @ P_k[:n-2k, :n-2k].
+      Value band = matmul(slice(power, k, k, m, m), slice(power, 0, 0, m, m));
       // X <- X (I + L^2k): X L^2k is non-zero on rows [2k, n), columns
-      // [0, n-2k) only, with X[2k:, 2k:] @ L^2k[2k:, :n-2k].
+      // [0, n-2k) only, with X[2k:, 2k:] @ L^2k[2k:, :n-2k]. That operand
+      // overlaps the rows it updates, so bufferization copies the
+      // accumulator in and out; unless `accumulateInPlace`, the product
+      // goes to a temporary and is added in place instead (no copies, a
+      // different rounding order).
       Value acc = slice(x, 2 * k, 0, m, m);
-      x = insert(matmul(slice(x, 2 * k, 2 * k, m, m), band, acc), x, 2 * k, 0);
-      if (f + 1 < factors && 4 * k < n)
-        power = insert(band, zeros(batchOf(l), n, n), 2 * k, 0);
+      Value update =
+          accumulateInPlace
+              ? matmul(slice(x, 2 * k, 2 * k, m, m), band, acc)
+              : addInto(matmul(slice(x, 2 * k, 2 * k, m, m), band), acc);
+      x = insert(update, x, 2 * k, 0);
+      power = band;
     }
     return x;
   }
@@ -464,37 +547,107 @@ public:
     return matmul(x, residual, x);
   }
 
-  /// Exact Neumann inverses of the diagonal `blockSize` blocks, merged
-  /// pairwise with `X21 = -X22 (L21 X11)` until they cover the matrix.
-  Value blocked(Value l, int64_t blockSize, int64_t factors) {
-    auto type = cast<RankedTensorType>(l.getType());
-    int64_t c = type.getDimSize(1);
-    OpFoldResult batch = batchOf(l);
-    // A power-of-two number of blocks; zero padding keeps the inverse exact
-    // ((I + L) is block diagonal with an identity block).
-    int64_t numBlocks = llvm::PowerOf2Ceil(c / blockSize);
-    int64_t padded = numBlocks * blockSize;
-    if (padded != c)
-      l = insert(l, zeros(batch, padded, padded), 0, 0);
+  /// The Neumann product `(I - L)(I + L^2)...` of the whole of `a`
+  /// (`batch x n x n`), built in one destination.
+  Value neumann(Value a, int64_t factors) {
+    int64_t n = cast<RankedTensorType>(a.getType()).getDimSize(1);
+    Value x = empty(batchOf(a), n, n);
+    if (factors == 0)
+      return identityInto(x);
+    x = identityMinusBlockDiagonalInto(a, n, x);
+    // The whole-matrix series keeps the rounding order that the tolerance
+    // rule table (TriInvTolerance.cpp) was measured with.
+    return neumannFactors(a, b.getIndexAttr(0), n, x, factors,
+                          /*accumulateInPlace=*/true);
+  }
 
-    // (batch * numBlocks) x B x B inverses of the diagonal blocks.
-    Value solved = neumannProduct(
-        gatherBlocks(l, numBlocks, blockSize, blockSize, 0, 0, 1.0f), factors);
-    for (int64_t s = blockSize; s < padded; s *= 2) {
-      int64_t pairs = padded / (2 * s);
-      OpFoldResult count = sb.mul(batch, pairs);
-      Value x11 = everyNth(solved, 0, 2, count);
-      Value x22 = everyNth(solved, 1, 2, count);
-      Value negL21 = gatherBlocks(l, pairs, s, 2 * s, s, 0, -1.0f);
-      Value x21 = matmul(x22, matmul(negL21, x11));
-      Value merged = zeros(count, 2 * s, 2 * s);
-      merged = insert(x11, merged, 0, 0);
-      merged = insert(x21, merged, s, 0);
-      solved = insert(x22, merged, s, s);
+  /// Exact Neumann inverses of the diagonal `blockSize` blocks of `I + L`
+  /// (`L` the strictly lower part of `a`, `batch x c x c`), merged pairwise
+  /// with `X21 = -X22 (L21 X11)` until they cover the matrix. Everything is
+  /// computed in place in one `batch x c x c` destination, which a single
+  /// pass initialises to `I - D` (the first Neumann factor of every
+  /// diagonal block, zeros elsewhere): the blocks above the diagonal are
+  /// then final, the products accumulate into their blocks, and the
+  /// off-diagonal blocks of `L` are read from `a` directly.
+  Value blocked(Value a, int64_t blockSize, int64_t factors) {
+    int64_t c = cast<RankedTensorType>(a.getType()).getDimSize(1);
+    Value x = empty(batchOf(a), c, c);
+    if (factors == 0)
+      x = identityInto(x); // 1 x 1 blocks: I - D = I
+    else
+      x = identityMinusBlockDiagonalInto(a, blockSize, x);
+    int64_t numBlocks = c / blockSize;
+    if (factors > 1)
+      x = forEachOffset(
+          0, numBlocks, blockSize, x, [&](OpFoldResult p, Value x) {
+            Value block = neumannFactors(
+                a, p, blockSize, slice(x, p, p, blockSize, blockSize), factors,
+                /*accumulateInPlace=*/false);
+            return insert(block, x, p, p);
+          });
+    // Pairs of solved blocks of size `s` become solved blocks of 2s; when
+    // the number of blocks is not a power of two, the last pair of a level
+    // may have a smaller second block (or no second block).
+    for (int64_t s = blockSize; s < c; s *= 2) {
+      int64_t pairs = c / (2 * s);
+      x = forEachOffset(0, pairs, 2 * s, x, [&](OpFoldResult start, Value x) {
+        return mergePair(a, x, start, s, s, blockSize);
+      });
+      int64_t start = pairs * 2 * s;
+      if (start + s < c)
+        x = mergePair(a, x, b.getIndexAttr(start), s, c - start - s, blockSize);
     }
-    if (padded != c)
-      solved = slice(solved, 0, 0, c, c);
-    return solved;
+    return x;
+  }
+
+  /// Solves the `(s + r) x (s + r)` diagonal window at `start` of `x` whose
+  /// diagonal blocks X11 (`s x s`) and X22 (`r x r`) are solved:
+  /// `X21 = -X22 (L21 X11)`. X11 and X22 are lower triangular; when their
+  /// halves are whole blocks, the products skip the zero upper right
+  /// quadrant of each (3/4 of the multiply-adds).
+  ///
+  /// Both products go to temporaries and the negation writes X21 into its
+  /// block of `x`: a product written into `x` while reading another block
+  /// of it would be bufferized out of place (one-shot bufferization cannot
+  /// tell that the blocks are disjoint), i.e. copied.
+  Value mergePair(Value a, Value x, OpFoldResult start, int64_t s, int64_t r,
+                  int64_t blockSize) {
+    OpFoldResult mid = plus(start, s);
+    Value x11 = slice(x, start, start, s, s);
+    Value x22 = slice(x, mid, mid, r, r);
+    Value l21 = slice(a, mid, start, r, s);
+    int64_t h = s / 2;
+    bool split = h >= blockSize && h % blockSize == 0;
+    // T = L21 X11; with X11 = [[A, 0], [B, C]] (halves of h):
+    // T = L21[:, h:] X11[h:, :], then T[:, :h] += L21[:, :h] A.
+    Value t;
+    if (split) {
+      t = matmul(slice(l21, 0, h, r, s - h), slice(x11, h, 0, s - h, s));
+      Value left = slice(t, 0, 0, r, h);
+      left = matmul(slice(l21, 0, 0, r, h), slice(x11, 0, 0, h, h), left);
+      t = insert(left, t, 0, 0);
+    } else {
+      t = matmul(l21, x11);
+    }
+    // U = X22 T; with X22 = [[A', 0], [B', C']] (when r > h):
+    // U[:h] = A' T[:h], U[h:] = X22[h:, :] T.
+    Value u;
+    if (split && r > h) {
+      Value top = matmul(slice(x22, 0, 0, h, h), slice(t, 0, 0, h, s));
+      Value bottom = matmul(slice(x22, h, 0, r - h, r), t);
+      u = insert(bottom, insert(top, empty(batchOf(x), r, s), 0, 0), h, 0);
+    } else {
+      u = matmul(x22, t);
+    }
+    // X21 = 0 - U: -U, but +0 where U is +0 (the exact zeros of the
+    // inverse stay +0, as the products of the other strategies give them).
+    Value x21 = update(
+        u, slice(x, mid, start, r, s),
+        [](OpBuilder &nb, Location nloc, ValueRange in, Value) {
+          Value zero = StructuredBuilder::f32Constant(nb, nloc, 0.0f);
+          return arith::SubFOp::create(nb, nloc, zero, in[0]).getResult();
+        });
+    return insert(x21, x, mid, start);
   }
 
   /// Exact row-by-row forward substitution: X[i, :i] = -L[i, :i] X[:i, :i],
@@ -542,23 +695,31 @@ private:
 Value invertBatch(OpBuilder &b, Location loc, Value a,
                   const ResolvedTriInv &config) {
   TriInvEmitter emit(b, loc, config.matmul);
-  Value l = emit.strictlyLower(a, 1.0f);
+  auto type = cast<RankedTensorType>(a.getType());
+  int64_t c = type.getDimSize(1);
+  Type elementType = type.getElementType();
+  // Inputs of another float type are widened once; the strategies read the
+  // strictly lower part of `a` through their own masks.
+  if (elementType != emit.f32())
+    a = StructuredBuilder(b, loc).convertElementType(a, emit.f32());
   Value x;
   switch (config.strategy) {
   case TriInvStrategy::ForwardSubstitution:
     x = emit.forwardSubstitution(emit.strictlyLower(a, -1.0f));
     break;
   case TriInvStrategy::Neumann:
-    x = emit.neumannProduct(l, config.factors);
+    x = emit.neumann(a, config.factors);
     break;
   case TriInvStrategy::Blocked:
-    x = emit.blocked(l, config.blockSize, config.factors);
+    x = emit.blocked(a, config.blockSize, config.factors);
     break;
   }
+  Value l;
+  if (config.residualSteps > 0)
+    l = emit.strictlyLower(a, 1.0f);
   for (int64_t step = 0; step < config.residualSteps; ++step)
     x = emit.residualStep(l, x);
 
-  Type elementType = cast<RankedTensorType>(a.getType()).getElementType();
   if (elementType == b.getF32Type())
     return x;
   Value init = tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, x),

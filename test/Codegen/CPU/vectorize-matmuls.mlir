@@ -52,3 +52,19 @@ func.func @mixed(%a: tensor<4x8x16xbf16>, %b: tensor<4x16x32xbf16>, %c: tensor<4
   %r = linalg.batch_matmul ins(%a, %b : tensor<4x8x16xbf16>, tensor<4x16x32xbf16>) outs(%c : tensor<4x8x32xf32>) -> tensor<4x8x32xf32>
   return %r : tensor<4x8x32xf32>
 }
+
+// A zero fill of the accumulator is fused into the tiles: the contraction
+// starts from a constant zero vector, no fill pass over the output remains.
+// CHECK-LABEL: func.func @fused_fill
+// CHECK-NOT: linalg.fill
+// CHECK: %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : vector<1x8x32xf32>
+// CHECK: scf.for
+// CHECK:   vector.contract {{.*}} %[[ZERO]] : vector<1x8x16xf32>, vector<1x16x32xf32> into vector<1x8x32xf32>
+// CHECK-NOT: linalg.fill
+func.func @fused_fill(%a: tensor<4x8x16xf32>, %b: tensor<4x16x32xf32>) -> tensor<4x8x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x8x32xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<4x8x32xf32>) -> tensor<4x8x32xf32>
+  %r = linalg.batch_matmul ins(%a, %b : tensor<4x8x16xf32>, tensor<4x16x32xf32>) outs(%c : tensor<4x8x32xf32>) -> tensor<4x8x32xf32>
+  return %r : tensor<4x8x32xf32>
+}

@@ -1,55 +1,76 @@
 // RUN: deltanet-opt %s --deltanet-lower-tri-inv --canonicalize --cse | FileCheck %s
 
 // The default strategy: exact Neumann inverses of the 16x16 diagonal blocks,
-// then two merge levels (16 -> 32 -> 64), each X21 = -X22 (L21 X11).
-
-// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
-// CHECK-DAG: #[[DIAG:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1 * 16 + d2, d1 * 16 + d3)>
-// CHECK-DAG: #[[L21_16:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1 * 32 + d2 + 16, d1 * 32 + d3)>
-// CHECK-DAG: #[[L21_32:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1 * 64 + d2 + 32, d1 * 64 + d3)>
+// then two merge levels (16 -> 32 -> 64), each X21 = -X22 (L21 X11), all in
+// one destination: one pass writes I - D (the strictly lower part of the
+// diagonal blocks, negated, plus the identity; zeros elsewhere), then every
+// product accumulates into its block (extract_slice / insert_slice pairs of
+// the same tensor). Blocks of a level are an scf.for (one copy of the code).
 
 // CHECK-LABEL: func.func @blocked
 // CHECK-SAME: (%[[A:.*]]: tensor<8x64x64xf32>)
-// Structural mask: the strictly lower triangle, the rest of %a is ignored.
-// CHECK: %[[L:.*]] = linalg.generic {{.*}} ins(%[[A]] : tensor<8x64x64xf32>)
+// CHECK: %[[X0:.*]] = linalg.generic {{.*}} ins(%[[A]] : tensor<8x64x64xf32>) outs(%{{.*}} : tensor<8x64x64xf32>)
 // CHECK:   arith.cmpi ugt
-// CHECK:   arith.select
-// Diagonal blocks, gathered and inverted with (I - D)(I + D^2)(I + D^4)(I + D^8).
-// CHECK: %[[D:.*]] = linalg.generic {indexing_maps = [#[[DIAG]], {{.*}}]} ins(%[[L]] : tensor<8x64x64xf32>) outs(%{{.*}} : tensor<8x4x16x16xf32>)
-// CHECK: %[[DB:.*]] = tensor.collapse_shape %[[D]] {{\[}}[0, 1], [2], [3]] : tensor<8x4x16x16xf32> into tensor<32x16x16xf32>
-// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<32x14x14xf32>, tensor<32x14x14xf32>)
-// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<32x14x14xf32>, tensor<32x14x14xf32>)
-// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<32x12x12xf32>, tensor<32x12x12xf32>)
-// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<32x12x12xf32>, tensor<32x12x12xf32>)
-// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<32x8x8xf32>, tensor<32x8x8xf32>)
-// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<32x8x8xf32>, tensor<32x8x8xf32>)
-// CHECK-NOT: tensor<32x16x16xf32>, tensor<32x16x16xf32>
-// Merge 16 -> 32: even/odd blocks are X11/X22, -L21 gathered below the diagonal.
-// CHECK: %[[X11:.*]] = tensor.extract_slice %{{.*}}[0, 0, 0] [16, 16, 16] [2, 1, 1] : tensor<32x16x16xf32> to tensor<16x16x16xf32>
-// CHECK: %[[X22:.*]] = tensor.extract_slice %{{.*}}[1, 0, 0] [16, 16, 16] [2, 1, 1] : tensor<32x16x16xf32> to tensor<16x16x16xf32>
-// CHECK: linalg.generic {indexing_maps = [#[[L21_16]], {{.*}}]} ins(%[[L]] : tensor<8x64x64xf32>)
 // CHECK:   arith.negf
-// CHECK: %[[T:.*]] = linalg.batch_matmul ins(%{{.*}}, %[[X11]] : tensor<16x16x16xf32>, tensor<16x16x16xf32>)
-// CHECK: %[[X21:.*]] = linalg.batch_matmul ins(%[[X22]], %[[T]] : tensor<16x16x16xf32>, tensor<16x16x16xf32>)
-// CHECK: tensor.insert_slice %[[X11]] into %{{.*}}[0, 0, 0] [16, 16, 16]
-// CHECK: tensor.insert_slice %[[X21]] into %{{.*}}[0, 16, 0] [16, 16, 16]
-// CHECK: tensor.insert_slice %[[X22]] into %{{.*}}[0, 16, 16] [16, 16, 16]
-// Merge 32 -> 64.
-// CHECK: linalg.generic {indexing_maps = [#[[L21_32]], {{.*}}]} ins(%[[L]] : tensor<8x64x64xf32>)
-// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<8x32x32xf32>, tensor<8x32x32xf32>)
-// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<8x32x32xf32>, tensor<8x32x32xf32>)
-// CHECK: %[[R:.*]] = tensor.insert_slice %{{.*}} into %{{.*}}[0, 32, 32] [8, 32, 32] [1, 1, 1] : tensor<8x32x32xf32> into tensor<8x64x64xf32>
+// CHECK:   arith.andi
+// CHECK:   arith.select
+// Diagonal blocks: (I - D)(I + D^2)(I + D^4)(I + D^8) in place; the powers
+// are kept as their bands (15 -> 14 -> 12 -> 8 rows and columns).
+// CHECK: %[[X1:.*]] = scf.for %[[P:.*]] = %c0 to %c64 step %c16 iter_args(%[[XD:.*]] = %[[X0]])
+// CHECK:   %[[BLK:.*]] = tensor.extract_slice %[[XD]][0, %[[P]], %[[P]]] [8, 16, 16]
+// CHECK:   linalg.generic {{.*}} ins(%{{.*}} : tensor<8x15x15xf32>)
+// CHECK:     arith.cmpi uge
+// CHECK:   %[[P2:.*]] = linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<8x14x14xf32>, tensor<8x14x14xf32>)
+// CHECK:   %[[ACC:.*]] = tensor.extract_slice %[[BLK]][0, 2, 0] [8, 14, 14]
+// CHECK:   %[[XS:.*]] = tensor.extract_slice %[[BLK]][0, 2, 2] [8, 14, 14]
+// CHECK:   %[[XP:.*]] = linalg.batch_matmul ins(%[[XS]], %[[P2]] : tensor<8x14x14xf32>, tensor<8x14x14xf32>)
+// CHECK:   linalg.generic {{.*}} ins(%[[XP]] : tensor<8x14x14xf32>) outs(%[[ACC]] : tensor<8x14x14xf32>)
+// CHECK:     arith.addf
+// CHECK:   linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<8x12x12xf32>, tensor<8x12x12xf32>)
+// CHECK:   linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<8x12x12xf32>, tensor<8x12x12xf32>)
+// CHECK:   linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<8x8x8xf32>, tensor<8x8x8xf32>)
+// CHECK:   linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<8x8x8xf32>, tensor<8x8x8xf32>)
+// CHECK-NOT: linalg.batch_matmul
+// CHECK:   tensor.insert_slice %{{.*}} into %[[XD]][0, %[[P]], %[[P]]] [8, 16, 16]
+// Merge 16 -> 32 for both pairs: T = L21 X11 (L21 read from %a, no mask),
+// U = X22 T, X21 = 0 - U written into its block.
+// CHECK: %[[X2:.*]] = scf.for %[[S:.*]] = %c0 to %c64 step %c32 iter_args(%[[XM:.*]] = %[[X1]])
+// CHECK:   %[[X11:.*]] = tensor.extract_slice %[[XM]][0, %[[S]], %[[S]]] [8, 16, 16]
+// CHECK:   %[[X22:.*]] = tensor.extract_slice %[[XM]][0, %[[MID:.*]], %[[MID]]] [8, 16, 16]
+// CHECK:   %[[L21:.*]] = tensor.extract_slice %[[A]][0, %[[MID]], %[[S]]] [8, 16, 16]
+// CHECK:   %[[T:.*]] = linalg.batch_matmul ins(%[[L21]], %[[X11]] : tensor<8x16x16xf32>, tensor<8x16x16xf32>)
+// CHECK:   %[[U:.*]] = linalg.batch_matmul ins(%[[X22]], %[[T]] : tensor<8x16x16xf32>, tensor<8x16x16xf32>)
+// CHECK:   %[[X21:.*]] = tensor.extract_slice %[[XM]][0, %[[MID]], %[[S]]] [8, 16, 16]
+// CHECK:   linalg.generic {{.*}} ins(%[[U]] : tensor<8x16x16xf32>) outs(%[[X21]] : tensor<8x16x16xf32>)
+// CHECK:     arith.subf %cst, %{{.*}} : f32
+// CHECK:   tensor.insert_slice %{{.*}} into %[[XM]][0, %[[MID]], %[[S]]] [8, 16, 16]
+// Merge 32 -> 64: X11 and X22 have a zero upper right 16x16 block, so
+// T = L21[:, 16:] X11[16:, :] + (L21[:, :16] X11[:16, :16] on T[:, :16])
+// and U = [X22[:16, :16] T[:16]; X22[16:, :] T]: 3/4 of the full products.
+// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<8x32x16xf32>, tensor<8x16x32xf32>) outs(%{{.*}} : tensor<8x32x32xf32>)
+// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<8x32x16xf32>, tensor<8x16x16xf32>) outs(%{{.*}} : tensor<8x32x16xf32>)
+// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<8x16x16xf32>, tensor<8x16x32xf32>) outs(%{{.*}} : tensor<8x16x32xf32>)
+// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<8x16x32xf32>, tensor<8x32x32xf32>) outs(%{{.*}} : tensor<8x16x32xf32>)
+// CHECK-NOT: linalg.batch_matmul
+// CHECK: %[[X21F:.*]] = tensor.extract_slice %[[X2]][0, 32, 0] [8, 32, 32]
+// CHECK: linalg.generic {{.*}} outs(%[[X21F]] : tensor<8x32x32xf32>)
+// CHECK:   arith.subf
+// CHECK: %[[R:.*]] = tensor.insert_slice %{{.*}} into %[[X2]][0, 32, 0] [8, 32, 32] [1, 1, 1] : tensor<8x32x32xf32> into tensor<8x64x64xf32>
 // CHECK: return %[[R]]
 func.func @blocked(%a: tensor<8x64x64xf32>) -> tensor<8x64x64xf32> {
   %x = deltanet.tri_inv %a : tensor<8x64x64xf32>
   return %x : tensor<8x64x64xf32>
 }
 
-// A matrix size that is not a power-of-two multiple of the block size is
-// padded with zeros (exact: the padding is an identity block).
+// A matrix size that is not a power-of-two multiple of the block size: the
+// last pair of a level has a smaller second block (48 = 32 + 16), no padding.
 // CHECK-LABEL: func.func @blocked_padded
-// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, 0] [2, 48, 48] [1, 1, 1] : tensor<2x48x48xf32> into tensor<2x64x64xf32>
-// CHECK: tensor.extract_slice %{{.*}}[0, 0, 0] [2, 48, 48] [1, 1, 1] : tensor<2x64x64xf32> to tensor<2x48x48xf32>
+// CHECK-NOT: tensor<2x64x64xf32>
+// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x16x16xf32>, tensor<2x16x32xf32>) outs(%{{.*}} : tensor<2x16x32xf32>)
+// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x16x16xf32>, tensor<2x16x32xf32>) outs(%{{.*}} : tensor<2x16x32xf32>)
+// CHECK: %[[R:.*]] = tensor.insert_slice %{{.*}} into %{{.*}}[0, 32, 0] [2, 16, 32] [1, 1, 1] : tensor<2x16x32xf32> into tensor<2x48x48xf32>
+// CHECK-NOT: tensor<2x64x64xf32>
+// CHECK: return %[[R]]
 func.func @blocked_padded(%a: tensor<2x48x48xf32>) -> tensor<2x48x48xf32> {
   %x = deltanet.tri_inv %a : tensor<2x48x48xf32>
   return %x : tensor<2x48x48xf32>

@@ -6,9 +6,11 @@
 // Pass options set the default; per-op attributes win over them.
 
 // B32-LABEL: func.func @from_options
-// B32: linalg.generic {{.*}} outs(%{{.*}} : tensor<4x2x32x32xf32>)
-// 5 Neumann factors inside the 32x32 blocks (2 matmuls each after the first), 2 merge matmuls.
-// B32-COUNT-10: linalg.batch_matmul
+// B32: linalg.generic {{.*}} outs(%{{.*}} : tensor<4x64x64xf32>)
+// B32: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<4x30x30xf32>, tensor<4x30x30xf32>)
+// 5 Neumann factors inside the 32x32 blocks (2 matmuls each after the first,
+// one copy of the code for both blocks), 2 merge matmuls.
+// B32-COUNT-9: linalg.batch_matmul
 // B32-NOT: linalg.batch_matmul
 // B32: return
 // NEUMANN-LABEL: func.func @from_options
@@ -18,9 +20,10 @@
 // NEUMANN: return
 // FS-LABEL: func.func @from_options
 // FS: scf.for
-// 6 in-block matmuls, 2 per merge level, 2 per residual step.
+// 6 in-block matmuls, 2 per merge level (4 at the last: its halves are
+// blocks), 2 per residual step.
 // RES-LABEL: func.func @from_options
-// RES-COUNT-14: linalg.batch_matmul
+// RES-COUNT-16: linalg.batch_matmul
 // RES-NOT: linalg.batch_matmul
 // RES: return
 func.func @from_options(%a: tensor<4x64x64xf32>) -> tensor<4x64x64xf32> {
@@ -28,15 +31,14 @@ func.func @from_options(%a: tensor<4x64x64xf32>) -> tensor<4x64x64xf32> {
   return %x : tensor<4x64x64xf32>
 }
 
+// Blocks of 8: the first band of a diagonal block is 6 x 6.
 // B32-LABEL: func.func @attribute_wins
-// B32-NOT: scf.for
-// B32: linalg.generic {{.*}} outs(%{{.*}} : tensor<4x8x8x8xf32>)
+// B32: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<4x6x6xf32>, tensor<4x6x6xf32>)
 // NEUMANN-LABEL: func.func @attribute_wins
-// NEUMANN-NOT: scf.for
-// NEUMANN: linalg.generic {{.*}} outs(%{{.*}} : tensor<4x8x8x8xf32>)
+// NEUMANN: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<4x6x6xf32>, tensor<4x6x6xf32>)
 // FS-LABEL: func.func @attribute_wins
-// FS-NOT: scf.for
-// FS: linalg.generic {{.*}} outs(%{{.*}} : tensor<4x8x8x8xf32>)
+// FS-NOT: tensor<4x1x?xf32>
+// FS: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<4x6x6xf32>, tensor<4x6x6xf32>)
 func.func @attribute_wins(%a: tensor<4x64x64xf32>) -> tensor<4x64x64xf32> {
   %x = deltanet.tri_inv %a {strategy = #deltanet.strategy<blocked>, block_size = 8 : i64} : tensor<4x64x64xf32>
   return %x : tensor<4x64x64xf32>

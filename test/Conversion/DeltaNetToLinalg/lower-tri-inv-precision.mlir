@@ -7,7 +7,7 @@
 // BF16-LABEL: func.func @blocked
 // BF16: %[[L:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<4x32x32xf32>)
 // BF16: arith.truncf %{{.*}} : f32 to bf16
-// BF16: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<8x14x14xbf16>, tensor<8x14x14xbf16>) outs(%{{.*}} : tensor<8x14x14xf32>)
+// BF16: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<4x14x14xbf16>, tensor<4x14x14xbf16>) outs(%{{.*}} : tensor<4x14x14xf32>)
 // BF16-NOT: linalg.batch_matmul ins(%{{[0-9a-z_]+}}, %{{[0-9a-z_]+}} : tensor<{{[0-9x]+}}xf32>
 // BF16: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<4x16x16xbf16>, tensor<4x16x16xbf16>) outs(%{{.*}} : tensor<4x16x16xf32>)
 // BF16: return %{{.*}} : tensor<4x32x32xf32>

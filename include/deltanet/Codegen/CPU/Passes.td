@@ -120,6 +120,34 @@ def DeltaNetCpuFlattenVectorTransfers
   ];
 }
 
+def DeltaNetCpuVectorizeElementwise
+    : Pass<"deltanet-cpu-vectorize-elementwise"> {
+  let summary = "Tile static elementwise linalg.generic ops to rows and "
+                "vectorise them";
+  let description = [{
+    Tiles every statically shaped `linalg.generic` on tensors whose loops
+    are all parallel and whose operands are all indexed by the identity map
+    (masks, the identity, negations, additions: `linalg.index` in the body
+    is fine) to one row of the innermost dimension per `scf.for` iteration
+    (upstream `TilingInterface` tiling), and vectorises each row (upstream
+    `linalg::vectorize`; `linalg.index` becomes `vector.step`). Without it
+    these ops become scalar loops, and LLVM's loop vectoriser leaves short
+    rows with index-dependent selects scalar: the strictly lower mask of
+    `tri_inv` alone took a third of its time. Rows longer than
+    `max-row-length` elements are left to the scalar loops (the vector
+    would not fit the register file).
+  }];
+  let options = [
+    Option<"maxRowLength", "max-row-length", "int64_t", /*default=*/"256",
+           "Longest innermost dimension that is vectorised whole (>= 1)">
+  ];
+  let dependentDialects = [
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 def DeltaNetCpuVectorizeMatmuls : Pass<"deltanet-cpu-vectorize-matmuls"> {
   let summary = "Tile static batched matmuls to rows and vectorise them";
   let description = [{
@@ -140,6 +168,11 @@ def DeltaNetCpuVectorizeMatmuls : Pass<"deltanet-cpu-vectorize-matmuls"> {
     accumulators in vector registers and loads each row of the right operand
     once per `rows` rows instead of once per row. `rows = 1` is the previous
     row-by-row scheme.
+
+    A `linalg.fill` producing a matmul's accumulator is fused into its tiles
+    (upstream `tileConsumerAndFuseProducersUsingSCF`): once vectorised, the
+    tile's accumulator starts as a constant zero vector, and no fill pass
+    over the output (nor its reload) remains.
   }];
   let options = [
     Option<"rows", "rows", "int64_t", /*default=*/"8",
