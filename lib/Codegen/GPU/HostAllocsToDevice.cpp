@@ -78,9 +78,11 @@ struct DeltaNetGpuHostAllocsToDevicePass
     }
     Operation *ret = func.getBody().front().getTerminator();
     for (memref::AllocOp alloc : allocs) {
+      // `alloc` is erased by replaceOp below: keep its location.
+      Location loc = alloc.getLoc();
       rewriter.setInsertionPoint(alloc);
       auto device = gpu::AllocOp::create(
-          rewriter, alloc.getLoc(), alloc.getType(), /*asyncToken=*/Type(),
+          rewriter, loc, alloc.getType(), /*asyncToken=*/Type(),
           /*asyncDependencies=*/ValueRange{}, alloc.getDynamicSizes(),
           alloc.getSymbolOperands(), /*hostShared=*/false);
       for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
@@ -88,7 +90,7 @@ struct DeltaNetGpuHostAllocsToDevicePass
           rewriter.eraseOp(user);
       rewriter.replaceOp(alloc, device.getMemref());
       rewriter.setInsertionPoint(ret);
-      gpu::DeallocOp::create(rewriter, alloc.getLoc(), /*asyncToken=*/Type(),
+      gpu::DeallocOp::create(rewriter, loc, /*asyncToken=*/Type(),
                              ValueRange{}, device.getMemref());
     }
   }
