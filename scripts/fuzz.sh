@@ -38,15 +38,8 @@ rm -rf "$fuzz/seeds"
 
 limit=(-max_total_time="$time")
 [ -n "$runs" ] && limit=(-runs="$runs")
-# LeakSanitizer stays on: every input gets its own MLIRContext.
-# allow_user_poisoning=0: LLVM's header-only BumpPtrAllocator poisons slab
-# memory when compiled with ASan (our code) but not when compiled without it
-# (libMLIR.so). A storage uniquer slab started by an inlined, instrumented
-# allocation (e.g. an attribute storage's copyInto in deltanet's code) is then
-# filled by libMLIR.so without unpoisoning: a false use-after-poison. Heap,
-# stack and global checks are unaffected.
-export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:allow_user_poisoning=0}"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+# Sanitizer runtime options (leaks on, no false use-after-poison).
+source "$root/scripts/sanitizer-env.sh"
 log="$fuzz/last-run.log"
 start=$(date +%s)
 status=0
