@@ -41,6 +41,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <random>
 #include <string>
@@ -480,15 +481,15 @@ int main(int argc, char **argv) {
   }
   release(recurrent);
 
-  for (Kernel &kernel : kernels)
+  // Every row: `iteration` timed in real time, reported as tokens/s.
+  auto registerRow = [shape](
+                         const std::string &name,
+                         std::function<void(benchmark::State &)> iteration) {
     benchmark::RegisterBenchmark(
-        kernel.name.c_str(),
-        [&kernel, shape](benchmark::State &state) {
-          for (auto _ : state) {
-            Results r = run(kernel, inputs);
-            benchmark::DoNotOptimize(r.o.data);
-            release(r);
-          }
+        name.c_str(),
+        [shape, iteration](benchmark::State &state) {
+          for (auto _ : state)
+            iteration(state);
           state.counters["tokens/s"] =
               benchmark::Counter(double(shape.b * shape.t),
                                  benchmark::Counter::kIsIterationInvariantRate);
@@ -496,21 +497,19 @@ int main(int argc, char **argv) {
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime()
         ->MinTime(1.0);
+  };
+  for (Kernel &kernel : kernels)
+    registerRow(kernel.name, [&kernel](benchmark::State &) {
+      Results r = run(kernel, inputs);
+      benchmark::DoNotOptimize(r.o.data);
+      release(r);
+    });
 #ifdef DELTANET_BENCH_HAVE_GGML
   if (ggml)
-    benchmark::RegisterBenchmark(
-        "peer/ggml_gated_delta_net",
-        [shape](benchmark::State &state) {
-          for (auto _ : state)
-            if (!ggml->run())
-              state.SkipWithError("ggml graph compute failed");
-          state.counters["tokens/s"] =
-              benchmark::Counter(double(shape.b * shape.t),
-                                 benchmark::Counter::kIsIterationInvariantRate);
-        })
-        ->Unit(benchmark::kMillisecond)
-        ->UseRealTime()
-        ->MinTime(1.0);
+    registerRow("peer/ggml_gated_delta_net", [](benchmark::State &state) {
+      if (!ggml->run())
+        state.SkipWithError("ggml graph compute failed");
+    });
 #endif
   benchmark::AddCustomContext("threads", std::to_string(threads));
   benchmark::RunSpecifiedBenchmarks();
