@@ -19,36 +19,26 @@ llvm_config.use_default_substitutions()
 runner_utils = os.path.join(config.mlir_runner_utils_dir, "libmlir_runner_utils.so")
 c_runner_utils = os.path.join(config.mlir_runner_utils_dir, "libmlir_c_runner_utils.so")
 config.substitutions.append(("%python", config.deltanet_python))
-# Test helpers of test/lib, by name, so that tests can live at any depth.
+
+# Test helpers of test/lib, by name, so that tests can live at any depth:
+# %NAME runs test/lib/NAME.py with the project's Python and `args`.
 test_lib = os.path.join(config.test_source_root, "lib")
-for name in ("exit_code", "differential"):
-    config.substitutions.append(
-        ("%" + name, config.deltanet_python + " " + os.path.join(test_lib, name + ".py"))
-    )
-config.substitutions.append(
-    ("%gdr_testgen", config.deltanet_python + " " + os.path.join(config.test_source_root, "lib", "gdr_testgen.py"))
-)
-config.substitutions.append(
-    ("%summary_testgen", config.deltanet_python + " " + os.path.join(config.test_source_root, "lib", "summary_testgen.py"))
-)
-config.substitutions.append(
-    ("%tri_inv_testgen", config.deltanet_python + " " + os.path.join(config.test_source_root, "lib", "tri_inv_testgen.py"))
-)
+
+
+def add_test_lib_script(name, *args):
+    command = [config.deltanet_python, os.path.join(test_lib, name + ".py"), *args]
+    config.substitutions.append(("%" + name, " ".join(command)))
+
+
+for name in ("exit_code", "differential", "gdr_testgen", "summary_testgen", "tri_inv_testgen"):
+    add_test_lib_script(name)
 # C emitted by --deltanet-npu-pipeline, compiled with the system C compiler
 # and run through runtime/npu (test/lib/npu_testgen.py).
-config.substitutions.append(
-    (
-        "%npu_testgen",
-        " ".join(
-            [
-                config.deltanet_python,
-                os.path.join(test_lib, "npu_testgen.py"),
-                "--opt", os.path.join(config.deltanet_tools_dir, "deltanet-opt"),
-                "--translate", os.path.join(config.llvm_tools_dir, "mlir-translate"),
-                "--runtime", os.path.join(os.path.dirname(config.test_source_root), "runtime", "npu"),
-            ]
-        ),
-    )
+add_test_lib_script(
+    "npu_testgen",
+    "--opt", os.path.join(config.deltanet_tools_dir, "deltanet-opt"),
+    "--translate", os.path.join(config.llvm_tools_dir, "mlir-translate"),
+    "--runtime", os.path.join(os.path.dirname(config.test_source_root), "runtime", "npu"),
 )
 # mlir-runner at -O0: the same results in a tenth of the JIT time (LLVM -O3
 # dominates the run time of small integration programs). Listed before
@@ -81,19 +71,11 @@ llvm_config.with_environment("PATH", config.deltanet_tools_dir, append_path=True
 
 # The GPU pipeline's tensor and buffer stages run on the CPU
 # (test/lib/gpu_emulate.py).
-config.substitutions.append(
-    (
-        "%gpu_emulate",
-        " ".join(
-            [
-                config.deltanet_python,
-                os.path.join(test_lib, "gpu_emulate.py"),
-                "--opt", os.path.join(config.deltanet_tools_dir, "deltanet-opt"),
-                "--llvm-bin", config.llvm_tools_dir,
-                "--c-runner-utils", c_runner_utils,
-            ]
-        ),
-    )
+add_test_lib_script(
+    "gpu_emulate",
+    "--opt", os.path.join(config.deltanet_tools_dir, "deltanet-opt"),
+    "--llvm-bin", config.llvm_tools_dir,
+    "--c-runner-utils", c_runner_utils,
 )
 
 # GPU: the AOT helper, and whether an NVIDIA driver is present (CI has none:
