@@ -173,21 +173,32 @@ struct DeallocLowering : public OpConversionPattern<memref::DeallocOp> {
   }
 };
 
+/// The lvalue `ptr[linear index]` of element `indices` of a statically
+/// strided buffer, or failure (with the reason) for dynamic strides.
+static FailureOr<Value> elementLValue(ConversionPatternRewriter &rewriter,
+                                      Operation *op, MemRefType type,
+                                      Value converted, ValueRange indices) {
+  FailureOr<SmallVector<int64_t>> strides = staticStrides(type);
+  if (failed(strides))
+    return rewriter.notifyMatchFailure(op, "dynamic strides");
+  Value index = linearIndex(rewriter, op->getLoc(), indices, *strides);
+  auto ptr = cast<TypedValue<emitc::PointerType>>(converted);
+  return emitc::SubscriptOp::create(rewriter, op->getLoc(), ptr, index)
+      .getResult();
+}
+
 struct LoadLowering : public OpConversionPattern<memref::LoadOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
   matchAndRewrite(memref::LoadOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    FailureOr<SmallVector<int64_t>> strides = staticStrides(op.getMemRefType());
-    if (failed(strides))
-      return rewriter.notifyMatchFailure(op, "dynamic strides");
-    Value index =
-        linearIndex(rewriter, op.getLoc(), adaptor.getIndices(), *strides);
-    auto ptr = cast<TypedValue<emitc::PointerType>>(adaptor.getMemref());
-    Value lvalue =
-        emitc::SubscriptOp::create(rewriter, op.getLoc(), ptr, index);
+    FailureOr<Value> lvalue =
+        elementLValue(rewriter, op, op.getMemRefType(), adaptor.getMemref(),
+                      adaptor.getIndices());
+    if (failed(lvalue))
+      return failure();
     rewriter.replaceOpWithNewOp<emitc::LoadOp>(
-        op, getTypeConverter()->convertType(op.getType()), lvalue);
+        op, getTypeConverter()->convertType(op.getType()), *lvalue);
     return success();
   }
 };
@@ -197,15 +208,12 @@ struct StoreLowering : public OpConversionPattern<memref::StoreOp> {
   LogicalResult
   matchAndRewrite(memref::StoreOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    FailureOr<SmallVector<int64_t>> strides = staticStrides(op.getMemRefType());
-    if (failed(strides))
-      return rewriter.notifyMatchFailure(op, "dynamic strides");
-    Value index =
-        linearIndex(rewriter, op.getLoc(), adaptor.getIndices(), *strides);
-    auto ptr = cast<TypedValue<emitc::PointerType>>(adaptor.getMemref());
-    Value lvalue =
-        emitc::SubscriptOp::create(rewriter, op.getLoc(), ptr, index);
-    rewriter.replaceOpWithNewOp<emitc::AssignOp>(op, lvalue,
+    FailureOr<Value> lvalue =
+        elementLValue(rewriter, op, op.getMemRefType(), adaptor.getMemref(),
+                      adaptor.getIndices());
+    if (failed(lvalue))
+      return failure();
+    rewriter.replaceOpWithNewOp<emitc::AssignOp>(op, *lvalue,
                                                  adaptor.getValue());
     return success();
   }
