@@ -49,10 +49,25 @@ def load_kernels(lib_dir, name):
     return dg.load(os.path.join(lib_dir, name), register_kernels=True)
 
 
-def inputs(T, H, HV, seed, device):
+def inputs(T, H, HV, seed, device, kind="realistic"):
+    """realistic: gdr_peers.inputs (Qwen3-Next-like decays: the state is
+    forgotten within ~1000 tokens); adversarial: correlated keys (shared
+    direction weight 0.9), no decay (g = 0), so every token's state reaches
+    the end of the sequence."""
     import gdr_peers
     with torch.cuda.device(device):
-        return gdr_peers.inputs(dict(B=1, T=T, H=H, HV=HV, K=128, V=128), seed=seed)
+        if kind == "realistic":
+            return gdr_peers.inputs(dict(B=1, T=T, H=H, HV=HV, K=128, V=128), seed=seed)
+        gen = torch.Generator(device="cuda").manual_seed(seed)
+        r = lambda *shape: torch.randn(*shape, generator=gen, device="cuda")  # noqa: E731
+        k = 0.1 ** 0.5 * r(1, T, H, 128) + 0.9 ** 0.5 * r(1, 1, H, 128)
+        k = k / k.norm(dim=-1, keepdim=True)
+        q = r(1, T, H, 128)
+        q = q / q.norm(dim=-1, keepdim=True)
+        v = r(1, T, HV, 128)
+        beta = torch.sigmoid(r(1, T, HV))
+        g = torch.zeros(1, T, HV, device="cuda")
+        return q.bfloat16(), k.bfloat16(), v.bfloat16(), g, beta.bfloat16()
 
 
 def summary_reference(k, v, g, beta):
@@ -65,6 +80,55 @@ def summary_reference(k, v, g, beta):
                     torch.zeros(B, HV, K, v.shape[3], dtype=torch.float64, device=v.device)], -1)
     _, S = gdr_peers.reference(k, k, v_aug, g, beta, 1.0, h0)
     return S[..., :K], S[..., K:]
+
+
+def short_checks(rank, art, cp, dev, kind, record):
+    """The summary kernel and 2 ranks (2048 + 3072 tokens) against float64."""
+    import gdr_peers
+    ok = True
+    # ---- the summary kernel alone vs float64 (poisoned outputs), rank 1's short slice
+    if rank == 1:
+        q, k, v, g, beta = inputs(3072, 16, 32, seed=21, device=dev, kind=kind)
+        m = torch.full((1, 32, 128, 128), float("nan"), device=dev)
+        u = torch.full((1, 32, 128, 128), float("nan"), device=dev)
+        art["summary_1x3072x16x32"](k, v, g, beta, m, u)
+        torch.cuda.synchronize()
+        m_ref, u_ref = summary_reference(k, v, g, beta)
+        em, eu = rel_err(m, m_ref), rel_err(u, u_ref)
+        # M's error against the scale of the states it maps (||I||_F): with
+        # realistic decays M decays to ~1e-39 over 3072 tokens (f32
+        # subnormals: the CPU path's relative error there is 1.2e-4 too),
+        # so its own norm is no scale. f32 state path: 1.8e-7 for the chunk
+        # op's state on the H200; tolerance 2e-5 (~10x the CPU bound).
+        em_abs = ((m.double() - m_ref).norm() / 128 ** 0.5).item()
+        passed = eu <= 2e-5 and em_abs <= 2e-5 and (kind == "realistic" or em <= 2e-5)
+        ok &= passed
+        record(check=f"summary kernel vs float64, T=3072, {kind}", m_err=f"{em:.2e}", m_err_vs_identity=f"{em_abs:.2e}",
+               m_norm=f"{m_ref.norm().item():.2e}", u_err=f"{eu:.2e}", tol=2e-5, ok=passed)
+
+    # ---- 2 ranks vs float64 and vs one GPU, short uneven slices
+    T0, T1 = 2048, 3072
+    q, k, v, g, beta = inputs(T0 + T1, 16, 32, seed=22, device=dev, kind=kind)
+    gen = torch.Generator(device=dev).manual_seed(23)
+    h0 = 0.1 * torch.randn(1, 32, 128, 128, device=dev, generator=gen)
+    sl = slice(0, T0) if rank == 0 else slice(T0, T0 + T1)
+    part = [x[:, sl].contiguous() for x in (q, k, v, g, beta)]
+    o_ref, h_ref = gdr_peers.reference(q, k, v, g, beta, 128 ** -0.5, h0)
+    o_one = torch.full_like(v, float("nan"))
+    h_one = torch.full_like(h0, float("nan"))
+    art["chunk_1x5120x16x32"](q, k, v, g, beta, h0, o_one, h_one)
+    for exchange in ("allgather", "scan"):
+        o, hT = cp(*part, initial_state=h0 if rank == 0 else None, output_final_state=True, exchange=exchange)
+        torch.cuda.synchronize()
+        eo, eh = rel_err(o, o_ref[:, sl]), rel_err(hT, h_ref)
+        do, dh = rel_err(o, o_one[:, sl]), rel_err(hT, h_one)
+        # bf16 o: tolerance 2e-2 as bench.py (fla's own o error 3.8e-3);
+        # the final state is f32 (1.8e-7 for one GPU): 2e-5.
+        passed = eo <= 2e-2 and eh <= 2e-5
+        ok &= passed
+        record(check=f"2 ranks ({T0}+{T1}) {exchange} vs float64, {kind}", o_err=f"{eo:.2e}", state_err=f"{eh:.2e}",
+               vs_one_gpu_o=f"{do:.2e}", vs_one_gpu_state=f"{dh:.2e}", tol="2e-2 / 2e-5", ok=passed)
+    return ok
 
 
 def cp_worker(rank, world, port, args, queue):
@@ -87,45 +151,14 @@ def cp_worker(rank, world, port, args, queue):
         log(f"[rank {rank}] " + ", ".join(f"{k}={v}" for k, v in kw.items()))
 
     ok = True
-    # ---- the summary kernel alone vs float64 (poisoned outputs), rank 1's short slice
-    if rank == 1:
-        q, k, v, g, beta = inputs(3072, 16, 32, seed=21, device=dev)
-        m = torch.full((1, 32, 128, 128), float("nan"), device=dev)
-        u = torch.full((1, 32, 128, 128), float("nan"), device=dev)
-        art["summary_1x3072x16x32"](k, v, g, beta, m, u)
-        torch.cuda.synchronize()
-        m_ref, u_ref = summary_reference(k, v, g, beta)
-        em, eu = rel_err(m, m_ref), rel_err(u, u_ref)
-        # f32 state path (the chunk op's final state: 1.8e-7 on the H200);
-        # bf16 inputs are exact in the reference. Tolerance ~10x the CPU bound.
-        passed = em <= 2e-5 and eu <= 2e-5
-        ok &= passed
-        record(check="summary kernel vs float64, T=3072", m_err=f"{em:.2e}", u_err=f"{eu:.2e}", tol=2e-5, ok=passed)
-
-    # ---- 2 ranks vs float64 and vs one GPU, short uneven slices
-    T0, T1 = 2048, 3072
-    q, k, v, g, beta = inputs(T0 + T1, 16, 32, seed=22, device=dev)
-    gen = torch.Generator(device=dev).manual_seed(23)
-    h0 = 0.1 * torch.randn(1, 32, 128, 128, device=dev, generator=gen)
-    sl = slice(0, T0) if rank == 0 else slice(T0, T0 + T1)
-    part = [x[:, sl].contiguous() for x in (q, k, v, g, beta)]
-    o_ref, h_ref = gdr_peers.reference(q, k, v, g, beta, 128 ** -0.5, h0)
-    o_one = torch.full_like(v, float("nan"))
-    h_one = torch.full_like(h0, float("nan"))
-    art["chunk_1x5120x16x32"](q, k, v, g, beta, h0, o_one, h_one)
-    for exchange in ("allgather", "scan"):
-        o, hT = cp(*part, initial_state=h0 if rank == 0 else None, output_final_state=True, exchange=exchange)
-        torch.cuda.synchronize()
-        eo, eh = rel_err(o, o_ref[:, sl]), rel_err(hT, h_ref)
-        do, dh = rel_err(o, o_one[:, sl]), rel_err(hT, h_one)
-        # bf16 o: tolerance 2e-2 as bench.py (fla's own o error 3.8e-3);
-        # the final state is f32 (1.8e-7 for one GPU): 2e-5.
-        passed = eo <= 2e-2 and eh <= 2e-5
-        ok &= passed
-        record(check=f"2 ranks ({T0}+{T1}) {exchange} vs float64", o_err=f"{eo:.2e}", state_err=f"{eh:.2e}",
-               vs_one_gpu_o=f"{do:.2e}", vs_one_gpu_state=f"{dh:.2e}", tol="2e-2 / 2e-5", ok=passed)
-    del q, k, v, g, beta, part, o_ref, h_ref, o_one, h_one
+    for kind in args.kinds.split(","):
+        ok &= short_checks(rank, art, cp, dev, kind, record)
     torch.cuda.empty_cache()
+    if args.tokens_per_rank == 0:
+        queue.put((rank, ok, out))
+        dist.barrier()
+        dist.destroy_process_group()
+        return
 
     # ---- 256k tokens per rank vs one GPU running 512k
     T = args.tokens_per_rank
@@ -276,6 +309,7 @@ def main():
     p.add_argument("--what", default="cp,segments")
     p.add_argument("--tokens-per-rank", type=int, default=262144)
     p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--kinds", default="realistic,adversarial", help="inputs of the short checks")
     p.add_argument("--timeout", type=float, default=420)
     args = p.parse_args()
     log("devices:", [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())],
