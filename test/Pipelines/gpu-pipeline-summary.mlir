@@ -27,6 +27,10 @@
 // BLOCKS: deltanet.gated_kkt {{.*}} -> tensor<1x64x64xf32>
 // BLOCKS: } {mapping = [#gpu.block<x>]}
 // BLOCKS: deltanet.wy_repr {{.*}} -> (tensor<1x64x32xf32>, tensor<1x64x48xf32>)
+// Only the final state leaves the scan's blocks: the per-chunk states and
+// v_new, unused by a summary, would be whole-sequence tiles in shared memory
+// (50 MB per block at T = 256k: the launch failed on the H200).
+// BLOCKS: scf.forall ({{.*}}) in (2, 3) shared_outs(%{{[a-z0-9]+}} = %{{[a-z0-9_]+}}) -> (tensor<2x32x48xf32>)
 // BLOCKS: deltanet.chunk_state_scan {{.*}} -> (tensor<1x2x32x16xf32>, tensor<1x2x64x16xf32>, tensor<1x32x16xf32>)
 // BLOCKS: } {mapping = [#gpu.block<y>, #gpu.block<x>]}
 // BLOCKS-NOT: deltanet.chunk_output
