@@ -189,6 +189,10 @@ PYBIND11_MODULE(_deltanet, m) {
       "Parses mlir_text, runs the textual pass pipeline, returns the printed "
       "module. Raises ValueError with the diagnostics on failure.");
 
+  // The mgpu* runtime that GPU code JIT-compiled by `compile` calls (the
+  // same shared library, so deltanet.gpu sets its device and stream).
+  m.attr("GPU_RUNTIME_LIBRARY") = DELTANET_GPU_RUNTIME_LIBRARY;
+
   m.def("pipeline_options", &pipelineOptions, py::arg("target") = "cpu",
         "The options of the target's pipeline (deltanet-<target>-pipeline) "
         "with their defaults, as MLIR prints them; empty for a target "
@@ -202,6 +206,8 @@ PYBIND11_MODULE(_deltanet, m) {
       .def_property_readonly(
           "result_types",
           [](const CompiledFunction &fn) { return specList(fn.results()); })
+      .def_property_readonly("c_interface_address",
+                             &CompiledFunction::cInterfaceAddress)
       .def("__call__", &callCompiled,
            "Calls the function on C-contiguous NumPy arrays; returns the "
            "result array, or a tuple of them.");

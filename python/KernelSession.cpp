@@ -170,7 +170,12 @@ struct CompiledFunction::Impl {
   std::unique_ptr<MLIRContext> context;
   std::unique_ptr<ExecutionEngine> engine;
   void (*packed)(void **) = nullptr;
+  uintptr_t cInterface = 0;
 };
+
+uintptr_t CompiledFunction::cInterfaceAddress() const {
+  return impl->cInterface;
+}
 
 CompiledFunction::CompiledFunction() : impl(std::make_unique<Impl>()) {}
 CompiledFunction::~CompiledFunction() = default;
@@ -263,6 +268,13 @@ CompiledFunction::compile(const std::string &source, const std::string &entry,
     return nullptr;
   }
   fn->impl->packed = *packed;
+  auto cInterface = fn->impl->engine->lookup("_mlir_ciface_" + entry);
+  if (!cInterface) {
+    error = "cannot find _mlir_ciface_" + entry + ": " +
+            llvm::toString(cInterface.takeError());
+    return nullptr;
+  }
+  fn->impl->cInterface = reinterpret_cast<uintptr_t>(*cInterface);
   return fn;
 }
 

@@ -57,10 +57,12 @@ bool runPipeline(const std::string &source, const std::string &pipeline,
 /// target without a pipeline.
 std::string pipelineOptions(const std::string &target);
 
-/// A function of an MLIR module JIT-compiled for the host CPU.
+/// A function of an MLIR module JIT-compiled for the host (CPU code, or host
+/// code launching embedded GPU kernels).
 class CompiledFunction {
 public:
-  /// Compiles `entry` of `source` with the pipeline of `target` ("cpu") and
+  /// Compiles `entry` of `source` with the pipeline of `target` ("cpu",
+  /// "gpu") and
   /// `options` (space-separated `key=value`). Adds `llvm.emit_c_interface`
   /// to the entry if missing. On failure returns null and sets `error`.
   static std::unique_ptr<CompiledFunction> compile(const std::string &source,
@@ -77,6 +79,11 @@ public:
   /// Calls the function. `inputs` must match `arguments()` (checked by the
   /// caller); returns the results. Thread-safe; does not touch Python.
   std::vector<ResultBuffer> call(const std::vector<InputBuffer> &inputs) const;
+
+  /// The address of `_mlir_ciface_<entry>` (memref descriptor pointers in
+  /// parameter order), for callers that build the descriptors themselves:
+  /// the GPU target, whose arguments are device pointers (deltanet.gpu).
+  uintptr_t cInterfaceAddress() const;
 
 private:
   CompiledFunction();

@@ -3,7 +3,9 @@
 # device memrefs, marked llvm.emit_c_interface) -> shared library with
 # _mlir_ciface_* entry points, kernels embedded (PTX by default), linked with
 # deltanet's mgpu* runtime. The result needs only the NVIDIA driver
-# (libcuda.so.1) at run time.
+# (libcuda.so.1) at run time. OUT.so.json: the manifest of its entry points
+# (parameter types, the deltanet op each applies), read by the pure-Python
+# loader deltanet.gpu.load(OUT.so).
 #
 #   scripts/gpu-aot.sh IN.mlir OUT.so [deltanet-gpu-pipeline options...]
 #   e.g. scripts/gpu-aot.sh bench/gpu/tri_inv.mlir /tmp/tri_inv.so format=bin
@@ -24,3 +26,4 @@ tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 "$llvm/clang" -O3 -fPIC -c -Wno-override-module "$tmp/host.ll" -o "$tmp/host.o"
 "$llvm/clang" -shared -o "$out" "$tmp/host.o" \
   "$build/lib/libdeltanet_gpu_runtime_static.a" -ldl -lpthread -Wl,-z,defs
+"${DELTANET_PYTHON:-python3}" "$root/python/deltanet/gpu.py" manifest "$in" > "$out.json"

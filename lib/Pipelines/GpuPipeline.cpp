@@ -83,6 +83,10 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
   // matrix / chunk / head, then the target-neutral lowering to linalg on
   // tensors (inside a block loop: one element's chain).
   registerGPUTargetInfo();
+  // The summary becomes the chunk op's stages on the augmented state here,
+  // before the distribution, so that its stages get blocks like the chunk
+  // op's (addDeltaNetToLinalgPasses would decompose it after).
+  pm.addPass(createDeltaNetDecomposeGatedDeltaRuleSummary());
   pm.addPass(createDeltaNetDecomposeChunkGatedDeltaRule());
   DeltaNetGpuDistributeToBlocksOptions blocks;
   blocks.scanValueTile = options.scanValueTile;

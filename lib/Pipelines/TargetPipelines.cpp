@@ -1,11 +1,13 @@
 //===- TargetPipelines.cpp - The pipeline of each target, by name ---------===//
 //
-// Maps a target name ("cpu") to its pipeline and its options, for the
+// Maps a target name ("cpu", "gpu") to its pipeline and its options, for the
 // runtime and the bindings, which take the target as data.
 //
 //===----------------------------------------------------------------------===//
 
 #include "deltanet/Pipelines/Pipelines.h"
+
+#include "deltanet/Pipelines/GpuPipeline.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringExtras.h"
@@ -25,7 +27,7 @@ template <typename Options> std::string printDefaults() {
 } // namespace
 
 std::vector<std::string> mlir::deltanet::getPipelineTargets() {
-  return {"cpu"};
+  return {"cpu", "gpu"};
 }
 
 LogicalResult mlir::deltanet::buildTargetPipeline(OpPassManager &pm,
@@ -40,6 +42,17 @@ LogicalResult mlir::deltanet::buildTargetPipeline(OpPassManager &pm,
     buildCpuPipeline(pm, cpuOptions);
     return success();
   }
+  if (target == "gpu") {
+    GpuPipelineOptions gpuOptions;
+    if (failed(gpuOptions.parseFromString(options, errors)))
+      return failure();
+    if (llvm::Error error = verifyGpuPipelineOptions(gpuOptions)) {
+      errors << "deltanet-gpu-pipeline: " << llvm::toString(std::move(error));
+      return failure();
+    }
+    buildGpuPipeline(pm, gpuOptions);
+    return success();
+  }
   errors << "unknown target '" << target << "' (targets with a pipeline: "
          << llvm::join(getPipelineTargets(), ", ") << ")";
   return failure();
@@ -48,5 +61,7 @@ LogicalResult mlir::deltanet::buildTargetPipeline(OpPassManager &pm,
 std::string mlir::deltanet::printTargetPipelineOptions(StringRef target) {
   if (target == "cpu")
     return printDefaults<CpuPipelineOptions>();
+  if (target == "gpu")
+    return printDefaults<GpuPipelineOptions>();
   return "";
 }

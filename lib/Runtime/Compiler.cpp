@@ -16,9 +16,7 @@
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/TargetSelect.h"
@@ -30,17 +28,19 @@ void mlir::deltanet::registerCompilerDependencies(DialectRegistry &registry) {
   registerAllDialects(registry);
   registerAllExtensions(registry);
   registerDeltaNetDialect(registry);
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
-  registerOpenMPDialectTranslation(registry);
+  // Builtin, LLVM, OpenMP for the CPU; NVVM (kernels serialised by
+  // gpu-module-to-binary) and GPU (the embedded binary and its launches in
+  // host code) for the GPU target.
+  registerAllToLLVMIRTranslations(registry);
 }
 
 std::unique_ptr<ExecutionEngine>
 mlir::deltanet::compile(MLIRContext &context, llvm::StringRef source,
                         const CompileOptions &options, std::string &error) {
-  if (options.target != "cpu") {
+  bool gpu = options.target == "gpu";
+  if (options.target != "cpu" && !gpu) {
     error = "target '" + options.target +
-            "' cannot be JIT-compiled by this runtime (JIT targets: cpu)";
+            "' cannot be JIT-compiled by this runtime (JIT targets: cpu, gpu)";
     return nullptr;
   }
   static const bool targetInitialized = [] {
@@ -99,7 +99,12 @@ mlir::deltanet::compile(MLIRContext &context, llvm::StringRef source,
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   // The generated code may call runtime helpers such as `memrefCopy`, and
   // the OpenMP runtime when compiled for several threads.
-  SmallVector<llvm::StringRef, 2> sharedLibs = {DELTANET_C_RUNNER_UTILS};
+  SmallVector<llvm::StringRef, 3> sharedLibs = {DELTANET_C_RUNNER_UTILS};
+  // GPU: host code for the host, kernels embedded; its mgpu* calls go to our
+  // runtime over the driver (lib/Runtime/CUDA), loaded beside it. Loading
+  // it needs no driver: the first mgpu* call looks for one.
+  if (gpu)
+    sharedLibs.push_back(DELTANET_GPU_RUNTIME_LIBRARY);
   bool usesOpenMP =
       module
           ->walk([](Operation *op) {

@@ -23,18 +23,33 @@ Segments (docs/ContextParallel.md):
   segment_parallel_chunk_gated_delta_rule(q, k, v, g, beta, ..., threads=2)
       one long sequence on several threads
   deltanet.context_parallel: the same across torch.distributed ranks
+GPU (deltanet.gpu, pure Python: works without the compiled extension):
+  deltanet.gpu.load("x.so") -> artifact of scripts/gpu-aot.sh, its entry
+      points callable on torch CUDA tensors (torch's current stream)
+  compile(text, entry, target="gpu") -> the same for a kernel JIT-compiled here
 float64 references: deltanet.reference. Report: python3 -m deltanet.report.
 """
 
 from . import inputs, reference
-from ._api import chunk_gated_delta_rule, recurrent_gated_delta_rule, tri_inv
-from ._kernels import CACHE as kernel_cache
-from ._pipeline import CPU_PIPELINE, compile, cpu_pipeline_options, run_pipeline
-from ._summary import (apply_summary, compose_summaries, gated_delta_rule_summary,
-                       segment_parallel_chunk_gated_delta_rule)
+
+try:
+    from . import _deltanet  # noqa: F401  (the compiled extension: MLIR, the JIT)
+except ImportError as _error:
+    # A machine without MLIR (e.g. a GPU machine running ahead-of-time
+    # artifacts): deltanet.gpu, deltanet.reference and
+    # deltanet.context_parallel on CUDA tensors work; the compiler does not.
+    EXTENSION_ERROR = _error
+else:
+    EXTENSION_ERROR = None
+    from ._api import chunk_gated_delta_rule, recurrent_gated_delta_rule, tri_inv
+    from ._kernels import CACHE as kernel_cache
+    from ._pipeline import CPU_PIPELINE, compile, cpu_pipeline_options, run_pipeline
+    from ._summary import (apply_summary, compose_summaries, gated_delta_rule_summary,
+                           segment_parallel_chunk_gated_delta_rule)
 
 __all__ = [
     "CPU_PIPELINE",
+    "EXTENSION_ERROR",
     "apply_summary",
     "compose_summaries",
     "gated_delta_rule_summary",

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from . import _kernels
+from . import _gpu_ops, _kernels
 from ._validation import (
     check_array,
     check_bool,
@@ -73,11 +73,18 @@ def tri_inv(a, strategy="blocked", block_size=None, order=None, residual_steps=0
     precision: element type of the matmul operands ("f32", "bf16", "f16",
     "i8" where the compiler supports it); accumulation is f32. tolerance:
     relative error budget the compiler may spend (if it supports the option).
-    target: where the kernel runs ("cpu", the only JIT target of this build).
+    target: where the kernel runs: "cpu" (NumPy arrays) or "gpu" (torch
+    CUDA tensors in and out, float32/float16/bfloat16, launched on torch's
+    current stream; NumPy arrays are rejected).
     Returns an array like `a`. Kernels are compiled once per shape, dtype and
     options and cached.
     """
     target = check_target(target)
+    if target == "gpu":
+        options = _tri_inv_options(strategy, block_size, order, residual_steps, precision, tolerance)
+        if hasattr(a, "shape") and len(a.shape) >= 2:
+            _fit_block_size(options, a.shape[-1], "C", "(the last dimension of a)")
+        return _gpu_ops.tri_inv(a, options, _ARGUMENT_OF_OPTION)
     a = check_array(a, "a", (np.float32, np.float16))
     if a.ndim < 2:
         raise ValueError(f"a must have rank >= 2 [..., C, C], got shape {a.shape}")
@@ -165,6 +172,13 @@ def _check_gated_delta_rule_inputs(q, k, v, g, beta, initial_state, cu_seqlens=N
     return operands, (batch, tokens, heads, value_heads, key_dim, value_dim)
 
 
+def _gated_delta_rule_gpu(op, q, k, v, g, beta, initial_state, cu_seqlens, attributes, options):
+    if cu_seqlens is not None:
+        raise NotImplementedError("cu_seqlens with target='gpu' is not supported yet (the GPU pipeline does not "
+                                  "lower the packed variable-length form)")
+    return _gpu_ops.gated_delta_rule(op, q, k, v, g, beta, initial_state, attributes, options, _ARGUMENT_OF_OPTION)
+
+
 def _gated_delta_rule(op, operands, dims, attributes, options, target):
     v, h0 = operands[2], operands[5]
     batch, tokens = dims[0], dims[1]
@@ -210,7 +224,9 @@ def chunk_gated_delta_rule(
     L2-normalise q and k first. precision: matmul operand type of the
     in-chunk triangular inverse ("f32", "bf16", "f16", "i8" where supported).
     tri_inv_options: strategy, block_size, order, residual_steps of that
-    inverse, as in tri_inv. target: as in tri_inv.
+    inverse, as in tri_inv. target: as in tri_inv ("gpu": torch CUDA
+    tensors, q/k/v may be bfloat16, o and final_state returned as CUDA
+    tensors; cu_seqlens not yet).
     cu_seqlens: variable-length batch (flash-linear-attention's
     convention): int32/int64 offsets [N + 1] of N sequences packed along T
     with B = 1 (0 first, non-decreasing, T last; checked here since the
@@ -218,7 +234,8 @@ def chunk_gated_delta_rule(
     [N, HV, K, V], one per sequence, and chunks never straddle sequences.
     """
     target = check_target(target)
-    operands, dims = _check_gated_delta_rule_inputs(q, k, v, g, beta, initial_state, cu_seqlens)
+    if target != "gpu":
+        operands, dims = _check_gated_delta_rule_inputs(q, k, v, g, beta, initial_state, cu_seqlens)
     chunk_size = check_power_of_two(chunk_size, "chunk_size")
     unknown = set(tri_inv_options) - {"strategy", "block_size", "order", "residual_steps"}
     if unknown:
@@ -230,6 +247,9 @@ def chunk_gated_delta_rule(
     options = _tri_inv_options(precision=precision, tolerance=tolerance, **inverse)
     _fit_block_size(options, chunk_size, "chunk_size", "")
     attributes = [f"chunk_size = {chunk_size} : i64"] + _common_attributes(scale, use_qk_l2norm)
+    if target == "gpu":
+        return _gated_delta_rule_gpu("chunk_gated_delta_rule", q, k, v, g, beta, initial_state, cu_seqlens,
+                                     attributes, options)
     return _gated_delta_rule("chunk_gated_delta_rule", operands, dims, attributes, options, target)
 
 
@@ -241,6 +261,9 @@ def recurrent_gated_delta_rule(q, k, v, g, beta, initial_state=None, scale=None,
     chunk_gated_delta_rule, without chunking options.
     """
     target = check_target(target)
-    operands, dims = _check_gated_delta_rule_inputs(q, k, v, g, beta, initial_state, cu_seqlens)
     attributes = _common_attributes(scale, use_qk_l2norm)
+    if target == "gpu":
+        return _gated_delta_rule_gpu("recurrent_gated_delta_rule", q, k, v, g, beta, initial_state, cu_seqlens,
+                                     attributes, {})
+    operands, dims = _check_gated_delta_rule_inputs(q, k, v, g, beta, initial_state, cu_seqlens)
     return _gated_delta_rule("recurrent_gated_delta_rule", operands, dims, attributes, {}, target)

@@ -78,14 +78,26 @@ def run_pipeline(mlir_text, pipeline=CPU_PIPELINE, **options):
 def compile(mlir_text, entry, target="cpu", **options):
     """JIT-compiles function `entry` of `mlir_text` through deltanet-<target>-pipeline.
 
-    `target` is a target with a pipeline and a JIT in this build ("cpu").
-    `options` are the pipeline's (`tri_inv_strategy="neumann"`,
-    `tri_inv_block_size=8`, ...). Returns a callable taking C-contiguous NumPy
-    arrays (one per function argument; dtypes and static dims must match the
-    function's types) and returning the result array, or a tuple of them.
-    `llvm.emit_c_interface` is added to `entry` if missing. Tensor and
-    identity-layout memref arguments/results of f32, f64, f16, i1, i8..i64 are
-    supported.
+    `target` is a target with a pipeline and a JIT in this build ("cpu",
+    "gpu"). `options` are the pipeline's (`tri_inv_strategy="neumann"`,
+    `tri_inv_block_size=8`, ...).
+
+    cpu: returns a callable taking C-contiguous NumPy arrays (one per
+    function argument; dtypes and static dims must match the function's
+    types) and returning the result array, or a tuple of them. Tensor and
+    identity-layout memref arguments/results of f32, f64, f16, i1, i8..i64
+    are supported.
+
+    gpu: `entry` must be destination-passing (memref arguments, results
+    written into them, nothing returned; see docs/GPU.md). Returns a
+    deltanet.gpu.EntryPoint: called on device buffers (torch CUDA tensors or
+    `__cuda_array_interface__` objects, C-contiguous, the memrefs' shapes
+    and element types, bf16 included), it launches the kernels on torch's
+    current stream and returns None. NumPy arrays are rejected (host
+    memory). Compiling needs no GPU; without a driver a call raises
+    RuntimeError("... no CUDA driver ...").
+
+    `llvm.emit_c_interface` is added to `entry` if missing.
     """
     if not isinstance(mlir_text, str):
         raise TypeError(f"mlir_text must be a str, got {type(mlir_text).__name__}")
@@ -93,7 +105,12 @@ def compile(mlir_text, entry, target="cpu", **options):
         raise TypeError(f"entry must be a non-empty str, got {entry!r}")
     if not isinstance(target, str):
         raise TypeError(f"target must be a str, got {type(target).__name__}")
-    if target != "cpu":
-        raise ValueError(f"target must be 'cpu' (the only JIT target of this build), got {target!r}")
+    if target not in ("cpu", "gpu"):
+        raise ValueError(f"target must be 'cpu' or 'gpu' (the JIT targets of this build), got {target!r}")
     option_text = format_options(options, f"deltanet-{target}-pipeline", pipeline_options(target))
-    return _deltanet.compile(mlir_text, entry.lstrip("@"), target, option_text)
+    function = _deltanet.compile(mlir_text, entry.lstrip("@"), target, option_text)
+    if target == "cpu":
+        return function
+    from . import gpu
+
+    return gpu.jit_entry_point(function, _deltanet.GPU_RUNTIME_LIBRARY)

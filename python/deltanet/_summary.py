@@ -80,8 +80,16 @@ def gated_delta_rule_summary(k, v, g, beta, chunk_size=64, use_qk_l2norm=False, 
     M = prod_t exp(g_t) (I - beta_t k_t k_t^T) (latest token leftmost) and
     U = the final state from a zero state. T = 0 gives (I, 0).
     Compose with compose_summaries, apply with apply_summary.
+    target="gpu": torch CUDA tensors in (bfloat16 too), CUDA tensors out.
     """
     target = check_target(target)
+    if target == "gpu":
+        from . import _gpu_ops
+
+        chunk_size, options = _chunk_options(chunk_size, precision, tolerance, tri_inv_options,
+                                             "gated_delta_rule_summary")
+        attributes = [f"chunk_size = {chunk_size} : i64"] + (["use_qk_l2norm"] if use_qk_l2norm else [])
+        return _gpu_ops.summary(k, v, g, beta, attributes, options, _ARGUMENT_OF_OPTION)
     operands, dims = _check_summary_inputs(k, v, g, beta)
     chunk_size, options = _chunk_options(chunk_size, precision, tolerance, tri_inv_options,
                                          "gated_delta_rule_summary")
@@ -162,6 +170,9 @@ def segment_parallel_chunk_gated_delta_rule(q, k, v, g, beta, initial_state=None
     Results equal chunk_gated_delta_rule up to float32 rounding.
     """
     threads = check_int(threads, "threads", minimum=1)
+    if check_target(target) != "cpu":
+        raise ValueError("segment_parallel_chunk_gated_delta_rule runs on CPU threads; on a GPU use "
+                         "deltanet.gpu.segment_parallel_chunk_gated_delta_rule (segments as one batch)")
     operands, dims = _check_gated_delta_rule_inputs(q, k, v, g, beta, initial_state)
     chunk_size = check_power_of_two(chunk_size, "chunk_size")
     q, k, v, g, beta, h0 = operands

@@ -84,7 +84,7 @@ def check_optional_float(value, name, positive=False):
 
 
 # Targets the high-level API can compile for and run on (a JIT in this build).
-JIT_TARGETS = ("cpu",)
+JIT_TARGETS = ("cpu", "gpu")
 
 
 def check_target(value):

@@ -10,8 +10,9 @@ cu_seqlens); value head j reads q/k head j // (HV / H). Returns
 None unless output_final_state. `cu_seqlens` (int32/int64 [N + 1], B = 1)
 packs N sequences along T, each with its own state.
 
-Tensors: float32, float16 and bfloat16 on the CPU (the GPU target does not
-exist yet), forward only (no autograd: inputs are detached). Data crosses
+Tensors: float32, float16 and bfloat16 on the CPU (CUDA tensors: the op
+functions with target="gpu", or deltanet.gpu's ahead-of-time kernels),
+forward only (no autograd: inputs are detached). Data crosses
 into the compiled kernels without copies where the layout allows:
 contiguous float32/float16 tensors are NumPy views of the same memory, and
 results are returned as tensors over the kernels' output buffers
@@ -41,7 +42,8 @@ def _check_tensor(x, name):
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
     if x.device.type != "cpu":
-        raise ValueError(f"{name} is on {x.device}: deltanet.torch runs on the CPU only (no GPU target yet)")
+        raise ValueError(f"{name} is on {x.device}: deltanet.torch runs on the CPU only; for CUDA tensors "
+                         f"use deltanet.chunk_gated_delta_rule(..., target='gpu') or deltanet.gpu")
     if x.dtype not in (torch.float32, torch.float16, torch.bfloat16):
         raise TypeError(f"{name} must be float32, float16 or bfloat16, got {x.dtype}")
     return x

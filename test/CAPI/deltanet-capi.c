@@ -225,7 +225,7 @@ int main(void) {
            mlirLogicalResultIsSuccess(result) ? "success" : "failure");
   }
   // CHECK-LABEL: target pipeline 'nope'
-  // CHECK: unknown target 'nope' (targets with a pipeline: cpu)
+  // CHECK: unknown target 'nope' (targets with a pipeline: cpu, gpu)
   // CHECK: -> failure
   runPipeline(module, "no-such-pass");
   // CHECK-LABEL: run 'no-such-pass'

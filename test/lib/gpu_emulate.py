@@ -19,7 +19,10 @@ memory packing, NVVM): that needs the device (bench/gpu/bench.py).
 
   gpu_emulate.py --opt deltanet-opt --llvm-bin DIR --c-runner-utils LIB \\
       --shape B,T,H,HV,K,V [--inputs realistic|adversarial] \\
-      [--pipeline-options "scan-value-tile=4"] --o-tol X --state-tol Y
+      [--pipeline-options "scan-value-tile=4"] [--op chunk|summary] --o-tol X --state-tol Y
+
+--op summary: deltanet.gated_delta_rule_summary instead (M against --o-tol,
+U against --state-tol; float64 token-by-token product of test/lib/summary_testgen.py).
 """
 
 import argparse
@@ -54,6 +57,25 @@ def program(B, T, H, HV, K, V, scale):
                  + ", ".join(f"tensor<{ty}>" for _, ty in args) + f") -> (tensor<{v}>, tensor<{h}>)")
     lines.append(f"  bufferization.materialize_in_destination %ot in restrict writable %o : (tensor<{v}>, memref<{v}>) -> ()")
     lines.append(f"  bufferization.materialize_in_destination %hT in restrict writable %ht : (tensor<{h}>, memref<{h}>) -> ()")
+    lines += ["  return", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def summary_program(B, T, H, HV, K, V):
+    """@summary(k, v, g, beta, m, u): deltanet.gated_delta_rule_summary, destination-passing."""
+    def t(*dims, ty):
+        return "x".join(str(d) for d in dims) + "x" + ty
+    args = [("k", t(B, T, H, K, ty="bf16")), ("v", t(B, T, HV, V, ty="bf16")), ("g", t(B, T, HV, ty="f32")),
+            ("beta", t(B, T, HV, ty="bf16"))]
+    m, u = t(B, HV, K, K, ty="f32"), t(B, HV, K, V, ty="f32")
+    lines = ["func.func @summary(" + ", ".join(f"%{n}: memref<{ty}>" for n, ty in args)
+             + f", %m: memref<{m}>, %u: memref<{u}>) attributes {{llvm.emit_c_interface}} {{"]
+    for n, ty in args:
+        lines.append(f"  %{n}t = bufferization.to_tensor %{n} restrict : memref<{ty}> to tensor<{ty}>")
+    lines.append("  %mt, %ut = deltanet.gated_delta_rule_summary %kt, %vt, %gt, %betat {chunk_size = 64 : i64} : ("
+                 + ", ".join(f"tensor<{ty}>" for _, ty in args) + f") -> (tensor<{m}>, tensor<{u}>)")
+    lines.append(f"  bufferization.materialize_in_destination %mt in restrict writable %m : (tensor<{m}>, memref<{m}>) -> ()")
+    lines.append(f"  bufferization.materialize_in_destination %ut in restrict writable %u : (tensor<{u}>, memref<{u}>) -> ()")
     lines += ["  return", "}"]
     return "\n".join(lines) + "\n"
 
@@ -149,9 +171,14 @@ def main():
     p.add_argument("--o-tol", type=float, required=True)
     p.add_argument("--state-tol", type=float, required=True)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--op", default="chunk", choices=["chunk", "summary"],
+                   help="chunk: o and the final state; summary: M (--o-tol) and U (--state-tol) "
+                        "of gated_delta_rule_summary against the float64 token-by-token product")
     args = p.parse_args()
     B, T, H, HV, K, V = (int(x) for x in args.shape.split(","))
     scale = K ** -0.5
+    if args.op == "summary":
+        return summary_main(args, B, T, H, HV, K, V)
     with tempfile.TemporaryDirectory() as workdir:
         ir = bufferized_ir(args.opt, program(B, T, H, HV, K, V, scale), args.pipeline_options)
         lib = ctypes.CDLL(build(args, ir, workdir))
@@ -171,6 +198,30 @@ def main():
     ok = err_o <= args.o_tol and err_h <= args.state_tol
     print(f"shape {args.shape} {args.inputs} [{args.pipeline_options}]: "
           f"o error {err_o:.2e} (tol {args.o_tol:g}), state error {err_h:.2e} (tol {args.state_tol:g}): "
+          + ("PASS" if ok else "FAIL"))
+    sys.exit(0 if ok else 1)
+
+
+def summary_main(args, B, T, H, HV, K, V):
+    sys.path.insert(0, HERE)
+    from summary_testgen import summary_reference
+    with tempfile.TemporaryDirectory() as workdir:
+        ir = bufferized_ir(args.opt, summary_program(B, T, H, HV, K, V), args.pipeline_options)
+        lib = ctypes.CDLL(build(args, ir, workdir))
+        rng = np.random.default_rng(args.seed)
+        _, k, v, g, beta, _ = inputs(B, T, H, HV, K, V, args.inputs, rng)
+        kb, vb, bb = (to_bf16_bits(x) for x in (k, v, beta))
+        m = np.full((B, HV, K, K), np.nan, dtype=np.float32)
+        u = np.full((B, HV, K, V), np.nan, dtype=np.float32)
+        descs = [descriptor(a) for a in (kb, vb, g, bb, m, u)]
+        lib._mlir_ciface_summary(*[ctypes.byref(d) for d in descs])
+        m_ref, u_ref = summary_reference(from_bf16_bits(kb), from_bf16_bits(vb).astype(np.float64),
+                                         g.astype(np.float64), from_bf16_bits(bb).astype(np.float64), HV)
+        err_m = reference.relative_error(m, m_ref)
+        err_u = reference.relative_error(u, u_ref)
+    ok = err_m <= args.o_tol and err_u <= args.state_tol
+    print(f"summary shape {args.shape} {args.inputs} [{args.pipeline_options}]: "
+          f"M error {err_m:.2e} (tol {args.o_tol:g}), U error {err_u:.2e} (tol {args.state_tol:g}): "
           + ("PASS" if ok else "FAIL"))
     sys.exit(0 if ok else 1)
 

@@ -155,3 +155,70 @@ def test_three_ranks():
         ((61, 5, 37), 5, "scan", True, False),
         ((61, 0, 37), 6, "allgather", False, False),  # an empty slice
     ])
+
+
+# ---- the CUDA-tensor path's exchange, without a GPU
+#
+# context_parallel_chunk_gated_delta_rule sends CUDA tensors to
+# _context_parallel_gpu: registered AOT kernels, the exchange on device
+# tensors, float64 folds. Here its kernels are stand-ins computing with
+# deltanet's CPU ops on the same tensors (written into the destination
+# arguments, as the AOT entry points do), so the device path's bookkeeping
+# (entry states, the float64 fold and scan, empty slices, rank 0's exit
+# state) is checked against the single-process op on gloo; the kernels
+# themselves are checked on the H200 (bench/gpu/cp_bench.py).
+
+def _stand_in_kernels(q, k, v, g, beta, scale, use_qk_l2norm, chunk_size, rank):
+    if q.shape[1] == 0:
+        return None, None
+
+    def chunk(q, k, v, g, beta, h0, o, ht):
+        o_, h_ = deltanet.chunk_gated_delta_rule(*(x.numpy() for x in (q, k, v, g, beta)), initial_state=h0.numpy(),
+                                                 chunk_size=chunk_size, scale=scale, use_qk_l2norm=use_qk_l2norm)
+        o.copy_(torch.from_numpy(o_))
+        ht.copy_(torch.from_numpy(h_))
+
+    def summary(k, v, g, beta, m, u):
+        m_, u_ = deltanet.gated_delta_rule_summary(*(x.numpy() for x in (k, v, g, beta)), chunk_size=chunk_size,
+                                                   use_qk_l2norm=use_qk_l2norm)
+        m.copy_(torch.from_numpy(m_))
+        u.copy_(torch.from_numpy(u_))
+
+    return (summary if rank > 0 else None), chunk
+
+
+def device_path_worker(rank, world, port, cases):
+    import deltanet.context_parallel as module
+
+    local_check = module._local_check
+
+    def as_device(*args):
+        error, meta = local_check(*args)
+        if error is None:
+            meta["device"] = "cuda"  # take the CUDA-tensor path with CPU tensors
+        return error, meta
+
+    module._local_check, module._gpu_kernels = as_device, _stand_in_kernels
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world,
+                            timeout=datetime.timedelta(seconds=120))
+    try:
+        for case in cases:
+            check_case(rank, *case)
+        dist.barrier()
+    finally:
+        dist.destroy_process_group()
+
+
+def test_three_ranks_device_path():
+    port = free_port()
+    cases = [((61, 0, 37), 7, "allgather", True, False), ((61, 5, 37), 8, "scan", True, False)]
+    context = mp.spawn(device_path_worker, args=(3, port, cases), nprocs=3, join=False)
+    deadline = time.monotonic() + DEADLINE_S
+    try:
+        while not context.join(timeout=5):
+            if time.monotonic() > deadline:
+                pytest.fail(f"3 ranks did not finish within {DEADLINE_S} s")
+    finally:
+        for process in context.processes:
+            if process.is_alive():
+                process.kill()

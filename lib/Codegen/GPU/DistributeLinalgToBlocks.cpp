@@ -2,6 +2,8 @@
 //
 // linalg ops left outside any block loop (gathers, scatters, cumulative
 // decays of the decomposed attention) become scf.forall loops on GPU blocks.
+// Host-level tensor.pad (the summary's values [0 | v]) is first spelled as a
+// fill and a linalg.copy into a slice of it, so that both run on the grid.
 //
 //===----------------------------------------------------------------------===//
 
@@ -9,6 +11,8 @@
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -52,14 +56,26 @@ LogicalResult distribute(RewriterBase &rewriter, linalg::LinalgOp op) {
   SmallVector<OpFoldResult> tileSizes(ranges.size(), rewriter.getIndexAttr(0));
   for (int64_t d : tiled)
     tileSizes[d] = rewriter.getIndexAttr(1);
-  // Loops are created outermost first: the innermost tiled loop is x.
+  // Loops are created outermost first. The grid's y and z extents are
+  // limited to 65535 (x to 2^31 - 1): the longest tiled loop (tokens of a
+  // long sequence) is x, the others y and z by decreasing extent (ties:
+  // the innermost is x, as for equal extents before).
   llvm::sort(tiled);
+  SmallVector<int64_t> byExtent(tiled.begin(), tiled.end());
+  llvm::stable_sort(byExtent, [&](int64_t a, int64_t b) {
+    return ranges[a] > ranges[b] || (ranges[a] == ranges[b] && a > b);
+  });
   static constexpr gpu::MappingId ids[] = {
       gpu::MappingId::DimX, gpu::MappingId::DimY, gpu::MappingId::DimZ};
   SmallVector<Attribute> mapping;
-  for (size_t k = 0; k < tiled.size(); ++k)
-    mapping.push_back(
-        gpu::GPUBlockMappingAttr::get(ctx, ids[tiled.size() - 1 - k]));
+  for (int64_t d : tiled) {
+    size_t rank = llvm::find(byExtent, d) - byExtent.begin();
+    if (rank > 0 && (ShapedType::isDynamic(ranges[d]) || ranges[d] > 65535))
+      return op->emitOpError("loop ")
+             << d << " of extent " << ranges[d]
+             << " would be a grid dimension y or z (at most 65535 blocks)";
+    mapping.push_back(gpu::GPUBlockMappingAttr::get(ctx, ids[rank]));
+  }
   rewriter.setInsertionPoint(op);
   if (tiled.empty()) {
     // Too small to split: one block does it all.
@@ -83,12 +99,66 @@ LogicalResult distribute(RewriterBase &rewriter, linalg::LinalgOp op) {
   return success();
 }
 
+/// Upstream's pad decomposition (empty + fill + insert_slice), for pads
+/// outside block loops only (a block's own pads stay for bufferization).
+struct HostPadAsFill : public linalg::DecomposePadOpPattern {
+  using DecomposePadOpPattern::DecomposePadOpPattern;
+  LogicalResult matchAndRewrite(tensor::PadOp op,
+                                PatternRewriter &rewriter) const override {
+    if (insideBlockLoop(op))
+      return rewriter.notifyMatchFailure(op, "inside a block loop");
+    return DecomposePadOpPattern::matchAndRewrite(op, rewriter);
+  }
+};
+
+/// `insert_slice %src into %fill` outside block loops, `%fill` a
+/// linalg.fill: bufferized as is, it is a host-level strided memref.copy
+/// (one thread block for the whole tensor). As
+///   %d = extract_slice %fill[slice]; %c = linalg.copy ins(%src) outs(%d)
+///   insert_slice %c into %fill[slice]
+/// the copy is a linalg op that is distributed over the grid like the
+/// others, and the matching extract/insert pair bufferizes in place.
+struct InsertSliceIntoFillAsCopy
+    : public OpRewritePattern<tensor::InsertSliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tensor::InsertSliceOp op,
+                                PatternRewriter &rewriter) const override {
+    if (insideBlockLoop(op))
+      return rewriter.notifyMatchFailure(op, "inside a block loop");
+    if (!op.getDest().getDefiningOp<linalg::FillOp>())
+      return rewriter.notifyMatchFailure(op, "destination is not a fill");
+    if (op.getSource().getDefiningOp<linalg::CopyOp>())
+      return rewriter.notifyMatchFailure(op, "already a linalg.copy");
+    if (op.getSourceType().getRank() != op.getDestType().getRank())
+      return rewriter.notifyMatchFailure(op, "rank-reducing slice");
+    Location loc = op.getLoc();
+    Value slice = tensor::ExtractSliceOp::create(
+        rewriter, loc, op.getSourceType(), op.getDest(), op.getMixedOffsets(),
+        op.getMixedSizes(), op.getMixedStrides());
+    Value copy = linalg::CopyOp::create(rewriter, loc, op.getSource(), slice)
+                     .getResult(0);
+    rewriter.modifyOpInPlace(op, [&] { op.getSourceMutable().assign(copy); });
+    return success();
+  }
+};
+
 struct DeltaNetGpuDistributeLinalgToBlocksPass
     : public deltanet::impl::DeltaNetGpuDistributeLinalgToBlocksBase<
           DeltaNetGpuDistributeLinalgToBlocksPass> {
   using Base::Base;
 
   void runOnOperation() override {
+    // tensor.pad outside blocks -> empty + fill + insert_slice (upstream),
+    // and that insert_slice -> linalg.copy into the slice (ours).
+    {
+      RewritePatternSet patterns(&getContext());
+      patterns.add<HostPadAsFill, InsertSliceIntoFillAsCopy>(&getContext());
+      GreedyRewriteConfig config;
+      config.enableFolding(false);
+      if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
+                                       config)))
+        return signalPassFailure();
+    }
     SmallVector<linalg::LinalgOp> ops;
     getOperation()->walk([&](linalg::LinalgOp op) {
       if (op.hasPureTensorSemantics() && !insideBlockLoop(op))

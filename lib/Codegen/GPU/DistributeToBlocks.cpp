@@ -31,6 +31,38 @@ bool mlir::deltanet::isBlockMapped(scf::ForallOp forall) {
 
 namespace {
 
+/// The results of `op` that have uses or a dynamic shape (all of them if
+/// none has: the op is kept for its own sake).
+SmallVector<unsigned> usedResults(Operation *op) {
+  SmallVector<unsigned> used;
+  for (OpResult result : op->getResults())
+    if (!result.use_empty() ||
+        !cast<RankedTensorType>(result.getType()).hasStaticShape())
+      used.push_back(result.getResultNumber());
+  if (used.empty())
+    for (unsigned i = 0, e = op->getNumResults(); i < e; ++i)
+      used.push_back(i);
+  return used;
+}
+
+/// Replacements of `op`'s results: the block loop's results for the `used`
+/// ones, an (unread) tensor.empty for the others.
+SmallVector<Value> blockResults(PatternRewriter &rewriter, Operation *op,
+                                ArrayRef<unsigned> used, scf::ForallOp forall) {
+  SmallVector<Value> values;
+  for (OpResult result : op->getResults()) {
+    const unsigned *it = llvm::find(used, result.getResultNumber());
+    if (it != used.end()) {
+      values.push_back(forall.getResult(it - used.begin()));
+      continue;
+    }
+    auto type = cast<RankedTensorType>(result.getType()); // static
+    values.push_back(tensor::EmptyOp::create(
+        rewriter, op->getLoc(), type.getShape(), type.getElementType()));
+  }
+  return values;
+}
+
 /// Wraps `op`, whose operands and results all start with the same
 /// `batchRank` (<= 3) batch dims, in an scf.forall over those dims mapped to
 /// GPU blocks; the body computes one batch element (unit batch dims kept, so
@@ -72,8 +104,9 @@ LogicalResult distributeBatch(PatternRewriter &rewriter, Operation *op,
     mapping.push_back(gpu::GPUBlockMappingAttr::get(rewriter.getContext(),
                                                     ids[batchRank - 1 - d]));
   SmallVector<Value> inits;
-  for (Value result : op->getResults()) {
-    auto type = cast<RankedTensorType>(result.getType());
+  SmallVector<unsigned> used = usedResults(op);
+  for (unsigned i : used) {
+    auto type = cast<RankedTensorType>(op->getResult(i).getType());
     SmallVector<OpFoldResult> sizes;
     for (int64_t d = 0; d < type.getRank(); ++d)
       sizes.push_back(d < batchRank ? bounds[d]
@@ -122,14 +155,14 @@ LogicalResult distributeBatch(PatternRewriter &rewriter, Operation *op,
     result.setType(elementType(cast<RankedTensorType>(result.getType())));
 
   rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
-  for (auto [result, out] :
-       llvm::zip(element->getResults(), forall.getRegionIterArgs())) {
+  for (auto [i, out] : llvm::zip(used, forall.getRegionIterArgs())) {
     SmallVector<OpFoldResult> offsets, sizes, strides;
     slice(cast<RankedTensorType>(out.getType()), offsets, sizes, strides);
-    tensor::ParallelInsertSliceOp::create(rewriter, loc, result, out, offsets,
-                                          sizes, strides);
+    tensor::ParallelInsertSliceOp::create(rewriter, loc, element->getResult(i),
+                                          out, offsets, sizes, strides);
   }
-  rewriter.replaceOp(op, forall.getResults());
+  rewriter.setInsertionPoint(forall);
+  rewriter.replaceOp(op, blockResults(rewriter, op, used, forall));
   return success();
 }
 
@@ -185,9 +218,14 @@ struct StateScanPerValueTileBlock : public OpRewritePattern<ChunkStateScanOp> {
     int64_t keys = kType.getDimSize(3);
     int64_t chunks = uType.getDimSize(1), chunk = uType.getDimSize(2);
     MLIRContext *ctx = rewriter.getContext();
+    // Only the results that are used leave the block: an unused one (the
+    // per-chunk states and v_new of a summary's scan) would otherwise be a
+    // whole-sequence tile in shared memory (50 MB at T = 256k), and inside
+    // the block its lowering does not build it.
     SmallVector<Value> inits;
-    for (Value result : op->getResults()) {
-      auto type = cast<RankedTensorType>(result.getType());
+    SmallVector<unsigned> used = usedResults(op);
+    for (unsigned i : used) {
+      auto type = cast<RankedTensorType>(op->getResult(i).getType());
       inits.push_back(tensor::EmptyOp::create(rewriter, loc, type.getShape(),
                                               type.getElementType()));
     }
@@ -247,13 +285,13 @@ struct StateScanPerValueTileBlock : public OpRewritePattern<ChunkStateScanOp> {
                   tileType({1, keys, valueTile})},
         operands, op->getAttrs());
     rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
-    for (auto [result, out] :
-         llvm::zip(tiled->getResults(), forall.getRegionIterArgs())) {
+    for (auto [i, out] : llvm::zip(used, forall.getRegionIterArgs())) {
       auto [offsets, sizes, strides, type] = slice(out, /*byColumn=*/true);
-      tensor::ParallelInsertSliceOp::create(rewriter, loc, result, out, offsets,
-                                            sizes, strides);
+      tensor::ParallelInsertSliceOp::create(rewriter, loc, tiled->getResult(i),
+                                            out, offsets, sizes, strides);
     }
-    rewriter.replaceOp(op, forall.getResults());
+    rewriter.setInsertionPoint(forall);
+    rewriter.replaceOp(op, blockResults(rewriter, op, used, forall));
     return success();
   }
 

@@ -57,6 +57,8 @@ enum {
   X(cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain",                      \
     (CUcontext *, CUdevice))                                                   \
   X(cuCtxSetCurrent, "cuCtxSetCurrent", (CUcontext))                           \
+  X(cuCtxGetCurrent, "cuCtxGetCurrent", (CUcontext *))                         \
+  X(cuCtxGetDevice, "cuCtxGetDevice", (CUdevice *))                            \
   X(cuModuleLoadData, "cuModuleLoadData", (CUmodule *, const void *))          \
   X(cuModuleLoadDataEx, "cuModuleLoadDataEx",                                  \
     (CUmodule *, const void *, unsigned, int *, void **))                      \
@@ -100,6 +102,7 @@ static CUcontext context;
 static CUstream externalStream; /* deltanetGpuRuntimeUseStream */
 static int useExternalStream;
 static int defaultDevice;
+static int activeDevice = -1;   /* the device of `context` */
 
 static const char *errorName(CUresult status) {
   const char *name = NULL;
@@ -132,6 +135,20 @@ static void initialize(void) {
              "no CUDA driver: cuInit failed with %s", errorName(status));
     return;
   }
+  /* A context already current on this thread (the caller's: PyTorch makes
+   * its device's primary context current) decides the device, so that an
+   * artifact loaded by a process working on device N runs there; else the
+   * primary context of `defaultDevice`. Modules are loaded by global
+   * constructors: this runs when the artifact is loaded. */
+  CUcontext current = NULL;
+  CUdevice currentDevice = 0;
+  if (p_cuCtxGetCurrent(&current) == CUDA_SUCCESS && current &&
+      p_cuCtxGetDevice(&currentDevice) == CUDA_SUCCESS) {
+    context = current;
+    activeDevice = (int)currentDevice;
+    initStatus = 0;
+    return;
+  }
   int count = 0;
   status = p_cuDeviceGetCount(&count);
   if (status != CUDA_SUCCESS || count <= defaultDevice) {
@@ -149,7 +166,12 @@ static void initialize(void) {
              errorName(status));
     return;
   }
+  activeDevice = defaultDevice;
   initStatus = 0;
+}
+
+int deltanetGpuRuntimeDevice(void) {
+  return deltanetGpuRuntimeInit(NULL, 0) == 0 ? activeDevice : -1;
 }
 
 int deltanetGpuRuntimeInit(char *message, size_t messageSize) {

@@ -161,8 +161,13 @@ def DeltaNetGpuDistributeLinalgToBlocks
     block-mapped `scf.forall` (the decomposed attention's gathers, scatters
     and cumulative decays) are tiled by 1 along up to three of their
     non-unit parallel loops (all but the innermost parallel loop), mapped to
-    `#gpu.block<x/y/z>`; the rest of each op stays in its block for
-    `deltanet-gpu-map-to-threads`.
+    `#gpu.block<x/y/z>` (the longest loop on x: y and z hold at most 65535
+    blocks, a longer loop there is an error); the rest of each op stays in
+    its block for `deltanet-gpu-map-to-threads`. A `tensor.pad` outside
+    block loops (the summary's values `[0 | v]`) is first decomposed into a
+    fill and a `linalg.copy` into a slice of it (upstream
+    `DecomposePadOpPattern`, then ours), so that neither is a host-level
+    strided copy run by a single block.
   }];
   let dependentDialects = ["scf::SCFDialect", "tensor::TensorDialect",
                            "gpu::GPUDialect", "affine::AffineDialect"];

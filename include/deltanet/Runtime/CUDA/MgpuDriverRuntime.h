@@ -18,11 +18,19 @@
 extern "C" {
 #endif
 
-/* Loads the driver, initialises it and makes device 0's primary context (the
- * one PyTorch and the CUDA runtime use) current. Returns 0 on success; else
+/* Loads the driver, initialises it and takes the context current on the
+ * calling thread, or else the primary context of the default device (the
+ * one PyTorch and the CUDA runtime use; see deltanetGpuRuntimeDevice). Returns 0 on success; else
  * non-zero with a message ("no CUDA driver: ...", "no CUDA device: ...") in
  * `message` (if not NULL). Safe to call any number of times. */
 int deltanetGpuRuntimeInit(char *message, size_t messageSize);
+
+/* The device ordinal the runtime works on (after initialising it), -1
+ * without a driver. The first initialisation (at the latest when an
+ * artifact's global constructors load its modules) takes the CUDA context
+ * current on the calling thread if there is one (PyTorch's device), else the
+ * primary context of the device of mgpuSetDefaultDevice (0). */
+int deltanetGpuRuntimeDevice(void);
 
 /* Routes every launch, copy and allocation of the generated host code to
  * `stream` (a CUstream; NULL is the legacy default stream). While one is
