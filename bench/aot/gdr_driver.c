@@ -2,7 +2,8 @@
  * Usage: gdr_driver H REPS kernel.so...  (each .so exports _mlir_ciface_gdr for
  * B=1 T=4096 H=HV K=V=128 f32). Checks every output against the first
  * kernel's, prints the best time. -DCLK=CLOCK_MONOTONIC: wall time (needed
- * for several threads); default: the calling thread's CPU time.
+ * for several threads); default: the calling thread's CPU time. Large blocks
+ * stay mapped after free unless GDR_PLAIN_MALLOC=1 is set.
  *===----------------------------------------------------------------------===*/
 #include <stdlib.h>
 #include <stdio.h>
@@ -20,7 +21,9 @@ typedef void (*Fn)(R *, M4 *, M4 *, M4 *, M3 *, M3 *, M4 *);
 static double now() { struct timespec t; clock_gettime(CLK, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 static float nrm() { float u = (rand() + 1.0f) / (RAND_MAX + 2.0f), w = (rand() + 1.0f) / (RAND_MAX + 2.0f); return sqrtf(-2 * logf(u)) * cosf(6.2831853f * w); }
 int main(int argc, char **argv) {
-  mallopt(M_MMAP_THRESHOLD, 1 << 30); mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  /* GDR_PLAIN_MALLOC=1: glibc's default (trimming, mmap of large blocks), as
+   * in gdr-bench, Python and most callers; else freed memory stays mapped. */
+  if (!getenv("GDR_PLAIN_MALLOC")) { mallopt(M_MMAP_THRESHOLD, 1 << 30); mallopt(M_TRIM_THRESHOLD, 1 << 30); }
   long T = 4096, H = atol(argv[1]), K = 128; int reps = atoi(argv[2]); int nk = argc - 3;
   float *q = malloc(4 * T * H * K), *k = malloc(4 * T * H * K), *v = malloc(4 * T * H * K), *g = malloc(4 * T * H), *be = malloc(4 * T * H), *h0 = calloc(H * K * K, 4);
   srand(1);

@@ -46,6 +46,13 @@ void mlir::deltanet::buildCpuPipeline(OpPassManager &pm,
   // whose (sequence, head) pairs are then distributed like any batch.
   pm.addPass(createDeltaNetUnpackVarlenGatedDeltaRule());
   pm.addPass(createDeltaNetCpuParallelizeHeads(parallel));
+  // Chunk attention per chunk: the stages' tensors are per-chunk workspaces
+  // instead of whole-sequence ones (MBs per head, which fell out of cache
+  // and, freed and allocated again by every head, were page-faulted in
+  // again on every call, worst on OpenMP worker threads).
+  DeltaNetDecomposeChunkGatedDeltaRuleOptions decompose;
+  decompose.chunkLoop = true;
+  pm.addPass(createDeltaNetDecomposeChunkGatedDeltaRule(decompose));
   addDeltaNetToLinalgPasses(pm, options, *lookupTargetInfo("cpu"));
   buildCPUCodegenPassPipeline(pm, options.numThreads, options.bf16DotProducts);
 }

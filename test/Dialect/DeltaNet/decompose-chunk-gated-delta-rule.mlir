@@ -1,5 +1,6 @@
 // RUN: deltanet-opt %s --deltanet-decompose-chunk-gated-delta-rule --canonicalize --cse | FileCheck %s
 // RUN: deltanet-opt %s --deltanet-decompose-chunk-gated-delta-rule --deltanet-lower-chunk-stages --canonicalize --cse | FileCheck %s --check-prefix=STAGES
+// RUN: deltanet-opt %s --deltanet-decompose-chunk-gated-delta-rule=chunk-loop=1 --canonicalize --cse | FileCheck %s --check-prefix=LOOP
 
 // T = 100 with 32-token chunks: padded to 128 (4 chunks), gathered into
 // [B, HV, NC, C, *] with q/k head h / 2 for value head h, then the stages on
@@ -52,6 +53,30 @@
 // STAGES: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<32x32x32xf32>, tensor<32x32x8xf32>) outs(%[[CARRIED]] : tensor<32x32x8xf32>)
 // STAGES-NOT: deltanet.gated_kkt
 // STAGES-NOT: deltanet.chunk_
+// chunk-loop: one scf.for over the 4 chunks carries the state (M = 8
+// sequences) and o; every stage works on one chunk of the 8 sequences
+// ([8, 32, *]), no tensor spans the sequence except the padded inputs and o.
+// LOOP-LABEL: func.func @chunk
+// LOOP: %[[QP:.*]] = tensor.pad %arg0 low[0, 0, 0, 0] high[0, 28, 0, 0]
+// LOOP: %[[H0:.*]] = tensor.collapse_shape %arg5 {{\[}}[0, 1], [2], [3]] : tensor<2x4x16x8xf32> into tensor<8x16x8xf32>
+// LOOP: %[[RES:.*]]:2 = scf.for %[[C:.*]] = %c0 to %c4 step %c1 iter_args(%[[S:.*]] = %[[H0]], %[[O:.*]] = %{{.*}}) -> (tensor<8x16x8xf32>, tensor<2x100x4x8xf32>)
+// LOOP:   %[[START:.*]] = arith.muli %[[C]], %c32
+// LOOP:   tensor.extract_slice %[[QP]][0, %[[START]], 0, 0] [2, 32, 2, 16]
+// LOOP:   linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}]{{.*}} outs(%{{.*}} : tensor<2x4x1x32x16xf32>)
+// LOOP:   deltanet.gated_kkt {{.*}} -> tensor<8x32x32xf32>
+// LOOP:   deltanet.tri_inv %{{.*}} : tensor<8x32x32xf32>
+// LOOP:   deltanet.wy_repr
+// LOOP:   %{{.*}}, %[[VNEW:.*]], %[[NEXT:.*]] = deltanet.chunk_state_scan {{.*}}, %[[S]] : ({{.*}}) -> (tensor<8x1x16x8xf32>, tensor<8x1x32x8xf32>, tensor<8x16x8xf32>)
+// The output reads the state entering the chunk.
+// LOOP:   deltanet.chunk_output {{.*}}, %[[S]], %{{.*}} {scale = 2.500000e-01 : f32}
+// The last chunk holds 100 - 96 = 4 tokens.
+// LOOP:   %[[LEFT:.*]] = arith.subi %c100, %[[START]]
+// LOOP:   %[[VALID:.*]] = arith.minsi %[[LEFT]], %c32
+// LOOP:   %[[OC:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<2x?x4x8xf32>)
+// LOOP:   %[[ONEXT:.*]] = tensor.insert_slice %[[OC]] into %[[O]][0, %[[START]], 0, 0] [2, %[[VALID]], 4, 8]
+// LOOP:   scf.yield %[[NEXT]], %[[ONEXT]]
+// LOOP: %[[HT:.*]] = tensor.expand_shape %[[RES]]#0 {{\[}}[0, 1], [2], [3]] output_shape [2, 4, 16, 8]
+// LOOP: return %[[RES]]#1, %[[HT]]
 func.func @chunk(%q: tensor<2x100x2x16xf32>, %k: tensor<2x100x2x16xf32>, %v: tensor<2x100x4x8xf32>, %g: tensor<2x100x4xf32>, %beta: tensor<2x100x4xf32>, %h0: tensor<2x4x16x8xf32>) -> (tensor<2x100x4x8xf32>, tensor<2x4x16x8xf32>) {
   %o, %hT = deltanet.chunk_gated_delta_rule %q, %k, %v, %g, %beta, %h0 {chunk_size = 32 : i64} : (tensor<2x100x2x16xf32>, tensor<2x100x2x16xf32>, tensor<2x100x4x8xf32>, tensor<2x100x4xf32>, tensor<2x100x4xf32>, tensor<2x4x16x8xf32>) -> (tensor<2x100x4x8xf32>, tensor<2x4x16x8xf32>)
   return %o, %hT : tensor<2x100x4x8xf32>, tensor<2x4x16x8xf32>

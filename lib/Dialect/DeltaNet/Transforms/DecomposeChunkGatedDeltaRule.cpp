@@ -1,7 +1,8 @@
 //===- DecomposeChunkGatedDeltaRule.cpp - Chunk op into its stages --------===//
 //
 // Rewrites deltanet.chunk_gated_delta_rule into padding and chunked layouts,
-// gated_kkt, tri_inv, wy_repr, chunk_state_scan and chunk_output.
+// gated_kkt, tri_inv, wy_repr, chunk_state_scan and chunk_output: over the
+// whole sequence at once, or (chunk-loop) per chunk in one scf.for.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +14,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/WalkPatternRewriteDriver.h"
@@ -211,6 +213,167 @@ struct DecomposeChunkGatedDeltaRule
   }
 };
 
+/// Decomposes one chunk_gated_delta_rule into an scf.for over its chunks
+/// that carries the state and the output: every iteration gathers its
+/// chunk of q/k/v/g/beta (`[B * HV, C, *]`, normalised, widened to f32),
+/// runs gated_kkt -> tri_inv -> wy_repr -> chunk_state_scan (one chunk) ->
+/// chunk_output on it and writes its tokens of `o`. The stages' operands
+/// and results are per-chunk workspaces (tens of KB) instead of
+/// whole-sequence tensors (`[B * HV * NC, C, *]`, MBs per head): they stay in
+/// cache, and on the CPU they are small heap blocks that malloc reuses
+/// instead of fresh pages that every call (and every thread) faults in.
+struct DecomposeChunkGatedDeltaRuleIntoChunkLoop
+    : public OpRewritePattern<ChunkGatedDeltaRuleOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ChunkGatedDeltaRuleOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getCuSeqlens())
+      return rewriter.notifyMatchFailure(
+          op, "has cu_seqlens: run --deltanet-unpack-varlen-gated-delta-rule "
+              "first");
+    Location loc = op.getLoc();
+    StructuredBuilder sb(rewriter, loc);
+    auto qType = op.getQ().getType();
+    auto vType = op.getV().getType();
+    int64_t chunk = op.getChunkSizeAttr().getInt();
+    int64_t heads = qType.getDimSize(2), valueHeads = vType.getDimSize(2);
+    int64_t group = valueHeads / heads;
+    int64_t keyDim = qType.getDimSize(3), valueDim = vType.getDimSize(3);
+    float scale = op.getScaleOrDefault();
+    Type f32 = sb.f32();
+    Type outType = vType.getElementType();
+
+    OpFoldResult batch = sb.dim(op.getQ(), 0);
+    OpFoldResult tokens = sb.dim(op.getQ(), 1);
+    OpFoldResult numChunks = sb.ceilDiv(tokens, chunk);
+    OpFoldResult paddedT = sb.mul(numChunks, chunk);
+    OpFoldResult seqs = sb.mul(batch, valueHeads);
+    OpFoldResult one = rewriter.getIndexAttr(1);
+    OpFoldResult zero = rewriter.getIndexAttr(0);
+    std::optional<int64_t> staticT = getConstantIntValue(tokens);
+    bool ragged = !staticT || *staticT % chunk != 0;
+
+    // Zero padding only when T is not a multiple of C (the only
+    // whole-sequence copy left; none for static multiples).
+    Value q = padTokens(sb, op.getQ(), paddedT);
+    Value k = padTokens(sb, op.getK(), paddedT);
+    Value v = padTokens(sb, op.getV(), paddedT);
+    Value g = padTokens(sb, op.getG(), paddedT);
+    Value beta = padTokens(sb, op.getBeta(), paddedT);
+    Value h0 = sb.convertElementType(
+        sb.collapseLeading(op.getInitialState(), 2), f32);
+    Value oInit = sb.empty({batch, tokens, rewriter.getIndexAttr(valueHeads),
+                            rewriter.getIndexAttr(valueDim)},
+                           outType);
+
+    auto seqType = [&](ArrayRef<int64_t> tail) {
+      SmallVector<int64_t> shape = {
+          getConstantIntValue(seqs).value_or(ShapedType::kDynamic)};
+      shape.append(tail.begin(), tail.end());
+      return RankedTensorType::get(shape, f32);
+    };
+
+    Value lb = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    Value ub = getValueOrCreateConstantIndexOp(rewriter, loc, numChunks);
+    Value step = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    auto loop = scf::ForOp::create(
+        rewriter, loc, lb, ub, step, ValueRange{h0, oInit},
+        [&](OpBuilder &nb, Location nloc, Value c, ValueRange iter) {
+          StructuredBuilder body(nb, nloc);
+          Value state = iter[0], o = iter[1];
+          Value chunkIndex = arith::ConstantIndexOp::create(nb, nloc, chunk);
+          Value start = arith::MulIOp::create(nb, nloc, c, chunkIndex);
+          // Tokens [start, start + C) of `x` ([B, Tp, heads(, X)]).
+          auto tokensOf = [&](Value x) -> Value {
+            auto type = cast<RankedTensorType>(x.getType());
+            SmallVector<OpFoldResult> offsets(type.getRank(), zero);
+            offsets[1] = start;
+            SmallVector<OpFoldResult> sizes = body.dims(x);
+            sizes[1] = nb.getIndexAttr(chunk);
+            SmallVector<OpFoldResult> strides(type.getRank(), one);
+            return tensor::ExtractSliceOp::create(nb, nloc, x, offsets, sizes,
+                                                  strides);
+          };
+          // [B, C, heads(, X)] -> [B * HV, C(, X)] in f32.
+          auto chunked = [&](Value x, int64_t g, bool normalize) {
+            Value slice = tokensOf(x);
+            if (normalize)
+              slice = l2NormalizeLastDim(body, slice);
+            Value c5 = toChunks(body, slice, batch, valueHeads, one, chunk, g);
+            return body.collapseLeading(c5, 3);
+          };
+          bool l2 = op.getUseQkL2norm();
+          Value qN = chunked(q, group, l2), kN = chunked(k, group, l2);
+          Value vN = chunked(v, 1, false), betaN = chunked(beta, 1, false);
+          Value gN = chunkCumsum(body, chunked(g, 1, false));
+
+          Value a = GatedKKTOp::create(nb, nloc, seqType({chunk, chunk}), kN,
+                                       gN, betaN);
+          Value t = TriInvOp::create(nb, nloc, a);
+          auto wy = WYReprOp::create(nb, nloc, seqType({chunk, keyDim}),
+                                     seqType({chunk, valueDim}), t, kN, vN, gN,
+                                     betaN);
+          // The scan over this one chunk: v_new and the next state.
+          SmallVector<OpFoldResult> seqChunk = {seqs, one};
+          auto scan = ChunkStateScanOp::create(
+              nb, nloc, seqType({1, keyDim, valueDim}),
+              seqType({1, chunk, valueDim}), seqType({keyDim, valueDim}),
+              body.expandLeading(kN, seqChunk),
+              body.expandLeading(wy.getW(), seqChunk),
+              body.expandLeading(wy.getU(), seqChunk),
+              body.expandLeading(gN, seqChunk), state);
+          // The state entering the chunk is `state` itself.
+          Value oN = ChunkOutputOp::create(
+              nb, nloc, seqType({chunk, valueDim}), qN, kN,
+              body.collapseLeading(scan.getVNew(), 2), state, gN,
+              nb.getF32FloatAttr(scale));
+
+          // This chunk's tokens of o ([B, Ct, HV, V], Ct = min(C, T - start)
+          // when T is not a multiple of C).
+          Value o5 = body.expandLeading(
+              oN, {batch, nb.getIndexAttr(valueHeads), one});
+          OpFoldResult valid = nb.getIndexAttr(chunk);
+          if (ragged) {
+            Value left = arith::SubIOp::create(
+                nb, nloc, getValueOrCreateConstantIndexOp(nb, nloc, tokens),
+                start);
+            valid = arith::MinSIOp::create(nb, nloc, left, chunkIndex)
+                        .getResult();
+          }
+          // Its first `valid` tokens (all of them unless T is ragged).
+          SmallVector<OpFoldResult> validSizes = body.dims(o5);
+          validSizes[3] = valid;
+          o5 = tensor::ExtractSliceOp::create(
+              nb, nloc, o5, SmallVector<OpFoldResult>(5, zero), validSizes,
+              SmallVector<OpFoldResult>(5, one));
+          MLIRContext *ctx = nb.getContext();
+          AffineExpr bd, td, hd, xd;
+          bindDims(ctx, bd, td, hd, xd);
+          Value oChunk = body.map(
+              o5,
+              {body.affineMap(4, {bd, hd, getAffineConstantExpr(0, ctx), td,
+                                  xd})},
+              {batch, valid, nb.getIndexAttr(valueHeads),
+               nb.getIndexAttr(valueDim)},
+              outType, [&](OpBuilder &bb, Location bl, ValueRange args) {
+                return StructuredBuilder::castFloat(bb, bl, args[0], outType);
+              });
+          SmallVector<OpFoldResult> offsets = {zero, start, zero, zero};
+          SmallVector<OpFoldResult> strides(4, one);
+          Value oNext = tensor::InsertSliceOp::create(
+              nb, nloc, oChunk, o, offsets, body.dims(oChunk), strides);
+          scf::YieldOp::create(nb, nloc,
+                               ValueRange{scan.getFinalState(), oNext});
+        });
+
+    Value finalState = sb.expandLeading(
+        loop.getResult(0), {batch, rewriter.getIndexAttr(valueHeads)});
+    replaceGatedDeltaRuleOp(rewriter, sb, op, loop.getResult(1), finalState);
+    return success();
+  }
+};
+
 struct DeltaNetDecomposeChunkGatedDeltaRulePass
     : public deltanet::impl::DeltaNetDecomposeChunkGatedDeltaRuleBase<
           DeltaNetDecomposeChunkGatedDeltaRulePass> {
@@ -218,7 +381,10 @@ struct DeltaNetDecomposeChunkGatedDeltaRulePass
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    populateDecomposeChunkGatedDeltaRulePatterns(patterns);
+    if (chunkLoop)
+      patterns.add<DecomposeChunkGatedDeltaRuleIntoChunkLoop>(&getContext());
+    else
+      populateDecomposeChunkGatedDeltaRulePatterns(patterns);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };

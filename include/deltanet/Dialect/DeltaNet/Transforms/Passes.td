@@ -29,11 +29,25 @@ def DeltaNetDecomposeChunkGatedDeltaRule
 
     The `deltanet.tri_inv` ops it creates are lowered by
     `--deltanet-lower-tri-inv` with that pass's options.
+
+    With `chunk-loop`, steps 2-6 run per chunk instead, in one `scf.for`
+    over the chunks that carries the state and the output: each iteration
+    gathers its chunk (`[B * HV, C, *]`; the L2 norm is per chunk too) and
+    runs the stages on it, so no stage tensor spans the sequence (the CPU
+    pipeline's choice: per-chunk workspaces stay in cache and are reused
+    heap blocks). The zero padding of a `T` that is not a multiple of `C`
+    stays a whole-sequence `tensor.pad`.
   }];
+  let options = [
+    Option<"chunkLoop", "chunk-loop", "bool", /*default=*/"false",
+           "Run the stages per chunk in one scf.for carrying the state and "
+           "the output, instead of over all chunks at once">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect"
   ];
 }
