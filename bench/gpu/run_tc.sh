@@ -18,6 +18,13 @@ python3 bench.py --lib-dir lib --what tri_inv,decode --tri-inv-libs "$tri" \
   --json "$OUT/tri.json" 2>&1 | tee "$OUT/tri.log"
 python3 bench.py --lib-dir lib --what gdr --gdr-libs "$gdr" --profile $extra \
   --json "$OUT/gdr.json" 2>&1 | tee "$OUT/gdr.log"
+if [ -n "${NCU_LIB:-}" ] && command -v ncu >/dev/null; then
+  # The state scan's launch (the 11th of a call) under Nsight Compute.
+  timeout 150 ncu --clock-control none -k regex:gdr_large --launch-skip 10 --launch-count 1 \
+    --section SpeedOfLight --section Occupancy --section WarpStateStats --section LaunchStats \
+    python3 profile_gdr_once.py "lib/$NCU_LIB" large > "$OUT/ncu_scan.txt" 2>&1
+  grep -E "Duration|Throughput|Achieved Occupancy|Theoretical Occupancy|Stall|Registers|Shared Memory Config|Block Limit|Warp Cycles" "$OUT/ncu_scan.txt" | head -30
+fi
 ptxas=$(command -v ptxas || echo /usr/local/cuda/bin/ptxas)
 if [ -d ptx ]; then
   for f in ptx/*.ptx; do
