@@ -7,6 +7,8 @@
 // RUN:   | FileCheck %s --check-prefix=STAGE
 // RUN: not deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="threads=40" 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=BADTHREADS
+// RUN: not deltanet-opt %s --split-input-file --deltanet-gpu-map-to-threads="threads=40" 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=BADTHREADS
 
 // wy_repr's product in a block (one chunk): [1, 64, 64] x [1, 64, 128] on
 // buffers. 4 warps of 16 rows x 128 columns; each keeps 16 accumulator
