@@ -69,6 +69,14 @@ mlir::deltanet::verifyGpuPipelineOptions(const GpuPipelineOptions &options) {
     return llvm::createStringError(
         "scan-value-tile must be >= 0 (0: one block per sequence), got " +
         std::to_string(options.scanValueTile));
+  if (options.tensorCoresMinReduction < 0)
+    return llvm::createStringError(
+        "tensor-cores-min-reduction must be >= 0, got " +
+        std::to_string(options.tensorCoresMinReduction));
+  if (options.sharedRowPadding < 0)
+    return llvm::createStringError(
+        "shared-row-padding must be >= 0, got " +
+        std::to_string(options.sharedRowPadding));
   if (options.threads <= 0 || options.threads % 32 != 0 ||
       options.threads > 1024)
     return llvm::createStringError(
@@ -102,7 +110,9 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
   // miscomputed by bufferization (deltanet-gpu-untie-shared-inits).
   pm.addPass(createDeltaNetGpuUntieSharedInits());
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
-  pm.addPass(createDeltaNetGpuPromoteBlockTemporaries());
+  DeltaNetGpuPromoteBlockTemporariesOptions promote;
+  promote.rowPadding = options.sharedRowPadding;
+  pm.addPass(createDeltaNetGpuPromoteBlockTemporaries(promote));
 
   // Tensors -> buffers: a block's temporaries in shared memory; results
   // written into the destination arguments.
@@ -114,8 +124,22 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   pm.addPass(createConvertBufferizationToMemRefPass());
+  // CSE first: the two subviews of each scf.forall result slice (the
+  // destination and the parallel insert) become one, and the canonicalizer
+  // then drops the copy of that slice onto itself (otherwise a real copy,
+  // with a barrier, once per chunk in the state scan).
+  pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
 
+  // Matmuls of the blocks on tensor cores: warp loops of mma.sync (mapped
+  // to threads with the other loops by deltanet-gpu-map-to-threads).
+  if (options.tensorCores) {
+    DeltaNetGpuMatmulsToMmaSyncOptions mma;
+    mma.threads = options.threads;
+    mma.minReduction = options.tensorCoresMinReduction;
+    mma.stageOperandBytes = options.tensorCoresStageBytes;
+    pm.addNestedPass<func::FuncOp>(createDeltaNetGpuMatmulsToMmaSync(mma));
+  }
   // Block loops -> gpu.launch, linalg ops spread over threads, shared
   // memory packed into the launch's dynamic shared memory.
   DeltaNetGpuMapToThreadsOptions mapToThreads;

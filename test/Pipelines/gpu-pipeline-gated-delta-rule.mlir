@@ -1,4 +1,9 @@
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline | FileCheck %s
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="tensor-cores=true shared-row-padding=4 tensor-cores-stage-bytes=49152" \
+// RUN:   | FileCheck %s --check-prefix=MMA
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="tensor-cores=true" -mlir-print-ir-after=deltanet-gpu-matmuls-to-mma-sync \
+// RUN:   -o /dev/null 2>&1 | FileCheck %s --check-prefix=NVGPU
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="tensor-cores=false" | FileCheck %s --check-prefix=SIMT
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="scan-value-tile=-1" 2>&1 | FileCheck %s --check-prefix=TILE
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="reduction-step=-2" 2>&1 | FileCheck %s --check-prefix=STEP
 
@@ -18,6 +23,13 @@
 // CHECK: gpu.launch_func
 // CHECK-LABEL: llvm.func @_mlir_ciface_decode
 // CHECK: .target sm_90
+// With tensor cores, the chunk stages' matmuls (K = 64 or 128) are warp
+// loops of nvgpu.mma.sync (tf32), the inverse's merges (K <= 32) stay SIMT;
+// the PTX holds the tensor-core instruction.
+// NVGPU: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 8], tf32Enabled}
+// NVGPU: mapping = [#gpu.warp<linear_dim_0>]
+// MMA: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
+// SIMT-NOT: mma.sync
 // TILE: scan-value-tile must be >= 0
 // STEP: reduction-step must be >= 0
 

@@ -5,8 +5,9 @@ CI has no GPU, but most of what can go wrong in --deltanet-gpu-pipeline
 (distribution to blocks, fusion, empty-tensor elimination, shared-memory
 promotion, bufferization: which buffer each kernel writes and the next one
 reads) is decided before kernels exist. This takes the pipeline's IR right
-after bufferization (--mlir-print-ir-after=convert-bufferization-to-memref:
-block-mapped scf.forall loops on memrefs), drops the workgroup address
+before the thread mapping (--mlir-print-ir-before=deltanet-gpu-map-to-threads:
+block-mapped scf.forall loops on memrefs, after bufferization and the
+clean-ups that follow it), drops the workgroup address
 spaces, lowers it for the CPU with upstream passes (each block loop becomes
 an scf.for), builds a shared library, calls the destination-passing entry
 point on random bf16 inputs (realistic: L2-normalised keys, beta in (0, 1),
@@ -14,8 +15,11 @@ negative log decays; or adversarial: correlated keys, no decay) with a
 nonzero initial state, and compares o and the final state with the float64
 recurrence of python/deltanet/reference.py.
 
-Not covered: what happens after bufferization (threads, barriers, shared
-memory packing, NVVM): that needs the device (bench/gpu/bench.py).
+Not covered: what happens from the thread mapping on (threads, barriers,
+shared memory packing, NVVM), and the tensor-core matmuls
+(deltanet-gpu-matmuls-to-mma-sync: nvgpu.mma.sync does not run on the CPU,
+so emulate with tensor-cores=false): that needs the device
+(bench/gpu/bench.py).
 
   gpu_emulate.py --opt deltanet-opt --llvm-bin DIR --c-runner-utils LIB \\
       --shape B,T,H,HV,K,V [--inputs realistic|adversarial] \\
@@ -93,15 +97,19 @@ def bufferized_ir(opt, source, options):
     """The GPU pipeline's IR after bufferization, on memrefs, CPU-lowerable."""
     run = subprocess.run(
         [opt, "-", f"--deltanet-gpu-pipeline={options}",
-         "--mlir-print-ir-after=convert-bufferization-to-memref", "-o", os.devnull],
+         "--mlir-print-ir-before=deltanet-gpu-map-to-threads", "--mlir-print-ir-module-scope",
+         "--mlir-disable-threading", "-o", os.devnull],
         input=source, capture_output=True, text=True)
     if run.returncode != 0:
         sys.exit("deltanet-opt failed:\n" + run.stderr)
     dump = run.stderr
-    marker = "// -----// IR Dump After ConvertBufferizationToMemRefPass"
+    marker = "// -----// IR Dump Before DeltaNetGpuMapToThreads"
     if marker not in dump:
-        sys.exit("no IR dump after convert-bufferization-to-memref in:\n" + dump[:2000])
+        sys.exit("no IR dump before deltanet-gpu-map-to-threads in:\n" + dump[:2000])
     ir = dump[dump.index(marker):].split("\n", 1)[1]
+    ir = ir.split("// -----// IR Dump", 1)[0]
+    if "nvgpu." in ir:
+        sys.exit("tensor-core code (nvgpu) cannot run on the CPU: emulate with tensor-cores=false")
     if "scf.forall" not in ir or "#gpu.block" not in ir:
         sys.exit("expected block-mapped scf.forall loops in the bufferized IR")
     return ir.replace(", #gpu.address_space<workgroup>", "")
@@ -180,7 +188,10 @@ def main():
     if args.op == "summary":
         return summary_main(args, B, T, H, HV, K, V)
     with tempfile.TemporaryDirectory() as workdir:
-        ir = bufferized_ir(args.opt, program(B, T, H, HV, K, V, scale), args.pipeline_options)
+        # The tensor-core matmuls (nvgpu.mma.sync) do not run on the CPU:
+        # the SIMT path, otherwise the same pipeline (a later option wins).
+        ir = bufferized_ir(args.opt, program(B, T, H, HV, K, V, scale),
+                           ("tensor-cores=false " + args.pipeline_options).strip())
         lib = ctypes.CDLL(build(args, ir, workdir))
         rng = np.random.default_rng(args.seed)
         q, k, v, g, beta, h0 = inputs(B, T, H, HV, K, V, args.inputs, rng)

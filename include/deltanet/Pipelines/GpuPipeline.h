@@ -46,6 +46,32 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
                      "with more than 1024 iterations and a long reduction "
                      "(0: scalar loops; deltanet-gpu-map-to-threads)"),
       llvm::cl::init(256)};
+  PassOptions::Option<bool> tensorCores{
+      *this, "tensor-cores",
+      llvm::cl::desc("f32 matmuls of the blocks with K >= "
+                     "tensor-cores-min-reduction on tf32 tensor cores "
+                     "(nvgpu.mma.sync; deltanet-gpu-matmuls-to-mma-sync); "
+                     "false: all SIMT FMAs"),
+      llvm::cl::init(true)};
+  PassOptions::Option<int64_t> tensorCoresMinReduction{
+      *this, "tensor-cores-min-reduction",
+      llvm::cl::desc("Matmuls with a shorter reduction stay SIMT (default "
+                     "64: the inverse's merges, too inaccurate in tf32)"),
+      llvm::cl::init(64)};
+  PassOptions::Option<int64_t> tensorCoresStageBytes{
+      *this, "tensor-cores-stage-bytes",
+      llvm::cl::desc("Tensor-core matmul operands in device memory of at "
+                     "most this many bytes are staged in shared memory by "
+                     "the block first (0: fragments read from device "
+                     "memory)"),
+      llvm::cl::init(49152)};
+  PassOptions::Option<int64_t> sharedRowPadding{
+      *this, "shared-row-padding",
+      llvm::cl::desc("Elements added to each row of shared-memory "
+                     "temporaries whose rows are a multiple of 32 words "
+                     "(bank conflicts of tensor-core fragment loads; "
+                     "deltanet-gpu-promote-block-temporaries)"),
+      llvm::cl::init(4)};
   PassOptions::Option<bool> sharedMemoryReuse{
       *this, "shared-memory-reuse",
       llvm::cl::desc("Let shared-memory temporaries with disjoint lifetimes "

@@ -286,7 +286,7 @@ struct DeltaNetGpuMapToThreadsPass
     if (threads <= 0 || threads % 32 != 0 || threads > 1024) {
       getOperation().emitError("deltanet-gpu-map-to-threads: threads must be "
                                "a multiple of 32 in [32, 1024], got ")
-          << threads;
+          << static_cast<int64_t>(threads);
       return signalPassFailure();
     }
     IRRewriter rewriter(&getContext());

@@ -42,10 +42,33 @@ struct DeltaNetGpuPromoteBlockTemporariesPass
     IRRewriter rewriter(ctx);
     for (tensor::EmptyOp op : empties) {
       rewriter.setInsertionPoint(op);
+      RankedTensorType type = op.getType();
+      // Rows of a multiple of 32 words put a column in one shared-memory
+      // bank: the lanes of a warp that read one column (a tensor-core
+      // fragment: 8 rows x 4 columns) would be serialised. A padded
+      // allocation, used through a slice, spreads them over the banks.
+      int64_t rank = type.getRank();
+      int64_t wordsPerRow =
+          rank >= 2 ? type.getDimSize(rank - 1) *
+                          type.getElementTypeBitWidth() / 32
+                    : 0;
+      bool pad = rowPadding > 0 && rank >= 2 && wordsPerRow > 0 &&
+                 wordsPerRow % 32 == 0;
+      SmallVector<int64_t> shape(type.getShape());
+      if (pad)
+        shape.back() += rowPadding;
       auto alloc = bufferization::AllocTensorOp::create(
-          rewriter, op.getLoc(), op.getType(), ValueRange{});
+          rewriter, op.getLoc(), type.clone(shape), ValueRange{});
       alloc.setMemorySpaceAttr(workgroup);
-      rewriter.replaceOp(op, alloc.getResult());
+      Value replacement = alloc.getResult();
+      if (pad) {
+        SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
+        SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
+        replacement = tensor::ExtractSliceOp::create(
+            rewriter, op.getLoc(), type, replacement, offsets,
+            getAsIndexOpFoldResult(ctx, type.getShape()), strides);
+      }
+      rewriter.replaceOp(op, replacement);
     }
   }
 };

@@ -50,7 +50,18 @@ def DeltaNetGpuPromoteBlockTemporaries
     shaped `tensor.empty` by `bufferization.alloc_tensor` in
     `#gpu.address_space<workgroup>`, so that one-shot bufferization puts the
     block's intermediates in shared memory instead of device memory.
+
+    With `row-padding=P`, a temporary of rank >= 2 whose rows are a
+    multiple of 32 words is allocated with P more elements per row and used
+    through a slice: a column then spans all banks, so the 8 rows x 4
+    columns that the lanes of a warp read for a tensor-core fragment are
+    not serialised on one bank.
   }];
+  let options = [
+    Option<"rowPadding", "row-padding", "int64_t", /*default=*/"0",
+           "Elements added to each row of temporaries whose rows are a "
+           "multiple of 32 words (0: none)">,
+  ];
   let dependentDialects = ["bufferization::BufferizationDialect",
                            "gpu::GPUDialect"];
 }
@@ -87,6 +98,59 @@ def DeltaNetGpuMapToThreads : Pass<"deltanet-gpu-map-to-threads",
   ];
   let dependentDialects = ["gpu::GPUDialect", "linalg::LinalgDialect",
                            "scf::SCFDialect", "arith::ArithDialect",
+                           "affine::AffineDialect"];
+}
+
+def DeltaNetGpuMatmulsToMmaSync
+    : Pass<"deltanet-gpu-matmuls-to-mma-sync", "func::FuncOp"> {
+  let summary = "f32 matmuls of thread blocks -> warp loops of nvgpu.mma.sync "
+                "(tf32 tensor cores)";
+  let description = [{
+    Runs after bufferization, before `deltanet-gpu-map-to-threads`. Every
+    f32 contraction inside a block-mapped `scf.forall` with one M, N and K
+    dimension (any static batch dims, operands read through their indexing
+    maps: transposed and strided views work) whose M, N, K are multiples of
+    16, 8, 8 and whose K is at least `min-reduction` becomes an
+    `scf.forall` over the block's warps (`#gpu.warp<linear_dim_0>`, mapped
+    to thread ids by `deltanet-gpu-map-to-threads` with a barrier after it).
+    The M x N output is split into a grid of warp tiles (M first); a warp
+    walks its tile in rows of 16 and groups of at most
+    `max-accumulator-tiles` 16 x 8 accumulators, which stay in registers
+    across the K loop: per step of 8, one A fragment, then one B fragment
+    and one `nvgpu.mma.sync` (m16n8k8, tf32) per accumulator. Fragment
+    layouts are upstream's (`nvgpu::getLaneIdAndValueIdToOperandCoord`);
+    operands are loaded per element (no ldmatrix: f32 operands, arbitrary
+    strides), from device memory unless `stage-operand-bytes` copies them
+    to shared memory first. Other linalg ops stay for the SIMT mapping, and so do
+    contractions this pass rejects (the reason is a match-failure note
+    under `-debug`).
+
+    tf32 keeps 10 mantissa bits: each product has a relative error of about
+    5e-4. The attention's stage products tolerate it; the blocked inverse's
+    merges (K <= C / 2, e.g. <= 32 at C = 64) do not (its tolerance is
+    1e-5), hence `min-reduction` (default 64).
+  }];
+  let options = [
+    Option<"threads", "threads", "int64_t", /*default=*/"128",
+           "Threads per block (the warps are threads / 32)">,
+    Option<"minReduction", "min-reduction", "int64_t", /*default=*/"64",
+           "Contractions with a shorter K stay SIMT (the inverse's merges)">,
+    Option<"maxAccumulatorTiles", "max-accumulator-tiles", "int64_t",
+           /*default=*/"16",
+           "16 x 8 accumulator tiles a warp keeps in registers at once "
+           "(4 registers each)">,
+    Option<"stageOperandBytes", "stage-operand-bytes", "int64_t",
+           /*default=*/"0",
+           "A and B operands outside shared memory of at most this many "
+           "bytes are first copied into (row-padded) shared memory by the "
+           "whole block (coalesced, one barrier); 0: read in place">,
+    Option<"roundToTf32", "round-to-tf32", "bool", /*default=*/"true",
+           "Round operands to the nearest tf32 (else the tensor core "
+           "truncates them, which biases products towards zero)">,
+  ];
+  let dependentDialects = ["gpu::GPUDialect", "nvgpu::NVGPUDialect",
+                           "scf::SCFDialect", "vector::VectorDialect",
+                           "memref::MemRefDialect", "arith::ArithDialect",
                            "affine::AffineDialect"];
 }
 

@@ -1,0 +1,152 @@
+// RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync | FileCheck %s
+// RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="round-to-tf32=false max-accumulator-tiles=4" \
+// RUN:   | FileCheck %s --check-prefix=TRUNC
+// RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync --deltanet-gpu-map-to-threads \
+// RUN:   | FileCheck %s --check-prefix=THREADS
+// RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="stage-operand-bytes=32768" \
+// RUN:   | FileCheck %s --check-prefix=STAGE
+// RUN: not deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="threads=40" 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=BADTHREADS
+// RUN: not deltanet-opt %s --split-input-file --deltanet-gpu-map-to-threads="threads=40" 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=BADTHREADS
+
+// wy_repr's product in a block (one chunk): [1, 64, 64] x [1, 64, 128] on
+// buffers. 4 warps of 16 rows x 128 columns; each keeps 16 accumulator
+// tiles (16 x 8) in registers across K (8 steps of 8): one A fragment (4
+// values), then per tile one B fragment (2 values) and one mma.sync.
+// CHECK-LABEL: func.func @wy_product
+// CHECK: scf.forall (%[[I:.*]]) in (4)
+// CHECK: scf.forall (%[[W:.*]]) in (4)
+// CHECK: %[[LANE:.*]] = gpu.lane_id
+// CHECK: scf.for %{{.*}} = %c0 to %c16 step %c16
+// CHECK: scf.for %{{.*}} = %c0 to %c128 step %c128
+// 16 accumulators, each loaded from the destination (it may hold a sum).
+// CHECK-COUNT-16: vector.from_elements {{.*}} : vector<2x2xf32>
+// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c8 iter_args(
+// Operands rounded to the nearest tf32 (the accumulator is not).
+// CHECK: arith.constant 4096 : i32
+// CHECK: vector.from_elements {{.*}} : vector<4x1xf32>
+// CHECK-COUNT-16: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 8], tf32Enabled} : (vector<4x1xf32>, vector<2x1xf32>, vector<2x2xf32>) -> vector<2x2xf32>
+// CHECK: scf.yield
+// CHECK-COUNT-64: memref.store
+// CHECK: } {mapping = [#gpu.warp<linear_dim_0>]}
+// CHECK-NOT: linalg.batch_matmul
+// CHECK: } {mapping = [#gpu.block<x>]}
+// Without rounding (the hardware truncates), and at most 4 accumulators
+// per warp at once: columns in 4 groups of 32.
+// TRUNC-LABEL: func.func @wy_product
+// TRUNC-NOT: arith.addi {{.*}} : i32
+// TRUNC: scf.for %{{.*}} = %c0 to %c128 step %c32
+// TRUNC-COUNT-4: nvgpu.mma.sync
+// TRUNC-NOT: nvgpu.mma.sync
+// TRUNC: scf.yield
+// The warp loop is mapped to warp ids (thread id / 32) in the launch, with
+// a barrier after it.
+// THREADS-LABEL: func.func @wy_product
+// THREADS: gpu.launch
+// THREADS: gpu.thread_id  x
+// THREADS: nvgpu.mma.sync
+// THREADS: gpu.barrier
+// BADTHREADS: threads must be a multiple of 32 in [32, 1024], got 40
+// Operands in device memory of at most 32 KiB are first copied into shared
+// memory by the block, rows of 64 / 128 words padded by 4 (bank spread);
+// the warps then read the copies.
+// STAGE-LABEL: func.func @wy_product
+// STAGE: %[[TA:.*]] = memref.alloc() : memref<1x64x68xf32, #gpu.address_space<workgroup>>
+// STAGE: %[[TV:.*]] = memref.subview %[[TA]][0, 0, 0] [1, 64, 64] [1, 1, 1]
+// STAGE: memref.copy %{{.*}}, %[[TV]]
+// STAGE: %[[XA:.*]] = memref.alloc() : memref<1x64x132xf32, #gpu.address_space<workgroup>>
+// STAGE: %[[XV:.*]] = memref.subview %[[XA]]
+// STAGE: memref.copy %{{.*}}, %[[XV]]
+// STAGE: scf.forall
+// STAGE: memref.load %[[TV]]
+// STAGE: memref.load %[[XV]]
+// Shared operands are read in place; one copy serves both operands of K K^T.
+// STAGE-LABEL: func.func @gram
+// STAGE-NOT: memref.copy
+// STAGE: nvgpu.mma.sync
+// STAGE-LABEL: func.func @scan_update
+// STAGE-COUNT-2: memref.copy
+// STAGE-NOT: memref.copy
+// STAGE: nvgpu.mma.sync
+func.func @wy_product(%t: memref<4x64x64xf32>, %x: memref<4x64x128xf32>, %w: memref<4x64x128xf32>) {
+  scf.forall (%i) in (4) {
+    %ts = memref.subview %t[%i, 0, 0] [1, 64, 64] [1, 1, 1] : memref<4x64x64xf32> to memref<1x64x64xf32, strided<[4096, 64, 1], offset: ?>>
+    %xs = memref.subview %x[%i, 0, 0] [1, 64, 128] [1, 1, 1] : memref<4x64x128xf32> to memref<1x64x128xf32, strided<[8192, 128, 1], offset: ?>>
+    %ws = memref.subview %w[%i, 0, 0] [1, 64, 128] [1, 1, 1] : memref<4x64x128xf32> to memref<1x64x128xf32, strided<[8192, 128, 1], offset: ?>>
+    linalg.batch_matmul ins(%ts, %xs : memref<1x64x64xf32, strided<[4096, 64, 1], offset: ?>>, memref<1x64x128xf32, strided<[8192, 128, 1], offset: ?>>)
+                        outs(%ws : memref<1x64x128xf32, strided<[8192, 128, 1], offset: ?>>)
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
+// K K^T (gated_kkt's Gram matrix) with the transposed operand read through
+// its indexing map: B[n, k] is k[n, k], no transpose materialised. 4 warps
+// of 16 rows x 64 columns (8 accumulators).
+// CHECK-LABEL: func.func @gram
+// CHECK: scf.forall (%{{.*}}) in (4)
+// CHECK: scf.for %{{.*}} = %c0 to %c128 step %c8 iter_args(
+// CHECK-COUNT-8: nvgpu.mma.sync
+// CHECK-NOT: nvgpu.mma.sync
+// CHECK: } {mapping = [#gpu.warp<linear_dim_0>]}
+// CHECK-NOT: linalg.generic
+#mk = affine_map<(m, n, k) -> (m, k)>
+#nk = affine_map<(m, n, k) -> (n, k)>
+#mn = affine_map<(m, n, k) -> (m, n)>
+func.func @gram(%k: memref<64x128xf32, #gpu.address_space<workgroup>>, %a: memref<64x64xf32>) {
+  scf.forall (%i) in (1) {
+    linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%k, %k : memref<64x128xf32, #gpu.address_space<workgroup>>, memref<64x128xf32, #gpu.address_space<workgroup>>)
+        outs(%a : memref<64x64xf32>) {
+    ^bb0(%x: f32, %y: f32, %acc: f32):
+      %p = arith.mulf %x, %y : f32
+      %s = arith.addf %acc, %p : f32
+      linalg.yield %s : f32
+    }
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
+// The state scan's update S += kdecay^T v_new for a tile of 16 state
+// columns: [128, 64] x [64, 16]: 4 warps of 32 rows (two rows of 16) x 16
+// columns (2 accumulators).
+// CHECK-LABEL: func.func @scan_update
+// CHECK: scf.forall (%{{.*}}) in (4)
+// CHECK: scf.for %{{.*}} = %c0 to %c32 step %c16
+// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c8 iter_args(
+// CHECK-COUNT-2: nvgpu.mma.sync
+// CHECK-NOT: nvgpu.mma.sync
+func.func @scan_update(%kt: memref<128x64xf32>, %v: memref<64x16xf32>, %s: memref<128x16xf32>) {
+  scf.forall (%i) in (1) {
+    linalg.matmul ins(%kt, %v : memref<128x64xf32>, memref<64x16xf32>) outs(%s : memref<128x16xf32>)
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
+// What stays SIMT: a short reduction (the inverse's merges, K = 32 <
+// min-reduction), N not a multiple of 8, bf16 operands, and a matmul
+// outside any block loop.
+// CHECK-LABEL: func.func @rejected
+// CHECK-NOT: nvgpu.mma.sync
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : memref<32x32xf32>, memref<32x32xf32>)
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : memref<64x64xf32>, memref<64x12xf32>)
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : memref<64x64xbf16>, memref<64x64xbf16>)
+// CHECK: } {mapping = [#gpu.block<x>]}
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : memref<64x64xf32>, memref<64x64xf32>)
+func.func @rejected(%a: memref<32x32xf32>, %b: memref<32x32xf32>, %c: memref<32x32xf32>,
+                    %d: memref<64x64xf32>, %e: memref<64x12xf32>, %f: memref<64x12xf32>,
+                    %g: memref<64x64xbf16>, %h: memref<64x64xf32>) {
+  scf.forall (%i) in (1) {
+    linalg.matmul ins(%a, %b : memref<32x32xf32>, memref<32x32xf32>) outs(%c : memref<32x32xf32>)
+    linalg.matmul ins(%d, %e : memref<64x64xf32>, memref<64x12xf32>) outs(%f : memref<64x12xf32>)
+    linalg.matmul ins(%g, %g : memref<64x64xbf16>, memref<64x64xbf16>) outs(%h : memref<64x64xf32>)
+  } {mapping = [#gpu.block<x>]}
+  linalg.matmul ins(%d, %d : memref<64x64xf32>, memref<64x64xf32>) outs(%h : memref<64x64xf32>)
+  return
+}
