@@ -7,6 +7,8 @@ Subcommands:
            relative Frobenius error vs the float64 inverse and the modeled cycles.
   gdr      deltanet.chunk_gated_delta_rule; prints the relative errors of the
            output and final state vs the float64 token-by-token recurrence.
+  summary  deltanet.gated_delta_rule_summary; prints the relative errors of M
+           and U vs their float64 token-by-token product and zero-state state.
 
 Each prints one JSON line ({"error": ..., "npu": {cycles, units...}, ...}) and
 exits 1 when an error exceeds --max. Tools: --opt (deltanet-opt), --translate
@@ -25,6 +27,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gdr_testgen  # noqa: E402
+import summary_testgen  # noqa: E402
 import tri_inv_testgen  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -163,6 +166,28 @@ def gdr(args, workdir):
     return {"error": rel(o, o_ref), "state_error": rel(s, s_ref)}, report
 
 
+def summary(args, workdir):
+    rng = np.random.default_rng(args.seed)
+    b, t, h, hv, kd, vd = args.B, args.T, args.H, args.HV, args.K, args.V
+    _, k, v, g, beta, _ = gdr_testgen.make_inputs(rng, b, t, h, hv, kd, vd, args.dist)
+    ins = [x.astype(np.float32) for x in (k, v, g, beta)]
+    m_ref, u_ref = summary_testgen.summary_reference(*[x.astype(np.float64) for x in ins], value_heads=hv)
+    shapes = [(b, t, h, kd), (b, t, hv, vd), (b, t, hv), (b, t, hv)]
+    m_shape, u_shape = (b, hv, kd, kd), (b, hv, kd, vd)
+    in_types = ", ".join(tensor(s, "f32") for s in shapes)
+    res_types = f"{tensor(m_shape, 'f32')}, {tensor(u_shape, 'f32')}"
+    params = ", ".join(f"%{n}: {tensor(s, 'f32')}" for n, s in zip(["k", "v", "g", "beta"], shapes))
+    mlir = f"""func.func @summary({params}) -> ({res_types}) {{
+  %m, %u = deltanet.gated_delta_rule_summary %k, %v, %g, %beta {{chunk_size = {args.chunk} : i64}}
+      : ({in_types}) -> ({res_types})
+  return %m, %u : {res_types}
+}}
+"""
+    (m, u), report = compile_and_run(args, mlir, "summary", ins,
+                                     [(m_shape, np.float32), (u_shape, np.float32)], workdir)
+    return {"error": rel(m, m_ref), "u_error": rel(u, u_ref)}, report
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--opt", default=os.path.join(ROOT, "build", "bin", "deltanet-opt"))
@@ -186,16 +211,17 @@ def main():
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--dist", default="realistic", choices=sorted(tri_inv_testgen.DISTRIBUTIONS))
     p.add_argument("--dtype", default="f32", choices=sorted(NP_TYPES))
-    p = sub.add_parser("gdr")
-    for name, default in (("B", 1), ("T", 100), ("H", 2), ("HV", 2), ("K", 32), ("V", 32), ("chunk", 64)):
-        p.add_argument(f"--{name}", type=int, default=default)
-    p.add_argument("--dist", default="realistic", choices=sorted(gdr_testgen.DISTRIBUTIONS))
+    for cmd in ("gdr", "summary"):
+        p = sub.add_parser(cmd)
+        for name, default in (("B", 1), ("T", 100), ("H", 2), ("HV", 2), ("K", 32), ("V", 32), ("chunk", 64)):
+            p.add_argument(f"--{name}", type=int, default=default)
+        p.add_argument("--dist", default="realistic", choices=sorted(gdr_testgen.DISTRIBUTIONS))
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.keep or tmp
         os.makedirs(workdir, exist_ok=True)
-        result, report = (tri_inv if args.cmd == "tri-inv" else gdr)(args, workdir)
+        result, report = {"tri-inv": tri_inv, "gdr": gdr, "summary": summary}[args.cmd](args, workdir)
     result.update({"label": args.label, "options": args.options, "npu": report})
     print(json.dumps(result))
     worst = max(v for k, v in result.items() if k.endswith("error"))

@@ -29,6 +29,26 @@ func.func @static_divisible(%a: tensor<64x32x32xf32>) -> tensor<64x32x32xf32> {
 // TILE8: scf.for {{.*}} step %c8
 // TILE8:   tensor.extract_slice %{{.*}} [8, 32, 32] [1, 1, 1] : tensor<64x32x32xf32> to tensor<8x32x32xf32>
 
+// A static batch that 16 does not divide: tiles of its largest divisor
+// <= 16, all static (a smaller last tile would be dynamic: scalar code on the
+// CPU, no local allocation on the NPU); a prime batch gets tiles of 1.
+// CHECK-LABEL: func.func @static_not_divisible
+// CHECK-NOT: affine.min
+// CHECK: scf.for {{.*}} step %c10
+// CHECK:   tensor.extract_slice %{{.*}} [10, 32, 32] [1, 1, 1] : tensor<20x32x32xf32> to tensor<10x32x32xf32>
+// CHECK-NOT: affine.min
+// CHECK-LABEL: func.func @static_prime
+// CHECK: scf.for {{.*}} step %c1
+// CHECK:   tensor.extract_slice %{{.*}} [1, 32, 32] [1, 1, 1] : tensor<17x32x32xf32> to tensor<1x32x32xf32>
+func.func @static_not_divisible(%a: tensor<20x32x32xf32>) -> tensor<20x32x32xf32> {
+  %x = deltanet.tri_inv %a : tensor<20x32x32xf32>
+  return %x : tensor<20x32x32xf32>
+}
+func.func @static_prime(%a: tensor<17x32x32xf32>) -> tensor<17x32x32xf32> {
+  %x = deltanet.tri_inv %a : tensor<17x32x32xf32>
+  return %x : tensor<17x32x32xf32>
+}
+
 // A remainder tile: min(16, N - i) matrices.
 // CHECK-LABEL: func.func @dynamic_batch
 // CHECK: %[[N:.*]] = tensor.dim %{{.*}}, %{{.*}} : tensor<?x32x32xbf16>

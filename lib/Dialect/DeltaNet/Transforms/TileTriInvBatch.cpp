@@ -21,9 +21,17 @@ LogicalResult mlir::deltanet::tileTriInvBatch(RewriterBase &rewriter,
   if (rank < 3 || tileSize <= 0)
     return failure();
   ArrayRef<int64_t> batchDims = type.getShape().drop_back(2);
-  if (!llvm::is_contained(batchDims, ShapedType::kDynamic) &&
-      ShapedType::getNumElements(batchDims) <= tileSize)
-    return failure();
+  if (!llvm::is_contained(batchDims, ShapedType::kDynamic)) {
+    int64_t batch = ShapedType::getNumElements(batchDims);
+    if (batch <= tileSize)
+      return failure();
+    // Every tile static: the largest divisor of the batch that is at most
+    // `tileSize`. A smaller last tile would have a dynamic size, which the
+    // CPU's static register tiling skips (scalar code) and the NPU cannot
+    // allocate in local memory.
+    while (batch % tileSize != 0)
+      --tileSize;
+  }
 
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPoint(op);

@@ -42,8 +42,10 @@ rewriteSummaryAsAugmentedChunkOp(RewriterBase &rewriter,
 /// Tiles the batch of `op` into an `scf.for` over tiles of `tileSize`
 /// matrices (upstream `scf::tileUsingSCF` through the op's TilingInterface),
 /// collapsing several batch dims into one first, and replaces `op`. Each
-/// tile is a `deltanet.tri_inv` of a `tileSize x C x C` slice (the last one
-/// may be smaller). Fails, changing nothing, when there is nothing to tile:
+/// tile is a `deltanet.tri_inv` of a `tileSize x C x C` slice; a static
+/// batch is tiled by its largest divisor <= `tileSize`, so that every tile is
+/// static (with a dynamic batch the last tile may be smaller). Fails,
+/// changing nothing, when there is nothing to tile:
 /// no batch dim, `tileSize` <= 0, or a static batch of at most `tileSize`.
 LogicalResult tileTriInvBatch(RewriterBase &rewriter, TriInvOp op,
                               int64_t tileSize);
