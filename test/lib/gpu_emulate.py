@@ -94,7 +94,11 @@ CPU_LOWERING = [
 
 
 def bufferized_ir(opt, source, options):
-    """The GPU pipeline's IR after bufferization, on memrefs, CPU-lowerable."""
+    """The GPU pipeline's IR after bufferization, on memrefs, CPU-lowerable.
+
+    The tensor-core matmuls (nvgpu.mma.sync) do not run on the CPU: the SIMT
+    path, otherwise the same pipeline (`options` come later and win)."""
+    options = ("tensor-cores=false " + options).strip()
     run = subprocess.run(
         [opt, "-", f"--deltanet-gpu-pipeline={options}",
          "--mlir-print-ir-before=deltanet-gpu-map-to-threads", "--mlir-print-ir-module-scope",
@@ -188,10 +192,7 @@ def main():
     if args.op == "summary":
         return summary_main(args, B, T, H, HV, K, V)
     with tempfile.TemporaryDirectory() as workdir:
-        # The tensor-core matmuls (nvgpu.mma.sync) do not run on the CPU:
-        # the SIMT path, otherwise the same pipeline (a later option wins).
-        ir = bufferized_ir(args.opt, program(B, T, H, HV, K, V, scale),
-                           ("tensor-cores=false " + args.pipeline_options).strip())
+        ir = bufferized_ir(args.opt, program(B, T, H, HV, K, V, scale), args.pipeline_options)
         lib = ctypes.CDLL(build(args, ir, workdir))
         rng = np.random.default_rng(args.seed)
         q, k, v, g, beta, h0 = inputs(B, T, H, HV, K, V, args.inputs, rng)

@@ -9,6 +9,7 @@
 #include "deltanet/Codegen/CPU/Passes.h"
 
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetOps.h"
+#include "deltanet/Dialect/DeltaNet/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
@@ -139,6 +140,12 @@ LogicalResult distributeMatrices(RewriterBase &rewriter, TriInvOp op,
   if (!llvm::is_contained(batchDims, ShapedType::kDynamic) &&
       ShapedType::getNumElements(batchDims) <= tile)
     return rewriter.notifyMatchFailure(op, "batch fits in one tile");
+  // Static tiles where the innermost batch dim is static (the same rule as
+  // the lowering's batch tiling, so that every thread count runs the same
+  // per-matrix code: bitwise identical results).
+  int64_t inner = batchDims.back();
+  if (!ShapedType::isDynamic(inner))
+    tile = staticBatchTile(inner, tile);
   SmallVector<OpFoldResult> sizes(rank - 2, rewriter.getIndexAttr(1));
   sizes.back() = rewriter.getIndexAttr(tile);
   scf::SCFTilingOptions options;

@@ -14,6 +14,15 @@
 using namespace mlir;
 using namespace mlir::deltanet;
 
+int64_t mlir::deltanet::staticBatchTile(int64_t batch, int64_t tileSize) {
+  // A smaller last tile would have a dynamic size, which the CPU's static
+  // register tiling skips (scalar code) and the NPU cannot allocate in local
+  // memory.
+  while (tileSize > 1 && batch % tileSize != 0)
+    --tileSize;
+  return tileSize;
+}
+
 LogicalResult mlir::deltanet::tileTriInvBatch(RewriterBase &rewriter,
                                               TriInvOp op, int64_t tileSize) {
   RankedTensorType type = op.getA().getType();
@@ -25,12 +34,7 @@ LogicalResult mlir::deltanet::tileTriInvBatch(RewriterBase &rewriter,
     int64_t batch = ShapedType::getNumElements(batchDims);
     if (batch <= tileSize)
       return failure();
-    // Every tile static: the largest divisor of the batch that is at most
-    // `tileSize`. A smaller last tile would have a dynamic size, which the
-    // CPU's static register tiling skips (scalar code) and the NPU cannot
-    // allocate in local memory.
-    while (batch % tileSize != 0)
-      --tileSize;
+    tileSize = staticBatchTile(batch, tileSize);
   }
 
   OpBuilder::InsertionGuard guard(rewriter);

@@ -50,6 +50,10 @@ rewriteSummaryAsAugmentedChunkOp(RewriterBase &rewriter,
 LogicalResult tileTriInvBatch(RewriterBase &rewriter, TriInvOp op,
                               int64_t tileSize);
 
+/// The tile size for a static batch of `batch` matrices: the largest divisor
+/// of `batch` that is at most `tileSize` (>= 1), so that every tile is static.
+int64_t staticBatchTile(int64_t batch, int64_t tileSize);
+
 #define GEN_PASS_REGISTRATION
 #include "deltanet/Dialect/DeltaNet/Transforms/Passes.h.inc"
 
