@@ -172,6 +172,24 @@ def inputs(B, T, H, HV, K, V, kind, rng):
     return q, k, v, g.astype(np.float32), beta, h0.astype(np.float32)
 
 
+def run_kernel(args, source, entry, arrays):
+    """Compiles `source` through the GPU pipeline's buffer stages for the CPU
+    and calls `_mlir_ciface_<entry>` on `arrays` (outputs written in place)."""
+    with tempfile.TemporaryDirectory() as workdir:
+        ir = bufferized_ir(args.opt, source, args.pipeline_options)
+        lib = ctypes.CDLL(build(args, ir, workdir))
+        descs = [descriptor(a) for a in arrays]
+        getattr(lib, "_mlir_ciface_" + entry)(*[ctypes.byref(d) for d in descs])
+
+
+def report(label, checks):
+    """Prints `(name, error, tolerance)` checks on one line; exits 1 if one fails."""
+    ok = all(err <= tol for _, err, tol in checks)
+    print(f"{label}: " + ", ".join(f"{name} error {err:.2e} (tol {tol:g})" for name, err, tol in checks)
+          + ": " + ("PASS" if ok else "FAIL"))
+    sys.exit(0 if ok else 1)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--opt", required=True)
@@ -191,51 +209,34 @@ def main():
     scale = K ** -0.5
     if args.op == "summary":
         return summary_main(args, B, T, H, HV, K, V)
-    with tempfile.TemporaryDirectory() as workdir:
-        ir = bufferized_ir(args.opt, program(B, T, H, HV, K, V, scale), args.pipeline_options)
-        lib = ctypes.CDLL(build(args, ir, workdir))
-        rng = np.random.default_rng(args.seed)
-        q, k, v, g, beta, h0 = inputs(B, T, H, HV, K, V, args.inputs, rng)
-        qb, kb, vb, bb = (to_bf16_bits(x) for x in (q, k, v, beta))
-        o = np.full((B, T, HV, V), 0x7FC0, dtype=np.uint16)  # NaN
-        ht = np.full((B, HV, K, V), np.nan, dtype=np.float32)
-        arrays = [qb, kb, vb, g, bb, h0, o, ht]
-        descs = [descriptor(a) for a in arrays]
-        lib._mlir_ciface_gdr(*[ctypes.byref(d) for d in descs])
-        # The reference sees the inputs as rounded to bf16.
-        o_ref, h_ref = reference.recurrent_gated_delta_rule(
-            from_bf16_bits(qb), from_bf16_bits(kb), from_bf16_bits(vb), g, from_bf16_bits(bb), h0, scale)
-        err_o = reference.relative_error(from_bf16_bits(o), o_ref)
-        err_h = reference.relative_error(ht, h_ref)
-    ok = err_o <= args.o_tol and err_h <= args.state_tol
-    print(f"shape {args.shape} {args.inputs} [{args.pipeline_options}]: "
-          f"o error {err_o:.2e} (tol {args.o_tol:g}), state error {err_h:.2e} (tol {args.state_tol:g}): "
-          + ("PASS" if ok else "FAIL"))
-    sys.exit(0 if ok else 1)
+    rng = np.random.default_rng(args.seed)
+    q, k, v, g, beta, h0 = inputs(B, T, H, HV, K, V, args.inputs, rng)
+    qb, kb, vb, bb = (to_bf16_bits(x) for x in (q, k, v, beta))
+    o = np.full((B, T, HV, V), 0x7FC0, dtype=np.uint16)  # NaN
+    ht = np.full((B, HV, K, V), np.nan, dtype=np.float32)
+    run_kernel(args, program(B, T, H, HV, K, V, scale), "gdr", [qb, kb, vb, g, bb, h0, o, ht])
+    # The reference sees the inputs as rounded to bf16.
+    o_ref, h_ref = reference.recurrent_gated_delta_rule(
+        from_bf16_bits(qb), from_bf16_bits(kb), from_bf16_bits(vb), g, from_bf16_bits(bb), h0, scale)
+    report(f"shape {args.shape} {args.inputs} [{args.pipeline_options}]",
+           [("o", reference.relative_error(from_bf16_bits(o), o_ref), args.o_tol),
+            ("state", reference.relative_error(ht, h_ref), args.state_tol)])
 
 
 def summary_main(args, B, T, H, HV, K, V):
     sys.path.insert(0, HERE)
     from summary_testgen import summary_reference
-    with tempfile.TemporaryDirectory() as workdir:
-        ir = bufferized_ir(args.opt, summary_program(B, T, H, HV, K, V), args.pipeline_options)
-        lib = ctypes.CDLL(build(args, ir, workdir))
-        rng = np.random.default_rng(args.seed)
-        _, k, v, g, beta, _ = inputs(B, T, H, HV, K, V, args.inputs, rng)
-        kb, vb, bb = (to_bf16_bits(x) for x in (k, v, beta))
-        m = np.full((B, HV, K, K), np.nan, dtype=np.float32)
-        u = np.full((B, HV, K, V), np.nan, dtype=np.float32)
-        descs = [descriptor(a) for a in (kb, vb, g, bb, m, u)]
-        lib._mlir_ciface_summary(*[ctypes.byref(d) for d in descs])
-        m_ref, u_ref = summary_reference(from_bf16_bits(kb), from_bf16_bits(vb).astype(np.float64),
-                                         g.astype(np.float64), from_bf16_bits(bb).astype(np.float64), HV)
-        err_m = reference.relative_error(m, m_ref)
-        err_u = reference.relative_error(u, u_ref)
-    ok = err_m <= args.o_tol and err_u <= args.state_tol
-    print(f"summary shape {args.shape} {args.inputs} [{args.pipeline_options}]: "
-          f"M error {err_m:.2e} (tol {args.o_tol:g}), U error {err_u:.2e} (tol {args.state_tol:g}): "
-          + ("PASS" if ok else "FAIL"))
-    sys.exit(0 if ok else 1)
+    rng = np.random.default_rng(args.seed)
+    _, k, v, g, beta, _ = inputs(B, T, H, HV, K, V, args.inputs, rng)
+    kb, vb, bb = (to_bf16_bits(x) for x in (k, v, beta))
+    m = np.full((B, HV, K, K), np.nan, dtype=np.float32)
+    u = np.full((B, HV, K, V), np.nan, dtype=np.float32)
+    run_kernel(args, summary_program(B, T, H, HV, K, V), "summary", [kb, vb, g, bb, m, u])
+    m_ref, u_ref = summary_reference(from_bf16_bits(kb), from_bf16_bits(vb).astype(np.float64),
+                                     g.astype(np.float64), from_bf16_bits(bb).astype(np.float64), HV)
+    report(f"summary shape {args.shape} {args.inputs} [{args.pipeline_options}]",
+           [("M", reference.relative_error(m, m_ref), args.o_tol),
+            ("U", reference.relative_error(u, u_ref), args.state_tol)])
 
 
 if __name__ == "__main__":
