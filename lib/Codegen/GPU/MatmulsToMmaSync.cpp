@@ -67,11 +67,36 @@ struct Operand {
   int64_t rowDim, colDim;
 };
 
-/// The lane's fragment of `operand` at iteration point `base` (the tile's
-/// origin; row/col dims offset by the fragment layout), as the register
-/// vector that nvgpu.mma.sync takes. With `roundToTf32`, each value is
-/// rounded to the nearest tf32 (adding half an ulp of tf32 to the bits; the
-/// tensor core then ignores the 13 low mantissa bits) instead of being
+/// The memref indices of value `v` of the lane's fragment of `operand` at
+/// iteration point `base` (the tile's origin; the row/col dims offset by the
+/// fragment layout `coord`: (lane, value) -> (row, col)).
+SmallVector<Value> fragmentIndices(OpBuilder &b, Location loc,
+                                   const Operand &operand, AffineMap coord,
+                                   ArrayRef<Value> base, Value lane,
+                                   int64_t v) {
+  SmallVector<Value> point(base);
+  for (auto [result, dim] :
+       llvm::zip(coord.getResults(),
+                 std::array<int64_t, 2>{operand.rowDim, operand.colDim})) {
+    AffineExpr d0 = b.getAffineDimExpr(0);
+    AffineMap offset =
+        AffineMap::get(3, 0, d0 + result.shiftDims(2, 1), b.getContext());
+    point[dim] = affine::makeComposedAffineApply(
+        b, loc, offset,
+        {OpFoldResult(base[dim]), OpFoldResult(lane), b.getIndexAttr(v)});
+  }
+  SmallVector<Value> indices;
+  for (AffineExpr expr : operand.map.getResults())
+    indices.push_back(affine::makeComposedAffineApply(
+        b, loc, AffineMap::get(operand.map.getNumDims(), 0, expr),
+        getAsOpFoldResult(point)));
+  return indices;
+}
+
+/// The lane's fragment of `operand` at iteration point `base`, as the
+/// register vector that nvgpu.mma.sync takes. With `roundToTf32`, each value
+/// is rounded to the nearest tf32 (adding half an ulp of tf32 to the bits;
+/// the tensor core then ignores the 13 low mantissa bits) instead of being
 /// truncated by the hardware: truncation biases every product towards zero.
 Value loadFragment(OpBuilder &b, Location loc, const Operand &operand,
                    ArrayRef<Value> base, Value lane, bool roundToTf32) {
@@ -84,24 +109,9 @@ Value loadFragment(OpBuilder &b, Location loc, const Operand &operand,
                                  b.getF32Type());
   SmallVector<Value> elements;
   for (int64_t v = 0; v < reg.numRegistersPerFragment * perRegister; ++v) {
-    SmallVector<OpFoldResult> laneAndValue = {lane, b.getIndexAttr(v)};
-    SmallVector<Value> point(base);
-    for (auto [result, dim] :
-         llvm::zip(coord.getResults(),
-                   std::array<int64_t, 2>{operand.rowDim, operand.colDim})) {
-      AffineExpr d0 = b.getAffineDimExpr(0);
-      AffineMap offset =
-          AffineMap::get(3, 0, d0 + result.shiftDims(2, 1), b.getContext());
-      point[dim] = affine::makeComposedAffineApply(
-          b, loc, offset,
-          {OpFoldResult(base[dim]), laneAndValue[0], laneAndValue[1]});
-    }
-    SmallVector<Value> indices;
-    for (AffineExpr expr : operand.map.getResults())
-      indices.push_back(affine::makeComposedAffineApply(
-          b, loc, AffineMap::get(operand.map.getNumDims(), 0, expr),
-          getAsOpFoldResult(point)));
-    Value element = memref::LoadOp::create(b, loc, operand.memref, indices);
+    Value element = memref::LoadOp::create(
+        b, loc, operand.memref,
+        fragmentIndices(b, loc, operand, coord, base, lane, v));
     if (roundToTf32) {
       Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), element);
       Value half = arith::ConstantIntOp::create(b, loc, b.getI32Type(), 0x1000);
@@ -122,22 +132,8 @@ void storeFragment(OpBuilder &b, Location loc, const Operand &operand,
       *nvgpu::getLaneIdAndValueIdToOperandCoord(b, loc, operand.info);
   int64_t perRegister = reg.elementsPerRegister;
   for (int64_t v = 0; v < reg.numRegistersPerFragment * perRegister; ++v) {
-    SmallVector<Value> point(base);
-    for (auto [result, dim] :
-         llvm::zip(coord.getResults(),
-                   std::array<int64_t, 2>{operand.rowDim, operand.colDim})) {
-      AffineExpr d0 = b.getAffineDimExpr(0);
-      AffineMap offset =
-          AffineMap::get(3, 0, d0 + result.shiftDims(2, 1), b.getContext());
-      point[dim] = affine::makeComposedAffineApply(
-          b, loc, offset,
-          {OpFoldResult(base[dim]), OpFoldResult(lane), b.getIndexAttr(v)});
-    }
-    SmallVector<Value> indices;
-    for (AffineExpr expr : operand.map.getResults())
-      indices.push_back(affine::makeComposedAffineApply(
-          b, loc, AffineMap::get(operand.map.getNumDims(), 0, expr),
-          getAsOpFoldResult(point)));
+    SmallVector<Value> indices =
+        fragmentIndices(b, loc, operand, coord, base, lane, v);
     Value element = vector::ExtractOp::create(
         b, loc, fragment, ArrayRef<int64_t>{v / perRegister, v % perRegister});
     memref::StoreOp::create(b, loc, element, operand.memref, indices);
