@@ -102,6 +102,40 @@ Value chunkCumsum(StructuredBuilder &sb, Value g) {
       });
 }
 
+/// What both decompositions read off a chunk op: its static sizes and the
+/// token / chunk counts (folded to constants where static).
+struct ChunkOpGeometry {
+  int64_t chunk, valueHeads, group, keyDim, valueDim;
+  float scale;
+  OpFoldResult batch, tokens, numChunks, paddedT, seqs;
+
+  ChunkOpGeometry(ChunkGatedDeltaRuleOp op, StructuredBuilder &sb) {
+    auto qType = op.getQ().getType();
+    auto vType = op.getV().getType();
+    chunk = op.getChunkSizeAttr().getInt();
+    valueHeads = vType.getDimSize(2);
+    group = valueHeads / qType.getDimSize(2);
+    keyDim = qType.getDimSize(3);
+    valueDim = vType.getDimSize(3);
+    scale = op.getScaleOrDefault();
+    batch = sb.dim(op.getQ(), 0);
+    tokens = sb.dim(op.getQ(), 1);
+    numChunks = sb.ceilDiv(tokens, chunk);
+    paddedT = sb.mul(numChunks, chunk);
+    seqs = sb.mul(batch, valueHeads);
+  }
+};
+
+/// Both decompositions need padded, regular sequences.
+LogicalResult checkNoCuSeqlens(ChunkGatedDeltaRuleOp op,
+                               PatternRewriter &rewriter) {
+  if (!op.getCuSeqlens())
+    return success();
+  return rewriter.notifyMatchFailure(
+      op, "has cu_seqlens: run --deltanet-unpack-varlen-gated-delta-rule "
+          "first");
+}
+
 /// Decomposes one chunk_gated_delta_rule.
 struct DecomposeChunkGatedDeltaRule
     : public OpRewritePattern<ChunkGatedDeltaRuleOp> {
@@ -109,24 +143,15 @@ struct DecomposeChunkGatedDeltaRule
 
   LogicalResult matchAndRewrite(ChunkGatedDeltaRuleOp op,
                                 PatternRewriter &rewriter) const override {
-    if (op.getCuSeqlens())
-      return rewriter.notifyMatchFailure(
-          op, "has cu_seqlens: run --deltanet-unpack-varlen-gated-delta-rule "
-              "first");
+    if (failed(checkNoCuSeqlens(op, rewriter)))
+      return failure();
     Location loc = op.getLoc();
     StructuredBuilder sb(rewriter, loc);
-    auto qType = op.getQ().getType();
-    auto vType = op.getV().getType();
-    int64_t chunk = op.getChunkSizeAttr().getInt();
-    int64_t heads = qType.getDimSize(2), valueHeads = vType.getDimSize(2);
-    int64_t group = valueHeads / heads;
-    float scale = op.getScaleOrDefault();
-
-    OpFoldResult batch = sb.dim(op.getQ(), 0);
-    OpFoldResult tokens = sb.dim(op.getQ(), 1);
-    OpFoldResult numChunks = sb.ceilDiv(tokens, chunk);
-    OpFoldResult paddedT = sb.mul(numChunks, chunk);
-    OpFoldResult seqs = sb.mul(batch, valueHeads);
+    ChunkOpGeometry geo(op, sb);
+    int64_t chunk = geo.chunk, valueHeads = geo.valueHeads, group = geo.group;
+    int64_t keyDim = geo.keyDim, valueDim = geo.valueDim;
+    OpFoldResult batch = geo.batch, tokens = geo.tokens,
+                 numChunks = geo.numChunks, seqs = geo.seqs;
     OpFoldResult allChunks = sb.mul(seqs, numChunks);
 
     // Normalise, pad and gather into [B, HV, NC, C, *] (f32).
@@ -136,7 +161,7 @@ struct DecomposeChunkGatedDeltaRule
       k = l2NormalizeLastDim(sb, k);
     }
     auto chunked = [&](Value x, int64_t g) {
-      return toChunks(sb, padTokens(sb, x, paddedT), batch, valueHeads,
+      return toChunks(sb, padTokens(sb, x, geo.paddedT), batch, valueHeads,
                       numChunks, chunk, g);
     };
     Value qc = chunked(q, group), kc = chunked(k, group);
@@ -157,7 +182,6 @@ struct DecomposeChunkGatedDeltaRule
       shape.append(tail.begin(), tail.end());
       return RankedTensorType::get(shape, f32);
     };
-    int64_t keyDim = qType.getDimSize(3), valueDim = vType.getDimSize(3);
     Value a = GatedKKTOp::create(rewriter, loc, nType({c, c}), kN, gN, betaN);
     Value t = TriInvOp::create(rewriter, loc, a);
     auto wy = WYReprOp::create(rewriter, loc, nType({c, keyDim}),
@@ -190,13 +214,13 @@ struct DecomposeChunkGatedDeltaRule
     Value vNewN = sb.collapseLeading(scan.getVNew(), 2);
     Value oN = ChunkOutputOp::create(rewriter, loc, nType({c, valueDim}), qN,
                                      kN, vNewN, statesN, gN,
-                                     rewriter.getF32FloatAttr(scale));
+                                     rewriter.getF32FloatAttr(geo.scale));
     Value o5 = sb.expandLeading(
         oN, {batch, rewriter.getIndexAttr(valueHeads), numChunks});
     MLIRContext *ctx = rewriter.getContext();
     AffineExpr bd, td, hd, xd;
     bindDims(ctx, bd, td, hd, xd);
-    Type outType = vType.getElementType();
+    Type outType = op.getV().getType().getElementType();
     // Only the first T tokens: the padding is dropped by the gather.
     Value o = sb.map(
         o5, {sb.affineMap(4, {bd, hd, td.floorDiv(chunk), td % chunk, xd})},
@@ -228,27 +252,17 @@ struct DecomposeChunkGatedDeltaRuleIntoChunkLoop
 
   LogicalResult matchAndRewrite(ChunkGatedDeltaRuleOp op,
                                 PatternRewriter &rewriter) const override {
-    if (op.getCuSeqlens())
-      return rewriter.notifyMatchFailure(
-          op, "has cu_seqlens: run --deltanet-unpack-varlen-gated-delta-rule "
-              "first");
+    if (failed(checkNoCuSeqlens(op, rewriter)))
+      return failure();
     Location loc = op.getLoc();
     StructuredBuilder sb(rewriter, loc);
-    auto qType = op.getQ().getType();
-    auto vType = op.getV().getType();
-    int64_t chunk = op.getChunkSizeAttr().getInt();
-    int64_t heads = qType.getDimSize(2), valueHeads = vType.getDimSize(2);
-    int64_t group = valueHeads / heads;
-    int64_t keyDim = qType.getDimSize(3), valueDim = vType.getDimSize(3);
-    float scale = op.getScaleOrDefault();
+    ChunkOpGeometry geo(op, sb);
+    int64_t chunk = geo.chunk, valueHeads = geo.valueHeads, group = geo.group;
+    int64_t keyDim = geo.keyDim, valueDim = geo.valueDim;
+    OpFoldResult batch = geo.batch, tokens = geo.tokens,
+                 numChunks = geo.numChunks, seqs = geo.seqs;
     Type f32 = sb.f32();
-    Type outType = vType.getElementType();
-
-    OpFoldResult batch = sb.dim(op.getQ(), 0);
-    OpFoldResult tokens = sb.dim(op.getQ(), 1);
-    OpFoldResult numChunks = sb.ceilDiv(tokens, chunk);
-    OpFoldResult paddedT = sb.mul(numChunks, chunk);
-    OpFoldResult seqs = sb.mul(batch, valueHeads);
+    Type outType = op.getV().getType().getElementType();
     OpFoldResult one = rewriter.getIndexAttr(1);
     OpFoldResult zero = rewriter.getIndexAttr(0);
     std::optional<int64_t> staticT = getConstantIntValue(tokens);
@@ -256,11 +270,11 @@ struct DecomposeChunkGatedDeltaRuleIntoChunkLoop
 
     // Zero padding only when T is not a multiple of C (the only
     // whole-sequence copy left; none for static multiples).
-    Value q = padTokens(sb, op.getQ(), paddedT);
-    Value k = padTokens(sb, op.getK(), paddedT);
-    Value v = padTokens(sb, op.getV(), paddedT);
-    Value g = padTokens(sb, op.getG(), paddedT);
-    Value beta = padTokens(sb, op.getBeta(), paddedT);
+    Value q = padTokens(sb, op.getQ(), geo.paddedT);
+    Value k = padTokens(sb, op.getK(), geo.paddedT);
+    Value v = padTokens(sb, op.getV(), geo.paddedT);
+    Value g = padTokens(sb, op.getG(), geo.paddedT);
+    Value beta = padTokens(sb, op.getBeta(), geo.paddedT);
     Value h0 = sb.convertElementType(
         sb.collapseLeading(op.getInitialState(), 2), f32);
     Value oInit = sb.empty({batch, tokens, rewriter.getIndexAttr(valueHeads),
@@ -327,7 +341,7 @@ struct DecomposeChunkGatedDeltaRuleIntoChunkLoop
           Value oN = ChunkOutputOp::create(
               nb, nloc, seqType({chunk, valueDim}), qN, kN,
               body.collapseLeading(scan.getVNew(), 2), state, gN,
-              nb.getF32FloatAttr(scale));
+              nb.getF32FloatAttr(geo.scale));
 
           // This chunk's tokens of o ([B, Ct, HV, V], Ct = min(C, T - start)
           // when T is not a multiple of C).
