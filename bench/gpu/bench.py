@@ -14,6 +14,7 @@ a device-to-device copy of the same bytes (the memory floor).
 """
 import argparse
 import ctypes
+import importlib
 import json
 import os
 import statistics
@@ -290,35 +291,31 @@ def main():
     args = p.parse_args()
     torch.zeros(1, device="cuda")
     log(torch.cuda.get_device_name(), "torch", torch.__version__, "load", os.getloadavg())
-    fla_solve_tril = None
-    if not args.no_fla:
+
+    def fla_peer(module, name):
+        """fla's `module.name`, or None with --no-fla or when fla is not importable (logged)."""
+        if args.no_fla:
+            return None
         try:
-            from fla.ops.utils.solve_tril import solve_tril as fla_solve_tril
+            return getattr(importlib.import_module(module), name)
         except Exception as e:  # noqa: BLE001
             log("fla not importable:", e)
+            return None
+
     ok = True
     if "tri_inv" in args.what:
+        fla_solve_tril = fla_peer("fla.ops.utils.solve_tril", "solve_tril")
         for i, lib in enumerate(args.tri_inv_libs.split(",")):
             log(f"-- tri_inv artifact {lib}")
             art = Artifact(os.path.join(args.lib_dir, lib))
             # The peers are timed with the first artifact only.
             ok &= bench_tri_inv(art, fla_solve_tril if i == 0 else None, label=lib[:-3])
     if "gdr" in args.what:
-        fla_gdr = None
-        if not args.no_fla:
-            try:
-                from fla.ops.gated_delta_rule import chunk_gated_delta_rule as fla_gdr
-            except Exception as e:  # noqa: BLE001
-                log("fla not importable:", e)
+        fla_gdr = fla_peer("fla.ops.gated_delta_rule", "chunk_gated_delta_rule")
         arts = {os.path.basename(p)[:-3]: Artifact(os.path.join(args.lib_dir, p)) for p in args.gdr_libs.split(",")}
         ok &= bench_gdr(arts, fla_gdr, profile=args.profile)
     if "decode" in args.what:
-        fla_recurrent = None
-        if not args.no_fla:
-            try:
-                from fla.ops.gated_delta_rule import fused_recurrent_gated_delta_rule as fla_recurrent
-            except Exception as e:  # noqa: BLE001
-                log("fla not importable:", e)
+        fla_recurrent = fla_peer("fla.ops.gated_delta_rule", "fused_recurrent_gated_delta_rule")
         ok &= bench_decode(Artifact(os.path.join(args.lib_dir, "gdr_decode.so")), fla_recurrent)
     if args.json:
         json.dump(RESULTS, open(args.json, "w"), indent=1)
