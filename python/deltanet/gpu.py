@@ -228,6 +228,7 @@ class _Runtime:
         lib.deltanetGpuRuntimeUseStream.argtypes = [ctypes.c_void_p]
         lib.deltanetGpuRuntimeUseOwnStreams.argtypes = []
         lib.deltanetGpuRuntimeDevice.restype = ctypes.c_int
+        lib.deltanetGpuRuntimeReleaseCachedMemory.argtypes = []
         self.device = None
         self.lock = threading.Lock()
 
@@ -349,6 +350,13 @@ class Artifact:
         except KeyError:
             raise KeyError(f"{self.path} has no entry point @{name} (it has: "
                            f"{', '.join(sorted(self.entry_points))})") from None
+
+    def release_cached_memory(self):
+        """Returns the device memory that freed kernel temporaries keep cached
+        (in the device's stream-ordered memory pool, for the next call) to the
+        driver: the counterpart of torch.cuda.empty_cache(). No-op without a
+        driver."""
+        self._lib.deltanetGpuRuntimeReleaseCachedMemory()
 
     def __repr__(self):
         return f"<deltanet.gpu artifact {self.path}: {', '.join(sorted(self.entry_points))}>"

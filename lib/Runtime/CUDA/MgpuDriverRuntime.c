@@ -36,6 +36,7 @@ typedef struct CUfunc_st *CUfunction;
 typedef struct CUstream_st *CUstream;
 typedef struct CUevent_st *CUevent;
 typedef unsigned long long CUdeviceptr;
+typedef struct CUmemPoolHandle_st *CUmemoryPool;
 
 enum {
   CUDA_SUCCESS = 0,
@@ -47,6 +48,7 @@ enum {
   CU_STREAM_DEFAULT = 0,
   CU_EVENT_DEFAULT = 0,
   CU_MEM_ATTACH_GLOBAL = 1,
+  CU_MEMPOOL_ATTR_RELEASE_THRESHOLD = 4,
 };
 
 #define DRIVER_FUNCTIONS(X)                                                    \
@@ -79,6 +81,10 @@ enum {
   X(cuEventRecord, "cuEventRecord", (CUevent, CUstream))                       \
   X(cuMemAllocAsync, "cuMemAllocAsync", (CUdeviceptr *, size_t, CUstream))     \
   X(cuMemFreeAsync, "cuMemFreeAsync", (CUdeviceptr, CUstream))                 \
+  X(cuDeviceGetMemPool, "cuDeviceGetMemPool", (CUmemoryPool *, CUdevice))      \
+  X(cuMemPoolSetAttribute, "cuMemPoolSetAttribute",                            \
+    (CUmemoryPool, int, void *))                                               \
+  X(cuMemPoolTrimTo, "cuMemPoolTrimTo", (CUmemoryPool, size_t))                \
   X(cuMemAllocManaged, "cuMemAllocManaged",                                    \
     (CUdeviceptr *, size_t, unsigned))                                         \
   X(cuMemFree, "cuMemFree_v2", (CUdeviceptr))                                  \
@@ -103,6 +109,7 @@ static CUstream externalStream; /* deltanetGpuRuntimeUseStream */
 static int useExternalStream;
 static int defaultDevice;
 static int activeDevice = -1;   /* the device of `context` */
+static CUmemoryPool memoryPool; /* the pool cuMemAllocAsync draws from */
 
 static const char *errorName(CUresult status) {
   const char *name = NULL;
@@ -110,6 +117,31 @@ static const char *errorName(CUresult status) {
       name)
     return name;
   return "unknown CUDA error";
+}
+
+/* The generated host code allocates every temporary with gpu.alloc and
+ * frees it before returning (mgpuMemAlloc / mgpuMemFree: cuMemAllocAsync /
+ * cuMemFreeAsync on the device's current memory pool). That pool's release
+ * threshold is 0 by default: at every synchronisation the driver unmaps the
+ * freed memory, and the next call maps it again, page by page (at the
+ * attention's large shape ~1 GB of stage temporaries per call). Like
+ * PyTorch's caching allocator, keep freed memory in the pool for the next
+ * call; deltanetGpuRuntimeReleaseCachedMemory gives it back. The pool is the
+ * device's, shared with other cuMemAllocAsync users of the process (PyTorch
+ * allocates through its own allocator, not this pool). */
+static int retainFreedMemory(CUdevice device) {
+  CUresult status = p_cuDeviceGetMemPool(&memoryPool, device);
+  unsigned long long keepAll = ~0ull;
+  if (status == CUDA_SUCCESS)
+    status = p_cuMemPoolSetAttribute(
+        memoryPool, CU_MEMPOOL_ATTR_RELEASE_THRESHOLD, &keepAll);
+  if (status != CUDA_SUCCESS) {
+    snprintf(initMessage, sizeof(initMessage),
+             "CUDA device %d: cannot configure its memory pool (%s)",
+             (int)device, errorName(status));
+    return -1;
+  }
+  return 0;
 }
 
 static void initialize(void) {
@@ -146,7 +178,7 @@ static void initialize(void) {
       p_cuCtxGetDevice(&currentDevice) == CUDA_SUCCESS) {
     context = current;
     activeDevice = (int)currentDevice;
-    initStatus = 0;
+    initStatus = retainFreedMemory(currentDevice);
     return;
   }
   int count = 0;
@@ -167,7 +199,7 @@ static void initialize(void) {
     return;
   }
   activeDevice = defaultDevice;
-  initStatus = 0;
+  initStatus = retainFreedMemory(device);
 }
 
 int deltanetGpuRuntimeDevice(void) {
@@ -357,6 +389,13 @@ void *mgpuMemAlloc(uint64_t sizeBytes, void *stream, int8_t isHostShared) {
     check(p_cuMemAllocAsync(&ptr, sizeBytes, streamOf(stream)),
           "cuMemAllocAsync");
   return (void *)ptr;
+}
+
+void deltanetGpuRuntimeReleaseCachedMemory(void) {
+  if (deltanetGpuRuntimeInit(NULL, 0) != 0)
+    return;
+  ensureReady("deltanetGpuRuntimeReleaseCachedMemory");
+  check(p_cuMemPoolTrimTo(memoryPool, 0), "cuMemPoolTrimTo");
 }
 
 void mgpuMemFree(void *ptr, void *stream) {

@@ -45,6 +45,13 @@ void deltanetGpuRuntimeUseStream(void *stream);
  * before it returns. */
 void deltanetGpuRuntimeUseOwnStreams(void);
 
+/* Device memory freed by the kernels' host code stays in the device's
+ * memory pool (cuMemAllocAsync's) for the next call instead of being unmapped
+ * at every synchronisation, as PyTorch's caching allocator keeps its blocks;
+ * this returns the unused part of the pool to the driver (the counterpart of
+ * torch.cuda.empty_cache()). Does nothing without a driver. */
+void deltanetGpuRuntimeReleaseCachedMemory(void);
+
 /* mgpu* entry points, as declared by MLIR's gpu-to-llvm lowering. */
 void *mgpuModuleLoad(void *data, size_t gpuBlobSize);
 void *mgpuModuleLoadJIT(void *data, int optLevel);
