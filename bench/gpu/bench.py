@@ -287,6 +287,7 @@ def main():
     p.add_argument("--no-fla", action="store_true")
     p.add_argument("--tri-inv-libs", default="tri_inv.so", help="comma-separated variants of tri_inv.so in --lib-dir")
     p.add_argument("--gdr-libs", default="gdr.so", help="comma-separated variants of gdr.so in --lib-dir")
+    p.add_argument("--decode-lib", default="gdr_decode.so", help="the decode artifact in --lib-dir")
     p.add_argument("--profile", action="store_true", help="per-kernel GPU times of one gdr call")
     args = p.parse_args()
     torch.zeros(1, device="cuda")
@@ -316,7 +317,7 @@ def main():
         ok &= bench_gdr(arts, fla_gdr, profile=args.profile)
     if "decode" in args.what:
         fla_recurrent = fla_peer("fla.ops.gated_delta_rule", "fused_recurrent_gated_delta_rule")
-        ok &= bench_decode(Artifact(os.path.join(args.lib_dir, "gdr_decode.so")), fla_recurrent)
+        ok &= bench_decode(Artifact(os.path.join(args.lib_dir, args.decode_lib)), fla_recurrent)
     if args.json:
         json.dump(RESULTS, open(args.json, "w"), indent=1)
     log("\n== summary")
