@@ -23,7 +23,10 @@ so emulate with tensor-cores=false): that needs the device
 
   gpu_emulate.py --opt deltanet-opt --llvm-bin DIR --c-runner-utils LIB \\
       --shape B,T,H,HV,K,V [--inputs realistic|adversarial] \\
-      [--pipeline-options "scan-value-tile=4"] [--op chunk|summary] --o-tol X --state-tol Y
+      [--pipeline-options "scan-value-tile=4"] [--op chunk|recurrent|summary] --o-tol X --state-tol Y
+
+--op recurrent: deltanet.recurrent_gated_delta_rule (one block per head and
+tile of state columns, the token loop inside) instead of the chunk op.
 
 --op summary: deltanet.gated_delta_rule_summary instead (M against --o-tol,
 U against --state-tol; float64 token-by-token product of test/lib/summary_testgen.py).
@@ -46,7 +49,9 @@ reference = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(reference)
 
 
-def program(B, T, H, HV, K, V, scale):
+def program(B, T, H, HV, K, V, scale, op="chunk"):
+    """@gdr(q, k, v, g, beta, h0, o, ht): deltanet.chunk_gated_delta_rule (or,
+    `op="recurrent"`, recurrent_gated_delta_rule), destination-passing."""
     def t(*dims, ty):
         return "x".join(str(d) for d in dims) + "x" + ty
     q, v, g, h = t(B, T, H, K, ty="bf16"), t(B, T, HV, V, ty="bf16"), t(B, T, HV, ty="f32"), t(B, HV, K, V, ty="f32")
@@ -56,8 +61,9 @@ def program(B, T, H, HV, K, V, scale):
              + f", %o: memref<{v}>, %ht: memref<{h}>) attributes {{llvm.emit_c_interface}} {{"]
     for n, ty in args:
         lines.append(f"  %{n}t = bufferization.to_tensor %{n} restrict : memref<{ty}> to tensor<{ty}>")
-    lines.append(f"  %ot, %hT = deltanet.chunk_gated_delta_rule %qt, %kt, %vt, %gt, %betat, %h0t "
-                 f"{{chunk_size = 64 : i64, scale = {scale!r} : f32}} : ("
+    attrs = f"scale = {scale!r} : f32" if op == "recurrent" else f"chunk_size = 64 : i64, scale = {scale!r} : f32"
+    lines.append(f"  %ot, %hT = deltanet.{op}_gated_delta_rule %qt, %kt, %vt, %gt, %betat, %h0t "
+                 f"{{{attrs}}} : ("
                  + ", ".join(f"tensor<{ty}>" for _, ty in args) + f") -> (tensor<{v}>, tensor<{h}>)")
     lines.append(f"  bufferization.materialize_in_destination %ot in restrict writable %o : (tensor<{v}>, memref<{v}>) -> ()")
     lines.append(f"  bufferization.materialize_in_destination %hT in restrict writable %ht : (tensor<{h}>, memref<{h}>) -> ()")
@@ -201,8 +207,8 @@ def main():
     p.add_argument("--o-tol", type=float, required=True)
     p.add_argument("--state-tol", type=float, required=True)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--op", default="chunk", choices=["chunk", "summary"],
-                   help="chunk: o and the final state; summary: M (--o-tol) and U (--state-tol) "
+    p.add_argument("--op", default="chunk", choices=["chunk", "recurrent", "summary"],
+                   help="chunk / recurrent: o and the final state of that op; summary: M (--o-tol) and U (--state-tol) "
                         "of gated_delta_rule_summary against the float64 token-by-token product")
     args = p.parse_args()
     B, T, H, HV, K, V = (int(x) for x in args.shape.split(","))
@@ -214,7 +220,7 @@ def main():
     qb, kb, vb, bb = (to_bf16_bits(x) for x in (q, k, v, beta))
     o = np.full((B, T, HV, V), 0x7FC0, dtype=np.uint16)  # NaN
     ht = np.full((B, HV, K, V), np.nan, dtype=np.float32)
-    run_kernel(args, program(B, T, H, HV, K, V, scale), "gdr", [qb, kb, vb, g, bb, h0, o, ht])
+    run_kernel(args, program(B, T, H, HV, K, V, scale, args.op), "gdr", [qb, kb, vb, g, bb, h0, o, ht])
     # The reference sees the inputs as rounded to bf16.
     o_ref, h_ref = reference.recurrent_gated_delta_rule(
         from_bf16_bits(qb), from_bf16_bits(kb), from_bf16_bits(vb), g, from_bf16_bits(bb), h0, scale)

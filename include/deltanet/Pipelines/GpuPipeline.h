@@ -38,7 +38,7 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
   PassOptions::Option<int64_t> scanValueTile{
       *this, "scan-value-tile",
       llvm::cl::desc("State columns per thread block of the chunk state scan "
-                     "(0: one block per sequence)"),
+                     "and of the recurrent op (0: whole states)"),
       llvm::cl::init(16)};
   PassOptions::Option<int64_t> reductionStep{
       *this, "reduction-step",

@@ -298,6 +298,126 @@ struct StateScanPerValueTileBlock : public OpRewritePattern<ChunkStateScanOp> {
   int64_t valueTile;
 };
 
+/// The token-by-token recurrence (decode): one block per (batch, value
+/// head, tile of `valueTile` state columns), the whole token loop inside it.
+/// Heads and state columns are independent in the recurrence (column `j`
+/// of `S` only ever reads column `j` of `S` and of `v`), so a block reads
+/// its head's q and k whole (the q/k head of value head `h` is `h / (HV /
+/// H)`) and `v`, the initial state and the results by columns; everything
+/// the lowering builds per token then stays in the block (one launch for
+/// the op instead of one per linalg op of each token).
+struct RecurrentPerHeadValueTileBlock
+    : public OpRewritePattern<RecurrentGatedDeltaRuleOp> {
+  RecurrentPerHeadValueTileBlock(MLIRContext *ctx, int64_t valueTile)
+      : OpRewritePattern(ctx), valueTile(valueTile) {}
+
+  LogicalResult matchAndRewrite(RecurrentGatedDeltaRuleOp op,
+                                PatternRewriter &rewriter) const override {
+    if (auto forall = op->getParentOfType<scf::ForallOp>())
+      if (isBlockMapped(forall))
+        return rewriter.notifyMatchFailure(op, "already inside a block loop");
+    if (op.getCuSeqlens())
+      return rewriter.notifyMatchFailure(
+          op, "variable-length batches (cu_seqlens) are not distributed");
+    auto qType = cast<RankedTensorType>(op.getQ().getType());
+    auto vType = cast<RankedTensorType>(op.getV().getType());
+    int64_t heads = qType.getDimSize(2), valueHeads = vType.getDimSize(2);
+    int64_t keys = qType.getDimSize(3), values = vType.getDimSize(3);
+    if (ShapedType::isDynamic(heads) || ShapedType::isDynamic(valueHeads) ||
+        ShapedType::isDynamic(keys) || ShapedType::isDynamic(values) ||
+        heads == 0 || valueHeads % heads != 0)
+      return rewriter.notifyMatchFailure(
+          op, "needs static heads (HV a multiple of H) and head dims");
+    // A tile that does not split V evenly: whole heads.
+    int64_t tile = valueTile > 0 && valueTile < values && values % valueTile == 0
+                       ? valueTile
+                       : values;
+    int64_t group = valueHeads / heads;
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    // o has v's shape, the final state the initial state's.
+    SmallVector<OpFoldResult> vSizes =
+        tensor::getMixedSizes(rewriter, loc, op.getV());
+    OpFoldResult batch = vSizes[0], tokens = vSizes[1];
+    auto elementOf = [](Value x) {
+      return cast<RankedTensorType>(x.getType()).getElementType();
+    };
+    SmallVector<Value> inits = {
+        tensor::EmptyOp::create(rewriter, loc, vSizes, elementOf(op.getO())),
+        tensor::EmptyOp::create(
+            rewriter, loc,
+            tensor::getMixedSizes(rewriter, loc, op.getInitialState()),
+            elementOf(op.getFinalState()))};
+    auto forall = scf::ForallOp::create(
+        rewriter, loc,
+        ArrayRef<OpFoldResult>{batch, rewriter.getIndexAttr(valueHeads),
+                               rewriter.getIndexAttr(values / tile)},
+        inits,
+        rewriter.getArrayAttr(
+            {gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimZ),
+             gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimY),
+             gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimX)}));
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPointToStart(forall.getBody());
+    Value b = forall.getInductionVar(0), h = forall.getInductionVar(1);
+    AffineExpr d0 = getAffineDimExpr(0, ctx);
+    OpFoldResult column = affine::makeComposedFoldedAffineApply(
+        rewriter, loc, d0 * tile, {OpFoldResult(forall.getInductionVar(2))});
+    OpFoldResult keyHead = affine::makeComposedFoldedAffineApply(
+        rewriter, loc, d0.floorDiv(group), {OpFoldResult(h)});
+    auto idx = [&](int64_t v) -> OpFoldResult {
+      return rewriter.getIndexAttr(v);
+    };
+    // One block's window of a value: `offsets` / `sizes` per dim (a unit
+    // size keeps the dim, so the op inside sees B = H = HV = 1).
+    struct Window {
+      SmallVector<OpFoldResult> offsets, sizes;
+    };
+    auto perToken = [&](OpFoldResult head, OpFoldResult col, int64_t width,
+                        unsigned rank) {
+      Window w{{b, idx(0), head}, {idx(1), tokens, idx(1)}};
+      if (rank == 4) {
+        w.offsets.push_back(col);
+        w.sizes.push_back(idx(width));
+      }
+      return w;
+    };
+    Window stateWindow{{b, h, idx(0), column}, {idx(1), idx(1), idx(keys), idx(tile)}};
+    auto extract = [&](Value source, const Window &w) -> Value {
+      SmallVector<OpFoldResult> strides(w.offsets.size(), idx(1));
+      return tensor::ExtractSliceOp::create(rewriter, loc, source, w.offsets,
+                                            w.sizes, strides);
+    };
+    Window qk = perToken(keyHead, idx(0), keys, 4);
+    Window vo = perToken(h, column, tile, 4);
+    Window gb = perToken(h, {}, 0, 3);
+    Value q = extract(op.getQ(), qk), k = extract(op.getK(), qk);
+    Value v = extract(op.getV(), vo), g = extract(op.getG(), gb);
+    Value beta = extract(op.getBeta(), gb);
+    Value h0 = extract(op.getInitialState(), stateWindow);
+    auto vSlice = cast<RankedTensorType>(v.getType());
+    auto tiled = RecurrentGatedDeltaRuleOp::create(
+        rewriter, loc,
+        TypeRange{RankedTensorType::get(vSlice.getShape(),
+                                        elementOf(op.getO())),
+                  RankedTensorType::get({1, 1, keys, tile},
+                                        elementOf(op.getFinalState()))},
+        ValueRange{q, k, v, g, beta, h0}, op->getAttrs());
+    rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+    Window resultWindows[] = {vo, stateWindow};
+    for (auto [result, out, w] : llvm::zip_equal(
+             tiled->getResults(), forall.getRegionIterArgs(), resultWindows)) {
+      SmallVector<OpFoldResult> strides(w.offsets.size(), idx(1));
+      tensor::ParallelInsertSliceOp::create(rewriter, loc, result, out,
+                                            w.offsets, w.sizes, strides);
+    }
+    rewriter.replaceOp(op, forall.getResults());
+    return success();
+  }
+
+  int64_t valueTile;
+};
+
 struct DeltaNetGpuDistributeToBlocksPass
     : public deltanet::impl::DeltaNetGpuDistributeToBlocksBase<
           DeltaNetGpuDistributeToBlocksPass> {
@@ -305,7 +425,8 @@ struct DeltaNetGpuDistributeToBlocksPass
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<StateScanPerValueTileBlock>(&getContext(), scanValueTile);
+    patterns.add<StateScanPerValueTileBlock, RecurrentPerHeadValueTileBlock>(
+        &getContext(), scanValueTile);
     patterns.add<TriInvPerMatrixBlock, StagePerBlock<GatedKKTOp>,
                  StagePerBlock<WYReprOp>, StagePerBlock<ChunkStateScanOp>,
                  StagePerBlock<ChunkOutputOp>>(&getContext());

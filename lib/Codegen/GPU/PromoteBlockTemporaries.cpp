@@ -1,6 +1,7 @@
 //===- PromoteBlockTemporaries.cpp - Block temporaries in shared memory ---===//
 //
-// tensor.empty inside block-mapped scf.forall -> workgroup alloc_tensor.
+// tensor.empty inside block-mapped scf.forall -> workgroup alloc_tensor;
+// loop-carried tensors that end in shared memory start there too.
 //
 //===----------------------------------------------------------------------===//
 
@@ -8,6 +9,8 @@
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir {
@@ -21,6 +24,68 @@ using namespace mlir;
 using namespace mlir::deltanet;
 
 namespace {
+
+/// Whether `value` will bufferize into a workgroup allocation: followed
+/// through the destinations of the ops that write it (DPS inits, insertion
+/// destinations, slice sources, loop inits) to the allocation.
+bool isInSharedMemory(Value value) {
+  while (value) {
+    if (auto alloc = value.getDefiningOp<bufferization::AllocTensorOp>()) {
+      auto space =
+          dyn_cast_or_null<gpu::AddressSpaceAttr>(alloc.getMemorySpaceAttr());
+      return space && space.getValue() == gpu::AddressSpace::Workgroup;
+    }
+    if (auto slice = value.getDefiningOp<tensor::ExtractSliceOp>()) {
+      value = slice.getSource();
+    } else if (auto insert = value.getDefiningOp<tensor::InsertSliceOp>()) {
+      value = insert.getDest();
+    } else if (auto dps = value.getDefiningOp<DestinationStyleOpInterface>()) {
+      value = dps.getTiedOpOperand(cast<OpResult>(value))->get();
+    } else if (auto arg = dyn_cast<BlockArgument>(value)) {
+      auto loop = dyn_cast<scf::ForOp>(arg.getOwner()->getParentOp());
+      if (!loop || arg.getArgNumber() == 0)
+        return false;
+      value = loop.getInitArgs()[arg.getArgNumber() - 1];
+    } else {
+      return false;
+    }
+  }
+  return false;
+}
+
+/// An scf.for inside a block whose carried tensor ends each iteration in
+/// shared memory (its update writes a promoted temporary) but starts
+/// elsewhere (a slice of a device-memory operand, e.g. the recurrent op's
+/// initial state) cannot be bufferized: a loop-carried buffer has one
+/// memory space. The start is copied into shared memory first (what
+/// bufferization would have to do anyway: the loop overwrites its state).
+void startCarriedTensorsInSharedMemory(Operation *root,
+                                       gpu::AddressSpaceAttr workgroup) {
+  SmallVector<scf::ForOp> loops;
+  root->walk([&](scf::ForOp loop) {
+    auto forall = loop->getParentOfType<scf::ForallOp>();
+    while (forall && !isBlockMapped(forall))
+      forall = forall->getParentOfType<scf::ForallOp>();
+    if (forall)
+      loops.push_back(loop);
+  });
+  IRRewriter rewriter(root->getContext());
+  for (scf::ForOp loop : loops) {
+    auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
+    for (OpOperand &init : loop.getInitArgsMutable()) {
+      unsigned i = init.getOperandNumber() - loop.getNumControlOperands();
+      auto type = dyn_cast<RankedTensorType>(init.get().getType());
+      if (!type || !type.hasStaticShape() || isInSharedMemory(init.get()) ||
+          !isInSharedMemory(yield.getOperand(i)))
+        continue;
+      rewriter.setInsertionPoint(loop);
+      auto copy = bufferization::AllocTensorOp::create(
+          rewriter, loop.getLoc(), type, ValueRange{}, /*copy=*/init.get());
+      copy.setMemorySpaceAttr(workgroup);
+      init.set(copy.getResult());
+    }
+  }
+}
 
 struct DeltaNetGpuPromoteBlockTemporariesPass
     : public deltanet::impl::DeltaNetGpuPromoteBlockTemporariesBase<
@@ -70,6 +135,7 @@ struct DeltaNetGpuPromoteBlockTemporariesPass
       }
       rewriter.replaceOp(op, replacement);
     }
+    startCarriedTensorsInSharedMemory(getOperation(), workgroup);
   }
 };
 

@@ -71,3 +71,47 @@ func.func @scan_value_tiles(%k: tensor<3x2x64x8xf32>, %w: tensor<3x2x64x8xf32>, 
   bufferization.materialize_in_destination %final in restrict writable %hT : (tensor<3x8x16xf32>, memref<3x8x16xf32>) -> ()
   return
 }
+
+// -----
+
+// The recurrent op (decode): one block per (batch, value head, tile of 4
+// state columns), the token loop inside. Value head h reads q/k head
+// h floordiv 2 (HV = 2H) whole; v, the initial state and the results are
+// sliced along V; T stays dynamic.
+// TILE-LABEL: func.func @recurrent_value_tiles
+// TILE: %[[T:.*]] = tensor.dim %arg2, %c1
+// TILE: scf.forall (%[[B:.*]], %[[H:.*]], %[[J:.*]]) in (2, 4, 4) shared_outs(%[[O:.*]] = %{{.*}}, %[[S:.*]] = %{{.*}}) -> (tensor<2x?x4x16xbf16>, tensor<2x4x8x16xf32>)
+// TILE-DAG: %[[C:.*]] = affine.apply #{{.*}}(%[[J]])
+// TILE-DAG: %[[QH:.*]] = affine.apply #{{.*}}(%[[H]])
+// TILE: tensor.extract_slice %arg0[%[[B]], 0, %[[QH]], 0] [1, %[[T]], 1, 8]
+// TILE: tensor.extract_slice %arg1[%[[B]], 0, %[[QH]], 0] [1, %[[T]], 1, 8]
+// TILE: tensor.extract_slice %arg2[%[[B]], 0, %[[H]], %[[C]]] [1, %[[T]], 1, 4]
+// TILE: tensor.extract_slice %arg3[%[[B]], 0, %[[H]]] [1, %[[T]], 1]
+// TILE: tensor.extract_slice %arg4[%[[B]], 0, %[[H]]] [1, %[[T]], 1]
+// TILE: tensor.extract_slice %arg5[%[[B]], %[[H]], 0, %[[C]]] [1, 1, 8, 4]
+// TILE: deltanet.recurrent_gated_delta_rule {{.*}}use_qk_l2norm{{.*}} -> (tensor<1x?x1x4xbf16>, tensor<1x1x8x4xf32>)
+// TILE: tensor.parallel_insert_slice %{{.*}} into %[[O]][%[[B]], 0, %[[H]], %[[C]]] [1, %[[T]], 1, 4]
+// TILE: tensor.parallel_insert_slice %{{.*}} into %[[S]][%[[B]], %[[H]], 0, %[[C]]] [1, 1, 8, 4]
+// TILE: } {mapping = [#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]}
+func.func @recurrent_value_tiles(%q: tensor<2x?x2x8xbf16>, %k: tensor<2x?x2x8xbf16>, %v: tensor<2x?x4x16xbf16>, %g: tensor<2x?x4xf32>, %beta: tensor<2x?x4xbf16>, %h0: tensor<2x4x8x16xf32>,
+                                 %o: memref<2x?x4x16xbf16>, %ht: memref<2x4x8x16xf32>) {
+  %ot, %hT = deltanet.recurrent_gated_delta_rule %q, %k, %v, %g, %beta, %h0 {use_qk_l2norm} : (tensor<2x?x2x8xbf16>, tensor<2x?x2x8xbf16>, tensor<2x?x4x16xbf16>, tensor<2x?x4xf32>, tensor<2x?x4xbf16>, tensor<2x4x8x16xf32>) -> (tensor<2x?x4x16xbf16>, tensor<2x4x8x16xf32>)
+  bufferization.materialize_in_destination %ot in restrict writable %o : (tensor<2x?x4x16xbf16>, memref<2x?x4x16xbf16>) -> ()
+  bufferization.materialize_in_destination %hT in restrict writable %ht : (tensor<2x4x8x16xf32>, memref<2x4x8x16xf32>) -> ()
+  return
+}
+
+// -----
+
+// Variable-length batches are not distributed (the op is left for the
+// varlen unpacking and the per-op mapping).
+// TILE-LABEL: func.func @recurrent_varlen
+// TILE-NOT: scf.forall
+// TILE: deltanet.recurrent_gated_delta_rule {{.*}} cu_seqlens
+func.func @recurrent_varlen(%q: tensor<1x8x1x8xf32>, %v: tensor<1x8x1x8xf32>, %g: tensor<1x8x1xf32>, %h0: tensor<2x1x8x8xf32>, %cu: tensor<3xi32>,
+                            %o: memref<1x8x1x8xf32>, %ht: memref<2x1x8x8xf32>) {
+  %ot, %hT = deltanet.recurrent_gated_delta_rule %q, %q, %v, %g, %g, %h0 cu_seqlens(%cu) : (tensor<1x8x1x8xf32>, tensor<1x8x1x8xf32>, tensor<1x8x1x8xf32>, tensor<1x8x1xf32>, tensor<1x8x1xf32>, tensor<2x1x8x8xf32>, tensor<3xi32>) -> (tensor<1x8x1x8xf32>, tensor<2x1x8x8xf32>)
+  bufferization.materialize_in_destination %ot in restrict writable %o : (tensor<1x8x1x8xf32>, memref<1x8x1x8xf32>) -> ()
+  bufferization.materialize_in_destination %hT in restrict writable %ht : (tensor<2x1x8x8xf32>, memref<2x1x8x8xf32>) -> ()
+  return
+}

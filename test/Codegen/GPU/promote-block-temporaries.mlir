@@ -35,3 +35,40 @@ func.func @temporaries(%x: tensor<4x64x128xf32>) -> (tensor<4x64x128xf32>, tenso
   %e = tensor.empty() : tensor<64x128xf32>
   return %r, %e : tensor<4x64x128xf32>, tensor<64x128xf32>
 }
+
+// A tensor carried by a loop inside a block whose updates land in a
+// promoted temporary starts from a shared-memory copy of its device-memory
+// start (a loop-carried buffer has one memory space); one already starting
+// in shared memory, and one whose updates stay in device memory, are left
+// alone.
+// CHECK-LABEL: func.func @carried
+// CHECK: scf.forall
+// CHECK: %[[S:.*]] = tensor.extract_slice %arg0
+// CHECK: %[[D:.*]] = tensor.extract_slice %arg3
+// CHECK: %[[A:.*]] = bufferization.alloc_tensor() {memory_space = #gpu.address_space<workgroup>} : tensor<16x16xf32>
+// CHECK: %[[F:.*]] = linalg.fill {{.*}} outs(%[[A]]
+// CHECK: %[[C:.*]] = bufferization.alloc_tensor() copy(%[[S]]) {memory_space = #gpu.address_space<workgroup>} : tensor<16x16xf32>
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[C]], %{{.*}} = %[[F]], %{{.*}} = %[[D]])
+func.func @carried(%x: tensor<4x16x16xf32>, %y: tensor<4x16x16xf32>) -> tensor<4x16x16xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %cst = arith.constant 1.0 : f32
+  %r = scf.forall (%i) in (4) shared_outs(%o = %y) -> tensor<4x16x16xf32> {
+    %s0 = tensor.extract_slice %x[%i, 0, 0] [1, 16, 16] [1, 1, 1] : tensor<4x16x16xf32> to tensor<16x16xf32>
+    %d0 = tensor.extract_slice %o[%i, 0, 0] [1, 16, 16] [1, 1, 1] : tensor<4x16x16xf32> to tensor<16x16xf32>
+    %e = tensor.empty() : tensor<16x16xf32>
+    %f = linalg.fill ins(%cst : f32) outs(%e : tensor<16x16xf32>) -> tensor<16x16xf32>
+    %res:3 = scf.for %t = %c0 to %c3 step %c1 iter_args(%s = %s0, %a = %f, %d = %d0) -> (tensor<16x16xf32>, tensor<16x16xf32>, tensor<16x16xf32>) {
+      %n = tensor.empty() : tensor<16x16xf32>
+      %s1 = linalg.add ins(%s, %a : tensor<16x16xf32>, tensor<16x16xf32>) outs(%n : tensor<16x16xf32>) -> tensor<16x16xf32>
+      %a1 = linalg.add ins(%s1, %a : tensor<16x16xf32>, tensor<16x16xf32>) outs(%a : tensor<16x16xf32>) -> tensor<16x16xf32>
+      %d1 = linalg.add ins(%s1, %d : tensor<16x16xf32>, tensor<16x16xf32>) outs(%d : tensor<16x16xf32>) -> tensor<16x16xf32>
+      scf.yield %s1, %a1, %d1 : tensor<16x16xf32>, tensor<16x16xf32>, tensor<16x16xf32>
+    }
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %res#2 into %o[%i, 0, 0] [1, 16, 16] [1, 1, 1] : tensor<16x16xf32> into tensor<4x16x16xf32>
+    }
+  } {mapping = [#gpu.block<x>]}
+  return %r : tensor<4x16x16xf32>
+}

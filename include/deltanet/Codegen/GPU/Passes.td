@@ -23,6 +23,9 @@ def DeltaNetGpuDistributeToBlocks : Pass<"deltanet-gpu-distribute-to-blocks"> {
     block per chunk; `chunk_state_scan` one block per sequence, or with
     `scan-value-tile=T` one per sequence and tile of `T` state columns (the
     columns of the state are independent in the recurrence).
+    `recurrent_gated_delta_rule` (decode) gets one block per (batch, value
+    head, tile of `scan-value-tile` state columns; whole heads with 0), the
+    token loop inside the block: one launch for the op.
 
     Functions must be in destination-passing style (results written into
     memref arguments): a function returning a tensor is an error, since
@@ -34,9 +37,9 @@ def DeltaNetGpuDistributeToBlocks : Pass<"deltanet-gpu-distribute-to-blocks"> {
            /*default=*/"true",
            "Reject functions that return tensors">,
     Option<"scanValueTile", "scan-value-tile", "int64_t", /*default=*/"0",
-           "chunk_state_scan: one block per sequence and tile of this many "
-           "state columns (V); 0 or a tile that does not divide V: one "
-           "block per sequence">,
+           "chunk_state_scan and recurrent_gated_delta_rule: one block per "
+           "sequence (and value head) and tile of this many state columns "
+           "(V); 0 or a tile that does not divide V: whole states">,
   ];
   let dependentDialects = ["scf::SCFDialect", "tensor::TensorDialect",
                            "gpu::GPUDialect", "affine::AffineDialect"];
@@ -49,7 +52,11 @@ def DeltaNetGpuPromoteBlockTemporaries
     Inside every `scf.forall` mapped to GPU blocks, replaces each statically
     shaped `tensor.empty` by `bufferization.alloc_tensor` in
     `#gpu.address_space<workgroup>`, so that one-shot bufferization puts the
-    block's intermediates in shared memory instead of device memory.
+    block's intermediates in shared memory instead of device memory. A
+    tensor carried by an `scf.for` inside a block whose updates land in such
+    a temporary but whose start does not (a slice of a device-memory
+    operand: the recurrent op's initial state) starts from a shared-memory
+    copy (a loop-carried buffer has one memory space).
 
     With `row-padding=P`, a temporary of rank >= 2 whose rows are a
     multiple of 32 words is allocated with P more elements per row and used
