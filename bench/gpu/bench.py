@@ -14,6 +14,7 @@ a device-to-device copy of the same bytes (the memory floor).
 """
 import argparse
 import ctypes
+import functools
 import importlib
 import json
 import os
@@ -31,6 +32,7 @@ def log(*a):
 
 # ---------------------------------------------------------------- artifacts
 
+@functools.lru_cache(maxsize=None)  # one class per rank: building a ctypes class costs ~10 us
 def memref_type(rank):
     fields = [("allocated", ctypes.c_void_p), ("aligned", ctypes.c_void_p),
               ("offset", ctypes.c_int64)]

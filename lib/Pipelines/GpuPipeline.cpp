@@ -69,6 +69,10 @@ mlir::deltanet::verifyGpuPipelineOptions(const GpuPipelineOptions &options) {
     return llvm::createStringError(
         "scan-value-tile must be >= 0 (0: one block per sequence), got " +
         std::to_string(options.scanValueTile));
+  if (options.recurrentValueTile < 0)
+    return llvm::createStringError(
+        "recurrent-value-tile must be >= 0 (0: whole heads), got " +
+        std::to_string(options.recurrentValueTile));
   if (options.tensorCoresMinReduction < 0)
     return llvm::createStringError(
         "tensor-cores-min-reduction must be >= 0, got " +
@@ -98,6 +102,7 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
   pm.addPass(createDeltaNetDecomposeChunkGatedDeltaRule());
   DeltaNetGpuDistributeToBlocksOptions blocks;
   blocks.scanValueTile = options.scanValueTile;
+  blocks.recurrentValueTile = options.recurrentValueTile;
   pm.addPass(createDeltaNetGpuDistributeToBlocks(blocks));
   addDeltaNetToLinalgPasses(pm, options, *lookupTargetInfo("gpu"));
   pm.addPass(createDeltaNetGpuDistributeLinalgToBlocks());

@@ -33,6 +33,7 @@ scripts/gpu-aot.sh).
 """
 
 import ctypes
+import functools
 import json
 import os
 import re
@@ -198,6 +199,7 @@ def _is_contiguous(shape, strides):
     return all(s == c for d, s, c in zip(shape, strides, _contiguous_strides(shape)) if d != 1)
 
 
+@functools.lru_cache(maxsize=None)  # one class per rank: building a ctypes class per call costs ~10 us
 def _memref_struct(rank):
     fields = [("allocated", ctypes.c_void_p), ("aligned", ctypes.c_void_p), ("offset", ctypes.c_int64)]
     if rank:

@@ -1,20 +1,22 @@
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline | FileCheck %s
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline="scan-value-tile=0" | FileCheck %s --check-prefix=WHOLE
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="recurrent-value-tile=16" | FileCheck %s --check-prefix=TILES
+// RUN: not deltanet-opt %s --deltanet-gpu-pipeline="recurrent-value-tile=-1" 2>&1 | FileCheck %s --check-prefix=BAD
 
 // Decode (T = 1, Qwen3-Next's heads: H = 16, HV = 32, K = V = 128) through
 // the GPU pipeline is ONE kernel launch: the recurrent op is distributed to
-// one block per (batch, value head, tile of 16 state columns; the default
-// scan-value-tile) before it is lowered, so the per-token linalg ops (the
+// one block per (batch, value head) (with recurrent-value-tile=16: per tile
+// of 16 state columns too) before it is lowered, so the per-token linalg ops (the
 // bf16 widening, the decay, the delta-rule update, the readouts) all run
 // inside that block instead of one launch each (12 launches before).
 // CHECK-LABEL: llvm.func @gdr_decode
 // CHECK: gpu.launch_func
 // CHECK-NOT: gpu.launch_func
 // CHECK: llvm.return
-// WHOLE-LABEL: llvm.func @gdr_decode
-// WHOLE: gpu.launch_func
-// WHOLE-NOT: gpu.launch_func
-// WHOLE: llvm.return
+// TILES-LABEL: llvm.func @gdr_decode
+// TILES: gpu.launch_func
+// TILES-NOT: gpu.launch_func
+// TILES: llvm.return
+// BAD: recurrent-value-tile must be >= 0 (0: whole heads), got -1
 func.func @gdr_decode(%q: memref<1x1x16x128xbf16>, %k: memref<1x1x16x128xbf16>, %v: memref<1x1x32x128xbf16>, %g: memref<1x1x32xf32>, %beta: memref<1x1x32xbf16>, %h0: memref<1x32x128x128xf32>,
     %o: memref<1x1x32x128xbf16>, %ht: memref<1x32x128x128xf32>) attributes {llvm.emit_c_interface} {
   %qt = bufferization.to_tensor %q restrict : memref<1x1x16x128xbf16> to tensor<1x1x16x128xbf16>

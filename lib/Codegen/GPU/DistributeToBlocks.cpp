@@ -425,8 +425,9 @@ struct DeltaNetGpuDistributeToBlocksPass
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<StateScanPerValueTileBlock, RecurrentPerHeadValueTileBlock>(
-        &getContext(), scanValueTile);
+    patterns.add<StateScanPerValueTileBlock>(&getContext(), scanValueTile);
+    patterns.add<RecurrentPerHeadValueTileBlock>(&getContext(),
+                                                 recurrentValueTile);
     patterns.add<TriInvPerMatrixBlock, StagePerBlock<GatedKKTOp>,
                  StagePerBlock<WYReprOp>, StagePerBlock<ChunkStateScanOp>,
                  StagePerBlock<ChunkOutputOp>>(&getContext());

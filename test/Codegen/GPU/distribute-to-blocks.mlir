@@ -49,7 +49,7 @@ func.func @returns_tensor(%a: tensor<8x16x16xf32>) -> tensor<8x16x16xf32> {
 // The state scan with scan-value-tile: one block per (sequence, tile of 4
 // state columns); u, the initial state and every result sliced along V,
 // k, w and g whole.
-// RUN: deltanet-opt %s --split-input-file --verify-diagnostics --deltanet-gpu-distribute-to-blocks="scan-value-tile=4" | FileCheck %s --check-prefix=TILE
+// RUN: deltanet-opt %s --split-input-file --verify-diagnostics --deltanet-gpu-distribute-to-blocks="scan-value-tile=4 recurrent-value-tile=4" | FileCheck %s --check-prefix=TILE
 // TILE-LABEL: func.func @scan_value_tiles
 // TILE: scf.forall (%[[M:.*]], %[[J:.*]]) in (3, 4) shared_outs(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (tensor<3x2x8x16xf32>, tensor<3x2x64x16xf32>, tensor<3x8x16xf32>)
 // TILE: %[[C:.*]] = affine.apply #{{.*}}(%[[J]])

@@ -24,8 +24,9 @@ def DeltaNetGpuDistributeToBlocks : Pass<"deltanet-gpu-distribute-to-blocks"> {
     `scan-value-tile=T` one per sequence and tile of `T` state columns (the
     columns of the state are independent in the recurrence).
     `recurrent_gated_delta_rule` (decode) gets one block per (batch, value
-    head, tile of `scan-value-tile` state columns; whole heads with 0), the
-    token loop inside the block: one launch for the op.
+    head), or with `recurrent-value-tile=T` per (batch, value head, tile of
+    `T` state columns), the token loop inside the block: one launch for the
+    op.
 
     Functions must be in destination-passing style (results written into
     memref arguments): a function returning a tensor is an error, since
@@ -37,9 +38,14 @@ def DeltaNetGpuDistributeToBlocks : Pass<"deltanet-gpu-distribute-to-blocks"> {
            /*default=*/"true",
            "Reject functions that return tensors">,
     Option<"scanValueTile", "scan-value-tile", "int64_t", /*default=*/"0",
-           "chunk_state_scan and recurrent_gated_delta_rule: one block per "
-           "sequence (and value head) and tile of this many state columns "
-           "(V); 0 or a tile that does not divide V: whole states">,
+           "chunk_state_scan: one block per sequence and tile of this many "
+           "state columns (V); 0 or a tile that does not divide V: one "
+           "block per sequence">,
+    Option<"recurrentValueTile", "recurrent-value-tile", "int64_t",
+           /*default=*/"0",
+           "recurrent_gated_delta_rule: one block per (batch, value head) "
+           "and tile of this many state columns (V); 0 or a tile that does "
+           "not divide V: one block per (batch, value head)">,
   ];
   let dependentDialects = ["scf::SCFDialect", "tensor::TensorDialect",
                            "gpu::GPUDialect", "affine::AffineDialect"];
