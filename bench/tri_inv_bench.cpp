@@ -14,10 +14,11 @@
 // matrix (bench/peers/tri_inv_peers.c).
 //
 // Usage: tri-inv-bench [--sizes=16,32,...] [--threads=N] [--batch=N]
-//                      [--dynamic-batch] [--benchmark_* flags]
+//                      [--dynamic-batch] [--keep-heap] [--benchmark_* flags]
 // --batch=64 keeps a C = 64 batch (1 MiB in, 1 MiB out) in the L2 cache, so
 // the arithmetic is timed instead of DRAM; --dynamic-batch compiles the
-// function for `tensor<?xCxCxf32>`.
+// function for `tensor<?xCxCxf32>`; --keep-heap reuses freed result memory
+// instead of page-faulting a fresh result in every call (see main).
 //
 //===----------------------------------------------------------------------===//
 
@@ -48,6 +49,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <malloc.h>
 #include <map>
 #include <memory>
 #include <random>
@@ -623,8 +625,30 @@ int main(int argc, char **argv) {
     return 1;
   }
   kDynamicBatch = takeBoolFlag(argc, argv, "dynamic-batch");
+  // Every call (compiled code and peers alike) returns a fresh result; at
+  // 4096 x 64 x 64 f32 (64 MiB) glibc maps it anew and returns it to the
+  // kernel on free, so each call page-faults 16 Ki pages, which the kernel
+  // zeroes: ~7 us per matrix of a 64 MiB memcpy here against ~1.7 us into a
+  // reused buffer. --keep-heap keeps freed blocks in the heap (as
+  // bench/aot's drivers do) so the large batch measures memory bandwidth
+  // instead of page faults.
+  if (takeBoolFlag(argc, argv, "keep-heap")) {
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  }
   // OpenBLAS on the same number of threads as the compiled code.
   peerSetOpenBLASThreads(static_cast<int>(threads));
+  // A peer on SSE3 kernels while the host has AVX-512 is no peer (OpenBLAS
+  // does not recognise a VM's generic CPU model).
+  if (peerHaveOpenBLAS()) {
+    std::string core = peerOpenBLASCoreName();
+    llvm::errs() << "OpenBLAS kernels: " << core << "\n";
+    if (llvm::StringRef(core).equals_insensitive("prescott") &&
+        llvm::sys::getHostCPUFeatures().lookup("avx512f"))
+      llvm::errs() << "warning: OpenBLAS runs its SSE3 (Prescott) kernels on "
+                      "an AVX-512 host: rerun with OPENBLAS_CORETYPE=SkylakeX "
+                      "for a fair LAPACK / sgemm peer\n";
+  }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv))
     return 1;
