@@ -6,6 +6,8 @@
 # tiling of deltanet-cpu-vectorize-matmuls applies as in the chunk op), then
 # times each beside cblas_sgemm on the same operands (bench/aot/matmul_driver.c,
 # thread CPU time, best of REPS). Usage: bench/aot/matmul.sh OUT_DIR [REPS]
+# On this VM run it with OPENBLAS_CORETYPE=SkylakeX (the driver prints the
+# kernel family OpenBLAS picked; Debian's 0.3.21 falls back to SSE3 here).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 build="${DELTANET_BUILD_DIR:-$here/../../build}"

@@ -16,6 +16,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #ifndef CLK
 #define CLK CLOCK_THREAD_CPUTIME_ID
@@ -28,6 +29,10 @@ int main(int argc, char **argv) {
   if (argc < 7 || (argc - 2) % 5) { fprintf(stderr, "usage: matmul_driver REPS kernel.so BATCH M N K ...\n"); return 2; }
   mallopt(M_MMAP_THRESHOLD, 1 << 30); mallopt(M_TRIM_THRESHOLD, 1 << 30);
   openblas_set_num_threads(1);
+  /* Debian's OpenBLAS 0.3.21 falls back to SSE3 (Prescott) kernels on CPU
+   * models it does not know (this VM's): set OPENBLAS_CORETYPE=SkylakeX. */
+  printf("OpenBLAS kernels: %s%s\n", openblas_get_corename(),
+         strcmp(openblas_get_corename(), "Prescott") ? "" : "  (SSE3: set OPENBLAS_CORETYPE=SkylakeX on an AVX-512 host)");
   int reps = atoi(argv[1]);
   for (int arg = 2; arg + 4 < argc; arg += 5) {
     void *h = dlopen(argv[arg], RTLD_NOW | RTLD_LOCAL);
