@@ -13,7 +13,12 @@
 // memcpy of the same bytes and an OpenBLAS sgemm of one C x C x C product per
 // matrix (bench/peers/tri_inv_peers.c).
 //
-// Usage: tri-inv-bench [--sizes=16,32,...] [--threads=N] [--benchmark_* flags]
+// Usage: tri-inv-bench [--sizes=16,32,...] [--threads=N] [--batch=N]
+//                      [--dynamic-batch] [--keep-heap] [--benchmark_* flags]
+// --batch=64 keeps a C = 64 batch (1 MiB in, 1 MiB out) in the L2 cache, so
+// the arithmetic is timed instead of DRAM; --dynamic-batch compiles the
+// function for `tensor<?xCxCxf32>`; --keep-heap reuses freed result memory
+// instead of page-faulting a fresh result in every call (see main).
 //
 //===----------------------------------------------------------------------===//
 
@@ -44,6 +49,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <malloc.h>
 #include <map>
 #include <memory>
 #include <random>
@@ -55,8 +61,13 @@ using namespace mlir;
 
 namespace {
 
-/// Number of C x C matrices per call.
-constexpr int64_t kBatch = 4096;
+/// Number of C x C matrices per call (`--batch`): the default 4096 streams
+/// 64 MiB in and out at C = 64 (DRAM-bound on this machine); a batch that fits
+/// the L2 cache (e.g. 64: 1 MiB in, 1 MiB out) measures the arithmetic.
+int64_t kBatch = 4096;
+/// Whether the compiled function takes a dynamic batch (`--dynamic-batch`):
+/// `tensor<?xCxCxf32>` instead of the static `tensor<kBatch x C x C x f32>`.
+bool kDynamicBatch = false;
 /// Head dimension of the keys the matrices are built from.
 constexpr int kHeadDim = 128;
 /// Matrix sizes benchmarked unless `--sizes` says otherwise.
@@ -193,7 +204,9 @@ std::vector<Strategy> getStrategies(int64_t c) {
 /// The MLIR function `@inv` applying tri_inv with `attrs` to a batch of
 /// `c` x `c` matrices.
 std::string getSource(int64_t c, const std::string &attrs) {
-  std::string type = "tensor<" + std::to_string(kBatch) + "x" +
+  std::string type = "tensor<" +
+                     (kDynamicBatch ? std::string("?") : std::to_string(kBatch)) +
+                     "x" +
                      std::to_string(c) + "x" + std::to_string(c) + "xf32>";
   return "func.func @inv(%a: " + type + ") -> " + type +
          " attributes {llvm.emit_c_interface} {\n"
@@ -368,7 +381,7 @@ struct Config {
   double compileSeconds = 0.0;
   Accuracy realistic, adversarial;
   /// Accumulated over the reported iteration runs of its benchmark.
-  double realSeconds = 0.0;
+  double realSeconds = 0.0, cpuSeconds = 0.0;
   int64_t iterations = 0;
 
   /// Why this configuration fails its accuracy check, or an empty string.
@@ -395,8 +408,10 @@ struct Config {
     return why;
   }
 
-  double nsPerMatrix() const {
-    return iterations ? realSeconds / static_cast<double>(iterations) /
+  /// Real (wall-clock) or process CPU time per matrix, in ns.
+  double nsPerMatrix(bool cpu = false) const {
+    return iterations ? (cpu ? cpuSeconds : realSeconds) /
+                            static_cast<double>(iterations) /
                             static_cast<double>(kBatch) * 1e9
                       : NAN;
   }
@@ -463,6 +478,7 @@ public:
       if (it == byName.end())
         continue;
       it->second->realSeconds += run.real_accumulated_time;
+      it->second->cpuSeconds += run.cpu_accumulated_time;
       it->second->iterations += run.iterations;
     }
   }
@@ -470,14 +486,17 @@ public:
   void Finalize() override {
     ConsoleReporter::Finalize();
     std::ostream &os = GetOutputStream();
-    os << "\n## deltanet.tri_inv, batch of " << kBatch
-       << " matrices, CPU pipeline defaults, " << threads << " thread(s)\n\n"
+    os << "\n## deltanet.tri_inv, batch of " << kBatch << " matrices"
+       << (kDynamicBatch ? " (dynamic batch dimension)" : "")
+       << ", CPU pipeline defaults, " << threads << " thread(s)\n\n"
        << "Relative error: max over the batch of ||X - X_ref||_F / "
-          "||X_ref||_F, X_ref = float64 forward substitution.\n\n"
+          "||X_ref||_F, X_ref = float64 forward substitution. ns / matrix: "
+          "real time (the speed ratios); CPU ns: the process's CPU time, "
+          "which a loaded machine distorts less (1 thread).\n\n"
        << "| C | strategy | rel. error realistic | rel. error adversarial | "
-          "ns / matrix | speed vs forward substitution | speed vs C "
-          "forward substitution |\n"
-       << "|---:|---|---:|---:|---:|---:|---:|\n";
+          "ns / matrix | CPU ns / matrix | speed vs forward substitution | "
+          "speed vs C forward substitution |\n"
+       << "|---:|---|---:|---:|---:|---:|---:|---:|\n";
     std::map<int64_t, double> baseline, peerBaseline;
     for (auto &config : configs) {
       if (config->strategy.isBaseline)
@@ -488,7 +507,7 @@ public:
     for (auto &config : configs) {
       os << "| " << config->c << " | " << config->strategy.label << " | ";
       if (!config->fn) {
-        os << "ERROR: " << config->error << " | | | | |\n";
+        os << "ERROR: " << config->error << " | | | | | |\n";
         continue;
       }
       double ns = config->nsPerMatrix();
@@ -500,7 +519,9 @@ public:
            << formatError(config->adversarial) << " | ";
       else
         os << "- | - | ";
-      os << formatNumber(ns, "%.1f") << " | " << formatNumber(ratio, "%.2fx")
+      os << formatNumber(ns, "%.1f") << " | "
+         << formatNumber(config->nsPerMatrix(/*cpu=*/true), "%.1f") << " | "
+         << formatNumber(ratio, "%.2fx")
          << " | " << formatNumber(peerRatio, "%.2fx") << " |\n";
     }
     os << std::flush;
@@ -539,23 +560,42 @@ std::vector<int64_t> takeSizes(int &argc, char **argv) {
   return sizes;
 }
 
-/// Removes `--threads=N` from the command line and returns N (default 1;
-/// -1 on a malformed value).
-int64_t takeThreads(int &argc, char **argv) {
-  int64_t threads = 1;
+/// Removes `--NAME=N` from the command line and returns N (`fallback` when
+/// absent; -1 on a malformed value or one below `minimum`).
+int64_t takeIntFlag(int &argc, char **argv, llvm::StringRef name,
+                    int64_t fallback, int64_t minimum) {
+  int64_t value = fallback;
+  std::string prefix = ("--" + name + "=").str();
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
     llvm::StringRef arg = argv[i];
-    if (!arg.consume_front("--threads=")) {
+    if (!arg.consume_front(prefix)) {
       argv[kept++] = argv[i];
       continue;
     }
-    if (arg.getAsInteger(10, threads) || threads < 1)
+    if (arg.getAsInteger(10, value) || value < minimum)
       return -1;
   }
   argc = kept;
   argv[argc] = nullptr;
-  return threads;
+  return value;
+}
+
+/// Removes `--NAME` (a boolean flag) from the command line; returns whether
+/// it was there.
+bool takeBoolFlag(int &argc, char **argv, llvm::StringRef name) {
+  bool found = false;
+  std::string flag = ("--" + name).str();
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (flag == argv[i])
+      found = true;
+    else
+      argv[kept++] = argv[i];
+  }
+  argc = kept;
+  argv[argc] = nullptr;
+  return found;
 }
 
 } // namespace
@@ -574,13 +614,41 @@ int main(int argc, char **argv) {
                     "matrix sizes >= 2\n";
     return 1;
   }
-  int64_t threads = takeThreads(argc, argv);
+  int64_t threads = takeIntFlag(argc, argv, "threads", 1, 1);
   if (threads < 1) {
     llvm::errs() << "error: --threads expects an integer >= 1\n";
     return 1;
   }
+  kBatch = takeIntFlag(argc, argv, "batch", kBatch, 1);
+  if (kBatch < 1) {
+    llvm::errs() << "error: --batch expects an integer >= 1\n";
+    return 1;
+  }
+  kDynamicBatch = takeBoolFlag(argc, argv, "dynamic-batch");
+  // Every call (compiled code and peers alike) returns a fresh result; at
+  // 4096 x 64 x 64 f32 (64 MiB) glibc maps it anew and returns it to the
+  // kernel on free, so each call page-faults 16 Ki pages, which the kernel
+  // zeroes: ~7 us per matrix of a 64 MiB memcpy here against ~1.7 us into a
+  // reused buffer. --keep-heap keeps freed blocks in the heap (as
+  // bench/aot's drivers do) so the large batch measures memory bandwidth
+  // instead of page faults.
+  if (takeBoolFlag(argc, argv, "keep-heap")) {
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  }
   // OpenBLAS on the same number of threads as the compiled code.
   peerSetOpenBLASThreads(static_cast<int>(threads));
+  // A peer on SSE3 kernels while the host has AVX-512 is no peer (OpenBLAS
+  // does not recognise a VM's generic CPU model).
+  if (peerHaveOpenBLAS()) {
+    std::string core = peerOpenBLASCoreName();
+    llvm::errs() << "OpenBLAS kernels: " << core << "\n";
+    if (llvm::StringRef(core).equals_insensitive("prescott") &&
+        llvm::sys::getHostCPUFeatures().lookup("avx512f"))
+      llvm::errs() << "warning: OpenBLAS runs its SSE3 (Prescott) kernels on "
+                      "an AVX-512 host: rerun with OPENBLAS_CORETYPE=SkylakeX "
+                      "for a fair LAPACK / sgemm peer\n";
+  }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv))
     return 1;

@@ -1,6 +1,7 @@
 /*===- tri_inv_driver.c - Time AOT-compiled tri_inv kernels vs C forward substitution ===*
- * Usage: tri_inv_driver C REPS kernel.so...  (each .so exports _mlir_ciface_inv
- * for 4096 C x C matrices). Interleaves the kernels with a plain C forward
+ * Usage: [TRI_INV_BATCH=N] tri_inv_driver C REPS kernel.so...  (each .so exports
+ * _mlir_ciface_inv for N C x C matrices, default 4096; N = 64 at C = 64 keeps
+ * input and result in the L2 cache). Interleaves the kernels with a plain C forward
  * substitution, checks every result against it, prints the best time per
  * matrix. Build with -DCLK=CLOCK_MONOTONIC for wall time; the default is the
  * calling thread's CPU time, which a loaded machine distorts less.
@@ -35,7 +36,7 @@ static void cfs(M3 *out, M3 *in) {
 static double now() { struct timespec t; clock_gettime(CLK, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 int main(int argc, char **argv) {
   mallopt(M_MMAP_THRESHOLD, 1 << 30); mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  long n = 4096; C = atol(argv[1]); int reps = atoi(argv[2]); int nk = argc - 3 + 1;
+  long n = getenv("TRI_INV_BATCH") ? atol(getenv("TRI_INV_BATCH")) : 4096; C = atol(argv[1]); int reps = atoi(argv[2]); int nk = argc - 3 + 1;
   Fn fns[16]; const char *names[16]; double best[16];
   fns[0] = 0; names[0] = "C-fs";
   for (int i = 3; i < argc; ++i) {

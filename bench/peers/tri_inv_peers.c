@@ -75,6 +75,18 @@ void peerSetOpenBLASThreads(int threads) {
 #endif
 }
 
+/* Debian's OpenBLAS 0.3.21 (DYNAMIC_ARCH) picks its kernels from the CPUID
+ * model, and a VM's generic "Intel Xeon Processor" model is unknown to it: it
+ * falls back to "Prescott" (SSE3) kernels, 5-6x slower than its AVX-512
+ * ones here, unless OPENBLAS_CORETYPE=SkylakeX is set. */
+const char *peerOpenBLASCoreName(void) {
+#ifdef DELTANET_BENCH_HAVE_OPENBLAS
+  return openblas_get_corename();
+#else
+  return "";
+#endif
+}
+
 /* strtri on the unit lower triangle of each matrix (its diagonal and upper
  * triangle are not referenced), then the upper triangle zeroed. */
 void peerLapackStrtri(Memref3 *out, Memref3 *in) {

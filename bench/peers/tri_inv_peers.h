@@ -28,6 +28,8 @@ void peerLapackStrtri(Memref3 *out, Memref3 *in);
 void peerSgemm(Memref3 *out, Memref3 *in);
 int peerHaveOpenBLAS(void);
 void peerSetOpenBLASThreads(int threads);
+/* OpenBLAS's kernel family (e.g. "SkylakeX"), or "" without OpenBLAS. */
+const char *peerOpenBLASCoreName(void);
 
 #ifdef __cplusplus
 }

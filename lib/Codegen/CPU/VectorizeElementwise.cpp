@@ -1,7 +1,7 @@
 //===- VectorizeElementwise.cpp - Row-tile and vectorise elementwise ops --===//
 //
-// Tiles static all-parallel, identity-indexed linalg.generic ops on tensors to
-// rows and vectorises the rows.
+// Tiles all-parallel, identity-indexed linalg.generic ops on tensors with a
+// static innermost dimension to rows and vectorises the rows.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,8 +24,9 @@ using namespace mlir::deltanet;
 
 namespace {
 
-/// Why `op` is not a static elementwise generic with rows of at most
-/// `maxRowLength` elements, or an empty string if it is.
+/// Why `op` is not an elementwise generic with static rows of at most
+/// `maxRowLength` elements, or an empty string if it is. Outer dimensions may
+/// be dynamic: they are tiled by 1, so every row tile is static.
 std::string whyNotElementwiseRows(linalg::GenericOp op, int64_t maxRowLength) {
   if (!op.hasPureTensorSemantics())
     return "not on tensors";
@@ -34,10 +35,13 @@ std::string whyNotElementwiseRows(linalg::GenericOp op, int64_t maxRowLength) {
   if (!llvm::all_of(op.getIndexingMapsArray(),
                     [](AffineMap map) { return map.isIdentity(); }))
     return "an operand is not indexed by the identity";
-  for (Value operand : op->getOperands())
-    if (auto type = dyn_cast<ShapedType>(operand.getType());
-        !type || !type.hasStaticShape())
-      return "dynamic or non-shaped operand";
+  for (Value operand : op->getOperands()) {
+    auto type = dyn_cast<ShapedType>(operand.getType());
+    if (!type || !type.hasRank() || type.getRank() == 0)
+      return "non-shaped or rank-0 operand";
+    if (type.isDynamicDim(type.getRank() - 1))
+      return "dynamic innermost dimension";
+  }
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (ranges.back() > maxRowLength)
     return "rows longer than max-row-length";

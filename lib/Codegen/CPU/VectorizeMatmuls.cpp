@@ -1,6 +1,7 @@
 //===- VectorizeMatmuls.cpp - Row-tile and vectorise batched matmuls ------===//
 //
-// Tiles static linalg.batch_matmul ops to one row and vectorises the tiles.
+// Tiles linalg.batch_matmul ops with static matrix dims to register tiles and
+// vectorises the tiles.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,10 +29,14 @@ namespace {
 LogicalResult tileAndVectorize(RewriterBase &rewriter, linalg::BatchMatmulOp op,
                                int64_t rows, int64_t cols) {
   if (!op.hasPureTensorSemantics())
-    return failure();
+    return rewriter.notifyMatchFailure(op, "not on tensors");
+  // The batch dimension may be dynamic: it is tiled by 1, so every register
+  // tile is static (a dynamic tri_inv batch, or its smaller last tile).
   for (Value operand : op->getOperands())
-    if (!cast<ShapedType>(operand.getType()).hasStaticShape())
-      return failure();
+    if (ShapedType type = cast<ShapedType>(operand.getType());
+        !type.hasRank() || llvm::any_of(type.getShape().drop_front(),
+                                        ShapedType::isDynamic))
+      return rewriter.notifyMatchFailure(op, "dynamic matrix dimension");
 
   rewriter.setInsertionPoint(op);
   // Mixed precision (bf16 x bf16 -> f32): batch_matmul extends its operands

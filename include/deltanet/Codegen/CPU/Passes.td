@@ -122,10 +122,11 @@ def DeltaNetCpuFlattenVectorTransfers
 
 def DeltaNetCpuVectorizeElementwise
     : Pass<"deltanet-cpu-vectorize-elementwise"> {
-  let summary = "Tile static elementwise linalg.generic ops to rows and "
-                "vectorise them";
+  let summary = "Tile elementwise linalg.generic ops to rows and vectorise "
+                "them";
   let description = [{
-    Tiles every statically shaped `linalg.generic` on tensors whose loops
+    Tiles every `linalg.generic` on tensors with a static innermost
+    dimension whose loops
     are all parallel and whose operands are all indexed by the identity map
     (masks, the identity, negations, additions: `linalg.index` in the body
     is fine) to one row of the innermost dimension per `scf.for` iteration
@@ -135,7 +136,9 @@ def DeltaNetCpuVectorizeElementwise
     rows with index-dependent selects scalar: the strictly lower mask of
     `tri_inv` alone took a third of its time. Rows longer than
     `max-row-length` elements are left to the scalar loops (the vector
-    would not fit the register file).
+    would not fit the register file). Outer dimensions may be dynamic (a
+    dynamic `tri_inv` batch): they are tiled by 1 like static ones, so every
+    row is still a static vector.
   }];
   let options = [
     Option<"maxRowLength", "max-row-length", "int64_t", /*default=*/"256",
@@ -149,7 +152,7 @@ def DeltaNetCpuVectorizeElementwise
 }
 
 def DeltaNetCpuVectorizeMatmuls : Pass<"deltanet-cpu-vectorize-matmuls"> {
-  let summary = "Tile static batched matmuls to rows and vectorise them";
+  let summary = "Tile batched matmuls to register tiles and vectorise them";
   let description = [{
     Tiles every statically shaped `linalg.batch_matmul` on tensors to one
     matrix row per iteration (`scf.for` over batch and rows, upstream
@@ -160,7 +163,10 @@ def DeltaNetCpuVectorizeMatmuls : Pass<"deltanet-cpu-vectorize-matmuls"> {
     LLVM's loop vectoriser declines for short trip counts. Mixed-precision
     matmuls (bf16 x bf16 -> f32) get their operands widened first, which is
     the same computation (batch_matmul extends them before multiplying).
-    Matmuls with dynamic shapes are left alone.
+    The batch dimension may be dynamic (a dynamic `tri_inv` batch, or its
+    smaller last tile): it is tiled by 1, so the register tiles are the
+    same static ones under a loop to the batch size. Matmuls with a dynamic
+    M, N or K are left alone.
 
     Register tiling: each tile is `rows` rows of the output (fewer when M is
     smaller or `rows` does not divide it: the largest divisor of M not above
