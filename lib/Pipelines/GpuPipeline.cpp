@@ -65,9 +65,10 @@ mlir::deltanet::verifyGpuPipelineOptions(const GpuPipelineOptions &options) {
     return llvm::createStringError(
         "reduction-step must be >= 0 (0: scalar loops), got " +
         std::to_string(options.reductionStep));
-  if (options.scanValueTile < 0)
+  if (options.scanValueTile < -1)
     return llvm::createStringError(
-        "scan-value-tile must be >= 0 (0: one block per sequence), got " +
+        "scan-value-tile must be >= -1 (0: one block per sequence, -1: "
+        "chosen from the shape), got " +
         std::to_string(options.scanValueTile));
   if (options.recurrentValueTile < 0)
     return llvm::createStringError(

@@ -4,7 +4,7 @@
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="tensor-cores=true" -mlir-print-ir-after=deltanet-gpu-matmuls-to-mma-sync \
 // RUN:   -o /dev/null 2>&1 | FileCheck %s --check-prefix=NVGPU
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="tensor-cores=false" | FileCheck %s --check-prefix=SIMT
-// RUN: not deltanet-opt %s --deltanet-gpu-pipeline="scan-value-tile=-1" 2>&1 | FileCheck %s --check-prefix=TILE
+// RUN: not deltanet-opt %s --deltanet-gpu-pipeline="scan-value-tile=-2" 2>&1 | FileCheck %s --check-prefix=TILE
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="reduction-step=-2" 2>&1 | FileCheck %s --check-prefix=STEP
 
 // Both gated delta rule ops compile to LLVM host code that launches
@@ -30,7 +30,7 @@
 // NVGPU: mapping = [#gpu.warp<linear_dim_0>]
 // MMA: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
 // SIMT-NOT: mma.sync
-// TILE: scan-value-tile must be >= 0
+// TILE: scan-value-tile must be >= -1
 // STEP: reduction-step must be >= 0
 
 func.func @chunk(%q: memref<1x128x1x128xbf16>, %k: memref<1x128x1x128xbf16>, %v: memref<1x128x2x32xbf16>, %g: memref<1x128x2xf32>, %beta: memref<1x128x2xbf16>, %h0: memref<1x2x128x32xf32>,

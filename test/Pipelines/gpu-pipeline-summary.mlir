@@ -21,8 +21,9 @@
 // CHECK: .target sm_90
 
 // The summary is decomposed before the distribution: its stages get one
-// block per chunk (per sequence and tile of 16 of the K + V = 48 augmented
-// state columns for the scan), like the chunk op's; no chunk_output.
+// block per chunk (per sequence and tile of 8 of the K + V = 48 augmented
+// state columns for the scan: the tile chosen from the shape, 2 x 6 blocks
+// are fewer than 64 with any tile), like the chunk op's; no chunk_output.
 // BLOCKS-LABEL: func.func @summary
 // BLOCKS: deltanet.gated_kkt {{.*}} -> tensor<1x64x64xf32>
 // BLOCKS: } {mapping = [#gpu.block<x>]}
@@ -30,8 +31,8 @@
 // Only the final state leaves the scan's blocks: the per-chunk states and
 // v_new, unused by a summary, would be whole-sequence tiles in shared memory
 // (50 MB per block at T = 256k: the launch failed on the H200).
-// BLOCKS: scf.forall ({{.*}}) in (2, 3) shared_outs(%{{[a-z0-9]+}} = %{{[a-z0-9_]+}}) -> (tensor<2x32x48xf32>)
-// BLOCKS: deltanet.chunk_state_scan {{.*}} -> (tensor<1x2x32x16xf32>, tensor<1x2x64x16xf32>, tensor<1x32x16xf32>)
+// BLOCKS: scf.forall ({{.*}}) in (2, 6) shared_outs(%{{[a-z0-9]+}} = %{{[a-z0-9_]+}}) -> (tensor<2x32x48xf32>)
+// BLOCKS: deltanet.chunk_state_scan {{.*}} -> (tensor<1x2x32x8xf32>, tensor<1x2x64x8xf32>, tensor<1x32x8xf32>)
 // BLOCKS: } {mapping = [#gpu.block<y>, #gpu.block<x>]}
 // BLOCKS-NOT: deltanet.chunk_output
 // BLOCKS-LABEL: func.func @compose

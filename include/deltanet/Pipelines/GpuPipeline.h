@@ -38,8 +38,9 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
   PassOptions::Option<int64_t> scanValueTile{
       *this, "scan-value-tile",
       llvm::cl::desc("State columns per thread block of the chunk state scan "
-                     "(0: one block per sequence)"),
-      llvm::cl::init(16)};
+                     "(0: one block per sequence; -1: chosen from the shape, "
+                     "the largest of 32, 16, 8 giving >= 64 blocks)"),
+      llvm::cl::init(-1)};
   PassOptions::Option<int64_t> recurrentValueTile{
       *this, "recurrent-value-tile",
       llvm::cl::desc("State columns per thread block of the recurrent op "

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir {
@@ -40,7 +41,17 @@ bool insideBlockLoop(Operation *op) {
 /// innermost parallel loop, innermost first), mapped to blocks x, y, z; the
 /// rest of the op (the innermost parallel loop, reductions) stays in the
 /// block, where deltanet-gpu-map-to-threads spreads it over threads.
-LogicalResult distribute(RewriterBase &rewriter, linalg::LinalgOp op) {
+///
+/// A block with fewer than `minBlockElements` iterations (a gather's row of
+/// 128 elements: one 2-byte load per thread, 262144 blocks of 128 threads
+/// for the attention's v) also takes a tile of the innermost grid loop (the
+/// largest divisor of its extent that keeps the block within
+/// `minBlockElements`): e.g. 16 tokens x 128 features per block, each thread
+/// runs of 4 consecutive elements along the contiguous dim (8/16-byte
+/// coalesced accesses). The block loop is then normalised (0 to N step 1),
+/// as deltanet-gpu-map-to-threads expects.
+LogicalResult distribute(RewriterBase &rewriter, linalg::LinalgOp op,
+                         int64_t minBlockElements) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   SmallVector<int64_t> parallel;
@@ -53,9 +64,35 @@ LogicalResult distribute(RewriterBase &rewriter, linalg::LinalgOp op) {
     if (ranges[parallel[i]] != 1)
       tiled.push_back(parallel[i]);
   MLIRContext *ctx = rewriter.getContext();
-  SmallVector<OpFoldResult> tileSizes(ranges.size(), rewriter.getIndexAttr(0));
+  // Blocks along each grid loop (its extent when tiled by 1).
+  SmallVector<int64_t> tile(ranges.size(), 0);
   for (int64_t d : tiled)
-    tileSizes[d] = rewriter.getIndexAttr(1);
+    tile[d] = 1;
+  int64_t blockElements = 1;
+  for (int64_t d = 0, e = ranges.size(); d < e; ++d)
+    if (!tile[d])
+      blockElements = ShapedType::isDynamic(ranges[d]) || blockElements < 0
+                          ? -1
+                          : blockElements * ranges[d];
+  if (!tiled.empty() && blockElements > 0 &&
+      blockElements < minBlockElements) {
+    int64_t d = tiled.front(); // the innermost grid loop
+    if (!ShapedType::isDynamic(ranges[d])) {
+      int64_t size = std::min(ranges[d], minBlockElements / blockElements);
+      while (size > 1 && ranges[d] % size != 0)
+        --size;
+      tile[d] = size;
+      if (size == ranges[d])
+        tiled.erase(tiled.begin());
+    }
+  }
+  auto blocksAlong = [&](int64_t d) {
+    return ShapedType::isDynamic(ranges[d]) ? ranges[d] : ranges[d] / tile[d];
+  };
+  SmallVector<OpFoldResult> tileSizes(ranges.size(), rewriter.getIndexAttr(0));
+  for (int64_t d = 0, e = ranges.size(); d < e; ++d)
+    if (tile[d] && llvm::is_contained(tiled, d))
+      tileSizes[d] = rewriter.getIndexAttr(tile[d]);
   // Loops are created outermost first. The grid's y and z extents are
   // limited to 65535 (x to 2^31 - 1): the longest tiled loop (tokens of a
   // long sequence) is x, the others y and z by decreasing extent (ties:
@@ -63,14 +100,15 @@ LogicalResult distribute(RewriterBase &rewriter, linalg::LinalgOp op) {
   llvm::sort(tiled);
   SmallVector<int64_t> byExtent(tiled.begin(), tiled.end());
   llvm::stable_sort(byExtent, [&](int64_t a, int64_t b) {
-    return ranges[a] > ranges[b] || (ranges[a] == ranges[b] && a > b);
+    return blocksAlong(a) > blocksAlong(b) ||
+           (blocksAlong(a) == blocksAlong(b) && a > b);
   });
   static constexpr gpu::MappingId ids[] = {
       gpu::MappingId::DimX, gpu::MappingId::DimY, gpu::MappingId::DimZ};
   SmallVector<Attribute> mapping;
   for (int64_t d : tiled) {
     size_t rank = llvm::find(byExtent, d) - byExtent.begin();
-    if (rank > 0 && (ShapedType::isDynamic(ranges[d]) || ranges[d] > 65535))
+    if (rank > 0 && (ShapedType::isDynamic(ranges[d]) || blocksAlong(d) > 65535))
       return op->emitOpError("loop ")
              << d << " of extent " << ranges[d]
              << " would be a grid dimension y or z (at most 65535 blocks)";
@@ -96,6 +134,11 @@ LogicalResult distribute(RewriterBase &rewriter, linalg::LinalgOp op) {
   if (failed(result))
     return op->emitOpError("could not be distributed over GPU blocks");
   rewriter.replaceOp(op, result->replacements);
+  if (result->loops.size() == 1)
+    if (auto forall = dyn_cast<scf::ForallOp>(result->loops.front().getOperation()))
+      if (!forall.isNormalized() &&
+          failed(normalizeForallOp(rewriter, forall)))
+        return forall.emitOpError("block loop could not be normalised");
   return success();
 }
 
@@ -166,7 +209,7 @@ struct DeltaNetGpuDistributeLinalgToBlocksPass
     });
     IRRewriter rewriter(&getContext());
     for (linalg::LinalgOp op : ops)
-      if (failed(distribute(rewriter, op)))
+      if (failed(distribute(rewriter, op, minBlockElements)))
         return signalPassFailure();
   }
 };

@@ -195,9 +195,32 @@ struct StagePerBlock : public OpRewritePattern<StageOp> {
 /// kdecay^T v_new[:, j]`), so u, the initial state and the results are
 /// sliced along V while k, w and g are read whole by every tile: V /
 /// valueTile times more blocks, each with a smaller sequential chain.
+///
+/// A negative `valueTile` chooses it from the shape (chooseValueTile).
 struct StateScanPerValueTileBlock : public OpRewritePattern<ChunkStateScanOp> {
-  StateScanPerValueTileBlock(MLIRContext *ctx, int64_t valueTile)
-      : OpRewritePattern(ctx, /*benefit=*/2), valueTile(valueTile) {}
+  StateScanPerValueTileBlock(MLIRContext *ctx, int64_t valueTile,
+                             int64_t minBlocks)
+      : OpRewritePattern(ctx, /*benefit=*/2), valueTile(valueTile),
+        minBlocks(minBlocks) {}
+
+  /// The largest of 32, 16, 8 state columns dividing V that still gives
+  /// `minBlocks` blocks (sequences x V / tile), else the smallest of them
+  /// that divides V. Larger tiles read k, w and g fewer times in all (every
+  /// tile reads them whole) but leave SMs idle when the sequences are few:
+  /// on an H200 (132 SMs, 2 scan blocks per SM by shared memory) 32 was
+  /// the best at 32 sequences (128 blocks) and 8 at 4 sequences (64
+  /// blocks), docs/GPU.md. 8 is the mma.sync tile's N.
+  int64_t chooseValueTile(int64_t sequences, int64_t values) const {
+    int64_t chosen = 0;
+    for (int64_t tile : {32, 16, 8}) {
+      if (tile >= values || values % tile != 0)
+        continue;
+      chosen = tile;
+      if (sequences * (values / tile) >= minBlocks)
+        return tile;
+    }
+    return chosen;
+  }
 
   LogicalResult matchAndRewrite(ChunkStateScanOp op,
                                 PatternRewriter &rewriter) const override {
@@ -210,6 +233,9 @@ struct StateScanPerValueTileBlock : public OpRewritePattern<ChunkStateScanOp> {
         !uType.hasStaticShape() || !kType.hasStaticShape())
       return rewriter.notifyMatchFailure(op, "needs static [M, NC, C, V] u");
     int64_t values = uType.getDimSize(3);
+    int64_t valueTile = this->valueTile < 0
+                            ? chooseValueTile(uType.getDimSize(0), values)
+                            : this->valueTile;
     if (valueTile <= 0 || valueTile >= values || values % valueTile != 0)
       return rewriter.notifyMatchFailure(
           op, "value tile does not split V evenly (one block per sequence)");
@@ -296,6 +322,7 @@ struct StateScanPerValueTileBlock : public OpRewritePattern<ChunkStateScanOp> {
   }
 
   int64_t valueTile;
+  int64_t minBlocks;
 };
 
 /// The token-by-token recurrence (decode): one block per (batch, value
@@ -425,7 +452,8 @@ struct DeltaNetGpuDistributeToBlocksPass
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<StateScanPerValueTileBlock>(&getContext(), scanValueTile);
+    patterns.add<StateScanPerValueTileBlock>(&getContext(), scanValueTile,
+                                             scanMinBlocks);
     patterns.add<RecurrentPerHeadValueTileBlock>(&getContext(),
                                                  recurrentValueTile);
     patterns.add<TriInvPerMatrixBlock, StagePerBlock<GatedKKTOp>,

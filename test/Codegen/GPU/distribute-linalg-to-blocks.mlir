@@ -1,4 +1,5 @@
-// RUN: deltanet-opt %s --split-input-file --deltanet-gpu-distribute-linalg-to-blocks --verify-diagnostics | FileCheck %s
+// RUN: deltanet-opt %s --split-input-file --deltanet-gpu-distribute-linalg-to-blocks="min-block-elements=1" --verify-diagnostics | FileCheck %s
+// RUN: deltanet-opt %s --split-input-file --deltanet-gpu-distribute-linalg-to-blocks --verify-diagnostics | FileCheck %s --check-prefix=TILED
 
 // The longest tiled loop goes on the grid's x (y and z hold at most 65535
 // blocks): [T = 131072, HV = 4, V] tiles T and HV, T on x.
@@ -21,16 +22,16 @@ func.func @long_on_x(%x: tensor<131072x4x8xf32>) -> tensor<131072x4x8xf32> {
 // -----
 
 // Two loops above 65535: one of them would be y.
-func.func @too_long(%x: tensor<70000x70000x8xf32>) -> tensor<70000x70000x8xf32> {
-  %e = tensor.empty() : tensor<70000x70000x8xf32>
+func.func @too_long(%x: tensor<70000x70000x4096xf32>) -> tensor<70000x70000x4096xf32> {
+  %e = tensor.empty() : tensor<70000x70000x4096xf32>
   // expected-error @+1 {{would be a grid dimension y or z (at most 65535 blocks)}}
   %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>],
                        iterator_types = ["parallel", "parallel", "parallel"]}
-      ins(%x : tensor<70000x70000x8xf32>) outs(%e : tensor<70000x70000x8xf32>) {
+      ins(%x : tensor<70000x70000x4096xf32>) outs(%e : tensor<70000x70000x4096xf32>) {
   ^bb0(%a: f32, %b: f32):
     linalg.yield %a : f32
-  } -> tensor<70000x70000x8xf32>
-  return %r : tensor<70000x70000x8xf32>
+  } -> tensor<70000x70000x4096xf32>
+  return %r : tensor<70000x70000x4096xf32>
 }
 
 // -----
@@ -53,4 +54,53 @@ func.func @pad(%v: tensor<64x2x8xbf16>) -> tensor<64x2x24xbf16> {
     tensor.yield %zero : bf16
   } : tensor<64x2x8xbf16> to tensor<64x2x24xbf16>
   return %p : tensor<64x2x24xbf16>
+}
+
+// -----
+
+// The attention's gather of v ([B, T, HV, V] bf16 -> [B, HV, NC, C, V] f32):
+// with min-block-elements=1 one block per token and head (a row of 128
+// elements: 262144 blocks at T = 8192, HV = 32); by default (2048) each
+// block also takes 16 of the chunk's 64 tokens (16 x 128 elements, grid
+// 32 x 128 x 4), and the block loop is normalised (step 1).
+// CHECK-LABEL: func.func @gather
+// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (32, 128, 64)
+// CHECK: tensor.extract_slice %{{.*}} [1, 1, 1, 128] [1, 1, 1, 1] : tensor<1x8192x32x128xbf16> to tensor<1x1x1x128xbf16>
+// TILED-LABEL: func.func @gather
+// TILED: scf.forall (%{{.*}}, %{{.*}}, %[[C:.*]]) in (32, 128, 4)
+// TILED: %[[C16:.*]] = affine.apply #{{.*}}(%[[C]])
+// TILED: tensor.extract_slice %{{.*}} [1, 16, 1, 128] [1, 1, 1, 1] : tensor<1x8192x32x128xbf16> to tensor<1x16x1x128xbf16>
+// TILED: tensor.extract_slice %{{.*}}[0, %{{.*}}, %{{.*}}, %[[C16]], 0] [1, 1, 1, 16, 128]
+// TILED: linalg.generic
+// TILED: } {mapping = [#gpu.block<y>, #gpu.block<x>, #gpu.block<z>]}
+func.func @gather(%v: tensor<1x8192x32x128xbf16>) -> tensor<1x32x128x64x128xf32> {
+  %e = tensor.empty() : tensor<1x32x128x64x128xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(b, h, n, c, d) -> (b, n * 64 + c, h, d)>, affine_map<(b, h, n, c, d) -> (b, h, n, c, d)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]}
+      ins(%v : tensor<1x8192x32x128xbf16>) outs(%e : tensor<1x32x128x64x128xf32>) {
+  ^bb0(%a: bf16, %b: f32):
+    %x = arith.extf %a : bf16 to f32
+    linalg.yield %x : f32
+  } -> tensor<1x32x128x64x128xf32>
+  return %r : tensor<1x32x128x64x128xf32>
+}
+
+// -----
+
+// The scatter of o ([B, HV, NC, C, V] f32 -> [B, T, HV, V] bf16): blocks of
+// 16 heads x 128 features of one token (grid 8192 x 2, tokens on x).
+// TILED-LABEL: func.func @scatter
+// TILED: scf.forall (%{{.*}}, %{{.*}}) in (8192, 2)
+// TILED: tensor.extract_slice %{{.*}} [1, 16, 1, 1, 128] [1, 1, 1, 1, 1] : tensor<1x32x128x64x128xf32> to tensor<1x16x1x1x128xf32>
+// TILED: } {mapping = [#gpu.block<x>, #gpu.block<y>]}
+func.func @scatter(%o: tensor<1x32x128x64x128xf32>) -> tensor<1x8192x32x128xbf16> {
+  %e = tensor.empty() : tensor<1x8192x32x128xbf16>
+  %r = linalg.generic {indexing_maps = [affine_map<(b, t, h, d) -> (b, h, t floordiv 64, t mod 64, d)>, affine_map<(b, t, h, d) -> (b, t, h, d)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%o : tensor<1x32x128x64x128xf32>) outs(%e : tensor<1x8192x32x128xbf16>) {
+  ^bb0(%a: f32, %b: bf16):
+    %x = arith.truncf %a : f32 to bf16
+    linalg.yield %x : bf16
+  } -> tensor<1x8192x32x128xbf16>
+  return %r : tensor<1x8192x32x128xbf16>
 }

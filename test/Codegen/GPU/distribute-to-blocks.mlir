@@ -115,3 +115,30 @@ func.func @recurrent_varlen(%q: tensor<1x8x1x8xf32>, %v: tensor<1x8x1x8xf32>, %g
   bufferization.materialize_in_destination %hT in restrict writable %ht : (tensor<2x1x8x8xf32>, memref<2x1x8x8xf32>) -> ()
   return
 }
+
+// -----
+
+// scan-value-tile=-1 (the pipeline's default): the tile from the shape, the
+// largest of 32, 16, 8 columns giving >= scan-min-blocks (64) blocks.
+// 32 sequences, V = 128: tiles of 32 (128 blocks); 4 sequences: tiles of 8
+// (64 blocks; 16 would give 32).
+// RUN: deltanet-opt %s --split-input-file --verify-diagnostics --deltanet-gpu-distribute-to-blocks="scan-value-tile=-1" | FileCheck %s --check-prefix=AUTO
+// RUN: deltanet-opt %s --split-input-file --verify-diagnostics --deltanet-gpu-distribute-to-blocks="scan-value-tile=-1 scan-min-blocks=16" | FileCheck %s --check-prefix=AUTO16
+// AUTO-LABEL: func.func @scan_auto_tile
+// AUTO: scf.forall (%{{.*}}, %{{.*}}) in (32, 4)
+// AUTO: deltanet.chunk_state_scan {{.*}} -> (tensor<1x2x128x32xf32>, tensor<1x2x64x32xf32>, tensor<1x128x32xf32>)
+// AUTO: scf.forall (%{{.*}}, %{{.*}}) in (4, 16)
+// AUTO: deltanet.chunk_state_scan {{.*}} -> (tensor<1x2x128x8xf32>, tensor<1x2x64x8xf32>, tensor<1x128x8xf32>)
+// AUTO16-LABEL: func.func @scan_auto_tile
+// AUTO16: scf.forall (%{{.*}}, %{{.*}}) in (32, 4)
+// AUTO16: scf.forall (%{{.*}}, %{{.*}}) in (4, 4)
+func.func @scan_auto_tile(%k: tensor<32x2x64x128xf32>, %w: tensor<32x2x64x128xf32>, %u: tensor<32x2x64x128xf32>, %g: tensor<32x2x64xf32>, %h0: tensor<32x128x128xf32>,
+                          %hT: memref<32x128x128xf32>,
+                          %k4: tensor<4x2x64x128xf32>, %w4: tensor<4x2x64x128xf32>, %u4: tensor<4x2x64x128xf32>, %g4: tensor<4x2x64xf32>, %h04: tensor<4x128x128xf32>,
+                          %hT4: memref<4x128x128xf32>) {
+  %states, %v_new, %final = deltanet.chunk_state_scan %k, %w, %u, %g, %h0 : (tensor<32x2x64x128xf32>, tensor<32x2x64x128xf32>, tensor<32x2x64x128xf32>, tensor<32x2x64xf32>, tensor<32x128x128xf32>) -> (tensor<32x2x128x128xf32>, tensor<32x2x64x128xf32>, tensor<32x128x128xf32>)
+  bufferization.materialize_in_destination %final in restrict writable %hT : (tensor<32x128x128xf32>, memref<32x128x128xf32>) -> ()
+  %states4, %v_new4, %final4 = deltanet.chunk_state_scan %k4, %w4, %u4, %g4, %h04 : (tensor<4x2x64x128xf32>, tensor<4x2x64x128xf32>, tensor<4x2x64x128xf32>, tensor<4x2x64xf32>, tensor<4x128x128xf32>) -> (tensor<4x2x128x128xf32>, tensor<4x2x64x128xf32>, tensor<4x128x128xf32>)
+  bufferization.materialize_in_destination %final4 in restrict writable %hT4 : (tensor<4x128x128xf32>, memref<4x128x128xf32>) -> ()
+  return
+}

@@ -22,7 +22,9 @@ def DeltaNetGpuDistributeToBlocks : Pass<"deltanet-gpu-distribute-to-blocks"> {
     The chunk stage ops (`gated_kkt`, `wy_repr`, `chunk_output`) get one
     block per chunk; `chunk_state_scan` one block per sequence, or with
     `scan-value-tile=T` one per sequence and tile of `T` state columns (the
-    columns of the state are independent in the recurrence).
+    columns of the state are independent in the recurrence); with
+    `scan-value-tile=-1` the tile is chosen from the shape: the largest of
+    32, 16 and 8 columns that still gives `scan-min-blocks` blocks.
     `recurrent_gated_delta_rule` (decode) gets one block per (batch, value
     head), or with `recurrent-value-tile=T` per (batch, value head, tile of
     `T` state columns), the token loop inside the block: one launch for the
@@ -40,7 +42,12 @@ def DeltaNetGpuDistributeToBlocks : Pass<"deltanet-gpu-distribute-to-blocks"> {
     Option<"scanValueTile", "scan-value-tile", "int64_t", /*default=*/"0",
            "chunk_state_scan: one block per sequence and tile of this many "
            "state columns (V); 0 or a tile that does not divide V: one "
-           "block per sequence">,
+           "block per sequence; -1: chosen from the shape (the largest of "
+           "32, 16, 8 giving at least scan-min-blocks blocks)">,
+    Option<"scanMinBlocks", "scan-min-blocks", "int64_t", /*default=*/"64",
+           "scan-value-tile=-1: blocks (sequences x V / tile) the chosen "
+           "tile should at least give (measured on an H200: 32 columns at "
+           "32 sequences, 8 at 4)">,
     Option<"recurrentValueTile", "recurrent-value-tile", "int64_t",
            /*default=*/"0",
            "recurrent_gated_delta_rule: one block per (batch, value head) "
@@ -238,14 +245,27 @@ def DeltaNetGpuDistributeLinalgToBlocks
     block-mapped `scf.forall` (the decomposed attention's gathers, scatters
     and cumulative decays) are tiled by 1 along up to three of their
     non-unit parallel loops (all but the innermost parallel loop), mapped to
-    `#gpu.block<x/y/z>` (the longest loop on x: y and z hold at most 65535
-    blocks, a longer loop there is an error); the rest of each op stays in
-    its block for `deltanet-gpu-map-to-threads`. A `tensor.pad` outside
+    `#gpu.block<x/y/z>` (the loop with the most blocks on x: y and z hold at
+    most 65535 blocks, more there is an error); the rest of each op stays in
+    its block for `deltanet-gpu-map-to-threads`. A block that would hold
+    fewer than `min-block-elements` iterations (the attention's gathers of
+    q / k / v: one row of 128 features) also takes a tile of the innermost
+    grid loop (the largest divisor of its extent within
+    `min-block-elements`; e.g. 16 tokens x 128 features), so that each
+    thread has runs of consecutive elements to load and store (coalesced,
+    vectorised) instead of one 2-byte element. A `tensor.pad` outside
     block loops (the summary's values `[0 | v]`) is first decomposed into a
     fill and a `linalg.copy` into a slice of it (upstream
     `DecomposePadOpPattern`, then ours), so that neither is a host-level
     strided copy run by a single block.
   }];
+  let options = [
+    Option<"minBlockElements", "min-block-elements", "int64_t",
+           /*default=*/"2048",
+           "Iterations a block should at least hold (128 threads x 16): "
+           "smaller blocks take a tile of the innermost grid loop; 0 or 1: "
+           "tile every grid loop by 1">,
+  ];
   let dependentDialects = ["scf::SCFDialect", "tensor::TensorDialect",
                            "gpu::GPUDialect", "affine::AffineDialect"];
 }
