@@ -144,6 +144,8 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
     mma.threads = options.threads;
     mma.minReduction = options.tensorCoresMinReduction;
     mma.stageOperandBytes = options.tensorCoresStageBytes;
+    mma.zeroInitAccumulators = options.tensorCoresZeroInit;
+    mma.stageFromProducer = options.tensorCoresStageFromProducer;
     pm.addNestedPass<func::FuncOp>(createDeltaNetGpuMatmulsToMmaSync(mma));
   }
   // Block loops -> gpu.launch, linalg ops spread over threads, shared
@@ -152,6 +154,13 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
   mapToThreads.threads = options.threads;
   mapToThreads.reductionStep = options.reductionStep;
   pm.addNestedPass<func::FuncOp>(createDeltaNetGpuMapToThreads(mapToThreads));
+  // Upstream: the barriers that separate no conflicting pair of memory
+  // accesses go (the thread mapping puts one after every thread loop, e.g.
+  // between the state scan's independent copy of S and staging of w). Run
+  // while every shared temporary is its own allocation: after the packing
+  // into one dynamic shared buffer, all of them would alias.
+  if (options.eliminateBarriers)
+    pm.addNestedPass<func::FuncOp>(createGpuEliminateBarriers());
   DeltaNetGpuWorkgroupAllocsToDynamicSharedOptions shared;
   shared.reuse = options.sharedMemoryReuse;
   pm.addPass(createDeltaNetGpuWorkgroupAllocsToDynamicShared(shared));

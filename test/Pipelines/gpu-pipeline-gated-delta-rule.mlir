@@ -23,6 +23,9 @@
 // CHECK: gpu.launch_func
 // CHECK-LABEL: llvm.func @_mlir_ciface_decode
 // CHECK: .target sm_90
+// The gathers write their own device buffers (gpu.alloc, 16-byte aligned)
+// with 16-byte stores (deltanet-gpu-annotate-vector-alignment).
+// CHECK: st.global.v4.b32
 // With tensor cores, the chunk stages' matmuls (K = 64 or 128) are warp
 // loops of nvgpu.mma.sync (tf32), the inverse's merges (K <= 32) stay SIMT;
 // the PTX holds the tensor-core instruction.

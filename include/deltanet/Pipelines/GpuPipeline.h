@@ -35,6 +35,25 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
   PassOptions::Option<int64_t> threads{
       *this, "threads", llvm::cl::desc("Threads per block"),
       llvm::cl::init(128)};
+  PassOptions::Option<bool> eliminateBarriers{
+      *this, "eliminate-barriers",
+      llvm::cl::desc("Erase the barriers after thread loops that order no "
+                     "conflicting memory accesses (upstream "
+                     "gpu-eliminate-barriers)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> tensorCoresZeroInit{
+      *this, "tensor-cores-zero-init",
+      llvm::cl::desc("Tensor-core products after a zero fill of their "
+                     "accumulator start from zero registers, the fill erased "
+                     "(deltanet-gpu-matmuls-to-mma-sync zero-init-accumulators)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> tensorCoresStageFromProducer{
+      *this, "tensor-cores-stage-from-producer",
+      llvm::cl::desc("An operand staged in shared memory is written there by "
+                     "its producer in the same block, then copied to device "
+                     "memory (deltanet-gpu-matmuls-to-mma-sync "
+                     "stage-from-producer)"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> scanValueTile{
       *this, "scan-value-tile",
       llvm::cl::desc("State columns per thread block of the chunk state scan "

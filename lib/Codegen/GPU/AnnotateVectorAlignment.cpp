@@ -1,8 +1,9 @@
 //===- AnnotateVectorAlignment.cpp - Prove alignment of shared vector loads ===//
 //
-// vector.load / vector.store on shared memory get the byte alignment that
-// their address provably has, so that NVPTX emits ld.shared.v2/v4 instead of
-// scalar loads (LLVM only sees the element alignment, and cannot see through
+// vector.load / vector.store on shared memory and on the program's own
+// device buffers (gpu.alloc) get the byte alignment that their address
+// provably has, so that NVPTX emits ld/st.shared/global.v2/v4 instead of
+// scalar accesses (LLVM only sees the element alignment, and cannot see through
 // the thread-id arithmetic of the tiling). Hand-written: upstream has no
 // divisibility analysis for memref addresses.
 //
@@ -107,17 +108,26 @@ int64_t multipleOf(Value value, int depth) {
 
 /// Multiple (in bytes) of the address of element 0 of `memref`, if it
 /// lives in shared memory carved out of the dynamic shared memory (16-byte
-/// aligned); 0 if unknown.
+/// aligned) or in a device buffer that the program allocates itself
+/// (gpu.alloc: the driver's allocations are at least 256-byte aligned; 16
+/// assumed); 0 if unknown (e.g. the entry point's arguments, which may be
+/// views at any element offset).
 int64_t baseBytes(Value memref, int depth = 0) {
   if (depth > 16)
     return 0;
   auto type = dyn_cast<MemRefType>(memref.getType());
-  if (!type || !gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type))
+  if (!type)
     return 0;
   int64_t elementBytes = type.getElementTypeBitWidth() / 8;
   Operation *def = memref.getDefiningOp();
   if (!def)
     return 0;
+  if (isa<gpu::AllocOp>(def))
+    return 16;
+  if (!gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type))
+    if (!isa<memref::SubViewOp, memref::CollapseShapeOp, memref::ExpandShapeOp,
+             memref::CastOp>(def))
+      return 0;
   if (auto view = dyn_cast<memref::ViewOp>(def)) {
     if (!isa<gpu::DynamicSharedMemoryOp>(view.getSource().getDefiningOp()))
       return 0;

@@ -139,6 +139,42 @@ void vectorizeThreadTile(RewriterBase &rewriter, Operation *tile,
     vectorize(step);
 }
 
+/// Unit-extent loops inside compound index expressions become 0: the
+/// attention's gathers, tiled to one chunk per block, read
+/// `q[n * 64 + c]` with `n` of extent 1; `(n * 64 + c) -> c` makes the map
+/// a projected permutation, which upstream's vectoriser needs (otherwise a
+/// thread's tile stays a scalar loop nest of 2-byte loads). Upstream's
+/// FoldUnitExtentDims would drop the dims with reshapes around the op;
+/// only the maps change here. Plain dim results are left as they are.
+void foldUnitDimsInIndexExprs(RewriterBase &rewriter, linalg::GenericOp op) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  MLIRContext *ctx = op.getContext();
+  SmallVector<AffineExpr> replacements;
+  for (int64_t d = 0, e = ranges.size(); d < e; ++d)
+    replacements.push_back(ranges[d] == 1 ? getAffineConstantExpr(0, ctx)
+                                          : getAffineDimExpr(d, ctx));
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  bool changed = false;
+  for (AffineMap &map : maps) {
+    SmallVector<AffineExpr> results;
+    for (AffineExpr result : map.getResults()) {
+      if (isa<AffineDimExpr, AffineConstantExpr>(result)) {
+        results.push_back(result);
+        continue;
+      }
+      AffineExpr folded = simplifyAffineExpr(
+          result.replaceDims(replacements), map.getNumDims(), 0);
+      changed |= folded != result;
+      results.push_back(folded);
+    }
+    map = AffineMap::get(map.getNumDims(), 0, results, ctx);
+  }
+  if (changed)
+    rewriter.modifyOpInPlace(op, [&] {
+      op.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
+    });
+}
+
 /// Tiles `op` into an scf.forall over at most `threads` linear thread ids.
 LogicalResult distributeOverThreads(RewriterBase &rewriter, linalg::LinalgOp op,
                                     int64_t threads, int64_t reductionStep) {
@@ -312,6 +348,9 @@ struct DeltaNetGpuMapToThreadsPass
         if (parent == block)
           ops.push_back(op);
       });
+      for (linalg::LinalgOp op : ops)
+        if (auto generic = dyn_cast<linalg::GenericOp>(op.getOperation()))
+          foldUnitDimsInIndexExprs(rewriter, generic);
       for (linalg::LinalgOp op : ops)
         if (failed(distributeOverThreads(rewriter, op, threads, reductionStep)))
           return signalPassFailure();

@@ -32,6 +32,7 @@
 #include "mlir/Dialect/NVGPU/Utils/MMAUtils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/WalkPatternRewriteDriver.h"
 
@@ -157,6 +158,65 @@ bool isBlockTemporary(Value value, Operation *block) {
   return false;
 }
 
+/// The memref that `value` views (through subviews, reshapes and casts).
+Value viewBase(Value value) {
+  while (Operation *def = value.getDefiningOp()) {
+    if (auto view = dyn_cast<ViewLikeOpInterface>(def))
+      value = view.getViewSource();
+    else if (isa<memref::CollapseShapeOp, memref::ExpandShapeOp,
+                 memref::CastOp>(def))
+      value = def->getOperand(0);
+    else
+      break;
+  }
+  return value;
+}
+
+/// True if `op` may write memory other than a fresh allocation or a buffer
+/// whose base differs from `base`.
+bool mayWriteTo(Operation *op, Value base) {
+  if (isa<memref::AllocOp, memref::SubViewOp, memref::CollapseShapeOp,
+          memref::ExpandShapeOp, memref::CastOp>(op) ||
+      isPure(op))
+    return false;
+  if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op))
+    return llvm::any_of(linalgOp.getDpsInits(), [&](Value init) {
+      return viewBase(init) == base;
+    });
+  if (auto copy = dyn_cast<memref::CopyOp>(op))
+    return viewBase(copy.getTarget()) == base;
+  return true; // unknown: assume it may
+}
+
+/// The op before `op` in its block that writes `memref` exactly (a linalg op
+/// with `memref` as its only init), if no op in between may write `memref`'s
+/// base; null otherwise.
+linalg::LinalgOp findProducer(Operation *op, Value memref) {
+  Value base = viewBase(memref);
+  for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    if (auto linalgOp = dyn_cast<linalg::LinalgOp>(prev))
+      if (linalgOp.getNumDpsInits() == 1 && linalgOp.getDpsInits()[0] == memref)
+        return linalgOp;
+    if (mayWriteTo(prev, base))
+      return nullptr;
+  }
+  return nullptr;
+}
+
+/// A zero `linalg.fill` of exactly the accumulator `acc` before `op`, with
+/// nothing in between that may write `acc`'s buffer: the accumulators can
+/// start at zero in registers and the fill (a barrier-separated block phase)
+/// is dead, since the warp tiles store every element of `acc`.
+linalg::FillOp findZeroFill(Operation *op, Value acc) {
+  auto fill = dyn_cast_or_null<linalg::FillOp>(
+      findProducer(op, acc).getOperation());
+  if (!fill)
+    return nullptr;
+  if (!matchPattern(fill.getInputs()[0], m_AnyZeroFloat()))
+    return nullptr;
+  return fill;
+}
+
 /// A copy of `operand` (a statically shaped memref outside shared memory)
 /// in a new shared-memory buffer whose rows are padded by 4 elements when
 /// they are a multiple of 32 words (a fragment's 8 rows x 4 columns then
@@ -166,7 +226,7 @@ bool isBlockTemporary(Value value, Operation *block) {
 /// warp waiting on its fragments' scalar global loads one k step at a time.
 /// Returns the view of the copy with `operand`'s shape, or null.
 Value stageInSharedMemory(OpBuilder &b, Location loc, Value operand,
-                          int64_t maxBytes) {
+                          int64_t maxBytes, bool fromProducer) {
   auto type = dyn_cast<MemRefType>(operand.getType());
   if (!type || !type.hasStaticShape() || type.getRank() < 2)
     return nullptr;
@@ -191,6 +251,30 @@ Value stageInSharedMemory(OpBuilder &b, Location loc, Value operand,
   Value view = memref::SubViewOp::create(
       b, loc, alloc, offsets,
       getAsIndexOpFoldResult(b.getContext(), type.getShape()), strides);
+  // The operand's producer in this block (v_new = u - w S in the state
+  // scan) writes the shared copy directly, and the copy goes the other way
+  // (shared -> device memory, right after the producer): the product then
+  // reads shared memory instead of waiting on device memory that the block
+  // has just written.
+  Operation *user = b.getInsertionBlock() &&
+                            b.getInsertionPoint() != b.getInsertionBlock()->end()
+                        ? &*b.getInsertionPoint()
+                        : nullptr;
+  if (linalg::LinalgOp producer = user && fromProducer
+                                      ? findProducer(user, operand)
+                                      : linalg::LinalgOp()) {
+    OpOperand &init = *producer.getDpsInitOperand(0);
+    if (!producer.payloadUsesValueFromOperand(&init)) {
+      // The alloc and its view move before the producer.
+      alloc.getDefiningOp()->moveBefore(producer);
+      view.getDefiningOp()->moveBefore(producer);
+      init.set(view);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointAfter(producer);
+      memref::CopyOp::create(b, loc, view, operand);
+      return view;
+    }
+  }
   memref::CopyOp::create(b, loc, operand, view);
   return view;
 }
@@ -206,10 +290,13 @@ struct MatmulToWarpMmaSync
     : public OpInterfaceRewritePattern<linalg::LinalgOp> {
   MatmulToWarpMmaSync(MLIRContext *ctx, int64_t warps, int64_t minReduction,
                       int64_t maxAccumulatorTiles, bool roundToTf32,
-                      int64_t stageBytes)
+                      int64_t stageBytes, bool zeroInitAccumulators,
+                      bool stageFromProducer)
       : OpInterfaceRewritePattern(ctx), warps(warps),
         minReduction(minReduction), maxAccumulatorTiles(maxAccumulatorTiles),
-        roundToTf32(roundToTf32), stageBytes(stageBytes) {}
+        roundToTf32(roundToTf32), stageBytes(stageBytes),
+        zeroInitAccumulators(zeroInitAccumulators),
+        stageFromProducer(stageFromProducer) {}
 
   LogicalResult matchAndRewrite(linalg::LinalgOp op,
                                 PatternRewriter &rewriter) const override {
@@ -282,6 +369,12 @@ struct MatmulToWarpMmaSync
         largestDivisorAtMost(warpCols / kMmaN, maxAccumulatorTiles);
 
     Location loc = op.getLoc();
+    // C = 0 before the product (a zero fill of exactly C): accumulators
+    // start at zero in registers; the fill goes.
+    linalg::FillOp zeroFill =
+        zeroInitAccumulators ? findZeroFill(op, c.memref) : linalg::FillOp();
+    if (zeroFill)
+      rewriter.eraseOp(zeroFill);
     rewriter.setInsertionPoint(op);
     if (stageBytes > 0) {
       // Operands in device memory are read by every warp, fragment by
@@ -289,13 +382,15 @@ struct MatmulToWarpMmaSync
       Value aSource = a.memref;
       if (!isBlockTemporary(a.memref, block))
         if (Value staged =
-                stageInSharedMemory(rewriter, loc, a.memref, stageBytes))
+                stageInSharedMemory(rewriter, loc, a.memref, stageBytes,
+                                    stageFromProducer))
           a.memref = staged;
       if (bOp.memref == aSource)
         bOp.memref = a.memref; // K K^T: one copy
       else if (!isBlockTemporary(bOp.memref, block))
         if (Value staged =
-                stageInSharedMemory(rewriter, loc, bOp.memref, stageBytes))
+                stageInSharedMemory(rewriter, loc, bOp.memref, stageBytes,
+                                    stageFromProducer))
           bOp.memref = staged;
     }
     // Index constants, created once before the warp loop.
@@ -351,6 +446,15 @@ struct MatmulToWarpMmaSync
     };
     SmallVector<Value> accumulators;
     for (int64_t t = 0; t < groupTiles; ++t) {
+      if (zeroFill) {
+        auto regType = VectorType::get(
+            {nvgpu::getMmaSyncRegisterType(c.info)->numRegistersPerFragment,
+             nvgpu::getMmaSyncRegisterType(c.info)->elementsPerRegister},
+            f32);
+        accumulators.push_back(arith::ConstantOp::create(
+            rewriter, loc, regType, rewriter.getZeroAttr(regType)));
+        continue;
+      }
       SmallVector<Value> at(point);
       at[nDim] = tileColumn(t);
       accumulators.push_back(
@@ -387,6 +491,8 @@ struct MatmulToWarpMmaSync
   int64_t warps, minReduction, maxAccumulatorTiles;
   bool roundToTf32;
   int64_t stageBytes;
+  bool zeroInitAccumulators;
+  bool stageFromProducer;
 };
 
 struct DeltaNetGpuMatmulsToMmaSyncPass
@@ -410,7 +516,9 @@ struct DeltaNetGpuMatmulsToMmaSyncPass
     RewritePatternSet patterns(&getContext());
     patterns.add<MatmulToWarpMmaSync>(&getContext(), threads / 32,
                                       minReduction, maxAccumulatorTiles,
-                                      roundToTf32, stageOperandBytes);
+                                      roundToTf32, stageOperandBytes,
+                                      zeroInitAccumulators,
+                                      stageFromProducer);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };

@@ -5,6 +5,8 @@
 // RUN:   | FileCheck %s --check-prefix=THREADS
 // RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="stage-operand-bytes=32768" \
 // RUN:   | FileCheck %s --check-prefix=STAGE
+// RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="stage-operand-bytes=32768 zero-init-accumulators=false stage-from-producer=false" \
+// RUN:   | FileCheck %s --check-prefix=NOFUSE
 // RUN: not deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="threads=40" 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=BADTHREADS
 // RUN: not deltanet-opt %s --split-input-file --deltanet-gpu-map-to-threads="threads=40" 2>&1 \
@@ -123,6 +125,68 @@ func.func @gram(%k: memref<64x128xf32, #gpu.address_space<workgroup>>, %a: memre
 func.func @scan_update(%kt: memref<128x64xf32>, %v: memref<64x16xf32>, %s: memref<128x16xf32>) {
   scf.forall (%i) in (1) {
     linalg.matmul ins(%kt, %v : memref<128x64xf32>, memref<64x16xf32>) outs(%s : memref<128x16xf32>)
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
+// One chunk step of the state scan (tile of 8 state columns): w S after a
+// zero fill of its accumulator, v_new = u - w S written to device memory,
+// then S += kdecay^T v_new. By default the fill is gone (accumulators start
+// as zero registers, no fragment loads of C), and v_new is computed into
+// shared memory and copied to device memory right after (the update reads
+// the shared copy: no staging copy from device memory after it).
+// CHECK-LABEL: func.func @scan_step
+// STAGE-LABEL: func.func @scan_step
+// STAGE-NOT: linalg.fill
+// STAGE: memref.copy %{{.*}}, %[[W:.*]] : memref<64x128xf32> to memref<64x128xf32, strided<[132, 1]>, #gpu.address_space<workgroup>>
+// STAGE: %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : vector<2x2xf32>
+// STAGE: scf.for {{.*}} iter_args(%{{.*}} = %[[ZERO]])
+// STAGE: %[[VS:.*]] = memref.subview %{{.*}} : memref<64x8xf32, #gpu.address_space<workgroup>> to memref<64x8xf32, strided<[8, 1]>, #gpu.address_space<workgroup>>
+// STAGE: linalg.generic {{.*}} outs(%[[VS]] :
+// STAGE-NEXT: ^bb0
+// STAGE: memref.copy %[[VS]], %arg3
+// STAGE-NOT: memref.copy
+// STAGE: scf.forall
+// STAGE: memref.load %[[VS]]
+// NOFUSE-LABEL: func.func @scan_step
+// NOFUSE: linalg.fill
+// NOFUSE: linalg.generic
+// NOFUSE: memref.copy %arg3, %{{.*}} : memref<64x8xf32> to memref<64x8xf32, strided<[8, 1]>, #gpu.address_space<workgroup>>
+#s_mk = affine_map<(m, n, k) -> (m, k)>
+#s_kn = affine_map<(m, n, k) -> (k, n)>
+#s_km = affine_map<(m, n, k) -> (k, m)>
+#s_mn = affine_map<(m, n, k) -> (m, n)>
+#s_id = affine_map<(i, j) -> (i, j)>
+func.func @scan_step(%w: memref<64x128xf32>, %kd: memref<64x128xf32, #gpu.address_space<workgroup>>, %u: memref<64x8xf32>, %vnew: memref<64x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  scf.forall (%i) in (1) {
+    %s = memref.alloc() : memref<128x8xf32, #gpu.address_space<workgroup>>
+    %ws = memref.alloc() : memref<64x8xf32, #gpu.address_space<workgroup>>
+    linalg.fill ins(%zero : f32) outs(%ws : memref<64x8xf32, #gpu.address_space<workgroup>>)
+    linalg.generic {indexing_maps = [#s_mk, #s_kn, #s_mn], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%w, %s : memref<64x128xf32>, memref<128x8xf32, #gpu.address_space<workgroup>>)
+        outs(%ws : memref<64x8xf32, #gpu.address_space<workgroup>>) {
+    ^bb0(%x: f32, %y: f32, %acc: f32):
+      %p = arith.mulf %x, %y : f32
+      %a = arith.addf %acc, %p : f32
+      linalg.yield %a : f32
+    }
+    linalg.generic {indexing_maps = [#s_id, #s_id, #s_id], iterator_types = ["parallel", "parallel"]}
+        ins(%u, %ws : memref<64x8xf32>, memref<64x8xf32, #gpu.address_space<workgroup>>) outs(%vnew : memref<64x8xf32>) {
+    ^bb0(%a: f32, %b: f32, %o: f32):
+      %d = arith.subf %a, %b : f32
+      linalg.yield %d : f32
+    }
+    linalg.generic {indexing_maps = [#s_km, #s_kn, #s_mn], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%kd, %vnew : memref<64x128xf32, #gpu.address_space<workgroup>>, memref<64x8xf32>)
+        outs(%s : memref<128x8xf32, #gpu.address_space<workgroup>>) {
+    ^bb0(%x: f32, %y: f32, %acc: f32):
+      %p = arith.mulf %x, %y : f32
+      %a = arith.addf %acc, %p : f32
+      linalg.yield %a : f32
+    }
   } {mapping = [#gpu.block<x>]}
   return
 }

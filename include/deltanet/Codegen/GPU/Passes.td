@@ -141,7 +141,10 @@ def DeltaNetGpuMatmulsToMmaSync
     layouts are upstream's (`nvgpu::getLaneIdAndValueIdToOperandCoord`);
     operands are loaded per element (no ldmatrix: f32 operands, arbitrary
     strides), from device memory unless `stage-operand-bytes` copies them
-    to shared memory first. Other linalg ops stay for the SIMT mapping, and so do
+    to shared memory first (from its producer's output when an earlier op
+    of the block computes it: `stage-from-producer`). A zero fill of the
+    accumulator right before the product becomes zero registers
+    (`zero-init-accumulators`). Other linalg ops stay for the SIMT mapping, and so do
     contractions this pass rejects (the reason is a match-failure note
     under `-debug`).
 
@@ -167,6 +170,18 @@ def DeltaNetGpuMatmulsToMmaSync
     Option<"roundToTf32", "round-to-tf32", "bool", /*default=*/"true",
            "Round operands to the nearest tf32 (else the tensor core "
            "truncates them, which biases products towards zero)">,
+    Option<"zeroInitAccumulators", "zero-init-accumulators", "bool",
+           /*default=*/"true",
+           "A zero linalg.fill of exactly the accumulator before the product "
+           "(nothing in between writing its buffer): accumulators start at "
+           "zero in registers and the fill (a block phase) is erased">,
+    Option<"stageFromProducer", "stage-from-producer", "bool",
+           /*default=*/"true",
+           "An operand staged in shared memory whose producer is an earlier "
+           "linalg op of the same block (the state scan's v_new): the "
+           "producer writes the shared copy and a copy right after it "
+           "writes device memory, instead of the product's staging reading "
+           "back the device memory the block just wrote">,
   ];
   let dependentDialects = ["gpu::GPUDialect", "nvgpu::NVGPUDialect",
                            "scf::SCFDialect", "vector::VectorDialect",
