@@ -1,4 +1,5 @@
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline | FileCheck %s
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline | FileCheck %s --check-prefix=V4
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="tensor-cores=true shared-row-padding=4 tensor-cores-stage-bytes=49152" \
 // RUN:   | FileCheck %s --check-prefix=MMA
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="tensor-cores=true" -mlir-print-ir-after=deltanet-gpu-matmuls-to-mma-sync \
@@ -25,7 +26,7 @@
 // CHECK: .target sm_90
 // The gathers write their own device buffers (gpu.alloc, 16-byte aligned)
 // with 16-byte stores (deltanet-gpu-annotate-vector-alignment).
-// CHECK: st.global.v4.b32
+// V4: st.global.v4.b32
 // With tensor cores, the chunk stages' matmuls (K = 64 or 128) are warp
 // loops of nvgpu.mma.sync (tf32), the inverse's merges (K <= 32) stay SIMT;
 // the PTX holds the tensor-core instruction.

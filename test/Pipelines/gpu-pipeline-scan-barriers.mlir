@@ -1,24 +1,32 @@
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck %s
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline="eliminate-barriers=false tensor-cores-zero-init=false tensor-cores-stage-from-producer=false" \
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline=eliminate-barriers=true --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=ELIM
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="tensor-cores-zero-init=false tensor-cores-stage-from-producer=false" \
 // RUN:   --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck %s --check-prefix=PREV
 
 // The state scan's kernel inside the chunk op (2 chunks: the only loop to
 // 2; one block per sequence and tile of 8 state columns, the tile chosen
-// from the shape). Per chunk, by default 6 barrier-separated phases: copy
-// S to `states` + stage w; w S (accumulators from zero registers, no fill);
-// v_new = u - w S into shared memory; its copy to device memory + the
-// decayed k^T + the decay of S; S += k^T v_new (v_new read from shared
-// memory, not staged back from device memory). Upstream
-// gpu-eliminate-barriers drops the barriers between independent thread
-// loops (the temporaries are distinct allocations then), also the one
-// after the final state's copy at the kernel's end. Before (PREV): 9 per
-// chunk (with the zero fill of w S and the staging copy of v_new back from
-// device memory) and one at the end.
+// from the shape). Per chunk, by default 8 barrier-separated phases: copy
+// S to `states`; stage w; w S (accumulators from zero registers, no fill);
+// v_new = u - w S into shared memory; its copy to device memory; the
+// decayed k^T; the decay of S; S += k^T v_new (v_new read from shared
+// memory, not staged back from device memory); one more barrier after the
+// final state's copy. With eliminate-barriers=true (upstream
+// gpu-eliminate-barriers, while the temporaries are distinct allocations)
+// 6 per chunk: the copy of S and the staging of w, the copy of v_new and
+// the two decays share phases, and the last barrier goes. Before (PREV): 9
+// per chunk (with the zero fill of w S and the staging copy of v_new back
+// from device memory) and one at the end.
 // CHECK-LABEL: func.func @chunk
 // CHECK: scf.for %{{.*}} = %c0 to %c2 step %c1 {
-// CHECK-COUNT-6: gpu.barrier
+// CHECK-COUNT-9: gpu.barrier
 // CHECK-NOT: gpu.barrier
 // CHECK: gpu.terminator
+// ELIM-LABEL: func.func @chunk
+// ELIM: scf.for %{{.*}} = %c0 to %c2 step %c1 {
+// ELIM-COUNT-6: gpu.barrier
+// ELIM-NOT: gpu.barrier
+// ELIM: gpu.terminator
 // PREV-LABEL: func.func @chunk
 // PREV: scf.for %{{.*}} = %c0 to %c2 step %c1 {
 // PREV-COUNT-10: gpu.barrier

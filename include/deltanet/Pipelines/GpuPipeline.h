@@ -39,8 +39,10 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
       *this, "eliminate-barriers",
       llvm::cl::desc("Erase the barriers after thread loops that order no "
                      "conflicting memory accesses (upstream "
-                     "gpu-eliminate-barriers)"),
-      llvm::cl::init(true)};
+                     "gpu-eliminate-barriers; off by default: 1% on the "
+                     "attention, and the decode and tri_inv kernels it "
+                     "changes were not run on a GPU with it)"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> tensorCoresZeroInit{
       *this, "tensor-cores-zero-init",
       llvm::cl::desc("Tensor-core products after a zero fill of their "
