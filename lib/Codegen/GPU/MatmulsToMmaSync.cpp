@@ -214,6 +214,15 @@ linalg::FillOp findZeroFill(Operation *op, Value acc) {
     return nullptr;
   if (!matchPattern(fill.getInputs()[0], m_AnyZeroFloat()))
     return nullptr;
+  // Nothing in between may read the zeros either.
+  Value base = viewBase(acc);
+  for (Operation *between = fill->getNextNode(); between != op;
+       between = between->getNextNode())
+    if (!isa<memref::AllocOp, memref::SubViewOp, memref::CollapseShapeOp,
+             memref::ExpandShapeOp, memref::CastOp>(between) &&
+        llvm::any_of(between->getOperands(),
+                     [&](Value v) { return viewBase(v) == base; }))
+      return nullptr;
   return fill;
 }
 

@@ -214,3 +214,25 @@ func.func @rejected(%a: memref<32x32xf32>, %b: memref<32x32xf32>, %c: memref<32x
   linalg.matmul ins(%d, %d : memref<64x64xf32>, memref<64x64xf32>) outs(%h : memref<64x64xf32>)
   return
 }
+
+// -----
+
+// A zero fill whose zeros are read before the product (here copied out)
+// stays: the accumulators then load C as before.
+// CHECK-LABEL: func.func @fill_read_before
+// CHECK: linalg.fill
+// CHECK: memref.copy
+// CHECK: scf.forall
+// CHECK: memref.load
+// CHECK: nvgpu.mma.sync
+func.func @fill_read_before(%a: memref<64x128xf32, #gpu.address_space<workgroup>>, %b: memref<128x8xf32, #gpu.address_space<workgroup>>, %zeros: memref<64x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  scf.forall (%i) in (1) {
+    %c = memref.alloc() : memref<64x8xf32, #gpu.address_space<workgroup>>
+    linalg.fill ins(%zero : f32) outs(%c : memref<64x8xf32, #gpu.address_space<workgroup>>)
+    memref.copy %c, %zeros : memref<64x8xf32, #gpu.address_space<workgroup>> to memref<64x8xf32>
+    linalg.matmul ins(%a, %b : memref<64x128xf32, #gpu.address_space<workgroup>>, memref<128x8xf32, #gpu.address_space<workgroup>>)
+                  outs(%c : memref<64x8xf32, #gpu.address_space<workgroup>>)
+  } {mapping = [#gpu.block<x>]}
+  return
+}
