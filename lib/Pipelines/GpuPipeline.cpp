@@ -82,6 +82,12 @@ mlir::deltanet::verifyGpuPipelineOptions(const GpuPipelineOptions &options) {
     return llvm::createStringError(
         "shared-row-padding must be >= 0, got " +
         std::to_string(options.sharedRowPadding));
+  if (options.globalAlignment < 0 ||
+      (options.globalAlignment > 0 &&
+       !llvm::isPowerOf2_64(options.globalAlignment)))
+    return llvm::createStringError(
+        "global-alignment must be 0 or a power of two, got " +
+        std::to_string(options.globalAlignment));
   if (options.threads <= 0 || options.threads % 32 != 0 ||
       options.threads > 1024)
     return llvm::createStringError(
@@ -174,7 +180,9 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
       VectorTransferToSCFOptions().enableFullUnroll().setTargetRank(1)));
   pm.addPass(createDeltaNetGpuLowerVectors());
   pm.addPass(createCanonicalizerPass());
-  pm.addPass(createDeltaNetGpuAnnotateVectorAlignment());
+  DeltaNetGpuAnnotateVectorAlignmentOptions alignment;
+  alignment.globalAlignment = options.globalAlignment;
+  pm.addPass(createDeltaNetGpuAnnotateVectorAlignment(alignment));
   pm.addPass(createCSEPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createGpuKernelOutliningPass());

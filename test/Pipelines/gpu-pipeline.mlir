@@ -1,5 +1,8 @@
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline | FileCheck %s
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="threads=64 tri-inv-block-size=8" -mlir-print-ir-after=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck %s --check-prefix=KERNEL
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline | FileCheck %s --check-prefix=NOGLOBAL
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="global-alignment=16" | FileCheck %s --check-prefix=GLOBAL
+// RUN: not deltanet-opt %s --deltanet-gpu-pipeline="global-alignment=12" 2>&1 | FileCheck %s --check-prefix=ALIGN
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="format=elf" 2>&1 | FileCheck %s --check-prefix=FORMAT
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="threads=100" 2>&1 | FileCheck %s --check-prefix=THREADS
 // RUN: not env PATH=/nonexistent CUDA_ROOT= CUDA_HOME= CUDA_PATH= deltanet-opt %s --deltanet-gpu-pipeline="format=bin" 2>&1 | FileCheck %s --check-prefix=PTXAS
@@ -40,6 +43,14 @@ func.func @tri_inv(%a: memref<?x64x64xf32>, %x: memref<?x64x64xf32>) attributes 
 // KERNEL: gpu.barrier
 // KERNEL-NOT: memref.alloc
 // KERNEL: gpu.return
+
+// Device buffers are assumed aligned to their element only (scalar global
+// accesses); global-alignment=16 promises 16-byte aligned buffers: the
+// rows of 64 floats are then read and written 16 bytes at a time.
+// NOGLOBAL-NOT: ld.global.v4
+// GLOBAL: ld.global.v4.b32
+// GLOBAL-SAME: st.global.v4.b32
+// ALIGN: deltanet-gpu-pipeline: global-alignment must be 0 or a power of two, got 12
 
 // FORMAT: deltanet-gpu-pipeline: format must be isa, bin or fatbin, got 'elf'
 // THREADS: deltanet-gpu-pipeline: threads must be a multiple of 32 in [32, 1024], got 100

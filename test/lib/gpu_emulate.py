@@ -23,13 +23,20 @@ so emulate with tensor-cores=false): that needs the device
 
   gpu_emulate.py --opt deltanet-opt --llvm-bin DIR --c-runner-utils LIB \\
       --shape B,T,H,HV,K,V [--inputs realistic|adversarial] \\
-      [--pipeline-options "scan-value-tile=4"] [--op chunk|recurrent|summary] --o-tol X --state-tol Y
+      [--pipeline-options "scan-value-tile=4"] [--op chunk|recurrent|summary|tri_inv] --o-tol X --state-tol Y
 
 --op recurrent: deltanet.recurrent_gated_delta_rule (one block per head and
 tile of state columns, the token loop inside) instead of the chunk op.
 
 --op summary: deltanet.gated_delta_rule_summary instead (M against --o-tol,
 U against --state-tol; float64 token-by-token product of test/lib/summary_testgen.py).
+
+--op tri_inv: deltanet.tri_inv of N chunk matrices C x C (--shape N,C;
+--dtype f32|bf16 for input and output), junk on and above the diagonal,
+against the float64 inverse (--o-tol; --state-tol unused). Inputs as the
+GPU bench's: realistic = tril(diag(beta) K K^T exp(G_i - G_j), -1) with
+L2-normalised keys of dimension 128, beta in (0, 1), log decays
+-0.05 |N(0, 1)|; adversarial = correlated keys (c = 0.9), no decay.
 """
 
 import argparse
@@ -207,10 +214,14 @@ def main():
     p.add_argument("--o-tol", type=float, required=True)
     p.add_argument("--state-tol", type=float, required=True)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--op", default="chunk", choices=["chunk", "recurrent", "summary"],
-                   help="chunk / recurrent: o and the final state of that op; summary: M (--o-tol) and U (--state-tol) "
+    p.add_argument("--dtype", default="f32", choices=["f32", "bf16"], help="tri_inv only")
+    p.add_argument("--op", default="chunk", choices=["chunk", "recurrent", "summary", "tri_inv"],
+                   help="chunk / recurrent: o and the final state of that op; tri_inv: the inverse (--o-tol); "
+                        "summary: M (--o-tol) and U (--state-tol) "
                         "of gated_delta_rule_summary against the float64 token-by-token product")
     args = p.parse_args()
+    if args.op == "tri_inv":
+        return tri_inv_main(args)
     B, T, H, HV, K, V = (int(x) for x in args.shape.split(","))
     scale = K ** -0.5
     if args.op == "summary":
@@ -243,6 +254,50 @@ def summary_main(args, B, T, H, HV, K, V):
     report(f"summary shape {args.shape} {args.inputs} [{args.pipeline_options}]",
            [("M", reference.relative_error(m, m_ref), args.o_tol),
             ("U", reference.relative_error(u, u_ref), args.state_tol)])
+
+
+def tri_inv_program(N, C, ty):
+    t = f"{N}x{C}x{C}x{ty}"
+    return f"""
+func.func @tri_inv(%a: memref<{t}>, %x: memref<{t}>) attributes {{llvm.emit_c_interface}} {{
+  %at = bufferization.to_tensor %a restrict : memref<{t}> to tensor<{t}>
+  %xt = deltanet.tri_inv %at : tensor<{t}>
+  bufferization.materialize_in_destination %xt in restrict writable %x : (tensor<{t}>, memref<{t}>) -> ()
+  return
+}}
+"""
+
+
+def tri_inv_inputs(N, C, kind, rng, dk=128):
+    """Chunk matrices A (N x C x C, float64) with junk on and above the diagonal."""
+    corr, decay = {"realistic": (0.0, 0.05), "adversarial": (0.9, 0.0)}[kind]
+    k = np.sqrt(1 - corr) * rng.standard_normal((N, C, dk)) + np.sqrt(corr) * rng.standard_normal((N, 1, dk))
+    k /= np.linalg.norm(k, axis=-1, keepdims=True)
+    beta = 1 / (1 + np.exp(-rng.standard_normal((N, C))))
+    g = np.cumsum(-decay * np.abs(rng.standard_normal((N, C))), axis=1)
+    a = beta[:, :, None] * (k @ k.transpose(0, 2, 1)) * np.exp(g[:, :, None] - g[:, None, :])
+    a = np.tril(a, -1)
+    return a + np.triu(rng.standard_normal((N, C, C)), 0)
+
+
+def tri_inv_main(args):
+    N, C = (int(x) for x in args.shape.split(","))
+    rng = np.random.default_rng(args.seed)
+    a = tri_inv_inputs(N, C, args.inputs, rng)
+    if args.dtype == "bf16":
+        ab = to_bf16_bits(a.astype(np.float32))
+        x = np.full((N, C, C), 0x7FC0, dtype=np.uint16)  # NaN
+        run_kernel(args, tri_inv_program(N, C, "bf16"), "tri_inv", [ab, x])
+        a_in, x = from_bf16_bits(ab).astype(np.float64), from_bf16_bits(x)
+    else:
+        af = a.astype(np.float32)
+        x = np.full((N, C, C), np.nan, dtype=np.float32)
+        run_kernel(args, tri_inv_program(N, C, "f32"), "tri_inv", [af, x])
+        a_in = af.astype(np.float64)
+    # The reference sees the inputs as rounded to the input type.
+    ref = np.linalg.inv(np.eye(C) + np.tril(a_in, -1))
+    report(f"tri_inv {args.dtype} shape {args.shape} {args.inputs} [{args.pipeline_options}]",
+           [("x", reference.relative_error(x, ref), args.o_tol)])
 
 
 if __name__ == "__main__":

@@ -100,6 +100,14 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
                      "(bank conflicts of tensor-core fragment loads; "
                      "deltanet-gpu-promote-block-temporaries)"),
       llvm::cl::init(4)};
+  PassOptions::Option<int64_t> globalAlignment{
+      *this, "global-alignment",
+      llvm::cl::desc("Assumed byte alignment of the entry points' device "
+                     "buffers (0 or a power of two): 16 gives 16-byte "
+                     "global loads / stores where offsets allow; a less "
+                     "aligned buffer then faults (default 0: no assumption; "
+                     "deltanet-gpu-annotate-vector-alignment)"),
+      llvm::cl::init(0)};
   PassOptions::Option<bool> sharedMemoryReuse{
       *this, "shared-memory-reuse",
       llvm::cl::desc("Let shared-memory temporaries with disjoint lifetimes "

@@ -110,14 +110,23 @@ int64_t multipleOf(Value value, int depth) {
 /// lives in shared memory carved out of the dynamic shared memory (16-byte
 /// aligned) or in a device buffer that the program allocates itself
 /// (gpu.alloc: the driver's allocations are at least 256-byte aligned; 16
-/// assumed); 0 if unknown (e.g. the entry point's arguments, which may be
-/// views at any element offset).
-int64_t baseBytes(Value memref, int depth = 0) {
+/// assumed) or, with `globalAlignment`, in one of the function's memref
+/// arguments (identity layout: the caller promises that alignment); 0 if
+/// unknown (e.g. the entry point's arguments without the promise, which
+/// may be views at any element offset).
+int64_t baseBytes(Value memref, int64_t globalAlignment, int depth = 0) {
   if (depth > 16)
     return 0;
   auto type = dyn_cast<MemRefType>(memref.getType());
   if (!type)
     return 0;
+  // A memref argument of the function (a device buffer, identity layout:
+  // offset 0) is aligned as the caller promises.
+  if (auto arg = dyn_cast<BlockArgument>(memref))
+    return globalAlignment > 0 && type.getLayout().isIdentity() &&
+                   isa<FunctionOpInterface>(arg.getOwner()->getParentOp())
+               ? globalAlignment
+               : 0;
   int64_t elementBytes = type.getElementTypeBitWidth() / 8;
   Operation *def = memref.getDefiningOp();
   if (!def)
@@ -129,12 +138,14 @@ int64_t baseBytes(Value memref, int depth = 0) {
              memref::CastOp>(def))
       return 0;
   if (auto view = dyn_cast<memref::ViewOp>(def)) {
-    if (!isa<gpu::DynamicSharedMemoryOp>(view.getSource().getDefiningOp()))
+    if (!isa_and_nonnull<gpu::DynamicSharedMemoryOp>(
+            view.getSource().getDefiningOp()))
       return 0;
     return gcd(16, multipleOf(view.getByteShift()));
   }
   if (auto subview = dyn_cast<memref::SubViewOp>(def)) {
-    int64_t source = baseBytes(subview.getSource(), depth + 1);
+    int64_t source =
+        baseBytes(subview.getSource(), globalAlignment, depth + 1);
     if (!source)
       return 0;
     SmallVector<int64_t> strides;
@@ -159,16 +170,16 @@ int64_t baseBytes(Value memref, int depth = 0) {
   }
   if (isa<memref::CollapseShapeOp, memref::ExpandShapeOp, memref::CastOp>(
           def))
-    return baseBytes(def->getOperand(0), depth + 1);
+    return baseBytes(def->getOperand(0), globalAlignment, depth + 1);
   return 0;
 }
 
 /// The provable alignment (a power of two, in bytes) of a 1-D vector access
 /// of `vectorType` at `indices` of `memref`; 0 if nothing beyond the element.
 int64_t accessAlignment(Value memref, ValueRange indices,
-                        VectorType vectorType) {
+                        VectorType vectorType, int64_t globalAlignment) {
   auto type = cast<MemRefType>(memref.getType());
-  int64_t base = baseBytes(memref);
+  int64_t base = baseBytes(memref, globalAlignment);
   if (!base)
     return 0;
   SmallVector<int64_t> strides;
@@ -196,15 +207,24 @@ struct DeltaNetGpuAnnotateVectorAlignmentPass
   using Base::Base;
 
   void runOnOperation() override {
+    if (globalAlignment < 0 ||
+        (globalAlignment > 0 && !llvm::isPowerOf2_64(globalAlignment))) {
+      emitError(getOperation()->getLoc())
+          << "deltanet-gpu-annotate-vector-alignment: global-alignment must "
+             "be 0 or a power of two, got "
+          << static_cast<int64_t>(globalAlignment);
+      return signalPassFailure();
+    }
     Builder b(&getContext());
     getOperation()->walk([&](Operation *op) {
       if (auto load = dyn_cast<vector::LoadOp>(op)) {
         if (int64_t a = accessAlignment(load.getBase(), load.getIndices(),
-                                        load.getVectorType()))
+                                        load.getVectorType(), globalAlignment))
           load.setAlignmentAttr(b.getI64IntegerAttr(a));
       } else if (auto store = dyn_cast<vector::StoreOp>(op)) {
-        if (int64_t a = accessAlignment(store.getBase(), store.getIndices(),
-                                        store.getVectorType()))
+        if (int64_t a =
+                accessAlignment(store.getBase(), store.getIndices(),
+                                store.getVectorType(), globalAlignment))
           store.setAlignmentAttr(b.getI64IntegerAttr(a));
       }
     });

@@ -20,7 +20,9 @@
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/SmallBitVector.h"
 
 namespace mlir {
 namespace deltanet {
@@ -68,6 +70,131 @@ SmallVector<int64_t> chooseThreadCounts(linalg::LinalgOp op, int64_t threads) {
   return counts;
 }
 
+/// `op` as a linalg.contract when its body is a plain f32 multiply-add
+/// (`out + in0 * in1`): the vectoriser turns named contractions into
+/// vector.contract with the operands' own layouts (FMAs after
+/// deltanet-gpu-lower-vectors), a generic into mulf + multi_reduction
+/// whose broadcast operands no vector pattern folds back. Other bodies (e.g.
+/// operands rounded to bf16 first) stay generic.
+Operation *asNamedContraction(RewriterBase &rewriter, linalg::GenericOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() == 0)
+    return op;
+  Block &body = op.getRegion().front();
+  if (!llvm::all_of(body.getArgumentTypes(),
+                    [](Type t) { return t.isF32(); }) ||
+      body.getOperations().size() != 3)
+    return op;
+  auto mul = dyn_cast<arith::MulFOp>(&body.front());
+  auto add = dyn_cast<arith::AddFOp>(mul ? mul->getNextNode() : nullptr);
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  if (!mul || !add || yield.getOperand(0) != add.getResult() ||
+      mul.getLhs() != body.getArgument(0) ||
+      mul.getRhs() != body.getArgument(1) ||
+      !((add.getLhs() == body.getArgument(2) && add.getRhs() == mul) ||
+        (add.getRhs() == body.getArgument(2) && add.getLhs() == mul)))
+    return op;
+  rewriter.setInsertionPoint(op);
+  auto contract = linalg::ContractOp::create(
+      rewriter, op.getLoc(), TypeRange{}, op.getDpsInputs(), op.getDpsInits(),
+      op.getIndexingMaps());
+  rewriter.eraseOp(op);
+  return contract;
+}
+
+/// A thread's tile of an op that reads or writes diagonal blocks through a
+/// repeated loop dim (`(n, p, i, k) -> (n, p, i, p, k)`, the batched
+/// tri_inv levels) is not vectorisable as it stands (the vectoriser wants
+/// projected permutations), but its tile has one `p`: without its unit loop
+/// dims (and the operand dims they index, through rank-reducing subviews)
+/// the maps are projected permutations. Upstream's linalg::dropUnitDims
+/// does this on tensors only (MLIR 22 leaves ops on buffers alone), hence
+/// this buffer version. Returns the op to vectorise (`tile` if unchanged).
+Operation *foldBlockDiagonalTile(RewriterBase &rewriter, Operation *tile) {
+  auto generic = dyn_cast<linalg::GenericOp>(tile);
+  if (!generic || !generic.hasPureBufferSemantics() ||
+      llvm::all_of(generic.getIndexingMapsArray(),
+                   [](AffineMap m) { return m.isProjectedPermutation(); }))
+    return tile;
+  SmallVector<int64_t> ranges = generic.getStaticLoopRanges();
+  int64_t numLoops = static_cast<int64_t>(ranges.size());
+  MLIRContext *ctx = generic.getContext();
+  llvm::SmallBitVector unit(numLoops);
+  for (int64_t d = 0; d < numLoops; ++d)
+    unit[d] = ranges[d] == 1;
+  if (unit.none())
+    return tile;
+  // Unit loop dims become 0, the others are renumbered.
+  SmallVector<AffineExpr> replacement;
+  SmallVector<utils::IteratorType> iterators;
+  for (int64_t d = 0, kept = 0; d < numLoops; ++d) {
+    if (unit[d]) {
+      replacement.push_back(getAffineConstantExpr(0, ctx));
+      continue;
+    }
+    replacement.push_back(getAffineDimExpr(kept++, ctx));
+    iterators.push_back(generic.getIteratorTypesArray()[d]);
+  }
+  unsigned newLoops = iterators.size();
+  SmallVector<AffineMap> maps;
+  SmallVector<SmallVector<int64_t>> shapes;
+  for (OpOperand &operand : generic->getOpOperands()) {
+    AffineMap map = generic.getMatchingIndexingMap(&operand);
+    auto type = cast<MemRefType>(operand.get().getType());
+    SmallVector<AffineExpr> results;
+    SmallVector<int64_t> shape;
+    for (auto [q, expr] : llvm::enumerate(map.getResults())) {
+      AffineExpr folded = expr.replaceDims(replacement);
+      // An operand dim indexed by unit loop dims alone (at 0) is dropped.
+      auto constant = dyn_cast<AffineConstantExpr>(folded);
+      if (type.getDimSize(q) == 1 && constant && constant.getValue() == 0)
+        continue;
+      results.push_back(folded);
+      shape.push_back(type.getDimSize(q));
+    }
+    AffineMap newMap = AffineMap::get(newLoops, 0, results, ctx);
+    if (!newMap.isProjectedPermutation())
+      return tile;
+    maps.push_back(newMap);
+    shapes.push_back(shape);
+  }
+  SmallVector<Value> operands;
+  rewriter.setInsertionPoint(generic);
+  for (auto [operand, shape] : llvm::zip(generic->getOpOperands(), shapes)) {
+    auto type = cast<MemRefType>(operand.get().getType());
+    int64_t rank = type.getRank();
+    SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes, strides(rank, rewriter.getIndexAttr(1));
+    for (int64_t size : type.getShape())
+      sizes.push_back(rewriter.getIndexAttr(size));
+    auto reducedType = memref::SubViewOp::inferRankReducedResultType(
+        shape, type, offsets, sizes, strides);
+    operands.push_back(memref::SubViewOp::create(
+        rewriter, generic.getLoc(), cast<MemRefType>(reducedType),
+        operand.get(), offsets, sizes, strides));
+  }
+  int64_t numInputs = generic.getNumDpsInputs();
+  auto result = linalg::GenericOp::create(
+      rewriter, generic.getLoc(), TypeRange{},
+      ArrayRef<Value>(operands).take_front(numInputs),
+      ArrayRef<Value>(operands).drop_front(numInputs), maps, iterators);
+  rewriter.inlineRegionBefore(generic.getRegion(), result.getRegion(),
+                              result.getRegion().begin());
+  // linalg.index of a unit dim is 0; the others are renumbered.
+  SmallVector<linalg::IndexOp> indices;
+  result.getRegion().walk([&](linalg::IndexOp op) { indices.push_back(op); });
+  for (linalg::IndexOp index : indices) {
+    AffineExpr expr = replacement[index.getDim()];
+    rewriter.setInsertionPoint(index);
+    if (auto dim = dyn_cast<AffineDimExpr>(expr))
+      rewriter.replaceOpWithNewOp<linalg::IndexOp>(index, dim.getPosition());
+    else
+      rewriter.replaceOpWithNewOp<arith::ConstantIndexOp>(index, 0);
+  }
+  rewriter.eraseOp(generic);
+  return asNamedContraction(rewriter, result);
+}
+
 /// Largest iteration space of one thread's tile that is vectorised.
 constexpr int64_t kMaxVectorizedTile = 1024;
 
@@ -84,6 +211,7 @@ constexpr int64_t kMaxVectorizedTile = 1024;
 /// state scan slower.)
 void vectorizeThreadTile(RewriterBase &rewriter, Operation *tile,
                          int64_t reductionStep) {
+  tile = foldBlockDiagonalTile(rewriter, tile);
   auto linalgOp = cast<linalg::LinalgOp>(tile);
   SmallVector<int64_t> ranges = linalgOp.getStaticLoopRanges();
   if (llvm::any_of(ranges, ShapedType::isDynamic))
@@ -175,9 +303,129 @@ void foldUnitDimsInIndexExprs(RewriterBase &rewriter, linalg::GenericOp op) {
     });
 }
 
-/// Tiles `op` into an scf.forall over at most `threads` linear thread ids.
-LogicalResult distributeOverThreads(RewriterBase &rewriter, linalg::LinalgOp op,
-                                    int64_t threads, int64_t reductionStep) {
+/// The linalg op that `fill` initialises for: the next op with memory
+/// effects in its block (views and allocations in between are skipped) when
+/// its only output is `fill`'s buffer, read through a projected permutation
+/// (each thread's tile of it covers its own output elements, and the tiles
+/// cover the buffer). Null otherwise.
+linalg::LinalgOp accumulatorConsumer(linalg::FillOp fill) {
+  Value buffer = fill.getDpsInitOperand(0)->get();
+  for (Operation *next = fill->getNextNode(); next;
+       next = next->getNextNode()) {
+    if (isa<ViewLikeOpInterface, memref::AllocOp, memref::ExpandShapeOp,
+            memref::CollapseShapeOp>(next) ||
+        isPure(next))
+      continue;
+    auto consumer = dyn_cast<linalg::LinalgOp>(next);
+    if (!consumer || consumer.getNumDpsInits() != 1 ||
+        consumer.getDpsInitOperand(0)->get() != buffer ||
+        llvm::is_contained(consumer->getOperands().drop_back(), buffer) ||
+        !consumer.getMatchingIndexingMap(consumer.getDpsInitOperand(0))
+             .isProjectedPermutation())
+      return nullptr;
+    return consumer;
+  }
+  return nullptr;
+}
+
+/// The memref.alloc that `view` is a view of, or null.
+Value rootAllocation(Value view) {
+  while (Operation *def = view.getDefiningOp()) {
+    if (isa<memref::AllocOp>(def))
+      return view;
+    auto viewLike = dyn_cast<ViewLikeOpInterface>(def);
+    if (!viewLike)
+      return nullptr;
+    view = viewLike.getViewSource();
+  }
+  return nullptr;
+}
+
+/// Whether the buffers `a` and `b` provably share no element: two subviews
+/// of one buffer with static offsets, sizes and unit strides whose boxes
+/// are disjoint in some dimension, or views of two different allocations.
+bool provablyDisjoint(Value a, Value b) {
+  auto sa = a.getDefiningOp<memref::SubViewOp>();
+  auto sb = b.getDefiningOp<memref::SubViewOp>();
+  if (sa && sb && sa.getSource() == sb.getSource()) {
+    auto isUnit = [](int64_t stride) { return stride == 1; };
+    if (!llvm::all_of(sa.getStaticStrides(), isUnit) ||
+        !llvm::all_of(sb.getStaticStrides(), isUnit))
+      return false;
+    for (auto [oa, na, ob, nb] :
+         llvm::zip(sa.getStaticOffsets(), sa.getStaticSizes(),
+                   sb.getStaticOffsets(), sb.getStaticSizes())) {
+      if (ShapedType::isDynamic(oa) || ShapedType::isDynamic(na) ||
+          ShapedType::isDynamic(ob) || ShapedType::isDynamic(nb))
+        continue;
+      if (oa + na <= ob || ob + nb <= oa)
+        return true;
+    }
+    return false;
+  }
+  Value ra = rootAllocation(a), rb = rootAllocation(b);
+  return ra && rb && ra != rb;
+}
+
+/// The elementwise linalg.generic that only reads `producer`'s result
+/// buffer (a temporary: the batched tri_inv levels' U, copied over X21),
+/// when each thread can do its tile of it right after its own tile of
+/// `producer`: it is the next op with memory effects, its one input is
+/// `producer`'s only output read through the identity, its loops are
+/// `producer`'s parallel loops (same extents: the same thread tiles), and
+/// it writes a buffer that `producer` provably does not touch (so no
+/// thread can read what another already overwrote). Null otherwise.
+linalg::GenericOp tileLocalConsumer(linalg::LinalgOp producer) {
+  if (producer.getNumDpsInits() != 1)
+    return nullptr;
+  OpOperand *init = producer.getDpsInitOperand(0);
+  AffineMap initMap = producer.getMatchingIndexingMap(init);
+  SmallVector<int64_t> ranges = producer.getStaticLoopRanges();
+  SmallVector<utils::IteratorType> iterators =
+      producer.getIteratorTypesArray();
+  SmallVector<int64_t> parallelRanges;
+  for (auto [range, iterator] : llvm::zip(ranges, iterators))
+    if (iterator == utils::IteratorType::parallel)
+      parallelRanges.push_back(range);
+  // The output indexed by the parallel loops in order.
+  if (initMap.getNumResults() != static_cast<int64_t>(parallelRanges.size()))
+    return nullptr;
+  for (auto [k, expr] : llvm::enumerate(initMap.getResults())) {
+    auto dim = dyn_cast<AffineDimExpr>(expr);
+    if (!dim || iterators[dim.getPosition()] != utils::IteratorType::parallel ||
+        (k > 0 && dim.getPosition() <=
+                      cast<AffineDimExpr>(initMap.getResult(k - 1))
+                          .getPosition()))
+      return nullptr;
+  }
+  Operation *next = producer->getNextNode();
+  while (next && (isa<ViewLikeOpInterface, memref::AllocOp>(next) ||
+                  isPure(next)))
+    next = next->getNextNode();
+  auto consumer = dyn_cast_or_null<linalg::GenericOp>(next);
+  if (!consumer || consumer.getNumDpsInputs() != 1 ||
+      consumer.getNumDpsInits() != 1 ||
+      consumer.getNumParallelLoops() != consumer.getNumLoops() ||
+      consumer.getDpsInputOperand(0)->get() != init->get() ||
+      !consumer.getMatchingIndexingMap(consumer.getDpsInputOperand(0))
+           .isIdentity() ||
+      consumer.getStaticLoopRanges() != parallelRanges)
+    return nullptr;
+  Value written = consumer.getDpsInitOperand(0)->get();
+  for (OpOperand &operand : producer->getOpOperands())
+    if (!provablyDisjoint(operand.get(), written))
+      return nullptr;
+  return consumer;
+}
+
+/// Tiles `op` into an scf.forall over at most `threads` linear thread ids;
+/// with `fill` (its accumulator's zero fill, accumulatorConsumer), each
+/// thread fills its own tile of the accumulator first: one barrier-separated
+/// phase instead of two.
+FailureOr<scf::ForallOp>
+distributeOverThreads(RewriterBase &rewriter, linalg::LinalgOp op,
+                      int64_t threads, int64_t reductionStep,
+                      linalg::FillOp fill = nullptr) {
   MLIRContext *ctx = rewriter.getContext();
   SmallVector<int64_t> counts = chooseThreadCounts(op, threads);
   int64_t distributed = llvm::count_if(counts, [](int64_t c) { return c > 0; });
@@ -190,7 +438,7 @@ LogicalResult distributeOverThreads(RewriterBase &rewriter, linalg::LinalgOp op,
         rewriter.getArrayAttr({gpu::GPUThreadMappingAttr::get(
             ctx, gpu::MappingId::LinearDim0)}));
     rewriter.moveOpBefore(op, forall.getTerminator());
-    return success();
+    return forall;
   }
   SmallVector<Attribute> mapping;
   for (int64_t k = distributed - 1; k >= 0; --k)
@@ -209,9 +457,19 @@ LogicalResult distributeOverThreads(RewriterBase &rewriter, linalg::LinalgOp op,
   rewriter.eraseOp(op);
   // A thread's tile has static sizes (counts divide extents): vectorise it
   // where it can; otherwise it stays a loop nest.
-  for (Operation *tile : tiled->tiledOps)
+  for (Operation *tile : tiled->tiledOps) {
+    if (fill) {
+      rewriter.setInsertionPoint(tile);
+      auto tileFill = linalg::FillOp::create(
+          rewriter, fill.getLoc(), fill.getDpsInputOperand(0)->get(),
+          cast<linalg::LinalgOp>(tile).getDpsInitOperand(0)->get());
+      vectorizeThreadTile(rewriter, tileFill, reductionStep);
+    }
     vectorizeThreadTile(rewriter, tile, reductionStep);
-  return success();
+  }
+  if (fill)
+    rewriter.eraseOp(fill);
+  return cast<scf::ForallOp>(tiled->loops.front().getOperation());
 }
 
 /// Buffers that bufferization allocated inside a block (copies resolving
@@ -348,12 +606,42 @@ struct DeltaNetGpuMapToThreadsPass
         if (parent == block)
           ops.push_back(op);
       });
+      // Zero fills of an accumulator move into the thread tiles of the op
+      // that accumulates into it.
+      DenseMap<Operation *, linalg::FillOp> fillOf;
+      DenseSet<Operation *> fusedFills;
       for (linalg::LinalgOp op : ops)
         if (auto generic = dyn_cast<linalg::GenericOp>(op.getOperation()))
           foldUnitDimsInIndexExprs(rewriter, generic);
       for (linalg::LinalgOp op : ops)
-        if (failed(distributeOverThreads(rewriter, op, threads, reductionStep)))
+        if (auto fill = dyn_cast<linalg::FillOp>(op.getOperation()))
+          if (linalg::LinalgOp consumer = accumulatorConsumer(fill)) {
+            fillOf[consumer] = fill;
+            fusedFills.insert(fill);
+          }
+      // An elementwise copy of an op's result (tileLocalConsumer) runs in
+      // the same thread tiles, right after it.
+      DenseMap<Operation *, Operation *> producerOf;
+      for (linalg::LinalgOp op : ops)
+        if (linalg::GenericOp consumer = tileLocalConsumer(op))
+          producerOf[consumer] = op;
+      DenseMap<Operation *, scf::ForallOp> threadLoopOf;
+      for (linalg::LinalgOp op : ops) {
+        if (fusedFills.contains(op))
+          continue;
+        Operation *producer = producerOf.lookup(op);
+        FailureOr<scf::ForallOp> loop = distributeOverThreads(
+            rewriter, op, threads, reductionStep, fillOf.lookup(op));
+        if (failed(loop))
           return signalPassFailure();
+        threadLoopOf[op] = *loop;
+        scf::ForallOp target = producer ? threadLoopOf.lookup(producer)
+                                        : scf::ForallOp();
+        if (target && target.getMixedUpperBound() == loop->getMixedUpperBound() &&
+            target.getMapping() == loop->getMapping())
+          threadLoopOf[op] =
+              mlir::fuseIndependentSiblingForallLoops(target, *loop, rewriter);
+      }
       FailureOr<gpu::LaunchOp> launch = createLaunch(rewriter, block, threads);
       if (failed(launch))
         return signalPassFailure();

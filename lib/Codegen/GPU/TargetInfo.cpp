@@ -21,16 +21,24 @@ public:
     return precision != TriInvPrecision::I8;
   }
 
-  /// 4 x 4 blocks: every stage of the inverse is one barrier-separated
-  /// phase of the block, and small blocks need fewer, cheaper phases than
-  /// 16 x 16 ones (H200: 0.40 vs 0.62 ms for 16384 64 x 64 f32 matrices),
-  /// and are more accurate (docs/GPU.md).
+  /// 4 x 4 blocks (exact with one Neumann factor, then four batched merge
+  /// levels: 13 barrier-separated phases). H200, 16384 64 x 64 matrices,
+  /// batched levels (docs/GPU.md, session 6, run 2): f32 / bf16 0.300 /
+  /// 0.314 ms for blocks of 4, 0.322 / 0.286 for 2, 0.325 / 0.296 for 1;
+  /// in run 1 (before the fused copies) 0.35 / 0.36 for 8 and 0.60 / 0.69
+  /// for 16. f32 (the attention's) decides; small blocks are also the more
+  /// accurate (5.4e-8 vs 9.3e-7 for 16 on correlated keys).
   int64_t getDefaultTriInvBlockSize(TriInvPrecision) const override {
     return 4;
   }
 
   /// The batch is spread over thread blocks before the lowering: no loop.
   int64_t getPreferredTriInvBatchTile() const override { return 0; }
+
+  /// One thread block inverts one matrix: each level's merges must be one
+  /// batched product spread over all threads (H200: a loop over the pairs
+  /// made the inverse 2.2x slower, docs/GPU.md).
+  bool mergesTriInvLevelsBatched() const override { return true; }
 };
 } // namespace
 

@@ -66,6 +66,10 @@ struct ResolvedTriInv {
   int64_t factors;
   int64_t residualSteps;
   MatmulPrecision matmul;
+  /// Blocked strategy: every level's merges as one batched product (the
+  /// target's TargetInfo::mergesTriInvLevelsBatched) instead of a loop
+  /// over the pairs.
+  bool batchedLevels = false;
   /// The rule-table row behind `factors` and `residualSteps`, when they
   /// come from the pass's tolerance.
   std::optional<ToleranceChoice> fromTolerance;
@@ -155,6 +159,7 @@ ResolvedTriInv resolve(TriInvOp op, const LoweringDefaults &defaults) {
   r.factors = order < 0 ? exact : std::min(order, exact);
   r.matmul.precision = effectivePrecision(op, defaults);
   r.matmul.granularity = defaults.options.quantGranularity;
+  r.batchedLevels = defaults.target->mergesTriInvLevelsBatched();
   return r;
 }
 
@@ -650,6 +655,255 @@ public:
     return insert(x21, x, mid, start);
   }
 
+  //===--------------------------------------------------------------------===//
+  // Blocked strategy with batched levels (targets whose threads share one
+  // matrix: TargetInfo::mergesTriInvLevelsBatched)
+  //===--------------------------------------------------------------------===//
+  //
+  // The same algorithm and destination as `blocked`, but each level's pairs
+  // (and the diagonal blocks' Neumann factors) are a parallel dimension of
+  // one contraction instead of the iterations of an scf.for. The leading
+  // `w x w` window of a `batch x c x c` tensor is expanded to
+  // `batch x q x m x q x m` (q = w / m): the `m x m` block (p, p') is
+  // [., p, :, p', :]. A diagonal block is read and written through the
+  // indexing map (n, p, i, ..) -> (n, p, i, p, ..), which is not a projected
+  // permutation: there is no tensor slice of a block diagonal, but the map
+  // is affine, so bufferization keeps the operand a strided view of the
+  // destination (no gather, no copy) and tiling keeps p a plain loop. Once
+  // a thread's tile has one p, its unit dims fold away and it vectorises
+  // like any batched matmul (deltanet-gpu-map-to-threads).
+
+  /// The leading `w x w` window of `t` (`batch x c x c`) as
+  /// `batch x (w/m) x m x (w/m) x m`.
+  Value blockView(Value t, int64_t w, int64_t m) {
+    auto type = cast<RankedTensorType>(t.getType());
+    if (w != type.getDimSize(1))
+      t = slice(t, 0, 0, w, w);
+    int64_t q = w / m;
+    auto viewType = RankedTensorType::get(
+        {type.getDimSize(0), q, m, q, m}, type.getElementType());
+    SmallVector<ReassociationIndices> reassoc = {{0}, {1, 2}, {3, 4}};
+    SmallVector<OpFoldResult> sizes = {batchOf(t), b.getIndexAttr(q),
+                                       b.getIndexAttr(m), b.getIndexAttr(q),
+                                       b.getIndexAttr(m)};
+    return tensor::ExpandShapeOp::create(b, loc, viewType, t, reassoc, sizes);
+  }
+
+  /// `dest` with `view` (a blockView of its leading window) written back.
+  Value fromBlockView(Value view, Value dest) {
+    SmallVector<ReassociationIndices> reassoc = {{0}, {1, 2}, {3, 4}};
+    Value window = tensor::CollapseShapeOp::create(b, loc, view, reassoc);
+    if (cast<RankedTensorType>(window.getType()).getDimSize(1) ==
+        cast<RankedTensorType>(dest.getType()).getDimSize(1))
+      return window;
+    return insert(window, dest, 0, 0);
+  }
+
+  /// The `rows x cols` window at (`row`, `col`) of every block of a
+  /// blockView.
+  Value blockSlice(Value view, int64_t row, int64_t col, int64_t rows,
+                   int64_t cols) {
+    auto type = cast<RankedTensorType>(view.getType());
+    OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+    OpFoldResult q = b.getIndexAttr(type.getDimSize(1));
+    return tensor::ExtractSliceOp::create(
+        b, loc, view,
+        ArrayRef<OpFoldResult>{zero, zero, b.getIndexAttr(row), zero,
+                               b.getIndexAttr(col)},
+        ArrayRef<OpFoldResult>{batchOf(view), q, b.getIndexAttr(rows), q,
+                               b.getIndexAttr(cols)},
+        SmallVector<OpFoldResult>(5, one));
+  }
+
+  /// `view` with `src` (a blockSlice of it) written back at (`row`, `col`).
+  Value insertBlockSlice(Value src, Value view, int64_t row, int64_t col) {
+    auto type = cast<RankedTensorType>(src.getType());
+    OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+    SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, src);
+    (void)type;
+    return tensor::InsertSliceOp::create(
+        b, loc, src, view,
+        ArrayRef<OpFoldResult>{zero, zero, b.getIndexAttr(row), zero,
+                               b.getIndexAttr(col)},
+        sizes, SmallVector<OpFoldResult>(5, one));
+  }
+
+  /// The indexing map of an operand of a per-diagonal-block computation with
+  /// loop dims (n, p, `row`, `col`, ...): a blockView slice (rank 5) is read
+  /// at its diagonal block (p, p), a `batch x q x rows x cols` tensor
+  /// (rank 4) at block p.
+  AffineMap diagonalBlockMap(Value operand, unsigned numDims, unsigned row,
+                             unsigned col) {
+    MLIRContext *ctx = b.getContext();
+    AffineExpr n = getAffineDimExpr(0, ctx), p = getAffineDimExpr(1, ctx);
+    AffineExpr i = getAffineDimExpr(row, ctx), j = getAffineDimExpr(col, ctx);
+    if (cast<RankedTensorType>(operand.getType()).getRank() == 5)
+      return AffineMap::get(numDims, 0, {n, p, i, p, j}, ctx);
+    return AffineMap::get(numDims, 0, {n, p, i, j}, ctx);
+  }
+
+  /// `out[n, p] + lhs[n, p] @ rhs[n, p]` for every block p (loop dims n, p,
+  /// i, j, k), each operand a diagonal blockView slice or a
+  /// `batch x q x rows x cols` tensor; operands rounded to the matmul
+  /// precision (f32, bf16, f16) as `emitMatmul` does. The body is a plain
+  /// multiply-add, which the vectoriser turns into a vector.contract (FMAs).
+  Value diagonalMatmul(Value lhs, Value rhs, Value out) {
+    SmallVector<AffineMap> maps = {diagonalBlockMap(lhs, 5, 2, 4),
+                                   diagonalBlockMap(rhs, 5, 4, 3),
+                                   diagonalBlockMap(out, 5, 2, 3)};
+    SmallVector<utils::IteratorType> iterators(4,
+                                               utils::IteratorType::parallel);
+    iterators.push_back(utils::IteratorType::reduction);
+    Type rounded;
+    if (matmulPrecision.precision == TriInvPrecision::BF16)
+      rounded = BFloat16Type::get(b.getContext());
+    else if (matmulPrecision.precision == TriInvPrecision::F16)
+      rounded = Float16Type::get(b.getContext());
+    assert(matmulPrecision.precision != TriInvPrecision::I8 &&
+           "batched levels are offered to targets without i8 matmuls");
+    return sb.generic(
+        ValueRange{lhs, rhs}, out, maps, iterators,
+        [&](OpBuilder &nb, Location nloc, ValueRange args) -> Value {
+          Value l = args[0], r = args[1];
+          if (rounded) {
+            l = StructuredBuilder::castFloat(
+                nb, nloc, StructuredBuilder::castFloat(nb, nloc, l, rounded),
+                f32());
+            r = StructuredBuilder::castFloat(
+                nb, nloc, StructuredBuilder::castFloat(nb, nloc, r, rounded),
+                f32());
+          }
+          Value product = arith::MulFOp::create(nb, nloc, l, r);
+          return arith::AddFOp::create(nb, nloc, args[2], product);
+        });
+  }
+
+  /// `dest` (a diagonal blockView slice) overwritten with `src`
+  /// (`batch x q x rows x cols`), block by block.
+  Value copyToDiagonalBlocks(Value src, Value dest) {
+    return sb.generic(
+        src, dest,
+        {diagonalBlockMap(src, 4, 2, 3), diagonalBlockMap(dest, 4, 2, 3)},
+        SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+        [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+  }
+
+  /// A zero `batch x q x rows x cols` tensor (`q` blocks).
+  Value blockZeros(OpFoldResult batch, int64_t q, int64_t rows, int64_t cols) {
+    return sb.zeros({batch, b.getIndexAttr(q), b.getIndexAttr(rows),
+                     b.getIndexAttr(cols)});
+  }
+
+  /// `neumannFactors` of every diagonal `bs x bs` block of `x` at once (`x`
+  /// holds `I - D` there): the bands of the powers are `batch x q x m x m`
+  /// temporaries, the products with `x` read and update its diagonal blocks
+  /// in place.
+  Value diagonalNeumannFactors(Value a, Value x, int64_t bs, int64_t factors) {
+    if (factors <= 1 || bs <= 2)
+      return x;
+    MLIRContext *ctx = b.getContext();
+    int64_t c = cast<RankedTensorType>(x.getType()).getDimSize(1);
+    int64_t q = c / bs;
+    OpFoldResult batch = batchOf(a);
+    // P_1 = L[1:, :bs-1] of every diagonal block (lower triangular).
+    Value band1 = blockSlice(blockView(a, c, bs), 1, 0, bs - 1, bs - 1);
+    AffineMap id4 = AffineMap::getMultiDimIdentityMap(4, ctx);
+    Value power = sb.generic(
+        band1, blockZeros(batch, q, bs - 1, bs - 1),
+        {diagonalBlockMap(band1, 4, 2, 3), id4},
+        SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+        [&](OpBuilder &nb, Location nloc, ValueRange args) -> Value {
+          Value v = StructuredBuilder::castFloat(nb, nloc, args[0], f32());
+          Value i = linalg::IndexOp::create(nb, nloc, 2);
+          Value j = linalg::IndexOp::create(nb, nloc, 3);
+          Value onOrBelow =
+              arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::uge, i, j);
+          return arith::SelectOp::create(nb, nloc, onOrBelow, v,
+                                         StructuredBuilder::f32Constant(
+                                             nb, nloc, 0.0f))
+              .getResult();
+        });
+    auto slice4 = [&](Value t, int64_t row, int64_t col, int64_t rows,
+                      int64_t cols) {
+      OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+      return tensor::ExtractSliceOp::create(
+                 b, loc, t,
+                 ArrayRef<OpFoldResult>{zero, zero, b.getIndexAttr(row),
+                                        b.getIndexAttr(col)},
+                 ArrayRef<OpFoldResult>{batch, b.getIndexAttr(q),
+                                        b.getIndexAttr(rows),
+                                        b.getIndexAttr(cols)},
+                 SmallVector<OpFoldResult>(4, one))
+          .getResult();
+    };
+    for (int64_t f = 1, k = 1; f < factors && 2 * k < bs; ++f, k *= 2) {
+      int64_t m = bs - 2 * k;
+      // P_2k = P_k[k:bs-k, k:bs-k] @ P_k[:bs-2k, :bs-2k] (see
+      // neumannFactors), per block.
+      Value band =
+          diagonalMatmul(slice4(power, k, k, m, m), slice4(power, 0, 0, m, m),
+                         blockZeros(batch, q, m, m));
+      // X[2k:, :m] += X[2k:, 2k:] @ P_2k per block, through a temporary
+      // (the operand overlaps the rows it updates).
+      Value view = blockView(x, c, bs);
+      Value product = diagonalMatmul(blockSlice(view, 2 * k, 2 * k, m, m),
+                                     band, blockZeros(batch, q, m, m));
+      Value acc = blockSlice(view, 2 * k, 0, m, m);
+      Value sum = sb.generic(
+          product, acc,
+          {diagonalBlockMap(product, 4, 2, 3), diagonalBlockMap(acc, 4, 2, 3)},
+          SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+          [](OpBuilder &nb, Location nloc, ValueRange args) -> Value {
+            return arith::AddFOp::create(nb, nloc, args[1], args[0]);
+          });
+      x = fromBlockView(insertBlockSlice(sum, view, 2 * k, 0), x);
+      power = band;
+    }
+    return x;
+  }
+
+  /// Merges every pair of solved `s x s` diagonal blocks of the leading
+  /// window of `x` at once, X21 = X22 (-L21 X11), where X21's block of `x`
+  /// still holds -L21 (blockedBatchedLevels initialises `x` to I - L):
+  /// T = X21 X11 and U = X22 T go to temporaries (a product written into
+  /// `x` while reading other blocks of it would be bufferized out of place:
+  /// one-shot bufferization does not see that the blocks are disjoint), and
+  /// U is copied over X21. A last pair with a smaller second block (the
+  /// number of blocks not a power of two) is merged alone by `mergePair`
+  /// (which reads L21 from `a` and overwrites X21).
+  Value mergeLevel(Value a, Value x, int64_t s, int64_t blockSize) {
+    int64_t c = cast<RankedTensorType>(x.getType()).getDimSize(1);
+    int64_t q = c / (2 * s);
+    int64_t w = q * 2 * s;
+    if (q > 0) {
+      Value view = blockView(x, w, 2 * s);
+      Value x21 = blockSlice(view, s, 0, s, s);
+      Value t = diagonalMatmul(x21, blockSlice(view, 0, 0, s, s),
+                               blockZeros(batchOf(x), q, s, s));
+      Value u = diagonalMatmul(blockSlice(view, s, s, s, s), t,
+                               blockZeros(batchOf(x), q, s, s));
+      x = fromBlockView(
+          insertBlockSlice(copyToDiagonalBlocks(u, x21), view, s, 0), x);
+    }
+    if (w + s < c)
+      x = mergePair(a, x, b.getIndexAttr(w), s, c - w - s, blockSize);
+    return x;
+  }
+
+  /// `blocked` with batched levels: the same algorithm in one destination
+  /// initialised to I - L, the diagonal blocks' Neumann factors and each
+  /// level's merges as batched contractions over the blocks / pairs.
+  Value blockedBatchedLevels(Value a, int64_t blockSize, int64_t factors) {
+    int64_t c = cast<RankedTensorType>(a.getType()).getDimSize(1);
+    // I - L: the first Neumann factor I - D in the diagonal blocks, and
+    // -L21 in the block each level overwrites with its X21.
+    Value x = identityMinusBlockDiagonalInto(a, c, empty(batchOf(a), c, c));
+    x = diagonalNeumannFactors(a, x, blockSize, factors);
+    for (int64_t s = blockSize; s < c; s *= 2)
+      x = mergeLevel(a, x, s, blockSize);
+    return x;
+  }
+
   /// Exact row-by-row forward substitution: X[i, :i] = -L[i, :i] X[:i, :i],
   /// given `negL` = -L.
   Value forwardSubstitution(Value negL) {
@@ -711,7 +965,9 @@ Value invertBatch(OpBuilder &b, Location loc, Value a,
     x = emit.neumann(a, config.factors);
     break;
   case TriInvStrategy::Blocked:
-    x = emit.blocked(a, config.blockSize, config.factors);
+    x = config.batchedLevels
+            ? emit.blockedBatchedLevels(a, config.blockSize, config.factors)
+            : emit.blocked(a, config.blockSize, config.factors);
     break;
   }
   Value l;

@@ -42,6 +42,15 @@ public:
   /// Matrices per tile of the tri_inv batch loop when the options ask for
   /// the target's preference (0 = the whole batch at once).
   virtual int64_t getPreferredTriInvBatchTile() const = 0;
+
+  /// Whether the blocked tri_inv merges every pair of a level at once: one
+  /// batched product per level (the pairs a parallel dimension of each
+  /// contraction, read through block-diagonal indexing maps) instead of one
+  /// `scf.for` over the pairs. A GPU block spreads each op over its threads,
+  /// so a loop over pairs serialises them into barrier-separated phases of
+  /// a few busy threads; a CPU core wants the loop (small working set, the
+  /// code bit-for-bit as measured). Default: the loop.
+  virtual bool mergesTriInvLevelsBatched() const { return false; }
 };
 
 /// Registers `target` under its name; a second registration of the same

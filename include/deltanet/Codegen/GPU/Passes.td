@@ -103,8 +103,16 @@ def DeltaNetGpuMapToThreads : Pass<"deltanet-gpu-map-to-threads",
     a larger one with a long reduction (the attention's K = 128 matmuls) is
     vectorised in steps along its reduction loops (`reduction-step`), so
     that its accumulator is read and written once per step, not once per
-    multiply-add. Host-level copies between strided views of device
-    buffers become one-block launches.
+    multiply-add. A zero `linalg.fill` of the accumulator of the next op
+    (its only output, read through a projected permutation) is done by
+    each thread on its own tile of that op: one barrier-separated phase
+    instead of two. A thread's tile of an op that reads or writes diagonal
+    blocks through a repeated loop dim (`(n, p, i, k) -> (n, p, i, p, k)`,
+    the GPU's batched tri_inv levels) has one `p`: its unit loop dims are
+    dropped (rank-reducing subviews) so that it vectorises, as a
+    `linalg.contract` when it is a plain f32 multiply-add (FMAs). Host-level
+    copies between strided views of device buffers become one-block
+    launches.
   }];
   let options = [
     Option<"threads", "threads", "int64_t", /*default=*/"256",
@@ -235,8 +243,17 @@ def DeltaNetGpuAnnotateVectorAlignment
     a small divisibility analysis over the view offset, the subview offsets
     and the indices (constants, `+`, `*`, `mod`, `affine.apply`, thread-id
     arithmetic). NVPTX then emits `ld.shared.v2` / `v4`; LLVM alone sees only
-    the element alignment.
+    the element alignment. With `global-alignment`, views of the function's
+    memref arguments (device buffers) are analysed the same way, their
+    base taken to be aligned to that many bytes: `ld.global.v4` /
+    `st.global.v4` instead of four scalar accesses (a caller passing a
+    less aligned buffer then gets a misaligned-address fault).
   }];
+  let options = [
+    Option<"globalAlignment", "global-alignment", "int64_t", /*default=*/"0",
+           "Assumed byte alignment of the memref arguments' base pointers "
+           "(a power of two; 0: only the element's)">,
+  ];
   let dependentDialects = ["vector::VectorDialect"];
 }
 
