@@ -717,10 +717,8 @@ public:
 
   /// `view` with `src` (a blockSlice of it) written back at (`row`, `col`).
   Value insertBlockSlice(Value src, Value view, int64_t row, int64_t col) {
-    auto type = cast<RankedTensorType>(src.getType());
     OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
     SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, src);
-    (void)type;
     return tensor::InsertSliceOp::create(
         b, loc, src, view,
         ArrayRef<OpFoldResult>{zero, zero, b.getIndexAttr(row), zero,
