@@ -438,6 +438,8 @@ distributeOverThreads(RewriterBase &rewriter, linalg::LinalgOp op,
         rewriter.getArrayAttr({gpu::GPUThreadMappingAttr::get(
             ctx, gpu::MappingId::LinearDim0)}));
     rewriter.moveOpBefore(op, forall.getTerminator());
+    if (fill)
+      rewriter.moveOpBefore(fill, op);
     return forall;
   }
   SmallVector<Attribute> mapping;
