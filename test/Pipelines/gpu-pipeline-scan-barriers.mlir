@@ -1,8 +1,8 @@
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck %s
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck --strict-whitespace %s
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline=eliminate-barriers=true --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 \
-// RUN:   | FileCheck %s --check-prefix=ELIM
+// RUN:   | FileCheck --strict-whitespace %s --check-prefix=ELIM
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="tensor-cores-zero-init=false tensor-cores-stage-from-producer=false" \
-// RUN:   --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck %s --check-prefix=PREV
+// RUN:   --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck --strict-whitespace %s --check-prefix=PREV
 
 // The state scan's kernel inside the chunk op (2 chunks: the only loop to
 // 2; one block per sequence and tile of 8 state columns, the tile chosen
@@ -16,19 +16,21 @@
 // 6 per chunk: the copy of S and the staging of w, the copy of v_new and
 // the two decays share phases, and the last barrier goes. Before (PREV): 9
 // per chunk (with the zero fill of w S and the staging copy of v_new back
-// from device memory) and one at the end.
+// from device memory) and one at the end. (The chunk loop is matched at
+// its indentation, the top level of its kernel: the tri_inv kernel before
+// it has a nested two-iteration loop too.)
 // CHECK-LABEL: func.func @chunk
-// CHECK: scf.for %{{.*}} = %c0 to %c2 step %c1 {
+// CHECK: {{^}}      scf.for %{{.*}} = %c0 to %c2 step %c1 {
 // CHECK-COUNT-9: gpu.barrier
 // CHECK-NOT: gpu.barrier
 // CHECK: gpu.terminator
 // ELIM-LABEL: func.func @chunk
-// ELIM: scf.for %{{.*}} = %c0 to %c2 step %c1 {
+// ELIM: {{^}}      scf.for %{{.*}} = %c0 to %c2 step %c1 {
 // ELIM-COUNT-6: gpu.barrier
 // ELIM-NOT: gpu.barrier
 // ELIM: gpu.terminator
 // PREV-LABEL: func.func @chunk
-// PREV: scf.for %{{.*}} = %c0 to %c2 step %c1 {
+// PREV: {{^}}      scf.for %{{.*}} = %c0 to %c2 step %c1 {
 // PREV-COUNT-10: gpu.barrier
 // PREV-NOT: gpu.barrier
 // PREV: gpu.terminator
