@@ -1,6 +1,8 @@
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline | FileCheck %s
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="recurrent-value-tile=16" | FileCheck %s --check-prefix=TILES
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="recurrent-value-tile=-1" 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline -mlir-print-ir-after=deltanet-gpu-map-to-threads -o /dev/null 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=PHASES
 
 // Decode (T = 1, Qwen3-Next's heads: H = 16, HV = 32, K = V = 128) through
 // the GPU pipeline is ONE kernel launch: the recurrent op is distributed to
@@ -17,6 +19,14 @@
 // TILES-NOT: gpu.launch_func
 // TILES: llvm.return
 // BAD: recurrent-value-tile must be >= 0 (0: whole heads), got -1
+
+// The kernel's phases: 10 barriers. The zero fills of the two readouts
+// (thread tiles of 128 x 4 = 512 iterations) stay phases of their own:
+// fused into the readouts' tiles (8 barriers) the kernel ran 3x slower on
+// the H200 (deltanet-gpu-map-to-threads, kMaxFusedFillTileIterations).
+// PHASES-LABEL: IR Dump After DeltaNetGpuMapToThreads
+// PHASES-COUNT-10: gpu.barrier
+// PHASES-NOT: gpu.barrier
 func.func @gdr_decode(%q: memref<1x1x16x128xbf16>, %k: memref<1x1x16x128xbf16>, %v: memref<1x1x32x128xbf16>, %g: memref<1x1x32xf32>, %beta: memref<1x1x32xbf16>, %h0: memref<1x32x128x128xf32>,
     %o: memref<1x1x32x128xbf16>, %ht: memref<1x32x128x128xf32>) attributes {llvm.emit_c_interface} {
   %qt = bufferization.to_tensor %q restrict : memref<1x1x16x128xbf16> to tensor<1x1x16x128xbf16>
