@@ -141,23 +141,6 @@ void storeFragment(OpBuilder &b, Location loc, const Operand &operand,
   }
 }
 
-/// True if `value` is a view of a memref.alloc inside `block`: a block
-/// temporary that deltanet-gpu-map-to-threads moves to shared memory.
-bool isBlockTemporary(Value value, Operation *block) {
-  while (Operation *def = value.getDefiningOp()) {
-    if (isa<memref::AllocOp>(def))
-      return block->isProperAncestor(def);
-    if (auto view = dyn_cast<ViewLikeOpInterface>(def))
-      value = view.getViewSource();
-    else if (isa<memref::CollapseShapeOp, memref::ExpandShapeOp,
-                 memref::CastOp>(def))
-      value = def->getOperand(0);
-    else
-      return false;
-  }
-  return false;
-}
-
 /// The memref that `value` views (through subviews, reshapes and casts).
 Value viewBase(Value value) {
   while (Operation *def = value.getDefiningOp()) {
@@ -170,6 +153,13 @@ Value viewBase(Value value) {
       break;
   }
   return value;
+}
+
+/// True if `value` is a view of a memref.alloc inside `block`: a block
+/// temporary that deltanet-gpu-map-to-threads moves to shared memory.
+bool isBlockTemporary(Value value, Operation *block) {
+  auto alloc = viewBase(value).getDefiningOp<memref::AllocOp>();
+  return alloc && block->isProperAncestor(alloc);
 }
 
 /// True if `op` may write memory other than a fresh allocation or a buffer
