@@ -29,14 +29,6 @@ using namespace mlir::deltanet;
 
 namespace {
 
-bool insideBlockLoop(Operation *op) {
-  for (auto forall = op->getParentOfType<scf::ForallOp>(); forall;
-       forall = forall->getParentOfType<scf::ForallOp>())
-    if (isBlockMapped(forall))
-      return true;
-  return false;
-}
-
 /// Tiles `op` by 1 along up to 3 of its non-unit parallel loops (all but the
 /// innermost parallel loop, innermost first), mapped to blocks x, y, z; the
 /// rest of the op (the innermost parallel loop, reductions) stays in the
@@ -148,7 +140,7 @@ struct HostPadAsFill : public linalg::DecomposePadOpPattern {
   using DecomposePadOpPattern::DecomposePadOpPattern;
   LogicalResult matchAndRewrite(tensor::PadOp op,
                                 PatternRewriter &rewriter) const override {
-    if (insideBlockLoop(op))
+    if (isInsideBlockLoop(op))
       return rewriter.notifyMatchFailure(op, "inside a block loop");
     return DecomposePadOpPattern::matchAndRewrite(op, rewriter);
   }
@@ -166,7 +158,7 @@ struct InsertSliceIntoFillAsCopy
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(tensor::InsertSliceOp op,
                                 PatternRewriter &rewriter) const override {
-    if (insideBlockLoop(op))
+    if (isInsideBlockLoop(op))
       return rewriter.notifyMatchFailure(op, "inside a block loop");
     if (!op.getDest().getDefiningOp<linalg::FillOp>())
       return rewriter.notifyMatchFailure(op, "destination is not a fill");
@@ -204,7 +196,7 @@ struct DeltaNetGpuDistributeLinalgToBlocksPass
     }
     SmallVector<linalg::LinalgOp> ops;
     getOperation()->walk([&](linalg::LinalgOp op) {
-      if (op.hasPureTensorSemantics() && !insideBlockLoop(op))
+      if (op.hasPureTensorSemantics() && !isInsideBlockLoop(op))
         ops.push_back(op);
     });
     IRRewriter rewriter(&getContext());

@@ -29,6 +29,14 @@ bool mlir::deltanet::isBlockMapped(scf::ForallOp forall) {
          llvm::all_of(*mapping, llvm::IsaPred<gpu::GPUBlockMappingAttr>);
 }
 
+bool mlir::deltanet::isInsideBlockLoop(Operation *op) {
+  for (auto forall = op->getParentOfType<scf::ForallOp>(); forall;
+       forall = forall->getParentOfType<scf::ForallOp>())
+    if (isBlockMapped(forall))
+      return true;
+  return false;
+}
+
 namespace {
 
 /// The results of `op` that have uses or a dynamic shape (all of them if
@@ -76,9 +84,8 @@ SmallVector<Value> blockResults(PatternRewriter &rewriter, Operation *op,
 ///   } {mapping = [#gpu.block<x>]}
 LogicalResult distributeBatch(PatternRewriter &rewriter, Operation *op,
                               int64_t batchRank) {
-  if (auto forall = op->getParentOfType<scf::ForallOp>())
-    if (isBlockMapped(forall))
-      return rewriter.notifyMatchFailure(op, "already inside a block loop");
+  if (isInsideBlockLoop(op))
+    return rewriter.notifyMatchFailure(op, "already inside a block loop");
   if (batchRank == 0)
     return rewriter.notifyMatchFailure(op, "no batch dims");
   Location loc = op->getLoc();
@@ -224,9 +231,8 @@ struct StateScanPerValueTileBlock : public OpRewritePattern<ChunkStateScanOp> {
 
   LogicalResult matchAndRewrite(ChunkStateScanOp op,
                                 PatternRewriter &rewriter) const override {
-    if (auto forall = op->getParentOfType<scf::ForallOp>())
-      if (isBlockMapped(forall))
-        return rewriter.notifyMatchFailure(op, "already inside a block loop");
+    if (isInsideBlockLoop(op))
+      return rewriter.notifyMatchFailure(op, "already inside a block loop");
     auto uType = cast<RankedTensorType>(op.getU().getType());
     auto kType = cast<RankedTensorType>(op.getK().getType());
     if (uType.getRank() != 4 || kType.getRank() != 4 ||
@@ -340,9 +346,8 @@ struct RecurrentPerHeadValueTileBlock
 
   LogicalResult matchAndRewrite(RecurrentGatedDeltaRuleOp op,
                                 PatternRewriter &rewriter) const override {
-    if (auto forall = op->getParentOfType<scf::ForallOp>())
-      if (isBlockMapped(forall))
-        return rewriter.notifyMatchFailure(op, "already inside a block loop");
+    if (isInsideBlockLoop(op))
+      return rewriter.notifyMatchFailure(op, "already inside a block loop");
     if (op.getCuSeqlens())
       return rewriter.notifyMatchFailure(
           op, "variable-length batches (cu_seqlens) are not distributed");
@@ -400,13 +405,12 @@ struct RecurrentPerHeadValueTileBlock
     struct Window {
       SmallVector<OpFoldResult> offsets, sizes;
     };
-    auto perToken = [&](OpFoldResult head, OpFoldResult col, int64_t width,
-                        unsigned rank) {
-      Window w{{b, idx(0), head}, {idx(1), tokens, idx(1)}};
-      if (rank == 4) {
-        w.offsets.push_back(col);
-        w.sizes.push_back(idx(width));
-      }
+    auto perToken = [&](OpFoldResult head) {
+      return Window{{b, idx(0), head}, {idx(1), tokens, idx(1)}};
+    };
+    auto byColumns = [&](Window w, OpFoldResult first, int64_t width) {
+      w.offsets.push_back(first);
+      w.sizes.push_back(idx(width));
       return w;
     };
     Window stateWindow{{b, h, idx(0), column}, {idx(1), idx(1), idx(keys), idx(tile)}};
@@ -415,9 +419,9 @@ struct RecurrentPerHeadValueTileBlock
       return tensor::ExtractSliceOp::create(rewriter, loc, source, w.offsets,
                                             w.sizes, strides);
     };
-    Window qk = perToken(keyHead, idx(0), keys, 4);
-    Window vo = perToken(h, column, tile, 4);
-    Window gb = perToken(h, {}, 0, 3);
+    Window qk = byColumns(perToken(keyHead), idx(0), keys);
+    Window vo = byColumns(perToken(h), column, tile);
+    Window gb = perToken(h);
     Value q = extract(op.getQ(), qk), k = extract(op.getK(), qk);
     Value v = extract(op.getV(), vo), g = extract(op.getG(), gb);
     Value beta = extract(op.getBeta(), gb);

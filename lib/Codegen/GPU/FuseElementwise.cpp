@@ -25,14 +25,6 @@ using namespace mlir::deltanet;
 
 namespace {
 
-bool insideBlockLoop(Operation *op) {
-  for (auto forall = op->getParentOfType<scf::ForallOp>(); forall;
-       forall = forall->getParentOfType<scf::ForallOp>())
-    if (isBlockMapped(forall))
-      return true;
-  return false;
-}
-
 struct DeltaNetGpuFuseElementwisePass
     : public deltanet::impl::DeltaNetGpuFuseElementwiseBase<
           DeltaNetGpuFuseElementwisePass> {
@@ -43,7 +35,7 @@ struct DeltaNetGpuFuseElementwisePass
     linalg::populateElementwiseOpsFusionPatterns(
         patterns, [](OpOperand *fused) {
           Operation *producer = fused->get().getDefiningOp();
-          if (!producer || !insideBlockLoop(producer))
+          if (!producer || !isInsideBlockLoop(producer))
             return false;
           // Only pure elementwise producers (no reductions) are recomputed.
           auto linalgOp = dyn_cast<linalg::LinalgOp>(producer);

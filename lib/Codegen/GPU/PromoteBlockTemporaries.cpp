@@ -63,10 +63,7 @@ void startCarriedTensorsInSharedMemory(Operation *root,
                                        gpu::AddressSpaceAttr workgroup) {
   SmallVector<scf::ForOp> loops;
   root->walk([&](scf::ForOp loop) {
-    auto forall = loop->getParentOfType<scf::ForallOp>();
-    while (forall && !isBlockMapped(forall))
-      forall = forall->getParentOfType<scf::ForallOp>();
-    if (forall)
+    if (isInsideBlockLoop(loop))
       loops.push_back(loop);
   });
   IRRewriter rewriter(root->getContext());
@@ -98,10 +95,7 @@ struct DeltaNetGpuPromoteBlockTemporariesPass
         ctx, gpu::GPUDialect::getWorkgroupAddressSpace());
     SmallVector<tensor::EmptyOp> empties;
     getOperation()->walk([&](tensor::EmptyOp op) {
-      auto forall = op->getParentOfType<scf::ForallOp>();
-      while (forall && !isBlockMapped(forall))
-        forall = forall->getParentOfType<scf::ForallOp>();
-      if (forall && op.getType().hasStaticShape())
+      if (op.getType().hasStaticShape() && isInsideBlockLoop(op))
         empties.push_back(op);
     });
     IRRewriter rewriter(ctx);

@@ -29,6 +29,10 @@ namespace deltanet {
 /// True if `forall` is mapped to GPU blocks.
 bool isBlockMapped(scf::ForallOp forall);
 
+/// True if `op` is nested (at any depth) in an scf.forall mapped to GPU
+/// blocks.
+bool isInsideBlockLoop(Operation *op);
+
 #define GEN_PASS_REGISTRATION
 #include "deltanet/Codegen/GPU/Passes.h.inc"
 
