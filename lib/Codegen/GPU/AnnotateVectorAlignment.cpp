@@ -1,4 +1,4 @@
-//===- AnnotateVectorAlignment.cpp - Prove alignment of shared vector loads ===//
+//===- AnnotateVectorAlignment.cpp - Prove alignment of vector accesses ---===//
 //
 // vector.load / vector.store on shared memory and on the program's own
 // device buffers (gpu.alloc) get the byte alignment that their address
@@ -7,15 +7,25 @@
 // the thread-id arithmetic of the tiling). Hand-written: upstream has no
 // divisibility analysis for memref addresses.
 //
+// Accesses to the function's memref arguments (the caller's buffers, whose
+// alignment is unknown) are aligned only under `global-alignment`; with
+// `check-global-alignment` a kernel that relies on it is versioned: the host
+// tests the arguments' addresses before the launch and the kernel body runs
+// either its aligned copy or the element-aligned original (a uniform branch).
+//
 //===----------------------------------------------------------------------===//
 
 #include "deltanet/Codegen/GPU/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/ADT/SetVector.h"
 #include <numeric>
 
 namespace mlir {
@@ -29,6 +39,9 @@ using namespace mlir;
 using namespace mlir::deltanet;
 
 namespace {
+
+/// Marks the scf.if of a versioned kernel body (both copies annotated).
+constexpr llvm::StringLiteral kVersionedAttr = "deltanet.alignment_versioned";
 
 /// "Any multiple": the value 0, or an unbounded divisor.
 constexpr int64_t kAny = int64_t(1) << 40;
@@ -114,7 +127,10 @@ int64_t multipleOf(Value value, int depth) {
 /// arguments (identity layout: the caller promises that alignment); 0 if
 /// unknown (e.g. the entry point's arguments without the promise, which
 /// may be views at any element offset).
-int64_t baseBytes(Value memref, int64_t globalAlignment, int depth = 0) {
+/// `root`, if given, is set to the function argument whose promised
+/// alignment the result relies on.
+int64_t baseBytes(Value memref, int64_t globalAlignment,
+                  BlockArgument *root = nullptr, int depth = 0) {
   if (depth > 16)
     return 0;
   auto type = dyn_cast<MemRefType>(memref.getType());
@@ -122,11 +138,14 @@ int64_t baseBytes(Value memref, int64_t globalAlignment, int depth = 0) {
     return 0;
   // A memref argument of the function (a device buffer, identity layout:
   // offset 0) is aligned as the caller promises.
-  if (auto arg = dyn_cast<BlockArgument>(memref))
-    return globalAlignment > 0 && type.getLayout().isIdentity() &&
-                   isa<FunctionOpInterface>(arg.getOwner()->getParentOp())
-               ? globalAlignment
-               : 0;
+  if (auto arg = dyn_cast<BlockArgument>(memref)) {
+    if (globalAlignment <= 0 || !type.getLayout().isIdentity() ||
+        !isa<FunctionOpInterface>(arg.getOwner()->getParentOp()))
+      return 0;
+    if (root)
+      *root = arg;
+    return globalAlignment;
+  }
   int64_t elementBytes = type.getElementTypeBitWidth() / 8;
   Operation *def = memref.getDefiningOp();
   if (!def)
@@ -145,7 +164,7 @@ int64_t baseBytes(Value memref, int64_t globalAlignment, int depth = 0) {
   }
   if (auto subview = dyn_cast<memref::SubViewOp>(def)) {
     int64_t source =
-        baseBytes(subview.getSource(), globalAlignment, depth + 1);
+        baseBytes(subview.getSource(), globalAlignment, root, depth + 1);
     if (!source)
       return 0;
     SmallVector<int64_t> strides;
@@ -170,16 +189,17 @@ int64_t baseBytes(Value memref, int64_t globalAlignment, int depth = 0) {
   }
   if (isa<memref::CollapseShapeOp, memref::ExpandShapeOp, memref::CastOp>(
           def))
-    return baseBytes(def->getOperand(0), globalAlignment, depth + 1);
+    return baseBytes(def->getOperand(0), globalAlignment, root, depth + 1);
   return 0;
 }
 
 /// The provable alignment (a power of two, in bytes) of a 1-D vector access
 /// of `vectorType` at `indices` of `memref`; 0 if nothing beyond the element.
 int64_t accessAlignment(Value memref, ValueRange indices,
-                        VectorType vectorType, int64_t globalAlignment) {
+                        VectorType vectorType, int64_t globalAlignment,
+                        BlockArgument *root = nullptr) {
   auto type = cast<MemRefType>(memref.getType());
-  int64_t base = baseBytes(memref, globalAlignment);
+  int64_t base = baseBytes(memref, globalAlignment, root);
   if (!base)
     return 0;
   SmallVector<int64_t> strides;
@@ -201,6 +221,85 @@ int64_t accessAlignment(Value memref, ValueRange indices,
   return alignment > elementBytes ? alignment : 0;
 }
 
+/// The base and indices of a vector.load / vector.store; null base otherwise.
+std::tuple<Value, ValueRange, VectorType> vectorAccess(Operation *op) {
+  if (auto load = dyn_cast<vector::LoadOp>(op))
+    return {load.getBase(), load.getIndices(), load.getVectorType()};
+  if (auto store = dyn_cast<vector::StoreOp>(op))
+    return {store.getBase(), store.getIndices(), store.getVectorType()};
+  return {Value(), ValueRange(), VectorType()};
+}
+
+/// Sets the provable alignment of every vector access under `root`, the
+/// function's memref arguments taken to be `globalAlignment`-aligned.
+void annotate(Block *root, int64_t globalAlignment) {
+  Builder b(root->getParentOp()->getContext());
+  root->walk([&](Operation *op) {
+    auto [base, indices, vectorType] = vectorAccess(op);
+    if (!base)
+      return;
+    if (int64_t a = accessAlignment(base, indices, vectorType, globalAlignment))
+      op->setAttr("alignment", b.getI64IntegerAttr(a));
+  });
+}
+
+/// The function arguments whose promised alignment some vector access of
+/// `launch` would rely on (a larger alignment than without the promise).
+SmallVector<BlockArgument> alignmentDependencies(gpu::LaunchOp launch,
+                                                 int64_t globalAlignment) {
+  llvm::SetVector<BlockArgument> roots;
+  launch.walk([&](Operation *op) {
+    auto [base, indices, vectorType] = vectorAccess(op);
+    if (!base)
+      return;
+    BlockArgument root;
+    int64_t promised =
+        accessAlignment(base, indices, vectorType, globalAlignment, &root);
+    if (root && promised > accessAlignment(base, indices, vectorType, 0))
+      roots.insert(root);
+  });
+  return roots.takeVector();
+}
+
+/// Versions `launch` on the alignment of `arguments`: the host computes
+/// whether each one's address is a multiple of `alignment`, and the body
+/// becomes `scf.if (aligned) {body} else {copy of body}` (uniform over the
+/// grid, so the barriers inside stay convergent). Returns the two regions'
+/// blocks.
+std::pair<Block *, Block *> versionOnAlignment(gpu::LaunchOp launch,
+                                               ArrayRef<BlockArgument> arguments,
+                                               int64_t alignment) {
+  OpBuilder b(launch);
+  Location loc = launch.getLoc();
+  Value mask = arith::ConstantIndexOp::create(b, loc, alignment - 1);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value aligned;
+  for (BlockArgument argument : arguments) {
+    Value address =
+        memref::ExtractAlignedPointerAsIndexOp::create(b, loc, argument);
+    Value low = arith::AndIOp::create(b, loc, address, mask);
+    Value isAligned =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, low, zero);
+    aligned = aligned ? arith::AndIOp::create(b, loc, aligned, isAligned)
+                      : isAligned;
+  }
+  Block &body = launch.getBody().front();
+  Operation *terminator = body.getTerminator();
+  b.setInsertionPoint(terminator);
+  auto ifOp = scf::IfOp::create(b, loc, aligned, /*withElseRegion=*/true);
+  Block *thenBlock = ifOp.thenBlock();
+  Block *elseBlock = ifOp.elseBlock();
+  for (Operation &op :
+       llvm::make_early_inc_range(llvm::make_range(body.begin(),
+                                                   ifOp->getIterator())))
+    op.moveBefore(thenBlock->getTerminator());
+  OpBuilder elseBuilder = OpBuilder::atBlockTerminator(elseBlock);
+  IRMapping mapping;
+  for (Operation &op : thenBlock->without_terminator())
+    elseBuilder.clone(op, mapping);
+  return {thenBlock, elseBlock};
+}
+
 struct DeltaNetGpuAnnotateVectorAlignmentPass
     : public deltanet::impl::DeltaNetGpuAnnotateVectorAlignmentBase<
           DeltaNetGpuAnnotateVectorAlignmentPass> {
@@ -215,18 +314,40 @@ struct DeltaNetGpuAnnotateVectorAlignmentPass
           << static_cast<int64_t>(globalAlignment);
       return signalPassFailure();
     }
-    Builder b(&getContext());
-    getOperation()->walk([&](Operation *op) {
-      if (auto load = dyn_cast<vector::LoadOp>(op)) {
-        if (int64_t a = accessAlignment(load.getBase(), load.getIndices(),
-                                        load.getVectorType(), globalAlignment))
-          load.setAlignmentAttr(b.getI64IntegerAttr(a));
-      } else if (auto store = dyn_cast<vector::StoreOp>(op)) {
-        if (int64_t a =
-                accessAlignment(store.getBase(), store.getIndices(),
-                                store.getVectorType(), globalAlignment))
-          store.setAlignmentAttr(b.getI64IntegerAttr(a));
+    // Kernels whose accesses would rely on the arguments' alignment: one
+    // aligned and one element-aligned copy of the body, chosen at run time.
+    if (globalAlignment > 0 && checkGlobalAlignment) {
+      SmallVector<gpu::LaunchOp> launches;
+      getOperation()->walk(
+          [&](gpu::LaunchOp launch) { launches.push_back(launch); });
+      for (gpu::LaunchOp launch : launches) {
+        SmallVector<BlockArgument> arguments =
+            alignmentDependencies(launch, globalAlignment);
+        if (arguments.empty())
+          continue;
+        auto [alignedBody, fallbackBody] =
+            versionOnAlignment(launch, arguments, globalAlignment);
+        annotate(alignedBody, globalAlignment);
+        annotate(fallbackBody, 0);
+        alignedBody->getParentOp()->setAttr(kVersionedAttr,
+                                            UnitAttr::get(&getContext()));
       }
+    }
+    // Every other access; the arguments' alignment is assumed only when
+    // promised without a check.
+    int64_t assumed = checkGlobalAlignment ? 0 : globalAlignment;
+    Builder b(&getContext());
+    getOperation()->walk<WalkOrder::PreOrder>([&](Operation *op) {
+      if (op->hasAttr(kVersionedAttr)) {
+        op->removeAttr(kVersionedAttr);
+        return WalkResult::skip();
+      }
+      auto [base, indices, vectorType] = vectorAccess(op);
+      if (!base)
+        return WalkResult::advance();
+      if (int64_t a = accessAlignment(base, indices, vectorType, assumed))
+        op->setAttr("alignment", b.getI64IntegerAttr(a));
+      return WalkResult::advance();
     });
   }
 };

@@ -246,15 +246,28 @@ def DeltaNetGpuAnnotateVectorAlignment
     the element alignment. With `global-alignment`, views of the function's
     memref arguments (device buffers) are analysed the same way, their
     base taken to be aligned to that many bytes: `ld.global.v4` /
-    `st.global.v4` instead of four scalar accesses (a caller passing a
-    less aligned buffer then gets a misaligned-address fault).
+    `st.global.v4` instead of four scalar accesses. With
+    `check-global-alignment` (the default) that is not a promise: each
+    `gpu.launch` with an access that relies on it is versioned, the host
+    computes `(address & (global-alignment - 1)) == 0` for the arguments it
+    relies on (`memref.extract_aligned_pointer_as_index`) and the kernel body
+    becomes `scf.if` over an aligned copy and the original, element-aligned
+    body (uniform across the grid: barriers stay convergent). Without the
+    check the caller promises the alignment, and a less aligned buffer gets
+    a misaligned-address fault.
   }];
   let options = [
     Option<"globalAlignment", "global-alignment", "int64_t", /*default=*/"0",
-           "Assumed byte alignment of the memref arguments' base pointers "
-           "(a power of two; 0: only the element's)">,
+           "Byte alignment of the memref arguments' base pointers that the "
+           "aligned kernels assume (a power of two; 0: only the element's)">,
+    Option<"checkGlobalAlignment", "check-global-alignment", "bool",
+           /*default=*/"true",
+           "Check the arguments' alignment at run time and fall back to an "
+           "element-aligned copy of the kernel body (false: the caller "
+           "promises it)">,
   ];
-  let dependentDialects = ["vector::VectorDialect"];
+  let dependentDialects = ["vector::VectorDialect", "scf::SCFDialect",
+                           "arith::ArithDialect", "memref::MemRefDialect"];
 }
 
 def DeltaNetGpuFuseElementwise : Pass<"deltanet-gpu-fuse-elementwise"> {
