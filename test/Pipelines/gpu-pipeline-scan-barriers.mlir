@@ -16,42 +16,21 @@
 // 6 per chunk: the copy of S and the staging of w, the copy of v_new and
 // the two decays share phases, and the last barrier goes. Before (PREV): 9
 // per chunk (with the zero fill of w S and the staging copy of v_new back
-// from device memory) and one at the end. The kernel reads the caller's
-// h0, so it is versioned on that buffer's alignment (16-byte loads or
-// scalar ones, deltanet-gpu-annotate-vector-alignment): both copies have
-// these phases. (The scan's launch is matched by its grid: sequences x
-// tiles, the gathers before it have 3-D grids; its chunk loop at the top
-// level of each copy.)
+// from device memory) and one at the end. (The chunk loop is matched at
+// its indentation, the top level of its kernel: the tri_inv kernel before
+// it has a nested two-iteration loop too.)
 // CHECK-LABEL: func.func @chunk
-// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c4, %{{.*}} = %c2, %{{.*}} = %c1) threads
-// CHECK-NEXT: scf.if %{{.*}} {
-// CHECK: {{^}}        scf.for %{{.*}} = %c0 to %c2 step %c1 {
-// CHECK-COUNT-9: gpu.barrier
-// CHECK-NOT: gpu.barrier
-// CHECK: } else {
-// CHECK: {{^}}        scf.for %{{.*}} = %c0 to %c2 step %c1 {
+// CHECK: {{^}}      scf.for %{{.*}} = %c0 to %c2 step %c1 {
 // CHECK-COUNT-9: gpu.barrier
 // CHECK-NOT: gpu.barrier
 // CHECK: gpu.terminator
 // ELIM-LABEL: func.func @chunk
-// ELIM: gpu.launch blocks({{.*}}) in (%{{.*}} = %c4, %{{.*}} = %c2, %{{.*}} = %c1) threads
-// ELIM-NEXT: scf.if %{{.*}} {
-// ELIM: {{^}}        scf.for %{{.*}} = %c0 to %c2 step %c1 {
-// ELIM-COUNT-6: gpu.barrier
-// ELIM-NOT: gpu.barrier
-// ELIM: } else {
-// ELIM: {{^}}        scf.for %{{.*}} = %c0 to %c2 step %c1 {
+// ELIM: {{^}}      scf.for %{{.*}} = %c0 to %c2 step %c1 {
 // ELIM-COUNT-6: gpu.barrier
 // ELIM-NOT: gpu.barrier
 // ELIM: gpu.terminator
 // PREV-LABEL: func.func @chunk
-// PREV: gpu.launch blocks({{.*}}) in (%{{.*}} = %c4, %{{.*}} = %c2, %{{.*}} = %c1) threads
-// PREV-NEXT: scf.if %{{.*}} {
-// PREV: {{^}}        scf.for %{{.*}} = %c0 to %c2 step %c1 {
-// PREV-COUNT-10: gpu.barrier
-// PREV-NOT: gpu.barrier
-// PREV: } else {
-// PREV: {{^}}        scf.for %{{.*}} = %c0 to %c2 step %c1 {
+// PREV: {{^}}      scf.for %{{.*}} = %c0 to %c2 step %c1 {
 // PREV-COUNT-10: gpu.barrier
 // PREV-NOT: gpu.barrier
 // PREV: gpu.terminator

@@ -48,10 +48,11 @@ func.func @tri_inv(%a: memref<?x64x64xf32>, %x: memref<?x64x64xf32>) attributes 
 
 // The caller's buffers may be views at any element offset. By default
 // (global-alignment=16, checked) the host tests both buffers' addresses and
-// the kernel reads and writes rows of 64 floats 16 bytes at a time when
-// both are 16-byte aligned, else runs the same body with scalar accesses.
-// global-alignment=0: scalar only; check-global-alignment=false: the caller
-// promises the alignment, vector accesses only.
+// each access to them is a branch on the result (uniform over the grid):
+// rows of 64 floats read and written 16 bytes at a time when both are
+// 16-byte aligned, else 4 bytes at a time. global-alignment=0: scalar only;
+// check-global-alignment=false: the caller promises the alignment, vector
+// accesses only.
 // NOGLOBAL-NOT: ld.global.v4
 // GLOBAL: ld.global.v4.b32
 // GLOBAL-SAME: ld.global.b32
@@ -61,10 +62,11 @@ func.func @tri_inv(%a: memref<?x64x64xf32>, %x: memref<?x64x64xf32>) attributes 
 // VERSIONED: memref.extract_aligned_pointer_as_index %arg1
 // VERSIONED: %[[BOTH:.*]] = arith.andi %{{.*}}, %{{.*}} : i1
 // VERSIONED: gpu.launch
-// VERSIONED-NEXT: scf.if %[[BOTH]] {
-// VERSIONED: vector.load %{{.*}} {alignment = 16 : i64} : memref<1x8x4xf32, strided<[4096, 64, 1], offset: ?>>, vector<4xf32>
+// VERSIONED: scf.if %[[BOTH]] -> (vector<4xf32>) {
+// VERSIONED-NEXT: vector.load %{{.*}} {alignment = 16 : i64} : memref<1x8x4xf32, strided<[4096, 64, 1], offset: ?>>, vector<4xf32>
 // VERSIONED: } else {
-// VERSIONED: vector.load %{{.*}} : memref<1x8x4xf32, strided<[4096, 64, 1], offset: ?>>, vector<4xf32>
+// VERSIONED-COUNT-4: memref.load %{{.*}} : memref<1x8x4xf32, strided<[4096, 64, 1], offset: ?>>
+// VERSIONED: gpu.terminator
 // PROMISED-NOT: ld.global.b32
 // PROMISED: ld.global.v4.b32
 // PROMISED-SAME: st.global.v4.b32

@@ -111,11 +111,11 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
       llvm::cl::init(16)};
   PassOptions::Option<bool> checkGlobalAlignment{
       *this, "check-global-alignment",
-      llvm::cl::desc("Version each kernel that relies on global-alignment: "
-                     "the host checks the buffers' addresses and the kernel "
-                     "runs an element-aligned copy of its body when they "
-                     "are less aligned (false: the caller promises the "
-                     "alignment; a less aligned buffer faults)"),
+      llvm::cl::desc("Check global-alignment at run time: the host tests "
+                     "the buffers' addresses and each access that relies "
+                     "on them branches to a scalar form when they are less "
+                     "aligned (false: the caller promises the alignment; a "
+                     "less aligned buffer faults)"),
       llvm::cl::init(true)};
   PassOptions::Option<bool> sharedMemoryReuse{
       *this, "shared-memory-reuse",

@@ -165,9 +165,12 @@ LogicalResult distribute(RewriterBase &rewriter, linalg::LinalgOp op,
             rewriter, cast<TilingInterface>(op.getOperation()), fuseOptions);
     if (failed(result))
       return op->emitOpError("could not be distributed over GPU blocks");
+    Operation *fill = op.getDpsInitOperand(0)->get().getDefiningOp();
     for (OpResult value : op->getResults())
       rewriter.replaceAllUsesWith(value, result->replacements.lookup(value));
     rewriter.eraseOp(op);
+    if (fill->use_empty())
+      rewriter.eraseOp(fill);
     loops = result->loops;
   } else {
     FailureOr<scf::SCFTilingResult> result = scf::tileUsingSCF(

@@ -247,12 +247,12 @@ def DeltaNetGpuAnnotateVectorAlignment
     memref arguments (device buffers) are analysed the same way, their
     base taken to be aligned to that many bytes: `ld.global.v4` /
     `st.global.v4` instead of four scalar accesses. With
-    `check-global-alignment` (the default) that is not a promise: each
-    `gpu.launch` with an access that relies on it is versioned, the host
-    computes `(address & (global-alignment - 1)) == 0` for the arguments it
-    relies on (`memref.extract_aligned_pointer_as_index`) and the kernel body
-    becomes `scf.if` over an aligned copy and the original, element-aligned
-    body (uniform across the grid: barriers stay convergent). Without the
+    `check-global-alignment` (the default) that is not a promise: in each
+    `gpu.launch` with accesses that rely on it, the host computes
+    `(address & (global-alignment - 1)) == 0` for the arguments they rely on
+    (`memref.extract_aligned_pointer_as_index`) and each such access becomes
+    `scf.if` over its aligned and its element-aligned form (uniform across
+    the grid; only the accesses are duplicated). Without the
     check the caller promises the alignment, and a less aligned buffer gets
     a misaligned-address fault.
   }];
