@@ -23,7 +23,6 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
-#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/SetVector.h"
 #include <numeric>
@@ -243,7 +242,9 @@ AlignmentDependencies alignmentDependencies(gpu::LaunchOp launch,
   llvm::SetVector<BlockArgument> roots;
   launch.walk([&](Operation *op) {
     auto [base, indices, vectorType] = vectorAccess(op);
-    if (!base)
+    // 1-D accesses only (what deltanet-gpu-lower-vectors leaves): their
+    // fallback is one scalar access per element along the last dimension.
+    if (!base || vectorType.getRank() != 1)
       return;
     BlockArgument root;
     int64_t promised =
