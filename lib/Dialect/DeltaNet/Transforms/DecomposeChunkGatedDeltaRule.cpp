@@ -89,7 +89,8 @@ Value toChunks(StructuredBuilder &sb, Value x, OpFoldResult batch,
 /// upstream's vectoriser recognises it as a reduction (the GPU's thread
 /// tiles then accumulate in registers; a `select` of the accumulator is no
 /// reduction kind and left scalar loops over the result in device memory).
-/// Same sums in the same order as `select(j <= i, out + g, out)`.
+/// The same terms as `select(j <= i, out + g, out)` (a vectoriser may
+/// reassociate the sum; the GPU's inner-parallel lowering keeps the order).
 Value chunkCumsum(StructuredBuilder &sb, Value g) {
   MLIRContext *ctx = sb.getContext();
   AffineExpr n, i, j;
