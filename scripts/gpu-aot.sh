@@ -26,4 +26,4 @@ tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 "$llvm/clang" -O3 -fPIC -c -Wno-override-module "$tmp/host.ll" -o "$tmp/host.o"
 "$llvm/clang" -shared -o "$out" "$tmp/host.o" \
   "$build/lib/libdeltanet_gpu_runtime_static.a" -ldl -lpthread -Wl,-z,defs
-"${DELTANET_PYTHON:-python3}" "$root/python/deltanet/gpu.py" manifest "$in" > "$out.json"
+"${DELTANET_PYTHON:-python3}" "$root/python/deltanet/gpu.py" manifest "$in" "$@" > "$out.json"

@@ -114,6 +114,16 @@ def chunk_matrices(n, c=64, d=128, corr=0.0, decay=1.0, gen=None):
     return a + torch.triu(torch.full_like(a, 7.0))
 
 
+def misaligned_like(t):
+    """A copy of `t` in a view one element into a larger buffer (address not
+    a multiple of 16 bytes)."""
+    buf = torch.empty(t.numel() + 1, dtype=t.dtype, device=t.device)
+    view = buf[1:].view(t.shape)
+    view.copy_(t)
+    assert view.data_ptr() % 16 != 0
+    return view
+
+
 def reference_inverse(a64):
     l = torch.tril(a64, -1)
     eye = torch.eye(a64.shape[-1], dtype=torch.float64, device=a64.device).expand_as(l)
@@ -156,8 +166,23 @@ def bench_tri_inv(art, fla_solve_tril, n=16384, label="tri_inv"):
                 xf = fla_solve_tril(af, output_dtype=dt)
                 err_f = rel_err(from_fla_layout(xf), ref)
                 record(kernel=f"tri_inv {tname}", inputs=name, impl="fla solve_tril", rel_err=f"{err_f:.2e}")
-    # Timing on the realistic inputs.
+    # Buffers that are not 16-byte aligned (views one element into a
+    # larger allocation): the kernels check the addresses and run their
+    # element-aligned copy (check-global-alignment; an artifact built with
+    # check-global-alignment=false, named *promised*, would fault: skipped).
     a64 = chunk_matrices(n, decay=0.05, gen=gen)
+    for tname, dt in (() if "promised" in label else dtypes.items()):
+        a, x = misaligned_like(a64.to(dt)), misaligned_like(torch.empty(a64.shape, dtype=dt, device="cuda"))
+        x.fill_(float("nan"))
+        art(f"tri_inv_{tname}", a, x)
+        torch.cuda.synchronize()
+        err = rel_err(x, reference_inverse(a.double()))
+        passed = err <= tol[tname]["realistic"]
+        ok &= passed
+        record(kernel=f"tri_inv {tname}", inputs="realistic, misaligned views (+1 element)", impl=f"deltanet {label}",
+               rel_err=f"{err:.2e}", tol=tol[tname]["realistic"], ok=passed,
+               misaligned_ms=time_ms(lambda: art(f"tri_inv_{tname}", a, x)))
+    # Timing on the realistic inputs.
     for tname, dt in dtypes.items():
         a = a64.to(dt)
         x = torch.empty_like(a)
@@ -230,6 +255,20 @@ def bench_gdr(arts, fla_gdr, profile=False):
                 passed = err_o <= 2e-2 and err_h <= 2e-2
                 ok &= passed
                 record(kernel=f"gdr {name}", impl=f"deltanet {label}", inputs=h, o_rel_err=f"{err_o:.2e}", state_rel_err=f"{err_h:.2e}", tol=2e-2, ok=passed)
+            # Every buffer a view one element into a larger allocation (the
+            # kernels' element-aligned fallbacks).
+            mis = [misaligned_like(t) for t in (q, k, v, g, beta, h0s["h0=randn"])]
+            om, htm = misaligned_like(o.fill_(float("nan"))), misaligned_like(ht.fill_(float("nan")))
+            art(f"gdr_{name}", *mis, om, htm)
+            torch.cuda.synchronize()
+            o_ref, h_ref = refs["h0=randn"]
+            err_o, err_h = rel_err(om, o_ref), rel_err(htm, h_ref)
+            passed = err_o <= 2e-2 and err_h <= 2e-2
+            ok &= passed
+            record(kernel=f"gdr {name}", impl=f"deltanet {label}", inputs="h0=randn, misaligned views (+1 element)",
+                   o_rel_err=f"{err_o:.2e}", state_rel_err=f"{err_h:.2e}", tol=2e-2, ok=passed,
+                   misaligned_ms=time_ms(lambda: art(f"gdr_{name}", *mis, om, htm), iters=10, warmup=2))
+            del mis, om, htm
             h0 = h0s["h0=0"]
             row = dict(kernel=f"gdr {name}", impl=f"deltanet {label}",
                        ours_ms=time_ms(lambda: art(f"gdr_{name}", q, k, v, g, beta, h0, o, ht), iters=10, warmup=2))

@@ -182,6 +182,7 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   DeltaNetGpuAnnotateVectorAlignmentOptions alignment;
   alignment.globalAlignment = options.globalAlignment;
+  alignment.checkGlobalAlignment = options.checkGlobalAlignment;
   pm.addPass(createDeltaNetGpuAnnotateVectorAlignment(alignment));
   pm.addPass(createCSEPass());
   pm.addPass(createLowerAffinePass());

@@ -113,4 +113,5 @@ def compile(mlir_text, entry, target="cpu", **options):
         return function
     from . import gpu
 
-    return gpu.jit_entry_point(function, _deltanet.GPU_RUNTIME_LIBRARY)
+    return gpu.jit_entry_point(function, _deltanet.GPU_RUNTIME_LIBRARY,
+                               promised_alignment=gpu.promised_alignment(option_text))

@@ -28,8 +28,12 @@ checked.
 deltanet.compile(text, entry, target="gpu") returns the same kind of callable
 for a kernel JIT-compiled here (needs the compiled extension and MLIR).
 
-`python3 gpu.py manifest IN.mlir` prints the manifest of a program (used by
-scripts/gpu-aot.sh).
+`python3 gpu.py manifest IN.mlir [pipeline options]` prints the manifest of a
+program (used by scripts/gpu-aot.sh). Buffers need only their element's
+alignment: kernels that use 16-byte accesses check the addresses and fall
+back to element-aligned code (`check-global-alignment`, the default); an
+artifact built with `check-global-alignment=false` records the alignment it
+promises (`promised_alignment`) and the loader rejects less aligned buffers.
 """
 
 import ctypes
@@ -111,10 +115,26 @@ def _attributes(text):
     return attrs
 
 
-def manifest(mlir_text):
-    """{"entry_points": {name: {"arguments": [[name, type]], "ops": [[op, attributes]]}}} of the
-    functions with `llvm.emit_c_interface` in `mlir_text` (their C entry points are
-    `_mlir_ciface_<name>`)."""
+def promised_alignment(options=()):
+    """The byte alignment that kernels built with these `deltanet-gpu-pipeline`
+    options assume of the entry points' buffers without checking it: the
+    value of `global-alignment` (default 16) if `check-global-alignment=false`,
+    else 0 (the generated code checks the addresses and falls back to an
+    element-aligned kernel body). `options`: "name=value" strings or one
+    space-separated string, as scripts/gpu-aot.sh takes them."""
+    if isinstance(options, str):
+        options = options.split()
+    values = dict(o.split("=", 1) for o in options if "=" in o)
+    checked = values.get("check-global-alignment", "true").strip().lower() not in ("false", "0", "off")
+    alignment = int(values.get("global-alignment", "16"))
+    return 0 if checked else alignment
+
+
+def manifest(mlir_text, options=()):
+    """{"entry_points": {name: {"arguments": [[name, type]], "ops": [[op, attributes]]}},
+    "promised_alignment": bytes} of the functions with `llvm.emit_c_interface` in
+    `mlir_text` (their C entry points are `_mlir_ciface_<name>`), built with the
+    pipeline `options` (promised_alignment: see promised_alignment())."""
     entries = {}
     matches = list(_FUNC.finditer(mlir_text))
     for i, match in enumerate(matches):
@@ -128,7 +148,7 @@ def manifest(mlir_text):
             MemRefSpec.parse(arg_type, arg_name)  # fails early on what the loader cannot pass
         ops = [[op, _attributes(rest)] for op, rest in _OP.findall(body)]
         entries[name] = {"arguments": arguments, "ops": ops}
-    return {"entry_points": entries}
+    return {"entry_points": entries, "promised_alignment": promised_alignment(options)}
 
 
 # ------------------------------------------------------------------ device buffers
@@ -252,8 +272,11 @@ class _Runtime:
 class EntryPoint:
     """One `_mlir_ciface_<name>` function: callable on device buffers."""
 
-    def __init__(self, runtime, name, arguments, ops=(), function=None):
+    def __init__(self, runtime, name, arguments, ops=(), function=None, promised_alignment=0):
         self.name = name
+        # Built with check-global-alignment=false: the kernels assume this
+        # alignment of every buffer without checking it (0: they check).
+        self.promised_alignment = int(promised_alignment)
         self.arguments = [MemRefSpec.parse(t, n) for n, t in arguments]
         self.ops = [(op, dict(attrs)) for op, attrs in ops]
         self._runtime = runtime
@@ -283,6 +306,11 @@ class EntryPoint:
                                  f"elements), got strides {b.strides}: use .contiguous()")
             if b.pointer % ELEMENT_TYPES[b.element][2]:
                 raise ValueError(f"{what} is not aligned to its element size")
+            if self.promised_alignment and b.pointer % self.promised_alignment:
+                raise ValueError(f"{what} is at address {b.pointer:#x}, not a multiple of "
+                                 f"{self.promised_alignment} bytes: the kernels were built with "
+                                 f"check-global-alignment=false and would fault (pass an aligned buffer, e.g. "
+                                 f".clone(), or rebuild without that option)")
             if b.device is not None:
                 if device is not None and b.device != device:
                     raise ValueError(f"{what} is on CUDA device {b.device}, the previous ones on {device}")
@@ -311,7 +339,7 @@ class EntryPoint:
 _JIT_RUNTIMES = {}
 
 
-def jit_entry_point(function, runtime_library):
+def jit_entry_point(function, runtime_library, promised_alignment=0):
     """An EntryPoint over a function JIT-compiled by deltanet.compile(target="gpu")."""
     if function.result_types:
         raise ValueError(f"@{function.name} returns {', '.join(function.result_types)}: GPU entry points are "
@@ -324,7 +352,8 @@ def jit_entry_point(function, runtime_library):
     arguments = [[f"arg{i}", t.replace("tensor<", "memref<", 1) if t.startswith("tensor<") else t]
                  for i, t in enumerate(function.argument_types)]
     prototype = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * len(arguments)))
-    entry = EntryPoint(runtime, function.name, arguments, function=prototype(function.c_interface_address))
+    entry = EntryPoint(runtime, function.name, arguments, function=prototype(function.c_interface_address),
+                       promised_alignment=promised_alignment)
     entry._owner = function  # keeps the JIT (and the code) alive
     return entry
 
@@ -343,8 +372,10 @@ class Artifact:
         self._lib = ctypes.CDLL(self.path)
         self._runtime = _Runtime(self._lib, self.path)
         self.entry_points = {}
+        promised = data.get("promised_alignment", 0)
         for name, entry in data["entry_points"].items():
-            self.entry_points[name] = EntryPoint(self._runtime, name, entry["arguments"], entry.get("ops", ()))
+            self.entry_points[name] = EntryPoint(self._runtime, name, entry["arguments"], entry.get("ops", ()),
+                                                 promised_alignment=promised)
 
     def __getitem__(self, name):
         try:
@@ -502,12 +533,12 @@ def segment_parallel_chunk_gated_delta_rule(q, k, v, g, beta, initial_state=None
 
 
 def _main(argv):
-    if len(argv) == 3 and argv[1] == "manifest":
+    if len(argv) >= 3 and argv[1] == "manifest":
         with open(argv[2]) as f:
-            json.dump(manifest(f.read()), sys.stdout, indent=1)
+            json.dump(manifest(f.read(), " ".join(argv[3:])), sys.stdout, indent=1)
         sys.stdout.write("\n")
         return 0
-    sys.stderr.write("usage: gpu.py manifest IN.mlir\n")
+    sys.stderr.write("usage: gpu.py manifest IN.mlir [deltanet-gpu-pipeline options...]\n")
     return 2
 
 

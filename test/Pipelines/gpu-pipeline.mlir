@@ -1,7 +1,9 @@
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline | FileCheck %s
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="threads=64 tri-inv-block-size=8" -mlir-print-ir-after=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck %s --check-prefix=KERNEL
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline | FileCheck %s --check-prefix=NOGLOBAL
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline="global-alignment=16" | FileCheck %s --check-prefix=GLOBAL
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="global-alignment=0" | FileCheck %s --check-prefix=NOGLOBAL
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline | FileCheck %s --check-prefix=GLOBAL
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline -mlir-print-ir-after=deltanet-gpu-annotate-vector-alignment -o /dev/null 2>&1 | FileCheck %s --check-prefix=VERSIONED
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="check-global-alignment=false" | FileCheck %s --check-prefix=PROMISED
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="global-alignment=12" 2>&1 | FileCheck %s --check-prefix=ALIGN
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="format=elf" 2>&1 | FileCheck %s --check-prefix=FORMAT
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="threads=100" 2>&1 | FileCheck %s --check-prefix=THREADS
@@ -44,12 +46,31 @@ func.func @tri_inv(%a: memref<?x64x64xf32>, %x: memref<?x64x64xf32>) attributes 
 // KERNEL-NOT: memref.alloc
 // KERNEL: gpu.return
 
-// Device buffers are assumed aligned to their element only (scalar global
-// accesses); global-alignment=16 promises 16-byte aligned buffers: the
-// rows of 64 floats are then read and written 16 bytes at a time.
+// The caller's buffers may be views at any element offset. By default
+// (global-alignment=16, checked) the host tests both buffers' addresses and
+// each access to them is a branch on the result (uniform over the grid):
+// rows of 64 floats read and written 16 bytes at a time when both are
+// 16-byte aligned, else 4 bytes at a time. global-alignment=0: scalar only;
+// check-global-alignment=false: the caller promises the alignment, vector
+// accesses only.
 // NOGLOBAL-NOT: ld.global.v4
 // GLOBAL: ld.global.v4.b32
+// GLOBAL-SAME: ld.global.b32
 // GLOBAL-SAME: st.global.v4.b32
+// GLOBAL-SAME: st.global.b32
+// VERSIONED: memref.extract_aligned_pointer_as_index %arg0
+// VERSIONED: memref.extract_aligned_pointer_as_index %arg1
+// VERSIONED: %[[BOTH:.*]] = arith.andi %{{.*}}, %{{.*}} : i1
+// VERSIONED: gpu.launch
+// VERSIONED: scf.if %[[BOTH]] -> (vector<4xf32>) {
+// VERSIONED-NEXT: vector.load %{{.*}} {alignment = 16 : i64} : memref<1x8x4xf32, strided<[4096, 64, 1], offset: ?>>, vector<4xf32>
+// VERSIONED: } else {
+// VERSIONED-COUNT-4: memref.load %{{.*}} : memref<1x8x4xf32, strided<[4096, 64, 1], offset: ?>>
+// VERSIONED: gpu.terminator
+// PROMISED-NOT: ld.global.b32
+// PROMISED: ld.global.v4.b32
+// PROMISED-SAME: st.global.v4.b32
+// PROMISED-NOT: st.global.b32
 // ALIGN: deltanet-gpu-pipeline: global-alignment must be 0 or a power of two, got 12
 
 // FORMAT: deltanet-gpu-pipeline: format must be isa, bin or fatbin, got 'elf'

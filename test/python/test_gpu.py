@@ -173,3 +173,47 @@ def test_op_functions_for_gpu_take_cuda_tensors_only():
         deltanet.recurrent_gated_delta_rule(*(torch.from_numpy(x) for x in (q, q, q, g, g)), target="gpu")
     with pytest.raises(ValueError, match="deltanet.gpu.segment_parallel_chunk_gated_delta_rule"):
         deltanet.segment_parallel_chunk_gated_delta_rule(q, q, q, g, g, target="gpu")
+
+
+def test_manifest_records_promised_alignment():
+    """16-byte accesses are checked by the kernels by default (nothing promised);
+    check-global-alignment=false promises global-alignment to the kernels."""
+    assert dg.promised_alignment() == 0
+    assert dg.promised_alignment("global-alignment=16") == 0
+    assert dg.promised_alignment("check-global-alignment=false") == 16
+    assert dg.promised_alignment(["global-alignment=8", "check-global-alignment=false"]) == 8
+    assert dg.promised_alignment("global-alignment=0 check-global-alignment=false") == 0
+    assert dg.manifest(TRI_INV)["promised_alignment"] == 0
+    assert dg.manifest(TRI_INV, "check-global-alignment=false")["promised_alignment"] == 16
+
+
+def test_loader_checks_promised_alignment(artifact, tmp_path):
+    """The default artifact takes any element-aligned buffer (the kernel checks);
+    one built with check-global-alignment=false rejects a buffer that is not
+    16-byte aligned before the device is touched."""
+    misaligned, aligned = DeviceArray((4, 16, 16), pointer=0x7F0000000004), DeviceArray((4, 16, 16))
+    assert artifact["tri_inv"].promised_alignment == 0
+    artifact["tri_inv"].check(misaligned, aligned)
+    source = tmp_path / "tri_inv.mlir"
+    source.write_text(TRI_INV)
+    out = tmp_path / "tri_inv_promised.so"
+    env = dict(os.environ, DELTANET_BUILD_DIR=BUILD, DELTANET_PYTHON=sys.executable)
+    subprocess.run([os.path.join(ROOT, "scripts", "gpu-aot.sh"), str(source), str(out), "check-global-alignment=false"],
+                   check=True, env=env)
+    promised = dg.load(str(out))["tri_inv"]
+    assert promised.promised_alignment == 16
+    promised.check(aligned, aligned)
+    with pytest.raises(ValueError, match=r"argument 0 \(%a\).*0x7f0000000004, not a multiple of 16 bytes"):
+        promised(misaligned, aligned)
+    if not have_driver():
+        with pytest.raises(RuntimeError, match="no CUDA driver"):
+            promised(aligned, aligned)
+
+
+@pytest.mark.skipif(have_driver(), reason="an NVIDIA driver is present")
+def test_compile_for_gpu_promised_alignment():
+    fn = deltanet.compile(TRI_INV, "tri_inv", target="gpu", check_global_alignment=False)
+    assert fn.promised_alignment == 16
+    with pytest.raises(ValueError, match="not a multiple of 16 bytes"):
+        fn(DeviceArray((4, 16, 16), pointer=0x7F0000000008), DeviceArray((4, 16, 16)))
+    assert deltanet.compile(TRI_INV, "tri_inv", target="gpu").promised_alignment == 0

@@ -102,12 +102,21 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
       llvm::cl::init(4)};
   PassOptions::Option<int64_t> globalAlignment{
       *this, "global-alignment",
-      llvm::cl::desc("Assumed byte alignment of the entry points' device "
-                     "buffers (0 or a power of two): 16 gives 16-byte "
-                     "global loads / stores where offsets allow; a less "
-                     "aligned buffer then faults (default 0: no assumption; "
-                     "deltanet-gpu-annotate-vector-alignment)"),
-      llvm::cl::init(0)};
+      llvm::cl::desc("Byte alignment of the entry points' device buffers "
+                     "that the aligned kernels assume (0 or a power of "
+                     "two): 16 gives 16-byte global loads / stores where "
+                     "offsets allow. Checked at run time unless "
+                     "check-global-alignment=false "
+                     "(deltanet-gpu-annotate-vector-alignment)"),
+      llvm::cl::init(16)};
+  PassOptions::Option<bool> checkGlobalAlignment{
+      *this, "check-global-alignment",
+      llvm::cl::desc("Check global-alignment at run time: the host tests "
+                     "the buffers' addresses and each access that relies "
+                     "on them branches to a scalar form when they are less "
+                     "aligned (false: the caller promises the alignment; a "
+                     "less aligned buffer faults)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> sharedMemoryReuse{
       *this, "shared-memory-reuse",
       llvm::cl::desc("Let shared-memory temporaries with disjoint lifetimes "

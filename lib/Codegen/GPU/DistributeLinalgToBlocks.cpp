@@ -4,6 +4,8 @@
 // decays of the decomposed attention) become scf.forall loops on GPU blocks.
 // Host-level tensor.pad (the summary's values [0 | v]) is first spelled as a
 // fill and a linalg.copy into a slice of it, so that both run on the grid.
+// The zero fill of a reduction's accumulator is fused into the reduction's
+// block loop.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,6 +30,27 @@ using namespace mlir;
 using namespace mlir::deltanet;
 
 namespace {
+
+/// Whether `op` is a reduction whose accumulator is a linalg.fill used by
+/// nothing else (the attention's cumulative decays): the fill is then
+/// fused into `op`'s block loop instead of being a launch of its own.
+bool fusesFillIntoConsumer(linalg::LinalgOp op) {
+  if (op.getNumReductionLoops() == 0 || op.getNumDpsInits() != 1)
+    return false;
+  Value init = op.getDpsInitOperand(0)->get();
+  auto fill = init.getDefiningOp<linalg::FillOp>();
+  return fill && fill->hasOneUse();
+}
+
+/// A fill that fusesFillIntoConsumer will fuse into its consumer's loop.
+bool isFusedIntoConsumer(linalg::LinalgOp op) {
+  auto fill = dyn_cast<linalg::FillOp>(op.getOperation());
+  if (!fill || !fill->hasOneUse())
+    return false;
+  auto consumer = dyn_cast<linalg::LinalgOp>(*fill->user_begin());
+  return consumer && !isInsideBlockLoop(consumer) &&
+         fusesFillIntoConsumer(consumer);
+}
 
 /// Tiles `op` by 1 along up to 3 of its non-unit parallel loops (all but the
 /// innermost parallel loop, innermost first), mapped to blocks x, y, z; the
@@ -121,13 +144,44 @@ LogicalResult distribute(RewriterBase &rewriter, linalg::LinalgOp op,
   options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
   options.setTileSizes(tileSizes);
   options.setMapping(mapping);
-  FailureOr<scf::SCFTilingResult> result = scf::tileUsingSCF(
-      rewriter, cast<TilingInterface>(op.getOperation()), options);
-  if (failed(result))
-    return op->emitOpError("could not be distributed over GPU blocks");
-  rewriter.replaceOp(op, result->replacements);
-  if (result->loops.size() == 1)
-    if (auto forall = dyn_cast<scf::ForallOp>(result->loops.front().getOperation()))
+  SmallVector<LoopLikeOpInterface> loops;
+  if (fusesFillIntoConsumer(op)) {
+    // The fill of a reduction's accumulator goes into the block loop
+    // (upstream tile-and-fuse through the destination), where
+    // deltanet-gpu-map-to-threads fills each thread's tile itself: no
+    // launch of its own, no round trip of the zeros through device memory.
+    scf::SCFTileAndFuseOptions fuseOptions;
+    fuseOptions.setTilingOptions(options);
+    fuseOptions.setFusionControlFn(
+        [](tensor::ExtractSliceOp, OpResult producer,
+           bool isDestination) -> std::optional<
+                                   scf::SCFTileAndFuseOptions::ControlFnResult> {
+          if (isDestination && isa<linalg::FillOp>(producer.getOwner()))
+            return scf::SCFTileAndFuseOptions::ControlFnResult{};
+          return std::nullopt;
+        });
+    FailureOr<scf::SCFTileAndFuseResult> result =
+        scf::tileConsumerAndFuseProducersUsingSCF(
+            rewriter, cast<TilingInterface>(op.getOperation()), fuseOptions);
+    if (failed(result))
+      return op->emitOpError("could not be distributed over GPU blocks");
+    Operation *fill = op.getDpsInitOperand(0)->get().getDefiningOp();
+    for (OpResult value : op->getResults())
+      rewriter.replaceAllUsesWith(value, result->replacements.lookup(value));
+    rewriter.eraseOp(op);
+    if (fill->use_empty())
+      rewriter.eraseOp(fill);
+    loops = result->loops;
+  } else {
+    FailureOr<scf::SCFTilingResult> result = scf::tileUsingSCF(
+        rewriter, cast<TilingInterface>(op.getOperation()), options);
+    if (failed(result))
+      return op->emitOpError("could not be distributed over GPU blocks");
+    rewriter.replaceOp(op, result->replacements);
+    loops = result->loops;
+  }
+  if (loops.size() == 1)
+    if (auto forall = dyn_cast<scf::ForallOp>(loops.front().getOperation()))
       if (!forall.isNormalized() &&
           failed(normalizeForallOp(rewriter, forall)))
         return forall.emitOpError("block loop could not be normalised");
@@ -196,7 +250,8 @@ struct DeltaNetGpuDistributeLinalgToBlocksPass
     }
     SmallVector<linalg::LinalgOp> ops;
     getOperation()->walk([&](linalg::LinalgOp op) {
-      if (op.hasPureTensorSemantics() && !isInsideBlockLoop(op))
+      if (op.hasPureTensorSemantics() && !isInsideBlockLoop(op) &&
+          !isFusedIntoConsumer(op))
         ops.push_back(op);
     });
     IRRewriter rewriter(&getContext());

@@ -86,12 +86,14 @@ TriInvPrecision effectivePrecision(TriInvOp op,
 }
 
 /// The block size a blocked lowering of `op` uses: the op's, the option's,
-/// or the precision's default, clamped to the matrix size.
+/// or the target's default for its precision and element type, clamped to
+/// the matrix size.
 int64_t effectiveBlockSize(TriInvOp op, const LoweringDefaults &defaults) {
   int64_t blockSize = defaults.options.blockSize;
   if (blockSize == 0)
     blockSize = defaults.target->getDefaultTriInvBlockSize(
-        effectivePrecision(op, defaults));
+        effectivePrecision(op, defaults),
+        op.getA().getType().getElementType());
   return std::min(op.getBlockSizeValue().value_or(blockSize),
                   op.getMatrixSize());
 }

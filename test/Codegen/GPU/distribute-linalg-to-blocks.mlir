@@ -104,3 +104,56 @@ func.func @scatter(%o: tensor<1x32x128x64x128xf32>) -> tensor<1x8192x32x128xbf16
   } -> tensor<1x8192x32x128xbf16>
   return %r : tensor<1x8192x32x128xbf16>
 }
+
+// -----
+
+// The attention's cumulative decay: a masked reduction into a zero fill used
+// by nothing else. The fill goes into the reduction's block loop (each block
+// fills its own slice of the accumulator: no launch of its own); the shared
+// output of the loop is the fill's empty tensor.
+// CHECK-LABEL: func.func @cumsum_fill_fused
+// CHECK: %[[EMPTY:.*]] = tensor.empty() : tensor<256x64xf32>
+// CHECK-NOT: linalg.fill
+// CHECK: scf.forall (%[[N:.*]]) in (256) shared_outs(%[[OUT:.*]] = %[[EMPTY]])
+// CHECK: %[[SLICE:.*]] = tensor.extract_slice %[[OUT]][%[[N]], 0] [1, 64]
+// CHECK: %[[ZERO:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[SLICE]] : tensor<1x64xf32>)
+// CHECK: linalg.generic {{.*}} outs(%[[ZERO]] : tensor<1x64xf32>)
+// CHECK: } {mapping = [#gpu.block<x>]}
+// A fill with another user stays a launch of its own.
+// CHECK-LABEL: func.func @shared_fill_not_fused
+// CHECK: linalg.fill
+// CHECK: } {mapping = [#gpu.block<x>]}
+// CHECK: scf.forall
+// CHECK-NOT: linalg.fill
+// CHECK: } {mapping = [#gpu.block<x>]}
+#cumsum_in = affine_map<(n, i, j) -> (n, j)>
+#cumsum_out = affine_map<(n, i, j) -> (n, i)>
+func.func @cumsum_fill_fused(%g: tensor<256x64xf32>) -> tensor<256x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<256x64xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<256x64xf32>) -> tensor<256x64xf32>
+  %r = linalg.generic {indexing_maps = [#cumsum_in, #cumsum_out], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%g : tensor<256x64xf32>) outs(%f : tensor<256x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %upto = arith.cmpi ule, %j, %i : index
+    %addend = arith.select %upto, %in, %zero : f32
+    %s = arith.addf %out, %addend : f32
+    linalg.yield %s : f32
+  } -> tensor<256x64xf32>
+  return %r : tensor<256x64xf32>
+}
+
+func.func @shared_fill_not_fused(%g: tensor<256x64xf32>) -> (tensor<256x64xf32>, tensor<256x64xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<256x64xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<256x64xf32>) -> tensor<256x64xf32>
+  %r = linalg.generic {indexing_maps = [#cumsum_in, #cumsum_out], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%g : tensor<256x64xf32>) outs(%f : tensor<256x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.addf %out, %in : f32
+    linalg.yield %s : f32
+  } -> tensor<256x64xf32>
+  return %r, %f : tensor<256x64xf32>, tensor<256x64xf32>
+}

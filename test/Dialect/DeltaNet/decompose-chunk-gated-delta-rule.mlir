@@ -15,7 +15,9 @@
 // CHECK: linalg.generic {indexing_maps = [#[[V]], {{.*}}]} ins(%{{.*}} : tensor<2x128x4x8xf32>) outs(%{{.*}} : tensor<2x4x4x32x8xf32>)
 // In-chunk cumulative log decay: a masked reduction.
 // CHECK: %[[G:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.*}} : tensor<32x32xf32>)
-// CHECK:   arith.cmpi ule
+// CHECK:   %[[UPTO:.*]] = arith.cmpi ule
+// CHECK:   %[[ADDEND:.*]] = arith.select %[[UPTO]], %{{.*}}, %{{.*}} : f32
+// CHECK:   arith.addf %{{.*}}, %[[ADDEND]]
 // CHECK: %[[A:.*]] = deltanet.gated_kkt %{{.*}}, %[[G]], %{{.*}} : (tensor<32x32x16xf32>, tensor<32x32xf32>, tensor<32x32xf32>) -> tensor<32x32x32xf32>
 // CHECK: %[[T:.*]] = deltanet.tri_inv %[[A]] : tensor<32x32x32xf32>
 // CHECK: %[[W:.*]], %[[U:.*]] = deltanet.wy_repr %[[T]]

@@ -39,6 +39,14 @@ public:
   virtual int64_t
   getDefaultTriInvBlockSize(TriInvPrecision precision) const = 0;
 
+  /// The same for a matrix of `elementType` (its storage type, e.g. bf16
+  /// read and written while the products run in `precision`). Default: the
+  /// precision's.
+  virtual int64_t getDefaultTriInvBlockSize(TriInvPrecision precision,
+                                            Type elementType) const {
+    return getDefaultTriInvBlockSize(precision);
+  }
+
   /// Matrices per tile of the tri_inv batch loop when the options ask for
   /// the target's preference (0 = the whole batch at once).
   virtual int64_t getPreferredTriInvBatchTile() const = 0;

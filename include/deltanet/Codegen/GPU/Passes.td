@@ -246,15 +246,28 @@ def DeltaNetGpuAnnotateVectorAlignment
     the element alignment. With `global-alignment`, views of the function's
     memref arguments (device buffers) are analysed the same way, their
     base taken to be aligned to that many bytes: `ld.global.v4` /
-    `st.global.v4` instead of four scalar accesses (a caller passing a
-    less aligned buffer then gets a misaligned-address fault).
+    `st.global.v4` instead of four scalar accesses. With
+    `check-global-alignment` (the default) that is not a promise: in each
+    `gpu.launch` with accesses that rely on it, the host computes
+    `(address & (global-alignment - 1)) == 0` for the arguments they rely on
+    (`memref.extract_aligned_pointer_as_index`) and each such access becomes
+    `scf.if` over its aligned and its element-aligned form (uniform across
+    the grid; only the accesses are duplicated). Without the
+    check the caller promises the alignment, and a less aligned buffer gets
+    a misaligned-address fault.
   }];
   let options = [
     Option<"globalAlignment", "global-alignment", "int64_t", /*default=*/"0",
-           "Assumed byte alignment of the memref arguments' base pointers "
-           "(a power of two; 0: only the element's)">,
+           "Byte alignment of the memref arguments' base pointers that the "
+           "aligned kernels assume (a power of two; 0: only the element's)">,
+    Option<"checkGlobalAlignment", "check-global-alignment", "bool",
+           /*default=*/"true",
+           "Check the arguments' alignment at run time and fall back to an "
+           "element-aligned copy of the kernel body (false: the caller "
+           "promises it)">,
   ];
-  let dependentDialects = ["vector::VectorDialect"];
+  let dependentDialects = ["vector::VectorDialect", "scf::SCFDialect",
+                           "arith::ArithDialect", "memref::MemRefDialect"];
 }
 
 def DeltaNetGpuFuseElementwise : Pass<"deltanet-gpu-fuse-elementwise"> {

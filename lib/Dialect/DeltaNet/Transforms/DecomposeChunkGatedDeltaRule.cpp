@@ -83,7 +83,14 @@ Value toChunks(StructuredBuilder &sb, Value x, OpFoldResult batch,
                 });
 }
 
-/// In-chunk inclusive cumulative sum along dim 1 of `g` (`[N, C]`).
+/// In-chunk inclusive cumulative sum along dim 1 of `g` (`[N, C]`): a
+/// masked reduction `out[n, i] += (j <= i ? g[n, j] : 0)`. The mask selects
+/// the addend, so that the combiner is a plain `addf` of the accumulator:
+/// upstream's vectoriser recognises it as a reduction (the GPU's thread
+/// tiles then accumulate in registers; a `select` of the accumulator is no
+/// reduction kind and left scalar loops over the result in device memory).
+/// The same terms as `select(j <= i, out + g, out)` (a vectoriser may
+/// reassociate the sum; the GPU's inner-parallel lowering keeps the order).
 Value chunkCumsum(StructuredBuilder &sb, Value g) {
   MLIRContext *ctx = sb.getContext();
   AffineExpr n, i, j;
@@ -97,8 +104,11 @@ Value chunkCumsum(StructuredBuilder &sb, Value g) {
         Value col = linalg::IndexOp::create(nb, loc, 2);
         Value upToRow =
             arith::CmpIOp::create(nb, loc, arith::CmpIPredicate::ule, col, row);
-        Value sum = arith::AddFOp::create(nb, loc, args[1], args[0]);
-        return arith::SelectOp::create(nb, loc, upToRow, sum, args[1]);
+        Value zero = arith::ConstantOp::create(
+            nb, loc, nb.getZeroAttr(args[0].getType()));
+        Value addend =
+            arith::SelectOp::create(nb, loc, upToRow, args[0], zero);
+        return arith::AddFOp::create(nb, loc, args[1], addend);
       });
 }
 
