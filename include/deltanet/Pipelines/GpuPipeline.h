@@ -56,6 +56,19 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
                      "memory (deltanet-gpu-matmuls-to-mma-sync "
                      "stage-from-producer)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> prefetchLoopOperands{
+      *this, "prefetch-loop-operands",
+      llvm::cl::desc("A block loop's per-iteration device operands (the state "
+                     "scan's w, k, u, g of a chunk) staged in shared memory "
+                     "one iteration ahead with cp.async "
+                     "(deltanet-gpu-prefetch-loop-operands)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<int64_t> prefetchMaxBytes{
+      *this, "prefetch-max-bytes",
+      llvm::cl::desc("New shared memory per block loop for prefetched "
+                     "operands that had no staging buffer "
+                     "(deltanet-gpu-prefetch-loop-operands max-bytes)"),
+      llvm::cl::init(65536)};
   PassOptions::Option<int64_t> scanValueTile{
       *this, "scan-value-tile",
       llvm::cl::desc("State columns per thread block of the chunk state scan "
