@@ -88,6 +88,10 @@ mlir::deltanet::verifyGpuPipelineOptions(const GpuPipelineOptions &options) {
     return llvm::createStringError(
         "global-alignment must be 0 or a power of two, got " +
         std::to_string(options.globalAlignment));
+  if (options.prefetchTransposedPadding < -1)
+    return llvm::createStringError(
+        "prefetch-transposed-padding must be >= -1, got " +
+        std::to_string(options.prefetchTransposedPadding));
   if (options.prefetchMaxBytes < 0)
     return llvm::createStringError(
         "prefetch-max-bytes must be >= 0, got " +
@@ -165,6 +169,7 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
     prefetch.threads = options.threads;
     prefetch.maxBytes = options.prefetchMaxBytes;
     prefetch.rowPadding = options.sharedRowPadding;
+    prefetch.transposedPadding = options.prefetchTransposedPadding;
     prefetch.globalAlignment = options.globalAlignment;
     pm.addNestedPass<func::FuncOp>(
         createDeltaNetGpuPrefetchLoopOperands(prefetch));

@@ -20,7 +20,8 @@
 // registers), then the next chunk's w issued (no barrier after it:
 // deltanet-gpu-drop-barriers-after-async-copies); v_new = u - w S into
 // shared memory, then the next u issued; its copy to device memory; the
-// decayed k^T (k read from shared memory), then the next k issued; the
+// decayed k^T (k read by columns from shared memory: rows padded by one
+// word, no bank conflicts, copied in 4-byte pieces), then the next k issued; the
 // decay of S, then the next g issued; S += k^T v_new; one more barrier after
 // the final state's copy. With eliminate-barriers=true (ELIM) one barrier
 // goes (the one after the copy of S): upstream keeps the wait's.
@@ -54,6 +55,7 @@
 // CHECK: gpu.barrier
 // CHECK: math.exp
 // CHECK: gpu.barrier
+// CHECK: nvgpu.device_async_copy {{.*}}, 1 : memref<1x64x128xf32, strided<[16384, 128, 1], offset: ?>> to memref<1x64x128xf32, strided<[8256, 129, 1]>, #gpu.address_space<workgroup>>
 // CHECK: nvgpu.device_async_create_group
 // CHECK-NOT: gpu.barrier
 // CHECK: math.exp

@@ -69,6 +69,13 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
                      "operands that had no staging buffer "
                      "(deltanet-gpu-prefetch-loop-operands max-bytes)"),
       llvm::cl::init(65536)};
+  PassOptions::Option<int64_t> prefetchTransposedPadding{
+      *this, "prefetch-transposed-padding",
+      llvm::cl::desc("Row padding (elements) of a prefetched buffer read by "
+                     "columns (the scan's k, for the decayed k^T): 1 avoids "
+                     "bank conflicts (4-byte copies); -1: shared-row-padding "
+                     "(deltanet-gpu-prefetch-loop-operands transposed-padding)"),
+      llvm::cl::init(1)};
   PassOptions::Option<int64_t> scanValueTile{
       *this, "scan-value-tile",
       llvm::cl::desc("State columns per thread block of the chunk state scan "

@@ -48,13 +48,13 @@ using namespace mlir::deltanet;
 
 namespace {
 
-constexpr int64_t kCopyBytes = 16;
 
 /// A per-iteration view of a device buffer and the shared buffer it is
 /// staged in.
 struct Prefetch {
   memref::SubViewOp view;
   Value buffer;
+  int64_t pieceBytes;
   Operation *lastReader = nullptr;
 };
 
@@ -69,40 +69,55 @@ Value viewRoot(Value value) {
   return value;
 }
 
-/// Why `view` cannot be copied with 16-byte cp.async into shared memory
-/// ("" if it can): device memory outside the block, static shape, unit
-/// innermost stride, rows and offsets in whole 16-byte pieces, provably
-/// 16-byte aligned.
-std::string unsuitable(memref::SubViewOp view, scf::ForallOp block,
+/// The largest piece (16, 8 or 4 bytes) in which `view` can be copied with
+/// cp.async into shared memory, 0 if none: device memory outside the block,
+/// static shape, unit innermost stride, rows, strides and the provable
+/// alignment of the view in whole pieces.
+int64_t copyPieceBytes(memref::SubViewOp view, scf::ForallOp block,
                        int64_t globalAlignment) {
   MemRefType type = view.getType();
   if (gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type))
-    return "already in shared memory";
+    return 0; // already in shared memory
   Value root = viewRoot(view.getResult());
   if (Operation *def = root.getDefiningOp())
     if (block->isAncestor(def))
-      return "a buffer of the block (shared memory after the mapping)";
+      return 0; // a buffer of the block (shared memory after the mapping)
   if (!type.hasStaticShape() || type.getRank() == 0)
-    return "dynamic shape";
+    return 0;
   int64_t elementBits = type.getElementTypeBitWidth();
-  if (elementBits % 8 != 0 || (kCopyBytes * 8) % elementBits != 0)
-    return "element type";
+  if (elementBits % 8 != 0 || elementBits > 32 || 32 % elementBits != 0)
+    return 0;
   int64_t elementBytes = elementBits / 8;
   SmallVector<int64_t> strides;
   int64_t offset;
   if (failed(type.getStridesAndOffset(strides, offset)) ||
       strides.back() != 1)
-    return "innermost stride is not 1";
-  if ((type.getShape().back() * elementBytes) % kCopyBytes != 0)
-    return "rows are not whole 16-byte pieces";
-  for (int64_t stride : ArrayRef<int64_t>(strides).drop_back())
-    if (ShapedType::isDynamic(stride) ||
-        (stride * elementBytes) % kCopyBytes != 0)
-      return "strides are not whole 16-byte pieces";
+    return 0;
   int64_t alignment = provableAlignment(view.getResult(), globalAlignment);
-  if (alignment == 0 || alignment % kCopyBytes != 0)
-    return "not provably 16-byte aligned";
-  return "";
+  for (int64_t piece : {int64_t(16), int64_t(8), int64_t(4)}) {
+    bool fits = alignment != 0 && alignment % piece == 0 &&
+                (type.getShape().back() * elementBytes) % piece == 0;
+    for (int64_t stride : ArrayRef<int64_t>(strides).drop_back())
+      fits &= !ShapedType::isDynamic(stride) &&
+              (stride * elementBytes) % piece == 0;
+    if (fits)
+      return piece;
+  }
+  return 0;
+}
+
+/// True if a linalg op reads `operand` with its innermost dimension indexed
+/// by another loop than the op's innermost one (a transposed read: the
+/// threads' runs of 4 walk the operand's columns).
+bool readsTransposed(OpOperand &operand) {
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(operand.getOwner());
+  if (!linalgOp)
+    return false;
+  AffineMap map = linalgOp.getMatchingIndexingMap(&operand);
+  if (map.getNumResults() == 0)
+    return false;
+  auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
+  return !last || last.getPosition() != map.getNumDims() - 1;
 }
 
 /// Views `value` of `loop`'s body and the top-level ops of the body that
@@ -138,16 +153,16 @@ LogicalResult hoist(scf::ForOp loop, Value value) {
   return success();
 }
 
-/// Emits, for thread `tid` of `threads`, 16-byte async copies of `source`
-/// into `target` (same shape): piece `tid + r * threads` for every round r,
-/// the last round guarded when the pieces do not divide evenly; one group
-/// per guarded region.
+/// Emits, for thread `tid` of `threads`, async copies of `source` into
+/// `target` (same shape) in pieces of `pieceBytes`: piece `tid + r *
+/// threads` for every round r, the last round guarded when the pieces do
+/// not divide evenly; one group per guarded region.
 void emitCopies(OpBuilder &b, Location loc, Value source, Value target,
-                Value tid, int64_t threads) {
+                Value tid, int64_t threads, int64_t pieceBytes) {
   auto type = cast<MemRefType>(source.getType());
   MLIRContext *ctx = b.getContext();
   int64_t elementBytes = type.getElementTypeBitWidth() / 8;
-  int64_t perPiece = kCopyBytes / elementBytes;
+  int64_t perPiece = pieceBytes / elementBytes;
   ArrayRef<int64_t> shape = type.getShape();
   int64_t piecesPerRow = shape.back() / perPiece;
   int64_t pieces = piecesPerRow;
@@ -170,7 +185,7 @@ void emitCopies(OpBuilder &b, Location loc, Value source, Value target,
     return nvgpu::DeviceAsyncCopyOp::create(
         nb, loc, tokenType, target, indices, source, indices,
         nb.getIndexAttr(perPiece), /*srcElements=*/Value(),
-        /*bypassL1=*/nb.getUnitAttr());
+        /*bypassL1=*/pieceBytes == 16 ? nb.getUnitAttr() : UnitAttr());
   };
   SmallVector<Value> tokens;
   int64_t rounds = llvm::divideCeil(pieces, threads);
@@ -215,10 +230,12 @@ struct DeltaNetGpuPrefetchLoopOperandsPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (threads <= 0 || threads % 32 != 0 || maxBytes < 0 || rowPadding < 0) {
+    if (threads <= 0 || threads % 32 != 0 || maxBytes < 0 || rowPadding < 0 ||
+        transposedPadding < -1) {
       emitError(getOperation()->getLoc())
           << "deltanet-gpu-prefetch-loop-operands: threads must be a "
-             "positive multiple of 32, max-bytes and row-padding >= 0";
+             "positive multiple of 32, max-bytes and row-padding >= 0, "
+             "transposed-padding >= -1";
       return signalPassFailure();
     }
     SmallVector<scf::ForOp> loops;
@@ -253,12 +270,13 @@ struct DeltaNetGpuPrefetchLoopOperandsPass
       if (!usesIv || !invariantOtherwise || !view.getSizes().empty() ||
           !view.getStrides().empty())
         continue;
-      if (!unsuitable(view, block, globalAlignment).empty())
+      int64_t pieceBytes = copyPieceBytes(view, block, globalAlignment);
+      if (!pieceBytes)
         continue;
       // Readers: one staging copy into shared memory, linalg inputs, and
       // views of the view read by linalg inputs.
       memref::CopyOp staging;
-      bool onlyReads = true;
+      bool onlyReads = true, transposed = false;
       auto isLinalgInput = [](OpOperand &use) {
         auto linalgOp = dyn_cast<linalg::LinalgOp>(use.getOwner());
         return linalgOp && linalgOp.isDpsInput(&use);
@@ -273,8 +291,10 @@ struct DeltaNetGpuPrefetchLoopOperandsPass
           staging = copy;
           continue;
         }
-        if (isLinalgInput(use))
+        if (isLinalgInput(use)) {
+          transposed |= readsTransposed(use);
           continue;
+        }
         auto subview = dyn_cast<memref::SubViewOp>(use.getOwner());
         if (subview && llvm::all_of(subview->getUses(), isLinalgInput))
           continue;
@@ -284,7 +304,22 @@ struct DeltaNetGpuPrefetchLoopOperandsPass
         continue;
       Value buffer;
       if (staging) {
-        if (failed(hoist(loop, staging.getTarget())))
+        // The staging buffer (deltanet-gpu-matmuls-to-mma-sync's: rows
+        // padded to whole 16 bytes) takes the pieces its layout allows.
+        auto targetType = cast<MemRefType>(staging.getTarget().getType());
+        SmallVector<int64_t> strides;
+        int64_t offset;
+        if (failed(targetType.getStridesAndOffset(strides, offset)))
+          continue;
+        int64_t elementBytes = targetType.getElementTypeBitWidth() / 8;
+        while (pieceBytes >= 4 &&
+               llvm::any_of(ArrayRef<int64_t>(strides).drop_back(),
+                            [&](int64_t stride) {
+                              return ShapedType::isDynamic(stride) ||
+                                     (stride * elementBytes) % pieceBytes != 0;
+                            }))
+          pieceBytes /= 2;
+        if (pieceBytes < 4 || failed(hoist(loop, staging.getTarget())))
           continue;
         buffer = staging.getTarget();
         staging.erase();
@@ -295,14 +330,24 @@ struct DeltaNetGpuPrefetchLoopOperandsPass
         if (newBytes + bytes > maxBytes)
           continue;
         newBytes += bytes;
-        // Rows padded like deltanet-gpu-promote-block-temporaries' tiles
-        // (no bank conflicts between the rows of a transposed read).
+        // Rows padded like deltanet-gpu-promote-block-temporaries' tiles,
+        // or by `transposed-padding` when a reader walks the columns (a
+        // row stride of 1 mod 32 words: no bank conflicts between the
+        // threads' rows; copied in smaller pieces then).
         SmallVector<int64_t> shape(type.getShape());
         int64_t elementBytes = type.getElementTypeBitWidth() / 8;
-        bool pad = shape.size() >= 2 && rowPadding > 0 &&
-                   (rowPadding * elementBytes) % kCopyBytes == 0;
-        if (pad)
-          shape.back() += rowPadding;
+        int64_t padding =
+            transposed && transposedPadding >= 0 ? transposedPadding
+                                                 : rowPadding;
+        bool pad = shape.size() >= 2 && padding > 0;
+        if (pad) {
+          shape.back() += padding;
+          while (pieceBytes >= 4 &&
+                 (shape.back() * elementBytes) % pieceBytes != 0)
+            pieceBytes /= 2;
+          if (pieceBytes < 4 || pieceBytes < elementBytes)
+            continue;
+        }
         auto workgroup = gpu::AddressSpaceAttr::get(
             b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
         auto allocType = MemRefType::get(shape, type.getElementType(),
@@ -337,7 +382,7 @@ struct DeltaNetGpuPrefetchLoopOperandsPass
         }
         use.set(buffer);
       }
-      prefetches.push_back({view, buffer});
+      prefetches.push_back({view, buffer, pieceBytes});
     }
     if (prefetches.empty())
       return success();
@@ -374,7 +419,7 @@ struct DeltaNetGpuPrefetchLoopOperandsPass
         scf::IfOp::create(nb, loc, any, [&](OpBuilder &ib, Location) {
           for (Prefetch &p : prefetches)
             emitCopies(ib, loc, viewAt(ib, p, loop.getLowerBound()), p.buffer,
-                       tid, threadCount);
+                       tid, threadCount, p.pieceBytes);
           scf::YieldOp::create(ib, loc);
         });
       });
@@ -402,7 +447,7 @@ struct DeltaNetGpuPrefetchLoopOperandsPass
         scf::IfOp::create(nb, loc, more, [&](OpBuilder &ib, Location) {
           for (Prefetch *p : group)
             emitCopies(ib, loc, viewAt(ib, *p, next), p->buffer, tid,
-                       threadCount);
+                       threadCount, p->pieceBytes);
           scf::YieldOp::create(ib, loc);
         });
       });

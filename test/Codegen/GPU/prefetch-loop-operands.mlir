@@ -59,3 +59,36 @@ func.func @loop(%x: memref<16x4x8xf32>, %n: index) {
   } {mapping = [#gpu.block<x>]}
   return
 }
+
+// A view read by columns (the transposed read of the state scan's decayed
+// k^T): its buffer's rows are padded by one element (a row stride of 1 mod
+// 32 words: the threads' runs of 4 rows hit different banks), so it is
+// copied in 4-byte pieces; with transposed-padding=-1 (PAD4) the rows are
+// padded like the others and copied in 16-byte pieces.
+// RUN: deltanet-opt %s --deltanet-gpu-prefetch-loop-operands=transposed-padding=-1 | FileCheck %s --check-prefix=PAD4
+// CHECK-LABEL: func.func @transposed
+// CHECK: memref.alloc() : memref<8x9xf32, #gpu.address_space<workgroup>>
+// CHECK: nvgpu.device_async_copy {{.*}}, 1 : memref<8x8xf32, strided<[8, 1], offset: ?>> to memref<8x8xf32, strided<[9, 1]>, #gpu.address_space<workgroup>>
+// PAD4-LABEL: func.func @transposed
+// PAD4: memref.alloc() : memref<8x12xf32, #gpu.address_space<workgroup>>
+// PAD4: nvgpu.device_async_copy {{.*}}, 4 {bypassL1} : memref<8x8xf32, strided<[8, 1], offset: ?>> to memref<8x8xf32, strided<[12, 1]>, #gpu.address_space<workgroup>>
+func.func @transposed(%n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %data = memref.alloc() : memref<16x8x8xf32>
+  scf.forall (%b) in (2) {
+    %acc = memref.alloc() : memref<8x8xf32, #gpu.address_space<workgroup>>
+    scf.for %i = %c0 to %n step %c1 {
+      %d = memref.subview %data[%i, 0, 0] [1, 8, 8] [1, 1, 1] : memref<16x8x8xf32> to memref<8x8xf32, strided<[8, 1], offset: ?>>
+      linalg.generic {indexing_maps = [affine_map<(i, j) -> (j, i)>, affine_map<(i, j) -> (i, j)>],
+                      iterator_types = ["parallel", "parallel"]}
+          ins(%d : memref<8x8xf32, strided<[8, 1], offset: ?>>)
+          outs(%acc : memref<8x8xf32, #gpu.address_space<workgroup>>) {
+      ^bb0(%p: f32, %o: f32):
+        %t = arith.addf %o, %p : f32
+        linalg.yield %t : f32
+      }
+    }
+  } {mapping = [#gpu.block<x>]}
+  return
+}

@@ -208,17 +208,19 @@ def DeltaNetGpuPrefetchLoopOperands
     `memref.subview` of a device buffer whose offsets are the induction
     variable and loop invariants, read only by a staging `memref.copy` into
     shared memory and by linalg inputs (also through subviews), is copied
-    into a shared buffer with upstream `nvgpu.device_async_copy` (16 bytes,
-    L1 bypassed) one iteration ahead: the first iteration's copies before the
+    into a shared buffer with upstream `nvgpu.device_async_copy` (pieces of
+    16 bytes, L1 bypassed, where both layouts allow; else 8 or 4) one
+    iteration ahead: the first iteration's copies before the
     loop, iteration i + 1's right after the last op of iteration i that
     reads the buffer (so they overlap the rest of the body), and a
     `cp.async.wait_group 0` thread loop (followed by the mapping's barrier)
     before the first reader. A staging copy's buffer is reused (hoisted out
     of the loop); other views get a new buffer, rows padded by
-    `row-padding` elements, at most `max-bytes` of new shared memory per
-    loop. Only views that are provably 16-byte aligned (the program's own
-    buffers, or arguments under `global-alignment`) with whole 16-byte rows
-    are taken; the others stay as they are.
+    `row-padding` elements (`transposed-padding` when a reader walks its
+    columns), at most `max-bytes` of new shared memory per loop. Only views
+    that are provably 4-byte aligned (the program's own buffers, or
+    arguments under `global-alignment`) with whole 4-byte rows are taken;
+    the others stay as they are.
   }];
   let options = [
     Option<"threads", "threads", "int64_t", /*default=*/"128",
@@ -227,6 +229,11 @@ def DeltaNetGpuPrefetchLoopOperands
            "New shared memory per loop for views not staged before">,
     Option<"rowPadding", "row-padding", "int64_t", /*default=*/"4",
            "Elements added to each row of a new buffer (bank conflicts)">,
+    Option<"transposedPadding", "transposed-padding", "int64_t",
+           /*default=*/"1",
+           "Elements added to each row of a new buffer that a reader walks "
+           "by columns (a transposed read; 1: no bank conflicts, copied in "
+           "4-byte pieces); -1: as row-padding">,
     Option<"globalAlignment", "global-alignment", "int64_t", /*default=*/"0",
            "Byte alignment promised for the function's memref arguments">,
   ];
