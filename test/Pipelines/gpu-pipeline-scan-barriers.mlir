@@ -1,6 +1,8 @@
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck --strict-whitespace %s
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline=eliminate-barriers=true --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 \
 // RUN:   | FileCheck --strict-whitespace %s --check-prefix=ELIM
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline=prefetch-transposed-padding=1 --mlir-print-ir-before=deltanet-gpu-map-to-threads -o /dev/null 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=TPAD1
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline=prefetch-loop-operands=false --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 \
 // RUN:   | FileCheck --strict-whitespace %s --check-prefix=SYNC
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="eliminate-barriers=true prefetch-loop-operands=false" --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 \
@@ -20,8 +22,9 @@
 // registers), then the next chunk's w issued (no barrier after it:
 // deltanet-gpu-drop-barriers-after-async-copies); v_new = u - w S into
 // shared memory, then the next u issued; its copy to device memory; the
-// decayed k^T (k read by columns from shared memory: rows padded by one
-// word, no bank conflicts, copied in 4-byte pieces), then the next k issued; the
+// decayed k^T (k read by columns from shared memory; rows padded by 4
+// words, 16-byte copies; prefetch-transposed-padding=1 pads by one word
+// (TPAD1): no bank conflicts, 4-byte copies), then the next k issued; the
 // decay of S, then the next g issued; S += k^T v_new; one more barrier after
 // the final state's copy. With eliminate-barriers=true (ELIM) one barrier
 // goes (the one after the copy of S): upstream keeps the wait's.
@@ -55,7 +58,7 @@
 // CHECK: gpu.barrier
 // CHECK: math.exp
 // CHECK: gpu.barrier
-// CHECK: nvgpu.device_async_copy {{.*}}, 1 : memref<1x64x128xf32, strided<[16384, 128, 1], offset: ?>> to memref<1x64x128xf32, strided<[8256, 129, 1]>, #gpu.address_space<workgroup>>
+// CHECK: nvgpu.device_async_copy {{.*}}, 4 {bypassL1} : memref<1x64x128xf32, strided<[16384, 128, 1], offset: ?>> to memref<1x64x128xf32, strided<[8448, 132, 1]>, #gpu.address_space<workgroup>>
 // CHECK: nvgpu.device_async_create_group
 // CHECK-NOT: gpu.barrier
 // CHECK: math.exp
@@ -68,6 +71,8 @@
 // CHECK: gpu.barrier
 // CHECK-NOT: gpu.barrier
 // CHECK: gpu.terminator
+// TPAD1: memref.alloc() : memref<1x64x129xf32, #gpu.address_space<workgroup>>
+// TPAD1: nvgpu.device_async_copy {{.*}}, 1 : memref<1x64x128xf32, strided<[16384, 128, 1], offset: ?>> to memref<1x64x128xf32, strided<[8256, 129, 1]>, #gpu.address_space<workgroup>>
 // ELIM-LABEL: func.func @chunk
 // ELIM: {{^}}      scf.for %{{.*}} = %c0 to %c2 step %c1 {
 // ELIM-COUNT-8: gpu.barrier

@@ -61,17 +61,17 @@ func.func @loop(%x: memref<16x4x8xf32>, %n: index) {
 }
 
 // A view read by columns (the transposed read of the state scan's decayed
-// k^T): its buffer's rows are padded by one element (a row stride of 1 mod
-// 32 words: the threads' runs of 4 rows hit different banks), so it is
-// copied in 4-byte pieces; with transposed-padding=-1 (PAD4) the rows are
-// padded like the others and copied in 16-byte pieces.
-// RUN: deltanet-opt %s --deltanet-gpu-prefetch-loop-operands=transposed-padding=-1 | FileCheck %s --check-prefix=PAD4
+// k^T): with transposed-padding=1 its buffer's rows are padded by one
+// element (a row stride of 1 mod 32 words: the threads' runs of 4 rows hit
+// different banks), so it is copied in 4-byte pieces (PAD1); by default (transposed-padding=-1) the
+// rows are padded like the others and copied in 16-byte pieces.
+// RUN: deltanet-opt %s --deltanet-gpu-prefetch-loop-operands=transposed-padding=1 | FileCheck %s --check-prefix=PAD1
+// PAD1-LABEL: func.func @transposed
+// PAD1: memref.alloc() : memref<8x9xf32, #gpu.address_space<workgroup>>
+// PAD1: nvgpu.device_async_copy {{.*}}, 1 : memref<8x8xf32, strided<[8, 1], offset: ?>> to memref<8x8xf32, strided<[9, 1]>, #gpu.address_space<workgroup>>
 // CHECK-LABEL: func.func @transposed
-// CHECK: memref.alloc() : memref<8x9xf32, #gpu.address_space<workgroup>>
-// CHECK: nvgpu.device_async_copy {{.*}}, 1 : memref<8x8xf32, strided<[8, 1], offset: ?>> to memref<8x8xf32, strided<[9, 1]>, #gpu.address_space<workgroup>>
-// PAD4-LABEL: func.func @transposed
-// PAD4: memref.alloc() : memref<8x12xf32, #gpu.address_space<workgroup>>
-// PAD4: nvgpu.device_async_copy {{.*}}, 4 {bypassL1} : memref<8x8xf32, strided<[8, 1], offset: ?>> to memref<8x8xf32, strided<[12, 1]>, #gpu.address_space<workgroup>>
+// CHECK: memref.alloc() : memref<8x12xf32, #gpu.address_space<workgroup>>
+// CHECK: nvgpu.device_async_copy {{.*}}, 4 {bypassL1} : memref<8x8xf32, strided<[8, 1], offset: ?>> to memref<8x8xf32, strided<[12, 1]>, #gpu.address_space<workgroup>>
 func.func @transposed(%n: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
