@@ -33,6 +33,7 @@
 
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/MapVector.h"
 
 namespace mlir {
@@ -118,6 +119,32 @@ bool readsTransposed(OpOperand &operand) {
     return false;
   auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
   return !last || last.getPosition() != map.getNumDims() - 1;
+}
+
+/// True if an op of `loop` (at any depth) other than `except` may write
+/// the buffer under `value` (through any view of its root): a copy issued
+/// an iteration early would then read stale data, or be overwritten.
+bool writtenInLoop(scf::ForOp loop, Value value, Operation *except) {
+  Value root = viewRoot(value);
+  WalkResult walk = loop.getBody()->walk([&](Operation *op) {
+    if (op == except)
+      return WalkResult::advance();
+    for (Value operand : op->getOperands()) {
+      if (!isa<MemRefType>(operand.getType()) || viewRoot(operand) != root)
+        continue;
+      auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+      if (!effects) {
+        if (op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ||
+            isa<ViewLikeOpInterface>(op))
+          continue;
+        return WalkResult::interrupt(); // unknown effects
+      }
+      if (hasEffect<MemoryEffects::Write>(op, operand))
+        return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return walk.wasInterrupted();
 }
 
 /// Views `value` of `loop`'s body and the top-level ops of the body that
@@ -300,7 +327,10 @@ struct DeltaNetGpuPrefetchLoopOperandsPass
           continue;
         onlyReads = false;
       }
-      if (!onlyReads)
+      // Nothing else in the loop may write the source (read an iteration
+      // early) or the staging buffer (filled an iteration early).
+      if (!onlyReads || writtenInLoop(loop, view.getSource(), nullptr) ||
+          (staging && writtenInLoop(loop, staging.getTarget(), staging)))
         continue;
       Value buffer;
       if (staging) {

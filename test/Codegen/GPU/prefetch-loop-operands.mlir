@@ -92,3 +92,31 @@ func.func @transposed(%n: index) {
   } {mapping = [#gpu.block<x>]}
   return
 }
+
+// The loop writes the buffer it reads (iteration i + 1's rows of %data
+// from iteration i's): a copy issued an iteration early would read stale
+// data, so nothing is prefetched.
+// CHECK-LABEL: func.func @written
+// CHECK-NOT: nvgpu.device_async_copy
+// CHECK: return
+func.func @written(%n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %data = memref.alloc() : memref<17x4x8xf32>
+  scf.forall (%b) in (2) {
+    scf.for %i = %c0 to %n step %c1 {
+      %d = memref.subview %data[%i, 0, 0] [1, 4, 8] [1, 1, 1] : memref<17x4x8xf32> to memref<4x8xf32, strided<[8, 1], offset: ?>>
+      %j = arith.addi %i, %c1 : index
+      %e = memref.subview %data[%j, 0, 0] [1, 4, 8] [1, 1, 1] : memref<17x4x8xf32> to memref<4x8xf32, strided<[8, 1], offset: ?>>
+      linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>],
+                      iterator_types = ["parallel", "parallel"]}
+          ins(%d : memref<4x8xf32, strided<[8, 1], offset: ?>>)
+          outs(%e : memref<4x8xf32, strided<[8, 1], offset: ?>>) {
+      ^bb0(%p: f32, %o: f32):
+        %t = arith.addf %o, %p : f32
+        linalg.yield %t : f32
+      }
+    }
+  } {mapping = [#gpu.block<x>]}
+  return
+}
