@@ -88,6 +88,14 @@ mlir::deltanet::verifyGpuPipelineOptions(const GpuPipelineOptions &options) {
     return llvm::createStringError(
         "global-alignment must be 0 or a power of two, got " +
         std::to_string(options.globalAlignment));
+  if (options.prefetchTransposedPadding < -1)
+    return llvm::createStringError(
+        "prefetch-transposed-padding must be >= -1, got " +
+        std::to_string(options.prefetchTransposedPadding));
+  if (options.prefetchMaxBytes < 0)
+    return llvm::createStringError(
+        "prefetch-max-bytes must be >= 0, got " +
+        std::to_string(options.prefetchMaxBytes));
   if (options.threads <= 0 || options.threads % 32 != 0 ||
       options.threads > 1024)
     return llvm::createStringError(
@@ -154,12 +162,30 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
     mma.stageFromProducer = options.tensorCoresStageFromProducer;
     pm.addNestedPass<func::FuncOp>(createDeltaNetGpuMatmulsToMmaSync(mma));
   }
+  // The state scan's per-chunk operands copied to shared memory with
+  // cp.async one chunk ahead (overlapping the chunk's other phases).
+  if (options.prefetchLoopOperands) {
+    DeltaNetGpuPrefetchLoopOperandsOptions prefetch;
+    prefetch.threads = options.threads;
+    prefetch.maxBytes = options.prefetchMaxBytes;
+    prefetch.rowPadding = options.sharedRowPadding;
+    prefetch.transposedPadding = options.prefetchTransposedPadding;
+    // Arguments only under a promise: with checked alignment the host-side
+    // test versions vector accesses, not these copies (the scan reads only
+    // the program's own buffers anyway).
+    prefetch.globalAlignment =
+        options.checkGlobalAlignment ? 0 : options.globalAlignment;
+    pm.addNestedPass<func::FuncOp>(
+        createDeltaNetGpuPrefetchLoopOperands(prefetch));
+  }
   // Block loops -> gpu.launch, linalg ops spread over threads, shared
   // memory packed into the launch's dynamic shared memory.
   DeltaNetGpuMapToThreadsOptions mapToThreads;
   mapToThreads.threads = options.threads;
   mapToThreads.reductionStep = options.reductionStep;
   pm.addNestedPass<func::FuncOp>(createDeltaNetGpuMapToThreads(mapToThreads));
+  if (options.prefetchLoopOperands)
+    pm.addPass(createDeltaNetGpuDropBarriersAfterAsyncCopies());
   // Upstream: the barriers that separate no conflicting pair of memory
   // accesses go (the thread mapping puts one after every thread loop, e.g.
   // between the state scan's independent copy of S and staging of w). Run

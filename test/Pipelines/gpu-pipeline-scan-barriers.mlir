@@ -1,34 +1,94 @@
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck --strict-whitespace %s
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline=eliminate-barriers=true --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 \
 // RUN:   | FileCheck --strict-whitespace %s --check-prefix=ELIM
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline="tensor-cores-zero-init=false tensor-cores-stage-from-producer=false" \
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline=prefetch-transposed-padding=1 --mlir-print-ir-before=deltanet-gpu-map-to-threads -o /dev/null 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=TPAD1
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline=prefetch-loop-operands=false --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 \
+// RUN:   | FileCheck --strict-whitespace %s --check-prefix=SYNC
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="eliminate-barriers=true prefetch-loop-operands=false" --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 \
+// RUN:   | FileCheck --strict-whitespace %s --check-prefix=SYNCELIM
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="tensor-cores-zero-init=false tensor-cores-stage-from-producer=false prefetch-loop-operands=false" \
 // RUN:   --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck --strict-whitespace %s --check-prefix=PREV
 
 // The state scan's kernel inside the chunk op (2 chunks: the only loop to
 // 2; one block per sequence and tile of 8 state columns, the tile chosen
-// from the shape). Per chunk, by default 8 barrier-separated phases: copy
-// S to `states`; stage w; w S (accumulators from zero registers, no fill);
-// v_new = u - w S into shared memory; its copy to device memory; the
-// decayed k^T; the decay of S; S += k^T v_new (v_new read from shared
-// memory, not staged back from device memory); one more barrier after the
-// final state's copy. With eliminate-barriers=true (upstream
-// gpu-eliminate-barriers, while the temporaries are distinct allocations)
-// 6 per chunk: the copy of S and the staging of w, the copy of v_new and
-// the two decays share phases, and the last barrier goes. Before (PREV): 9
-// per chunk (with the zero fill of w S and the staging copy of v_new back
-// from device memory) and one at the end. (The chunk loop is matched at
-// its indentation, the top level of its kernel: the tri_inv kernel before
-// it has a nested two-iteration loop too.)
+// from the shape).
+//
+// By default (session 7, deltanet-gpu-prefetch-loop-operands) the chunk's
+// w, u, k and g are copied into shared memory with cp.async one chunk
+// ahead: the first chunk's before the loop; in the loop 8 barrier-separated
+// phases per chunk: copy S to `states`; `cp.async.wait_group 0` (the copies
+// issued during the previous chunk); w S (accumulators from zero
+// registers), then the next chunk's w issued (no barrier after it:
+// deltanet-gpu-drop-barriers-after-async-copies); v_new = u - w S into
+// shared memory, then the next u issued; its copy to device memory; the
+// decayed k^T (k read by columns from shared memory; rows padded by 4
+// words, 16-byte copies; prefetch-transposed-padding=1 pads by one word
+// (TPAD1): no bank conflicts, 4-byte copies), then the next k issued; the
+// decay of S, then the next g issued; S += k^T v_new; one more barrier after
+// the final state's copy. With eliminate-barriers=true (ELIM) one barrier
+// goes (the one after the copy of S): upstream keeps the wait's.
+//
+// Without the prefetch (SYNC; `main` before session 7) also 8 per chunk:
+// copy S to `states`; stage w; w S; v_new; its copy to device memory; the
+// decayed k^T (k read from device memory); the decay of S; S += k^T v_new.
+// With eliminate-barriers=true (SYNCELIM) 6 per chunk: the copy of S and
+// the staging of w, the copy of v_new and the two decays share phases, and
+// the last barrier goes. Before session 6 (PREV): 9 per chunk (with the
+// zero fill of w S and the staging copy of v_new back from device memory)
+// and one at the end. (The chunk loop is matched at its indentation, the
+// top level of its kernel: the tri_inv kernel before it has a nested
+// two-iteration loop too.)
 // CHECK-LABEL: func.func @chunk
+// CHECK: nvgpu.device_async_copy {{.*}}, 4 {bypassL1} : memref<1x64x128xf32, strided<[16384, 128, 1], offset: ?>> to memref<1x64x128xf32, strided<[8448, 132, 1]>, #gpu.address_space<workgroup>>
 // CHECK: {{^}}      scf.for %{{.*}} = %c0 to %c2 step %c1 {
-// CHECK-COUNT-9: gpu.barrier
+// CHECK: gpu.barrier
+// CHECK-NEXT: memref.view
+// CHECK-NEXT: nvvm.cp.async.wait.group 0
+// CHECK-NEXT: gpu.barrier
+// CHECK: nvgpu.mma.sync
+// CHECK: gpu.barrier
+// CHECK: nvgpu.device_async_copy
+// CHECK: nvgpu.device_async_create_group
+// CHECK-NEXT: }
+// CHECK-NOT: gpu.barrier
+// CHECK: arith.subf
+// CHECK: gpu.barrier
+// CHECK: nvgpu.device_async_create_group
+// CHECK: gpu.barrier
+// CHECK: math.exp
+// CHECK: gpu.barrier
+// CHECK: nvgpu.device_async_copy {{.*}}, 4 {bypassL1} : memref<1x64x128xf32, strided<[16384, 128, 1], offset: ?>> to memref<1x64x128xf32, strided<[8448, 132, 1]>, #gpu.address_space<workgroup>>
+// CHECK: nvgpu.device_async_create_group
+// CHECK-NOT: gpu.barrier
+// CHECK: math.exp
+// CHECK: gpu.barrier
+// CHECK: nvgpu.device_async_create_group
+// CHECK-NOT: gpu.barrier
+// CHECK: nvgpu.mma.sync
+// CHECK: gpu.barrier
+// CHECK-NEXT: }
+// CHECK: gpu.barrier
 // CHECK-NOT: gpu.barrier
 // CHECK: gpu.terminator
+// TPAD1: memref.alloc() : memref<1x64x129xf32, #gpu.address_space<workgroup>>
+// TPAD1: nvgpu.device_async_copy {{.*}}, 1 : memref<1x64x128xf32, strided<[16384, 128, 1], offset: ?>> to memref<1x64x128xf32, strided<[8256, 129, 1]>, #gpu.address_space<workgroup>>
 // ELIM-LABEL: func.func @chunk
 // ELIM: {{^}}      scf.for %{{.*}} = %c0 to %c2 step %c1 {
-// ELIM-COUNT-6: gpu.barrier
+// ELIM-COUNT-8: gpu.barrier
 // ELIM-NOT: gpu.barrier
 // ELIM: gpu.terminator
+// SYNC-LABEL: func.func @chunk
+// SYNC-NOT: nvgpu.device_async_copy
+// SYNC: {{^}}      scf.for %{{.*}} = %c0 to %c2 step %c1 {
+// SYNC-COUNT-9: gpu.barrier
+// SYNC-NOT: gpu.barrier
+// SYNC: gpu.terminator
+// SYNCELIM-LABEL: func.func @chunk
+// SYNCELIM: {{^}}      scf.for %{{.*}} = %c0 to %c2 step %c1 {
+// SYNCELIM-COUNT-6: gpu.barrier
+// SYNCELIM-NOT: gpu.barrier
+// SYNCELIM: gpu.terminator
 // PREV-LABEL: func.func @chunk
 // PREV: {{^}}      scf.for %{{.*}} = %c0 to %c2 step %c1 {
 // PREV-COUNT-10: gpu.barrier

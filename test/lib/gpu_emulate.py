@@ -43,6 +43,7 @@ import argparse
 import ctypes
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -100,10 +101,39 @@ def summary_program(B, T, H, HV, K, V):
 CPU_LOWERING = [
     "--scf-forall-to-for", "--linalg-generalize-named-ops", "--convert-linalg-to-loops",
     "--convert-scf-to-cf", "--expand-strided-metadata", "--lower-affine",
+    "--convert-vector-to-llvm",
     "--finalize-memref-to-llvm", "--convert-math-to-llvm", "--convert-math-to-libm",
     "--convert-func-to-llvm", "--convert-arith-to-llvm", "--convert-cf-to-llvm",
     "--convert-index-to-llvm", "--reconcile-unrealized-casts",
 ]
+
+
+ASYNC_COPY = re.compile(
+    r"^(\s*)%\S+ = nvgpu\.device_async_copy (%[\w.$-]+)\[([^\]]*)\], (%[\w.$-]+)\[([^\]]*)\], (\d+)"
+    r"(?: \{bypassL1\})? : (memref<.+?>) to (memref<.+>)$")
+
+
+def synchronous_copies(ir):
+    """The prefetch's cp.async copies (deltanet-gpu-prefetch-loop-operands)
+    as plain vector loads and stores, their groups and waits dropped: on the
+    CPU each copy completes when it is issued, one of the executions the
+    asynchronous copies allow (the data a reader sees is then the data of
+    the last copy issued before it: a copy issued too early, before the
+    previous iteration's last reader, fails the check)."""
+    out = []
+    for n, line in enumerate(ir.split("\n")):
+        if "nvgpu.device_async_create_group" in line or "nvvm.cp.async.wait.group" in line:
+            continue
+        m = ASYNC_COPY.match(line)
+        if m:
+            indent, src, src_idx, dst, dst_idx, count, src_type, dst_type = m.groups()
+            element = re.match(r"memref<(?:\d+x)*(\w+)", dst_type).group(1)
+            vec = f"vector<{count}x{element}>"
+            out.append(f"{indent}%cpasync{n} = vector.load {src}[{src_idx}] : {src_type}, {vec}")
+            out.append(f"{indent}vector.store %cpasync{n}, {dst}[{dst_idx}] : {dst_type}, {vec}")
+            continue
+        out.append(line)
+    return "\n".join(out)
 
 
 def bufferized_ir(opt, source, options):
@@ -125,6 +155,7 @@ def bufferized_ir(opt, source, options):
         sys.exit("no IR dump before deltanet-gpu-map-to-threads in:\n" + dump[:2000])
     ir = dump[dump.index(marker):].split("\n", 1)[1]
     ir = ir.split("// -----// IR Dump", 1)[0]
+    ir = synchronous_copies(ir)
     if "nvgpu." in ir:
         sys.exit("tensor-core code (nvgpu) cannot run on the CPU: emulate with tensor-cores=false")
     if "scf.forall" not in ir or "#gpu.block" not in ir:

@@ -56,6 +56,27 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
                      "memory (deltanet-gpu-matmuls-to-mma-sync "
                      "stage-from-producer)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> prefetchLoopOperands{
+      *this, "prefetch-loop-operands",
+      llvm::cl::desc("A block loop's per-iteration device operands (the state "
+                     "scan's w, k, u, g of a chunk) staged in shared memory "
+                     "one iteration ahead with cp.async "
+                     "(deltanet-gpu-prefetch-loop-operands)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<int64_t> prefetchMaxBytes{
+      *this, "prefetch-max-bytes",
+      llvm::cl::desc("New shared memory per block loop for prefetched "
+                     "operands that had no staging buffer "
+                     "(deltanet-gpu-prefetch-loop-operands max-bytes)"),
+      llvm::cl::init(65536)};
+  PassOptions::Option<int64_t> prefetchTransposedPadding{
+      *this, "prefetch-transposed-padding",
+      llvm::cl::desc("Row padding (elements) of a prefetched buffer read by "
+                     "columns (the scan's k, for the decayed k^T): 1 avoids "
+                     "bank conflicts (4-byte copies; the scan 1% faster on the "
+                     "H200, within noise); -1: shared-row-padding "
+                     "(deltanet-gpu-prefetch-loop-operands transposed-padding)"),
+      llvm::cl::init(-1)};
   PassOptions::Option<int64_t> scanValueTile{
       *this, "scan-value-tile",
       llvm::cl::desc("State columns per thread block of the chunk state scan "

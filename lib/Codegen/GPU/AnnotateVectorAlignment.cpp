@@ -149,7 +149,9 @@ int64_t baseBytes(Value memref, int64_t globalAlignment,
   Operation *def = memref.getDefiningOp();
   if (!def)
     return 0;
-  if (isa<gpu::AllocOp>(def))
+  // memref.alloc: a host-level one becomes a gpu.alloc, a block's one
+  // shared memory (deltanet-gpu-prefetch-loop-operands asks before both).
+  if (isa<gpu::AllocOp, memref::AllocOp>(def))
     return 16;
   if (!gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type))
     if (!isa<memref::SubViewOp, memref::CollapseShapeOp, memref::ExpandShapeOp,
@@ -338,6 +340,14 @@ void versionAccess(Operation *access, Value aligned, int64_t promised) {
       return use.getOwner()->getBlock() != thenBlock;
     });
 }
+} // namespace
+
+int64_t mlir::deltanet::provableAlignment(Value memref,
+                                          int64_t globalAlignment) {
+  return baseBytes(memref, globalAlignment);
+}
+
+namespace {
 
 struct DeltaNetGpuAnnotateVectorAlignmentPass
     : public deltanet::impl::DeltaNetGpuAnnotateVectorAlignmentBase<

@@ -33,6 +33,12 @@ bool isBlockMapped(scf::ForallOp forall);
 /// blocks.
 bool isInsideBlockLoop(Operation *op);
 
+/// The byte alignment that the address of element 0 of `memref` provably
+/// has (0 if unknown): shared memory and the program's own allocations are
+/// 16-byte aligned, the function's arguments `globalAlignment`; views keep
+/// what their offsets allow (deltanet-gpu-annotate-vector-alignment).
+int64_t provableAlignment(Value memref, int64_t globalAlignment);
+
 #define GEN_PASS_REGISTRATION
 #include "deltanet/Codegen/GPU/Passes.h.inc"
 

@@ -197,6 +197,69 @@ def DeltaNetGpuMatmulsToMmaSync
                            "affine::AffineDialect"];
 }
 
+def DeltaNetGpuPrefetchLoopOperands
+    : Pass<"deltanet-gpu-prefetch-loop-operands", "func::FuncOp"> {
+  let summary = "A block loop's per-iteration device-memory operands staged "
+                "in shared memory one iteration ahead with cp.async";
+  let description = [{
+    Runs after bufferization (and deltanet-gpu-matmuls-to-mma-sync), before
+    `deltanet-gpu-map-to-threads`. In an `scf.for` directly inside a
+    block-mapped `scf.forall` (the state scan's chunk loop), a
+    `memref.subview` of a device buffer whose offsets are the induction
+    variable and loop invariants, read only by a staging `memref.copy` into
+    shared memory and by linalg inputs (also through subviews), is copied
+    into a shared buffer with upstream `nvgpu.device_async_copy` (pieces of
+    16 bytes, L1 bypassed, where both layouts allow; else 8 or 4) one
+    iteration ahead: the first iteration's copies before the
+    loop, iteration i + 1's right after the last op of iteration i that
+    reads the buffer (so they overlap the rest of the body), and a
+    `cp.async.wait_group 0` thread loop (followed by the mapping's barrier)
+    before the first reader. A staging copy's buffer is reused (hoisted out
+    of the loop); other views get a new buffer, rows padded by
+    `row-padding` elements (`transposed-padding` when a reader walks its
+    columns), at most `max-bytes` of new shared memory per loop. Only views
+    that are provably 4-byte aligned (the program's own buffers, or
+    arguments under `global-alignment`) with whole 4-byte rows are taken;
+    the others stay as they are.
+  }];
+  let options = [
+    Option<"threads", "threads", "int64_t", /*default=*/"128",
+           "Threads per block (issuing the copies)">,
+    Option<"maxBytes", "max-bytes", "int64_t", /*default=*/"65536",
+           "New shared memory per loop for views not staged before">,
+    Option<"rowPadding", "row-padding", "int64_t", /*default=*/"4",
+           "Elements added to each row of a new buffer (bank conflicts)">,
+    Option<"transposedPadding", "transposed-padding", "int64_t",
+           /*default=*/"-1",
+           "Elements added to each row of a new buffer that a reader walks "
+           "by columns (a transposed read; 1: no bank conflicts, copied in "
+           "4-byte pieces; measured no faster on the H200 for the scan's "
+           "k); -1: as row-padding">,
+    Option<"globalAlignment", "global-alignment", "int64_t", /*default=*/"0",
+           "Byte alignment promised for the function's memref arguments">,
+  ];
+  let dependentDialects = ["gpu::GPUDialect", "nvgpu::NVGPUDialect",
+                           "NVVM::NVVMDialect", "scf::SCFDialect",
+                           "memref::MemRefDialect", "arith::ArithDialect",
+                           "affine::AffineDialect"];
+}
+
+def DeltaNetGpuDropBarriersAfterAsyncCopies
+    : Pass<"deltanet-gpu-drop-barriers-after-async-copies"> {
+  let summary = "Erase the barrier after a thread-mapped region that only "
+                "issues cp.async copies";
+  let description = [{
+    Runs after `deltanet-gpu-map-to-threads`, which puts a barrier after every
+    thread loop. A barrier right after an `scf.if` that only issues
+    `nvgpu.device_async_copy` ops (and their groups and addresses: the
+    copies of deltanet-gpu-prefetch-loop-operands) orders nothing: the
+    copies' writes become visible only at the later `cp.async.wait_group` and
+    its barrier, and the readers of the previous contents were ordered by
+    the barrier before the copies.
+  }];
+  let dependentDialects = ["gpu::GPUDialect"];
+}
+
 def DeltaNetGpuWorkgroupAllocsToDynamicShared
     : Pass<"deltanet-gpu-workgroup-allocs-to-dynamic-shared"> {
   let summary = "Workgroup memref.alloc inside gpu.launch -> views of the "
