@@ -41,7 +41,7 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions>,
           "default in the last bits (pair sums in the instruction's order, "
           "denormals flushed). Off by default, also on AVX512_BF16 hosts: "
           "measured slower than the widened FMAs (tri_inv C = 64: 5.8 vs "
-          "4.8 us per matrix; chunk op H = 4: 0.92x; docs/Performance.md, "
+          "4.8 us per matrix; chunk op H = 4: 0.93-0.98x; docs/Performance.md, "
           "session 7)"),
       llvm::cl::init(false)};
 };
