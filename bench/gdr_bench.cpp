@@ -14,9 +14,13 @@
 // the float64 recurrence and our recurrent op (a mismatch fails the run).
 //
 // Usage: gdr-bench [--B=1 --T=4096 --H=4 --HV=4 --K=128 --V=128
-//                   --chunk-size=64 --threads=1] [--benchmark_* flags]
+//                   --chunk-size=64 --threads=1] [--keep-heap]
+//                  [--benchmark_* flags]
 // --threads=N: our kernels compiled with num-threads=N (OpenMP over heads),
-// ggml's graph computed on N threads.
+// ggml's graph computed on N threads. --keep-heap: freed blocks stay in the
+// process's heap (glibc's mmap threshold and trimming off), so the outputs
+// each call returns (32 MiB of `o` at H = 16) reuse memory that is already
+// mapped instead of page-faulting fresh pages, which the kernel zeroes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,6 +46,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <malloc.h>
 #include <map>
 #include <random>
 #include <string>
@@ -319,6 +324,22 @@ struct GgmlPeer {
 };
 #endif
 
+/// Consumes every `--name` from argv; returns whether it was there.
+bool takeBoolFlag(int &argc, char **argv, const char *name) {
+  std::string flag = std::string("--") + name;
+  bool found = false;
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (flag == argv[i])
+      found = true;
+    else
+      argv[kept++] = argv[i];
+  }
+  argc = kept;
+  argv[argc] = nullptr;
+  return found;
+}
+
 /// Consumes `--name=value` from argv; returns whether it was there.
 bool takeFlag(int &argc, char **argv, const char *name, int64_t &value) {
   std::string prefix = std::string("--") + name + "=";
@@ -353,6 +374,10 @@ int main(int argc, char **argv) {
   takeFlag(argc, argv, "chunk-size", shape.chunk);
   int64_t threads = 1;
   takeFlag(argc, argv, "threads", threads);
+  if (takeBoolFlag(argc, argv, "keep-heap")) {
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv))
     return 1;

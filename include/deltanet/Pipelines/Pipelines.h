@@ -39,7 +39,10 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions>,
           "dot products (vdpbf16ps) instead of f32 FMAs on widened operands; "
           "the code needs a CPU with AVX512_BF16. Results differ from the "
           "default in the last bits (pair sums in the instruction's order, "
-          "denormals flushed)"),
+          "denormals flushed). Off by default, also on AVX512_BF16 hosts: "
+          "measured slower than the widened FMAs (tri_inv C = 64: 5.8 vs "
+          "4.8 us per matrix; chunk op H = 4: 0.93-0.98x; docs/Performance.md, "
+          "session 7)"),
       llvm::cl::init(false)};
 };
 

@@ -23,11 +23,16 @@ public:
 
   /// 16 x 16 f32 blocks: a block row is one 512-bit vector, and inside 16
   /// rows the Neumann powers stay small (docs/TriInvTolerance.md). INT8
-  /// needs 4 x 4 blocks: inside 16 x 16 blocks the int8 sum of the powers
-  /// loses their cancellation (0.42 relative error on correlated keys).
+  /// keeps 4 x 4, the block size its tolerance rows were calibrated with
+  /// (TriInvTolerance.cpp): with the diagonal blocks solved in f32
+  /// (keepsTriInvDiagonalBlocksF32) an explicit block size of 16 is as
+  /// accurate and faster (docs/Performance.md, session 7), but the default
+  /// waits for the table's recalibration.
   int64_t getDefaultTriInvBlockSize(TriInvPrecision precision) const override {
     return precision == TriInvPrecision::I8 ? 4 : 16;
   }
+
+  bool keepsTriInvDiagonalBlocksF32() const override { return true; }
 
   /// 16 matrices of 64 x 64 f32 are 256 KiB per intermediate: a tile's
   /// working set stays in the L2 cache instead of streaming the batch

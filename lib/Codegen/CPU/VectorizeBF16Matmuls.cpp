@@ -51,6 +51,135 @@ int64_t accumulatorLanes(int64_t n) {
   return 0;
 }
 
+/// The f32 tensor that `value` rounds elementwise to bf16, when a
+/// `linalg.generic` whose body is one `arith.truncf` of its only input
+/// (identity maps) produces it; else null.
+Value roundedFrom(Value value) {
+  auto generic = value.getDefiningOp<linalg::GenericOp>();
+  if (!generic || generic.getNumDpsInputs() != 1 ||
+      generic->getNumResults() != 1 ||
+      !llvm::all_of(generic.getIndexingMapsArray(),
+                    [](AffineMap map) { return map.isIdentity(); }) ||
+      generic.getNumLoops() != generic.getNumParallelLoops())
+    return nullptr;
+  Block &body = generic.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto trunc = yield.getOperand(0).getDefiningOp<arith::TruncFOp>();
+  if (!trunc || &body.front() != trunc.getOperation() ||
+      trunc.getIn() != body.getArgument(0))
+    return nullptr;
+  Value source = generic.getDpsInputs()[0];
+  if (!cast<ShapedType>(source.getType()).getElementType().isF32())
+    return nullptr;
+  return source;
+}
+
+/// The vectorised VNNI pack tile's `1 x 1 x 2 x N -> 1 x 1 x N x 2`
+/// transpose as a `vector.interleave` of its two rows: one shuffle
+/// (vpermt2w / vpunpck*), where the transpose's default lowering moves one
+/// element at a time.
+struct TransposeRowPairToInterleave
+    : public OpRewritePattern<vector::TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(vector::TransposeOp op,
+                                PatternRewriter &rewriter) const override {
+    VectorType type = op.getSourceVectorType();
+    if (type.getRank() != 4 || type.getDimSize(0) != 1 ||
+        type.getDimSize(1) != 1 || type.getDimSize(2) != 2 ||
+        type.isScalable() ||
+        op.getPermutation() != ArrayRef<int64_t>{0, 1, 3, 2})
+      return rewriter.notifyMatchFailure(
+          op, "not a 1 x 1 x 2 x N -> 1 x 1 x N x 2 transpose");
+    int64_t n = type.getDimSize(3);
+    Location loc = op.getLoc();
+    Value rows = vector::ShapeCastOp::create(
+        rewriter, loc, VectorType::get({2, n}, type.getElementType()),
+        op.getVector());
+    Value even = vector::ExtractOp::create(rewriter, loc, rows, 0);
+    Value odd = vector::ExtractOp::create(rewriter, loc, rows, 1);
+    // A rounding of the transposed tile (packToVNNI's fused truncf) is done
+    // on the two rows first: two whole-vector conversions instead of one
+    // per pair once the 2-D result is unrolled.
+    Operation *replaced = op;
+    if (op->hasOneUse())
+      if (auto trunc = dyn_cast<arith::TruncFOp>(*op->user_begin())) {
+        Type narrow = getElementTypeOrSelf(trunc.getType());
+        auto rowType = VectorType::get({n}, narrow);
+        even = arith::TruncFOp::create(rewriter, loc, rowType, even);
+        odd = arith::TruncFOp::create(rewriter, loc, rowType, odd);
+        replaced = trunc;
+      }
+    Value pairs = vector::InterleaveOp::create(rewriter, loc, even, odd);
+    rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(
+        replaced, replaced->getResult(0).getType(), pairs);
+    if (replaced != op)
+      rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+/// `B` (`batch x K x N`, bf16) in the VNNI layout `Bv[b, p, n, t] =
+/// B[b, 2p + t, n]`, as one `linalg.generic` reading `B` viewed as pairs of
+/// rows (`tensor.expand_shape`, no data movement) through a transposing
+/// map, tiled to `1 x 1 x lanes x 2` and vectorised (upstream
+/// `linalg::vectorize`): per pair of rows two vector loads and an
+/// interleaving shuffle. When `B` is itself an elementwise rounding of an f32
+/// tensor (the matmul precision's `arith.truncf`), that tensor is read and
+/// rounded here instead, so the operand is converted and packed in one pass
+/// with no bf16 copy in between. Upstream's `linalg.pack` lowers to a
+/// `linalg.transpose` that stays a loop of scalar 16-bit moves here (12% of
+/// a bf16 tri_inv's time) and cannot absorb the rounding.
+Value packToVNNI(RewriterBase &rewriter, Location loc, Value rhs,
+                 int64_t lanes) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  MLIRContext *ctx = rewriter.getContext();
+  auto rhsType = cast<RankedTensorType>(rhs.getType());
+  Type bf16 = rhsType.getElementType();
+  int64_t batch = rhsType.getDimSize(0), k = rhsType.getDimSize(1),
+          n = rhsType.getDimSize(2), pairs = k / 2;
+  Value source = rhs;
+  if (Value wide = roundedFrom(rhs))
+    source = wide;
+  Type sourceElement = cast<RankedTensorType>(source.getType()).getElementType();
+  Value rowPairs = tensor::ExpandShapeOp::create(
+      rewriter, loc, RankedTensorType::get({batch, pairs, 2, n}, sourceElement),
+      source, ArrayRef<ReassociationIndices>{{0}, {1, 2}, {3}});
+  Value dest = tensor::EmptyOp::create(
+      rewriter, loc, ArrayRef<int64_t>{batch, pairs, n, 2}, bf16);
+  AffineExpr db, dp, dn, dt;
+  bindDims(ctx, db, dp, dn, dt);
+  SmallVector<AffineMap> maps = {AffineMap::get(4, 0, {db, dp, dt, dn}, ctx),
+                                 AffineMap::get(4, 0, {db, dp, dn, dt}, ctx)};
+  auto pack = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{dest.getType()}, ValueRange{rowPairs},
+      ValueRange{dest}, maps,
+      SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        Value v = args[0];
+        if (v.getType() != bf16)
+          v = arith::TruncFOp::create(b, l, bf16, v);
+        linalg::YieldOp::create(b, l, v);
+      });
+  OpFoldResult one = rewriter.getIndexAttr(1);
+  scf::SCFTilingOptions options;
+  options.setTileSizes(
+      {one, one, rewriter.getIndexAttr(lanes), rewriter.getIndexAttr(2)});
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(pack.getOperation()), options);
+  if (failed(tiled))
+    return pack.getResult(0);
+  rewriter.replaceOp(pack, tiled->replacements);
+  for (Operation *tile : tiled->tiledOps) {
+    rewriter.setInsertionPoint(tile);
+    FailureOr<linalg::VectorizationResult> vectorized =
+        linalg::vectorize(rewriter, tile);
+    if (succeeded(vectorized))
+      rewriter.replaceOp(tile, vectorized->replacements);
+  }
+  return tiled->replacements[0];
+}
+
 /// `C[b, m, n] += sum_k A[b, m, k] B[b, k, n]` (bf16 operands, f32
 /// accumulator, static shapes, K even, N a multiple of 4) becomes
 ///
@@ -103,19 +232,7 @@ LogicalResult vectorizeAsDotProducts(RewriterBase &rewriter,
       rewriter, loc, lhsPairsType, lhs,
       ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
 
-  // Bv = B packed with an inner tile of 2 along K (upstream linalg.pack),
-  // lowered right away to expand_shape + transpose.
-  Value packDest = tensor::EmptyOp::create(
-      rewriter, loc, ArrayRef<int64_t>{batch, pairs, n, 2}, bf16);
-  auto pack = linalg::PackOp::create(
-      rewriter, loc, rhs, packDest, /*innerDimsPos=*/ArrayRef<int64_t>{1},
-      /*innerTiles=*/ArrayRef<OpFoldResult>{rewriter.getIndexAttr(2)},
-      /*paddingValue=*/std::nullopt, /*outerDimsPerm=*/ArrayRef<int64_t>{});
-  Value rhsPacked = pack.getResult();
-  FailureOr<linalg::LowerPackResult> lowered =
-      linalg::lowerPack(rewriter, pack);
-  if (succeeded(lowered))
-    rhsPacked = lowered->transposeOp.getResult()[0];
+  Value rhsPacked = packToVNNI(rewriter, loc, rhs, lanes);
 
   // The contraction over (b, m, n, p, t).
   AffineExpr db, dm, dn, dp, dt;
@@ -264,6 +381,8 @@ struct DeltaNetCpuVectorizeBF16MatmulsPass
       // Broadcasting reads as plain reads + vector.broadcast, which the
       // contraction then absorbs into its indexing maps.
       vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+      // The VNNI packs' transposes (packToVNNI) as row interleaves.
+      patterns.add<TransposeRowPairToInterleave>(&getContext());
       if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
         return signalPassFailure();
     }

@@ -66,6 +66,10 @@ struct ResolvedTriInv {
   int64_t factors;
   int64_t residualSteps;
   MatmulPrecision matmul;
+  /// Blocked strategy: the diagonal blocks' Neumann products in f32 and
+  /// only the merges in `matmul`'s precision (the target's
+  /// TargetInfo::keepsTriInvDiagonalBlocksF32).
+  bool diagonalBlocksF32 = false;
   /// Blocked strategy: every level's merges as one batched product (the
   /// target's TargetInfo::mergesTriInvLevelsBatched) instead of a loop
   /// over the pairs.
@@ -162,12 +166,14 @@ ResolvedTriInv resolve(TriInvOp op, const LoweringDefaults &defaults) {
   r.matmul.precision = effectivePrecision(op, defaults);
   r.matmul.granularity = defaults.options.quantGranularity;
   r.batchedLevels = defaults.target->mergesTriInvLevelsBatched();
+  r.diagonalBlocksF32 = defaults.target->keepsTriInvDiagonalBlocksF32();
   return r;
 }
 
 /// Why `config` may return garbage on correlated keys, or an empty string:
 /// INT8 Neumann sums over more than 8 x 8 matrices cannot resolve the
-/// cancellation of powers that grow to 1e1..1e9.
+/// cancellation of powers that grow to 1e1..1e9 (no hazard for blocked
+/// diagonal blocks the target solves in f32).
 std::string int8Hazard(TriInvOp op, const ResolvedTriInv &config) {
   if (config.matmul.precision != TriInvPrecision::I8)
     return "";
@@ -179,7 +185,8 @@ std::string int8Hazard(TriInvOp op, const ResolvedTriInv &config) {
             "(they reach 1e6 with correlated keys); strategy=blocked with "
             "4x4 blocks keeps the error near 1e-2")
         .str();
-  if (config.strategy == TriInvStrategy::Blocked && config.blockSize > 8)
+  if (config.strategy == TriInvStrategy::Blocked && config.blockSize > 8 &&
+      !config.diagonalBlocksF32)
     return (llvm::Twine("precision=i8 with ") + llvm::Twine(config.blockSize) +
             "x" + llvm::Twine(config.blockSize) +
             " diagonal blocks: their int8 Neumann sums lose the cancelling "
@@ -512,11 +519,16 @@ public:
   /// result holding `I - L` (`L` the strictly lower part of that window of
   /// `a`), by `(I + L^2)(I + L^4)...(I + L^(2^(factors-1)))`. Every power
   /// `L^k` is zero outside its band `L^k[k:, :n-k]`, which is all that is
-  /// kept of it (`P_k`, `(n-k) x (n-k)`) and multiplied.
+  /// kept of it (`P_k`, `(n-k) x (n-k)`) and multiplied, with the operands
+  /// represented as `precision` says.
   Value neumannFactors(Value a, OpFoldResult off, int64_t n, Value x,
-                       int64_t factors, bool accumulateInPlace) {
+                       int64_t factors, bool accumulateInPlace,
+                       MatmulPrecision precision) {
     if (factors <= 1 || n <= 2)
       return x;
+    auto matmul = [&](Value lhs, Value rhs, Value acc = nullptr) {
+      return emitMatmul(sb, lhs, rhs, acc, precision);
+    };
     Value power = lowerBand(a, off, n); // P_1 = L[1:, :n-1]
     for (int64_t f = 1, k = 1; f < factors && 2 * k < n; ++f, k *= 2) {
       int64_t m = n - 2 * k;
@@ -565,7 +577,7 @@ public:
     // The whole-matrix series keeps the rounding order that the tolerance
     // rule table (TriInvTolerance.cpp) was measured with.
     return neumannFactors(a, b.getIndexAttr(0), n, x, factors,
-                          /*accumulateInPlace=*/true);
+                          /*accumulateInPlace=*/true, matmulPrecision);
   }
 
   /// Exact Neumann inverses of the diagonal `blockSize` blocks of `I + L`
@@ -575,8 +587,11 @@ public:
   /// pass initialises to `I - D` (the first Neumann factor of every
   /// diagonal block, zeros elsewhere): the blocks above the diagonal are
   /// then final, the products accumulate into their blocks, and the
-  /// off-diagonal blocks of `L` are read from `a` directly.
-  Value blocked(Value a, int64_t blockSize, int64_t factors) {
+  /// off-diagonal blocks of `L` are read from `a` directly. With
+  /// `diagonalBlocksF32`, the diagonal blocks' products are f32 whatever the
+  /// matmul precision (only the merges' operands are rounded / quantised).
+  Value blocked(Value a, int64_t blockSize, int64_t factors,
+                bool diagonalBlocksF32) {
     int64_t c = cast<RankedTensorType>(a.getType()).getDimSize(1);
     Value x = empty(batchOf(a), c, c);
     if (factors == 0)
@@ -589,7 +604,8 @@ public:
           0, numBlocks, blockSize, x, [&](OpFoldResult p, Value x) {
             Value block = neumannFactors(
                 a, p, blockSize, slice(x, p, p, blockSize, blockSize), factors,
-                /*accumulateInPlace=*/false);
+                /*accumulateInPlace=*/false,
+                diagonalBlocksF32 ? MatmulPrecision{} : matmulPrecision);
             return insert(block, x, p, p);
           });
     // Pairs of solved blocks of size `s` become solved blocks of 2s; when
@@ -967,7 +983,8 @@ Value invertBatch(OpBuilder &b, Location loc, Value a,
   case TriInvStrategy::Blocked:
     x = config.batchedLevels
             ? emit.blockedBatchedLevels(a, config.blockSize, config.factors)
-            : emit.blocked(a, config.blockSize, config.factors);
+            : emit.blocked(a, config.blockSize, config.factors,
+                           config.diagonalBlocksF32);
     break;
   }
   Value l;

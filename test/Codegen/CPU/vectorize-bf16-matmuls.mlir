@@ -1,5 +1,7 @@
 // bf16 x bf16 -> f32 batched matmuls as AVX512_BF16 dot products: the right
-// operand packed to the VNNI layout (upstream linalg.pack, lowered), register
+// operand packed to the VNNI layout (a vectorised generic: per pair of rows
+// two loads and one vector.interleave; rounded on the way when it is a
+// truncf of f32), register
 // tiles vectorised and unrolled to 1 x 16 accumulators per pair of k, and
 // upstream x86vector's packed-type dot-product patterns.
 
@@ -15,9 +17,15 @@
 // RUN: llc -O3 -mtriple=x86_64-unknown-linux-gnu -mcpu=sapphirerapids %t.tri.ll -o - | FileCheck %s --check-prefix=TRI
 
 // KERNEL-LABEL: func.func @bf16_matmul
-// A viewed as pairs of k, B transposed into the VNNI layout.
+// A viewed as pairs of k; B as pairs of rows, interleaved into the VNNI
+// layout 16 columns at a time (loops over batch, pairs and columns).
 // KERNEL-DAG: tensor.expand_shape %{{.*}} {{\[}}[0], [1], [2, 3]] output_shape [4, 8, 8, 2] : tensor<4x8x16xbf16> into tensor<4x8x8x2xbf16>
-// KERNEL-DAG: linalg.transpose ins(%{{.*}} : tensor<4x8x2x32xbf16>) outs(%{{.*}} : tensor<4x8x32x2xbf16>) permutation = [0, 1, 3, 2]
+// KERNEL-DAG: tensor.expand_shape %{{.*}} {{\[}}[0], [1, 2], [3]] output_shape [4, 8, 2, 32] : tensor<4x16x32xbf16> into tensor<4x8x2x32xbf16>
+// KERNEL: scf.for %{{.*}} = %c0 to %c32 step %c16
+// KERNEL: vector.transfer_read {{.*}} : tensor<1x1x2x16xbf16>, vector<1x1x2x16xbf16>
+// KERNEL: vector.interleave %{{.*}}, %{{.*}} : vector<16xbf16> -> vector<32xbf16>
+// KERNEL: vector.transfer_write {{.*}} : vector<1x1x16x2xbf16>, tensor<1x1x16x2xbf16>
+// KERNEL-NOT: linalg.transpose
 // Register tile: 8 rows x 32 columns, one loop over the batch.
 // KERNEL: scf.for %{{.*}} = %c0 to %c4 step %c1
 // KERNEL-NOT: scf.for
@@ -61,4 +69,28 @@ func.func @odd_k(%a: tensor<2x8x3xbf16>, %b: tensor<2x3x16xbf16>, %c: tensor<2x8
 func.func @tri_inv(%a: tensor<8x64x64xbf16>) -> tensor<8x64x64xbf16> {
   %x = deltanet.tri_inv %a : tensor<8x64x64xbf16>
   return %x : tensor<8x64x64xbf16>
+}
+
+// B rounded from f32 by an elementwise truncf (the matmul precision's
+// conversion): the pack reads the f32 rows and rounds each one whole
+// (vcvtneps2bf16, 16 f32 to a ymm of bf16) before interleaving; no bf16 copy of B is read.
+// KERNEL-LABEL: func.func @rounded_rhs
+// KERNEL: tensor.expand_shape %{{.*}} {{\[}}[0], [1, 2], [3]] output_shape [2, 8, 2, 16] : tensor<2x16x16xf32> into tensor<2x8x2x16xf32>
+// KERNEL: vector.transfer_read {{.*}} : tensor<1x1x2x16xf32>, vector<1x1x2x16xf32>
+// KERNEL-COUNT-2: arith.truncf %{{.*}} : vector<16xf32> to vector<16xbf16>
+// KERNEL: vector.interleave %{{.*}}, %{{.*}} : vector<16xbf16> -> vector<32xbf16>
+// KERNEL: x86vector.avx512.dot
+// KERNEL: return
+// ASM-LABEL: rounded_rhs:
+// ASM: vcvtneps2bf16 {{.*}}%ymm
+// ASM: vdpbf16ps {{.*}}%zmm
+func.func @rounded_rhs(%a: tensor<2x8x16xbf16>, %b: tensor<2x16x16xf32>, %c: tensor<2x8x16xf32>) -> tensor<2x8x16xf32> {
+  %e = tensor.empty() : tensor<2x16x16xbf16>
+  %r16 = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%b : tensor<2x16x16xf32>) outs(%e : tensor<2x16x16xbf16>) {
+  ^bb0(%in: f32, %out: bf16):
+    %t = arith.truncf %in : f32 to bf16
+    linalg.yield %t : bf16
+  } -> tensor<2x16x16xbf16>
+  %r = linalg.batch_matmul ins(%a, %r16 : tensor<2x8x16xbf16>, tensor<2x16x16xbf16>) outs(%c : tensor<2x8x16xf32>) -> tensor<2x8x16xf32>
+  return %r : tensor<2x8x16xf32>
 }

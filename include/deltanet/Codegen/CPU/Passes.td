@@ -60,8 +60,13 @@ def DeltaNetCpuVectorizeBF16Matmuls
 
     * the left operand is viewed as pairs of k (`tensor.expand_shape` to
       `[B, M, K/2, 2]`), the right operand packed to the VNNI layout
-      `Bv[b, p, n, t] = B[b, 2p + t, n]` (upstream `linalg.pack` with an
-      inner tile of 2 along K, lowered to `expand_shape` + `transpose`);
+      `Bv[b, p, n, t] = B[b, 2p + t, n]` by a `linalg.generic` on B viewed
+      as pairs of rows, tiled and vectorised (upstream) to two row loads and
+      one `vector.interleave` per pair and W columns; when B is an
+      elementwise `arith.truncf` of an f32 tensor, that tensor is read and
+      each row rounded whole in the pack (no bf16 copy of B). Upstream
+      `linalg.pack`, lowered to `expand_shape` + `linalg.transpose`, became
+      scalar 16-bit moves here (12% of a bf16 tri_inv);
     * the contraction over `(b, m, n, p, t)` is tiled to `1 x rows x cols`
       output tiles (largest divisors of M and N, whole K), each vectorised
       into one `vector.contract` (upstream `linalg::vectorize`, then

@@ -59,6 +59,15 @@ public:
   /// a few busy threads; a CPU core wants the loop (small working set, the
   /// code bit-for-bit as measured). Default: the loop.
   virtual bool mergesTriInvLevelsBatched() const { return false; }
+
+  /// Whether a blocked tri_inv with bf16, f16 or i8 matmuls keeps the
+  /// Neumann products of its small diagonal blocks in f32 and rounds (or
+  /// quantises) only the merges' operands. On a CPU those bands (14 x 14 and
+  /// smaller at block 16) are too small to amortise the conversions and the
+  /// dot-product packing, and in f32 the int8 error of their cancelling
+  /// powers is gone, so int8 can use the f32 block size. Default: every
+  /// matmul in the requested precision (matrix units without f32).
+  virtual bool keepsTriInvDiagonalBlocksF32() const { return false; }
 };
 
 /// Registers `target` under its name; a second registration of the same
