@@ -383,8 +383,10 @@ def DeltaNetGpuFuseIntoBlocks : Pass<"deltanet-gpu-fuse-into-blocks"> {
     Option<"scatters", "scatters", "bool", /*default=*/"true",
            "Compute a scatter of a block loop's result in its blocks">,
     Option<"maxGatherTileBytes", "max-gather-tile-bytes", "int64_t",
-           /*default=*/"65536",
-           "Largest gather tile (bytes of its f32 result) a block recomputes">,
+           /*default=*/"32768",
+           "Largest gather tile (bytes of its f32 result) a block recomputes "
+           "(default: one chunk of 64 x 128; the state scan's slices of a "
+           "whole sequence stay slices of the gather)">,
   ];
   let dependentDialects = ["affine::AffineDialect", "linalg::LinalgDialect",
                            "tensor::TensorDialect"];
