@@ -196,80 +196,110 @@ struct BubbleGatherSliceAboveCollapse
   int64_t maxTileBytes;
 };
 
-/// `transpose(collapse_shape(gather tile))` in a block, the tile read by
-/// nothing else (chunk_output's k, read only as k^T) -> one gather that
-/// writes the transposed tile: the block does not hold k and k^T in shared
-/// memory at once (the output stage's 33 KB that cost it its second block
-/// per SM). The collapse may merge unit dims only.
+/// A gathered tile in a block (the result of `FuseGatherIntoBlockSlice`):
+/// a cast-only linalg.generic inside a block loop with an identity output
+/// map, read by one op only.
+bool isSingleUseBlockTile(linalg::GenericOp tile) {
+  return tile && isInsideBlockLoop(tile) && tile.hasPureTensorSemantics() &&
+         tile->hasOneUse() && tile.getNumDpsInputs() == 1 &&
+         tile.getNumDpsInits() == 1 && tile.getNumReductionLoops() == 0 &&
+         !tile.payloadUsesValueFromOperand(tile.getDpsInitOperand(0)) &&
+         tile.getMatchingIndexingMap(tile.getDpsInitOperand(0)).isIdentity() &&
+         llvm::all_of(tile.getBody()->without_terminator(), [](Operation &o) {
+           return isa<arith::ExtFOp, arith::TruncFOp>(o);
+         }) &&
+         cast<RankedTensorType>(tile.getResult(0).getType()).hasStaticShape();
+}
+
+/// The same gather as `tile`, writing `init` (whose dim j is the tile's
+/// group `perm[j]` of `groups`, groups merging unit dims only): each output
+/// dim stands for its group's non-unit tile dim, every unit tile dim reads
+/// index 0. Fails if a group merges two non-unit dims.
+FailureOr<Value> regatherTile(RewriterBase &rewriter, linalg::GenericOp tile,
+                              ArrayRef<ReassociationIndices> groups,
+                              ArrayRef<int64_t> perm, Value init) {
+  auto tileType = cast<RankedTensorType>(tile.getResult(0).getType());
+  MLIRContext *ctx = rewriter.getContext();
+  SmallVector<AffineExpr> tileDims(tileType.getRank(),
+                                   getAffineConstantExpr(0, ctx));
+  for (auto [j, g] : llvm::enumerate(perm)) {
+    int64_t nonUnit = 0;
+    for (int64_t d : groups[g])
+      if (tileType.getDimSize(d) != 1) {
+        tileDims[d] = getAffineDimExpr(j, ctx);
+        ++nonUnit;
+      }
+    if (nonUnit > 1)
+      return failure();
+  }
+  AffineMap toTile = AffineMap::get(perm.size(), 0, tileDims, ctx);
+  AffineMap inputMap = simplifyAffineMap(
+      tile.getMatchingIndexingMap(tile.getDpsInputOperand(0)).compose(toTile));
+  AffineMap outputMap = rewriter.getMultiDimIdentityMap(perm.size());
+  SmallVector<utils::IteratorType> iterators(perm.size(),
+                                             utils::IteratorType::parallel);
+  auto regathered = linalg::GenericOp::create(
+      rewriter, tile.getLoc(), init.getType(), tile.getDpsInputOperand(0)->get(),
+      init, ArrayRef<AffineMap>{inputMap, outputMap}, iterators);
+  rewriter.cloneRegionBefore(tile.getRegion(), regathered.getRegion(),
+                             regathered.getRegion().begin());
+  return regathered.getResult(0);
+}
+
+/// `collapse_shape(gather tile)` (unit dims merged) -> one gather writing
+/// the collapsed tile: a plain elementwise producer of the block's
+/// consumers (`deltanet-gpu-fuse-elementwise` then fuses it into wy_repr's
+/// scaling of k and v, which needed no tile of their own).
+struct GatherTileIntoCollapse
+    : public OpRewritePattern<tensor::CollapseShapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(tensor::CollapseShapeOp collapse,
+                                PatternRewriter &rewriter) const override {
+    auto tile = collapse.getSrc().getDefiningOp<linalg::GenericOp>();
+    if (!isSingleUseBlockTile(tile) || !collapse.getResultType().hasStaticShape())
+      return rewriter.notifyMatchFailure(
+          collapse, "source is not a single-use gather tile of a block");
+    SmallVector<int64_t> identity = llvm::to_vector(
+        llvm::seq<int64_t>(0, collapse.getResultType().getRank()));
+    rewriter.setInsertionPoint(collapse);
+    Value init = tensor::EmptyOp::create(
+        rewriter, collapse.getLoc(), collapse.getResultType().getShape(),
+        collapse.getResultType().getElementType());
+    FailureOr<Value> regathered = regatherTile(
+        rewriter, tile, collapse.getReassociationIndices(), identity, init);
+    if (failed(regathered))
+      return rewriter.notifyMatchFailure(collapse,
+                                         "collapse merges two non-unit dims");
+    rewriter.replaceOp(collapse, *regathered);
+    return success();
+  }
+};
+
+/// `transpose(gather tile)` -> one gather writing the transposed tile
+/// (chunk_output's k, read only as k^T): the block does not hold k and k^T
+/// in shared memory at once.
 struct GatherTileIntoTranspose : public OpRewritePattern<linalg::TransposeOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(linalg::TransposeOp transpose,
                                 PatternRewriter &rewriter) const override {
-    if (!isInsideBlockLoop(transpose) || !transpose.hasPureTensorSemantics())
-      return rewriter.notifyMatchFailure(transpose, "not a block's transpose");
-    Value input = transpose.getInput();
-    auto collapse = input.getDefiningOp<tensor::CollapseShapeOp>();
-    Value tileValue = collapse ? collapse.getSrc() : input;
-    auto tile = tileValue.getDefiningOp<linalg::GenericOp>();
-    if (!tile || !isInsideBlockLoop(tile) || !tile.hasPureTensorSemantics() ||
-        !tile->hasOneUse() || (collapse && !collapse->hasOneUse()) ||
-        tile.getNumDpsInputs() != 1 || tile.getNumDpsInits() != 1 ||
-        tile.getNumReductionLoops() != 0 ||
-        tile.payloadUsesValueFromOperand(tile.getDpsInitOperand(0)) ||
-        !tile.getMatchingIndexingMap(tile.getDpsInitOperand(0)).isIdentity() ||
-        !llvm::all_of(tile.getBody()->without_terminator(), [](Operation &o) {
-          return isa<arith::ExtFOp, arith::TruncFOp>(o);
-        }))
+    if (!transpose.hasPureTensorSemantics())
+      return rewriter.notifyMatchFailure(transpose, "not on tensors");
+    auto tile = transpose.getInput().getDefiningOp<linalg::GenericOp>();
+    if (!isSingleUseBlockTile(tile))
       return rewriter.notifyMatchFailure(
-          transpose, "input is not a single-use cast tile (through a "
-                     "collapse_shape)");
-    auto tileType = cast<RankedTensorType>(tileValue.getType());
-    if (!tileType.hasStaticShape())
-      return rewriter.notifyMatchFailure(transpose, "dynamic tile");
-    // The tile dim behind each dim of the transpose's input: the only
-    // non-unit dim of its collapse group (or the group's last one).
+          transpose, "input is not a single-use gather tile of a block");
     SmallVector<ReassociationIndices> groups;
-    if (collapse) {
-      groups = collapse.getReassociationIndices();
-    } else {
-      for (int64_t d = 0; d < tileType.getRank(); ++d)
-        groups.push_back({d});
-    }
-    SmallVector<int64_t> tileDimOf;
-    for (const ReassociationIndices &group : groups) {
-      int64_t chosen = group.back(), nonUnit = 0;
-      for (int64_t d : group)
-        if (tileType.getDimSize(d) != 1) {
-          chosen = d;
-          ++nonUnit;
-        }
-      if (nonUnit > 1)
-        return rewriter.notifyMatchFailure(
-            transpose, "collapse merges two non-unit dims");
-      tileDimOf.push_back(chosen);
-    }
-    // (e_0 .. e_r-1) over the transposed tile -> the tile's loop dims.
-    MLIRContext *ctx = rewriter.getContext();
-    ArrayRef<int64_t> perm = transpose.getPermutation();
-    SmallVector<AffineExpr> tileDims(tileType.getRank(),
-                                     getAffineConstantExpr(0, ctx));
-    for (auto [j, p] : llvm::enumerate(perm))
-      tileDims[tileDimOf[p]] = getAffineDimExpr(j, ctx);
-    AffineMap toTile = AffineMap::get(perm.size(), 0, tileDims, ctx);
-    AffineMap inputMap =
-        tile.getMatchingIndexingMap(tile.getDpsInputOperand(0)).compose(toTile);
-    inputMap = simplifyAffineMap(inputMap);
-    AffineMap outputMap = rewriter.getMultiDimIdentityMap(perm.size());
-    SmallVector<utils::IteratorType> iterators(perm.size(),
-                                               utils::IteratorType::parallel);
-    auto fused = linalg::GenericOp::create(
-        rewriter, transpose.getLoc(), transpose.getInit().getType(),
-        tile.getDpsInputOperand(0)->get(), transpose.getInit(),
-        ArrayRef<AffineMap>{inputMap, outputMap}, iterators);
-    rewriter.cloneRegionBefore(tile.getRegion(), fused.getRegion(),
-                               fused.getRegion().begin());
-    rewriter.replaceOp(transpose, fused.getResults());
+    for (int64_t d = 0; d < transpose.getPermutation().size(); ++d)
+      groups.push_back({d});
+    rewriter.setInsertionPoint(transpose);
+    FailureOr<Value> regathered =
+        regatherTile(rewriter, tile, groups, transpose.getPermutation(),
+                     transpose.getInit());
+    if (failed(regathered))
+      return failure();
+    rewriter.replaceOp(transpose, *regathered);
     return success();
   }
 };
@@ -495,7 +525,7 @@ struct DeltaNetGpuFuseIntoBlocksPass
       RewritePatternSet patterns(ctx);
       patterns.add<BubbleGatherSliceAboveCollapse>(ctx, maxGatherTileBytes);
       patterns.add<FuseGatherIntoBlockSlice>(ctx, maxGatherTileBytes);
-      patterns.add<GatherTileIntoTranspose>(ctx);
+      patterns.add<GatherTileIntoCollapse, GatherTileIntoTranspose>(ctx);
       if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
         return signalPassFailure();
     }

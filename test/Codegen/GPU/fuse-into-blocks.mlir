@@ -5,6 +5,7 @@
 // value head h reads head h / 2), read by one block per chunk through a
 // collapse to [B * HV * NC, C, K]: each block gathers its own chunk from the
 // bf16 argument; no host-level gather is left.
+// CHECK: #[[GMAP:map[0-9]*]] = affine_map<(d0, d1, d2) -> (0, d1, 0, d2)>
 // CHECK-LABEL: func.func @gather_into_block
 // CHECK-SAME: (%[[Q:.*]]: tensor<1x128x1x16xbf16>
 // CHECK-NOT: linalg.generic
@@ -13,9 +14,11 @@
 // CHECK: %[[T:.*]] = affine.apply #{{.*}}(%[[IDX]]#2)
 // CHECK: %[[H:.*]] = affine.apply #{{.*}}(%[[IDX]]#1)
 // CHECK: %[[SRC:.*]] = tensor.extract_slice %[[Q]][%[[IDX]]#0, %[[T]], %[[H]], 0] [1, 64, 1, 16]
-// CHECK: linalg.generic {{.*}} ins(%[[SRC]] : tensor<1x64x1x16xbf16>)
+// The tile is gathered straight into the block's [1, C, K] layout (no
+// collapse_shape left): a plain elementwise producer of its consumer.
+// CHECK: linalg.generic {indexing_maps = [#[[GMAP]], #{{.*}}], {{.*}} ins(%[[SRC]] : tensor<1x64x1x16xbf16>) outs(%{{.*}} : tensor<1x64x16xf32>)
 // CHECK: arith.extf
-// CHECK: tensor.collapse_shape {{.*}} into tensor<1x64x16xf32>
+// CHECK-NOT: tensor.collapse_shape
 // CHECK: } {mapping = [#gpu.block<x>]}
 // A tile above max-gather-tile-bytes (4 KB here) stays a slice of the gather:
 // SMALL-LABEL: func.func @gather_into_block

@@ -367,7 +367,13 @@ def DeltaNetGpuFuseIntoBlocks : Pass<"deltanet-gpu-fuse-into-blocks"> {
       Tiles above `max-gather-tile-bytes` (the state scan's
       whole-sequence slices) stay slices of the gather. A gather left
       without uses is erased; one still read elsewhere (k, by the scan)
-      stays a kernel of its own.
+      stays a kernel of its own. A block's gathered tile read only through
+      a `collapse_shape` of unit dims or a `linalg.transpose` is gathered
+      straight into that layout (one generic, unit dims reading index 0):
+      it is then a plain elementwise producer that
+      `deltanet-gpu-fuse-elementwise` fuses into its consumer (wy_repr's
+      scaled k and v need no tile of their own), and the output stage's k
+      is gathered into k^T without a k tile beside it.
     - `scatters`: `scatter(expand_shape(R))`, `R` the single-use result of
       a block loop that inserts one row `[i, 0, ...]` per block, is
       computed by each block on its row (upstream `getTiledImplementation`
