@@ -125,6 +125,7 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
   if (options.fuseGathers || options.fuseScatter) {
     DeltaNetGpuFuseIntoBlocksOptions fuse;
     fuse.gathers = options.fuseGathers;
+    fuse.gatherLayouts = options.fuseGatherLayouts;
     fuse.scatters = options.fuseScatter;
     pm.addPass(createDeltaNetGpuFuseIntoBlocks(fuse));
   }

@@ -84,6 +84,12 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
                      "reading f32 copies made by gather kernels "
                      "(deltanet-gpu-fuse-into-blocks gathers)"),
       llvm::cl::init(true)};
+  PassOptions::Option<std::string> fuseGatherLayouts{
+      *this, "fuse-gather-layouts",
+      llvm::cl::desc("Which gathered tiles are gathered straight into the "
+                     "layout their reader needs: all, no-broadcast, matmul, "
+                     "none (deltanet-gpu-fuse-into-blocks gather-layouts)"),
+      llvm::cl::init("no-broadcast")};
   PassOptions::Option<bool> fuseScatter{
       *this, "fuse-scatter",
       llvm::cl::desc("The output stage writes o in its final layout and "

@@ -252,7 +252,8 @@ FailureOr<Value> regatherTile(RewriterBase &rewriter, linalg::GenericOp tile,
 /// scaling of k and v, which needed no tile of their own).
 struct GatherTileIntoCollapse
     : public OpRewritePattern<tensor::CollapseShapeOp> {
-  using OpRewritePattern::OpRewritePattern;
+  GatherTileIntoCollapse(MLIRContext *ctx, StringRef mode)
+      : OpRewritePattern(ctx), mode(mode.str()) {}
 
   LogicalResult matchAndRewrite(tensor::CollapseShapeOp collapse,
                                 PatternRewriter &rewriter) const override {
@@ -260,6 +261,22 @@ struct GatherTileIntoCollapse
     if (!isSingleUseBlockTile(tile) || !collapse.getResultType().hasStaticShape())
       return rewriter.notifyMatchFailure(
           collapse, "source is not a single-use gather tile of a block");
+    // Which readers of the collapsed tile let it be regathered (`mode`).
+    bool readByMatmul = false, readWithBroadcast = false;
+    for (OpOperand &use : collapse->getUses()) {
+      // (A transpose counts: its tile is regathered once more, into it.)
+      if (isa<linalg::BatchMatmulOp, linalg::MatmulOp, linalg::TransposeOp>(
+              use.getOwner()))
+        readByMatmul = true;
+      else if (auto reader = dyn_cast<linalg::LinalgOp>(use.getOwner()))
+        if (!reader.getMatchingIndexingMap(&use).isPermutation())
+          readWithBroadcast = true;
+    }
+    if ((mode == "no-broadcast" && readWithBroadcast) ||
+        (mode == "matmul" && !readByMatmul))
+      return rewriter.notifyMatchFailure(
+          collapse, "its readers are not regathered in this gather-layouts "
+                    "mode");
     SmallVector<int64_t> identity = llvm::to_vector(
         llvm::seq<int64_t>(0, collapse.getResultType().getRank()));
     rewriter.setInsertionPoint(collapse);
@@ -274,6 +291,8 @@ struct GatherTileIntoCollapse
     rewriter.replaceOp(collapse, *regathered);
     return success();
   }
+
+  std::string mode;
 };
 
 /// `transpose(gather tile)` -> one gather writing the transposed tile
@@ -521,11 +540,22 @@ struct DeltaNetGpuFuseIntoBlocksPass
 
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
+    if (!llvm::is_contained({"all", "no-broadcast", "matmul", "none"},
+                            StringRef(gatherLayouts))) {
+      getOperation()->emitError()
+          << "deltanet-gpu-fuse-into-blocks: gather-layouts must be all, "
+             "no-broadcast, matmul or none, got '"
+          << gatherLayouts << "'";
+      return signalPassFailure();
+    }
     if (gathers) {
       RewritePatternSet patterns(ctx);
       patterns.add<BubbleGatherSliceAboveCollapse>(ctx, maxGatherTileBytes);
       patterns.add<FuseGatherIntoBlockSlice>(ctx, maxGatherTileBytes);
-      patterns.add<GatherTileIntoCollapse, GatherTileIntoTranspose>(ctx);
+      if (gatherLayouts != "none") {
+        patterns.add<GatherTileIntoCollapse>(ctx, gatherLayouts);
+        patterns.add<GatherTileIntoTranspose>(ctx);
+      }
       if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
         return signalPassFailure();
     }

@@ -388,6 +388,13 @@ def DeltaNetGpuFuseIntoBlocks : Pass<"deltanet-gpu-fuse-into-blocks"> {
            "Recompute gathers' chunks in the blocks that read them">,
     Option<"scatters", "scatters", "bool", /*default=*/"true",
            "Compute a scatter of a block loop's result in its blocks">,
+    Option<"gatherLayouts", "gather-layouts", "std::string",
+           /*default=*/"\"no-broadcast\"",
+           "Gather a block's tile straight into the layout its single user "
+           "reads: all (unit-dim collapses and transposes), no-broadcast "
+           "(not a collapse that an elementwise op reads with a broadcast), "
+           "matmul (only collapses that a matmul reads, and transposes), "
+           "none">,
     Option<"maxGatherTileBytes", "max-gather-tile-bytes", "int64_t",
            /*default=*/"32768",
            "Largest gather tile (bytes of its f32 result) a block recomputes "
