@@ -1,5 +1,7 @@
 // RUN: deltanet-opt %s --split-input-file --deltanet-gpu-fuse-into-blocks | FileCheck %s
 // RUN: deltanet-opt %s --split-input-file --deltanet-gpu-fuse-into-blocks="max-gather-tile-bytes=1024 scatters=false" | FileCheck %s --check-prefix=SMALL
+// RUN: not deltanet-opt %s --split-input-file --deltanet-gpu-fuse-into-blocks="gather-layouts=some" 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: gather-layouts must be all, no-broadcast, matmul or none, got 'some'
 
 // The attention's gather of q ([B, T, H, K] bf16 -> [B, HV, NC, C, K] f32,
 // value head h reads head h / 2), read by one block per chunk through a
