@@ -120,10 +120,21 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
   blocks.recurrentValueTile = options.recurrentValueTile;
   pm.addPass(createDeltaNetGpuDistributeToBlocks(blocks));
   addDeltaNetToLinalgPasses(pm, options, *lookupTargetInfo("gpu"));
+  // Gathers recomputed by the blocks that read them, the output's scatter
+  // done by the blocks that produce it: fewer kernels, no f32 round trips.
+  if (options.fuseGathers || options.fuseScatter) {
+    DeltaNetGpuFuseIntoBlocksOptions fuse;
+    fuse.gathers = options.fuseGathers;
+    fuse.gatherLayouts = options.fuseGatherLayouts;
+    fuse.scatters = options.fuseScatter;
+    pm.addPass(createDeltaNetGpuFuseIntoBlocks(fuse));
+  }
   pm.addPass(createDeltaNetGpuDistributeLinalgToBlocks());
   pm.addPass(createDeltaNetGpuFuseElementwise());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  if (options.sinkAccumulatorProducers)
+    pm.addPass(createDeltaNetGpuSinkAccumulatorProducers());
   // Results assembled in the destination (device memory) where possible,
   // the remaining temporaries in shared memory. Inits that CSE merged are
   // untied first: two results computed into one shared fill were

@@ -77,6 +77,32 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
                      "H200, within noise); -1: shared-row-padding "
                      "(deltanet-gpu-prefetch-loop-operands transposed-padding)"),
       llvm::cl::init(-1)};
+  PassOptions::Option<bool> fuseGathers{
+      *this, "fuse-gathers",
+      llvm::cl::desc("Blocks read their chunk of q / k / v / beta from the "
+                     "bf16 arguments and widen it themselves instead of "
+                     "reading f32 copies made by gather kernels "
+                     "(deltanet-gpu-fuse-into-blocks gathers)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<std::string> fuseGatherLayouts{
+      *this, "fuse-gather-layouts",
+      llvm::cl::desc("Which gathered tiles are gathered straight into the "
+                     "layout their reader needs: all, no-broadcast, matmul, "
+                     "none (deltanet-gpu-fuse-into-blocks gather-layouts)"),
+      llvm::cl::init("no-broadcast")};
+  PassOptions::Option<bool> fuseScatter{
+      *this, "fuse-scatter",
+      llvm::cl::desc("The output stage writes o in its final layout and "
+                     "element type instead of an f32 copy scattered by its "
+                     "own kernel (deltanet-gpu-fuse-into-blocks scatters)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> sinkAccumulatorProducers{
+      *this, "sink-accumulator-producers",
+      llvm::cl::desc("A matmul producing another matmul's accumulator in a "
+                     "block is computed right before it: shorter "
+                     "shared-memory lifetimes "
+                     "(deltanet-gpu-sink-accumulator-producers)"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> scanValueTile{
       *this, "scan-value-tile",
       llvm::cl::desc("State columns per thread block of the chunk state scan "

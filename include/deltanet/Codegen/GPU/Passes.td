@@ -345,6 +345,84 @@ def DeltaNetGpuFuseElementwise : Pass<"deltanet-gpu-fuse-elementwise"> {
   let dependentDialects = ["linalg::LinalgDialect", "affine::AffineDialect"];
 }
 
+def DeltaNetGpuFuseIntoBlocks : Pass<"deltanet-gpu-fuse-into-blocks"> {
+  let summary = "Host-level gathers and scatters into the block loops that "
+                "read / produce their data";
+  let description = [{
+    Runs after the deltanet lowering, before
+    `deltanet-gpu-distribute-linalg-to-blocks`. A host-level "layout cast"
+    is a `linalg.generic` outside block loops with parallel loops only, one
+    input, an output it does not read and a body of `arith.extf` /
+    `arith.truncf` (the decomposed attention's gathers of q, k, v, beta into
+    the f32 chunked layout `[B, HV, NC, C, *]`, and its scatter of o back to
+    `[B, T, HV, V]`). Each would be its own kernel with a round trip through
+    device memory.
+
+    - `gathers`: a block-level `tensor.extract_slice` (directly in a
+      block-mapped `scf.forall`, not in a loop inside it) of a gather, or of
+      a `collapse_shape` of one (upstream's bubbling puts the slice above
+      the reshape first), is replaced by the gather tiled to that slice
+      (upstream `replaceExtractSliceWithTiledProducer`): the block reads
+      its chunk of the bf16 argument and widens it into its own tile.
+      Tiles above `max-gather-tile-bytes` (the state scan's
+      whole-sequence slices) stay slices of the gather. A gather left
+      without uses is erased; one still read elsewhere (k, by the scan)
+      stays a kernel of its own. A block's gathered tile read only through
+      a `collapse_shape` of unit dims or a `linalg.transpose` is gathered
+      straight into that layout (one generic, unit dims reading index 0):
+      it is then a plain elementwise producer that
+      `deltanet-gpu-fuse-elementwise` fuses into its consumer (wy_repr's
+      scaled k and v need no tile of their own), and the output stage's k
+      is gathered into k^T without a k tile beside it.
+    - `scatters`: `scatter(expand_shape(R))`, `R` the single-use result of
+      a block loop that inserts one row `[i, 0, ...]` per block, is
+      computed by each block on its row (upstream `getTiledImplementation`
+      at the iteration tile that reads exactly that row; the scatter's map
+      may be dims or `(t floordiv C, t mod C)` pairs over whole chunks, so
+      a ragged last chunk is left alone); the loop's shared output becomes
+      the scatter's destination. The output stage then writes o in bf16 and
+      its final layout.
+  }];
+  let options = [
+    Option<"gathers", "gathers", "bool", /*default=*/"true",
+           "Recompute gathers' chunks in the blocks that read them">,
+    Option<"scatters", "scatters", "bool", /*default=*/"true",
+           "Compute a scatter of a block loop's result in its blocks">,
+    Option<"gatherLayouts", "gather-layouts", "std::string",
+           /*default=*/"\"no-broadcast\"",
+           "Gather a block's tile straight into the layout its single user "
+           "reads: all (unit-dim collapses and transposes), no-broadcast "
+           "(not a collapse that an elementwise op reads with a broadcast), "
+           "matmul (only collapses that a matmul reads, and transposes), "
+           "none">,
+    Option<"maxGatherTileBytes", "max-gather-tile-bytes", "int64_t",
+           /*default=*/"32768",
+           "Largest gather tile (bytes of its f32 result) a block recomputes "
+           "(default: one chunk of 64 x 128; the state scan's slices of a "
+           "whole sequence stay slices of the gather)">,
+  ];
+  let dependentDialects = ["affine::AffineDialect", "linalg::LinalgDialect",
+                           "tensor::TensorDialect"];
+}
+
+def DeltaNetGpuSinkAccumulatorProducers
+    : Pass<"deltanet-gpu-sink-accumulator-producers"> {
+  let summary = "Inside GPU blocks, a matmul that produces another matmul's "
+                "accumulator is computed right before it";
+  let description = [{
+    Runs on tensors, before bufferization. For a `linalg.matmul` /
+    `linalg.batch_matmul` inside a block loop whose `outs` is the single-use
+    result of another matmul of the same block (the output stage: `o = P
+    v_new` accumulated onto `(q exp(g)) S`), the producer and the ops of the
+    block that feed only it (the scaled q, its fill) move right before the
+    consumer. Block temporaries live in shared memory from their producer
+    to their last reader: computed first, the accumulator was alive during
+    the whole intra-chunk product (q k^T, its mask), which set the output
+    stage's shared-memory peak (120 KB, one block per SM at K = V = 128;
+    86 KB after). Same ops, same accumulation order.
+  }];
+}
+
 def DeltaNetGpuDistributeLinalgToBlocks
     : Pass<"deltanet-gpu-distribute-linalg-to-blocks"> {
   let summary = "linalg ops outside block loops -> scf.forall on GPU blocks";
