@@ -59,6 +59,14 @@ public:
   /// a few busy threads; a CPU core wants the loop (small working set, the
   /// code bit-for-bit as measured). Default: the loop.
   virtual bool mergesTriInvLevelsBatched() const { return false; }
+
+  /// Side of the square blocks whose known-zero pattern the Neumann
+  /// strategy's products skip (`L^p` vanishes on the blocks whose every
+  /// element has `i - j < p`): each product computes only its non-zero
+  /// blocks, with static block shapes that vectorise. 0 (the default): one
+  /// product per power over the whole band `L^p[p:, :C-p]`, as the
+  /// tolerance rule table was measured.
+  virtual int64_t getTriInvNeumannBlockSize() const { return 0; }
 };
 
 /// Registers `target` under its name; a second registration of the same
