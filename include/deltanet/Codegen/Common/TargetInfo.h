@@ -51,6 +51,13 @@ public:
   /// the target's preference (0 = the whole batch at once).
   virtual int64_t getPreferredTriInvBatchTile() const = 0;
 
+  /// The preferred tile for tri_invs lowered with `strategy` (what
+  /// deltanet-lower-tri-inv uses): by default the strategy-independent one.
+  virtual int64_t
+  getPreferredTriInvBatchTileFor(TriInvStrategy strategy) const {
+    return getPreferredTriInvBatchTile();
+  }
+
   /// Whether the blocked tri_inv merges every pair of a level at once: one
   /// batched product per level (the pairs a parallel dimension of each
   /// contraction, read through block-diagonal indexing maps) instead of one
