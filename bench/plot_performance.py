@@ -50,7 +50,7 @@ if os.path.exists(sizes):
                 names.append(r[3])
         for name in names:
             pts = sorted((int(r[0]), float(r[5])) for r in rows if r[1] == regime and r[3] == name)
-            style = "-o" if name.startswith(("blocked", "Neumann", "our")) else "--."
+            style = ":x" if name.endswith(" main") else ("-o" if name.startswith(("blocked", "Neumann", "our")) else "--.")
             ax.plot([p[0] for p in pts], [p[1] for p in pts], style, label=name)
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
