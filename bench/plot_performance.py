@@ -32,3 +32,33 @@ fig.suptitle("deltanet-mlir CPU (green: this work, thread CPU time on a loaded 2
              "gray: issue 13 figures, idle machine, wall time)", fontsize=9)
 fig.tight_layout()
 fig.savefig(os.path.join(here, "..", "docs", "performance", "figures.png"), dpi=110)
+
+# tri_inv time per matrix vs C per implementation (bench/tri_inv_sizes.py),
+# one panel per regime, CPU time, log-log.
+sizes = os.path.join(here, "..", "docs", "performance", "tri_inv_sizes.csv")
+if os.path.exists(sizes):
+    rows = [r for r in csv.reader(l for l in open(sizes) if not l.startswith("#"))][1:]
+    regimes = []
+    for r in rows:
+        if r[1] not in regimes:
+            regimes.append(r[1])
+    fig, axes = plt.subplots(1, len(regimes), figsize=(6 * len(regimes), 4.5), squeeze=False)
+    for ax, regime in zip(axes[0], regimes):
+        names = []
+        for r in rows:
+            if r[1] == regime and r[3] not in names:
+                names.append(r[3])
+        for name in names:
+            pts = sorted((int(r[0]), float(r[5])) for r in rows if r[1] == regime and r[3] == name)
+            style = ":x" if name.endswith(" main") else ("-o" if name.startswith(("blocked", "Neumann", "our")) else "--.")
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], style, label=name)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xticks([16, 32, 64, 128], ["16", "32", "64", "128"])
+        ax.set_xlabel("C (matrix size)")
+        ax.set_ylabel("us per matrix, CPU time (lower is better)")
+        ax.set_title(f"tri_inv, f32, 1 thread, {regime}")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(os.path.join(here, "..", "docs", "performance", "tri_inv_sizes.png"), dpi=110)

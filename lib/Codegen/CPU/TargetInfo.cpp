@@ -36,8 +36,28 @@ public:
 
   /// 16 matrices of 64 x 64 f32 are 256 KiB per intermediate: a tile's
   /// working set stays in the L2 cache instead of streaming the batch
-  /// through memory once per matmul.
+  /// through memory once per matmul. (The tile of the thread distribution,
+  /// deltanet-cpu-parallelize-heads; the lowering refines it below.)
   int64_t getPreferredTriInvBatchTile() const override { return 16; }
+
+  /// The matmul strategies (blocked, Neumann): 4 matrices, 64 KiB per
+  /// 64 x 64 intermediate, so the blocks a product reads were mostly
+  /// written by the previous op on the same few matrices (L1 / near L2)
+  /// instead of 256 KiB intermediates streamed through the L2 once per
+  /// matmul. Session 7, AOT, cache-resident batch, thread CPU time, same
+  /// run: blocked 1.13x (C = 32), 1.11x (C = 64), 1.15x (C = 128) over
+  /// tiles of 16 (docs/Performance.md "Session 7"). Forward substitution
+  /// keeps 16: its row products are matrix-vector shaped and lose ~9% with
+  /// tiles of 4.
+  int64_t
+  getPreferredTriInvBatchTileFor(TriInvStrategy strategy) const override {
+    return strategy == TriInvStrategy::ForwardSubstitution ? 16 : 4;
+  }
+
+  /// 16: a block row is one 512-bit f32 vector; at C = 64 the exact Neumann
+  /// product then does 154 block products instead of the bands' 1.55 M
+  /// multiply-adds (631 K), see LowerTriInv.cpp.
+  int64_t getTriInvNeumannBlockSize() const override { return 16; }
 };
 } // namespace
 

@@ -51,6 +51,13 @@ public:
   /// the target's preference (0 = the whole batch at once).
   virtual int64_t getPreferredTriInvBatchTile() const = 0;
 
+  /// The preferred tile for tri_invs lowered with `strategy` (what
+  /// deltanet-lower-tri-inv uses): by default the strategy-independent one.
+  virtual int64_t
+  getPreferredTriInvBatchTileFor(TriInvStrategy strategy) const {
+    return getPreferredTriInvBatchTile();
+  }
+
   /// Whether the blocked tri_inv merges every pair of a level at once: one
   /// batched product per level (the pairs a parallel dimension of each
   /// contraction, read through block-diagonal indexing maps) instead of one
@@ -68,6 +75,14 @@ public:
   /// powers is gone, so int8 can use the f32 block size. Default: every
   /// matmul in the requested precision (matrix units without f32).
   virtual bool keepsTriInvDiagonalBlocksF32() const { return false; }
+
+  /// Side of the square blocks whose known-zero pattern the Neumann
+  /// strategy's products skip (`L^p` vanishes on the blocks whose every
+  /// element has `i - j < p`): each product computes only its non-zero
+  /// blocks, with static block shapes that vectorise. 0 (the default): one
+  /// product per power over the whole band `L^p[p:, :C-p]`, as the
+  /// tolerance rule table was measured.
+  virtual int64_t getTriInvNeumannBlockSize() const { return 0; }
 };
 
 /// Registers `target` under its name; a second registration of the same
