@@ -24,6 +24,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "BenchCommandLine.h"
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetAttrs.h"
 #include "deltanet/Runtime/Compiler.h"
 #include "deltanet/Runtime/MemRefCall.h"
@@ -324,22 +325,6 @@ struct GgmlPeer {
 };
 #endif
 
-/// Consumes every `--name` from argv; returns whether it was there.
-bool takeBoolFlag(int &argc, char **argv, const char *name) {
-  std::string flag = std::string("--") + name;
-  bool found = false;
-  int kept = 1;
-  for (int i = 1; i < argc; ++i) {
-    if (flag == argv[i])
-      found = true;
-    else
-      argv[kept++] = argv[i];
-  }
-  argc = kept;
-  argv[argc] = nullptr;
-  return found;
-}
-
 /// Consumes `--name=value` from argv; returns whether it was there.
 bool takeFlag(int &argc, char **argv, const char *name, int64_t &value) {
   std::string prefix = std::string("--") + name + "=";
@@ -374,10 +359,7 @@ int main(int argc, char **argv) {
   takeFlag(argc, argv, "chunk-size", shape.chunk);
   int64_t threads = 1;
   takeFlag(argc, argv, "threads", threads);
-  if (takeBoolFlag(argc, argv, "keep-heap")) {
-    mallopt(M_MMAP_THRESHOLD, 1 << 30);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  }
+  deltanet::bench::takeKeepHeapFlag(argc, argv);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv))
     return 1;

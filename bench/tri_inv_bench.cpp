@@ -22,6 +22,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "BenchCommandLine.h"
 #include "peers/tri_inv_peers.h"
 
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetAttrs.h"
@@ -581,23 +582,6 @@ int64_t takeIntFlag(int &argc, char **argv, llvm::StringRef name,
   return value;
 }
 
-/// Removes `--NAME` (a boolean flag) from the command line; returns whether
-/// it was there.
-bool takeBoolFlag(int &argc, char **argv, llvm::StringRef name) {
-  bool found = false;
-  std::string flag = ("--" + name).str();
-  int kept = 1;
-  for (int i = 1; i < argc; ++i) {
-    if (flag == argv[i])
-      found = true;
-    else
-      argv[kept++] = argv[i];
-  }
-  argc = kept;
-  argv[argc] = nullptr;
-  return found;
-}
-
 } // namespace
 
 int main(int argc, char **argv) {
@@ -624,7 +608,7 @@ int main(int argc, char **argv) {
     llvm::errs() << "error: --batch expects an integer >= 1\n";
     return 1;
   }
-  kDynamicBatch = takeBoolFlag(argc, argv, "dynamic-batch");
+  kDynamicBatch = deltanet::bench::takeBoolFlag(argc, argv, "dynamic-batch");
   // Every call (compiled code and peers alike) returns a fresh result; at
   // 4096 x 64 x 64 f32 (64 MiB) glibc maps it anew and returns it to the
   // kernel on free, so each call page-faults 16 Ki pages, which the kernel
@@ -632,10 +616,7 @@ int main(int argc, char **argv) {
   // reused buffer. --keep-heap keeps freed blocks in the heap (as
   // bench/aot's drivers do) so the large batch measures memory bandwidth
   // instead of page faults.
-  if (takeBoolFlag(argc, argv, "keep-heap")) {
-    mallopt(M_MMAP_THRESHOLD, 1 << 30);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  }
+  deltanet::bench::takeKeepHeapFlag(argc, argv);
   // OpenBLAS on the same number of threads as the compiled code.
   peerSetOpenBLASThreads(static_cast<int>(threads));
   // A peer on SSE3 kernels while the host has AVX-512 is no peer (OpenBLAS
