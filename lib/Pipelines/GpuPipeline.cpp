@@ -104,6 +104,82 @@ mlir::deltanet::verifyGpuPipelineOptions(const GpuPipelineOptions &options) {
   return llvm::Error::success();
 }
 
+//===----------------------------------------------------------------------===//
+// The pipeline's options as the passes' (the one place mapping them)
+//===----------------------------------------------------------------------===//
+
+DeltaNetGpuDistributeToBlocksOptions
+GpuPipelineOptions::getDistributeToBlocksOptions() const {
+  DeltaNetGpuDistributeToBlocksOptions pass;
+  pass.scanValueTile = scanValueTile;
+  pass.recurrentValueTile = recurrentValueTile;
+  return pass;
+}
+
+DeltaNetGpuFuseIntoBlocksOptions
+GpuPipelineOptions::getFuseIntoBlocksOptions() const {
+  DeltaNetGpuFuseIntoBlocksOptions pass;
+  pass.gathers = fuseGathers;
+  pass.gatherLayouts = fuseGatherLayouts;
+  pass.scatters = fuseScatter;
+  return pass;
+}
+
+DeltaNetGpuPromoteBlockTemporariesOptions
+GpuPipelineOptions::getPromoteBlockTemporariesOptions() const {
+  DeltaNetGpuPromoteBlockTemporariesOptions pass;
+  pass.rowPadding = sharedRowPadding;
+  return pass;
+}
+
+DeltaNetGpuMatmulsToMmaSyncOptions
+GpuPipelineOptions::getMatmulsToMmaSyncOptions() const {
+  DeltaNetGpuMatmulsToMmaSyncOptions pass;
+  pass.threads = threads;
+  pass.minReduction = tensorCoresMinReduction;
+  pass.stageOperandBytes = tensorCoresStageBytes;
+  pass.zeroInitAccumulators = tensorCoresZeroInit;
+  pass.stageFromProducer = tensorCoresStageFromProducer;
+  return pass;
+}
+
+DeltaNetGpuPrefetchLoopOperandsOptions
+GpuPipelineOptions::getPrefetchLoopOperandsOptions() const {
+  DeltaNetGpuPrefetchLoopOperandsOptions pass;
+  pass.threads = threads;
+  pass.maxBytes = prefetchMaxBytes;
+  pass.rowPadding = sharedRowPadding;
+  pass.transposedPadding = prefetchTransposedPadding;
+  // Arguments only under a promise: with checked alignment the host-side
+  // test versions vector accesses, not these copies (the scan reads only
+  // the program's own buffers anyway).
+  pass.globalAlignment = checkGlobalAlignment ? 0 : int64_t(globalAlignment);
+  return pass;
+}
+
+DeltaNetGpuMapToThreadsOptions
+GpuPipelineOptions::getMapToThreadsOptions() const {
+  DeltaNetGpuMapToThreadsOptions pass;
+  pass.threads = threads;
+  pass.reductionStep = reductionStep;
+  return pass;
+}
+
+DeltaNetGpuWorkgroupAllocsToDynamicSharedOptions
+GpuPipelineOptions::getWorkgroupAllocsToDynamicSharedOptions() const {
+  DeltaNetGpuWorkgroupAllocsToDynamicSharedOptions pass;
+  pass.reuse = sharedMemoryReuse;
+  return pass;
+}
+
+DeltaNetGpuAnnotateVectorAlignmentOptions
+GpuPipelineOptions::getAnnotateVectorAlignmentOptions() const {
+  DeltaNetGpuAnnotateVectorAlignmentOptions pass;
+  pass.globalAlignment = globalAlignment;
+  pass.checkGlobalAlignment = checkGlobalAlignment;
+  return pass;
+}
+
 void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
                                       const GpuPipelineOptions &options) {
   // The attention op into stages, every batched op one thread block per
@@ -115,20 +191,14 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
   // op's (addDeltaNetToLinalgPasses would decompose it after).
   pm.addPass(createDeltaNetDecomposeGatedDeltaRuleSummary());
   pm.addPass(createDeltaNetDecomposeChunkGatedDeltaRule());
-  DeltaNetGpuDistributeToBlocksOptions blocks;
-  blocks.scanValueTile = options.scanValueTile;
-  blocks.recurrentValueTile = options.recurrentValueTile;
-  pm.addPass(createDeltaNetGpuDistributeToBlocks(blocks));
+  pm.addPass(
+      createDeltaNetGpuDistributeToBlocks(options.getDistributeToBlocksOptions()));
   addDeltaNetToLinalgPasses(pm, options, *lookupTargetInfo("gpu"));
   // Gathers recomputed by the blocks that read them, the output's scatter
   // done by the blocks that produce it: fewer kernels, no f32 round trips.
-  if (options.fuseGathers || options.fuseScatter) {
-    DeltaNetGpuFuseIntoBlocksOptions fuse;
-    fuse.gathers = options.fuseGathers;
-    fuse.gatherLayouts = options.fuseGatherLayouts;
-    fuse.scatters = options.fuseScatter;
-    pm.addPass(createDeltaNetGpuFuseIntoBlocks(fuse));
-  }
+  if (options.fuseGathers || options.fuseScatter)
+    pm.addPass(
+        createDeltaNetGpuFuseIntoBlocks(options.getFuseIntoBlocksOptions()));
   pm.addPass(createDeltaNetGpuDistributeLinalgToBlocks());
   pm.addPass(createDeltaNetGpuFuseElementwise());
   pm.addPass(createCanonicalizerPass());
@@ -141,9 +211,8 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
   // miscomputed by bufferization (deltanet-gpu-untie-shared-inits).
   pm.addPass(createDeltaNetGpuUntieSharedInits());
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
-  DeltaNetGpuPromoteBlockTemporariesOptions promote;
-  promote.rowPadding = options.sharedRowPadding;
-  pm.addPass(createDeltaNetGpuPromoteBlockTemporaries(promote));
+  pm.addPass(createDeltaNetGpuPromoteBlockTemporaries(
+      options.getPromoteBlockTemporariesOptions()));
 
   // Tensors -> buffers: a block's temporaries in shared memory; results
   // written into the destination arguments.
@@ -164,37 +233,18 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
 
   // Matmuls of the blocks on tensor cores: warp loops of mma.sync (mapped
   // to threads with the other loops by deltanet-gpu-map-to-threads).
-  if (options.tensorCores) {
-    DeltaNetGpuMatmulsToMmaSyncOptions mma;
-    mma.threads = options.threads;
-    mma.minReduction = options.tensorCoresMinReduction;
-    mma.stageOperandBytes = options.tensorCoresStageBytes;
-    mma.zeroInitAccumulators = options.tensorCoresZeroInit;
-    mma.stageFromProducer = options.tensorCoresStageFromProducer;
-    pm.addNestedPass<func::FuncOp>(createDeltaNetGpuMatmulsToMmaSync(mma));
-  }
+  if (options.tensorCores)
+    pm.addNestedPass<func::FuncOp>(
+        createDeltaNetGpuMatmulsToMmaSync(options.getMatmulsToMmaSyncOptions()));
   // The state scan's per-chunk operands copied to shared memory with
   // cp.async one chunk ahead (overlapping the chunk's other phases).
-  if (options.prefetchLoopOperands) {
-    DeltaNetGpuPrefetchLoopOperandsOptions prefetch;
-    prefetch.threads = options.threads;
-    prefetch.maxBytes = options.prefetchMaxBytes;
-    prefetch.rowPadding = options.sharedRowPadding;
-    prefetch.transposedPadding = options.prefetchTransposedPadding;
-    // Arguments only under a promise: with checked alignment the host-side
-    // test versions vector accesses, not these copies (the scan reads only
-    // the program's own buffers anyway).
-    prefetch.globalAlignment =
-        options.checkGlobalAlignment ? 0 : options.globalAlignment;
-    pm.addNestedPass<func::FuncOp>(
-        createDeltaNetGpuPrefetchLoopOperands(prefetch));
-  }
+  if (options.prefetchLoopOperands)
+    pm.addNestedPass<func::FuncOp>(createDeltaNetGpuPrefetchLoopOperands(
+        options.getPrefetchLoopOperandsOptions()));
   // Block loops -> gpu.launch, linalg ops spread over threads, shared
   // memory packed into the launch's dynamic shared memory.
-  DeltaNetGpuMapToThreadsOptions mapToThreads;
-  mapToThreads.threads = options.threads;
-  mapToThreads.reductionStep = options.reductionStep;
-  pm.addNestedPass<func::FuncOp>(createDeltaNetGpuMapToThreads(mapToThreads));
+  pm.addNestedPass<func::FuncOp>(
+      createDeltaNetGpuMapToThreads(options.getMapToThreadsOptions()));
   if (options.prefetchLoopOperands)
     pm.addPass(createDeltaNetGpuDropBarriersAfterAsyncCopies());
   // Upstream: the barriers that separate no conflicting pair of memory
@@ -204,9 +254,8 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
   // into one dynamic shared buffer, all of them would alias.
   if (options.eliminateBarriers)
     pm.addNestedPass<func::FuncOp>(createGpuEliminateBarriers());
-  DeltaNetGpuWorkgroupAllocsToDynamicSharedOptions shared;
-  shared.reuse = options.sharedMemoryReuse;
-  pm.addPass(createDeltaNetGpuWorkgroupAllocsToDynamicShared(shared));
+  pm.addPass(createDeltaNetGpuWorkgroupAllocsToDynamicShared(
+      options.getWorkgroupAllocsToDynamicSharedOptions()));
   pm.addNestedPass<func::FuncOp>(createDeltaNetGpuHostAllocsToDevice());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createCanonicalizerPass());
@@ -217,10 +266,8 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
       VectorTransferToSCFOptions().enableFullUnroll().setTargetRank(1)));
   pm.addPass(createDeltaNetGpuLowerVectors());
   pm.addPass(createCanonicalizerPass());
-  DeltaNetGpuAnnotateVectorAlignmentOptions alignment;
-  alignment.globalAlignment = options.globalAlignment;
-  alignment.checkGlobalAlignment = options.checkGlobalAlignment;
-  pm.addPass(createDeltaNetGpuAnnotateVectorAlignment(alignment));
+  pm.addPass(createDeltaNetGpuAnnotateVectorAlignment(
+      options.getAnnotateVectorAlignmentOptions()));
   pm.addPass(createCSEPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createGpuKernelOutliningPass());

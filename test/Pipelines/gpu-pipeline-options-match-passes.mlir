@@ -1,0 +1,65 @@
+// --deltanet-gpu-pipeline's options that set pass options are the pipeline's
+// spelling of those options (include/deltanet/Pipelines/GpuPipeline.h, each
+// declared once; the passes' documentation in Codegen/GPU/Passes.td): with
+// no options the passes run with the pipeline's defaults, and every option
+// reaches every pass it sets. A pipeline option mapped to no pass option, or
+// a pass default that drifts from the pipeline's, fails here.
+//
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=DEFAULTS
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="threads=256 scan-value-tile=16 recurrent-value-tile=32 fuse-gathers=false fuse-gather-layouts=matmul fuse-scatter=true shared-row-padding=2 tensor-cores-min-reduction=32 tensor-cores-stage-bytes=1024 tensor-cores-zero-init=false tensor-cores-stage-from-producer=false prefetch-max-bytes=4096 prefetch-transposed-padding=1 reduction-step=64 shared-memory-reuse=false global-alignment=8 check-global-alignment=false eliminate-barriers=true" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=ALL
+// The passes that the pipeline's own options leave out:
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="fuse-gathers=false fuse-scatter=false tensor-cores=false prefetch-loop-operands=false sink-accumulator-producers=false" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=OFF
+// The options as --help lists them (once each: a second declaration of a
+// name aborts the registration):
+// RUN: deltanet-opt --help | FileCheck %s --check-prefix=HELP
+// A value the option parser rejects, and one it accepts but the pipeline
+// does not: a diagnostic, exit code 1.
+// RUN: not deltanet-opt %s --deltanet-gpu-pipeline="reduction-step=x" 2>&1 | FileCheck %s --check-prefix=NOTINT
+// RUN: not deltanet-opt %s --deltanet-gpu-pipeline="prefetch-max-bytes=-1" 2>&1 | FileCheck %s --check-prefix=RANGE
+// RUN: not deltanet-opt %s --deltanet-gpu-pipeline="no-such-option=1" 2>&1 | FileCheck %s --check-prefix=UNKNOWN
+
+// DEFAULTS: deltanet-gpu-distribute-to-blocks{destination-passing-only=true recurrent-value-tile=0 scan-min-blocks=64 scan-value-tile=-1}
+// DEFAULTS: deltanet-gpu-fuse-into-blocks{gather-layouts=no-broadcast gathers=true max-gather-tile-bytes=32768 scatters=true}
+// DEFAULTS: deltanet-gpu-sink-accumulator-producers
+// DEFAULTS: deltanet-gpu-promote-block-temporaries{row-padding=4}
+// DEFAULTS: deltanet-gpu-matmuls-to-mma-sync{max-accumulator-tiles=16 min-reduction=64 round-to-tf32=true stage-from-producer=true stage-operand-bytes=49152 threads=128 zero-init-accumulators=true}
+// DEFAULTS: deltanet-gpu-prefetch-loop-operands{global-alignment=0 max-bytes=65536 row-padding=4 threads=128 transposed-padding=-1}
+// DEFAULTS: deltanet-gpu-map-to-threads{reduction-step=256 threads=128}
+// DEFAULTS-NOT: gpu-eliminate-barriers
+// DEFAULTS: deltanet-gpu-workgroup-allocs-to-dynamic-shared{reuse=true}
+// DEFAULTS: deltanet-gpu-annotate-vector-alignment{check-global-alignment=true global-alignment=16}
+// DEFAULTS: nvvm-attach-target{O=3 chip=sm_90 fast=false features=+ptx80
+
+// ALL: deltanet-gpu-distribute-to-blocks{destination-passing-only=true recurrent-value-tile=32 scan-min-blocks=64 scan-value-tile=16}
+// ALL: deltanet-gpu-fuse-into-blocks{gather-layouts=matmul gathers=false max-gather-tile-bytes=32768 scatters=true}
+// ALL: deltanet-gpu-promote-block-temporaries{row-padding=2}
+// ALL: deltanet-gpu-matmuls-to-mma-sync{max-accumulator-tiles=16 min-reduction=32 round-to-tf32=true stage-from-producer=false stage-operand-bytes=1024 threads=256 zero-init-accumulators=false}
+// (a promised alignment also lets the prefetched copies rely on it)
+// ALL: deltanet-gpu-prefetch-loop-operands{global-alignment=8 max-bytes=4096 row-padding=2 threads=256 transposed-padding=1}
+// ALL: deltanet-gpu-map-to-threads{reduction-step=64 threads=256}
+// ALL: gpu-eliminate-barriers
+// ALL: deltanet-gpu-workgroup-allocs-to-dynamic-shared{reuse=false}
+// ALL: deltanet-gpu-annotate-vector-alignment{check-global-alignment=false global-alignment=8}
+
+// OFF-NOT: deltanet-gpu-fuse-into-blocks
+// OFF-NOT: deltanet-gpu-sink-accumulator-producers
+// OFF-NOT: deltanet-gpu-matmuls-to-mma-sync
+// OFF-NOT: deltanet-gpu-prefetch-loop-operands
+// OFF-NOT: deltanet-gpu-drop-barriers-after-async-copies
+// OFF: deltanet-gpu-map-to-threads{reduction-step=256 threads=128}
+
+// HELP-LABEL: --deltanet-gpu-pipeline
+// HELP: --check-global-alignment
+// HELP-SAME: deltanet-gpu-annotate-vector-alignment check-global-alignment
+// HELP: --reduction-step=<long>
+// HELP-SAME: deltanet-gpu-map-to-threads reduction-step
+// HELP: --threads=<long>
+// HELP-SAME: deltanet-gpu-map-to-threads, -matmuls-to-mma-sync and -prefetch-loop-operands threads
+
+// NOTINT: 'x' value invalid for long argument!
+// RANGE: deltanet-gpu-pipeline: prefetch-max-bytes must be >= 0, got -1
+// UNKNOWN: no such option no-such-option
+
+func.func @f() {
+  return
+}
