@@ -286,9 +286,13 @@ def bench_gdr(arts, fla_gdr, profile=False):
     return ok
 
 
-def bench_decode(art, fla_recurrent):
+def bench_decode(arts, fla_recurrent):
     """recurrent_gated_delta_rule at T = 1 (decode), large-shape heads, a
-    nonzero incoming state, vs float64 and fla's fused_recurrent kernel."""
+    nonzero incoming state, vs float64 and fla's fused_recurrent kernel, for
+    every artifact in `arts` (label -> Artifact): aligned buffers, then views
+    one element into their buffers (the element-aligned fallback; skipped
+    for artifacts named *promised*, built with check-global-alignment=false,
+    which would fault)."""
     import gdr_peers
     shape = dict(gdr_peers.SHAPES[0], T=1)
     log(f"== recurrent_gated_delta_rule decode: {shape}")
@@ -300,24 +304,41 @@ def bench_decode(art, fla_recurrent):
     o_ref, h_ref = gdr_peers.reference(q, k, v, g, beta, scale, h0)
     o = torch.full_like(v, float("nan"))
     ht = torch.full_like(h0, float("nan"))
-    art("gdr_decode", q, k, v, g, beta, h0, o, ht)
-    torch.cuda.synchronize()
-    err_o, err_h = rel_err(o, o_ref), rel_err(ht, h_ref)
-    # bf16 output rounding ~4e-3; the state stays f32 (one step: ~1e-6).
-    passed = err_o <= 2e-2 and err_h <= 1e-4
-    record(kernel="gdr decode", impl="deltanet", o_rel_err=f"{err_o:.2e}", state_rel_err=f"{err_h:.2e}", tol="2e-2 / 1e-4", ok=passed)
-    row = dict(kernel="gdr decode", ours_ms=time_ms(lambda: art("gdr_decode", q, k, v, g, beta, h0, o, ht)))
-    try:
-        kernel_profile(lambda: art("gdr_decode", q, k, v, g, beta, h0, o, ht), "gdr decode")
-    except Exception as e:  # noqa: BLE001  (the profile is a diagnostic only)
-        log("profile failed:", repr(e))
-    if fla_recurrent is not None:
-        of, hf = fla_recurrent(q, k, v, g, beta=beta, scale=scale, initial_state=h0, output_final_state=True)
-        row["fla_ms"] = time_ms(lambda: fla_recurrent(q, k, v, g, beta=beta, scale=scale, initial_state=h0, output_final_state=True))
-        row["fla_o_rel_err"] = f"{rel_err(of, o_ref):.2e}"
-        row["fla_state_rel_err"] = f"{rel_err(hf, h_ref):.2e}"
-    record(**row)
-    return passed
+    ok = True
+    for label, art in arts.items():
+        o.fill_(float("nan"))
+        ht.fill_(float("nan"))
+        art("gdr_decode", q, k, v, g, beta, h0, o, ht)
+        torch.cuda.synchronize()
+        err_o, err_h = rel_err(o, o_ref), rel_err(ht, h_ref)
+        # bf16 output rounding ~4e-3; the state stays f32 (one step: ~1e-6).
+        passed = err_o <= 2e-2 and err_h <= 1e-4
+        ok &= passed
+        record(kernel="gdr decode", impl=f"deltanet {label}", o_rel_err=f"{err_o:.2e}", state_rel_err=f"{err_h:.2e}", tol="2e-2 / 1e-4", ok=passed)
+        if "promised" not in label:
+            mis = [misaligned_like(t) for t in (q, k, v, g, beta, h0)]
+            om, htm = misaligned_like(o.fill_(float("nan"))), misaligned_like(ht.fill_(float("nan")))
+            art("gdr_decode", *mis, om, htm)
+            torch.cuda.synchronize()
+            err_o, err_h = rel_err(om, o_ref), rel_err(htm, h_ref)
+            passed = err_o <= 2e-2 and err_h <= 1e-4
+            ok &= passed
+            record(kernel="gdr decode", impl=f"deltanet {label}", inputs="misaligned views (+1 element)",
+                   o_rel_err=f"{err_o:.2e}", state_rel_err=f"{err_h:.2e}", tol="2e-2 / 1e-4", ok=passed,
+                   misaligned_ms=time_ms(lambda: art("gdr_decode", *mis, om, htm)))
+            del mis, om, htm
+        row = dict(kernel="gdr decode", impl=f"deltanet {label}", ours_ms=time_ms(lambda: art("gdr_decode", q, k, v, g, beta, h0, o, ht)))
+        try:
+            kernel_profile(lambda: art("gdr_decode", q, k, v, g, beta, h0, o, ht), f"gdr decode {label}")
+        except Exception as e:  # noqa: BLE001  (the profile is a diagnostic only)
+            log("profile failed:", repr(e))
+        if fla_recurrent is not None:
+            of, hf = fla_recurrent(q, k, v, g, beta=beta, scale=scale, initial_state=h0, output_final_state=True)
+            row["fla_ms"] = time_ms(lambda: fla_recurrent(q, k, v, g, beta=beta, scale=scale, initial_state=h0, output_final_state=True))
+            row["fla_o_rel_err"] = f"{rel_err(of, o_ref):.2e}"
+            row["fla_state_rel_err"] = f"{rel_err(hf, h_ref):.2e}"
+        record(**row)
+    return ok
 
 
 def main():
@@ -328,7 +349,8 @@ def main():
     p.add_argument("--no-fla", action="store_true")
     p.add_argument("--tri-inv-libs", default="tri_inv.so", help="comma-separated variants of tri_inv.so in --lib-dir")
     p.add_argument("--gdr-libs", default="gdr.so", help="comma-separated variants of gdr.so in --lib-dir")
-    p.add_argument("--decode-lib", default="gdr_decode.so", help="the decode artifact in --lib-dir")
+    p.add_argument("--decode-lib", "--decode-libs", dest="decode_libs", default="gdr_decode.so",
+                   help="comma-separated decode artifacts in --lib-dir")
     p.add_argument("--profile", action="store_true", help="per-kernel GPU times of one gdr call")
     args = p.parse_args()
     torch.zeros(1, device="cuda")
@@ -345,20 +367,26 @@ def main():
             return None
 
     ok = True
-    if "tri_inv" in args.what:
-        fla_solve_tril = fla_peer("fla.ops.utils.solve_tril", "solve_tril")
-        for i, lib in enumerate(args.tri_inv_libs.split(",")):
-            log(f"-- tri_inv artifact {lib}")
-            art = Artifact(os.path.join(args.lib_dir, lib))
-            # The peers are timed with the first artifact only.
-            ok &= bench_tri_inv(art, fla_solve_tril if i == 0 else None, label=lib[:-3])
-    if "gdr" in args.what:
-        fla_gdr = fla_peer("fla.ops.gated_delta_rule", "chunk_gated_delta_rule")
-        arts = {os.path.basename(p)[:-3]: Artifact(os.path.join(args.lib_dir, p)) for p in args.gdr_libs.split(",")}
-        ok &= bench_gdr(arts, fla_gdr, profile=args.profile)
-    if "decode" in args.what:
-        fla_recurrent = fla_peer("fla.ops.gated_delta_rule", "fused_recurrent_gated_delta_rule")
-        ok &= bench_decode(Artifact(os.path.join(args.lib_dir, args.decode_lib)), fla_recurrent)
+    # In the order --what names them (the first ones still run when a
+    # device call's time runs out).
+    for what in args.what.split(","):
+        if what == "tri_inv":
+            fla_solve_tril = fla_peer("fla.ops.utils.solve_tril", "solve_tril")
+            for i, lib in enumerate(args.tri_inv_libs.split(",")):
+                log(f"-- tri_inv artifact {lib}")
+                art = Artifact(os.path.join(args.lib_dir, lib))
+                # The peers are timed with the first artifact only.
+                ok &= bench_tri_inv(art, fla_solve_tril if i == 0 else None, label=lib[:-3])
+        elif what == "gdr":
+            fla_gdr = fla_peer("fla.ops.gated_delta_rule", "chunk_gated_delta_rule")
+            arts = {os.path.basename(p)[:-3]: Artifact(os.path.join(args.lib_dir, p)) for p in args.gdr_libs.split(",")}
+            ok &= bench_gdr(arts, fla_gdr, profile=args.profile)
+        elif what == "decode":
+            fla_recurrent = fla_peer("fla.ops.gated_delta_rule", "fused_recurrent_gated_delta_rule")
+            arts = {p[:-3]: Artifact(os.path.join(args.lib_dir, p)) for p in args.decode_libs.split(",")}
+            ok &= bench_decode(arts, fla_recurrent)
+        else:
+            sys.exit(f"--what: unknown benchmark {what!r} (tri_inv, gdr, decode)")
     if args.json:
         json.dump(RESULTS, open(args.json, "w"), indent=1)
     log("\n== summary")

@@ -88,6 +88,15 @@ mlir::deltanet::verifyGpuPipelineOptions(const GpuPipelineOptions &options) {
     return llvm::createStringError(
         "global-alignment must be 0 or a power of two, got " +
         std::to_string(options.globalAlignment));
+  StringRef versioning = options.alignmentVersioning;
+  if (versioning != "kernel" && versioning != "phase")
+    return llvm::createStringError(
+        "alignment-versioning must be kernel or phase, got '" + versioning +
+        "'");
+  if (options.maxVersionedOps < 0)
+    return llvm::createStringError(
+        "max-versioned-ops must be >= 0, got " +
+        std::to_string(options.maxVersionedOps));
   if (options.prefetchTransposedPadding < -1)
     return llvm::createStringError(
         "prefetch-transposed-padding must be >= -1, got " +
@@ -177,6 +186,8 @@ GpuPipelineOptions::getAnnotateVectorAlignmentOptions() const {
   DeltaNetGpuAnnotateVectorAlignmentOptions pass;
   pass.globalAlignment = globalAlignment;
   pass.checkGlobalAlignment = checkGlobalAlignment;
+  pass.versioning = alignmentVersioning;
+  pass.maxVersionedOps = maxVersionedOps;
   return pass;
 }
 

@@ -6,7 +6,7 @@
 // a pass default that drifts from the pipeline's, fails here.
 //
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=DEFAULTS
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline="threads=256 scan-value-tile=16 recurrent-value-tile=32 fuse-gathers=false fuse-gather-layouts=matmul fuse-scatter=true shared-row-padding=2 tensor-cores-min-reduction=32 tensor-cores-stage-bytes=1024 tensor-cores-zero-init=false tensor-cores-stage-from-producer=false prefetch-max-bytes=4096 prefetch-transposed-padding=1 reduction-step=64 shared-memory-reuse=false global-alignment=8 check-global-alignment=false eliminate-barriers=true" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=ALL
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="threads=256 scan-value-tile=16 recurrent-value-tile=32 fuse-gathers=false fuse-gather-layouts=matmul fuse-scatter=true shared-row-padding=2 tensor-cores-min-reduction=32 tensor-cores-stage-bytes=1024 tensor-cores-zero-init=false tensor-cores-stage-from-producer=false prefetch-max-bytes=4096 prefetch-transposed-padding=1 reduction-step=64 shared-memory-reuse=false global-alignment=8 check-global-alignment=false alignment-versioning=phase max-versioned-ops=7 eliminate-barriers=true" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=ALL
 // The passes that the pipeline's own options leave out:
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="fuse-gathers=false fuse-scatter=false tensor-cores=false prefetch-loop-operands=false sink-accumulator-producers=false" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=OFF
 // The options as --help lists them (once each: a second declaration of a
@@ -16,6 +16,7 @@
 // does not: a diagnostic, exit code 1.
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="reduction-step=x" 2>&1 | FileCheck %s --check-prefix=NOTINT
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="prefetch-max-bytes=-1" 2>&1 | FileCheck %s --check-prefix=RANGE
+// RUN: not deltanet-opt %s --deltanet-gpu-pipeline="max-versioned-ops=-1" 2>&1 | FileCheck %s --check-prefix=MAXOPS
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="no-such-option=1" 2>&1 | FileCheck %s --check-prefix=UNKNOWN
 
 // DEFAULTS: deltanet-gpu-distribute-to-blocks{destination-passing-only=true recurrent-value-tile=0 scan-min-blocks=64 scan-value-tile=-1}
@@ -27,7 +28,7 @@
 // DEFAULTS: deltanet-gpu-map-to-threads{reduction-step=256 threads=128}
 // DEFAULTS-NOT: gpu-eliminate-barriers
 // DEFAULTS: deltanet-gpu-workgroup-allocs-to-dynamic-shared{reuse=true}
-// DEFAULTS: deltanet-gpu-annotate-vector-alignment{check-global-alignment=true global-alignment=16}
+// DEFAULTS: deltanet-gpu-annotate-vector-alignment{check-global-alignment=true global-alignment=16 max-versioned-ops=4096 versioning=kernel}
 // DEFAULTS: nvvm-attach-target{O=3 chip=sm_90 fast=false features=+ptx80
 
 // ALL: deltanet-gpu-distribute-to-blocks{destination-passing-only=true recurrent-value-tile=32 scan-min-blocks=64 scan-value-tile=16}
@@ -39,7 +40,7 @@
 // ALL: deltanet-gpu-map-to-threads{reduction-step=64 threads=256}
 // ALL: gpu-eliminate-barriers
 // ALL: deltanet-gpu-workgroup-allocs-to-dynamic-shared{reuse=false}
-// ALL: deltanet-gpu-annotate-vector-alignment{check-global-alignment=false global-alignment=8}
+// ALL: deltanet-gpu-annotate-vector-alignment{check-global-alignment=false global-alignment=8 max-versioned-ops=7 versioning=phase}
 
 // OFF-NOT: deltanet-gpu-fuse-into-blocks
 // OFF-NOT: deltanet-gpu-sink-accumulator-producers
@@ -49,6 +50,8 @@
 // OFF: deltanet-gpu-map-to-threads{reduction-step=256 threads=128}
 
 // HELP-LABEL: --deltanet-gpu-pipeline
+// HELP: --alignment-versioning=<string>
+// HELP-SAME: deltanet-gpu-annotate-vector-alignment versioning
 // HELP: --check-global-alignment
 // HELP-SAME: deltanet-gpu-annotate-vector-alignment check-global-alignment
 // HELP: --reduction-step=<long>
@@ -58,6 +61,7 @@
 
 // NOTINT: 'x' value invalid for long argument!
 // RANGE: deltanet-gpu-pipeline: prefetch-max-bytes must be >= 0, got -1
+// MAXOPS: deltanet-gpu-pipeline: max-versioned-ops must be >= 0, got -1
 // UNKNOWN: no such option no-such-option
 
 func.func @f() {

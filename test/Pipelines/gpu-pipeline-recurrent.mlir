@@ -9,13 +9,18 @@
 // one block per (batch, value head) (with recurrent-value-tile=16: per tile
 // of 16 state columns too) before it is lowered, so the per-token linalg ops (the
 // bf16 widening, the decay, the delta-rule update, the readouts) all run
-// inside that block instead of one launch each (12 launches before).
+// inside that block instead of one launch each (12 launches before). With
+// the checked alignment (the default) that kernel has an aligned and an
+// element-aligned version, launched with complementary grids (one of them
+// empty: one kernel runs).
 // CHECK-LABEL: llvm.func @gdr_decode
-// CHECK: gpu.launch_func
+// CHECK: gpu.launch_func {{.*}} @gdr_decode_kernel::@gdr_decode_kernel blocks in (%[[A:[0-9]+]],
+// CHECK-NEXT: gpu.launch_func {{.*}} @gdr_decode_kernel_0::@gdr_decode_kernel blocks in (%[[S:[0-9]+]],
 // CHECK-NOT: gpu.launch_func
 // CHECK: llvm.return
 // TILES-LABEL: llvm.func @gdr_decode
 // TILES: gpu.launch_func
+// TILES-NEXT: gpu.launch_func
 // TILES-NOT: gpu.launch_func
 // TILES: llvm.return
 // BAD: recurrent-value-tile must be >= 0 (0: whole heads), got -1

@@ -2,7 +2,10 @@
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="threads=64 tri-inv-block-size=8" -mlir-print-ir-after=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck %s --check-prefix=KERNEL
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="global-alignment=0" | FileCheck %s --check-prefix=NOGLOBAL
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline | FileCheck %s --check-prefix=GLOBAL
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline | grep "gpu.binary @tri_inv_kernel_0" | FileCheck %s --check-prefix=FALLBACK
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline -mlir-print-ir-after=deltanet-gpu-annotate-vector-alignment -o /dev/null 2>&1 | FileCheck %s --check-prefix=VERSIONED
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline=alignment-versioning=phase -mlir-print-ir-after=deltanet-gpu-annotate-vector-alignment -o /dev/null 2>&1 | FileCheck %s --check-prefix=PHASE
+// RUN: not deltanet-opt %s --deltanet-gpu-pipeline=alignment-versioning=loop 2>&1 | FileCheck %s --check-prefix=BADVERSIONING
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="check-global-alignment=false" | FileCheck %s --check-prefix=PROMISED
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="global-alignment=12" 2>&1 | FileCheck %s --check-prefix=ALIGN
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="format=elf" 2>&1 | FileCheck %s --check-prefix=FORMAT
@@ -47,26 +50,42 @@ func.func @tri_inv(%a: memref<?x64x64xf32>, %x: memref<?x64x64xf32>) attributes 
 // KERNEL: gpu.return
 
 // The caller's buffers may be views at any element offset. By default
-// (global-alignment=16, checked) the host tests both buffers' addresses and
-// each access to them is a branch on the result (uniform over the grid):
-// rows of 64 floats read and written 16 bytes at a time when both are
-// 16-byte aligned, else 4 bytes at a time. global-alignment=0: scalar only;
+// (global-alignment=16, checked) the host tests both buffers' addresses
+// and launches one of two kernels (the other with an empty grid): rows of
+// 64 floats read and written 16 bytes at a time when both are 16-byte
+// aligned, else 4 bytes at a time. global-alignment=0: scalar only;
 // check-global-alignment=false: the caller promises the alignment, vector
-// accesses only.
+// accesses only. alignment-versioning=phase: one kernel, branching on the
+// test (here the whole first phase, the load of A, is versioned).
 // NOGLOBAL-NOT: ld.global.v4
-// GLOBAL: ld.global.v4.b32
-// GLOBAL-SAME: ld.global.b32
+// GLOBAL: gpu.binary @tri_inv_kernel
+// GLOBAL-SAME: ld.global.v4.b32
 // GLOBAL-SAME: st.global.v4.b32
+// GLOBAL-NEXT: gpu.binary @tri_inv_kernel_0
+// GLOBAL-SAME: ld.global.b32
 // GLOBAL-SAME: st.global.b32
+// FALLBACK-NOT: ld.global.v4
+// FALLBACK-NOT: st.global.v4
 // VERSIONED: memref.extract_aligned_pointer_as_index %arg0
 // VERSIONED: memref.extract_aligned_pointer_as_index %arg1
 // VERSIONED: %[[BOTH:.*]] = arith.andi %{{.*}}, %{{.*}} : i1
-// VERSIONED: gpu.launch
-// VERSIONED: scf.if %[[BOTH]] -> (vector<4xf32>) {
-// VERSIONED-NEXT: vector.load %{{.*}} {alignment = 16 : i64} : memref<1x8x4xf32, strided<[4096, 64, 1], offset: ?>>, vector<4xf32>
-// VERSIONED: } else {
-// VERSIONED-COUNT-4: memref.load %{{.*}} : memref<1x8x4xf32, strided<[4096, 64, 1], offset: ?>>
+// VERSIONED: %[[GA:.*]] = arith.select %[[BOTH]]
+// VERSIONED: %[[GS:.*]] = arith.select %[[BOTH]]
+// VERSIONED: gpu.launch blocks({{.*}}) in ({{.*}} = %[[GA]],
+// VERSIONED: vector.load %{{.*}} {alignment = 16 : i64} : memref<1x8x4xf32, strided<[4096, 64, 1], offset: ?>>, vector<4xf32>
 // VERSIONED: gpu.terminator
+// VERSIONED: gpu.launch blocks({{.*}}) in ({{.*}} = %[[GS]],
+// VERSIONED-NOT: {alignment = 16 : i64} : memref<1x8x4xf32, strided<[4096, 64, 1], offset: ?>>
+// VERSIONED: gpu.terminator
+// PHASE: %[[BOTH:.*]] = arith.andi %{{.*}}, %{{.*}} : i1
+// PHASE: gpu.launch
+// PHASE: scf.if %[[BOTH]] {
+// PHASE-NEXT: vector.load %{{.*}} {alignment = 16 : i64} : memref<1x8x4xf32, strided<[4096, 64, 1], offset: ?>>, vector<4xf32>
+// PHASE: } else {
+// PHASE-COUNT-4: memref.load %{{.*}} : memref<1x8x4xf32, strided<[4096, 64, 1], offset: ?>>
+// PHASE: gpu.terminator
+// PHASE-NOT: gpu.launch
+// BADVERSIONING: deltanet-gpu-pipeline: alignment-versioning must be kernel or phase, got 'loop'
 // PROMISED-NOT: ld.global.b32
 // PROMISED: ld.global.v4.b32
 // PROMISED-SAME: st.global.v4.b32

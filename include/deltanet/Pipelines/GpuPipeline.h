@@ -168,6 +168,19 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
                      "global-alignment; a less aligned buffer faults)"),
       llvm::cl::init(
           DeltaNetGpuAnnotateVectorAlignmentOptions().checkGlobalAlignment)};
+  PassOptions::Option<std::string> alignmentVersioning{
+      *this, "alignment-versioning",
+      llvm::cl::desc("deltanet-gpu-annotate-vector-alignment versioning "
+                     "(kernel: an aligned and an element-aligned kernel per "
+                     "launch, chosen on the host; phase: inside the kernel)"),
+      llvm::cl::init(DeltaNetGpuAnnotateVectorAlignmentOptions().versioning)};
+  PassOptions::Option<int64_t> maxVersionedOps{
+      *this, "max-versioned-ops",
+      llvm::cl::desc("deltanet-gpu-annotate-vector-alignment "
+                     "max-versioned-ops (alignment-versioning=phase: the "
+                     "largest phase versioned as a whole)"),
+      llvm::cl::init(
+          DeltaNetGpuAnnotateVectorAlignmentOptions().maxVersionedOps)};
 
   //===--------------------------------------------------------------------===//
   // The passes' options from these (GpuPipeline.cpp)

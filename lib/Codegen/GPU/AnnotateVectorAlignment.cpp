@@ -9,9 +9,15 @@
 //
 // Accesses to the function's memref arguments (the caller's buffers, whose
 // alignment is unknown) are aligned only under `global-alignment`; with
-// `check-global-alignment` each access that relies on it is versioned: the
-// host tests the arguments' addresses before the launch, and the access is
-// `scf.if` over its aligned and its element-aligned form (a uniform branch).
+// `check-global-alignment` the launches holding accesses that rely on it are
+// versioned on a test of the arguments' addresses made by the host before
+// the launch: by default (`versioning=kernel`) as two kernels, the aligned
+// one and an element-aligned copy, exactly one of them launched with
+// blocks; with `versioning=phase` inside the kernel, each phase (the ops
+// between two barriers) holding such accesses as one `scf.if` over its
+// aligned form and a scalar copy (phases larger than `max-versioned-ops`
+// are split: their nested regions versioned the same way, their own
+// accesses one by one).
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,7 +29,9 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SetVector.h"
 #include <numeric>
 
@@ -38,9 +46,6 @@ using namespace mlir;
 using namespace mlir::deltanet;
 
 namespace {
-
-/// Marks the scf.if of a versioned access (both forms annotated).
-constexpr llvm::StringLiteral kVersionedAttr = "deltanet.alignment_versioned";
 
 /// "Any multiple": the value 0, or an unbounded divisor.
 constexpr int64_t kAny = int64_t(1) << 40;
@@ -284,7 +289,7 @@ Value isAligned(gpu::LaunchOp launch, ArrayRef<BlockArgument> arguments,
 /// memref.load / memref.store per element (a vector access with the
 /// element's alignment would be merged by LLVM with the aligned one of the
 /// other branch, keeping the smaller alignment).
-void emitScalarAccess(OpBuilder &b, Location loc, Operation *access) {
+Value emitScalarAccess(OpBuilder &b, Location loc, Operation *access) {
   auto [base, indices, vectorType] = vectorAccess(access);
   SmallVector<Value> at(indices.begin(), indices.end());
   Value last = at.back();
@@ -303,16 +308,15 @@ void emitScalarAccess(OpBuilder &b, Location loc, Operation *access) {
     }
   }
   if (isa<vector::LoadOp>(access))
-    scf::YieldOp::create(
-        b, loc,
-        ValueRange{vector::FromElementsOp::create(b, loc, vectorType, elements)});
+    return vector::FromElementsOp::create(b, loc, vectorType, elements);
+  return Value();
 }
 
 /// Versions one access on `aligned` (uniform over the grid): `scf.if
 /// aligned { the vector access with `promised` alignment } else { scalar
-/// accesses }`. Only the access is duplicated: a copy of the whole kernel
-/// body under one branch made LLVM keep values live across both (tri_inv
-/// f32: 168 instead of 72 registers per thread, measured on an H200).
+/// accesses }`: for accesses in phases too large to copy (a copy of the
+/// whole tri_inv kernel under one branch made LLVM keep values live across
+/// both: 168 instead of 72 registers per thread, measured on an H200).
 void versionAccess(Operation *access, Value aligned, int64_t promised) {
   OpBuilder b(access);
   Location loc = access->getLoc();
@@ -333,12 +337,200 @@ void versionAccess(Operation *access, Value aligned, int64_t promised) {
   OpBuilder inner = elseBlock->mightHaveTerminator()
                         ? OpBuilder(elseBlock->getTerminator())
                         : OpBuilder::atBlockEnd(elseBlock);
-  emitScalarAccess(inner, loc, access);
-  ifOp->setAttr(kVersionedAttr, b.getUnitAttr());
+  if (Value loaded = emitScalarAccess(inner, loc, access))
+    scf::YieldOp::create(inner, loc, loaded);
   for (auto [from, to] : llvm::zip(access->getResults(), ifOp->getResults()))
     from.replaceUsesWithIf(to, [&](OpOperand &use) {
       return use.getOwner()->getBlock() != thenBlock;
     });
+}
+/// The ops of a block between two barriers (or its ends): one phase of the
+/// block's threads.
+using Phase = SmallVector<Operation *>;
+
+SmallVector<Phase> phasesOf(Block &block) {
+  SmallVector<Phase> phases(1);
+  for (Operation &op : block.without_terminator()) {
+    if (isa<gpu::BarrierOp>(op)) {
+      phases.emplace_back();
+      continue;
+    }
+    phases.back().push_back(&op);
+  }
+  return phases;
+}
+
+/// Versions the accesses of one kernel (those in `accesses`) on `aligned`,
+/// each phase as a whole where it has at most `maxOps` ops.
+class PhaseVersioning {
+public:
+  PhaseVersioning(const llvm::DenseSet<Operation *> &accesses,
+                  Value aligned, int64_t globalAlignment, int64_t maxOps)
+      : accesses(accesses), aligned(aligned), globalAlignment(globalAlignment),
+        maxOps(maxOps) {}
+
+  /// Versions the accesses in `block` (and its nested regions).
+  void versionBlock(Block &block) {
+    for (Phase &phase : phasesOf(block)) {
+      int64_t ops = 0, found = 0;
+      for (Operation *op : phase)
+        op->walk([&](Operation *nested) {
+          ++ops;
+          found += accesses.contains(nested);
+        });
+      if (!found)
+        continue;
+      if (ops <= maxOps) {
+        versionPhase(withoutAddressing(phase));
+        continue;
+      }
+      // Too large to copy: each access in it on its own, or the phases of
+      // the regions that hold them.
+      for (Operation *op : phase) {
+        if (accesses.contains(op)) {
+          versionAccess(op, aligned, promisedAlignment(op));
+          continue;
+        }
+        for (Region &region : op->getRegions())
+          for (Block &nested : region)
+            versionBlock(nested);
+      }
+    }
+  }
+
+private:
+  int64_t promisedAlignment(Operation *access) const {
+    auto [base, indices, vectorType] = vectorAccess(access);
+    return accessAlignment(base, indices, vectorType, globalAlignment);
+  }
+
+  /// The ops of `phase` that stay in front of its versions: side-effect
+  /// free ops without regions computing from values outside (indices,
+  /// subviews, thread ids). Both versions use them, and later phases still
+  /// see how their addresses are computed (an scf.if result would hide the
+  /// alignment from the analysis).
+  Phase withoutAddressing(ArrayRef<Operation *> phase) {
+    llvm::SmallPtrSet<Operation *, 32> versioned;
+    Phase rest;
+    for (Operation *op : phase) {
+      bool stays = op->getNumRegions() == 0 && isMemoryEffectFree(op) &&
+                   llvm::none_of(op->getOperands(), [&](Value operand) {
+                     return versioned.contains(operand.getDefiningOp());
+                   });
+      if (!stays) {
+        versioned.insert(op);
+        rest.push_back(op);
+      } else if (!rest.empty()) {
+        // In front of the versions (its operands are all there).
+        op->moveBefore(rest.front());
+      }
+    }
+    return rest;
+  }
+
+  /// `scf.if aligned { phase, its accesses with their promised alignment }
+  /// else { a copy with scalar accesses }`, yielding the phase's values
+  /// used after it.
+  void versionPhase(ArrayRef<Operation *> phase) {
+    Block *block = phase.front()->getBlock();
+    // The promised alignments, from the addresses as they are now.
+    DenseMap<Operation *, int64_t> promised;
+    for (Operation *op : phase)
+      op->walk([&](Operation *nested) {
+        if (accesses.contains(nested))
+          promised[nested] = promisedAlignment(nested);
+      });
+    llvm::SmallPtrSet<Operation *, 32> inPhase(phase.begin(), phase.end());
+    SmallVector<Value> escaping;
+    for (Operation *op : phase)
+      for (Value result : op->getResults())
+        if (llvm::any_of(result.getUsers(), [&](Operation *user) {
+              return !inPhase.contains(block->findAncestorOpInBlock(*user));
+            }))
+          escaping.push_back(result);
+
+    OpBuilder b(phase.front());
+    Location loc = phase.front()->getLoc();
+    auto ifOp = scf::IfOp::create(b, loc, ValueRange(escaping).getTypes(),
+                                  aligned, /*withElseRegion=*/true);
+    // Aligned: the phase itself, moved.
+    Block *thenBlock = ifOp.thenBlock();
+    Block *elseBlock = ifOp.elseBlock();
+    if (thenBlock->mightHaveTerminator())
+      thenBlock->getTerminator()->erase();
+    if (elseBlock->mightHaveTerminator())
+      elseBlock->getTerminator()->erase();
+    for (Operation *op : phase)
+      op->moveBefore(thenBlock, thenBlock->end());
+    // Element-aligned: a copy, its versioned accesses scalar.
+    IRMapping mapping;
+    OpBuilder inner = OpBuilder::atBlockEnd(elseBlock);
+    for (Operation *op : phase)
+      inner.clone(*op, mapping);
+    SmallVector<Operation *> copies;
+    for (Operation *op : phase)
+      op->walk([&](Operation *nested) {
+        if (accesses.contains(nested))
+          copies.push_back(mapping.lookupOrNull(nested));
+      });
+    for (Operation *copy : copies) {
+      assert(copy && "clone maps every nested op");
+      OpBuilder at(copy);
+      if (Value loaded = emitScalarAccess(at, copy->getLoc(), copy))
+        copy->getResult(0).replaceAllUsesWith(loaded);
+      copy->erase();
+    }
+    SmallVector<Value> elseValues;
+    for (Value value : escaping)
+      elseValues.push_back(mapping.lookup(value));
+    OpBuilder thenEnd = OpBuilder::atBlockEnd(thenBlock);
+    scf::YieldOp::create(thenEnd, loc, escaping);
+    OpBuilder elseEnd = OpBuilder::atBlockEnd(elseBlock);
+    scf::YieldOp::create(elseEnd, loc, elseValues);
+    for (auto [from, to] : llvm::zip(escaping, ifOp->getResults()))
+      from.replaceUsesWithIf(to, [&](OpOperand &use) {
+        return !ifOp->isProperAncestor(use.getOwner());
+      });
+    for (auto [access, alignment] : promised)
+      access->setAttr("alignment", b.getI64IntegerAttr(alignment));
+  }
+
+  const llvm::DenseSet<Operation *> &accesses;
+  Value aligned;
+  int64_t globalAlignment;
+  int64_t maxOps;
+};
+
+/// Two launches of the kernel on the host: the launch with `accesses` at
+/// their promised alignment, with `aligned ? grid : 0` blocks along x, and a
+/// copy of it with `aligned ? 0 : grid` blocks, whose accesses get only the
+/// alignment provable without the promise (as with global-alignment=0).
+/// Each kernel is compiled on its own; exactly one of them has blocks (an
+/// empty grid launches nothing: the runtime skips it). Not `scf.if` over
+/// the two launches: gpu-async-region synchronises the host at the end of
+/// each branch, once per versioned launch.
+void versionLaunch(gpu::LaunchOp launch, Value aligned,
+                   ArrayRef<Operation *> accesses, int64_t globalAlignment) {
+  assert(launch->getNumResults() == 0 && "runs before gpu-async-region");
+  SmallVector<int64_t> promised;
+  for (Operation *access : accesses) {
+    auto [base, indices, vectorType] = vectorAccess(access);
+    promised.push_back(
+        accessAlignment(base, indices, vectorType, globalAlignment));
+  }
+  OpBuilder b(launch);
+  Location loc = launch.getLoc();
+  b.setInsertionPointAfter(launch);
+  auto copy = cast<gpu::LaunchOp>(b.clone(*launch));
+  b.setInsertionPoint(launch);
+  Value blocks = launch.getGridSizeX();
+  Value none = arith::ConstantIndexOp::create(b, loc, 0);
+  launch.getGridSizeXMutable().assign(
+      arith::SelectOp::create(b, loc, aligned, blocks, none));
+  copy.getGridSizeXMutable().assign(
+      arith::SelectOp::create(b, loc, aligned, none, blocks));
+  for (auto [access, alignment] : llvm::zip(accesses, promised))
+    access->setAttr("alignment", b.getI64IntegerAttr(alignment));
 }
 } // namespace
 
@@ -363,8 +555,24 @@ struct DeltaNetGpuAnnotateVectorAlignmentPass
           << static_cast<int64_t>(globalAlignment);
       return signalPassFailure();
     }
+    if (versioning != "kernel" && versioning != "phase") {
+      emitError(getOperation()->getLoc())
+          << "deltanet-gpu-annotate-vector-alignment: versioning must be "
+             "kernel or phase, got '"
+          << versioning << "'";
+      return signalPassFailure();
+    }
+    if (maxVersionedOps < 0) {
+      emitError(getOperation()->getLoc())
+          << "deltanet-gpu-annotate-vector-alignment: max-versioned-ops must "
+             "be >= 0, got "
+          << static_cast<int64_t>(maxVersionedOps);
+      return signalPassFailure();
+    }
     // Accesses that would rely on the arguments' alignment: an aligned and
-    // an element-aligned version each, chosen at run time.
+    // an element-aligned version of their kernels or phases, chosen at run
+    // time.
+    llvm::DenseSet<Operation *> versioned;
     if (globalAlignment > 0 && checkGlobalAlignment) {
       SmallVector<gpu::LaunchOp> launches;
       getOperation()->walk(
@@ -375,29 +583,29 @@ struct DeltaNetGpuAnnotateVectorAlignmentPass
         if (deps.accesses.empty())
           continue;
         Value aligned = isAligned(launch, deps.arguments, globalAlignment);
-        for (Operation *access : deps.accesses) {
-          auto [base, indices, vectorType] = vectorAccess(access);
-          versionAccess(
-              access, aligned,
-              accessAlignment(base, indices, vectorType, globalAlignment));
+        versioned.insert(deps.accesses.begin(), deps.accesses.end());
+        if (versioning == "kernel") {
+          versionLaunch(launch, aligned, deps.accesses, globalAlignment);
+          continue;
         }
+        llvm::DenseSet<Operation *> accesses(deps.accesses.begin(),
+                                             deps.accesses.end());
+        PhaseVersioning(accesses, aligned, globalAlignment, maxVersionedOps)
+            .versionBlock(launch.getBody().front());
       }
     }
     // Every other access; the arguments' alignment is assumed only when
     // promised without a check.
     int64_t assumed = checkGlobalAlignment ? 0 : globalAlignment;
     Builder b(&getContext());
-    getOperation()->walk<WalkOrder::PreOrder>([&](Operation *op) {
-      if (op->hasAttr(kVersionedAttr)) {
-        op->removeAttr(kVersionedAttr);
-        return WalkResult::skip();
-      }
+    getOperation()->walk([&](Operation *op) {
+      if (versioned.contains(op))
+        return;
       auto [base, indices, vectorType] = vectorAccess(op);
       if (!base)
-        return WalkResult::advance();
+        return;
       if (int64_t a = accessAlignment(base, indices, vectorType, assumed))
         op->setAttr("alignment", b.getI64IntegerAttr(a));
-      return WalkResult::advance();
     });
   }
 };

@@ -306,6 +306,12 @@ void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
                       void **params, void **extra, size_t paramsCount) {
   (void)paramsCount;
   ensureReady("mgpuLaunchKernel");
+  /* An empty grid runs no block (gpu.launch's meaning; the driver would
+   * reject it): deltanet-gpu-annotate-vector-alignment launches the aligned
+   * and the element-aligned kernel of a checked launch with one of them
+   * empty. */
+  if (gridX == 0 || gridY == 0 || gridZ == 0)
+    return;
   /* More than 48 KiB of shared memory (static included: the dynamic
    * shared memory symbol itself takes a byte) must be opted into. */
   if (smem > 32 * 1024)

@@ -313,11 +313,31 @@ def DeltaNetGpuAnnotateVectorAlignment
     `check-global-alignment` (the default) that is not a promise: in each
     `gpu.launch` with accesses that rely on it, the host computes
     `(address & (global-alignment - 1)) == 0` for the arguments they rely on
-    (`memref.extract_aligned_pointer_as_index`) and each such access becomes
-    `scf.if` over its aligned and its element-aligned form (uniform across
-    the grid; only the accesses are duplicated). Without the
-    check the caller promises the alignment, and a less aligned buffer gets
-    a misaligned-address fault.
+    (`memref.extract_aligned_pointer_as_index`) once per launch, and
+    `versioning` says what it chooses between. `kernel` (the default): two
+    launches of the kernel, the one with the aligned accesses given blocks
+    only when the addresses are aligned (`aligned ? grid : 0` along x), a
+    copy of it with only the alignment provable without the promise given
+    blocks only when they are not (an empty grid launches nothing: the
+    runtime skips it; an `scf.if` over two launches would make
+    gpu-async-region synchronise the host after each). The two kernels are
+    compiled separately: the aligned one is exactly the kernel of
+    `check-global-alignment=false`, the other that of `global-alignment=0`
+    (PTX byte-identical, checked with extract_ptx.py). `phase`: inside the
+    kernel, each phase holding such accesses (the ops between two
+    `gpu.barrier`s of a block) becomes one `scf.if` over the phase and a
+    copy of it with element-aligned (scalar) accesses, its side-effect free
+    address arithmetic left in front; a phase of more than
+    `max-versioned-ops` ops is not copied: the phases of its nested regions
+    are versioned the same way, its own accesses one by one
+    (`max-versioned-ops=0`: every access, session 7's scheme). Measured on
+    the H200 (docs/GPU.md, session 8): one branch per access made the
+    decode kernel 3x slower (0.101 vs 0.032 ms), and both in-kernel forms
+    make ptxas allocate for the two versions together (decode: 32
+    registers and 34 KB of spills; tri_inv per phase 251 instead of 128
+    registers): hence whole kernels. Without the check the caller promises
+    the alignment, and a less aligned buffer gets a misaligned-address
+    fault.
   }];
   let options = [
     Option<"globalAlignment", "global-alignment", "int64_t", /*default=*/"0",
@@ -326,8 +346,19 @@ def DeltaNetGpuAnnotateVectorAlignment
     Option<"checkGlobalAlignment", "check-global-alignment", "bool",
            /*default=*/"true",
            "Check the arguments' alignment at run time and fall back to an "
-           "element-aligned copy of the kernel body (false: the caller "
-           "promises it)">,
+           "element-aligned copy of each kernel (or phase, see versioning) "
+           "that relies on it (false: the caller promises it)">,
+    Option<"versioning", "versioning", "std::string", /*default=*/"\"kernel\"",
+           "What check-global-alignment versions: kernel (the launch on "
+           "the host: an aligned kernel and an element-aligned one, each "
+           "compiled on its own) or phase (in the kernel, each phase between "
+           "barriers that holds such accesses; see max-versioned-ops)">,
+    Option<"maxVersionedOps", "max-versioned-ops", "int64_t",
+           /*default=*/"4096",
+           "versioning=phase: largest phase (ops, nested ones included) "
+           "versioned as a whole; larger ones are versioned in "
+           "their nested phases and per access (0: every access on its "
+           "own)">,
   ];
   let dependentDialects = ["vector::VectorDialect", "scf::SCFDialect",
                            "arith::ArithDialect", "memref::MemRefDialect"];
