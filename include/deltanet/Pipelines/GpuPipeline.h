@@ -56,8 +56,9 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
       llvm::cl::desc("Erase the barriers after thread loops that order no "
                      "conflicting memory accesses (upstream "
                      "gpu-eliminate-barriers; off by default: 1% on the "
-                     "attention, and threads=256 with it gives a wrong o on "
-                     "the H200, docs/GPU.md)"),
+                     "attention in session 7, and its fix for threads=256 "
+                     "(shared bytes reused only across a barrier) was not "
+                     "rerun on the H200, docs/GPU.md)"),
       llvm::cl::init(false)};
   PassOptions::Option<bool> tensorCores{
       *this, "tensor-cores",

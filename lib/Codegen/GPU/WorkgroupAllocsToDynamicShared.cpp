@@ -2,7 +2,7 @@
 //
 // Workgroup memref.alloc inside gpu.launch -> views of one dynamic shared
 // memory buffer, with byte reuse between allocations whose lifetimes do not
-// overlap. Hand-written: upstream lowers such allocs to malloc, and its
+// overlap and are separated by a barrier. Hand-written: upstream lowers such allocs to malloc, and its
 // workgroup attributions are static shared memory (48 KiB at most in PTX).
 //
 //===----------------------------------------------------------------------===//
@@ -61,9 +61,25 @@ int64_t lastUse(Block &body, Value value,
 LogicalResult packLaunch(gpu::LaunchOp launch, bool reuse) {
   Block &body = launch.getBody().front();
   DenseMap<Operation *, int64_t> positions;
+  SmallVector<int64_t> barriers;
   int64_t index = 0;
-  for (Operation &op : body)
+  for (Operation &op : body) {
+    if (isa<gpu::BarrierOp>(op))
+      barriers.push_back(index);
     positions[&op] = index++;
+  }
+  // `later` may take `earlier`'s bytes only if a barrier of the block
+  // orders all of earlier's accesses before later's: the positions alone do
+  // not (gpu-eliminate-barriers, which runs before this packing while the
+  // allocations are still distinct, erases the barriers between accesses
+  // to different allocations; sharing bytes across such a gap made the
+  // attention's o wrong with threads=256 on the H200).
+  auto ordered = [&](const Allocation &earlier, const Allocation &later) {
+    if (later.first <= earlier.last)
+      return false;
+    auto next = llvm::upper_bound(barriers, earlier.last);
+    return next != barriers.end() && *next < later.first;
+  };
 
   SmallVector<Allocation> allocations;
   WalkResult walk = launch.getBody().walk([&](memref::AllocOp alloc) {
@@ -100,7 +116,7 @@ LogicalResult packLaunch(gpu::LaunchOp launch, bool reuse) {
   for (Allocation *a : order) {
     SmallVector<std::pair<int64_t, int64_t>> busy;
     for (Allocation *p : placed)
-      if (!reuse || !(a->first > p->last || p->first > a->last))
+      if (!reuse || !(ordered(*p, *a) || ordered(*a, *p)))
         busy.push_back({p->offset, p->offset + p->bytes});
     llvm::sort(busy);
     int64_t offset = 0;

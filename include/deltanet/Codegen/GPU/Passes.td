@@ -272,7 +272,11 @@ def DeltaNetGpuWorkgroupAllocsToDynamicShared
     aligned `memref.view`s) and sets the launch's dynamic shared memory size;
     the runtime raises the 48 KiB opt-in limit when needed. Allocations
     whose lifetimes (first to last use in the launch body) do not overlap
-    share bytes (unless `reuse=false`).
+    and are separated by a `gpu.barrier` of the launch body share bytes
+    (unless `reuse=false`): without the barrier, threads still reading the
+    first could race with threads writing the second (upstream
+    gpu-eliminate-barriers runs before this pass, while the allocations are
+    distinct, and erases barriers between them).
   }];
   let options = [
     Option<"reuse", "reuse", "bool", /*default=*/"true",
