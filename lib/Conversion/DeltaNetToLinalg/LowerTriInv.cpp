@@ -77,6 +77,9 @@ struct ResolvedTriInv {
   /// Neumann strategy: block side of the block-triangular products
   /// (TargetInfo::getTriInvNeumannBlockSize; 0 = whole-matrix bands).
   int64_t neumannBlockSize = 0;
+  /// Neumann strategy: the largest window of an exact series
+  /// (TargetInfo::getTriInvNeumannMaxSeriesSize; 0 = the whole matrix).
+  int64_t neumannMaxSeriesSize = 0;
   /// The rule-table row behind `factors` and `residualSteps`, when they
   /// come from the pass's tolerance.
   std::optional<ToleranceChoice> fromTolerance;
@@ -171,6 +174,7 @@ ResolvedTriInv resolve(TriInvOp op, const LoweringDefaults &defaults) {
   r.batchedLevels = defaults.target->mergesTriInvLevelsBatched();
   r.diagonalBlocksF32 = defaults.target->keepsTriInvDiagonalBlocksF32();
   r.neumannBlockSize = defaults.target->getTriInvNeumannBlockSize();
+  r.neumannMaxSeriesSize = defaults.target->getTriInvNeumannMaxSeriesSize();
   return r;
 }
 
@@ -610,9 +614,17 @@ public:
   /// computed are never read.
   Value neumannBlockTriangular(Value a, int64_t factors, int64_t bs) {
     int64_t n = cast<RankedTensorType>(a.getType()).getDimSize(1);
+    Value x = identityMinusBlockDiagonalInto(a, n, empty(batchOf(a), n, n));
+    return neumannBlockTriangularFactors(a, x, factors, bs);
+  }
+
+  /// The factors of `neumannBlockTriangular` applied to `x` (`batch x n x
+  /// n`, holding `I - L`, `L` the strictly lower part of `a`).
+  Value neumannBlockTriangularFactors(Value a, Value x, int64_t factors,
+                                      int64_t bs) {
+    int64_t n = cast<RankedTensorType>(a.getType()).getDimSize(1);
     int64_t q = n / bs;
     OpFoldResult batch = batchOf(a);
-    Value x = identityMinusBlockDiagonalInto(a, n, empty(batch, n, n));
     if (factors <= 1)
       return x;
     Value power = strictlyLower(a, 1.0f); // L: every block I >= J
@@ -653,6 +665,44 @@ public:
     return x;
   }
 
+  /// The exact Neumann series of `a` (`batch x c x c`) on its diagonal
+  /// `w x w` windows (`neumannBlockTriangular` on each, in place in one
+  /// destination initialised to `I - D` for the windows), merged pairwise
+  /// with `X21 = -X22 (L21 X11)` until they cover the matrix (`blocked`'s
+  /// merges). Exact to rounding like the whole-matrix series, with
+  /// `O(w^2 C log w + C^3)` instead of `O(C^3 log C)` multiply-adds: at
+  /// C = 128, w = 64, 1.66 M instead of 4.37 M.
+  Value neumannWindowsMerged(Value a, int64_t w, int64_t bs) {
+    int64_t c = cast<RankedTensorType>(a.getType()).getDimSize(1);
+    Value x = identityMinusBlockDiagonalInto(a, w, empty(batchOf(a), c, c));
+    x = forEachOffset(0, c / w, w, x, [&](OpFoldResult p, Value x) {
+      Value window = neumannBlockTriangularFactors(
+          slice(a, p, p, w, w), slice(x, p, p, w, w), exactFactors(w), bs);
+      return insert(window, x, p, p);
+    });
+    return mergeLevels(a, x, w, bs);
+  }
+
+  /// Merges the solved `first x first` diagonal blocks of `x` pairwise
+  /// until they cover the matrix (the blocks below them are overwritten,
+  /// those above must be zero). When the number of blocks is not a power
+  /// of two, the last pair of a level may have a smaller second block (or
+  /// no second block). `bs` is the smallest block whose lower triangular
+  /// halves mergePair may skip.
+  Value mergeLevels(Value a, Value x, int64_t first, int64_t bs) {
+    int64_t c = cast<RankedTensorType>(x.getType()).getDimSize(1);
+    for (int64_t s = first; s < c; s *= 2) {
+      int64_t pairs = c / (2 * s);
+      x = forEachOffset(0, pairs, 2 * s, x, [&](OpFoldResult start, Value x) {
+        return mergePair(a, x, start, s, s, bs);
+      });
+      int64_t start = pairs * 2 * s;
+      if (start + s < c)
+        x = mergePair(a, x, b.getIndexAttr(start), s, c - start - s, bs);
+    }
+    return x;
+  }
+
   /// Exact Neumann inverses of the diagonal `blockSize` blocks of `I + L`
   /// (`L` the strictly lower part of `a`, `batch x c x c`), merged pairwise
   /// with `X21 = -X22 (L21 X11)` until they cover the matrix. Everything is
@@ -681,19 +731,8 @@ public:
                 diagonalBlocksF32 ? MatmulPrecision{} : matmulPrecision);
             return insert(block, x, p, p);
           });
-    // Pairs of solved blocks of size `s` become solved blocks of 2s; when
-    // the number of blocks is not a power of two, the last pair of a level
-    // may have a smaller second block (or no second block).
-    for (int64_t s = blockSize; s < c; s *= 2) {
-      int64_t pairs = c / (2 * s);
-      x = forEachOffset(0, pairs, 2 * s, x, [&](OpFoldResult start, Value x) {
-        return mergePair(a, x, start, s, s, blockSize);
-      });
-      int64_t start = pairs * 2 * s;
-      if (start + s < c)
-        x = mergePair(a, x, b.getIndexAttr(start), s, c - start - s, blockSize);
-    }
-    return x;
+    // Pairs of solved blocks of size `s` become solved blocks of 2s.
+    return mergeLevels(a, x, blockSize, blockSize);
   }
 
   /// Solves the `(s + r) x (s + r)` diagonal window at `start` of `x` whose
@@ -1059,7 +1098,15 @@ Value invertBatch(OpBuilder &b, Location loc, Value a,
     // 1.8x the error at C = 128, order 5, 2 residual steps, correlated
     // keys: 1.35e-4 against 7.7e-5, over a 1e-4 tolerance).
     int64_t bs = config.fromTolerance ? 0 : config.neumannBlockSize;
-    if (bs > 0 && c % bs == 0 && c / bs >= 2)
+    // Exact series wider than the target's largest window: exact series on
+    // the windows, merged (exact as well; a truncated series keeps the
+    // whole matrix, whose order is what it means).
+    int64_t w = config.neumannMaxSeriesSize;
+    bool exact = config.factors >= exactFactors(c);
+    if (bs > 0 && exact && w > 0 && c > w && c % w == 0 && w % bs == 0 &&
+        llvm::isPowerOf2_64(w))
+      x = emit.neumannWindowsMerged(a, w, bs);
+    else if (bs > 0 && c % bs == 0 && c / bs >= 2)
       x = emit.neumannBlockTriangular(a, config.factors, bs);
     else
       x = emit.neumann(a, config.factors);

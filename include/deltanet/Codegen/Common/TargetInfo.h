@@ -83,6 +83,17 @@ public:
   /// product per power over the whole band `L^p[p:, :C-p]`, as the
   /// tolerance rule table was measured.
   virtual int64_t getTriInvNeumannBlockSize() const { return 0; }
+
+  /// Largest diagonal window on which the Neumann strategy evaluates an
+  /// exact series; larger matrices are solved as exact series on their
+  /// diagonal windows of this size merged pairwise by two matmuls per pair
+  /// (`X21 = -X22 (L21 X11)`, the blocked strategy's merge), which is exact
+  /// as well: the product form's `O(C^3 log C)` multiply-adds grow past any
+  /// other strategy's with C (at C = 128, 12x forward substitution's).
+  /// Truncated series (an order below the exact one, the tolerance rule
+  /// table's choices) stay whole-matrix series. Only with block-triangular
+  /// products (getTriInvNeumannBlockSize > 0). 0 (the default): no limit.
+  virtual int64_t getTriInvNeumannMaxSeriesSize() const { return 0; }
 };
 
 /// Registers `target` under its name; a second registration of the same
