@@ -143,6 +143,12 @@ std::vector<Strategy> getStrategies(int64_t c) {
       {"blocked_bs16", "blocked (block 16)",
        "strategy = #deltanet.strategy<blocked>, block_size = 16 : i64",
        /*isBaseline=*/false, kRow, 3e-7, 3e-5});
+  // The CPU's default f32 block size since session 8 (4 x 4 diagonal
+  // blocks and two more merge levels; CPU TargetInfo).
+  strategies.push_back(
+      {"blocked_bs4", "blocked (block 4, the CPU's f32 default)",
+       "strategy = #deltanet.strategy<blocked>, block_size = 4 : i64",
+       /*isBaseline=*/false, kRow, 3e-7, 3e-5});
   strategies.push_back({"blocked_bs16_bf16", "blocked (block 16), bf16 matmuls",
                         "strategy = #deltanet.strategy<blocked>, block_size = "
                         "16 : i64, precision = #deltanet.precision<bf16>",

@@ -27,6 +27,7 @@ ROWS = [
     ("peer_lapack_strtri", "LAPACK strtri (OpenBLAS)"),
     ("forward_substitution", "our forward substitution"),
     ("blocked_bs16", "blocked (block 16), f32"),
+    ("blocked_bs4", "blocked (block 4, default), f32"),
     ("neumann_exact", "Neumann exact, f32"),
 ]
 SIZES = [16, 32, 64, 128]
@@ -90,7 +91,8 @@ def main():
                 res = table[(c, regime)][1]
                 cells.append(f"{res[sid][1]:.3g} ({res[sid][0]:.3g})" if sid in res else "-")
             print(f"| {name} | " + " | ".join(cells) + " |")
-        for sid, name in (("blocked_bs16", "blocked"), ("neumann_exact", "Neumann")):
+        for sid, name in (("blocked_bs16", "blocked (16)"), ("blocked_bs4", "blocked (4)"),
+                          ("neumann_exact", "Neumann")):
             ratios = []
             for c in SIZES:
                 res = table[(c, regime)][1]

@@ -8,12 +8,14 @@
 // the tile's size. Main before session 6 compiled it to scalar code (12
 // scalar multiply-adds in loops, no vector FMA), 10x slower at C = 64.
 
-// The 8 x 32 register tiles of the 32 -> 64 merge and the 16-wide and
-// odd-width (14, 12, 8) products of the diagonal blocks' Neumann factors.
+// The 8 x 32 register tiles of the 32 -> 64 merge, the 16-wide ones of
+// the 16 -> 32 merges, and the 4- and 8-wide products of the 4 x 4 diagonal
+// blocks (the CPU's default f32 block size) and of their merges.
 // CHECK-LABEL: llvm.func @inverse_dynamic_batch
 // CHECK-DAG: llvm.intr.fmuladd({{.*}}) : (vector<32xf32>, vector<32xf32>, vector<32xf32>) -> vector<32xf32>
 // CHECK-DAG: llvm.intr.fmuladd({{.*}}) : (vector<16xf32>, vector<16xf32>, vector<16xf32>) -> vector<16xf32>
-// CHECK-DAG: llvm.intr.fmuladd({{.*}}) : (vector<14xf32>, vector<14xf32>, vector<14xf32>) -> vector<14xf32>
+// CHECK-DAG: llvm.intr.fmuladd({{.*}}) : (vector<8xf32>, vector<8xf32>, vector<8xf32>) -> vector<8xf32>
+// CHECK-DAG: llvm.intr.fmuladd({{.*}}) : (vector<4xf32>, vector<4xf32>, vector<4xf32>) -> vector<4xf32>
 // CHECK-LABEL: llvm.func @_mlir_ciface_inverse_dynamic_batch
 
 // No scalar multiply-add or multiplication is left.

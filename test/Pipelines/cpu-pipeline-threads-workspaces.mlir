@@ -16,21 +16,21 @@
 // CHECK: omp.parallel
 // CHECK-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}256x
 // CHECK-NOT: memref.alloc() {{.*}} : memref<4x
-// CHECK-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}x4x
+// CHECK-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}x4x64x
 // The loop over the 4 chunks of a head, carrying the state.
 // CHECK: scf.for %{{.*}} = %c0 to %c4 step %c1 iter_args
 // CHECK-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}256x
 // CHECK-NOT: memref.alloc() {{.*}} : memref<4x
-// CHECK-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}x4x
+// CHECK-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}x4x64x
 // tri_inv's 16x16 diagonal blocks and the 64 x 64 x 32 stage products.
 // CHECK: vector.contract {{.*}} : vector<1x8x16xf32>, vector<1x16x16xf32> into vector<1x8x16xf32>
 // CHECK-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}256x
 // CHECK-NOT: memref.alloc() {{.*}} : memref<4x
-// CHECK-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}x4x
+// CHECK-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}x4x64x
 // CHECK: vector.contract {{.*}} : vector<1x8x64xf32>, vector<1x64x32xf32> into vector<1x8x32xf32>
 // CHECK-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}256x
 // CHECK-NOT: memref.alloc() {{.*}} : memref<4x
-// CHECK-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}x4x
+// CHECK-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}x4x64x
 // CHECK: omp.terminator
 
 // One thread: the same per-chunk loop inside the loop over heads.
@@ -38,13 +38,13 @@
 // SERIAL: memref.alloc() {{.*}} : memref<1x256x2x32xf32>
 // SERIAL: scf.for %{{.*}} = %c0 to %c2 step %c1
 // SERIAL-NOT: memref.alloc() {{.*}} : memref<4x
-// SERIAL-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}x4x
+// SERIAL-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}x4x64x
 // SERIAL: scf.for %{{.*}} = %c0 to %c4 step %c1 iter_args
 // SERIAL-NOT: memref.alloc() {{.*}} : memref<4x
-// SERIAL-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}x4x
+// SERIAL-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}x4x64x
 // SERIAL: vector.contract {{.*}} : vector<1x8x16xf32>, vector<1x16x16xf32> into vector<1x8x16xf32>
 // SERIAL-NOT: memref.alloc() {{.*}} : memref<4x
-// SERIAL-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}x4x
+// SERIAL-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}x4x64x
 // SERIAL: return
 func.func @gdr(%q: tensor<1x256x2x32xf32>, %k: tensor<1x256x2x32xf32>, %v: tensor<1x256x2x32xf32>,
                %g: tensor<1x256x2xf32>, %beta: tensor<1x256x2xf32>, %h0: tensor<1x2x32x32xf32>)

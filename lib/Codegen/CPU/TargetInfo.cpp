@@ -21,15 +21,25 @@ public:
   /// multiply-adds (vpdpwssd with VNNI, vpmaddwd on AVX2).
   bool supportsPrecision(TriInvPrecision) const override { return true; }
 
-  /// 16 x 16 f32 blocks: a block row is one 512-bit vector, and inside 16
-  /// rows the Neumann powers stay small (docs/TriInvTolerance.md). INT8
-  /// keeps 4 x 4, the block size its tolerance rows were calibrated with
-  /// (TriInvTolerance.cpp): with the diagonal blocks solved in f32
-  /// (keepsTriInvDiagonalBlocksF32) an explicit block size of 16 is as
-  /// accurate and faster (docs/Performance.md, session 7), but the default
-  /// waits for the table's recalibration.
+  /// f32: 4 x 4 blocks. Since the merges skip their zero quadrants and
+  /// write in place, the 16 x 16 blocks' Neumann products (on 14 / 12 /
+  /// 8-wide bands: 40 K of the 104 K multiply-adds at C = 64) cost more
+  /// than the extra merge levels: AOT, cache-resident, thread CPU time,
+  /// same run (docs/Performance.md, session 8): C = 16 / 32 / 64 / 128
+  /// 0.15 / 0.55 / 2.37 / 12.6 us with 4, 0.17 / 0.58 / 2.43 / 12.7 with
+  /// 8, 0.35 / 0.97 / 3.13 / 13.7 with 16; and more accurate (correlated
+  /// keys, C = 128: 8.1e-8 vs 2.0e-6). bf16 / f16 keep 16 (their diagonal
+  /// blocks are f32 already, keepsTriInvDiagonalBlocksF32; not remeasured).
+  /// INT8 keeps 4 x 4, the block size its tolerance rows were calibrated
+  /// with (TriInvTolerance.cpp): with the diagonal blocks solved in f32 an
+  /// explicit block size of 16 is as accurate and faster
+  /// (docs/Performance.md, session 7), but the default waits for the
+  /// table's recalibration. A tolerance-driven f32 lowering keeps the
+  /// table's calibrated 16 (LowerTriInv.cpp, effectiveBlockSize).
   int64_t getDefaultTriInvBlockSize(TriInvPrecision precision) const override {
-    return precision == TriInvPrecision::I8 ? 4 : 16;
+    return precision == TriInvPrecision::I8 || precision == TriInvPrecision::F32
+               ? 4
+               : 16;
   }
 
   bool keepsTriInvDiagonalBlocksF32() const override { return true; }
@@ -59,9 +69,14 @@ public:
   /// multiply-adds (631 K), see LowerTriInv.cpp.
   int64_t getTriInvNeumannBlockSize() const override { return 16; }
 
-  /// 64: an exact series on 64 x 64 windows and one merge per doubling
-  /// (C = 128: 2 x 631 K + 393 K multiply-adds instead of 4.37 M).
-  int64_t getTriInvNeumannMaxSeriesSize() const override { return 64; }
+  /// 32: exact series on 32 x 32 windows and one merge per doubling. AOT,
+  /// cache-resident, thread CPU time, same run (docs/Performance.md,
+  /// session 8): C = 64 6.5 us with windows of 32 against 14.0 for the
+  /// whole 64 x 64 series (631 K multiply-adds); C = 128 34.8 us with 32,
+  /// 104 with 64, 293 for the whole series (4.37 M; the AOT driver's
+  /// inputs make the high powers denormal: 19.5 / 35.3 / 85 us with
+  /// flush-to-zero). C = 32 is one window: the series as before.
+  int64_t getTriInvNeumannMaxSeriesSize() const override { return 32; }
 };
 } // namespace
 

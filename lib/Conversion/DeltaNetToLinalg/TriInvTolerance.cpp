@@ -60,13 +60,11 @@ double cost(TriInvStrategy strategy, int64_t n, int64_t blockSize,
   return total;
 }
 
-/// The diagonal block size the blocked rows of the table were calibrated
-/// with (scripts/calibrate-tri-inv-tolerance.py): 16, or 4 for INT8.
-int64_t calibratedBlockSize(TriInvPrecision precision) {
+} // namespace
+
+int64_t mlir::deltanet::getCalibratedTriInvBlockSize(TriInvPrecision precision) {
   return precision == TriInvPrecision::I8 ? 4 : 16;
 }
-
-} // namespace
 
 std::optional<ToleranceChoice>
 mlir::deltanet::chooseForTolerance(TriInvStrategy strategy, int64_t c,
@@ -82,10 +80,10 @@ mlir::deltanet::chooseForTolerance(TriInvStrategy strategy, int64_t c,
   }
   int64_t tabulated = std::max<int64_t>(llvm::PowerOf2Ceil(c), 16);
   if (strategy == TriInvStrategy::Blocked &&
-      blockSize != std::min(calibratedBlockSize(precision), c)) {
+      blockSize != std::min(getCalibratedTriInvBlockSize(precision), c)) {
     why = (llvm::Twine("the tolerance rule table covers the blocked "
                        "strategy with its default block size ") +
-           llvm::Twine(calibratedBlockSize(precision)) + ", not " +
+           llvm::Twine(getCalibratedTriInvBlockSize(precision)) + ", not " +
            llvm::Twine(blockSize))
               .str();
     return std::nullopt;

@@ -37,6 +37,10 @@ std::optional<ToleranceChoice> chooseForTolerance(TriInvStrategy strategy,
                                                   double tolerance,
                                                   std::string &why);
 
+/// The diagonal block size the blocked rows of the table were calibrated
+/// with (scripts/calibrate-tri-inv-tolerance.py): 16, or 4 for INT8.
+int64_t getCalibratedTriInvBlockSize(TriInvPrecision precision);
+
 } // namespace deltanet
 } // namespace mlir
 

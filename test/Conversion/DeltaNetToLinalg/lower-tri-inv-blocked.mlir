@@ -1,6 +1,7 @@
-// RUN: deltanet-opt %s --deltanet-lower-tri-inv="batch-tile=0" --canonicalize --cse | FileCheck %s
+// RUN: deltanet-opt %s --deltanet-lower-tri-inv="batch-tile=0 block-size=16" --canonicalize --cse | FileCheck %s
 
-// The default strategy: exact Neumann inverses of the 16x16 diagonal blocks,
+// The blocked strategy (block-size=16; the CPU default for f32 is 4,
+// lower-tri-inv-options.mlir): exact Neumann inverses of the 16x16 diagonal blocks,
 // then two merge levels (16 -> 32 -> 64), each X21 = -X22 (L21 X11), all in
 // one destination: one pass writes I - D (the strictly lower part of the
 // diagonal blocks, negated, plus the identity; zeros elsewhere), then every

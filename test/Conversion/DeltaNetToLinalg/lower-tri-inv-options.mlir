@@ -1,7 +1,18 @@
 // RUN: deltanet-opt %s --deltanet-lower-tri-inv="block-size=32" --canonicalize --cse | FileCheck %s --check-prefix=B32
 // RUN: deltanet-opt %s --deltanet-lower-tri-inv="strategy=neumann order=2" --canonicalize --cse | FileCheck %s --check-prefix=NEUMANN
 // RUN: deltanet-opt %s --deltanet-lower-tri-inv="strategy=forward-substitution" --canonicalize --cse | FileCheck %s --check-prefix=FS
-// RUN: deltanet-opt %s --deltanet-lower-tri-inv="residual-steps=2" --canonicalize --cse | FileCheck %s --check-prefix=RES
+// RUN: deltanet-opt %s --deltanet-lower-tri-inv="residual-steps=2 block-size=16" --canonicalize --cse | FileCheck %s --check-prefix=RES
+// RUN: deltanet-opt %s --deltanet-lower-tri-inv --canonicalize --cse | FileCheck %s --check-prefix=DEFAULT
+
+// The CPU's default f32 block size is 4 (TargetInfo::getDefaultTriInvBlockSize):
+// diagonal blocks of 4, then merge levels 4 -> 8 -> 16 -> 32 -> 64.
+// DEFAULT-LABEL: func.func @from_options
+// DEFAULT: scf.for %{{.*}} = %c0 to %c64 step %c4
+// DEFAULT: scf.for %{{.*}} = %c0 to %c64 step %c8
+// DEFAULT: scf.for %{{.*}} = %c0 to %c64 step %c16
+// DEFAULT: scf.for %{{.*}} = %c0 to %c64 step %c32
+// A tolerance keeps the block size its rule table was calibrated with (16):
+// lower-tri-inv-tolerance.mlir.
 
 // Pass options set the default; per-op attributes win over them.
 

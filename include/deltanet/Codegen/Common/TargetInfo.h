@@ -89,7 +89,8 @@ public:
   /// diagonal windows of this size merged pairwise by two matmuls per pair
   /// (`X21 = -X22 (L21 X11)`, the blocked strategy's merge), which is exact
   /// as well: the product form's `O(C^3 log C)` multiply-adds grow past any
-  /// other strategy's with C (at C = 128, 12x forward substitution's).
+  /// other strategy's with C (at C = 128, 12x forward substitution's), and
+  /// so do the powers of L that cancel in f32.
   /// Truncated series (an order below the exact one, the tolerance rule
   /// table's choices) stay whole-matrix series. Only with block-triangular
   /// products (getTriInvNeumannBlockSize > 0). 0 (the default): no limit.
