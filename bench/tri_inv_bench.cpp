@@ -54,6 +54,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <regex>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -645,8 +646,26 @@ int main(int argc, char **argv) {
   MLIRContext context(registry, MLIRContext::Threading::DISABLED);
   context.loadAllAvailableDialects();
 
-  // Compile every configuration and check its accuracy; keep the realistic
-  // inputs for timing.
+  // Compile every configuration that --benchmark_filter selects (all by
+  // default) and check its accuracy; keep the realistic inputs for timing.
+  // The filter is matched against "tri_inv/C=<c>/<id>/" (the registered
+  // name's prefix), as Google Benchmark matches it (std::regex_search); a
+  // negative filter ("-...") or one that selects nothing (`^$`: the
+  // accuracy-only run of the bench/tri-inv-bench-accuracy test) compiles
+  // everything.
+  std::string filter = benchmark::GetBenchmarkFilter();
+  bool filtering = !filter.empty() && filter != "." && filter != "all" &&
+                   filter.front() != '-';
+  std::regex selected(filtering ? filter : ".");
+  auto prefixOf = [](int64_t c, const Strategy &strategy) {
+    return "tri_inv/C=" + std::to_string(c) + "/" + strategy.id + "/";
+  };
+  if (filtering)
+    filtering = llvm::any_of(sizes, [&](int64_t c) {
+      return llvm::any_of(getStrategies(c), [&](const Strategy &strategy) {
+        return std::regex_search(prefixOf(c, strategy), selected);
+      });
+    });
   std::vector<std::unique_ptr<Config>> configs;
   std::map<int64_t, std::vector<float>> realisticInputs;
   for (int64_t c : sizes) {
@@ -660,6 +679,8 @@ int main(int argc, char **argv) {
                                  elapsed(setupStart));
 
     for (const Strategy &strategy : getStrategies(c)) {
+      if (filtering && !std::regex_search(prefixOf(c, strategy), selected))
+        continue;
       auto config = std::make_unique<Config>();
       config->c = c;
       config->strategy = strategy;
