@@ -78,6 +78,11 @@ mlir::deltanet::verifyGpuPipelineOptions(const GpuPipelineOptions &options) {
     return llvm::createStringError(
         "tensor-cores-min-reduction must be >= 0, got " +
         std::to_string(options.tensorCoresMinReduction));
+  if (StringRef(options.tensorCoresWarpTiling) != "rows" &&
+      StringRef(options.tensorCoresWarpTiling) != "min-loads")
+    return llvm::createStringError(
+        "tensor-cores-warp-tiling must be rows or min-loads, got '" +
+        options.tensorCoresWarpTiling + "'");
   if (options.sharedRowPadding < 0)
     return llvm::createStringError(
         "shared-row-padding must be >= 0, got " +
@@ -149,6 +154,7 @@ GpuPipelineOptions::getMatmulsToMmaSyncOptions() const {
   pass.stageOperandBytes = tensorCoresStageBytes;
   pass.zeroInitAccumulators = tensorCoresZeroInit;
   pass.stageFromProducer = tensorCoresStageFromProducer;
+  pass.warpTiling = tensorCoresWarpTiling;
   return pass;
 }
 

@@ -10,6 +10,7 @@
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="global-alignment=12" 2>&1 | FileCheck %s --check-prefix=ALIGN
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="format=elf" 2>&1 | FileCheck %s --check-prefix=FORMAT
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="threads=100" 2>&1 | FileCheck %s --check-prefix=THREADS
+// RUN: not deltanet-opt %s --deltanet-gpu-pipeline="tensor-cores-warp-tiling=cols" 2>&1 | FileCheck %s --check-prefix=TILING
 // RUN: not env PATH=/nonexistent CUDA_ROOT= CUDA_HOME= CUDA_PATH= deltanet-opt %s --deltanet-gpu-pipeline="format=bin" 2>&1 | FileCheck %s --check-prefix=PTXAS
 
 // The GPU pipeline leaves LLVM host code that loads an embedded PTX module
@@ -94,4 +95,5 @@ func.func @tri_inv(%a: memref<?x64x64xf32>, %x: memref<?x64x64xf32>) attributes 
 
 // FORMAT: deltanet-gpu-pipeline: format must be isa, bin or fatbin, got 'elf'
 // THREADS: deltanet-gpu-pipeline: threads must be a multiple of 32 in [32, 1024], got 100
+// TILING: deltanet-gpu-pipeline: tensor-cores-warp-tiling must be rows or min-loads, got 'cols'
 // PTXAS: deltanet-gpu-pipeline: format=bin needs ptxas

@@ -135,6 +135,11 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
       *this, "tensor-cores-stage-from-producer",
       llvm::cl::desc("deltanet-gpu-matmuls-to-mma-sync stage-from-producer"),
       llvm::cl::init(DeltaNetGpuMatmulsToMmaSyncOptions().stageFromProducer)};
+  PassOptions::Option<std::string> tensorCoresWarpTiling{
+      *this, "tensor-cores-warp-tiling",
+      llvm::cl::desc("deltanet-gpu-matmuls-to-mma-sync warp-tiling (rows, "
+                     "min-loads)"),
+      llvm::cl::init(DeltaNetGpuMatmulsToMmaSyncOptions().warpTiling)};
   // deltanet-gpu-prefetch-loop-operands
   PassOptions::Option<int64_t> prefetchMaxBytes{
       *this, "prefetch-max-bytes",

@@ -59,6 +59,75 @@ int64_t largestDivisorAtMost(int64_t n, int64_t cap) {
   return 1;
 }
 
+/// How a block's warps split an M x N product: a rowWarps x colWarps grid
+/// of warp tiles, each walked in register blocks of groupRows x groupCols
+/// 16 x 8 accumulator tiles (kept across the whole K loop).
+struct WarpTiling {
+  int64_t rowWarps, colWarps, groupRows, groupCols;
+};
+
+/// Fragment values a block loads from memory per k step of 8 (tf32: an A
+/// fragment is 4 values per lane, a B fragment 2), A's weighted by
+/// `aWeight` and B's by `bWeight`: the cost that the `min-loads` tiling
+/// minimises. Each warp loads groupRows A and groupCols B fragments per
+/// register block.
+int64_t fragmentLoadsPerStep(int64_t m, int64_t n, const WarpTiling &t,
+                             int64_t aWeight = 1, int64_t bWeight = 1) {
+  int64_t blocks = (m / t.rowWarps / (kMmaM * t.groupRows)) *
+                   (n / t.colWarps / (kMmaN * t.groupCols));
+  return t.rowWarps * t.colWarps * blocks *
+         (4 * aWeight * t.groupRows + 2 * bWeight * t.groupCols);
+}
+
+/// The original tiling (`warp-tiling=rows`): rows of 16 over warps first,
+/// then columns of 8; register blocks of one row of 16.
+WarpTiling chooseRowsTiling(int64_t m, int64_t n, int64_t warps,
+                            int64_t maxTiles) {
+  int64_t rowWarps = largestDivisorAtMost(m / kMmaM, warps);
+  int64_t colWarps = largestDivisorAtMost(n / kMmaN, warps / rowWarps);
+  return {rowWarps, colWarps, 1,
+          largestDivisorAtMost(n / colWarps / kMmaN, maxTiles)};
+}
+
+/// `warp-tiling=min-loads`: among the warp grids that keep as many warps
+/// busy as the rows tiling and the register blocks of at most `maxTiles`
+/// accumulators, the one loading the fewest (weighted) fragment values per
+/// k step (ties: the rows tiling, then fewer row warps, then fewer rows per
+/// block). A 64 x 128 product on 4 warps: 4 warps of 64 x 32 in blocks of
+/// 4 x 4 tiles (or 2 x 2 warps of 32 x 64, blocks of 2 x 8) load 96 values
+/// per step instead of 144 (4 warps of 16 x 128, blocks 1 x 16).
+/// Shared-memory / L1 traffic, not the tensor cores, bounds these kernels.
+WarpTiling chooseMinLoadsTiling(int64_t m, int64_t n, int64_t warps,
+                                int64_t maxTiles, int64_t aWeight,
+                                int64_t bWeight) {
+  WarpTiling best = chooseRowsTiling(m, n, warps, maxTiles);
+  int64_t busy = best.rowWarps * best.colWarps;
+  int64_t bestCost = fragmentLoadsPerStep(m, n, best, aWeight, bWeight);
+  for (int64_t rowWarps = 1; rowWarps <= busy; ++rowWarps) {
+    if (busy % rowWarps != 0 || (m / kMmaM) % rowWarps != 0 ||
+        (n / kMmaN) % (busy / rowWarps) != 0)
+      continue;
+    int64_t colWarps = busy / rowWarps;
+    int64_t rowTiles = m / rowWarps / kMmaM, colTiles = n / colWarps / kMmaN;
+    for (int64_t r = 1; r <= rowTiles; ++r) {
+      if (rowTiles % r != 0)
+        continue;
+      for (int64_t c = 1; c <= colTiles && r * c <= maxTiles; ++c) {
+        if (colTiles % c != 0)
+          continue;
+        WarpTiling candidate{rowWarps, colWarps, r, c};
+        int64_t cost =
+            fragmentLoadsPerStep(m, n, candidate, aWeight, bWeight);
+        if (cost < bestCost) {
+          best = candidate;
+          bestCost = cost;
+        }
+      }
+    }
+  }
+  return best;
+}
+
 /// One operand of the contraction as the warp reads or writes it.
 struct Operand {
   Value memref;
@@ -139,6 +208,16 @@ void storeFragment(OpBuilder &b, Location loc, const Operand &operand,
         b, loc, fragment, ArrayRef<int64_t>{v / perRegister, v % perRegister});
     memref::StoreOp::create(b, loc, element, operand.memref, indices);
   }
+}
+
+/// True if `value` is a memref in shared (workgroup) memory.
+bool inSharedMemory(Value value) {
+  auto type = dyn_cast<MemRefType>(value.getType());
+  auto space = type ? dyn_cast_or_null<gpu::AddressSpaceAttr>(
+                          type.getMemorySpace())
+                    : nullptr;
+  return space &&
+         space.getValue() == gpu::GPUDialect::getWorkgroupAddressSpace();
 }
 
 /// The memref that `value` views (through subviews, reshapes and casts).
@@ -290,12 +369,12 @@ struct MatmulToWarpMmaSync
   MatmulToWarpMmaSync(MLIRContext *ctx, int64_t warps, int64_t minReduction,
                       int64_t maxAccumulatorTiles, bool roundToTf32,
                       int64_t stageBytes, bool zeroInitAccumulators,
-                      bool stageFromProducer)
+                      bool stageFromProducer, bool minLoadsTiling)
       : OpInterfaceRewritePattern(ctx), warps(warps),
         minReduction(minReduction), maxAccumulatorTiles(maxAccumulatorTiles),
         roundToTf32(roundToTf32), stageBytes(stageBytes),
         zeroInitAccumulators(zeroInitAccumulators),
-        stageFromProducer(stageFromProducer) {}
+        stageFromProducer(stageFromProducer), minLoadsTiling(minLoadsTiling) {}
 
   LogicalResult matchAndRewrite(linalg::LinalgOp op,
                                 PatternRewriter &rewriter) const override {
@@ -360,12 +439,6 @@ struct MatmulToWarpMmaSync
               {VectorType::get({kMmaM, kMmaN}, f32), nvgpu::MatMulOperandRole::C},
               mDim, nDim};
 
-    // Warp grid: rows of 16 over warps first, then columns of 8.
-    int64_t rowWarps = largestDivisorAtMost(m / kMmaM, warps);
-    int64_t colWarps = largestDivisorAtMost(n / kMmaN, warps / rowWarps);
-    int64_t warpRows = m / rowWarps, warpCols = n / colWarps;
-    int64_t groupTiles =
-        largestDivisorAtMost(warpCols / kMmaN, maxAccumulatorTiles);
 
     Location loc = op.getLoc();
     // C = 0 before the product (a zero fill of exactly C): accumulators
@@ -392,6 +465,20 @@ struct MatmulToWarpMmaSync
                                     stageFromProducer))
           bOp.memref = staged;
     }
+    // Fragment values read from device memory (through L1) count twice:
+    // S in the output stage is then read once per block, not per warp.
+    auto loadWeight = [&](Value memref) -> int64_t {
+      return inSharedMemory(memref) || isBlockTemporary(memref, block) ? 1
+                                                                        : 2;
+    };
+    WarpTiling tiling =
+        minLoadsTiling
+            ? chooseMinLoadsTiling(m, n, warps, maxAccumulatorTiles,
+                                   loadWeight(a.memref), loadWeight(bOp.memref))
+            : chooseRowsTiling(m, n, warps, maxAccumulatorTiles);
+    int64_t colWarps = tiling.colWarps;
+    int64_t warpRows = m / tiling.rowWarps, warpCols = n / colWarps;
+    int64_t groupRows = tiling.groupRows, groupTiles = tiling.groupCols;
     // Index constants, created once before the warp loop.
     DenseMap<int64_t, Value> constants;
     OpBuilder constantBuilder(op);
@@ -404,7 +491,7 @@ struct MatmulToWarpMmaSync
     Value zero = constant(0);
     auto forall = scf::ForallOp::create(
         rewriter, loc,
-        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(rowWarps * colWarps)},
+        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(tiling.rowWarps * colWarps)},
         ValueRange{},
         rewriter.getArrayAttr(
             {gpu::GPUWarpMappingAttr::get(ctx, gpu::MappingId::LinearDim0)}));
@@ -430,58 +517,79 @@ struct MatmulToWarpMmaSync
       point[dim] = loop.getInductionVar();
     }
     auto rows = scf::ForOp::create(rewriter, loc, zero, constant(warpRows),
-                                   constant(kMmaM));
+                                   constant(groupRows * kMmaM));
     rewriter.setInsertionPoint(rows.getBody()->getTerminator());
-    point[mDim] = arith::AddIOp::create(rewriter, loc, rowBase,
-                                        rows.getInductionVar());
+    Value groupRow = arith::AddIOp::create(rewriter, loc, rowBase,
+                                           rows.getInductionVar());
     auto groups = scf::ForOp::create(rewriter, loc, zero, constant(warpCols),
                                      constant(groupTiles * kMmaN));
     rewriter.setInsertionPoint(groups.getBody()->getTerminator());
     Value groupCol = arith::AddIOp::create(rewriter, loc, colBase,
                                            groups.getInductionVar());
-    auto tileColumn = [&](int64_t t) -> Value {
-      return arith::AddIOp::create(rewriter, loc, groupCol,
-                                   constant(t * kMmaN));
+    // Row i of 16 and column t of 8 of the register block.
+    auto tileRow = [&](OpBuilder &b, int64_t i) -> Value {
+      return i == 0 ? groupRow
+                    : arith::AddIOp::create(b, loc, groupRow,
+                                            constant(i * kMmaM));
+    };
+    auto tileColumn = [&](OpBuilder &b, int64_t t) -> Value {
+      return arith::AddIOp::create(b, loc, groupCol, constant(t * kMmaN));
     };
     SmallVector<Value> accumulators;
-    for (int64_t t = 0; t < groupTiles; ++t) {
-      if (zeroFill) {
-        auto regType = VectorType::get(
-            {nvgpu::getMmaSyncRegisterType(c.info)->numRegistersPerFragment,
-             nvgpu::getMmaSyncRegisterType(c.info)->elementsPerRegister},
-            f32);
-        accumulators.push_back(arith::ConstantOp::create(
-            rewriter, loc, regType, rewriter.getZeroAttr(regType)));
-        continue;
+    for (int64_t i = 0; i < groupRows; ++i) {
+      for (int64_t t = 0; t < groupTiles; ++t) {
+        if (zeroFill) {
+          auto regType = VectorType::get(
+              {nvgpu::getMmaSyncRegisterType(c.info)->numRegistersPerFragment,
+               nvgpu::getMmaSyncRegisterType(c.info)->elementsPerRegister},
+              f32);
+          accumulators.push_back(arith::ConstantOp::create(
+              rewriter, loc, regType, rewriter.getZeroAttr(regType)));
+          continue;
+        }
+        SmallVector<Value> at(point);
+        at[mDim] = tileRow(rewriter, i);
+        at[nDim] = tileColumn(rewriter, t);
+        accumulators.push_back(
+            loadFragment(rewriter, loc, c, at, lane, /*roundToTf32=*/false));
       }
-      SmallVector<Value> at(point);
-      at[nDim] = tileColumn(t);
-      accumulators.push_back(
-          loadFragment(rewriter, loc, c, at, lane, /*roundToTf32=*/false));
     }
     auto steps = scf::ForOp::create(
         rewriter, loc, zero, constant(k), constant(kMmaK), accumulators,
         [&](OpBuilder &b, Location bodyLoc, Value kk, ValueRange carried) {
           SmallVector<Value> at(point);
           at[kDim] = kk;
-          Value aFragment = loadFragment(b, bodyLoc, a, at, lane, roundToTf32);
-          SmallVector<Value> results;
+          // The block's A fragments once, then per column its B fragment
+          // and one mma.sync per row.
+          SmallVector<Value> aFragments;
+          for (int64_t i = 0; i < groupRows; ++i) {
+            at[mDim] = tileRow(b, i);
+            aFragments.push_back(
+                loadFragment(b, bodyLoc, a, at, lane, roundToTf32));
+          }
+          SmallVector<Value> results(carried.begin(), carried.end());
           for (int64_t t = 0; t < groupTiles; ++t) {
-            at[nDim] = arith::AddIOp::create(b, bodyLoc, groupCol,
-                                             constant(t * kMmaN));
+            at[nDim] = tileColumn(b, t);
             Value bFragment =
                 loadFragment(b, bodyLoc, bOp, at, lane, roundToTf32);
-            results.push_back(nvgpu::MmaSyncOp::create(
-                b, bodyLoc, aFragment, bFragment, carried[t],
-                ArrayRef<int64_t>{kMmaM, kMmaN, kMmaK},
-                /*tf32Enabled=*/true));
+            for (int64_t i = 0; i < groupRows; ++i) {
+              int64_t index = i * groupTiles + t;
+              results[index] = nvgpu::MmaSyncOp::create(
+                  b, bodyLoc, aFragments[i], bFragment, carried[index],
+                  ArrayRef<int64_t>{kMmaM, kMmaN, kMmaK},
+                  /*tf32Enabled=*/true);
+            }
           }
           scf::YieldOp::create(b, bodyLoc, results);
         });
-    for (int64_t t = 0; t < groupTiles; ++t) {
-      SmallVector<Value> at(point);
-      at[nDim] = tileColumn(t);
-      storeFragment(rewriter, loc, c, at, lane, steps.getResult(t));
+    for (int64_t i = 0; i < groupRows; ++i) {
+      for (int64_t t = 0; t < groupTiles; ++t) {
+        SmallVector<Value> at(point);
+        at[mDim] = tileRow(rewriter, i);
+        at[nDim] = tileColumn(rewriter, t);
+        storeFragment(rewriter, loc, c, at, lane,
+                      steps.getResult(i * groupTiles + t));
+      }
     }
     rewriter.eraseOp(op);
     return success();
@@ -492,6 +600,7 @@ struct MatmulToWarpMmaSync
   int64_t stageBytes;
   bool zeroInitAccumulators;
   bool stageFromProducer;
+  bool minLoadsTiling;
 };
 
 struct DeltaNetGpuMatmulsToMmaSyncPass
@@ -506,6 +615,12 @@ struct DeltaNetGpuMatmulsToMmaSyncPass
           << static_cast<int64_t>(threads);
       return signalPassFailure();
     }
+    if (warpTiling != "rows" && warpTiling != "min-loads") {
+      getOperation()->emitError("deltanet-gpu-matmuls-to-mma-sync: "
+                                "warp-tiling must be rows or min-loads, got '")
+          << warpTiling << "'";
+      return signalPassFailure();
+    }
     if (maxAccumulatorTiles < 1) {
       getOperation()->emitError("deltanet-gpu-matmuls-to-mma-sync: "
                                 "max-accumulator-tiles must be >= 1, got ")
@@ -517,7 +632,8 @@ struct DeltaNetGpuMatmulsToMmaSyncPass
                                       minReduction, maxAccumulatorTiles,
                                       roundToTf32, stageOperandBytes,
                                       zeroInitAccumulators,
-                                      stageFromProducer);
+                                      stageFromProducer,
+                                      warpTiling == "min-loads");
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };

@@ -1,4 +1,5 @@
 // RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync | FileCheck %s
+// RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="warp-tiling=rows" | FileCheck %s --check-prefix=ROWS
 // RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="round-to-tf32=false max-accumulator-tiles=4" \
 // RUN:   | FileCheck %s --check-prefix=TRUNC
 // RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync --deltanet-gpu-map-to-threads \
@@ -11,29 +12,49 @@
 // RUN:   | FileCheck %s --check-prefix=BADTHREADS
 // RUN: not deltanet-opt %s --split-input-file --deltanet-gpu-map-to-threads="threads=40" 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=BADTHREADS
+// RUN: not deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="warp-tiling=square" 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=BADTILING
 
 // wy_repr's product in a block (one chunk): [1, 64, 64] x [1, 64, 128] on
-// buffers. 4 warps of 16 rows x 128 columns; each keeps 16 accumulator
-// tiles (16 x 8) in registers across K (8 steps of 8): one A fragment (4
-// values), then per tile one B fragment (2 values) and one mma.sync.
+// buffers. warp-tiling=min-loads (default): 4 warps of 64 rows x 32
+// columns, each a register block of 4 x 4 accumulator tiles (16 x 8) kept
+// across K (8 steps of 8): per step 4 A fragments (4 values each) and 4 B
+// fragments (2 values), 16 mma.sync: 96 fragment values per block and step
+// instead of the rows tiling's 144.
 // CHECK-LABEL: func.func @wy_product
 // CHECK: scf.forall (%[[I:.*]]) in (4)
 // CHECK: scf.forall (%[[W:.*]]) in (4)
 // CHECK: %[[LANE:.*]] = gpu.lane_id
-// CHECK: scf.for %{{.*}} = %c0 to %c16 step %c16
-// CHECK: scf.for %{{.*}} = %c0 to %c128 step %c128
+// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c64
+// CHECK: scf.for %{{.*}} = %c0 to %c32 step %c32
 // 16 accumulators, each loaded from the destination (it may hold a sum).
 // CHECK-COUNT-16: vector.from_elements {{.*}} : vector<2x2xf32>
 // CHECK: scf.for %{{.*}} = %c0 to %c64 step %c8 iter_args(
-// Operands rounded to the nearest tf32 (the accumulator is not).
+// Operands rounded to the nearest tf32 (the accumulator is not); the four
+// A fragments first (rows +0, +16, +32, +48 of the block).
 // CHECK: arith.constant 4096 : i32
-// CHECK: vector.from_elements {{.*}} : vector<4x1xf32>
-// CHECK-COUNT-16: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 8], tf32Enabled} : (vector<4x1xf32>, vector<2x1xf32>, vector<2x2xf32>) -> vector<2x2xf32>
+// CHECK-COUNT-4: vector.from_elements {{.*}} : vector<4x1xf32>
+// CHECK: vector.from_elements {{.*}} : vector<2x1xf32>
+// CHECK-COUNT-4: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 8], tf32Enabled} : (vector<4x1xf32>, vector<2x1xf32>, vector<2x2xf32>) -> vector<2x2xf32>
+// CHECK: vector.from_elements {{.*}} : vector<2x1xf32>
+// CHECK-COUNT-12: nvgpu.mma.sync
 // CHECK: scf.yield
 // CHECK-COUNT-64: memref.store
 // CHECK: } {mapping = [#gpu.warp<linear_dim_0>]}
 // CHECK-NOT: linalg.batch_matmul
 // CHECK: } {mapping = [#gpu.block<x>]}
+// warp-tiling=rows (the original choice): 4 warps of 16 rows x 128 columns,
+// one A fragment then 16 B fragments and mma.sync per step.
+// ROWS-LABEL: func.func @wy_product
+// ROWS: scf.forall (%{{.*}}) in (4)
+// ROWS: scf.for %{{.*}} = %c0 to %c16 step %c16
+// ROWS: scf.for %{{.*}} = %c0 to %c128 step %c128
+// ROWS: scf.for %{{.*}} = %c0 to %c64 step %c8 iter_args(
+// ROWS: vector.from_elements {{.*}} : vector<4x1xf32>
+// ROWS-NOT: vector<4x1xf32>
+// ROWS-COUNT-16: nvgpu.mma.sync
+// ROWS: scf.yield
+// BADTILING: warp-tiling must be rows or min-loads, got 'square'
 // Without rounding (the hardware truncates), and at most 4 accumulators
 // per warp at once: columns in 4 groups of 32.
 // TRUNC-LABEL: func.func @wy_product
@@ -85,10 +106,13 @@ func.func @wy_product(%t: memref<4x64x64xf32>, %x: memref<4x64x128xf32>, %w: mem
 // -----
 
 // K K^T (gated_kkt's Gram matrix) with the transposed operand read through
-// its indexing map: B[n, k] is k[n, k], no transpose materialised. 4 warps
-// of 16 rows x 64 columns (8 accumulators).
+// its indexing map: B[n, k] is k[n, k], no transpose materialised. 2 x 2
+// warps of 32 x 32 (blocks of 2 x 4 accumulators: 16 fragment values per
+// warp and step instead of 20 for 16 x 64).
 // CHECK-LABEL: func.func @gram
 // CHECK: scf.forall (%{{.*}}) in (4)
+// CHECK: scf.for %{{.*}} = %c0 to %c32 step %c32
+// CHECK: scf.for %{{.*}} = %c0 to %c32 step %c32
 // CHECK: scf.for %{{.*}} = %c0 to %c128 step %c8 iter_args(
 // CHECK-COUNT-8: nvgpu.mma.sync
 // CHECK-NOT: nvgpu.mma.sync
@@ -114,14 +138,22 @@ func.func @gram(%k: memref<64x128xf32, #gpu.address_space<workgroup>>, %a: memre
 // -----
 
 // The state scan's update S += kdecay^T v_new for a tile of 16 state
-// columns: [128, 64] x [64, 16]: 4 warps of 32 rows (two rows of 16) x 16
-// columns (2 accumulators).
+// columns: [128, 64] x [64, 16]: 4 warps of 32 rows x 16 columns, one
+// register block of 2 x 2 accumulators (each B fragment serves both rows
+// of 16); warp-tiling=rows walks the two rows of 16 one after the other
+// (2 accumulators, B fragments loaded twice).
 // CHECK-LABEL: func.func @scan_update
 // CHECK: scf.forall (%{{.*}}) in (4)
-// CHECK: scf.for %{{.*}} = %c0 to %c32 step %c16
+// CHECK: scf.for %{{.*}} = %c0 to %c32 step %c32
 // CHECK: scf.for %{{.*}} = %c0 to %c64 step %c8 iter_args(
-// CHECK-COUNT-2: nvgpu.mma.sync
+// CHECK-COUNT-4: nvgpu.mma.sync
 // CHECK-NOT: nvgpu.mma.sync
+// ROWS-LABEL: func.func @scan_update
+// ROWS: scf.forall (%{{.*}}) in (4)
+// ROWS: scf.for %{{.*}} = %c0 to %c32 step %c16
+// ROWS: scf.for %{{.*}} = %c0 to %c64 step %c8 iter_args(
+// ROWS-COUNT-2: nvgpu.mma.sync
+// ROWS: scf.yield
 func.func @scan_update(%kt: memref<128x64xf32>, %v: memref<64x16xf32>, %s: memref<128x16xf32>) {
   scf.forall (%i) in (1) {
     linalg.matmul ins(%kt, %v : memref<128x64xf32>, memref<64x16xf32>) outs(%s : memref<128x16xf32>)

@@ -141,11 +141,15 @@ def DeltaNetGpuMatmulsToMmaSync
     16, 8, 8 and whose K is at least `min-reduction` becomes an
     `scf.forall` over the block's warps (`#gpu.warp<linear_dim_0>`, mapped
     to thread ids by `deltanet-gpu-map-to-threads` with a barrier after it).
-    The M x N output is split into a grid of warp tiles (M first); a warp
-    walks its tile in rows of 16 and groups of at most
-    `max-accumulator-tiles` 16 x 8 accumulators, which stay in registers
-    across the K loop: per step of 8, one A fragment, then one B fragment
-    and one `nvgpu.mma.sync` (m16n8k8, tf32) per accumulator. Fragment
+    The M x N output is split into a grid of warp tiles; a warp walks its
+    tile in register blocks of at most `max-accumulator-tiles` 16 x 8
+    accumulators, which stay in registers across the K loop: per step of
+    8, the block's A fragments (one per row of 16), then per column of 8
+    one B fragment and one `nvgpu.mma.sync` (m16n8k8, tf32) per row.
+    `warp-tiling=min-loads` (default) picks the grid and block shape that
+    load the fewest fragment values per step (these kernels are bound by
+    shared-memory / L1 traffic); `rows` is the original choice (rows of 16
+    over warps first, blocks one row high). Fragment
     layouts are upstream's (`nvgpu::getLaneIdAndValueIdToOperandCoord`);
     operands are loaded per element (no ldmatrix: f32 operands, arbitrary
     strides), from device memory unless `stage-operand-bytes` copies them
@@ -170,6 +174,14 @@ def DeltaNetGpuMatmulsToMmaSync
            /*default=*/"16",
            "16 x 8 accumulator tiles a warp keeps in registers at once "
            "(4 registers each)">,
+    Option<"warpTiling", "warp-tiling", "std::string",
+           /*default=*/"\"min-loads\"",
+           "How the warps split the M x N output: rows (rows of 16 over "
+           "warps first, register blocks of one row of 16) or min-loads "
+           "(the warp grid and register blocks of up to "
+           "max-accumulator-tiles accumulators that load the fewest "
+           "fragment values per k step, e.g. 2 x 2 warps of 32 x 64 for a "
+           "64 x 128 output: 96 instead of 144)">,
     Option<"stageOperandBytes", "stage-operand-bytes", "int64_t",
            /*default=*/"0",
            "A and B operands outside shared memory of at most this many "
