@@ -75,6 +75,23 @@ bool isBlockLevelSlice(tensor::ExtractSliceOp slice) {
   return forall && isBlockMapped(forall);
 }
 
+/// The preamble of both gather-slice patterns: `slice` is a block-level
+/// slice (isBlockLevelSlice), not rank-reducing, of a static tile of at most
+/// `maxTileBytes`. Reports the reason on `rewriter` otherwise.
+LogicalResult matchBlockGatherTile(PatternRewriter &rewriter,
+                                   tensor::ExtractSliceOp slice,
+                                   int64_t maxTileBytes) {
+  if (!isBlockLevelSlice(slice))
+    return rewriter.notifyMatchFailure(slice, "not a block-level slice");
+  int64_t bytes = staticBytes(slice.getResultType());
+  if (bytes < 0 || bytes > maxTileBytes)
+    return rewriter.notifyMatchFailure(
+        slice, "tile is dynamic or larger than max-gather-tile-bytes");
+  if (slice.getResultType().getRank() != slice.getSourceType().getRank())
+    return rewriter.notifyMatchFailure(slice, "rank-reducing slice");
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Gathers into the blocks that read them
 //===----------------------------------------------------------------------===//
@@ -90,20 +107,14 @@ struct FuseGatherIntoBlockSlice
 
   LogicalResult matchAndRewrite(tensor::ExtractSliceOp slice,
                                 PatternRewriter &rewriter) const override {
-    if (!isBlockLevelSlice(slice))
-      return rewriter.notifyMatchFailure(slice, "not a block-level slice");
+    if (failed(matchBlockGatherTile(rewriter, slice, maxTileBytes)))
+      return failure();
     auto result = dyn_cast<OpResult>(slice.getSource());
     auto gather =
         result ? dyn_cast<linalg::GenericOp>(result.getOwner()) : nullptr;
     if (!isHostLayoutCast(gather))
       return rewriter.notifyMatchFailure(slice,
                                          "source is not a host-level gather");
-    int64_t bytes = staticBytes(slice.getResultType());
-    if (bytes < 0 || bytes > maxTileBytes)
-      return rewriter.notifyMatchFailure(
-          slice, "tile is dynamic or larger than max-gather-tile-bytes");
-    if (slice.getResultType().getRank() != slice.getSourceType().getRank())
-      return rewriter.notifyMatchFailure(slice, "rank-reducing slice");
     FailureOr<TilingResult> tiled =
         tensor::replaceExtractSliceWithTiledProducer(rewriter, slice, result);
     if (failed(tiled) || tiled->tiledValues.size() != 1 ||
@@ -130,23 +141,18 @@ struct BubbleGatherSliceAboveCollapse
 
   LogicalResult matchAndRewrite(tensor::ExtractSliceOp slice,
                                 PatternRewriter &rewriter) const override {
-    if (!isBlockLevelSlice(slice))
-      return rewriter.notifyMatchFailure(slice, "not a block-level slice");
+    if (failed(matchBlockGatherTile(rewriter, slice, maxTileBytes)))
+      return failure();
     auto collapse = slice.getSource().getDefiningOp<tensor::CollapseShapeOp>();
     if (!collapse ||
         !isHostLayoutCast(collapse.getSrc().getDefiningOp<linalg::GenericOp>()))
       return rewriter.notifyMatchFailure(
           slice, "not a slice of a collapsed host-level gather");
-    int64_t bytes = staticBytes(slice.getResultType());
-    if (bytes < 0 || bytes > maxTileBytes)
-      return rewriter.notifyMatchFailure(
-          slice, "tile is dynamic or larger than max-gather-tile-bytes");
     RankedTensorType srcType = collapse.getSrcType();
     std::optional<SmallVector<int64_t>> sizes =
         getConstantIntValues(slice.getMixedSizes());
     if (!srcType.hasStaticShape() || !sizes ||
-        !areAllConstantIntValue(slice.getMixedStrides(), 1) ||
-        slice.getResultType().getRank() != slice.getSourceType().getRank())
+        !areAllConstantIntValue(slice.getMixedStrides(), 1))
       return rewriter.notifyMatchFailure(slice, "dynamic or strided slice");
     SmallVector<ReassociationIndices> groups =
         collapse.getReassociationIndices();
