@@ -155,6 +155,7 @@ GpuPipelineOptions::getMatmulsToMmaSyncOptions() const {
   pass.zeroInitAccumulators = tensorCoresZeroInit;
   pass.stageFromProducer = tensorCoresStageFromProducer;
   pass.warpTiling = tensorCoresWarpTiling;
+  pass.chainProducts = tensorCoresChainProducts;
   return pass;
 }
 

@@ -140,6 +140,10 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
       llvm::cl::desc("deltanet-gpu-matmuls-to-mma-sync warp-tiling (rows, "
                      "min-loads)"),
       llvm::cl::init(DeltaNetGpuMatmulsToMmaSyncOptions().warpTiling)};
+  PassOptions::Option<bool> tensorCoresChainProducts{
+      *this, "tensor-cores-chain-products",
+      llvm::cl::desc("deltanet-gpu-matmuls-to-mma-sync chain-products"),
+      llvm::cl::init(DeltaNetGpuMatmulsToMmaSyncOptions().chainProducts)};
   // deltanet-gpu-prefetch-loop-operands
   PassOptions::Option<int64_t> prefetchMaxBytes{
       *this, "prefetch-max-bytes",

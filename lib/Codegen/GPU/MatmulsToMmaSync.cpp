@@ -357,116 +357,238 @@ Value stageInSharedMemory(OpBuilder &b, Location loc, Value operand,
   return view;
 }
 
+/// One f32 contraction C += A B of a block, as the warps read it.
+struct Product {
+  linalg::LinalgOp op;
+  Operand a, b, c;
+  int64_t mDim, nDim, kDim;
+  int64_t m, n, k;
+  SmallVector<unsigned> batch;
+  SmallVector<int64_t> ranges;
+};
+
+/// `op` as a Product, or the reason it is not one.
+FailureOr<Product> analyzeProduct(linalg::LinalgOp op, int64_t minReduction,
+                                  std::string &reason) {
+  if (!op.hasPureBufferSemantics()) {
+    reason = "not on buffers";
+    return failure();
+  }
+  auto block = op->getParentOfType<scf::ForallOp>();
+  if (!block || !isBlockMapped(block)) {
+    reason = "not in a block-mapped scf.forall (or already in a warp loop)";
+    return failure();
+  }
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      !linalg::isaContractionOpInterface(op)) {
+    reason = "not a two-operand multiply-add contraction";
+    return failure();
+  }
+  MLIRContext *ctx = op.getContext();
+  Type f32 = Float32Type::get(ctx);
+  for (OpOperand &operand : op->getOpOperands())
+    if (getElementTypeOrSelf(operand.get().getType()) != f32) {
+      reason = "tf32 mma.sync needs f32 operands and accumulator";
+      return failure();
+    }
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(op);
+  if (failed(dims) || dims->m.size() != 1 || dims->n.size() != 1 ||
+      dims->k.size() != 1) {
+    reason = "needs exactly one M, one N and one K dimension";
+    return failure();
+  }
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (llvm::any_of(ranges, ShapedType::isDynamic)) {
+    reason = "dynamic loop ranges";
+    return failure();
+  }
+  int64_t mDim = dims->m[0], nDim = dims->n[0], kDim = dims->k[0];
+  int64_t m = ranges[mDim], n = ranges[nDim], k = ranges[kDim];
+  if (m % kMmaM != 0 || n % kMmaN != 0 || k % kMmaK != 0) {
+    reason = "M, N, K must be multiples of the mma shape 16 x 8 x 8";
+    return failure();
+  }
+  if (k < minReduction) {
+    reason = "reduction shorter than min-reduction (stays SIMT)";
+    return failure();
+  }
+  if (static_cast<int64_t>(dims->batch.size() + 3) != op.getNumLoops()) {
+    reason = "loops outside batch/M/N/K";
+    return failure();
+  }
+  // Which input is (M, K) and which (K, N).
+  OpOperand *lhs = op.getDpsInputOperand(0), *rhs = op.getDpsInputOperand(1);
+  auto uses = [&](OpOperand *operand, int64_t dim) {
+    return op.getMatchingIndexingMap(operand).isFunctionOfDim(dim);
+  };
+  if (!uses(lhs, mDim))
+    std::swap(lhs, rhs);
+  if (!uses(lhs, mDim) || !uses(rhs, nDim) || uses(lhs, nDim) ||
+      uses(rhs, mDim)) {
+    reason = "operands are not (M,K) x (K,N)";
+    return failure();
+  }
+  OpOperand *acc = op.getDpsInitOperand(0);
+  Product product{
+      op,
+      Operand{lhs->get(), op.getMatchingIndexingMap(lhs),
+              {VectorType::get({kMmaM, kMmaK}, f32),
+               nvgpu::MatMulOperandRole::A},
+              mDim, kDim},
+      // B is held as [N, K] (mma.sync's column-major B).
+      Operand{rhs->get(), op.getMatchingIndexingMap(rhs),
+              {VectorType::get({kMmaN, kMmaK}, f32),
+               nvgpu::MatMulOperandRole::B},
+              nDim, kDim},
+      Operand{acc->get(), op.getMatchingIndexingMap(acc),
+              {VectorType::get({kMmaM, kMmaN}, f32),
+               nvgpu::MatMulOperandRole::C},
+              mDim, nDim},
+      mDim, nDim, kDim, m, n, k,
+      SmallVector<unsigned>(dims->batch.begin(), dims->batch.end()),
+      ranges};
+  return product;
+}
+
+/// The next (`forward`) or previous op of `op` in its block that has memory
+/// effects; views, allocations and pure ops are skipped.
+Operation *adjacentEffectfulOp(Operation *op, bool forward) {
+  for (Operation *other = forward ? op->getNextNode() : op->getPrevNode();
+       other; other = forward ? other->getNextNode() : other->getPrevNode())
+    if (!isa<ViewLikeOpInterface, memref::AllocOp, memref::CollapseShapeOp,
+             memref::ExpandShapeOp, memref::CastOp>(other) &&
+        !isPure(other))
+      return other;
+  return nullptr;
+}
+
+/// True if `second` accumulates onto `first`'s result, so that both can
+/// share register accumulators: `second` is the next op with memory effects
+/// after `first`, both are products with unit batch dims and the same M x N
+/// accumulator (the same buffer value, read through the same map), and
+/// `second`'s operands do not read that buffer.
+bool accumulatesOnto(const Product &first, const Product &second) {
+  if (adjacentEffectfulOp(first.op, /*forward=*/true) != second.op)
+    return false;
+  if (first.c.memref != second.c.memref || first.m != second.m ||
+      first.n != second.n)
+    return false;
+  for (const Product *product : {&first, &second})
+    if (llvm::any_of(product->batch,
+                     [&](unsigned d) { return product->ranges[d] != 1; }))
+      return false;
+  // The same accumulator element at the same (M, N) point: compare the
+  // maps with the batch dims at 0.
+  auto project = [](const Product &p) {
+    SmallVector<AffineExpr> dims;
+    linalg::LinalgOp op = p.op;
+    MLIRContext *ctx = op.getContext();
+    for (unsigned d = 0; d < op.getNumLoops(); ++d)
+      dims.push_back(d == p.mDim   ? getAffineDimExpr(0, ctx)
+                     : d == p.nDim ? getAffineDimExpr(1, ctx)
+                                   : getAffineConstantExpr(0, ctx));
+    return p.c.map.replaceDimsAndSymbols(dims, {}, 2, 0);
+  };
+  if (project(first) != project(second))
+    return false;
+  Value base = viewBase(first.c.memref);
+  return viewBase(second.a.memref) != base &&
+         viewBase(second.b.memref) != base;
+}
+
 /// An f32 contraction C += A B of a thread block (one M, N and K dim, any
 /// unit or static batch dims) -> an scf.forall over warps
 /// (#gpu.warp<linear_dim_0>): the M x N output is split into a grid of warp
-/// tiles (M over warps first); each warp walks its tile in rows of 16 and
-/// groups of at most `maxAccumulatorTiles` 16x8 accumulator tiles, which
-/// stay in registers across the K loop (steps of 8: one A fragment, then
-/// one B fragment and one mma.sync per accumulator tile).
+/// tiles; each warp walks its tile in register blocks of at most
+/// `maxAccumulatorTiles` 16x8 accumulator tiles, which stay in registers
+/// across the K loop (steps of 8: the block's A fragments, then per column
+/// one B fragment and one mma.sync per row). A product that accumulates
+/// onto the previous one's result (the output stage's
+/// (q exp(g)) S + A v_new) is rewritten with it: one warp loop, the two K
+/// loops one after the other on the same register accumulators (no store
+/// and reload of the sum in between, one barrier less) with
+/// `chain-products` (off by default: the second product's staged operand
+/// is copied before the shared warp loop, so it lives during the first
+/// product; the H200's output stage then held one block per SM instead of
+/// two and ran 1.5x slower).
 struct MatmulToWarpMmaSync
     : public OpInterfaceRewritePattern<linalg::LinalgOp> {
   MatmulToWarpMmaSync(MLIRContext *ctx, int64_t warps, int64_t minReduction,
                       int64_t maxAccumulatorTiles, bool roundToTf32,
                       int64_t stageBytes, bool zeroInitAccumulators,
-                      bool stageFromProducer, bool minLoadsTiling)
+                      bool stageFromProducer, bool minLoadsTiling,
+                      bool chainProducts)
       : OpInterfaceRewritePattern(ctx), warps(warps),
         minReduction(minReduction), maxAccumulatorTiles(maxAccumulatorTiles),
         roundToTf32(roundToTf32), stageBytes(stageBytes),
         zeroInitAccumulators(zeroInitAccumulators),
-        stageFromProducer(stageFromProducer), minLoadsTiling(minLoadsTiling) {}
+        stageFromProducer(stageFromProducer), minLoadsTiling(minLoadsTiling),
+        chainProducts(chainProducts) {}
 
   LogicalResult matchAndRewrite(linalg::LinalgOp op,
                                 PatternRewriter &rewriter) const override {
-    if (!op.hasPureBufferSemantics())
-      return rewriter.notifyMatchFailure(op, "not on buffers");
+    std::string reason;
+    FailureOr<Product> analyzed = analyzeProduct(op, minReduction, reason);
+    if (failed(analyzed))
+      return rewriter.notifyMatchFailure(op, reason);
+    SmallVector<Product, 2> chain;
+    if (chainProducts) {
+      std::string ignored;
+      if (auto next = dyn_cast_or_null<linalg::LinalgOp>(
+              adjacentEffectfulOp(op, /*forward=*/true))) {
+        FailureOr<Product> second = analyzeProduct(next, minReduction, ignored);
+        if (succeeded(second) && accumulatesOnto(*analyzed, *second))
+          return rewriter.notifyMatchFailure(
+              op, "accumulates into the next product: rewritten with it");
+      }
+      if (auto prev = dyn_cast_or_null<linalg::LinalgOp>(
+              adjacentEffectfulOp(op, /*forward=*/false))) {
+        FailureOr<Product> first = analyzeProduct(prev, minReduction, ignored);
+        if (succeeded(first) && accumulatesOnto(*first, *analyzed))
+          chain.push_back(*first);
+      }
+    }
+    chain.push_back(*analyzed);
+    Product &head = chain.front();
     auto block = op->getParentOfType<scf::ForallOp>();
-    if (!block || !isBlockMapped(block))
-      return rewriter.notifyMatchFailure(
-          op, "not in a block-mapped scf.forall (or already in a warp loop)");
-    if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-        !linalg::isaContractionOpInterface(op))
-      return rewriter.notifyMatchFailure(
-          op, "not a two-operand multiply-add contraction");
-    for (OpOperand &operand : op->getOpOperands())
-      if (getElementTypeOrSelf(operand.get().getType()) !=
-          rewriter.getF32Type())
-        return rewriter.notifyMatchFailure(
-            op, "tf32 mma.sync needs f32 operands and accumulator");
-    FailureOr<linalg::ContractionDimensions> dims =
-        linalg::inferContractionDims(op);
-    if (failed(dims) || dims->m.size() != 1 || dims->n.size() != 1 ||
-        dims->k.size() != 1)
-      return rewriter.notifyMatchFailure(
-          op, "needs exactly one M, one N and one K dimension");
-    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-    if (llvm::any_of(ranges, ShapedType::isDynamic))
-      return rewriter.notifyMatchFailure(op, "dynamic loop ranges");
-    int64_t mDim = dims->m[0], nDim = dims->n[0], kDim = dims->k[0];
-    int64_t m = ranges[mDim], n = ranges[nDim], k = ranges[kDim];
-    if (m % kMmaM != 0 || n % kMmaN != 0 || k % kMmaK != 0)
-      return rewriter.notifyMatchFailure(
-          op, "M, N, K must be multiples of the mma shape 16 x 8 x 8");
-    if (k < minReduction)
-      return rewriter.notifyMatchFailure(
-          op, "reduction shorter than min-reduction (stays SIMT)");
-    if (static_cast<int64_t>(dims->batch.size() + 3) != op.getNumLoops())
-      return rewriter.notifyMatchFailure(op, "loops outside batch/M/N/K");
-
-    // Which input is (M, K) and which (K, N).
-    OpOperand *lhs = op.getDpsInputOperand(0), *rhs = op.getDpsInputOperand(1);
-    auto uses = [&](OpOperand *operand, int64_t dim) {
-      return op.getMatchingIndexingMap(operand).isFunctionOfDim(dim);
-    };
-    if (!uses(lhs, mDim))
-      std::swap(lhs, rhs);
-    if (!uses(lhs, mDim) || !uses(rhs, nDim) || uses(lhs, nDim) ||
-        uses(rhs, mDim))
-      return rewriter.notifyMatchFailure(op, "operands are not (M,K) x (K,N)");
-    OpOperand *acc = op.getDpsInitOperand(0);
-
     MLIRContext *ctx = rewriter.getContext();
     Type f32 = rewriter.getF32Type();
-    Operand a{lhs->get(), op.getMatchingIndexingMap(lhs),
-              {VectorType::get({kMmaM, kMmaK}, f32), nvgpu::MatMulOperandRole::A},
-              mDim, kDim};
-    // B is held as [N, K] (mma.sync's column-major B).
-    Operand bOp{rhs->get(), op.getMatchingIndexingMap(rhs),
-                {VectorType::get({kMmaN, kMmaK}, f32),
-                 nvgpu::MatMulOperandRole::B},
-                nDim, kDim};
-    Operand c{acc->get(), op.getMatchingIndexingMap(acc),
-              {VectorType::get({kMmaM, kMmaN}, f32), nvgpu::MatMulOperandRole::C},
-              mDim, nDim};
-
-
     Location loc = op.getLoc();
+    int64_t m = head.m, n = head.n;
+    int64_t mDim = head.mDim, nDim = head.nDim;
+    Operand &c = head.c;
+
     // C = 0 before the product (a zero fill of exactly C): accumulators
     // start at zero in registers; the fill goes.
-    linalg::FillOp zeroFill =
-        zeroInitAccumulators ? findZeroFill(op, c.memref) : linalg::FillOp();
+    linalg::FillOp zeroFill = zeroInitAccumulators
+                                  ? findZeroFill(head.op, c.memref)
+                                  : linalg::FillOp();
     if (zeroFill)
       rewriter.eraseOp(zeroFill);
-    rewriter.setInsertionPoint(op);
+    rewriter.setInsertionPoint(head.op);
     if (stageBytes > 0) {
       // Operands in device memory are read by every warp, fragment by
       // fragment: staged in shared memory first (a coalesced block copy).
-      Value aSource = a.memref;
-      if (!isBlockTemporary(a.memref, block))
-        if (Value staged =
-                stageInSharedMemory(rewriter, loc, a.memref, stageBytes,
-                                    stageFromProducer))
-          a.memref = staged;
-      if (bOp.memref == aSource)
-        bOp.memref = a.memref; // K K^T: one copy
-      else if (!isBlockTemporary(bOp.memref, block))
-        if (Value staged =
-                stageInSharedMemory(rewriter, loc, bOp.memref, stageBytes,
-                                    stageFromProducer))
-          bOp.memref = staged;
+      for (Product &product : chain) {
+        Value aSource = product.a.memref;
+        if (!isBlockTemporary(product.a.memref, block))
+          if (Value staged =
+                  stageInSharedMemory(rewriter, loc, product.a.memref,
+                                      stageBytes, stageFromProducer))
+            product.a.memref = staged;
+        if (product.b.memref == aSource)
+          product.b.memref = product.a.memref; // K K^T: one copy
+        else if (!isBlockTemporary(product.b.memref, block))
+          if (Value staged =
+                  stageInSharedMemory(rewriter, loc, product.b.memref,
+                                      stageBytes, stageFromProducer))
+            product.b.memref = staged;
+      }
     }
     // Fragment values read from device memory (through L1) count twice:
     // S in the output stage is then read once per block, not per warp.
+    // A chain uses its first product's tiling.
     auto loadWeight = [&](Value memref) -> int64_t {
       return inSharedMemory(memref) || isBlockTemporary(memref, block) ? 1
                                                                         : 2;
@@ -474,24 +596,26 @@ struct MatmulToWarpMmaSync
     WarpTiling tiling =
         minLoadsTiling
             ? chooseMinLoadsTiling(m, n, warps, maxAccumulatorTiles,
-                                   loadWeight(a.memref), loadWeight(bOp.memref))
+                                   loadWeight(head.a.memref),
+                                   loadWeight(head.b.memref))
             : chooseRowsTiling(m, n, warps, maxAccumulatorTiles);
     int64_t colWarps = tiling.colWarps;
     int64_t warpRows = m / tiling.rowWarps, warpCols = n / colWarps;
     int64_t groupRows = tiling.groupRows, groupTiles = tiling.groupCols;
     // Index constants, created once before the warp loop.
     DenseMap<int64_t, Value> constants;
-    OpBuilder constantBuilder(op);
+    OpBuilder constantBuilder(head.op);
     auto constant = [&](int64_t value) -> Value {
-      Value &c = constants[value];
-      if (!c)
-        c = arith::ConstantIndexOp::create(constantBuilder, loc, value);
-      return c;
+      Value &cst = constants[value];
+      if (!cst)
+        cst = arith::ConstantIndexOp::create(constantBuilder, loc, value);
+      return cst;
     };
     Value zero = constant(0);
     auto forall = scf::ForallOp::create(
         rewriter, loc,
-        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(tiling.rowWarps * colWarps)},
+        ArrayRef<OpFoldResult>{
+            rewriter.getIndexAttr(tiling.rowWarps * colWarps)},
         ValueRange{},
         rewriter.getArrayAttr(
             {gpu::GPUWarpMappingAttr::get(ctx, gpu::MappingId::LinearDim0)}));
@@ -506,13 +630,13 @@ struct MatmulToWarpMmaSync
     Value colBase = affine::makeComposedAffineApply(
         rewriter, loc, (w % colWarps) * warpCols, {OpFoldResult(warp)});
 
-    // Batch dims: loops (unit ones fold away).
-    SmallVector<Value> point(op.getNumLoops(), zero);
-    for (unsigned dim : dims->batch) {
-      if (ranges[dim] == 1)
+    // Batch dims: loops (unit ones fold away; a chain has only unit ones).
+    SmallVector<Value> point(head.op.getNumLoops(), zero);
+    for (unsigned dim : head.batch) {
+      if (head.ranges[dim] == 1)
         continue;
-      auto loop = scf::ForOp::create(rewriter, loc, zero, constant(ranges[dim]),
-                                     constant(1));
+      auto loop = scf::ForOp::create(rewriter, loc, zero,
+                                     constant(head.ranges[dim]), constant(1));
       rewriter.setInsertionPoint(loop.getBody()->getTerminator());
       point[dim] = loop.getInductionVar();
     }
@@ -554,44 +678,54 @@ struct MatmulToWarpMmaSync
             loadFragment(rewriter, loc, c, at, lane, /*roundToTf32=*/false));
       }
     }
-    auto steps = scf::ForOp::create(
-        rewriter, loc, zero, constant(k), constant(kMmaK), accumulators,
-        [&](OpBuilder &b, Location bodyLoc, Value kk, ValueRange carried) {
-          SmallVector<Value> at(point);
-          at[kDim] = kk;
-          // The block's A fragments once, then per column its B fragment
-          // and one mma.sync per row.
-          SmallVector<Value> aFragments;
-          for (int64_t i = 0; i < groupRows; ++i) {
-            at[mDim] = tileRow(b, i);
-            aFragments.push_back(
-                loadFragment(b, bodyLoc, a, at, lane, roundToTf32));
-          }
-          SmallVector<Value> results(carried.begin(), carried.end());
-          for (int64_t t = 0; t < groupTiles; ++t) {
-            at[nDim] = tileColumn(b, t);
-            Value bFragment =
-                loadFragment(b, bodyLoc, bOp, at, lane, roundToTf32);
+    // One K loop per product of the chain, on the same accumulators.
+    for (Product &product : chain) {
+      SmallVector<Value> productPoint(product.op.getNumLoops(), zero);
+      if (&product == &head)
+        productPoint = point;
+      auto steps = scf::ForOp::create(
+          rewriter, loc, zero, constant(product.k), constant(kMmaK),
+          accumulators,
+          [&](OpBuilder &b, Location bodyLoc, Value kk, ValueRange carried) {
+            SmallVector<Value> at(productPoint);
+            at[product.kDim] = kk;
+            // The block's A fragments once, then per column its B fragment
+            // and one mma.sync per row.
+            SmallVector<Value> aFragments;
             for (int64_t i = 0; i < groupRows; ++i) {
-              int64_t index = i * groupTiles + t;
-              results[index] = nvgpu::MmaSyncOp::create(
-                  b, bodyLoc, aFragments[i], bFragment, carried[index],
-                  ArrayRef<int64_t>{kMmaM, kMmaN, kMmaK},
-                  /*tf32Enabled=*/true);
+              at[product.mDim] = tileRow(b, i);
+              aFragments.push_back(
+                  loadFragment(b, bodyLoc, product.a, at, lane, roundToTf32));
             }
-          }
-          scf::YieldOp::create(b, bodyLoc, results);
-        });
+            SmallVector<Value> results(carried.begin(), carried.end());
+            for (int64_t t = 0; t < groupTiles; ++t) {
+              at[product.nDim] = tileColumn(b, t);
+              Value bFragment = loadFragment(b, bodyLoc, product.b, at, lane,
+                                             roundToTf32);
+              for (int64_t i = 0; i < groupRows; ++i) {
+                int64_t index = i * groupTiles + t;
+                results[index] = nvgpu::MmaSyncOp::create(
+                    b, bodyLoc, aFragments[i], bFragment, carried[index],
+                    ArrayRef<int64_t>{kMmaM, kMmaN, kMmaK},
+                    /*tf32Enabled=*/true);
+              }
+            }
+            scf::YieldOp::create(b, bodyLoc, results);
+          });
+      accumulators.assign(steps.getResults().begin(),
+                          steps.getResults().end());
+    }
     for (int64_t i = 0; i < groupRows; ++i) {
       for (int64_t t = 0; t < groupTiles; ++t) {
         SmallVector<Value> at(point);
         at[mDim] = tileRow(rewriter, i);
         at[nDim] = tileColumn(rewriter, t);
         storeFragment(rewriter, loc, c, at, lane,
-                      steps.getResult(i * groupTiles + t));
+                      accumulators[i * groupTiles + t]);
       }
     }
-    rewriter.eraseOp(op);
+    for (Product &product : chain)
+      rewriter.eraseOp(product.op);
     return success();
   }
 
@@ -601,6 +735,7 @@ struct MatmulToWarpMmaSync
   bool zeroInitAccumulators;
   bool stageFromProducer;
   bool minLoadsTiling;
+  bool chainProducts;
 };
 
 struct DeltaNetGpuMatmulsToMmaSyncPass
@@ -633,7 +768,8 @@ struct DeltaNetGpuMatmulsToMmaSyncPass
                                       roundToTf32, stageOperandBytes,
                                       zeroInitAccumulators,
                                       stageFromProducer,
-                                      warpTiling == "min-loads");
+                                      warpTiling == "min-loads",
+                                      chainProducts);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };

@@ -1,5 +1,6 @@
 // RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync | FileCheck %s
 // RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="warp-tiling=rows" | FileCheck %s --check-prefix=ROWS
+// RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="chain-products=true" | FileCheck %s --check-prefix=CHAIN
 // RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="round-to-tf32=false max-accumulator-tiles=4" \
 // RUN:   | FileCheck %s --check-prefix=TRUNC
 // RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync --deltanet-gpu-map-to-threads \
@@ -265,6 +266,46 @@ func.func @fill_read_before(%a: memref<64x128xf32, #gpu.address_space<workgroup>
     memref.copy %c, %zeros : memref<64x8xf32, #gpu.address_space<workgroup>> to memref<64x8xf32>
     linalg.matmul ins(%a, %b : memref<64x128xf32, #gpu.address_space<workgroup>>, memref<128x8xf32, #gpu.address_space<workgroup>>)
                   outs(%c : memref<64x8xf32, #gpu.address_space<workgroup>>)
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
+// The output stage's o = (q exp(g)) S + A v_new: the second product
+// accumulates onto the first's result (the next op, same accumulator).
+// With chain-products: one warp loop, the two K loops one after the other
+// on the same 16 register accumulators (zero registers: the fill goes),
+// stored once. By default (measured faster on the H200, see the option):
+// two warp loops, the partial sum stored and reloaded in between.
+// CHAIN-LABEL: func.func @output_chain
+// CHAIN-NOT: linalg.fill
+// CHAIN: scf.forall (%{{.*}}) in (4)
+// CHAIN: %[[FIRST:.*]]:16 = scf.for %{{.*}} = %c0 to %c128 step %c8 iter_args(
+// CHAIN-COUNT-16: nvgpu.mma.sync
+// CHAIN: scf.yield
+// CHAIN: scf.for %{{.*}} = %c0 to %c64 step %c8 iter_args(%{{.*}} = %[[FIRST]]#0,
+// CHAIN-COUNT-16: nvgpu.mma.sync
+// CHAIN: scf.yield
+// CHAIN-COUNT-64: memref.store
+// CHAIN: } {mapping = [#gpu.warp<linear_dim_0>]}
+// CHAIN-NOT: nvgpu.mma.sync
+// CHAIN: } {mapping = [#gpu.block<x>]}
+// CHECK-LABEL: func.func @output_chain
+// CHECK: scf.for %{{.*}} = %c0 to %c128 step %c8 iter_args(
+// CHECK: } {mapping = [#gpu.warp<linear_dim_0>]}
+// CHECK: scf.for %{{.*}} = %c0{{(_[0-9]+)?}} to %c64{{(_[0-9]+)?}} step %c8{{(_[0-9]+)?}} iter_args(
+// CHECK: } {mapping = [#gpu.warp<linear_dim_0>]}
+func.func @output_chain(%qg: memref<1x64x128xf32, #gpu.address_space<workgroup>>, %s: memref<1x128x128xf32>,
+                        %a: memref<1x64x64xf32, #gpu.address_space<workgroup>>, %vn: memref<1x64x128xf32, #gpu.address_space<workgroup>>,
+                        %o: memref<1x64x128xf32, #gpu.address_space<workgroup>>) {
+  %zero = arith.constant 0.0 : f32
+  scf.forall (%i) in (1) {
+    linalg.fill ins(%zero : f32) outs(%o : memref<1x64x128xf32, #gpu.address_space<workgroup>>)
+    linalg.batch_matmul ins(%qg, %s : memref<1x64x128xf32, #gpu.address_space<workgroup>>, memref<1x128x128xf32>)
+                        outs(%o : memref<1x64x128xf32, #gpu.address_space<workgroup>>)
+    linalg.batch_matmul ins(%a, %vn : memref<1x64x64xf32, #gpu.address_space<workgroup>>, memref<1x64x128xf32, #gpu.address_space<workgroup>>)
+                        outs(%o : memref<1x64x128xf32, #gpu.address_space<workgroup>>)
   } {mapping = [#gpu.block<x>]}
   return
 }

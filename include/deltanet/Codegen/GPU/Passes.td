@@ -149,7 +149,10 @@ def DeltaNetGpuMatmulsToMmaSync
     `warp-tiling=min-loads` (default) picks the grid and block shape that
     load the fewest fragment values per step (these kernels are bound by
     shared-memory / L1 traffic); `rows` is the original choice (rows of 16
-    over warps first, blocks one row high). Fragment
+    over warps first, blocks one row high). With `chain-products`, a
+    product accumulating onto the previous product's result shares its
+    warp loop and register accumulators (off by default: measured slower,
+    see the option). Fragment
     layouts are upstream's (`nvgpu::getLaneIdAndValueIdToOperandCoord`);
     operands are loaded per element (no ldmatrix: f32 operands, arbitrary
     strides), from device memory unless `stage-operand-bytes` copies them
@@ -182,6 +185,16 @@ def DeltaNetGpuMatmulsToMmaSync
            "max-accumulator-tiles accumulators that load the fewest "
            "fragment values per k step, e.g. 2 x 2 warps of 32 x 64 for a "
            "64 x 128 output: 96 instead of 144)">,
+    Option<"chainProducts", "chain-products", "bool", /*default=*/"false",
+           "A product that accumulates onto the previous product's result "
+           "(the next op with memory effects, same accumulator, unit batch "
+           "dims) is rewritten with it: one warp loop whose K loops share "
+           "the register accumulators (no store, barrier and reload of the "
+           "partial sum; the output stage's (q exp(g)) S + A v_new). Off by "
+           "default: the second product's staged operand then lives during "
+           "the first product, and the output stage went from 103 to 119 KB "
+           "of shared memory, one block per SM, 0.438 -> 0.672 ms on the "
+           "H200 (registers 211 -> 156)">,
     Option<"stageOperandBytes", "stage-operand-bytes", "int64_t",
            /*default=*/"0",
            "A and B operands outside shared memory of at most this many "
