@@ -16,9 +16,16 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "llvm/TargetParser/Host.h"
 
 using namespace mlir;
 using namespace mlir::deltanet;
+
+bool mlir::deltanet::hostHasAVX512VNNI() {
+  llvm::StringMap<bool, llvm::MallocAllocator> features =
+      llvm::sys::getHostCPUFeatures();
+  return features.lookup("avx512vnni") && features.lookup("avx512vl");
+}
 
 LogicalResult
 mlir::deltanet::verifyCpuPipelineOptions(const CpuPipelineOptions &options,
@@ -54,7 +61,8 @@ void mlir::deltanet::buildCpuPipeline(OpPassManager &pm,
   decompose.chunkLoop = true;
   pm.addPass(createDeltaNetDecomposeChunkGatedDeltaRule(decompose));
   addDeltaNetToLinalgPasses(pm, options, *lookupTargetInfo("cpu"));
-  buildCPUCodegenPassPipeline(pm, options.numThreads, options.bf16DotProducts);
+  buildCPUCodegenPassPipeline(pm, options.numThreads, options.bf16DotProducts,
+                              options.int8DotProducts);
 }
 
 void mlir::deltanet::registerDeltaNetPipelines() {

@@ -19,6 +19,10 @@ namespace mlir {
 class OpPassManager;
 namespace deltanet {
 
+/// Whether the host CPU executes AVX512_VNNI `vpdpbusd` on 512, 256 and 128
+/// bits (avx512vnni and avx512vl): the default of `int8-dot-products`.
+bool hostHasAVX512VNNI();
+
 /// Options of `--deltanet-cpu-pipeline`: the tri_inv options and the
 /// thread count.
 struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions>,
@@ -44,6 +48,15 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions>,
           "4.8 us per matrix; chunk op H = 4: 0.93-0.98x; docs/Performance.md, "
           "session 7)"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> int8DotProducts{
+      *this, "int8-dot-products",
+      llvm::cl::desc(
+          "i8 x i8 -> i32 matmuls (tri-inv-precision=i8) as AVX512_VNNI "
+          "vpdpbusd (4 byte products per lane) instead of pairwise i16 "
+          "multiply-adds (vpdpwssd / vpmaddwd); the same i32 results. The "
+          "code needs a CPU with AVX512_VNNI and AVX512VL. Default: on where "
+          "the host has them (the pipeline compiles for the host)"),
+      llvm::cl::init(hostHasAVX512VNNI())};
 };
 
 /// Checks the values the option parser accepts but the pipeline does not

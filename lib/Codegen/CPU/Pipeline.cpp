@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
+#include "mlir/Dialect/Vector/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -23,15 +24,20 @@ using namespace mlir::deltanet;
 
 void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm,
                                                  int64_t numThreads,
-                                                 bool bf16DotProducts) {
-  // INT8 matmuls as pairwise multiply-adds (vpdpwssd where the CPU has
-  // VNNI); bf16 ones as vdpbf16ps dot products when asked; static float
-  // batched matmuls: register tiles as vector contractions.
-  pm.addPass(createDeltaNetCpuVectorizeIntegerMatmuls());
+                                                 bool bf16DotProducts,
+                                                 bool int8DotProducts) {
+  // INT8 matmuls as vpdpbusd dot products when asked, else pairwise
+  // multiply-adds (vpdpwssd where the CPU has VNNI); bf16 ones as vdpbf16ps
+  // dot products when asked; static float batched matmuls: register tiles
+  // as vector contractions.
+  DeltaNetCpuVectorizeIntegerMatmulsOptions integerMatmuls;
+  integerMatmuls.unsignedSignedDots = int8DotProducts;
+  pm.addPass(createDeltaNetCpuVectorizeIntegerMatmuls(integerMatmuls));
   if (bf16DotProducts)
     pm.addPass(createDeltaNetCpuVectorizeBF16Matmuls());
   pm.addPass(createDeltaNetCpuVectorizeMatmuls());
-  // Masks, identities, negations and additions: one vector row at a time.
+  // Masks, identities, negations, additions and the INT8 quantisation
+  // (broadcast scales, max-abs reductions): one vector row at a time.
   pm.addPass(createDeltaNetCpuVectorizeElementwise());
   pm.addPass(createCanonicalizerPass());
 
@@ -59,6 +65,15 @@ void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm,
   else
     pm.addPass(createForallToParallelLoopPass());
 
+  // INT8 byte dot products as vpdpbusd (an intrinsic call: after buffer
+  // deallocation, which needs the memory effects of every op).
+  if (int8DotProducts)
+    pm.addNestedPass<func::FuncOp>(createDeltaNetCpuLowerByteDotProducts());
+  // Reductions left by the vectoriser (the INT8 quantisation's max-abs
+  // scales) as vector.reduction per row: convert-vector-to-llvm does not
+  // lower vector.multi_reduction.
+  pm.addNestedPass<func::FuncOp>(vector::createLowerVectorMultiReductionPass(
+      vector::VectorMultiReductionLowering::InnerReduction));
   // The dot products' operand pieces as single vector loads.
   if (bf16DotProducts)
     pm.addNestedPass<func::FuncOp>(createDeltaNetCpuFlattenVectorTransfers());

@@ -1,7 +1,8 @@
 //===- VectorizeIntegerMatmuls.cpp - INT8 batch matmuls as dot products ---===//
 //
 // Lowers i8 x i8 -> i32 batched matmuls to a VNNI-layout vector kernel of
-// pairwise multiply-adds (vpdpwssd with VNNI, vpmaddwd on AVX2).
+// dot products: vpdpbusd (4 byte products per lane, AVX512_VNNI) when asked,
+// else pairwise multiply-adds (vpdpwssd with VNNI, vpmaddwd on AVX2).
 //
 //===----------------------------------------------------------------------===//
 
@@ -59,17 +60,117 @@ Value pairwiseMultiplyAdd(OpBuilder &b, Location loc, Value acc, Value a,
   return arith::AddIOp::create(b, loc, acc, sum);
 }
 
+/// `acc[i] + sum_{t < 4} a[4i + t] b[4i + t]` with `a` read as unsigned and
+/// `b` as signed bytes (`acc`: vector<W x i32>, `a`, `b`: vector<4W x i8>),
+/// spelled portably: both viewed as `W x 4`, zero- / sign-extended to i32,
+/// multiplied and summed over the 4 by a `vector.multi_reduction`.
+/// deltanet-cpu-lower-byte-dot-products turns it into AVX512_VNNI's
+/// `vpdpbusd` after bufferization (the intrinsic call has no memory-effect
+/// model, which buffer deallocation needs); without it, it stays correct
+/// generic vector code.
+Value unsignedSignedDot(OpBuilder &b, Location loc, Value acc, Value a,
+                        Value bv) {
+  auto accType = cast<VectorType>(acc.getType());
+  int64_t lanes = accType.getNumElements();
+  auto bytes = VectorType::get({lanes, 4}, b.getI8Type());
+  auto wide = VectorType::get({lanes, 4}, b.getI32Type());
+  Value product = arith::MulIOp::create(
+      b, loc,
+      arith::ExtUIOp::create(b, loc, wide,
+                             vector::ShapeCastOp::create(b, loc, bytes, a)),
+      arith::ExtSIOp::create(b, loc, wide,
+                             vector::ShapeCastOp::create(b, loc, bytes, bv)));
+  return vector::MultiDimReductionOp::create(
+      b, loc, product, acc, ArrayRef<bool>{false, true},
+      vector::CombiningKind::ADD);
+}
+
+/// `rhs` (`batch x K x N` i8, K a multiple of `group`) with each `group`
+/// consecutive rows interleaved column by column: `packed[b, q, group n +
+/// t] = rhs[b, group q + t, n]`, so the `group` bytes that one dot-product
+/// lane multiplies are adjacent and W columns are one contiguous vector.
+/// Explicit vector code: per group of rows and W columns, `group` row loads
+/// and `group - 1` `vector.interleave` shuffles (a linalg.generic with this
+/// map is not a projected permutation: upstream vectorisation would gather
+/// byte by byte).
+Value packRowGroups(OpBuilder &b, Location loc, Value rhs, int64_t group,
+                    int64_t lanes) {
+  auto type = cast<RankedTensorType>(rhs.getType());
+  int64_t k = type.getDimSize(1), n = type.getDimSize(2);
+  int64_t groups = k / group;
+  Type i8 = b.getI8Type();
+  auto index = [&](OpBuilder &ib, int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(ib, loc, v);
+  };
+  Value batch = tensor::DimOp::create(b, loc, rhs, 0);
+  Value dest = tensor::EmptyOp::create(
+      b, loc,
+      ArrayRef<OpFoldResult>{batch, b.getIndexAttr(groups),
+                             b.getIndexAttr(group * n)},
+      i8);
+  Value zero = arith::ConstantOp::create(b, loc, b.getIntegerAttr(i8, 0));
+  auto rowType = VectorType::get({lanes}, i8);
+  auto batchLoop = scf::ForOp::create(
+      b, loc, index(b, 0), batch, index(b, 1), ValueRange{dest},
+      [&](OpBuilder &bb, Location, Value bi, ValueRange batchIter) {
+        auto groupLoop = scf::ForOp::create(
+            bb, loc, index(bb, 0), index(bb, groups), index(bb, 1), batchIter,
+            [&](OpBuilder &gb, Location, Value q, ValueRange groupIter) {
+              Value packed = groupIter[0];
+              Value k0 = arith::MulIOp::create(gb, loc, q, index(gb, group));
+              for (int64_t chunk = 0; chunk < n / lanes; ++chunk) {
+                SmallVector<Value> rows;
+                for (int64_t t = 0; t < group; ++t) {
+                  Value row = arith::AddIOp::create(gb, loc, k0, index(gb, t));
+                  rows.push_back(vector::TransferReadOp::create(
+                      gb, loc, rowType, rhs,
+                      ValueRange{bi, row, index(gb, chunk * lanes)}, zero,
+                      ArrayRef<bool>{true}));
+                }
+                // interleave(interleave(r0, r2), interleave(r1, r3)) =
+                // r0[0] r1[0] r2[0] r3[0] r0[1] ...: rows `stride` apart
+                // first, halving the stride.
+                while (rows.size() > 1) {
+                  size_t half = rows.size() / 2;
+                  SmallVector<Value> next;
+                  for (size_t t = 0; t < half; ++t)
+                    next.push_back(vector::InterleaveOp::create(
+                        gb, loc, rows[t], rows[t + half]));
+                  rows = next;
+                }
+                packed = vector::TransferWriteOp::create(
+                             gb, loc, rows[0], packed,
+                             ValueRange{bi, q,
+                                        index(gb, group * chunk * lanes)},
+                             ArrayRef<bool>{true})
+                             .getResult();
+              }
+              scf::YieldOp::create(gb, loc, packed);
+            });
+        scf::YieldOp::create(bb, loc, groupLoop.getResults());
+      });
+  return batchLoop.getResult(0);
+}
+
 /// `C[b, m, n] += sum_k A[b, m, k] B[b, k, n]` on i8 operands and an i32
-/// accumulator, with static M, N (a multiple of 4) and K, becomes:
+/// accumulator, with static M, N (a multiple of 4) and K, becomes, with G
+/// products per lane (G = 2: pairwise i16 multiply-adds; G = 4: vpdpbusd):
 ///
-///   Bv[b, p, 2n + t] = B[b, 2p + t, n]        (VNNI layout, K padded even)
+///   Bv[b, q, G n + t] = B[b, G q + t, n]     (VNNI layout, K padded to G)
 ///   for b, m: for each W-lane chunk of n:
 ///     acc = C[b, m, chunk]
-///     for p: acc = pmaddwd(broadcast(A[b, m, 2p : 2p+2]), Bv[b, p, chunk])
+///     for q: acc = dot(broadcast(A[b, m, G q : G q + G]), Bv[b, q, chunk])
 ///     C[b, m, chunk] = acc
+///
+/// vpdpbusd multiplies unsigned by signed bytes: A is offset by 128 (an xor
+/// of the sign bit: a + 128 in [1, 255] for a in [-127, 127]) and
+/// `128 * sum_k B[b, k, n]`, computed once per batch and chunk, is
+/// subtracted from the accumulator (exact:
+/// i32 arithmetic wraps, the true sum fits).
 struct VectorizeInt8BatchMatmul
     : public OpRewritePattern<linalg::BatchMatmulOp> {
-  using OpRewritePattern::OpRewritePattern;
+  VectorizeInt8BatchMatmul(MLIRContext *ctx, bool unsignedSignedDots)
+      : OpRewritePattern(ctx), unsignedSignedDots(unsignedSignedDots) {}
 
   LogicalResult matchAndRewrite(linalg::BatchMatmulOp op,
                                 PatternRewriter &rewriter) const override {
@@ -96,25 +197,25 @@ struct VectorizeInt8BatchMatmul
       return rewriter.notifyMatchFailure(op, "N is not a multiple of 4");
 
     Location loc = op.getLoc();
-    StructuredBuilder sb(rewriter, loc);
     Type i8 = rewriter.getI8Type(), i16 = rewriter.getI16Type(),
          i32 = rewriter.getI32Type();
+    int64_t group = unsignedSignedDots ? 4 : 2;
     Value zeroI8 = arith::ConstantOp::create(rewriter, loc,
                                              rewriter.getIntegerAttr(i8, 0));
     Value zeroI32 = arith::ConstantOp::create(rewriter, loc,
                                               rewriter.getIntegerAttr(i32, 0));
 
-    // K padded to a multiple of 2 (pairs of products), zeros contributing
-    // nothing.
-    int64_t pairs = llvm::divideCeil(k, 2);
-    if (k % 2 != 0) {
+    // K padded to a multiple of G with zeros, contributing nothing (an
+    // offset zero of A meets a zero of B).
+    int64_t groups = llvm::divideCeil(k, group);
+    if (k % group != 0) {
       auto pad = [&](Value t, int64_t dim) {
         auto type = cast<RankedTensorType>(t.getType());
         SmallVector<int64_t> shape(type.getShape());
-        shape[dim] += 1;
+        shape[dim] = groups * group;
         SmallVector<OpFoldResult> low(3, rewriter.getIndexAttr(0));
         SmallVector<OpFoldResult> high(3, rewriter.getIndexAttr(0));
-        high[dim] = rewriter.getIndexAttr(1);
+        high[dim] = rewriter.getIndexAttr(groups * group - k);
         return tensor::PadOp::create(rewriter, loc, type.clone(shape), t, low,
                                      high, zeroI8)
             .getResult();
@@ -123,70 +224,106 @@ struct VectorizeInt8BatchMatmul
       rhs = pad(rhs, 1);
     }
 
-    // VNNI layout, the pair of a column adjacent: Bv[b, p, 2n + t] =
-    // B[b, 2p + t, n]; W columns of a pair are one contiguous 2W-byte vector.
-    AffineExpr db, dp, dj;
-    bindDims(rewriter.getContext(), db, dp, dj);
-    Value packed = sb.map(
-        rhs, {sb.affineMap(3, {db, dp * 2 + dj % 2, dj.floorDiv(2)})},
-        {sb.dim(rhs, 0), rewriter.getIndexAttr(pairs),
-         rewriter.getIndexAttr(2 * n)},
-        i8, [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+    Value packed = packRowGroups(rewriter, loc, rhs, group, lanes);
 
     auto index = [&](OpBuilder &b, int64_t v) -> Value {
       return arith::ConstantIndexOp::create(b, loc, v);
     };
     Value batch = tensor::DimOp::create(rewriter, loc, lhs, 0);
-    auto pairType = VectorType::get({2}, i8);
-    auto chunkType = VectorType::get({2 * lanes}, i8);
+    auto groupType = VectorType::get({group}, i8);
+    auto chunkType = VectorType::get({group * lanes}, i8);
     auto accType = VectorType::get({lanes}, i32);
     auto halfType = VectorType::get({2 * lanes}, i16);
+    int64_t chunks = n / lanes;
+
+    // The broadcast of A's G bytes at (b, m, G q) as G * W bytes (offset by
+    // 128 for vpdpbusd), and the product with Bv's chunk added to `acc`.
+    auto dotStep = [&](OpBuilder &pb, Value bi, Value mi, Value q, Value acc,
+                       int64_t chunk) -> Value {
+      Value k0 = arith::MulIOp::create(pb, loc, q, index(pb, group));
+      Value aGroup = vector::TransferReadOp::create(
+          pb, loc, groupType, lhs, ValueRange{bi, mi, k0}, zeroI8,
+          ArrayRef<bool>{true});
+      Value bChunk = vector::TransferReadOp::create(
+          pb, loc, chunkType, packed,
+          ValueRange{bi, q, index(pb, group * chunk * lanes)}, zeroI8,
+          ArrayRef<bool>{true});
+      if (unsignedSignedDots) {
+        Value signBits = arith::ConstantOp::create(
+            pb, loc, DenseElementsAttr::get(groupType, APInt(8, 0x80)));
+        Value offset = arith::XOrIOp::create(pb, loc, aGroup, signBits);
+        Value a32 = vector::BitCastOp::create(
+            pb, loc, VectorType::get({1}, i32), offset);
+        Value a = vector::BitCastOp::create(
+            pb, loc, chunkType,
+            vector::BroadcastOp::create(pb, loc, accType, a32));
+        return unsignedSignedDot(pb, loc, acc, a, bChunk);
+      }
+      Value a16 = arith::ExtSIOp::create(pb, loc, VectorType::get({2}, i16),
+                                         aGroup);
+      Value a32 =
+          vector::BitCastOp::create(pb, loc, VectorType::get({1}, i32), a16);
+      Value a = vector::BitCastOp::create(
+          pb, loc, halfType, vector::BroadcastOp::create(pb, loc, accType, a32));
+      Value bv = arith::ExtSIOp::create(pb, loc, halfType, bChunk);
+      return pairwiseMultiplyAdd(pb, loc, acc, a, bv);
+    };
 
     auto batchLoop = scf::ForOp::create(
         rewriter, loc, index(rewriter, 0), batch, index(rewriter, 1),
         ValueRange{init},
         [&](OpBuilder &bb, Location, Value bi, ValueRange batchIter) {
+          // vpdpbusd: 128 * (column sums of B), per chunk, once per batch,
+          // as vertical sums of B's rows.
+          SmallVector<Value> corrections;
+          if (unsignedSignedDots) {
+            Value zeros = arith::ConstantOp::create(
+                bb, loc, DenseElementsAttr::get(accType, APInt(32, 0)));
+            auto rowType = VectorType::get({lanes}, i8);
+            for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+              auto sumLoop = scf::ForOp::create(
+                  bb, loc, index(bb, 0), index(bb, groups * group),
+                  index(bb, 1), ValueRange{zeros},
+                  [&](OpBuilder &sb, Location, Value ki, ValueRange sum) {
+                    Value row = vector::TransferReadOp::create(
+                        sb, loc, rowType, rhs,
+                        ValueRange{bi, ki, index(sb, chunk * lanes)}, zeroI8,
+                        ArrayRef<bool>{true});
+                    scf::YieldOp::create(
+                        sb, loc,
+                        Value(arith::AddIOp::create(
+                            sb, loc, sum[0],
+                            arith::ExtSIOp::create(sb, loc, accType, row))));
+                  });
+              Value seven = arith::ConstantOp::create(
+                  bb, loc, DenseElementsAttr::get(accType, APInt(32, 7)));
+              corrections.push_back(
+                  arith::ShLIOp::create(bb, loc, sumLoop.getResult(0), seven));
+            }
+          }
           auto rowLoop = scf::ForOp::create(
               bb, loc, index(bb, 0), index(bb, m), index(bb, 1), batchIter,
               [&](OpBuilder &rb, Location, Value mi, ValueRange rowIter) {
                 Value c = rowIter[0];
-                for (int64_t chunk = 0; chunk < n / lanes; ++chunk) {
+                for (int64_t chunk = 0; chunk < chunks; ++chunk) {
                   Value n0 = index(rb, chunk * lanes);
                   Value acc = vector::TransferReadOp::create(
                       rb, loc, accType, c, ValueRange{bi, mi, n0}, zeroI32,
                       ArrayRef<bool>{true});
-                  auto pairLoop = scf::ForOp::create(
-                      rb, loc, index(rb, 0), index(rb, pairs), index(rb, 1),
+                  if (unsignedSignedDots)
+                    acc = arith::SubIOp::create(rb, loc, acc,
+                                                corrections[chunk]);
+                  auto groupLoop = scf::ForOp::create(
+                      rb, loc, index(rb, 0), index(rb, groups), index(rb, 1),
                       ValueRange{acc},
-                      [&](OpBuilder &pb, Location, Value p,
+                      [&](OpBuilder &pb, Location, Value q,
                           ValueRange accIter) {
-                        // (A[b, m, 2p], A[b, m, 2p+1]) as one i32, broadcast.
-                        Value k0 =
-                            arith::MulIOp::create(pb, loc, p, index(pb, 2));
-                        Value aPair = vector::TransferReadOp::create(
-                            pb, loc, pairType, lhs, ValueRange{bi, mi, k0},
-                            zeroI8, ArrayRef<bool>{true});
-                        Value a16 = arith::ExtSIOp::create(
-                            pb, loc, VectorType::get({2}, i16), aPair);
-                        Value a32 = vector::BitCastOp::create(
-                            pb, loc, VectorType::get({1}, i32), a16);
-                        Value aBroadcast =
-                            vector::BroadcastOp::create(pb, loc, accType, a32);
-                        Value a = vector::BitCastOp::create(pb, loc, halfType,
-                                                            aBroadcast);
-                        // Bv[b, p, 2 n0 : 2 (n0 + W)]: 2W interleaved i16.
-                        Value bChunk = vector::TransferReadOp::create(
-                            pb, loc, chunkType, packed,
-                            ValueRange{bi, p, index(pb, 2 * chunk * lanes)},
-                            zeroI8, ArrayRef<bool>{true});
-                        Value bv =
-                            arith::ExtSIOp::create(pb, loc, halfType, bChunk);
                         scf::YieldOp::create(
                             pb, loc,
-                            pairwiseMultiplyAdd(pb, loc, accIter[0], a, bv));
+                            dotStep(pb, bi, mi, q, accIter[0], chunk));
                       });
                   c = vector::TransferWriteOp::create(
-                          rb, loc, pairLoop.getResult(0), c,
+                          rb, loc, groupLoop.getResult(0), c,
                           ValueRange{bi, mi, n0}, ArrayRef<bool>{true})
                           .getResult();
                 }
@@ -197,6 +334,9 @@ struct VectorizeInt8BatchMatmul
     rewriter.replaceOp(op, batchLoop.getResults());
     return success();
   }
+
+private:
+  bool unsignedSignedDots;
 };
 
 struct DeltaNetCpuVectorizeIntegerMatmulsPass
@@ -206,7 +346,7 @@ struct DeltaNetCpuVectorizeIntegerMatmulsPass
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    populateVectorizeIntegerMatmulsPatterns(patterns);
+    populateVectorizeIntegerMatmulsPatterns(patterns, unsignedSignedDots);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };
@@ -214,6 +354,7 @@ struct DeltaNetCpuVectorizeIntegerMatmulsPass
 } // namespace
 
 void mlir::deltanet::populateVectorizeIntegerMatmulsPatterns(
-    RewritePatternSet &patterns) {
-  patterns.add<VectorizeInt8BatchMatmul>(patterns.getContext());
+    RewritePatternSet &patterns, bool unsignedSignedDots) {
+  patterns.add<VectorizeInt8BatchMatmul>(patterns.getContext(),
+                                         unsignedSignedDots);
 }

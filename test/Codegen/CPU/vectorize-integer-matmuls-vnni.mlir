@@ -1,31 +1,36 @@
 // The INT8 matmuls of the CPU lowering are pairwise multiply-adds on the
 // VNNI layout, which LLVM's X86 backend selects as the integer dot-product
 // instruction vpdpwssd on CPUs with AVX-512 VNNI (or AVX-VNNI), and as
-// vpmaddwd where there is none.
+// vpmaddwd where there is none (int8-dot-products=0; the vpdpbusd form is
+// checked in vectorize-integer-matmuls-vpdpbusd.mlir).
 
 // RUN: deltanet-opt %s --deltanet-cpu-vectorize-integer-matmuls --canonicalize | FileCheck %s --check-prefix=KERNEL
-// RUN: deltanet-opt %s --deltanet-cpu-pipeline | mlir-translate --mlir-to-llvmir > %t.ll
+// RUN: deltanet-opt %s --deltanet-cpu-pipeline="int8-dot-products=0" | mlir-translate --mlir-to-llvmir > %t.ll
 // RUN: llc -O3 -mtriple=x86_64-unknown-linux-gnu -mcpu=icelake-server %t.ll -o - | FileCheck %s --check-prefix=VNNI
 // RUN: llc -O3 -mtriple=x86_64-unknown-linux-gnu -mcpu=znver4 %t.ll -o - | FileCheck %s --check-prefix=VNNI
 // RUN: llc -O3 -mtriple=x86_64-unknown-linux-gnu -mcpu=alderlake %t.ll -o - | FileCheck %s --check-prefix=AVXVNNI
 // RUN: llc -O3 -mtriple=x86_64-unknown-linux-gnu -mcpu=znver3 %t.ll -o - | FileCheck %s --check-prefix=AVX2
 // The whole INT8 tri_inv: every matmul becomes dot-product instructions.
-// RUN: deltanet-opt %s --deltanet-lower-tri-inv="precision=i8" --deltanet-cpu-pipeline | mlir-translate --mlir-to-llvmir > %t.tri.ll
+// RUN: deltanet-opt %s --deltanet-lower-tri-inv="precision=i8" --deltanet-cpu-pipeline="int8-dot-products=0" | mlir-translate --mlir-to-llvmir > %t.tri.ll
 // RUN: llc -O3 -mtriple=x86_64-unknown-linux-gnu -mcpu=icelake-server %t.tri.ll -o - | FileCheck %s --check-prefix=TRI
 
 // KERNEL-LABEL: func @int8_matmul
-// VNNI layout of the right operand: Bv[b, p, 2n + t] = B[b, 2p + t, n].
-// KERNEL: %[[PACKED:.*]] = linalg.generic
-// KERNEL-SAME: outs(%{{.*}} : tensor<?x16x64xi8>)
+// VNNI layout of the right operand: Bv[b, p, 2n + t] = B[b, 2p + t, n], as
+// two row loads and one interleave per pair of rows and 16 columns.
+// KERNEL: %[[PACKED:.*]] = scf.for
+// KERNEL: vector.transfer_read %{{.*}} : tensor<?x32x32xi8>, vector<16xi8>
+// KERNEL: vector.transfer_read %{{.*}} : tensor<?x32x32xi8>, vector<16xi8>
+// KERNEL: vector.interleave %{{.*}}, %{{.*}} : vector<16xi8> -> vector<32xi8>
+// KERNEL: vector.transfer_write %{{.*}} : vector<32xi8>, tensor<?x16x64xi8>
 // KERNEL: scf.for %[[B:[a-z0-9_]+]] =
 // KERNEL: scf.for %[[M:[a-z0-9_]+]] =
 // Two chunks of 16 i32 lanes (N = 32), each over 16 pairs of k.
 // KERNEL: vector.transfer_read %{{.*}}[%[[B]], %[[M]], %{{.*}}], {{.*}} : tensor<?x16x32xi32>, vector<16xi32>
 // KERNEL: scf.for %[[P:[a-z0-9_]+]] = {{.*}} -> (vector<16xi32>)
 // KERNEL: vector.transfer_read %{{.*}} : tensor<?x16x32xi8>, vector<2xi8>
+// KERNEL: vector.transfer_read %[[PACKED]][%[[B]], %[[P]], %{{.*}}], {{.*}} : tensor<?x16x64xi8>, vector<32xi8>
 // KERNEL: vector.bitcast %{{.*}} : vector<2xi16> to vector<1xi32>
 // KERNEL: vector.broadcast %{{.*}} : vector<1xi32> to vector<16xi32>
-// KERNEL: vector.transfer_read %[[PACKED]][%[[B]], %[[P]], %{{.*}}], {{.*}} : tensor<?x16x64xi8>, vector<32xi8>
 // KERNEL: arith.muli %{{.*}}, %{{.*}} : vector<32xi32>
 // KERNEL: vector.shuffle {{.*}} [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30]
 // KERNEL: vector.shuffle {{.*}} [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31]

@@ -25,9 +25,11 @@ namespace deltanet {
 #define GEN_PASS_DECL
 #include "deltanet/Codegen/CPU/Passes.h.inc"
 
-/// Adds the pattern lowering INT8 batch matmuls to pairwise multiply-add
-/// vector code (vpdpwssd with VNNI, vpmaddwd on AVX2).
-void populateVectorizeIntegerMatmulsPatterns(RewritePatternSet &patterns);
+/// Adds the pattern lowering INT8 batch matmuls to dot-product vector code:
+/// with `unsignedSignedDots`, AVX512_VNNI `vpdpbusd` (4 products per lane),
+/// else pairwise multiply-adds (vpdpwssd with VNNI, vpmaddwd on AVX2).
+void populateVectorizeIntegerMatmulsPatterns(RewritePatternSet &patterns,
+                                             bool unsignedSignedDots = false);
 
 /// Adds the pattern rewriting strided memref.copy into linalg.copy.
 void populateCopiesToLinalgPatterns(RewritePatternSet &patterns);
@@ -46,8 +48,12 @@ void populateInterchangeReductionsPatterns(RewritePatternSet &patterns);
 /// `bf16DotProducts`: bf16 x bf16 -> f32 matmuls become AVX512_BF16 dot
 /// products (`vdpbf16ps`, deltanet-cpu-vectorize-bf16-matmuls) instead of
 /// f32 FMAs on widened operands; the code then needs a CPU with AVX512_BF16.
+/// `int8DotProducts`: i8 x i8 -> i32 matmuls as AVX512_VNNI `vpdpbusd`
+/// (4 byte products per lane) instead of pairwise i16 multiply-adds; the
+/// code then needs a CPU with AVX512_VNNI and AVX512VL.
 void buildCPUCodegenPassPipeline(OpPassManager &pm, int64_t numThreads = 1,
-                                 bool bf16DotProducts = false);
+                                 bool bf16DotProducts = false,
+                                 bool int8DotProducts = false);
 
 #define GEN_PASS_REGISTRATION
 #include "deltanet/Codegen/CPU/Passes.h.inc"

@@ -36,15 +36,64 @@ def DeltaNetCpuVectorizeIntegerMatmuls
     CPUs without VNNI. `test/Codegen/CPU/vectorize-integer-matmuls-vnni.mlir`
     checks the assembly for both. Other integer matmuls are left alone.
 
+    With `unsigned-signed-dots`, groups of 4 rows are interleaved instead
+    (`Bv[b, q, 4n + t] = B[b, 4q + t, n]`, K padded to a multiple of 4) and
+    each step is an unsigned x signed byte dot product of 4 per lane
+    (`extui` / `extsi` to i32, `muli`, `vector.multi_reduction <add>` over
+    the 4), which deltanet-cpu-lower-byte-dot-products turns into AVX512_VNNI
+    `vpdpbusd` after bufferization (64 byte products per 512-bit
+    instruction, twice `vpdpwssd`'s): the 4 bytes of A are offset by 128 (an
+    xor of the sign bit: unsigned 1..255 for the symmetric quantisation's
+    -127..127) and broadcast, and `128 * sum_k B[k, n]` (computed once per
+    batch) is subtracted from the accumulator, so the i32 result is exactly
+    the default's. The packing (both layouts) is explicit vector code: `G`
+    row loads and `G - 1` `vector.interleave` per G rows and W columns.
+
     Why not upstream x86vector's `populateVectorContractToPackedTypeDotProductPatterns`:
     its INT8 lowering emits `x86vector.avx.dot.i8` = `vpdpbssd` (signed x
     signed bytes, AVX-VNNI-INT8: Sierra Forest, Arrow Lake, Diamond Rapids),
     which AVX-512 VNNI CPUs such as Sapphire Rapids or Zen 4 do not have
-    (they have `vpdpbusd`, unsigned x signed, and `vpdpwssd`).
+    (they have `vpdpbusd`, unsigned x signed, and `vpdpwssd`); x86vector
+    has no `vpdpbusd` op (deltanet-cpu-lower-byte-dot-products emits the
+    LLVM intrinsic).
   }];
+  let options = [
+    Option<"unsignedSignedDots", "unsigned-signed-dots", "bool",
+           /*default=*/"false",
+           "Products as unsigned x signed byte dot products of 4 per lane "
+           "(A offset by 128, corrected by B's column sums: vpdpbusd after "
+           "deltanet-cpu-lower-byte-dot-products) instead of pairwise i16 "
+           "multiply-adds">
+  ];
   let dependentDialects = [
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
+def DeltaNetCpuLowerByteDotProducts
+    : Pass<"deltanet-cpu-lower-byte-dot-products"> {
+  let summary = "Unsigned x signed byte dot products of 4 as AVX512_VNNI "
+                "vpdpbusd";
+  let description = [{
+    Rewrites `vector.multi_reduction <add>` over the inner dim of a
+    `W x 4` product `muli(extui(x), extsi(y))` of i8 vectors into i32
+    (W = 16, 8 or 4), accumulated into a `vector<W x i32>`: the form
+    `deltanet-cpu-vectorize-integer-matmuls{unsigned-signed-dots}` emits,
+    into one call of `llvm.x86.avx512.vpdpbusd.{512,256,128}` on the
+    operands viewed as `4W` bytes (the unsigned operand first). Written by
+    hand because upstream has no op for it (x86vector's INT8 dot product is
+    `vpdpbssd`, AVX-VNNI-INT8, which AVX-512 VNNI CPUs such as Sapphire
+    Rapids lack, and LLVM selects `vpdpbusd` from generic IR only in whole
+    reductions). Runs after bufferization: the intrinsic call has no
+    memory-effect model, which ownership-based buffer deallocation needs.
+    The code then needs AVX512_VNNI (and AVX512VL for W < 16). No
+    overflow: each 4-product sum is exact in i32 and the accumulation
+    wraps like `arith.addi`.
+  }];
+  let dependentDialects = [
+    "::mlir::LLVM::LLVMDialect",
     "::mlir::vector::VectorDialect"
   ];
 }
@@ -131,10 +180,12 @@ def DeltaNetCpuVectorizeElementwise
                 "them";
   let description = [{
     Tiles every `linalg.generic` on tensors with a static innermost
-    dimension whose loops
-    are all parallel and whose operands are all indexed by the identity map
-    (masks, the identity, negations, additions: `linalg.index` in the body
-    is fine) to one row of the innermost dimension per `scf.for` iteration
+    loop whose operands are indexed by the identity map or a broadcast of it
+    (a projection keeping the loop order: per-row / per-column scales) and
+    whose loops are all parallel or reduce with a max / min (whose result
+    does not depend on the order: INT8 quantisation's max-abs scales; sums
+    are left alone) (masks, the identity, negations, additions, the INT8
+    quantise / dequantise: `linalg.index` in the body is fine) to one row of the innermost dimension per `scf.for` iteration
     (upstream `TilingInterface` tiling), and vectorises each row (upstream
     `linalg::vectorize`; `linalg.index` becomes `vector.step`). Without it
     these ops become scalar loops, and LLVM's loop vectoriser leaves short
@@ -144,6 +195,13 @@ def DeltaNetCpuVectorizeElementwise
     would not fit the register file). Outer dimensions may be dynamic (a
     dynamic `tri_inv` batch): they are tiled by 1 like static ones, so every
     row is still a static vector.
+
+    A vectorised `maximumf` reduction of `absf(x)` (f32) along a dim longer
+    than 1 (INT8 quantisation's per-row scale) then becomes an integer max
+    of the magnitudes' bits and one `maximumf` with the accumulator: the same
+    value (sign-cleared floats order like their bits, NaNs propagate), but
+    `vpmaxsd` and shuffles instead of the scalar compare chains x86 gets for
+    the NaN-propagating float max reduction.
   }];
   let options = [
     Option<"maxRowLength", "max-row-length", "int64_t", /*default=*/"256",
