@@ -149,6 +149,7 @@ GpuPipelineOptions::getMatmulsToMmaSyncOptions() const {
   pass.stageOperandBytes = tensorCoresStageBytes;
   pass.zeroInitAccumulators = tensorCoresZeroInit;
   pass.stageFromProducer = tensorCoresStageFromProducer;
+  pass.foldAccumulatorProducers = tensorCoresFoldAccumulatorProducers;
   return pass;
 }
 

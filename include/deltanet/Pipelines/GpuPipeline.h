@@ -135,6 +135,11 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
       *this, "tensor-cores-stage-from-producer",
       llvm::cl::desc("deltanet-gpu-matmuls-to-mma-sync stage-from-producer"),
       llvm::cl::init(DeltaNetGpuMatmulsToMmaSyncOptions().stageFromProducer)};
+  PassOptions::Option<bool> tensorCoresFoldAccumulatorProducers{
+      *this, "tensor-cores-fold-accumulator-producers",
+      llvm::cl::desc("deltanet-gpu-matmuls-to-mma-sync fold-accumulator-producers"),
+      llvm::cl::init(
+          DeltaNetGpuMatmulsToMmaSyncOptions().foldAccumulatorProducers)};
   // deltanet-gpu-prefetch-loop-operands
   PassOptions::Option<int64_t> prefetchMaxBytes{
       *this, "prefetch-max-bytes",

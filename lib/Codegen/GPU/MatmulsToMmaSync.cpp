@@ -32,6 +32,7 @@
 #include "mlir/Dialect/NVGPU/Utils/MMAUtils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/WalkPatternRewriteDriver.h"
@@ -94,13 +95,39 @@ SmallVector<Value> fragmentIndices(OpBuilder &b, Location loc,
   return indices;
 }
 
+/// The value that the elementwise in-place `producer` (one init, indexed by
+/// the identity) writes at `indices` of its init, given the init's old
+/// value `element` there: its inputs loaded at their maps' images of
+/// `indices`, its payload cloned.
+Value applyInPlaceProducer(OpBuilder &b, Location loc,
+                           linalg::GenericOp producer, ArrayRef<Value> indices,
+                           Value element) {
+  IRMapping mapping;
+  Block *body = producer.getBody();
+  for (OpOperand *input : producer.getDpsInputOperands()) {
+    AffineMap map = producer.getMatchingIndexingMap(input);
+    SmallVector<Value> at;
+    for (AffineExpr expr : map.getResults())
+      at.push_back(affine::makeComposedAffineApply(
+          b, loc, AffineMap::get(map.getNumDims(), 0, expr),
+          getAsOpFoldResult(indices)));
+    mapping.map(body->getArgument(input->getOperandNumber()),
+                memref::LoadOp::create(b, loc, input->get(), at));
+  }
+  mapping.map(body->getArgument(producer.getNumDpsInputs()), element);
+  for (Operation &op : body->without_terminator())
+    b.clone(op, mapping);
+  return mapping.lookup(body->getTerminator()->getOperand(0));
+}
+
 /// The lane's fragment of `operand` at iteration point `base`, as the
 /// register vector that nvgpu.mma.sync takes. With `roundToTf32`, each value
 /// is rounded to the nearest tf32 (adding half an ulp of tf32 to the bits;
 /// the tensor core then ignores the 13 low mantissa bits) instead of being
 /// truncated by the hardware: truncation biases every product towards zero.
 Value loadFragment(OpBuilder &b, Location loc, const Operand &operand,
-                   ArrayRef<Value> base, Value lane, bool roundToTf32) {
+                   ArrayRef<Value> base, Value lane, bool roundToTf32,
+                   linalg::GenericOp producer = nullptr) {
   nvgpu::FragmentElementInfo reg =
       *nvgpu::getMmaSyncRegisterType(operand.info);
   AffineMap coord =
@@ -110,9 +137,11 @@ Value loadFragment(OpBuilder &b, Location loc, const Operand &operand,
                                  b.getF32Type());
   SmallVector<Value> elements;
   for (int64_t v = 0; v < reg.numRegistersPerFragment * perRegister; ++v) {
-    Value element = memref::LoadOp::create(
-        b, loc, operand.memref,
-        fragmentIndices(b, loc, operand, coord, base, lane, v));
+    SmallVector<Value> indices =
+        fragmentIndices(b, loc, operand, coord, base, lane, v);
+    Value element = memref::LoadOp::create(b, loc, operand.memref, indices);
+    if (producer)
+      element = applyInPlaceProducer(b, loc, producer, indices, element);
     if (roundToTf32) {
       Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), element);
       Value half = arith::ConstantIntOp::create(b, loc, b.getI32Type(), 0x1000);
@@ -216,16 +245,57 @@ linalg::FillOp findZeroFill(Operation *op, Value acc) {
   return fill;
 }
 
+/// An elementwise linalg.generic right before `op` that updates exactly the
+/// accumulator `acc` in place (its only init, indexed by the identity, its
+/// old value read by the payload; inputs read through projected
+/// permutations, no index ops), with nothing in between that may read or
+/// write `acc`'s buffer: the product's warp tiles load every element of
+/// `acc` once and store it back, so the update can be applied to the
+/// fragments in registers (the state scan's decay `S *= exp(g_last)`).
+linalg::GenericOp findInPlaceAccumulatorProducer(Operation *op, Value acc) {
+  auto producer = dyn_cast_or_null<linalg::GenericOp>(
+      findProducer(op, acc).getOperation());
+  if (!producer || producer.getNumResults() != 0 ||
+      producer.getNumReductionLoops() != 0 ||
+      !producer.getMatchingIndexingMap(producer.getDpsInitOperand(0))
+           .isIdentity() ||
+      !producer.payloadUsesValueFromOperand(producer.getDpsInitOperand(0)) ||
+      producer.hasIndexSemantics())
+    return nullptr;
+  for (OpOperand *input : producer.getDpsInputOperands())
+    if (!isa<MemRefType>(input->get().getType()) ||
+        !producer.getMatchingIndexingMap(input).isProjectedPermutation())
+      return nullptr;
+  if (llvm::any_of(producer.getBody()->without_terminator(), [](Operation &op) {
+        return !isPure(&op) || op.getNumRegions() != 0;
+      }))
+    return nullptr;
+  Value base = viewBase(acc);
+  for (Operation *between = producer->getNextNode(); between != op;
+       between = between->getNextNode())
+    if (!isa<memref::AllocOp, memref::SubViewOp, memref::CollapseShapeOp,
+             memref::ExpandShapeOp, memref::CastOp>(between) &&
+        llvm::any_of(between->getOperands(),
+                     [&](Value v) { return viewBase(v) == base; }))
+      return nullptr;
+  return producer;
+}
+
 /// A copy of `operand` (a statically shaped memref outside shared memory)
-/// in a new shared-memory buffer whose rows are padded by 4 elements when
-/// they are a multiple of 32 words (a fragment's 8 rows x 4 columns then
-/// fall in distinct banks). The copy is a memref.copy that
+/// in a new shared-memory buffer whose rows are padded when they are a
+/// multiple of 32 words: by 4 elements when the buffer's rows run along
+/// the fragment's reduction index (a fragment's 8 rows x 4 reduction
+/// columns then fall in distinct banks, 4 r + c), by 8 when they run along
+/// the other index (`transposed`: the state scan's k read as k^T; the 4
+/// reduction rows x 8 columns then fall in distinct banks, 8 r + c, where
+/// a padding of 4 made 2-way conflicts). The copy is a memref.copy that
 /// deltanet-gpu-map-to-threads spreads over the block's threads (16-byte
 /// coalesced loads, all in flight at once, then a barrier) instead of each
 /// warp waiting on its fragments' scalar global loads one k step at a time.
 /// Returns the view of the copy with `operand`'s shape, or null.
 Value stageInSharedMemory(OpBuilder &b, Location loc, Value operand,
-                          int64_t maxBytes, bool fromProducer) {
+                          int64_t maxBytes, bool fromProducer,
+                          bool transposed) {
   auto type = dyn_cast<MemRefType>(operand.getType());
   if (!type || !type.hasStaticShape() || type.getRank() < 2)
     return nullptr;
@@ -238,7 +308,7 @@ Value stageInSharedMemory(OpBuilder &b, Location loc, Value operand,
     return nullptr;
   SmallVector<int64_t> shape(type.getShape());
   if (shape.back() % 32 == 0)
-    shape.back() += 4;
+    shape.back() += transposed ? 8 : 4;
   auto workgroup = gpu::AddressSpaceAttr::get(
       b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
   auto allocType = MemRefType::get(shape, type.getElementType(),
@@ -290,12 +360,13 @@ struct MatmulToWarpMmaSync
   MatmulToWarpMmaSync(MLIRContext *ctx, int64_t warps, int64_t minReduction,
                       int64_t maxAccumulatorTiles, bool roundToTf32,
                       int64_t stageBytes, bool zeroInitAccumulators,
-                      bool stageFromProducer)
+                      bool stageFromProducer, bool foldAccumulatorProducers)
       : OpInterfaceRewritePattern(ctx), warps(warps),
         minReduction(minReduction), maxAccumulatorTiles(maxAccumulatorTiles),
         roundToTf32(roundToTf32), stageBytes(stageBytes),
         zeroInitAccumulators(zeroInitAccumulators),
-        stageFromProducer(stageFromProducer) {}
+        stageFromProducer(stageFromProducer),
+        foldAccumulatorProducers(foldAccumulatorProducers) {}
 
   LogicalResult matchAndRewrite(linalg::LinalgOp op,
                                 PatternRewriter &rewriter) const override {
@@ -374,7 +445,20 @@ struct MatmulToWarpMmaSync
         zeroInitAccumulators ? findZeroFill(op, c.memref) : linalg::FillOp();
     if (zeroFill)
       rewriter.eraseOp(zeroFill);
+    // C updated in place just before (S *= exp(g_last)): the update is
+    // applied to the fragments as they are loaded; the producer's block
+    // phase (a read and a write of all of C) goes.
+    linalg::GenericOp accumulatorProducer =
+        !zeroFill && foldAccumulatorProducers
+            ? findInPlaceAccumulatorProducer(op, c.memref)
+            : linalg::GenericOp();
     rewriter.setInsertionPoint(op);
+    // Whether an operand's innermost memref dim is not its fragment's
+    // reduction index (a transposed read).
+    auto readTransposed = [](const Operand &operand) {
+      auto last = dyn_cast<AffineDimExpr>(operand.map.getResults().back());
+      return last && last.getPosition() != operand.colDim;
+    };
     if (stageBytes > 0) {
       // Operands in device memory are read by every warp, fragment by
       // fragment: staged in shared memory first (a coalesced block copy).
@@ -382,14 +466,14 @@ struct MatmulToWarpMmaSync
       if (!isBlockTemporary(a.memref, block))
         if (Value staged =
                 stageInSharedMemory(rewriter, loc, a.memref, stageBytes,
-                                    stageFromProducer))
+                                    stageFromProducer, readTransposed(a)))
           a.memref = staged;
       if (bOp.memref == aSource)
         bOp.memref = a.memref; // K K^T: one copy
       else if (!isBlockTemporary(bOp.memref, block))
         if (Value staged =
                 stageInSharedMemory(rewriter, loc, bOp.memref, stageBytes,
-                                    stageFromProducer))
+                                    stageFromProducer, readTransposed(bOp)))
           bOp.memref = staged;
     }
     // Index constants, created once before the warp loop.
@@ -456,8 +540,9 @@ struct MatmulToWarpMmaSync
       }
       SmallVector<Value> at(point);
       at[nDim] = tileColumn(t);
-      accumulators.push_back(
-          loadFragment(rewriter, loc, c, at, lane, /*roundToTf32=*/false));
+      accumulators.push_back(loadFragment(rewriter, loc, c, at, lane,
+                                          /*roundToTf32=*/false,
+                                          accumulatorProducer));
     }
     auto steps = scf::ForOp::create(
         rewriter, loc, zero, constant(k), constant(kMmaK), accumulators,
@@ -484,6 +569,8 @@ struct MatmulToWarpMmaSync
       storeFragment(rewriter, loc, c, at, lane, steps.getResult(t));
     }
     rewriter.eraseOp(op);
+    if (accumulatorProducer)
+      rewriter.eraseOp(accumulatorProducer);
     return success();
   }
 
@@ -492,6 +579,7 @@ struct MatmulToWarpMmaSync
   int64_t stageBytes;
   bool zeroInitAccumulators;
   bool stageFromProducer;
+  bool foldAccumulatorProducers;
 };
 
 struct DeltaNetGpuMatmulsToMmaSyncPass
@@ -517,7 +605,8 @@ struct DeltaNetGpuMatmulsToMmaSyncPass
                                       minReduction, maxAccumulatorTiles,
                                       roundToTf32, stageOperandBytes,
                                       zeroInitAccumulators,
-                                      stageFromProducer);
+                                      stageFromProducer,
+                                      foldAccumulatorProducers);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };
