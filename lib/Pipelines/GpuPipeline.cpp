@@ -156,6 +156,7 @@ GpuPipelineOptions::getMatmulsToMmaSyncOptions() const {
   pass.stageFromProducer = tensorCoresStageFromProducer;
   pass.warpTiling = tensorCoresWarpTiling;
   pass.chainProducts = tensorCoresChainProducts;
+  pass.foldAccumulatorProducers = tensorCoresFoldAccumulatorProducers;
   return pass;
 }
 

@@ -37,7 +37,9 @@ void mlir::deltanet::addDeltaNetToLinalgPasses(
   pm.addPass(createDeltaNetUnpackVarlenGatedDeltaRule());
   pm.addPass(createDeltaNetDecomposeGatedDeltaRuleSummary());
   pm.addPass(createDeltaNetDecomposeChunkGatedDeltaRule());
-  pm.addPass(createDeltaNetLowerChunkStages());
+  DeltaNetLowerChunkStagesOptions stages;
+  stages.foldScanDecayIntoValues = target.foldsScanDecayIntoValues();
+  pm.addPass(createDeltaNetLowerChunkStages(stages));
   pm.addPass(createDeltaNetLowerComposeSummaries());
   pm.addPass(createDeltaNetLowerRecurrentGatedDeltaRule());
   pm.addPass(createDeltaNetLowerTriInv(options.getLowerTriInvOptions(target)));

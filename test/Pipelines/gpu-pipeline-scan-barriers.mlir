@@ -1,12 +1,14 @@
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck --strict-whitespace %s
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline=eliminate-barriers=true --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 \
 // RUN:   | FileCheck --strict-whitespace %s --check-prefix=ELIM
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline=prefetch-transposed-padding=1 --mlir-print-ir-before=deltanet-gpu-map-to-threads -o /dev/null 2>&1 \
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="tensor-cores=false prefetch-transposed-padding=1" --mlir-print-ir-before=deltanet-gpu-map-to-threads -o /dev/null 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=TPAD1
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline=prefetch-loop-operands=false --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 \
 // RUN:   | FileCheck --strict-whitespace %s --check-prefix=SYNC
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="eliminate-barriers=true prefetch-loop-operands=false" --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 \
 // RUN:   | FileCheck --strict-whitespace %s --check-prefix=SYNCELIM
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline=tensor-cores-fold-accumulator-producers=false --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 \
+// RUN:   | FileCheck --strict-whitespace %s --check-prefix=NOFOLD
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="tensor-cores-zero-init=false tensor-cores-stage-from-producer=false prefetch-loop-operands=false" \
 // RUN:   --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck --strict-whitespace %s --check-prefix=PREV
 
@@ -14,37 +16,43 @@
 // 2; one block per sequence and tile of 8 state columns, the tile chosen
 // from the shape).
 //
-// By default (session 7, deltanet-gpu-prefetch-loop-operands) the chunk's
-// w, u, k and g are copied into shared memory with cp.async one chunk
-// ahead: the first chunk's before the loop; in the loop 8 barrier-separated
-// phases per chunk: copy S to `states`; `cp.async.wait_group 0` (the copies
-// issued during the previous chunk); w S (accumulators from zero
-// registers), then the next chunk's w issued (no barrier after it:
-// deltanet-gpu-drop-barriers-after-async-copies); v_new = u - w S into
-// shared memory, then the next u issued; its copy to device memory; the
-// decayed k^T (k read by columns from shared memory; rows padded by 4
-// words, 16-byte copies; prefetch-transposed-padding=1 pads by one word
-// (TPAD1): no bank conflicts, 4-byte copies), then the next k issued; the
-// decay of S, then the next g issued; S += k^T v_new; one more barrier after
-// the final state's copy. With eliminate-barriers=true (ELIM) one barrier
-// goes (the one after the copy of S): upstream keeps the wait's.
+// By default (session 8) the chunk's w, u, k and g are copied into shared
+// memory with cp.async one chunk ahead (deltanet-gpu-prefetch-loop-operands,
+// session 7): the first chunk's before the loop; in the loop 5
+// barrier-separated phases per chunk (session 7: 8): copy S to `states`;
+// `cp.async.wait_group 0`; w S (accumulators from zero registers), then the
+// next chunk's w issued (no barrier after it:
+// deltanet-gpu-drop-barriers-after-async-copies); v_new = u - w S written
+// straight to device memory together with its decayed rows
+// v_new exp(g_last - g) in shared memory (one elementwise op,
+// TargetInfo::foldsScanDecayIntoValues: no decayed k^T phase, no copy of
+// v_new), then the next u issued; S = exp(g_last) S + k^T (decayed v_new)
+// with the decay of S applied to the accumulator fragments as they are
+// loaded (deltanet-gpu-matmuls-to-mma-sync fold-accumulator-producers: no
+// decay phase) and k read transposed from its staging buffer, then the next
+// k and g issued (k's staging rows padded by 8 words: it is read
+// transposed); one more barrier after the final state's copy. With
+// eliminate-barriers=true (ELIM) one barrier goes (the one after the copy
+// of S: upstream keeps the wait's). With
+// tensor-cores-fold-accumulator-producers=false (NOFOLD) the decay of S is
+// a phase again (7 barriers). prefetch-transposed-padding=1 (TPAD1) now
+// matters only on the SIMT path (tensor-cores=false), where the update
+// reads k transposed from the prefetch's own buffer (rows padded by one
+// word, 4-byte copies); with tensor cores k is the update's staged A
+// operand.
 //
-// Without the prefetch (SYNC; `main` before session 7) also 8 per chunk:
-// copy S to `states`; stage w; w S; v_new; its copy to device memory; the
-// decayed k^T (k read from device memory); the decay of S; S += k^T v_new.
-// With eliminate-barriers=true (SYNCELIM) 6 per chunk: the copy of S and
-// the staging of w, the copy of v_new and the two decays share phases, and
-// the last barrier goes. Before session 6 (PREV): 9 per chunk (with the
-// zero fill of w S and the staging copy of v_new back from device memory)
-// and one at the end. (The chunk loop is matched at its indentation, the
-// top level of its kernel: the tri_inv kernel before it has a nested
-// two-iteration loop too.)
+// Without the prefetch (SYNC) 7 (session 7: 9): copy S, stage w, w S,
+// v_new, the decay of S, stage k, the update; with eliminate-barriers=true
+// (SYNCELIM) 5. Before session 6's accumulators and staging (PREV): 8.
+// (The chunk loop is matched at its indentation, the top level of its
+// kernel: the tri_inv kernel before it has a nested two-iteration loop
+// too.)
 // CHECK-LABEL: func.func @chunk
 // CHECK: nvgpu.device_async_copy {{.*}}, 4 {bypassL1} : memref<1x64x128xf32, strided<[16384, 128, 1], offset: ?>> to memref<1x64x128xf32, strided<[8448, 132, 1]>, #gpu.address_space<workgroup>>
 // CHECK: {{^}}      scf.for %{{.*}} = %c0 to %c2 step %c1 {
 // CHECK: gpu.barrier
-// CHECK-NEXT: memref.view
-// CHECK-NEXT: nvvm.cp.async.wait.group 0
+// CHECK-NOT: gpu.barrier
+// CHECK: nvvm.cp.async.wait.group 0
 // CHECK-NEXT: gpu.barrier
 // CHECK: nvgpu.mma.sync
 // CHECK: gpu.barrier
@@ -53,45 +61,49 @@
 // CHECK-NEXT: }
 // CHECK-NOT: gpu.barrier
 // CHECK: arith.subf
-// CHECK: gpu.barrier
-// CHECK: nvgpu.device_async_create_group
-// CHECK: gpu.barrier
-// CHECK: math.exp
-// CHECK: gpu.barrier
-// CHECK: nvgpu.device_async_copy {{.*}}, 4 {bypassL1} : memref<1x64x128xf32, strided<[16384, 128, 1], offset: ?>> to memref<1x64x128xf32, strided<[8448, 132, 1]>, #gpu.address_space<workgroup>>
-// CHECK: nvgpu.device_async_create_group
 // CHECK-NOT: gpu.barrier
 // CHECK: math.exp
 // CHECK: gpu.barrier
 // CHECK: nvgpu.device_async_create_group
+// CHECK-NOT: gpu.barrier
+// CHECK: math.exp
 // CHECK-NOT: gpu.barrier
 // CHECK: nvgpu.mma.sync
 // CHECK: gpu.barrier
-// CHECK-NEXT: }
-// CHECK: gpu.barrier
+// CHECK: nvgpu.device_async_copy {{.*}}, 4 {bypassL1} : memref<1x64x128xf32, strided<[16384, 128, 1], offset: ?>> to memref<1x64x128xf32, strided<[8704, 136, 1]>, #gpu.address_space<workgroup>>
+// CHECK: nvgpu.device_async_create_group
 // CHECK-NOT: gpu.barrier
-// CHECK: gpu.terminator
+// CHECK: nvgpu.device_async_create_group
+// CHECK-NOT: gpu.barrier
+// CHECK: {{^}}      }
+// CHECK: gpu.barrier
+// CHECK-NEXT: gpu.terminator
 // TPAD1: memref.alloc() : memref<1x64x129xf32, #gpu.address_space<workgroup>>
 // TPAD1: nvgpu.device_async_copy {{.*}}, 1 : memref<1x64x128xf32, strided<[16384, 128, 1], offset: ?>> to memref<1x64x128xf32, strided<[8256, 129, 1]>, #gpu.address_space<workgroup>>
 // ELIM-LABEL: func.func @chunk
 // ELIM: {{^}}      scf.for %{{.*}} = %c0 to %c2 step %c1 {
-// ELIM-COUNT-8: gpu.barrier
+// ELIM-COUNT-5: gpu.barrier
 // ELIM-NOT: gpu.barrier
 // ELIM: gpu.terminator
 // SYNC-LABEL: func.func @chunk
 // SYNC-NOT: nvgpu.device_async_copy
 // SYNC: {{^}}      scf.for %{{.*}} = %c0 to %c2 step %c1 {
-// SYNC-COUNT-9: gpu.barrier
+// SYNC-COUNT-7: gpu.barrier
 // SYNC-NOT: gpu.barrier
 // SYNC: gpu.terminator
 // SYNCELIM-LABEL: func.func @chunk
 // SYNCELIM: {{^}}      scf.for %{{.*}} = %c0 to %c2 step %c1 {
-// SYNCELIM-COUNT-6: gpu.barrier
+// SYNCELIM-COUNT-5: gpu.barrier
 // SYNCELIM-NOT: gpu.barrier
 // SYNCELIM: gpu.terminator
+// NOFOLD-LABEL: func.func @chunk
+// NOFOLD: {{^}}      scf.for %{{.*}} = %c0 to %c2 step %c1 {
+// NOFOLD-COUNT-7: gpu.barrier
+// NOFOLD-NOT: gpu.barrier
+// NOFOLD: gpu.terminator
 // PREV-LABEL: func.func @chunk
 // PREV: {{^}}      scf.for %{{.*}} = %c0 to %c2 step %c1 {
-// PREV-COUNT-10: gpu.barrier
+// PREV-COUNT-8: gpu.barrier
 // PREV-NOT: gpu.barrier
 // PREV: gpu.terminator
 func.func @chunk(%q: memref<1x128x1x128xbf16>, %k: memref<1x128x1x128xbf16>, %v: memref<1x128x2x32xbf16>, %g: memref<1x128x2xf32>, %beta: memref<1x128x2xbf16>, %h0: memref<1x2x128x32xf32>,

@@ -145,6 +145,14 @@ def DeltaNetLowerChunkStages : Pass<"deltanet-lower-chunk-stages"> {
     to an `scf.for` over chunks carrying the state, whose body is two
     batched matmuls and elementwise decays.
   }];
+  let options = [
+    Option<"foldScanDecayIntoValues", "fold-scan-decay-into-values", "bool",
+           /*default=*/"false",
+           "State scan: S += k^T (v_new exp(g_last - g)), one elementwise op "
+           "giving v_new and its decayed rows (C x V exps), k read transposed "
+           "by the update; instead of the decayed copy of k (C x K exps). "
+           "Set from TargetInfo::foldsScanDecayIntoValues by the pipelines.">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",

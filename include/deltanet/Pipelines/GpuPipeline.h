@@ -144,6 +144,11 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
       *this, "tensor-cores-chain-products",
       llvm::cl::desc("deltanet-gpu-matmuls-to-mma-sync chain-products"),
       llvm::cl::init(DeltaNetGpuMatmulsToMmaSyncOptions().chainProducts)};
+  PassOptions::Option<bool> tensorCoresFoldAccumulatorProducers{
+      *this, "tensor-cores-fold-accumulator-producers",
+      llvm::cl::desc("deltanet-gpu-matmuls-to-mma-sync fold-accumulator-producers"),
+      llvm::cl::init(
+          DeltaNetGpuMatmulsToMmaSyncOptions().foldAccumulatorProducers)};
   // deltanet-gpu-prefetch-loop-operands
   PassOptions::Option<int64_t> prefetchMaxBytes{
       *this, "prefetch-max-bytes",

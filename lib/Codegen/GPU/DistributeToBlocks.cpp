@@ -214,9 +214,10 @@ struct StateScanPerValueTileBlock : public OpRewritePattern<ChunkStateScanOp> {
   /// `minBlocks` blocks (sequences x V / tile), else the smallest of them
   /// that divides V. Larger tiles read k, w and g fewer times in all (every
   /// tile reads them whole) but leave SMs idle when the sequences are few:
-  /// on an H200 (132 SMs, 2 scan blocks per SM by shared memory) 32 was
-  /// the best at 32 sequences (128 blocks) and 8 at 4 sequences (64
-  /// blocks), docs/GPU.md. 8 is the mma.sync tile's N.
+  /// on an H200 (132 SMs, 2 scan blocks per SM by shared memory since
+  /// session 8's folded decays) 16 is the best at 32 sequences (256
+  /// blocks; 32 was with session 7's 147 KB per block, 1 per SM) and 8 at
+  /// 4 sequences (64 blocks), docs/GPU.md. 8 is the mma.sync tile's N.
   int64_t chooseValueTile(int64_t sequences, int64_t values) const {
     int64_t chosen = 0;
     for (int64_t tile : {32, 16, 8}) {

@@ -32,6 +32,7 @@
 #include "mlir/Dialect/NVGPU/Utils/MMAUtils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/WalkPatternRewriteDriver.h"
@@ -163,13 +164,39 @@ SmallVector<Value> fragmentIndices(OpBuilder &b, Location loc,
   return indices;
 }
 
+/// The value that the elementwise in-place `producer` (one init, indexed by
+/// the identity) writes at `indices` of its init, given the init's old
+/// value `element` there: its inputs loaded at their maps' images of
+/// `indices`, its payload cloned.
+Value applyInPlaceProducer(OpBuilder &b, Location loc,
+                           linalg::GenericOp producer, ArrayRef<Value> indices,
+                           Value element) {
+  IRMapping mapping;
+  Block *body = producer.getBody();
+  for (OpOperand *input : producer.getDpsInputOperands()) {
+    AffineMap map = producer.getMatchingIndexingMap(input);
+    SmallVector<Value> at;
+    for (AffineExpr expr : map.getResults())
+      at.push_back(affine::makeComposedAffineApply(
+          b, loc, AffineMap::get(map.getNumDims(), 0, expr),
+          getAsOpFoldResult(indices)));
+    mapping.map(body->getArgument(input->getOperandNumber()),
+                memref::LoadOp::create(b, loc, input->get(), at));
+  }
+  mapping.map(body->getArgument(producer.getNumDpsInputs()), element);
+  for (Operation &op : body->without_terminator())
+    b.clone(op, mapping);
+  return mapping.lookup(body->getTerminator()->getOperand(0));
+}
+
 /// The lane's fragment of `operand` at iteration point `base`, as the
 /// register vector that nvgpu.mma.sync takes. With `roundToTf32`, each value
 /// is rounded to the nearest tf32 (adding half an ulp of tf32 to the bits;
 /// the tensor core then ignores the 13 low mantissa bits) instead of being
 /// truncated by the hardware: truncation biases every product towards zero.
 Value loadFragment(OpBuilder &b, Location loc, const Operand &operand,
-                   ArrayRef<Value> base, Value lane, bool roundToTf32) {
+                   ArrayRef<Value> base, Value lane, bool roundToTf32,
+                   linalg::GenericOp producer = nullptr) {
   nvgpu::FragmentElementInfo reg =
       *nvgpu::getMmaSyncRegisterType(operand.info);
   AffineMap coord =
@@ -179,9 +206,11 @@ Value loadFragment(OpBuilder &b, Location loc, const Operand &operand,
                                  b.getF32Type());
   SmallVector<Value> elements;
   for (int64_t v = 0; v < reg.numRegistersPerFragment * perRegister; ++v) {
-    Value element = memref::LoadOp::create(
-        b, loc, operand.memref,
-        fragmentIndices(b, loc, operand, coord, base, lane, v));
+    SmallVector<Value> indices =
+        fragmentIndices(b, loc, operand, coord, base, lane, v);
+    Value element = memref::LoadOp::create(b, loc, operand.memref, indices);
+    if (producer)
+      element = applyInPlaceProducer(b, loc, producer, indices, element);
     if (roundToTf32) {
       Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), element);
       Value half = arith::ConstantIntOp::create(b, loc, b.getI32Type(), 0x1000);
@@ -295,16 +324,57 @@ linalg::FillOp findZeroFill(Operation *op, Value acc) {
   return fill;
 }
 
+/// An elementwise linalg.generic right before `op` that updates exactly the
+/// accumulator `acc` in place (its only init, indexed by the identity, its
+/// old value read by the payload; inputs read through projected
+/// permutations, no index ops), with nothing in between that may read or
+/// write `acc`'s buffer: the product's warp tiles load every element of
+/// `acc` once and store it back, so the update can be applied to the
+/// fragments in registers (the state scan's decay `S *= exp(g_last)`).
+linalg::GenericOp findInPlaceAccumulatorProducer(Operation *op, Value acc) {
+  auto producer = dyn_cast_or_null<linalg::GenericOp>(
+      findProducer(op, acc).getOperation());
+  if (!producer || producer.getNumResults() != 0 ||
+      producer.getNumReductionLoops() != 0 ||
+      !producer.getMatchingIndexingMap(producer.getDpsInitOperand(0))
+           .isIdentity() ||
+      !producer.payloadUsesValueFromOperand(producer.getDpsInitOperand(0)) ||
+      producer.hasIndexSemantics())
+    return nullptr;
+  for (OpOperand *input : producer.getDpsInputOperands())
+    if (!isa<MemRefType>(input->get().getType()) ||
+        !producer.getMatchingIndexingMap(input).isProjectedPermutation())
+      return nullptr;
+  if (llvm::any_of(producer.getBody()->without_terminator(), [](Operation &op) {
+        return !isPure(&op) || op.getNumRegions() != 0;
+      }))
+    return nullptr;
+  Value base = viewBase(acc);
+  for (Operation *between = producer->getNextNode(); between != op;
+       between = between->getNextNode())
+    if (!isa<memref::AllocOp, memref::SubViewOp, memref::CollapseShapeOp,
+             memref::ExpandShapeOp, memref::CastOp>(between) &&
+        llvm::any_of(between->getOperands(),
+                     [&](Value v) { return viewBase(v) == base; }))
+      return nullptr;
+  return producer;
+}
+
 /// A copy of `operand` (a statically shaped memref outside shared memory)
-/// in a new shared-memory buffer whose rows are padded by 4 elements when
-/// they are a multiple of 32 words (a fragment's 8 rows x 4 columns then
-/// fall in distinct banks). The copy is a memref.copy that
+/// in a new shared-memory buffer whose rows are padded when they are a
+/// multiple of 32 words: by 4 elements when the buffer's rows run along
+/// the fragment's reduction index (a fragment's 8 rows x 4 reduction
+/// columns then fall in distinct banks, 4 r + c), by 8 when they run along
+/// the other index (`transposed`: the state scan's k read as k^T; the 4
+/// reduction rows x 8 columns then fall in distinct banks, 8 r + c, where
+/// a padding of 4 made 2-way conflicts). The copy is a memref.copy that
 /// deltanet-gpu-map-to-threads spreads over the block's threads (16-byte
 /// coalesced loads, all in flight at once, then a barrier) instead of each
 /// warp waiting on its fragments' scalar global loads one k step at a time.
 /// Returns the view of the copy with `operand`'s shape, or null.
 Value stageInSharedMemory(OpBuilder &b, Location loc, Value operand,
-                          int64_t maxBytes, bool fromProducer) {
+                          int64_t maxBytes, bool fromProducer,
+                          bool transposed) {
   auto type = dyn_cast<MemRefType>(operand.getType());
   if (!type || !type.hasStaticShape() || type.getRank() < 2)
     return nullptr;
@@ -317,7 +387,7 @@ Value stageInSharedMemory(OpBuilder &b, Location loc, Value operand,
     return nullptr;
   SmallVector<int64_t> shape(type.getShape());
   if (shape.back() % 32 == 0)
-    shape.back() += 4;
+    shape.back() += transposed ? 8 : 4;
   auto workgroup = gpu::AddressSpaceAttr::get(
       b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
   auto allocType = MemRefType::get(shape, type.getElementType(),
@@ -518,13 +588,14 @@ struct MatmulToWarpMmaSync
                       int64_t maxAccumulatorTiles, bool roundToTf32,
                       int64_t stageBytes, bool zeroInitAccumulators,
                       bool stageFromProducer, bool minLoadsTiling,
-                      bool chainProducts)
+                      bool chainProducts, bool foldAccumulatorProducers)
       : OpInterfaceRewritePattern(ctx), warps(warps),
         minReduction(minReduction), maxAccumulatorTiles(maxAccumulatorTiles),
         roundToTf32(roundToTf32), stageBytes(stageBytes),
         zeroInitAccumulators(zeroInitAccumulators),
         stageFromProducer(stageFromProducer), minLoadsTiling(minLoadsTiling),
-        chainProducts(chainProducts) {}
+        chainProducts(chainProducts),
+        foldAccumulatorProducers(foldAccumulatorProducers) {}
 
   LogicalResult matchAndRewrite(linalg::LinalgOp op,
                                 PatternRewriter &rewriter) const override {
@@ -566,23 +637,36 @@ struct MatmulToWarpMmaSync
                                   : linalg::FillOp();
     if (zeroFill)
       rewriter.eraseOp(zeroFill);
+    // C updated in place just before (S *= exp(g_last)): the update is
+    // applied to the fragments as they are loaded; the producer's block
+    // phase (a read and a write of all of C) goes.
+    linalg::GenericOp accumulatorProducer =
+        !zeroFill && foldAccumulatorProducers
+            ? findInPlaceAccumulatorProducer(head.op, c.memref)
+            : linalg::GenericOp();
     rewriter.setInsertionPoint(head.op);
+    // Whether an operand's innermost memref dim is not its fragment's
+    // reduction index (a transposed read).
+    auto readTransposed = [](const Operand &operand) {
+      auto last = dyn_cast<AffineDimExpr>(operand.map.getResults().back());
+      return last && last.getPosition() != operand.colDim;
+    };
     if (stageBytes > 0) {
       // Operands in device memory are read by every warp, fragment by
       // fragment: staged in shared memory first (a coalesced block copy).
       for (Product &product : chain) {
         Value aSource = product.a.memref;
         if (!isBlockTemporary(product.a.memref, block))
-          if (Value staged =
-                  stageInSharedMemory(rewriter, loc, product.a.memref,
-                                      stageBytes, stageFromProducer))
+          if (Value staged = stageInSharedMemory(
+                  rewriter, loc, product.a.memref, stageBytes,
+                  stageFromProducer, readTransposed(product.a)))
             product.a.memref = staged;
         if (product.b.memref == aSource)
           product.b.memref = product.a.memref; // K K^T: one copy
         else if (!isBlockTemporary(product.b.memref, block))
-          if (Value staged =
-                  stageInSharedMemory(rewriter, loc, product.b.memref,
-                                      stageBytes, stageFromProducer))
+          if (Value staged = stageInSharedMemory(
+                  rewriter, loc, product.b.memref, stageBytes,
+                  stageFromProducer, readTransposed(product.b)))
             product.b.memref = staged;
       }
     }
@@ -674,8 +758,9 @@ struct MatmulToWarpMmaSync
         SmallVector<Value> at(point);
         at[mDim] = tileRow(rewriter, i);
         at[nDim] = tileColumn(rewriter, t);
-        accumulators.push_back(
-            loadFragment(rewriter, loc, c, at, lane, /*roundToTf32=*/false));
+        accumulators.push_back(loadFragment(rewriter, loc, c, at, lane,
+                                            /*roundToTf32=*/false,
+                                            accumulatorProducer));
       }
     }
     // One K loop per product of the chain, on the same accumulators.
@@ -726,6 +811,8 @@ struct MatmulToWarpMmaSync
     }
     for (Product &product : chain)
       rewriter.eraseOp(product.op);
+    if (accumulatorProducer)
+      rewriter.eraseOp(accumulatorProducer);
     return success();
   }
 
@@ -736,6 +823,7 @@ struct MatmulToWarpMmaSync
   bool stageFromProducer;
   bool minLoadsTiling;
   bool chainProducts;
+  bool foldAccumulatorProducers;
 };
 
 struct DeltaNetGpuMatmulsToMmaSyncPass
@@ -769,7 +857,8 @@ struct DeltaNetGpuMatmulsToMmaSyncPass
                                       zeroInitAccumulators,
                                       stageFromProducer,
                                       warpTiling == "min-loads",
-                                      chainProducts);
+                                      chainProducts,
+                                      foldAccumulatorProducers);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };

@@ -284,10 +284,14 @@ struct DeltaNetGpuPrefetchLoopOperandsPass
     OpBuilder b(loop);
     SmallVector<Prefetch> prefetches;
     int64_t newBytes = 0;
-    for (Operation &op : llvm::make_early_inc_range(*loop.getBody())) {
-      auto view = dyn_cast<memref::SubViewOp>(&op);
-      if (!view || !loop.isDefinedOutsideOfLoop(view.getSource()))
-        continue;
+    // The candidates first: taking one erases its staging copy and
+    // rewrites its nested views, which may be the ops that follow it.
+    SmallVector<memref::SubViewOp> views;
+    for (Operation &op : *loop.getBody())
+      if (auto view = dyn_cast<memref::SubViewOp>(&op))
+        if (loop.isDefinedOutsideOfLoop(view.getSource()))
+          views.push_back(view);
+    for (memref::SubViewOp view : views) {
       bool usesIv = false, invariantOtherwise = true;
       for (Value operand : view.getOffsets()) {
         usesIv |= operand == iv;
@@ -300,11 +304,15 @@ struct DeltaNetGpuPrefetchLoopOperandsPass
       int64_t pieceBytes = copyPieceBytes(view, block, globalAlignment);
       if (!pieceBytes)
         continue;
-      // Readers: one staging copy into shared memory, linalg inputs, and
-      // views of the view read by linalg inputs.
+      // Readers: one staging copy into shared memory, linalg inputs, scalar
+      // loads (an operand of an elementwise op folded into a tensor-core
+      // product's fragment loads, deltanet-gpu-matmuls-to-mma-sync), and
+      // views of the view read by those.
       memref::CopyOp staging;
       bool onlyReads = true, transposed = false;
       auto isLinalgInput = [](OpOperand &use) {
+        if (isa<memref::LoadOp>(use.getOwner()))
+          return true;
         auto linalgOp = dyn_cast<linalg::LinalgOp>(use.getOwner());
         return linalgOp && linalgOp.isDpsInput(&use);
       };

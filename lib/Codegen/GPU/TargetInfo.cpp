@@ -49,6 +49,11 @@ public:
   /// batched product spread over all threads (H200: a loop over the pairs
   /// made the inverse 2.2x slower, docs/GPU.md).
   bool mergesTriInvLevelsBatched() const override { return true; }
+
+  /// The scan's update reads k transposed and v_new decayed: one phase and
+  /// C x K exps per chunk less, no shared copy of the decayed k^T
+  /// (docs/GPU.md, session 8).
+  bool foldsScanDecayIntoValues() const override { return true; }
 };
 } // namespace
 

@@ -168,11 +168,14 @@ struct LowerChunkOutput : public OpRewritePattern<ChunkOutputOp> {
 
 /// An scf.for over chunks carrying the state S:
 ///   states[c] = S; v_new[c] = u[c] - w[c] S;
-///   S = exp(g_last) S + (k[c] exp(g_last - g[c]))^T v_new[c].
+///   S = exp(g_last) S + (k[c] exp(g_last - g[c]))^T v_new[c]
+/// or, with `foldDecayIntoValues`, the same update as
+///   S = exp(g_last) S + k[c]^T (v_new[c] exp(g_last - g[c])).
 /// `states` and `v_new` are carried only when used (a segment summary needs
 /// the final state alone); unused ones are replaced by a dead tensor.empty.
 struct LowerChunkStateScan : public OpRewritePattern<ChunkStateScanOp> {
-  using OpRewritePattern::OpRewritePattern;
+  LowerChunkStateScan(MLIRContext *ctx, bool foldDecayIntoValues)
+      : OpRewritePattern(ctx), foldDecayIntoValues(foldDecayIntoValues) {}
 
   LogicalResult matchAndRewrite(ChunkStateScanOp op,
                                 PatternRewriter &rewriter) const override {
@@ -248,33 +251,69 @@ struct LowerChunkStateScan : public OpRewritePattern<ChunkStateScanOp> {
                 u = chunkOf(op.getU()), g = chunkOf(op.getG());
           // v_new = u - w S.
           Value ws = body.batchMatmul(w, state);
-          Value vNewChunk =
-              body.map(ValueRange{u, ws}, {}, body.dims(u), f32,
-                       [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-                         return arith::SubFOp::create(bb, bl, a[0], a[1]);
-                       });
-          if (keepVNew)
-            vNew = withChunk(vNewChunk, vNew);
-
           // g_last = g[:, C - 1].
-          Value gLast = tensor::ExtractSliceOp::create(
-              nb, nloc, RankedTensorType::get({dynM}, f32), g,
-              ArrayRef<OpFoldResult>{zero, idx(chunk - 1)},
-              ArrayRef<OpFoldResult>{body.dim(g, 0), one},
-              ArrayRef<OpFoldResult>{one, one});
+          auto lastOfChunk = [&]() -> Value {
+            return tensor::ExtractSliceOp::create(
+                nb, nloc, RankedTensorType::get({dynM}, f32), g,
+                ArrayRef<OpFoldResult>{zero, idx(chunk - 1)},
+                ArrayRef<OpFoldResult>{body.dim(g, 0), one},
+                ArrayRef<OpFoldResult>{one, one});
+          };
           AffineExpr m, x, y;
           bindDims(ctx, m, x, y);
-          // (k exp(g_last - g))^T, `[M, K, C]`.
-          Value kDecayedT =
-              body.map(ValueRange{k, g, gLast},
-                       {body.affineMap(3, {m, y, x}), body.affineMap(3, {m, y}),
-                        body.affineMap(3, {m})},
-                       {body.dim(k, 0), idx(keyDim), idx(chunk)}, f32,
-                       [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-                         Value decay = math::ExpOp::create(
-                             bb, bl, arith::SubFOp::create(bb, bl, a[2], a[1]));
-                         return arith::MulFOp::create(bb, bl, a[0], decay);
-                       });
+          Value gLast, vNewChunk, kDecayedT, vNewDecayed;
+          if (foldDecayIntoValues) {
+            // One elementwise op gives v_new and its rows decayed,
+            // v_new exp(g_last - g): C x V exps instead of C x K, and no
+            // decayed copy of k (k is read transposed by the update).
+            gLast = lastOfChunk();
+            Value vInit = body.empty(body.dims(u), f32);
+            Value dInit = body.empty(body.dims(u), f32);
+            auto both = linalg::GenericOp::create(
+                nb, nloc, TypeRange{vInit.getType(), dInit.getType()},
+                ValueRange{u, ws, g, gLast}, ValueRange{vInit, dInit},
+                ArrayRef<AffineMap>{body.affineMap(3, {m, x, y}),
+                                    body.affineMap(3, {m, x, y}),
+                                    body.affineMap(3, {m, x}),
+                                    body.affineMap(3, {m}),
+                                    body.affineMap(3, {m, x, y}),
+                                    body.affineMap(3, {m, x, y})},
+                SmallVector<IteratorType>(3, IteratorType::parallel),
+                [](OpBuilder &bb, Location bl, ValueRange a) {
+                  Value v = arith::SubFOp::create(bb, bl, a[0], a[1]);
+                  Value decay = math::ExpOp::create(
+                      bb, bl, arith::SubFOp::create(bb, bl, a[3], a[2]));
+                  linalg::YieldOp::create(
+                      bb, bl,
+                      ValueRange{v, arith::MulFOp::create(bb, bl, v, decay)});
+                });
+            vNewChunk = both.getResult(0);
+            vNewDecayed = both.getResult(1);
+          } else {
+            vNewChunk = body.map(
+                ValueRange{u, ws}, {}, body.dims(u), f32,
+                [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                  return arith::SubFOp::create(bb, bl, a[0], a[1]);
+                });
+          }
+          if (keepVNew)
+            vNew = withChunk(vNewChunk, vNew);
+          if (!foldDecayIntoValues) {
+            // (k exp(g_last - g))^T, `[M, K, C]` (the ops in the order the
+            // CPU's code was measured with).
+            gLast = lastOfChunk();
+            kDecayedT = body.map(
+                ValueRange{k, g, gLast},
+                {body.affineMap(3, {m, y, x}), body.affineMap(3, {m, y}),
+                 body.affineMap(3, {m})},
+                {body.dim(k, 0), idx(keyDim), idx(chunk)}, f32,
+                [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                  Value decay = math::ExpOp::create(
+                      bb, bl, arith::SubFOp::create(bb, bl, a[2], a[1]));
+                  return arith::MulFOp::create(bb, bl, a[0], decay);
+                });
+          }
+
           // exp(g_last) S + kDecayedT v_new, updating S in place.
           Value stateDecayed = body.generic(
               gLast, state,
@@ -285,7 +324,25 @@ struct LowerChunkStateScan : public OpRewritePattern<ChunkStateScanOp> {
                 return arith::MulFOp::create(bb, bl, a[1],
                                              math::ExpOp::create(bb, bl, a[0]));
               });
-          Value next = body.batchMatmul(kDecayedT, vNewChunk, stateDecayed);
+          Value next;
+          if (foldDecayIntoValues) {
+            // S += k^T (v_new exp(g_last - g)): a batch_matmul reading k
+            // transposed through its indexing map (b, m, n, r) -> (b, r, m).
+            // A named op, not a generic: elementwise fusion then does not
+            // recompute the decayed v_new inside the contraction (which the
+            // tensor-core pass would no longer recognise).
+            AffineExpr bb, mm, nn, rr;
+            bindDims(ctx, bb, mm, nn, rr);
+            auto update = linalg::BatchMatmulOp::create(
+                nb, nloc, TypeRange{stateDecayed.getType()},
+                ValueRange{k, vNewDecayed}, ValueRange{stateDecayed});
+            update.setIndexingMapsAttr(nb.getAffineMapArrayAttr(
+                {body.affineMap(4, {bb, rr, mm}), body.affineMap(4, {bb, rr, nn}),
+                 body.affineMap(4, {bb, mm, nn})}));
+            next = update.getResult(0);
+          } else {
+            next = body.batchMatmul(kDecayedT, vNewChunk, stateDecayed);
+          }
           SmallVector<Value> yields = {next};
           if (keepStates)
             yields.push_back(states);
@@ -299,6 +356,10 @@ struct LowerChunkStateScan : public OpRewritePattern<ChunkStateScanOp> {
                        ValueRange{statesResult, vNewResult, loop.getResult(0)});
     return success();
   }
+
+  /// `S += k^T (v_new exp(g_last - g))` instead of
+  /// `S += (k exp(g_last - g))^T v_new` (TargetInfo::foldsScanDecayIntoValues).
+  bool foldDecayIntoValues;
 };
 
 struct DeltaNetLowerChunkStagesPass
@@ -308,7 +369,7 @@ struct DeltaNetLowerChunkStagesPass
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    populateLowerChunkStagesPatterns(patterns);
+    populateLowerChunkStagesPatterns(patterns, foldScanDecayIntoValues);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };
@@ -316,8 +377,9 @@ struct DeltaNetLowerChunkStagesPass
 } // namespace
 
 void mlir::deltanet::populateLowerChunkStagesPatterns(
-    RewritePatternSet &patterns) {
-  patterns
-      .add<LowerGatedKKT, LowerWYRepr, LowerChunkOutput, LowerChunkStateScan>(
-          patterns.getContext());
+    RewritePatternSet &patterns, bool foldScanDecayIntoValues) {
+  patterns.add<LowerGatedKKT, LowerWYRepr, LowerChunkOutput>(
+      patterns.getContext());
+  patterns.add<LowerChunkStateScan>(patterns.getContext(),
+                                    foldScanDecayIntoValues);
 }

@@ -119,16 +119,24 @@ func.func @recurrent_varlen(%q: tensor<1x8x1x8xf32>, %v: tensor<1x8x1x8xf32>, %g
 // -----
 
 // scan-value-tile=-1 (the pipeline's default): the tile from the shape, the
-// largest of 32, 16, 8 columns giving >= scan-min-blocks (64) blocks.
-// 32 sequences, V = 128: tiles of 32 (128 blocks); 4 sequences: tiles of 8
-// (64 blocks; 16 would give 32).
+// largest of 32, 16, 8 columns giving >= scan-min-blocks (256, about 2
+// blocks per H200 SM) blocks, else 8. 32 sequences, V = 128: tiles of 16
+// (256 blocks); 4 sequences: tiles of 8 (64 blocks, none reaches 256).
+// With scan-min-blocks=64 (session 7's default, AUTO64): 32 (128 blocks)
+// and 8 (64 blocks; 16 would give 32).
 // RUN: deltanet-opt %s --split-input-file --verify-diagnostics --deltanet-gpu-distribute-to-blocks="scan-value-tile=-1" | FileCheck %s --check-prefix=AUTO
+// RUN: deltanet-opt %s --split-input-file --verify-diagnostics --deltanet-gpu-distribute-to-blocks="scan-value-tile=-1 scan-min-blocks=64" | FileCheck %s --check-prefix=AUTO64
 // RUN: deltanet-opt %s --split-input-file --verify-diagnostics --deltanet-gpu-distribute-to-blocks="scan-value-tile=-1 scan-min-blocks=16" | FileCheck %s --check-prefix=AUTO16
 // AUTO-LABEL: func.func @scan_auto_tile
-// AUTO: scf.forall (%{{.*}}, %{{.*}}) in (32, 4)
-// AUTO: deltanet.chunk_state_scan {{.*}} -> (tensor<1x2x128x32xf32>, tensor<1x2x64x32xf32>, tensor<1x128x32xf32>)
+// AUTO: scf.forall (%{{.*}}, %{{.*}}) in (32, 8)
+// AUTO: deltanet.chunk_state_scan {{.*}} -> (tensor<1x2x128x16xf32>, tensor<1x2x64x16xf32>, tensor<1x128x16xf32>)
 // AUTO: scf.forall (%{{.*}}, %{{.*}}) in (4, 16)
 // AUTO: deltanet.chunk_state_scan {{.*}} -> (tensor<1x2x128x8xf32>, tensor<1x2x64x8xf32>, tensor<1x128x8xf32>)
+// AUTO64-LABEL: func.func @scan_auto_tile
+// AUTO64: scf.forall (%{{.*}}, %{{.*}}) in (32, 4)
+// AUTO64: deltanet.chunk_state_scan {{.*}} -> (tensor<1x2x128x32xf32>, tensor<1x2x64x32xf32>, tensor<1x128x32xf32>)
+// AUTO64: scf.forall (%{{.*}}, %{{.*}}) in (4, 16)
+// AUTO64: deltanet.chunk_state_scan {{.*}} -> (tensor<1x2x128x8xf32>, tensor<1x2x64x8xf32>, tensor<1x128x8xf32>)
 // AUTO16-LABEL: func.func @scan_auto_tile
 // AUTO16: scf.forall (%{{.*}}, %{{.*}}) in (32, 4)
 // AUTO16: scf.forall (%{{.*}}, %{{.*}}) in (4, 4)

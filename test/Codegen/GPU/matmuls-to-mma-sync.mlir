@@ -9,6 +9,8 @@
 // RUN:   | FileCheck %s --check-prefix=STAGE
 // RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="stage-operand-bytes=32768 zero-init-accumulators=false stage-from-producer=false" \
 // RUN:   | FileCheck %s --check-prefix=NOFUSE
+// RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="fold-accumulator-producers=false" \
+// RUN:   | FileCheck %s --check-prefix=NOFOLD
 // RUN: not deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="threads=40" 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=BADTHREADS
 // RUN: not deltanet-opt %s --split-input-file --deltanet-gpu-map-to-threads="threads=40" 2>&1 \
@@ -73,13 +75,15 @@
 // THREADS: gpu.barrier
 // BADTHREADS: threads must be a multiple of 32 in [32, 1024], got 40
 // Operands in device memory of at most 32 KiB are first copied into shared
-// memory by the block, rows of 64 / 128 words padded by 4 (bank spread);
-// the warps then read the copies.
+// memory by the block, rows of 64 / 128 words padded (bank spread): by 4
+// when the rows run along the reduction (A = T, [M, K]), by 8 when they run
+// along the other index (B = X, [K, N]: a fragment's 4 reduction rows x 8
+// columns in distinct banks); the warps then read the copies.
 // STAGE-LABEL: func.func @wy_product
 // STAGE: %[[TA:.*]] = memref.alloc() : memref<1x64x68xf32, #gpu.address_space<workgroup>>
 // STAGE: %[[TV:.*]] = memref.subview %[[TA]][0, 0, 0] [1, 64, 64] [1, 1, 1]
 // STAGE: memref.copy %{{.*}}, %[[TV]]
-// STAGE: %[[XA:.*]] = memref.alloc() : memref<1x64x132xf32, #gpu.address_space<workgroup>>
+// STAGE: %[[XA:.*]] = memref.alloc() : memref<1x64x136xf32, #gpu.address_space<workgroup>>
 // STAGE: %[[XV:.*]] = memref.subview %[[XA]]
 // STAGE: memref.copy %{{.*}}, %[[XV]]
 // STAGE: scf.forall
@@ -306,6 +310,114 @@ func.func @output_chain(%qg: memref<1x64x128xf32, #gpu.address_space<workgroup>>
                         outs(%o : memref<1x64x128xf32, #gpu.address_space<workgroup>>)
     linalg.batch_matmul ins(%a, %vn : memref<1x64x64xf32, #gpu.address_space<workgroup>>, memref<1x64x128xf32, #gpu.address_space<workgroup>>)
                         outs(%o : memref<1x64x128xf32, #gpu.address_space<workgroup>>)
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
+// The state scan's update after its decay: `S *= exp(g_last)` in place,
+// then `S += k^T v` (k read transposed). The decay is applied to the
+// accumulator fragments as they are loaded (one exp of g_last, a multiply
+// per element) and its block phase goes; S is still loaded and stored
+// once per element by the warp tiles. With fold-accumulator-producers=false
+// (NOFOLD) the decay stays a linalg.generic before the warp loop.
+// CHECK-LABEL: func.func @decayed_accumulator
+// CHECK-NOT: linalg.generic
+// CHECK: scf.forall (%{{.*}}) in (4)
+// CHECK: memref.load %{{.*}}[] : memref<f32>
+// CHECK: math.exp
+// CHECK: arith.mulf
+// CHECK: scf.for {{.*}} iter_args
+// CHECK: nvgpu.mma.sync
+// CHECK: memref.store
+// CHECK-NOT: linalg.generic
+// CHECK: } {mapping = [#gpu.block<x>]}
+// NOFOLD-LABEL: func.func @decayed_accumulator
+// NOFOLD: linalg.generic
+// NOFOLD: math.exp
+// NOFOLD: scf.forall (%{{.*}}) in (4)
+// NOFOLD-NOT: math.exp
+// NOFOLD: nvgpu.mma.sync
+#d_s = affine_map<(d0, d1) -> (d0, d1)>
+#d_g = affine_map<(d0, d1) -> ()>
+#d_km = affine_map<(m, n, r) -> (r, m)>
+#d_kn = affine_map<(m, n, r) -> (r, n)>
+#d_mn = affine_map<(m, n, r) -> (m, n)>
+func.func @decayed_accumulator(%k: memref<64x128xf32, #gpu.address_space<workgroup>>, %v: memref<64x8xf32, #gpu.address_space<workgroup>>,
+                               %glast: memref<f32>) {
+  scf.forall (%i) in (1) {
+    %s = memref.alloc() : memref<128x8xf32, #gpu.address_space<workgroup>>
+    linalg.generic {indexing_maps = [#d_g, #d_s], iterator_types = ["parallel", "parallel"]}
+        ins(%glast : memref<f32>) outs(%s : memref<128x8xf32, #gpu.address_space<workgroup>>) {
+    ^bb0(%g: f32, %x: f32):
+      %e = math.exp %g : f32
+      %y = arith.mulf %x, %e : f32
+      linalg.yield %y : f32
+    }
+    linalg.generic {indexing_maps = [#d_km, #d_kn, #d_mn], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%k, %v : memref<64x128xf32, #gpu.address_space<workgroup>>, memref<64x8xf32, #gpu.address_space<workgroup>>)
+        outs(%s : memref<128x8xf32, #gpu.address_space<workgroup>>) {
+    ^bb0(%x: f32, %y: f32, %acc: f32):
+      %p = arith.mulf %x, %y : f32
+      %a = arith.addf %acc, %p : f32
+      linalg.yield %a : f32
+    }
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
+// Not folded: the accumulator is read between its update and the product
+// (copied out), and an update that does not read the old value (a copy).
+// CHECK-LABEL: func.func @decay_not_folded
+// CHECK: linalg.generic
+// CHECK: memref.copy
+// CHECK: nvgpu.mma.sync
+// CHECK: linalg.generic
+// CHECK: scf.forall (%{{.*}}) in (4)
+// CHECK-NOT: math.exp
+// CHECK: nvgpu.mma.sync
+#d_s = affine_map<(d0, d1) -> (d0, d1)>
+#d_g = affine_map<(d0, d1) -> ()>
+#d_km = affine_map<(m, n, r) -> (r, m)>
+#d_kn = affine_map<(m, n, r) -> (r, n)>
+#d_mn = affine_map<(m, n, r) -> (m, n)>
+func.func @decay_not_folded(%k: memref<64x128xf32, #gpu.address_space<workgroup>>, %v: memref<64x8xf32, #gpu.address_space<workgroup>>,
+                            %glast: memref<f32>, %out: memref<128x8xf32>) {
+  scf.forall (%i) in (1) {
+    %s = memref.alloc() : memref<128x8xf32, #gpu.address_space<workgroup>>
+    linalg.generic {indexing_maps = [#d_g, #d_s], iterator_types = ["parallel", "parallel"]}
+        ins(%glast : memref<f32>) outs(%s : memref<128x8xf32, #gpu.address_space<workgroup>>) {
+    ^bb0(%g: f32, %x: f32):
+      %e = math.exp %g : f32
+      %y = arith.mulf %x, %e : f32
+      linalg.yield %y : f32
+    }
+    memref.copy %s, %out : memref<128x8xf32, #gpu.address_space<workgroup>> to memref<128x8xf32>
+    linalg.generic {indexing_maps = [#d_km, #d_kn, #d_mn], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%k, %v : memref<64x128xf32, #gpu.address_space<workgroup>>, memref<64x8xf32, #gpu.address_space<workgroup>>)
+        outs(%s : memref<128x8xf32, #gpu.address_space<workgroup>>) {
+    ^bb0(%x: f32, %y: f32, %acc: f32):
+      %p = arith.mulf %x, %y : f32
+      %a = arith.addf %acc, %p : f32
+      linalg.yield %a : f32
+    }
+    %t = memref.alloc() : memref<128x8xf32, #gpu.address_space<workgroup>>
+    linalg.generic {indexing_maps = [#d_g, #d_s], iterator_types = ["parallel", "parallel"]}
+        ins(%glast : memref<f32>) outs(%t : memref<128x8xf32, #gpu.address_space<workgroup>>) {
+    ^bb0(%g: f32, %x: f32):
+      linalg.yield %g : f32
+    }
+    linalg.generic {indexing_maps = [#d_km, #d_kn, #d_mn], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%k, %v : memref<64x128xf32, #gpu.address_space<workgroup>>, memref<64x8xf32, #gpu.address_space<workgroup>>)
+        outs(%t : memref<128x8xf32, #gpu.address_space<workgroup>>) {
+    ^bb0(%x: f32, %y: f32, %acc: f32):
+      %p = arith.mulf %x, %y : f32
+      %a = arith.addf %acc, %p : f32
+      linalg.yield %a : f32
+    }
   } {mapping = [#gpu.block<x>]}
   return
 }

@@ -95,6 +95,15 @@ public:
   /// table's choices) stay whole-matrix series. Only with block-triangular
   /// products (getTriInvNeumannBlockSize > 0). 0 (the default): no limit.
   virtual int64_t getTriInvNeumannMaxSeriesSize() const { return 0; }
+
+  /// Whether the chunk state scan decays v_new's rows
+  /// (`S += k^T (v_new exp(g_last - g))`, one elementwise op giving v_new
+  /// and its decayed copy) instead of a decayed, transposed copy of k
+  /// (`S += (k exp(g_last - g))^T v_new`). Same math, other rounding. A GPU
+  /// block saves a barrier-separated phase, C x K exps per chunk and the
+  /// shared buffer of the decayed k^T; the CPU keeps the calibrated form
+  /// (bit-identical output). Default: the decayed k.
+  virtual bool foldsScanDecayIntoValues() const { return false; }
 };
 
 /// Registers `target` under its name; a second registration of the same

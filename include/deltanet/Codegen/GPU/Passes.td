@@ -44,10 +44,13 @@ def DeltaNetGpuDistributeToBlocks : Pass<"deltanet-gpu-distribute-to-blocks"> {
            "state columns (V); 0 or a tile that does not divide V: one "
            "block per sequence; -1: chosen from the shape (the largest of "
            "32, 16, 8 giving at least scan-min-blocks blocks)">,
-    Option<"scanMinBlocks", "scan-min-blocks", "int64_t", /*default=*/"64",
+    Option<"scanMinBlocks", "scan-min-blocks", "int64_t", /*default=*/"256",
            "scan-value-tile=-1: blocks (sequences x V / tile) the chosen "
-           "tile should at least give (measured on an H200: 32 columns at "
-           "32 sequences, 8 at 4)">,
+           "tile should at least give: about 2 per SM of an H200 (132 SMs; "
+           "the scan's 112 KB of shared memory at 32 columns, less at 16, "
+           "fit 2 blocks per SM). Measured there (docs/GPU.md, session 8): "
+           "16 columns at 32 sequences (0.676 ms against 0.894 for 32), 8 "
+           "at 4 (session 7's choices were 32 and 8 with 64)">,
     Option<"recurrentValueTile", "recurrent-value-tile", "int64_t",
            /*default=*/"0",
            "recurrent_gated_delta_rule: one block per (batch, value head) "
@@ -215,6 +218,13 @@ def DeltaNetGpuMatmulsToMmaSync
            "producer writes the shared copy and a copy right after it "
            "writes device memory, instead of the product's staging reading "
            "back the device memory the block just wrote">,
+    Option<"foldAccumulatorProducers", "fold-accumulator-producers", "bool",
+           /*default=*/"true",
+           "An elementwise linalg op updating exactly the accumulator in "
+           "place right before the product (the state scan's decay of S) is "
+           "applied to the accumulator fragments as they are loaded into "
+           "registers, and erased: one block phase and a read and write of "
+           "the accumulator less">,
   ];
   let dependentDialects = ["gpu::GPUDialect", "nvgpu::NVGPUDialect",
                            "scf::SCFDialect", "vector::VectorDialect",

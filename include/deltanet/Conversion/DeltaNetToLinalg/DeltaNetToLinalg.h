@@ -39,8 +39,11 @@ void populateLowerTriInvPatterns(RewritePatternSet &patterns,
                                  const DeltaNetLowerTriInvOptions &options,
                                  const TargetInfo &target);
 
-/// Adds the patterns lowering the chunk stage ops to linalg/scf.
-void populateLowerChunkStagesPatterns(RewritePatternSet &patterns);
+/// Adds the patterns lowering the chunk stage ops to linalg/scf. With
+/// `foldScanDecayIntoValues` the state scan decays v_new's rows instead of
+/// k's (TargetInfo::foldsScanDecayIntoValues).
+void populateLowerChunkStagesPatterns(RewritePatternSet &patterns,
+                                      bool foldScanDecayIntoValues = false);
 
 /// Adds the pattern lowering deltanet.compose_summaries to batched matmuls.
 void populateLowerComposeSummariesPatterns(RewritePatternSet &patterns);
