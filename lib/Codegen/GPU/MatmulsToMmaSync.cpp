@@ -301,6 +301,20 @@ linalg::LinalgOp findProducer(Operation *op, Value memref) {
   return nullptr;
 }
 
+/// Whether no op strictly between `from` and `to` (same block) uses `acc`'s
+/// buffer, other than by allocating it or taking views of it.
+bool isUntouchedBetween(Operation *from, Operation *to, Value acc) {
+  Value base = viewBase(acc);
+  for (Operation *between = from->getNextNode(); between != to;
+       between = between->getNextNode())
+    if (!isa<memref::AllocOp, memref::SubViewOp, memref::CollapseShapeOp,
+             memref::ExpandShapeOp, memref::CastOp>(between) &&
+        llvm::any_of(between->getOperands(),
+                     [&](Value v) { return viewBase(v) == base; }))
+      return false;
+  return true;
+}
+
 /// A zero `linalg.fill` of exactly the accumulator `acc` before `op`, with
 /// nothing in between that may write `acc`'s buffer: the accumulators can
 /// start at zero in registers and the fill (a barrier-separated block phase)
@@ -313,15 +327,7 @@ linalg::FillOp findZeroFill(Operation *op, Value acc) {
   if (!matchPattern(fill.getInputs()[0], m_AnyZeroFloat()))
     return nullptr;
   // Nothing in between may read the zeros either.
-  Value base = viewBase(acc);
-  for (Operation *between = fill->getNextNode(); between != op;
-       between = between->getNextNode())
-    if (!isa<memref::AllocOp, memref::SubViewOp, memref::CollapseShapeOp,
-             memref::ExpandShapeOp, memref::CastOp>(between) &&
-        llvm::any_of(between->getOperands(),
-                     [&](Value v) { return viewBase(v) == base; }))
-      return nullptr;
-  return fill;
+  return isUntouchedBetween(fill, op, acc) ? fill : nullptr;
 }
 
 /// An elementwise linalg.generic right before `op` that updates exactly the
@@ -349,15 +355,7 @@ linalg::GenericOp findInPlaceAccumulatorProducer(Operation *op, Value acc) {
         return !isPure(&op) || op.getNumRegions() != 0;
       }))
     return nullptr;
-  Value base = viewBase(acc);
-  for (Operation *between = producer->getNextNode(); between != op;
-       between = between->getNextNode())
-    if (!isa<memref::AllocOp, memref::SubViewOp, memref::CollapseShapeOp,
-             memref::ExpandShapeOp, memref::CastOp>(between) &&
-        llvm::any_of(between->getOperands(),
-                     [&](Value v) { return viewBase(v) == base; }))
-      return nullptr;
-  return producer;
+  return isUntouchedBetween(producer, op, acc) ? producer : nullptr;
 }
 
 /// A copy of `operand` (a statically shaped memref outside shared memory)
