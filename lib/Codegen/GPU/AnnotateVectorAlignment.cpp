@@ -236,6 +236,14 @@ std::tuple<Value, ValueRange, VectorType> vectorAccess(Operation *op) {
   return {Value(), ValueRange(), VectorType()};
 }
 
+/// The provable alignment of `op` if it is a vector.load / vector.store
+/// (`accessAlignment` of its base and indices); 0 otherwise.
+int64_t vectorAccessAlignment(Operation *op, int64_t globalAlignment) {
+  auto [base, indices, vectorType] = vectorAccess(op);
+  return base ? accessAlignment(base, indices, vectorType, globalAlignment)
+              : 0;
+}
+
 /// The vector accesses of `launch` that would rely on the promised
 /// alignment of a function argument (a larger alignment than without it),
 /// and those arguments.
@@ -400,8 +408,7 @@ public:
 
 private:
   int64_t promisedAlignment(Operation *access) const {
-    auto [base, indices, vectorType] = vectorAccess(access);
-    return accessAlignment(base, indices, vectorType, globalAlignment);
+    return vectorAccessAlignment(access, globalAlignment);
   }
 
   /// The ops of `phase` that stay in front of its versions: side-effect
@@ -513,11 +520,8 @@ void versionLaunch(gpu::LaunchOp launch, Value aligned,
                    ArrayRef<Operation *> accesses, int64_t globalAlignment) {
   assert(launch->getNumResults() == 0 && "runs before gpu-async-region");
   SmallVector<int64_t> promised;
-  for (Operation *access : accesses) {
-    auto [base, indices, vectorType] = vectorAccess(access);
-    promised.push_back(
-        accessAlignment(base, indices, vectorType, globalAlignment));
-  }
+  for (Operation *access : accesses)
+    promised.push_back(vectorAccessAlignment(access, globalAlignment));
   OpBuilder b(launch);
   Location loc = launch.getLoc();
   b.setInsertionPointAfter(launch);
@@ -601,10 +605,7 @@ struct DeltaNetGpuAnnotateVectorAlignmentPass
     getOperation()->walk([&](Operation *op) {
       if (versioned.contains(op))
         return;
-      auto [base, indices, vectorType] = vectorAccess(op);
-      if (!base)
-        return;
-      if (int64_t a = accessAlignment(base, indices, vectorType, assumed))
+      if (int64_t a = vectorAccessAlignment(op, assumed))
         op->setAttr("alignment", b.getI64IntegerAttr(a));
     });
   }
