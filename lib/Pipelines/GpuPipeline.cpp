@@ -157,6 +157,7 @@ GpuPipelineOptions::getMatmulsToMmaSyncOptions() const {
   pass.warpTiling = tensorCoresWarpTiling;
   pass.chainProducts = tensorCoresChainProducts;
   pass.foldAccumulatorProducers = tensorCoresFoldAccumulatorProducers;
+  pass.foldAccumulatorConsumers = tensorCoresFoldAccumulatorConsumers;
   return pass;
 }
 

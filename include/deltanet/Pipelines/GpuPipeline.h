@@ -149,6 +149,11 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
       llvm::cl::desc("deltanet-gpu-matmuls-to-mma-sync fold-accumulator-producers"),
       llvm::cl::init(
           DeltaNetGpuMatmulsToMmaSyncOptions().foldAccumulatorProducers)};
+  PassOptions::Option<bool> tensorCoresFoldAccumulatorConsumers{
+      *this, "tensor-cores-fold-accumulator-consumers",
+      llvm::cl::desc("deltanet-gpu-matmuls-to-mma-sync fold-accumulator-consumers"),
+      llvm::cl::init(
+          DeltaNetGpuMatmulsToMmaSyncOptions().foldAccumulatorConsumers)};
   // deltanet-gpu-prefetch-loop-operands
   PassOptions::Option<int64_t> prefetchMaxBytes{
       *this, "prefetch-max-bytes",

@@ -24,6 +24,8 @@
 
 #include "deltanet/Codegen/GPU/Passes.h"
 
+#include "AccumulatorEpilogue.h"
+
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -48,6 +50,10 @@ using namespace mlir;
 using namespace mlir::deltanet;
 
 namespace {
+
+/// Marks an accumulator consumer applied to the fragments (erased after
+/// the pattern walk).
+constexpr StringLiteral kFoldedConsumer = "deltanet.folded_accumulator_consumer";
 
 /// The mma.sync shape for tf32 operands.
 constexpr int64_t kMmaM = 16, kMmaN = 8, kMmaK = 8;
@@ -222,9 +228,12 @@ Value loadFragment(OpBuilder &b, Location loc, const Operand &operand,
   return vector::FromElementsOp::create(b, loc, regType, elements);
 }
 
-/// Stores the lane's accumulator fragment of `operand` at `base`.
+/// Stores the lane's accumulator fragment of `operand` at `base`, or with
+/// a `consumer`, writes what the consumer computes from each element
+/// (the accumulator itself is then not written).
 void storeFragment(OpBuilder &b, Location loc, const Operand &operand,
-                   ArrayRef<Value> base, Value lane, Value fragment) {
+                   ArrayRef<Value> base, Value lane, Value fragment,
+                   const AccumulatorConsumer *consumer = nullptr) {
   nvgpu::FragmentElementInfo reg =
       *nvgpu::getMmaSyncRegisterType(operand.info);
   AffineMap coord =
@@ -235,7 +244,10 @@ void storeFragment(OpBuilder &b, Location loc, const Operand &operand,
         fragmentIndices(b, loc, operand, coord, base, lane, v);
     Value element = vector::ExtractOp::create(
         b, loc, fragment, ArrayRef<int64_t>{v / perRegister, v % perRegister});
-    memref::StoreOp::create(b, loc, element, operand.memref, indices);
+    if (consumer)
+      applyAccumulatorConsumer(b, loc, *consumer, indices, element);
+    else
+      memref::StoreOp::create(b, loc, element, operand.memref, indices);
   }
 }
 
@@ -292,6 +304,10 @@ bool mayWriteTo(Operation *op, Value base) {
 linalg::LinalgOp findProducer(Operation *op, Value memref) {
   Value base = viewBase(memref);
   for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    // A consumer already applied by an earlier product's warp loop (erased
+    // after the walk) is not a producer to redirect.
+    if (prev->hasAttr(kFoldedConsumer))
+      return nullptr;
     if (auto linalgOp = dyn_cast<linalg::LinalgOp>(prev))
       if (linalgOp.getNumDpsInits() == 1 && linalgOp.getDpsInits()[0] == memref)
         return linalgOp;
@@ -423,6 +439,21 @@ Value stageInSharedMemory(OpBuilder &b, Location loc, Value operand,
   }
   memref::CopyOp::create(b, loc, operand, view);
   return view;
+}
+
+/// Moves the op defining `value` (and, first, those defining its operands)
+/// before `target` when it is in `target`'s block after it: the values an
+/// accumulator consumer uses (the output stage's view of o is taken after
+/// the products) must dominate the warp loop that now applies it. Only
+/// pure ops and views move.
+void hoistDefinitionBefore(Value value, Operation *target) {
+  Operation *def = value.getDefiningOp();
+  if (!def || def->getBlock() != target->getBlock() ||
+      def->isBeforeInBlock(target))
+    return;
+  for (Value operand : def->getOperands())
+    hoistDefinitionBefore(operand, target);
+  def->moveBefore(target);
 }
 
 /// One f32 contraction C += A B of a block, as the warps read it.
@@ -586,14 +617,16 @@ struct MatmulToWarpMmaSync
                       int64_t maxAccumulatorTiles, bool roundToTf32,
                       int64_t stageBytes, bool zeroInitAccumulators,
                       bool stageFromProducer, bool minLoadsTiling,
-                      bool chainProducts, bool foldAccumulatorProducers)
+                      bool chainProducts, bool foldAccumulatorProducers,
+                      bool foldAccumulatorConsumers)
       : OpInterfaceRewritePattern(ctx), warps(warps),
         minReduction(minReduction), maxAccumulatorTiles(maxAccumulatorTiles),
         roundToTf32(roundToTf32), stageBytes(stageBytes),
         zeroInitAccumulators(zeroInitAccumulators),
         stageFromProducer(stageFromProducer), minLoadsTiling(minLoadsTiling),
         chainProducts(chainProducts),
-        foldAccumulatorProducers(foldAccumulatorProducers) {}
+        foldAccumulatorProducers(foldAccumulatorProducers),
+        foldAccumulatorConsumers(foldAccumulatorConsumers) {}
 
   LogicalResult matchAndRewrite(linalg::LinalgOp op,
                                 PatternRewriter &rewriter) const override {
@@ -628,6 +661,20 @@ struct MatmulToWarpMmaSync
     int64_t mDim = head.mDim, nDim = head.nDim;
     Operand &c = head.c;
 
+    // C read once, elementwise, by the next op and by nothing after it (the
+    // output stage's cast and scatter into o): the consumer is applied to
+    // the fragments as they leave the registers, C is not written.
+    std::optional<AccumulatorConsumer> consumer;
+    if (foldAccumulatorConsumers) {
+      std::string why;
+      FailureOr<AccumulatorConsumer> found =
+          findAccumulatorConsumer(chain.back().op, c.memref, block, why);
+      if (succeeded(found)) {
+        consumer = *found;
+        for (Value operand : consumer->op->getOperands())
+          hoistDefinitionBefore(operand, head.op);
+      }
+    }
     // C = 0 before the product (a zero fill of exactly C): accumulators
     // start at zero in registers; the fill goes.
     linalg::FillOp zeroFill = zeroInitAccumulators
@@ -804,13 +851,22 @@ struct MatmulToWarpMmaSync
         at[mDim] = tileRow(rewriter, i);
         at[nDim] = tileColumn(rewriter, t);
         storeFragment(rewriter, loc, c, at, lane,
-                      accumulators[i * groupTiles + t]);
+                      accumulators[i * groupTiles + t],
+                      consumer ? &*consumer : nullptr);
       }
     }
     for (Product &product : chain)
       rewriter.eraseOp(product.op);
     if (accumulatorProducer)
       rewriter.eraseOp(accumulatorProducer);
+    // The consumer comes after `op`: walkAndApplyPatterns allows erasing
+    // only the op and what precedes it, so it is marked here and erased
+    // after the walk.
+    if (consumer)
+      rewriter.modifyOpInPlace(consumer->op, [&] {
+        consumer->op->setAttr(kFoldedConsumer,
+                              rewriter.getIndexAttr(consumer->accInput));
+      });
     return success();
   }
 
@@ -822,6 +878,7 @@ struct MatmulToWarpMmaSync
   bool minLoadsTiling;
   bool chainProducts;
   bool foldAccumulatorProducers;
+  bool foldAccumulatorConsumers;
 };
 
 struct DeltaNetGpuMatmulsToMmaSyncPass
@@ -856,8 +913,37 @@ struct DeltaNetGpuMatmulsToMmaSyncPass
                                       stageFromProducer,
                                       warpTiling == "min-loads",
                                       chainProducts,
-                                      foldAccumulatorProducers);
+                                      foldAccumulatorProducers,
+                                      foldAccumulatorConsumers);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
+    SmallVector<Operation *> folded;
+    getOperation()->walk([&](linalg::GenericOp op) {
+      if (op->hasAttr(kFoldedConsumer))
+        folded.push_back(op);
+    });
+    for (Operation *op : folded) {
+      auto accInput = op->getAttrOfType<IntegerAttr>(kFoldedConsumer);
+      Value acc = viewBase(op->getOperand(accInput.getInt()));
+      op->erase();
+      eraseUnusedViews(acc);
+      if (acc.use_empty() && acc.getDefiningOp<memref::AllocOp>())
+        acc.getDefiningOp()->erase();
+    }
+  }
+
+  /// Erases the views of `buffer` (recursively) that nothing uses: an
+  /// accumulator written only by folded consumers' products (chained) is
+  /// then unused, and its shared-memory tile goes before the packing.
+  static void eraseUnusedViews(Value buffer) {
+    for (Operation *user : llvm::make_early_inc_range(buffer.getUsers())) {
+      if (!isa<ViewLikeOpInterface, memref::CollapseShapeOp,
+               memref::ExpandShapeOp, memref::CastOp>(user) ||
+          user->getNumResults() != 1)
+        continue;
+      eraseUnusedViews(user->getResult(0));
+      if (user->use_empty())
+        user->erase();
+    }
   }
 };
 

@@ -5,9 +5,9 @@
 // RUN:   | FileCheck %s --check-prefix=TRUNC
 // RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync --deltanet-gpu-map-to-threads \
 // RUN:   | FileCheck %s --check-prefix=THREADS
-// RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="stage-operand-bytes=32768" \
+// RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="stage-operand-bytes=32768 fold-accumulator-consumers=false" \
 // RUN:   | FileCheck %s --check-prefix=STAGE
-// RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="stage-operand-bytes=32768 zero-init-accumulators=false stage-from-producer=false" \
+// RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="stage-operand-bytes=32768 zero-init-accumulators=false stage-from-producer=false fold-accumulator-consumers=false" \
 // RUN:   | FileCheck %s --check-prefix=NOFUSE
 // RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="fold-accumulator-producers=false" \
 // RUN:   | FileCheck %s --check-prefix=NOFOLD

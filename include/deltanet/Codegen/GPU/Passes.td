@@ -225,6 +225,16 @@ def DeltaNetGpuMatmulsToMmaSync
            "applied to the accumulator fragments as they are loaded into "
            "registers, and erased: one block phase and a read and write of "
            "the accumulator less">,
+    Option<"foldAccumulatorConsumers", "fold-accumulator-consumers", "bool",
+           /*default=*/"true",
+           "An elementwise linalg.generic right after the product that reads "
+           "each element of the accumulator (a block temporary) once and "
+           "writes another buffer, the accumulator unused after it (the "
+           "output stage's cast to bf16 and scatter into o, gated_kkt's "
+           "mask and decays): applied to the accumulator fragments as they "
+           "leave the registers, and erased; the accumulator is not "
+           "written (its shared-memory tile and the consumer's block phase "
+           "go when nothing else uses them)">,
   ];
   let dependentDialects = ["gpu::GPUDialect", "nvgpu::NVGPUDialect",
                            "scf::SCFDialect", "vector::VectorDialect",
