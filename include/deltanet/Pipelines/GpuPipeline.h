@@ -142,8 +142,11 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
       llvm::cl::init(DeltaNetGpuMatmulsToMmaSyncOptions().warpTiling)};
   PassOptions::Option<bool> tensorCoresChainProducts{
       *this, "tensor-cores-chain-products",
-      llvm::cl::desc("deltanet-gpu-matmuls-to-mma-sync chain-products"),
-      llvm::cl::init(DeltaNetGpuMatmulsToMmaSyncOptions().chainProducts)};
+      llvm::cl::desc("deltanet-gpu-matmuls-to-mma-sync chain-products "
+                     "(the pipeline's default: true; with the accumulator "
+                     "consumers folded the output stage keeps 2 blocks per "
+                     "SM and runs faster chained)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> tensorCoresFoldAccumulatorProducers{
       *this, "tensor-cores-fold-accumulator-producers",
       llvm::cl::desc("deltanet-gpu-matmuls-to-mma-sync fold-accumulator-producers"),

@@ -73,24 +73,62 @@ func.func @output_stage(%qg: memref<4x64x64xf32>, %s: memref<4x64x32xf32>, %a: m
 
 // -----
 
-// gated_kkt's epilogue: A = mask(k k^T * exp(g_i - g_j) * beta_i) written
-// to device memory; its payload reads linalg.index (the causal mask) and
-// other inputs (g by row and by column): the indices become the fragment
-// element's, g is loaded at them, the shared A tile is not written.
+// The output stage's mask: mA = mask(q k^T * exp(g_i - g_j)) into a shared
+// temporary (the next product's A operand); its payload reads linalg.index
+// (the causal mask) and other inputs (g by row and by column): the indices
+// become the fragment element's, g is loaded at them, the shared q k^T tile
+// is not written.
 // CHECK-LABEL: func.func @masked_epilogue
 // CHECK: scf.forall
 // CHECK: nvgpu.mma.sync
 // CHECK: scf.yield
-// CHECK-NOT: memref.store {{.*}}workgroup
+// CHECK-NOT: memref.store {{.*}} : memref<1x64x64xf32, strided<[4352, 68, 1]>
 // CHECK: memref.load %{{.*}} : memref<1x64xf32
 // CHECK: memref.load %{{.*}} : memref<1x64xf32
 // CHECK: math.exp
 // CHECK: arith.cmpi uge
 // CHECK: arith.select
-// CHECK: memref.store {{.*}} : memref<1x64x64xf32, strided<[4096, 64, 1], offset: ?>>
+// CHECK: memref.store {{.*}} : memref<1x64x64xf32, strided<[4480, 70, 1]>, #gpu.address_space<workgroup>>
 // CHECK-NOT: linalg.generic
 // CHECK: } {mapping = [#gpu.block<x>]}
+// The same epilogue into device memory (gated_kkt's A) stays a block phase
+// (measured slower applied to the fragments: per-element loads of g and
+// scalar stores): the accumulator is written to shared memory, the generic
+// stays.
+// CHECK-LABEL: func.func @masked_epilogue_to_device
+// CHECK: nvgpu.mma.sync
+// CHECK: memref.store {{.*}} : memref<1x64x64xf32, strided<[4352, 68, 1]>, #gpu.address_space<workgroup>>
+// CHECK: linalg.generic
+// CHECK: math.exp
 func.func @masked_epilogue(%k: memref<4x64x128xf32>, %kt: memref<4x128x64xf32>, %g: memref<4x64xf32>, %out: memref<4x64x64xf32>) {
+  %cst = arith.constant 0.0 : f32
+  scf.forall (%i) in (4) {
+    %ki = memref.subview %k[%i, 0, 0] [1, 64, 128] [1, 1, 1] : memref<4x64x128xf32> to memref<1x64x128xf32, strided<[8192, 128, 1], offset: ?>>
+    %kti = memref.subview %kt[%i, 0, 0] [1, 128, 64] [1, 1, 1] : memref<4x128x64xf32> to memref<1x128x64xf32, strided<[8192, 64, 1], offset: ?>>
+    %gi = memref.subview %g[%i, 0] [1, 64] [1, 1] : memref<4x64xf32> to memref<1x64xf32, strided<[64, 1], offset: ?>>
+    %ma = memref.alloc() : memref<1x64x70xf32, #gpu.address_space<workgroup>>
+    %oi = memref.subview %ma[0, 0, 0] [1, 64, 64] [1, 1, 1] : memref<1x64x70xf32, #gpu.address_space<workgroup>> to memref<1x64x64xf32, strided<[4480, 70, 1]>, #gpu.address_space<workgroup>>
+    %alloc = memref.alloc() : memref<1x64x68xf32, #gpu.address_space<workgroup>>
+    %c = memref.subview %alloc[0, 0, 0] [1, 64, 64] [1, 1, 1] : memref<1x64x68xf32, #gpu.address_space<workgroup>> to memref<1x64x64xf32, strided<[4352, 68, 1]>, #gpu.address_space<workgroup>>
+    linalg.fill ins(%cst : f32) outs(%c : memref<1x64x64xf32, strided<[4352, 68, 1]>, #gpu.address_space<workgroup>>)
+    linalg.batch_matmul ins(%ki, %kti : memref<1x64x128xf32, strided<[8192, 128, 1], offset: ?>>, memref<1x128x64xf32, strided<[8192, 64, 1], offset: ?>>) outs(%c : memref<1x64x64xf32, strided<[4352, 68, 1]>, #gpu.address_space<workgroup>>)
+    linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>, affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%c, %gi, %gi : memref<1x64x64xf32, strided<[4352, 68, 1]>, #gpu.address_space<workgroup>>, memref<1x64xf32, strided<[64, 1], offset: ?>>, memref<1x64xf32, strided<[64, 1], offset: ?>>) outs(%oi : memref<1x64x64xf32, strided<[4480, 70, 1]>, #gpu.address_space<workgroup>>) {
+    ^bb0(%in: f32, %gr: f32, %gc: f32, %out_: f32):
+      %r = linalg.index 1 : index
+      %col = linalg.index 2 : index
+      %keep = arith.cmpi uge, %r, %col : index
+      %d = arith.subf %gr, %gc : f32
+      %e = math.exp %d : f32
+      %m = arith.mulf %in, %e : f32
+      %sel = arith.select %keep, %m, %cst : f32
+      linalg.yield %sel : f32
+    }
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+
+func.func @masked_epilogue_to_device(%k: memref<4x64x128xf32>, %kt: memref<4x128x64xf32>, %g: memref<4x64xf32>, %out: memref<4x64x64xf32>) {
   %cst = arith.constant 0.0 : f32
   scf.forall (%i) in (4) {
     %ki = memref.subview %k[%i, 0, 0] [1, 64, 128] [1, 1, 1] : memref<4x64x128xf32> to memref<1x64x128xf32, strided<[8192, 128, 1], offset: ?>>
