@@ -1,5 +1,7 @@
 // RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync | FileCheck %s
 // RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="chain-products=true" | FileCheck %s --check-prefix=CHAIN
+// RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="chain-products=true" --canonicalize --cse \
+// RUN:   | FileCheck %s --check-prefix=CANON
 // RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="fold-accumulator-consumers=false" \
 // RUN:   | FileCheck %s --check-prefix=NOFOLD
 
@@ -42,6 +44,23 @@
 // CHAIN-NOT: memref.load {{.*}} : memref<1x64x32xf32, strided<[2304, 36, 1]>, #gpu.address_space<workgroup>>
 // CHAIN-NOT: linalg.generic
 // CHAIN: } {mapping = [#gpu.block<x>]}
+// The element each lane stores into o is its accumulator element: value 0
+// of the warp's first tile at row 16 w + lane / 4 and column
+// 2 (lane mod 4) of the tile (the m16n8 C fragment), through the scatter's
+// map (o[0, row, 0, col]).
+// CANON-DAG: #[[ROW:.*]] = affine_map<(d0)[s0] -> (d0 * 16 + s0 floordiv 4)>
+// CANON-DAG: #[[COL:.*]] = affine_map<()[s0] -> (s0 * 2 - (s0 floordiv 4) * 8)>
+// CANON-LABEL: func.func @output_stage
+// CANON: scf.forall (%{{.*}}) in (4)
+// CANON: scf.forall (%[[W:.*]]) in (4)
+// CANON: %[[LANE:.*]] = gpu.lane_id
+// CANON: %{{.*}}:4 = scf.for
+// CANON: %[[ACC:.*]]:4 = scf.for
+// CANON: %[[E:.*]] = vector.extract %[[ACC]]#0[0, 0]
+// CANON-NEXT: %[[T:.*]] = arith.truncf %[[E]]
+// CANON-NEXT: %[[R:.*]] = affine.apply #[[ROW]](%[[W]])[%[[LANE]]]
+// CANON-NEXT: %[[C:.*]] = affine.apply #[[COL]]()[%[[LANE]]]
+// CANON-NEXT: memref.store %[[T]], %{{.*}}[%c0, %[[R]], %c0, %[[C]]] : memref<1x64x1x32xbf16
 // NOFOLD-LABEL: func.func @output_stage
 // NOFOLD: nvgpu.mma.sync
 // NOFOLD: linalg.generic
