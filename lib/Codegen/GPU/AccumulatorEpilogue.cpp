@@ -136,6 +136,13 @@ mlir::deltanet::findAccumulatorConsumer(Operation *product, Value acc,
     reason = "accumulator is not a static block temporary";
     return failure();
   }
+  // Allocated in the product's block: no loop between them could carry
+  // the accumulator's value to a read before the product (usedAfter only
+  // sees the rest of this block).
+  if (alloc->getBlock() != product->getBlock()) {
+    reason = "accumulator allocated outside the product's block";
+    return failure();
+  }
   Operation *next = product->getNextNode();
   while (next && (isAllocOrView(next) || isPure(next)))
     next = next->getNextNode();

@@ -227,3 +227,37 @@ func.func @broadcast_consumer(%k: memref<4x64x128xf32>, %kt: memref<4x128x64xf32
   } {mapping = [#gpu.block<x>]}
   return
 }
+
+// -----
+
+// Not folded: the accumulator is allocated outside the loop that holds the
+// product and its consumer (a loop could carry its value into a read
+// before the product in the next iteration).
+// CHECK-LABEL: func.func @carried_accumulator
+// CHECK: scf.for
+// CHECK: nvgpu.mma.sync
+// CHECK: memref.store {{.*}}workgroup
+// CHECK: linalg.generic
+func.func @carried_accumulator(%k: memref<4x64x128xf32>, %kt: memref<4x128x64xf32>, %out: memref<4x64x64xbf16>) {
+  %cst = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  scf.forall (%i) in (4) {
+    %ki = memref.subview %k[%i, 0, 0] [1, 64, 128] [1, 1, 1] : memref<4x64x128xf32> to memref<1x64x128xf32, strided<[8192, 128, 1], offset: ?>>
+    %kti = memref.subview %kt[%i, 0, 0] [1, 128, 64] [1, 1, 1] : memref<4x128x64xf32> to memref<1x128x64xf32, strided<[8192, 64, 1], offset: ?>>
+    %oi = memref.subview %out[%i, 0, 0] [1, 64, 64] [1, 1, 1] : memref<4x64x64xbf16> to memref<1x64x64xbf16, strided<[4096, 64, 1], offset: ?>>
+    %alloc = memref.alloc() : memref<1x64x68xf32, #gpu.address_space<workgroup>>
+    %c = memref.subview %alloc[0, 0, 0] [1, 64, 64] [1, 1, 1] : memref<1x64x68xf32, #gpu.address_space<workgroup>> to memref<1x64x64xf32, strided<[4352, 68, 1]>, #gpu.address_space<workgroup>>
+    linalg.fill ins(%cst : f32) outs(%c : memref<1x64x64xf32, strided<[4352, 68, 1]>, #gpu.address_space<workgroup>>)
+    scf.for %n = %c0 to %c2 step %c1 {
+      linalg.batch_matmul ins(%ki, %kti : memref<1x64x128xf32, strided<[8192, 128, 1], offset: ?>>, memref<1x128x64xf32, strided<[8192, 64, 1], offset: ?>>) outs(%c : memref<1x64x64xf32, strided<[4352, 68, 1]>, #gpu.address_space<workgroup>>)
+      linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%c : memref<1x64x64xf32, strided<[4352, 68, 1]>, #gpu.address_space<workgroup>>) outs(%oi : memref<1x64x64xbf16, strided<[4096, 64, 1], offset: ?>>) {
+      ^bb0(%in: f32, %out_: bf16):
+        %t = arith.truncf %in : f32 to bf16
+        linalg.yield %t : bf16
+      }
+    }
+  } {mapping = [#gpu.block<x>]}
+  return
+}
