@@ -41,7 +41,9 @@ void mlir::deltanet::addDeltaNetToLinalgPasses(
   stages.foldScanDecayIntoValues = target.foldsScanDecayIntoValues();
   pm.addPass(createDeltaNetLowerChunkStages(stages));
   pm.addPass(createDeltaNetLowerComposeSummaries());
-  pm.addPass(createDeltaNetLowerRecurrentGatedDeltaRule());
+  DeltaNetLowerRecurrentGatedDeltaRuleOptions recurrent;
+  recurrent.fuseReadouts = target.fusesRecurrentReadouts();
+  pm.addPass(createDeltaNetLowerRecurrentGatedDeltaRule(recurrent));
   pm.addPass(createDeltaNetLowerTriInv(options.getLowerTriInvOptions(target)));
   pm.addPass(createDeltaNetLowerQuantization());
   pm.addPass(createCanonicalizerPass());

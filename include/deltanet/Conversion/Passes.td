@@ -184,7 +184,20 @@ def DeltaNetLowerRecurrentGatedDeltaRule
     tokens carrying the state `[B, HV, K, V]` and the output, with
     `linalg.generic` bodies for the decay, the delta-rule update and the
     readout.
+
+    With `fuse-readouts` each token reads the state once and writes it once:
+    `d = exp(g)`, `[a; b] = [k; q] S` (one `linalg.batch_matmul` with two
+    rows), `u = beta (v - d a)`, `o = scale (d b + (k . q) u)` and the
+    in-place update `S <- d S + k u^T`; the same recurrence with the readout
+    of the updated state expanded, rounded differently. Otherwise four
+    passes over the state per token (decay, `S^T k`, rank-1 update, `S^T q`).
   }];
+  let options = [
+    Option<"fuseReadouts", "fuse-readouts", "bool", /*default=*/"false",
+           "One read (both readouts as a two-row batched matmul) and one "
+           "in-place update of the state per token instead of four passes. "
+           "Set from TargetInfo::fusesRecurrentReadouts by the pipelines.">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",

@@ -77,6 +77,11 @@ public:
   /// inputs make the high powers denormal: 19.5 / 35.3 / 85 us with
   /// flush-to-zero). C = 32 is one window: the series as before.
   int64_t getTriInvNeumannMaxSeriesSize() const override { return 32; }
+
+  /// The recurrent op's token loop is bound by its passes over each head's
+  /// 64 KiB state (L2, not L1): one read (both readouts as a two-row matmul
+  /// in registers) and one in-place update instead of four passes.
+  bool fusesRecurrentReadouts() const override { return true; }
 };
 } // namespace
 

@@ -104,6 +104,12 @@ public:
   /// shared buffer of the decayed k^T; the CPU keeps the calibrated form
   /// (bit-identical output). Default: the decayed k.
   virtual bool foldsScanDecayIntoValues() const { return false; }
+
+  /// Whether the recurrent op reads each head's state once per token (both
+  /// readouts as one two-row batched matmul) and updates it once in place,
+  /// instead of four passes (decay, S^T k, rank-1 update, S^T q). Rounds
+  /// differently (the readout of the updated state is expanded).
+  virtual bool fusesRecurrentReadouts() const { return false; }
 };
 
 /// Registers `target` under its name; a second registration of the same

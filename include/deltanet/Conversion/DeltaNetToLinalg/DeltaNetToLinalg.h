@@ -48,8 +48,12 @@ void populateLowerChunkStagesPatterns(RewritePatternSet &patterns,
 /// Adds the pattern lowering deltanet.compose_summaries to batched matmuls.
 void populateLowerComposeSummariesPatterns(RewritePatternSet &patterns);
 
-/// Adds the pattern lowering deltanet.recurrent_gated_delta_rule.
-void populateLowerRecurrentGatedDeltaRulePatterns(RewritePatternSet &patterns);
+/// Adds the pattern lowering deltanet.recurrent_gated_delta_rule. With
+/// `fuseReadouts` each token reads the state once (both readouts as one
+/// batched matmul) and updates it once, in place
+/// (TargetInfo::fusesRecurrentReadouts); otherwise four passes per token.
+void populateLowerRecurrentGatedDeltaRulePatterns(RewritePatternSet &patterns,
+                                                  bool fuseReadouts = false);
 
 /// Adds the patterns lowering deltanet.quantize and deltanet.dequantize.
 void populateLowerQuantizationPatterns(RewritePatternSet &patterns);
