@@ -127,6 +127,7 @@ GpuPipelineOptions::getDistributeToBlocksOptions() const {
   DeltaNetGpuDistributeToBlocksOptions pass;
   pass.scanValueTile = scanValueTile;
   pass.recurrentValueTile = recurrentValueTile;
+  pass.fuseChunkPrologue = fuseChunkPrologue;
   return pass;
 }
 

@@ -88,6 +88,11 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
       llvm::cl::desc("deltanet-gpu-distribute-to-blocks scan-value-tile (the "
                      "pipeline's default: -1, chosen from the shape)"),
       llvm::cl::init(-1)};
+  PassOptions::Option<bool> fuseChunkPrologue{
+      *this, "fuse-chunk-prologue",
+      llvm::cl::desc("deltanet-gpu-distribute-to-blocks fuse-chunk-prologue"),
+      llvm::cl::init(
+          DeltaNetGpuDistributeToBlocksOptions().fuseChunkPrologue)};
   PassOptions::Option<int64_t> recurrentValueTile{
       *this, "recurrent-value-tile",
       llvm::cl::desc("deltanet-gpu-distribute-to-blocks recurrent-value-tile "
