@@ -51,6 +51,16 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
                      "-matmuls-to-mma-sync and -prefetch-loop-operands "
                      "threads; the pipeline's default: 128)"),
       llvm::cl::init(128)};
+  PassOptions::Option<bool> sinkIndexComputations{
+      *this, "sink-index-computations",
+      llvm::cl::desc("Run upstream gpu-launch-sink-index-computations before "
+                     "the kernel outlining: constants (loop bounds, strides, "
+                     "shared-memory offsets, masks' index vectors) defined "
+                     "above a gpu.launch are cloned into its body instead of "
+                     "becoming kernel parameters, so that LLVM folds them "
+                     "(known trip counts, no divisions by parameters); "
+                     "upstream's outlining no longer sinks them itself"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> eliminateBarriers{
       *this, "eliminate-barriers",
       llvm::cl::desc("Erase the barriers after thread loops that order no "
