@@ -127,6 +127,7 @@ GpuPipelineOptions::getDistributeToBlocksOptions() const {
   DeltaNetGpuDistributeToBlocksOptions pass;
   pass.scanValueTile = scanValueTile;
   pass.recurrentValueTile = recurrentValueTile;
+  pass.fuseChunkPrologue = fuseChunkPrologue;
   return pass;
 }
 
@@ -290,6 +291,10 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
       options.getAnnotateVectorAlignmentOptions()));
   pm.addPass(createCSEPass());
   pm.addPass(createLowerAffinePass());
+  // Upstream: constants used by a launch are cloned into it (the outlining
+  // would otherwise pass each as a kernel parameter, opaque to LLVM).
+  if (options.sinkIndexComputations)
+    pm.addPass(createGpuLaunchSinkIndexComputationsPass());
   pm.addPass(createGpuKernelOutliningPass());
   // Launches, allocations and copies on one stream with tokens (the
   // synchronous forms are not lowered by gpu-to-llvm).

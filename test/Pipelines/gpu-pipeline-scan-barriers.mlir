@@ -1,16 +1,18 @@
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck --strict-whitespace %s
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline=eliminate-barriers=true --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 \
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline --mlir-print-ir-before=gpu-launch-sink-index-computations -o /dev/null 2>&1 | FileCheck --strict-whitespace %s
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline=eliminate-barriers=true --mlir-print-ir-before=gpu-launch-sink-index-computations -o /dev/null 2>&1 \
 // RUN:   | FileCheck --strict-whitespace %s --check-prefix=ELIM
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="tensor-cores=false prefetch-transposed-padding=1" --mlir-print-ir-before=deltanet-gpu-map-to-threads -o /dev/null 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=TPAD1
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline=prefetch-loop-operands=false --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 \
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline=prefetch-loop-operands=false --mlir-print-ir-before=gpu-launch-sink-index-computations -o /dev/null 2>&1 \
 // RUN:   | FileCheck --strict-whitespace %s --check-prefix=SYNC
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline="eliminate-barriers=true prefetch-loop-operands=false" --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 \
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="eliminate-barriers=true prefetch-loop-operands=false" --mlir-print-ir-before=gpu-launch-sink-index-computations -o /dev/null 2>&1 \
 // RUN:   | FileCheck --strict-whitespace %s --check-prefix=SYNCELIM
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline=tensor-cores-fold-accumulator-producers=false --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 \
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline=tensor-cores-fold-accumulator-producers=false --mlir-print-ir-before=gpu-launch-sink-index-computations -o /dev/null 2>&1 \
 // RUN:   | FileCheck --strict-whitespace %s --check-prefix=NOFOLD
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="tensor-cores-zero-init=false tensor-cores-stage-from-producer=false prefetch-loop-operands=false" \
-// RUN:   --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck --strict-whitespace %s --check-prefix=PREV
+// RUN:   --mlir-print-ir-before=gpu-launch-sink-index-computations -o /dev/null 2>&1 | FileCheck --strict-whitespace %s --check-prefix=PREV
+// (The IR is printed before gpu-launch-sink-index-computations, the pass
+// before the outlining: the constants are still outside the launches.)
 
 // The state scan's kernel inside the chunk op (2 chunks: the only loop to
 // 2; one block per sequence and tile of 8 state columns, the tile chosen

@@ -24,10 +24,17 @@
 // block per chunk (per sequence and tile of 8 of the K + V = 48 augmented
 // state columns for the scan: the tile chosen from the shape, 2 x 6 blocks
 // are fewer than 64 with any tile), like the chunk op's; no chunk_output.
+// gated_kkt, tri_inv and wy_repr share one block per chunk
+// (fuse-chunk-prologue): A and its inverse never leave it.
 // BLOCKS-LABEL: func.func @summary
+// BLOCKS: scf.forall ({{.*}}) in (4) shared_outs(%{{[a-z0-9]+}} = %{{[a-z0-9_]+}}, %{{[a-z0-9]+}} = %{{[a-z0-9_]+}}) -> (tensor<4x64x32xf32>, tensor<4x64x48xf32>)
+// BLOCKS-NOT: } {mapping
 // BLOCKS: deltanet.gated_kkt {{.*}} -> tensor<1x64x64xf32>
-// BLOCKS: } {mapping = [#gpu.block<x>]}
+// BLOCKS-NOT: } {mapping
+// BLOCKS: deltanet.tri_inv {{.*}} : tensor<1x64x64xf32>
+// BLOCKS-NOT: } {mapping
 // BLOCKS: deltanet.wy_repr {{.*}} -> (tensor<1x64x32xf32>, tensor<1x64x48xf32>)
+// BLOCKS: } {mapping = [#gpu.block<x>]}
 // Only the final state leaves the scan's blocks: the per-chunk states and
 // v_new, unused by a summary, would be whole-sequence tiles in shared memory
 // (50 MB per block at T = 256k: the launch failed on the H200).

@@ -51,6 +51,16 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
                      "-matmuls-to-mma-sync and -prefetch-loop-operands "
                      "threads; the pipeline's default: 128)"),
       llvm::cl::init(128)};
+  PassOptions::Option<bool> sinkIndexComputations{
+      *this, "sink-index-computations",
+      llvm::cl::desc("Run upstream gpu-launch-sink-index-computations before "
+                     "the kernel outlining: constants (loop bounds, strides, "
+                     "shared-memory offsets, masks' index vectors) defined "
+                     "above a gpu.launch are cloned into its body instead of "
+                     "becoming kernel parameters, so that LLVM folds them "
+                     "(known trip counts, no divisions by parameters); "
+                     "upstream's outlining no longer sinks them itself"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> eliminateBarriers{
       *this, "eliminate-barriers",
       llvm::cl::desc("Erase the barriers after thread loops that order no "
@@ -88,6 +98,11 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
       llvm::cl::desc("deltanet-gpu-distribute-to-blocks scan-value-tile (the "
                      "pipeline's default: -1, chosen from the shape)"),
       llvm::cl::init(-1)};
+  PassOptions::Option<bool> fuseChunkPrologue{
+      *this, "fuse-chunk-prologue",
+      llvm::cl::desc("deltanet-gpu-distribute-to-blocks fuse-chunk-prologue"),
+      llvm::cl::init(
+          DeltaNetGpuDistributeToBlocksOptions().fuseChunkPrologue)};
   PassOptions::Option<int64_t> recurrentValueTile{
       *this, "recurrent-value-tile",
       llvm::cl::desc("deltanet-gpu-distribute-to-blocks recurrent-value-tile "

@@ -65,8 +65,15 @@ bool isFusedIntoConsumer(linalg::LinalgOp op) {
 /// runs of 4 consecutive elements along the contiguous dim (8/16-byte
 /// coalesced accesses). The block loop is then normalised (0 to N step 1),
 /// as deltanet-gpu-map-to-threads expects.
+///
+/// A reduction (the attention's cumulative decays: 64 outputs per chunk,
+/// each a 64-term masked sum) counts its block's outputs (parallel
+/// iterations) against `minReductionOutputs` instead: a block per chunk
+/// kept 16 of its 128 threads busy (4 outputs each), 8 chunks per block
+/// keep all 128 busy with the same thread tile.
 LogicalResult distribute(RewriterBase &rewriter, linalg::LinalgOp op,
-                         int64_t minBlockElements) {
+                         int64_t minBlockElements,
+                         int64_t minReductionOutputs) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
   SmallVector<int64_t> parallel;
@@ -83,9 +90,13 @@ LogicalResult distribute(RewriterBase &rewriter, linalg::LinalgOp op,
   SmallVector<int64_t> tile(ranges.size(), 0);
   for (int64_t d : tiled)
     tile[d] = 1;
+  bool isReduction = op.getNumReductionLoops() > 0;
+  if (isReduction)
+    minBlockElements = minReductionOutputs;
   int64_t blockElements = 1;
   for (int64_t d = 0, e = ranges.size(); d < e; ++d)
-    if (!tile[d])
+    if (!tile[d] &&
+        (!isReduction || iterators[d] == utils::IteratorType::parallel))
       blockElements = ShapedType::isDynamic(ranges[d]) || blockElements < 0
                           ? -1
                           : blockElements * ranges[d];
@@ -256,7 +267,8 @@ struct DeltaNetGpuDistributeLinalgToBlocksPass
     });
     IRRewriter rewriter(&getContext());
     for (linalg::LinalgOp op : ops)
-      if (failed(distribute(rewriter, op, minBlockElements)))
+      if (failed(distribute(rewriter, op, minBlockElements,
+                            minReductionOutputs)))
         return signalPassFailure();
   }
 };

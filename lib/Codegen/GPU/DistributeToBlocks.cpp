@@ -173,6 +173,156 @@ LogicalResult distributeBatch(PatternRewriter &rewriter, Operation *op,
   return success();
 }
 
+/// Like distributeBatch, for a chain of ops `chain` (in program order) whose
+/// intermediate results are read only by later ops of the chain: one
+/// scf.forall whose body computes one batch element of the whole chain, so
+/// that the intermediates never leave the block (the later lowering keeps
+/// them in shared memory). Operands from outside the chain are sliced once
+/// each; the block's results are the last op's used results.
+LogicalResult distributeChainBatch(RewriterBase &rewriter,
+                                   ArrayRef<Operation *> chain,
+                                   int64_t batchRank) {
+  Operation *last = chain.back();
+  Location loc = last->getLoc();
+  Value first = chain.front()->getOperand(0);
+  auto firstType = cast<RankedTensorType>(first.getType());
+  auto sameBatch = [&](Type type) {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    return tensor && tensor.getRank() > batchRank &&
+           tensor.getShape().take_front(batchRank) ==
+               firstType.getShape().take_front(batchRank);
+  };
+  llvm::SmallPtrSet<Operation *, 4> inChain(chain.begin(), chain.end());
+  SmallVector<Value> external;
+  for (Operation *op : chain) {
+    if (!llvm::all_of(op->getResultTypes(), sameBatch))
+      return failure();
+    for (Value operand : op->getOperands()) {
+      if (inChain.contains(operand.getDefiningOp()))
+        continue;
+      if (!sameBatch(operand.getType()))
+        return failure();
+      if (!llvm::is_contained(external, operand))
+        external.push_back(operand);
+    }
+    if (op == last)
+      continue;
+    for (Operation *user : op->getUsers())
+      if (!inChain.contains(user))
+        return failure();
+  }
+  if (llvm::any_of(firstType.getShape().take_front(batchRank),
+                   ShapedType::isDynamic))
+    return failure();
+
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(last);
+  SmallVector<OpFoldResult> bounds =
+      tensor::getMixedSizes(rewriter, loc, first);
+  bounds.resize(batchRank);
+  static constexpr gpu::MappingId ids[] = {
+      gpu::MappingId::DimX, gpu::MappingId::DimY, gpu::MappingId::DimZ};
+  SmallVector<Attribute> mapping;
+  for (int64_t d = 0; d < batchRank; ++d)
+    mapping.push_back(gpu::GPUBlockMappingAttr::get(rewriter.getContext(),
+                                                    ids[batchRank - 1 - d]));
+  SmallVector<Value> inits;
+  SmallVector<unsigned> used = usedResults(last);
+  for (unsigned i : used) {
+    auto type = cast<RankedTensorType>(last->getResult(i).getType());
+    if (!type.hasStaticShape())
+      return failure();
+    inits.push_back(tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                            type.getElementType()));
+  }
+  auto forall = scf::ForallOp::create(rewriter, loc, bounds, inits,
+                                      rewriter.getArrayAttr(mapping));
+  auto slice = [&](RankedTensorType type, SmallVector<OpFoldResult> &offsets,
+                   SmallVector<OpFoldResult> &sizes,
+                   SmallVector<OpFoldResult> &strides) {
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      bool batch = d < batchRank;
+      offsets.push_back(batch ? OpFoldResult(forall.getInductionVar(d))
+                              : rewriter.getIndexAttr(0));
+      sizes.push_back(rewriter.getIndexAttr(batch ? 1 : type.getDimSize(d)));
+      strides.push_back(rewriter.getIndexAttr(1));
+    }
+  };
+  auto elementType = [&](RankedTensorType type) {
+    SmallVector<int64_t> shape(batchRank, 1);
+    llvm::append_range(shape, type.getShape().drop_front(batchRank));
+    return RankedTensorType::get(shape, type.getElementType());
+  };
+  rewriter.setInsertionPointToStart(forall.getBody());
+  IRMapping map;
+  for (Value operand : external) {
+    auto type = cast<RankedTensorType>(operand.getType());
+    SmallVector<OpFoldResult> offsets, sizes, strides;
+    slice(type, offsets, sizes, strides);
+    map.map(operand, tensor::ExtractSliceOp::create(rewriter, loc,
+                                                    elementType(type), operand,
+                                                    offsets, sizes, strides));
+  }
+  Operation *element = nullptr;
+  for (Operation *op : chain) {
+    element = rewriter.clone(*op, map);
+    for (OpResult result : element->getResults())
+      result.setType(elementType(cast<RankedTensorType>(result.getType())));
+  }
+  rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+  for (auto [i, out] : llvm::zip(used, forall.getRegionIterArgs())) {
+    SmallVector<OpFoldResult> offsets, sizes, strides;
+    slice(cast<RankedTensorType>(out.getType()), offsets, sizes, strides);
+    tensor::ParallelInsertSliceOp::create(rewriter, loc, element->getResult(i),
+                                          out, offsets, sizes, strides);
+  }
+  rewriter.setInsertionPoint(forall);
+  SmallVector<Value> replacements;
+  for (OpResult result : last->getResults()) {
+    const unsigned *it = llvm::find(used, result.getResultNumber());
+    if (it != used.end()) {
+      replacements.push_back(forall.getResult(it - used.begin()));
+      continue;
+    }
+    auto type = cast<RankedTensorType>(result.getType());
+    replacements.push_back(tensor::EmptyOp::create(
+        rewriter, loc, type.getShape(), type.getElementType()));
+  }
+  rewriter.replaceOp(last, replacements);
+  for (Operation *op : llvm::reverse(chain.drop_back()))
+    rewriter.eraseOp(op);
+  return success();
+}
+
+/// The per-chunk prologue of the chunk op, gated_kkt -> tri_inv -> wy_repr,
+/// as one block per chunk (`fuse-chunk-prologue`). Ours, not an upstream
+/// fusion: the choice of what to fuse is the point. A (the gated Gram
+/// matrix) and T = (I + A)^-1 are C x C per chunk and read only by the next
+/// stage, so inside one block they stay in shared memory (2 x 16 KB at
+/// C = 64) instead of two 67 MB round trips through device memory at the
+/// large shape, and two launches go. w and u still leave (the scan reads
+/// them per chunk of a whole sequence). Upstream tile-and-fuse cannot do it
+/// at this level (the ops are deltanet ops, not yet linalg) and after the
+/// lowering the tri_inv's level loops are not a tileable producer chain.
+/// Returns the chains to fuse: gated_kkt whose only user is a tri_inv whose
+/// only user is a wy_repr reading it as T, with one batch dim each.
+SmallVector<SmallVector<Operation *, 3>> findChunkPrologues(Operation *root) {
+  SmallVector<SmallVector<Operation *, 3>> chains;
+  root->walk([&](GatedKKTOp kkt) {
+    if (isInsideBlockLoop(kkt) || !kkt->hasOneUse())
+      return;
+    auto inv = dyn_cast<TriInvOp>(*kkt->getUsers().begin());
+    if (!inv || inv->getBlock() != kkt->getBlock() || !inv->hasOneUse())
+      return;
+    auto wy = dyn_cast<WYReprOp>(*inv->getUsers().begin());
+    if (!wy || wy->getBlock() != kkt->getBlock() ||
+        wy.getT() != inv.getResult())
+      return;
+    chains.push_back({kkt, inv, wy});
+  });
+  return chains;
+}
+
 /// tri_inv: every leading dim (up to 3) is a batch dim.
 struct TriInvPerMatrixBlock : public OpRewritePattern<TriInvOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -490,6 +640,11 @@ struct DeltaNetGpuDistributeToBlocksPass
     });
     if (failed)
       return signalPassFailure();
+    if (fuseChunkPrologue) {
+      IRRewriter rewriter(&getContext());
+      for (ArrayRef<Operation *> chain : findChunkPrologues(getOperation()))
+        (void)distributeChainBatch(rewriter, chain, /*batchRank=*/1);
+    }
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };

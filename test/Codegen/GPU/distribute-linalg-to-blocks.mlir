@@ -1,4 +1,4 @@
-// RUN: deltanet-opt %s --split-input-file --deltanet-gpu-distribute-linalg-to-blocks="min-block-elements=1" --verify-diagnostics | FileCheck %s
+// RUN: deltanet-opt %s --split-input-file --deltanet-gpu-distribute-linalg-to-blocks="min-block-elements=1 min-reduction-outputs=1" --verify-diagnostics | FileCheck %s
 // RUN: deltanet-opt %s --split-input-file --deltanet-gpu-distribute-linalg-to-blocks --verify-diagnostics | FileCheck %s --check-prefix=TILED
 
 // The longest tiled loop goes on the grid's x (y and z hold at most 65535
@@ -119,6 +119,17 @@ func.func @scatter(%o: tensor<1x32x128x64x128xf32>) -> tensor<1x8192x32x128xbf16
 // CHECK: %[[ZERO:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[SLICE]] : tensor<1x64xf32>)
 // CHECK: linalg.generic {{.*}} outs(%[[ZERO]] : tensor<1x64xf32>)
 // CHECK: } {mapping = [#gpu.block<x>]}
+// By default a reduction's block holds at least min-reduction-outputs (512)
+// outputs: 8 rows of 64 (all 128 threads busy with runs of 4 outputs; one
+// row per block kept 16 busy), the fill still fused.
+// TILED-LABEL: func.func @cumsum_fill_fused
+// TILED-NOT: linalg.fill
+// TILED: scf.forall (%[[N:.*]]) in (32) shared_outs(%[[OUT:.*]] = %{{.*}})
+// TILED: %[[ROW:.*]] = affine.apply #{{.*}}(%[[N]])
+// TILED: %[[SLICE:.*]] = tensor.extract_slice %[[OUT]][%[[ROW]], 0] [8, 64]
+// TILED: %[[ZERO:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[SLICE]] : tensor<8x64xf32>)
+// TILED: linalg.generic {{.*}} outs(%[[ZERO]] : tensor<8x64xf32>)
+// TILED: } {mapping = [#gpu.block<x>]}
 // A fill with another user stays a launch of its own.
 // CHECK-LABEL: func.func @shared_fill_not_fused
 // CHECK: linalg.fill

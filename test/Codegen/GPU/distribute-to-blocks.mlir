@@ -1,4 +1,5 @@
 // RUN: deltanet-opt %s --split-input-file --verify-diagnostics --deltanet-gpu-distribute-to-blocks | FileCheck %s
+// RUN: deltanet-opt %s --split-input-file --verify-diagnostics --deltanet-gpu-distribute-to-blocks="fuse-chunk-prologue=false" | FileCheck %s --check-prefix=NOPRO
 
 // One block per matrix: the batch dims become an scf.forall on the grid
 // (innermost batch dim on x), the body inverts a 1x1x64x64 slice.
@@ -148,5 +149,51 @@ func.func @scan_auto_tile(%k: tensor<32x2x64x128xf32>, %w: tensor<32x2x64x128xf3
   bufferization.materialize_in_destination %final in restrict writable %hT : (tensor<32x128x128xf32>, memref<32x128x128xf32>) -> ()
   %states4, %v_new4, %final4 = deltanet.chunk_state_scan %k4, %w4, %u4, %g4, %h04 : (tensor<4x2x64x128xf32>, tensor<4x2x64x128xf32>, tensor<4x2x64x128xf32>, tensor<4x2x64xf32>, tensor<4x128x128xf32>) -> (tensor<4x2x128x128xf32>, tensor<4x2x64x128xf32>, tensor<4x128x128xf32>)
   bufferization.materialize_in_destination %final4 in restrict writable %hT4 : (tensor<4x128x128xf32>, memref<4x128x128xf32>) -> ()
+  return
+}
+
+// -----
+
+// The chunk prologue (fuse-chunk-prologue, default): gated_kkt -> tri_inv
+// -> wy_repr of one chunk in one block; k, g and beta sliced once, A and T
+// block-local; only w and u leave it.
+// CHECK-LABEL: func.func @prologue
+// CHECK: scf.forall (%[[N:.*]]) in (8) shared_outs(%[[WO:.*]] = %{{.*}}, %[[UO:.*]] = %{{.*}}) -> (tensor<8x64x32xf32>, tensor<8x64x16xf32>)
+// CHECK-DAG: %[[K:.*]] = tensor.extract_slice %arg0[%[[N]], 0, 0] [1, 64, 32]
+// CHECK-DAG: %[[G:.*]] = tensor.extract_slice %arg1[%[[N]], 0] [1, 64]
+// CHECK-DAG: %[[BE:.*]] = tensor.extract_slice %arg2[%[[N]], 0] [1, 64]
+// CHECK-DAG: %[[V:.*]] = tensor.extract_slice %arg3[%[[N]], 0, 0] [1, 64, 16]
+// CHECK: %[[A:.*]] = deltanet.gated_kkt %[[K]], %[[G]], %[[BE]] : {{.*}} -> tensor<1x64x64xf32>
+// CHECK: %[[T:.*]] = deltanet.tri_inv %[[A]] : tensor<1x64x64xf32>
+// CHECK: %[[W:.*]], %[[U:.*]] = deltanet.wy_repr %[[T]], %[[K]], %[[V]], %[[G]], %[[BE]]
+// CHECK: tensor.parallel_insert_slice %[[W]] into %[[WO]][%[[N]], 0, 0] [1, 64, 32]
+// CHECK: tensor.parallel_insert_slice %[[U]] into %[[UO]][%[[N]], 0, 0] [1, 64, 16]
+// CHECK: } {mapping = [#gpu.block<x>]}
+// CHECK-NOT: scf.forall
+// CHECK: return
+// NOPRO-LABEL: func.func @prologue
+// NOPRO-COUNT-3: } {mapping = [#gpu.block<x>]}
+func.func @prologue(%k: tensor<8x64x32xf32>, %g: tensor<8x64xf32>, %beta: tensor<8x64xf32>, %v: tensor<8x64x16xf32>, %wd: memref<8x64x32xf32>, %ud: memref<8x64x16xf32>) {
+  %a = deltanet.gated_kkt %k, %g, %beta : (tensor<8x64x32xf32>, tensor<8x64xf32>, tensor<8x64xf32>) -> tensor<8x64x64xf32>
+  %t = deltanet.tri_inv %a : tensor<8x64x64xf32>
+  %w, %u = deltanet.wy_repr %t, %k, %v, %g, %beta : (tensor<8x64x64xf32>, tensor<8x64x32xf32>, tensor<8x64x16xf32>, tensor<8x64xf32>, tensor<8x64xf32>) -> (tensor<8x64x32xf32>, tensor<8x64x16xf32>)
+  bufferization.materialize_in_destination %w in restrict writable %wd : (tensor<8x64x32xf32>, memref<8x64x32xf32>) -> ()
+  bufferization.materialize_in_destination %u in restrict writable %ud : (tensor<8x64x16xf32>, memref<8x64x16xf32>) -> ()
+  return
+}
+
+// -----
+
+// A read by anything outside the chain (here the function's result): no
+// fusion, a block loop per op.
+// CHECK-LABEL: func.func @prologue_a_escapes
+// CHECK-COUNT-3: } {mapping = [#gpu.block<x>]}
+func.func @prologue_a_escapes(%k: tensor<8x64x32xf32>, %g: tensor<8x64xf32>, %beta: tensor<8x64xf32>, %v: tensor<8x64x16xf32>, %wd: memref<8x64x32xf32>, %ud: memref<8x64x16xf32>, %ad: memref<8x64x64xf32>) {
+  %a = deltanet.gated_kkt %k, %g, %beta : (tensor<8x64x32xf32>, tensor<8x64xf32>, tensor<8x64xf32>) -> tensor<8x64x64xf32>
+  %t = deltanet.tri_inv %a : tensor<8x64x64xf32>
+  %w, %u = deltanet.wy_repr %t, %k, %v, %g, %beta : (tensor<8x64x64xf32>, tensor<8x64x32xf32>, tensor<8x64x16xf32>, tensor<8x64xf32>, tensor<8x64xf32>) -> (tensor<8x64x32xf32>, tensor<8x64x16xf32>)
+  bufferization.materialize_in_destination %w in restrict writable %wd : (tensor<8x64x32xf32>, memref<8x64x32xf32>) -> ()
+  bufferization.materialize_in_destination %u in restrict writable %ud : (tensor<8x64x16xf32>, memref<8x64x16xf32>) -> ()
+  bufferization.materialize_in_destination %a in restrict writable %ad : (tensor<8x64x64xf32>, memref<8x64x64xf32>) -> ()
   return
 }

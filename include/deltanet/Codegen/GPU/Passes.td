@@ -25,6 +25,11 @@ def DeltaNetGpuDistributeToBlocks : Pass<"deltanet-gpu-distribute-to-blocks"> {
     columns of the state are independent in the recurrence); with
     `scan-value-tile=-1` the tile is chosen from the shape: the largest of
     32, 16 and 8 columns that still gives `scan-min-blocks` blocks.
+    With `fuse-chunk-prologue` (default), a `gated_kkt` read only by a
+    `tri_inv` read only by a `wy_repr` (as its `T`) becomes one block per
+    chunk computing all three: A and its inverse stay inside the block
+    (shared memory) instead of going through device memory, one launch
+    instead of three.
     `recurrent_gated_delta_rule` (decode) gets one block per (batch, value
     head), or with `recurrent-value-tile=T` per (batch, value head, tile of
     `T` state columns), the token loop inside the block: one launch for the
@@ -51,6 +56,11 @@ def DeltaNetGpuDistributeToBlocks : Pass<"deltanet-gpu-distribute-to-blocks"> {
            "fit 2 blocks per SM). Measured there (docs/GPU.md, session 8): "
            "16 columns at 32 sequences (0.676 ms against 0.894 for 32), 8 "
            "at 4 (session 7's choices were 32 and 8 with 64)">,
+    Option<"fuseChunkPrologue", "fuse-chunk-prologue", "bool",
+           /*default=*/"true",
+           "gated_kkt -> tri_inv -> wy_repr of one chunk in one block (one "
+           "launch; A and its inverse stay in the block's shared memory) "
+           "instead of a block loop each">,
     Option<"recurrentValueTile", "recurrent-value-tile", "int64_t",
            /*default=*/"0",
            "recurrent_gated_delta_rule: one block per (batch, value head) "
@@ -519,7 +529,9 @@ def DeltaNetGpuDistributeLinalgToBlocks
     grid loop (the largest divisor of its extent within
     `min-block-elements`; e.g. 16 tokens x 128 features), so that each
     thread has runs of consecutive elements to load and store (coalesced,
-    vectorised) instead of one 2-byte element. A `tensor.pad` outside
+    vectorised) instead of one 2-byte element. A reduction counts its
+    outputs against `min-reduction-outputs` instead (the cumulative decays,
+    64 outputs per chunk: 8 chunks per block, every thread busy). A `tensor.pad` outside
     block loops (the summary's values `[0 | v]`) is first decomposed into a
     fill and a `linalg.copy` into a slice of it (upstream
     `DecomposePadOpPattern`, then ours), so that neither is a host-level
@@ -531,6 +543,12 @@ def DeltaNetGpuDistributeLinalgToBlocks
            "Iterations a block should at least hold (128 threads x 16): "
            "smaller blocks take a tile of the innermost grid loop; 0 or 1: "
            "tile every grid loop by 1">,
+    Option<"minReductionOutputs", "min-reduction-outputs", "int64_t",
+           /*default=*/"512",
+           "Outputs (parallel iterations) a block of a reduction should at "
+           "least hold (128 threads x runs of 4; the cumulative decays: 8 "
+           "chunks per block instead of 1, all threads busy); 0 or 1: tile "
+           "every grid loop by 1">,
   ];
   let dependentDialects = ["scf::SCFDialect", "tensor::TensorDialect",
                            "gpu::GPUDialect", "affine::AffineDialect"];
