@@ -159,6 +159,9 @@ GpuPipelineOptions::getMatmulsToMmaSyncOptions() const {
   pass.chainProducts = tensorCoresChainProducts;
   pass.foldAccumulatorProducers = tensorCoresFoldAccumulatorProducers;
   pass.foldAccumulatorConsumers = tensorCoresFoldAccumulatorConsumers;
+  pass.foldAccumulatorCopies = tensorCoresFoldAccumulatorCopies;
+  pass.markCarriedAccumulators = tensorCoresCarryAccumulators;
+  pass.accumulatorRowPadding = tensorCoresAccumulatorRowPadding;
   return pass;
 }
 
@@ -266,6 +269,10 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
   // memory packed into the launch's dynamic shared memory.
   pm.addNestedPass<func::FuncOp>(
       createDeltaNetGpuMapToThreads(options.getMapToThreadsOptions()));
+  // The state scan's S kept in the update's accumulator registers across
+  // chunks (the fragments marked by the tensor-core pass).
+  if (options.tensorCores && options.tensorCoresCarryAccumulators)
+    pm.addPass(createDeltaNetGpuCarryAccumulators());
   if (options.prefetchLoopOperands)
     pm.addPass(createDeltaNetGpuDropBarriersAfterAsyncCopies());
   // Upstream: the barriers that separate no conflicting pair of memory

@@ -6,7 +6,7 @@
 // a pass default that drifts from the pipeline's, fails here.
 //
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=DEFAULTS
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline="threads=256 scan-value-tile=16 recurrent-value-tile=32 fuse-chunk-prologue=false fuse-gathers=false fuse-gather-layouts=matmul fuse-scatter=true shared-row-padding=2 tensor-cores-min-reduction=32 tensor-cores-stage-bytes=1024 tensor-cores-zero-init=false tensor-cores-stage-from-producer=false tensor-cores-warp-tiling=rows tensor-cores-chain-products=true tensor-cores-fold-accumulator-producers=false tensor-cores-fold-accumulator-consumers=false prefetch-max-bytes=4096 prefetch-transposed-padding=1 reduction-step=64 shared-memory-reuse=false global-alignment=8 check-global-alignment=false alignment-versioning=phase max-versioned-ops=7 eliminate-barriers=true" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=ALL
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="threads=256 scan-value-tile=16 recurrent-value-tile=32 fuse-chunk-prologue=false fuse-gathers=false fuse-gather-layouts=matmul fuse-scatter=true shared-row-padding=2 tensor-cores-min-reduction=32 tensor-cores-stage-bytes=1024 tensor-cores-zero-init=false tensor-cores-stage-from-producer=false tensor-cores-warp-tiling=rows tensor-cores-chain-products=true tensor-cores-fold-accumulator-producers=false tensor-cores-fold-accumulator-consumers=false tensor-cores-fold-accumulator-copies=true tensor-cores-accumulator-row-padding=4 tensor-cores-carry-accumulators=false prefetch-max-bytes=4096 prefetch-transposed-padding=1 reduction-step=64 shared-memory-reuse=false global-alignment=8 check-global-alignment=false alignment-versioning=phase max-versioned-ops=7 eliminate-barriers=true" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=ALL
 // The passes that the pipeline's own options leave out:
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="fuse-gathers=false fuse-scatter=false tensor-cores=false prefetch-loop-operands=false sink-accumulator-producers=false sink-index-computations=false" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=OFF
 // The options as --help lists them (once each: a second declaration of a
@@ -23,9 +23,10 @@
 // DEFAULTS: deltanet-gpu-fuse-into-blocks{gather-layouts=no-broadcast gathers=true max-gather-tile-bytes=32768 scatters=true}
 // DEFAULTS: deltanet-gpu-sink-accumulator-producers
 // DEFAULTS: deltanet-gpu-promote-block-temporaries{row-padding=4}
-// DEFAULTS: deltanet-gpu-matmuls-to-mma-sync{chain-products=true fold-accumulator-consumers=true fold-accumulator-producers=true max-accumulator-tiles=16 min-reduction=64 round-to-tf32=true stage-from-producer=true stage-operand-bytes=49152 threads=128 warp-tiling=min-loads zero-init-accumulators=true}
+// DEFAULTS: deltanet-gpu-matmuls-to-mma-sync{accumulator-row-padding=8 chain-products=true fold-accumulator-consumers=true fold-accumulator-copies=false fold-accumulator-producers=true mark-carried-accumulators=true max-accumulator-tiles=16 min-reduction=64 round-to-tf32=true stage-from-producer=true stage-operand-bytes=49152 threads=128 warp-tiling=min-loads zero-init-accumulators=true}
 // DEFAULTS: deltanet-gpu-prefetch-loop-operands{global-alignment=0 max-bytes=65536 row-padding=4 threads=128 transposed-padding=-1}
 // DEFAULTS: deltanet-gpu-map-to-threads{reduction-step=256 threads=128}
+// DEFAULTS: deltanet-gpu-carry-accumulators
 // DEFAULTS-NOT: gpu-eliminate-barriers
 // DEFAULTS: deltanet-gpu-workgroup-allocs-to-dynamic-shared{reuse=true}
 // DEFAULTS: deltanet-gpu-annotate-vector-alignment{check-global-alignment=true global-alignment=16 max-versioned-ops=4096 versioning=kernel}
@@ -36,7 +37,7 @@
 // ALL: deltanet-gpu-distribute-to-blocks{destination-passing-only=true fuse-chunk-prologue=false recurrent-value-tile=32 scan-min-blocks=256 scan-value-tile=16}
 // ALL: deltanet-gpu-fuse-into-blocks{gather-layouts=matmul gathers=false max-gather-tile-bytes=32768 scatters=true}
 // ALL: deltanet-gpu-promote-block-temporaries{row-padding=2}
-// ALL: deltanet-gpu-matmuls-to-mma-sync{chain-products=true fold-accumulator-consumers=false fold-accumulator-producers=false max-accumulator-tiles=16 min-reduction=32 round-to-tf32=true stage-from-producer=false stage-operand-bytes=1024 threads=256 warp-tiling=rows zero-init-accumulators=false}
+// ALL: deltanet-gpu-matmuls-to-mma-sync{accumulator-row-padding=4 chain-products=true fold-accumulator-consumers=false fold-accumulator-copies=true fold-accumulator-producers=false mark-carried-accumulators=false max-accumulator-tiles=16 min-reduction=32 round-to-tf32=true stage-from-producer=false stage-operand-bytes=1024 threads=256 warp-tiling=rows zero-init-accumulators=false}
 // (a promised alignment also lets the prefetched copies rely on it)
 // ALL: deltanet-gpu-prefetch-loop-operands{global-alignment=8 max-bytes=4096 row-padding=2 threads=256 transposed-padding=1}
 // ALL: deltanet-gpu-map-to-threads{reduction-step=64 threads=256}
@@ -50,6 +51,8 @@
 // OFF-NOT: deltanet-gpu-prefetch-loop-operands
 // OFF-NOT: deltanet-gpu-drop-barriers-after-async-copies
 // OFF: deltanet-gpu-map-to-threads{reduction-step=256 threads=128}
+// OFF-NOT: deltanet-gpu-carry-accumulators
+// OFF: deltanet-gpu-workgroup-allocs-to-dynamic-shared
 // OFF-NOT: gpu-launch-sink-index-computations
 // OFF: gpu-kernel-outlining
 

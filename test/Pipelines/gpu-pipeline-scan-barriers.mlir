@@ -9,6 +9,10 @@
 // RUN:   | FileCheck --strict-whitespace %s --check-prefix=SYNCELIM
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline=tensor-cores-fold-accumulator-producers=false --mlir-print-ir-before=gpu-launch-sink-index-computations -o /dev/null 2>&1 \
 // RUN:   | FileCheck --strict-whitespace %s --check-prefix=NOFOLD
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline=tensor-cores-carry-accumulators=false --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 \
+// RUN:   | FileCheck --strict-whitespace %s --check-prefix=NOCARRY
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline=tensor-cores-fold-accumulator-copies=true --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 \
+// RUN:   | FileCheck --strict-whitespace %s --check-prefix=COPY
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="tensor-cores-zero-init=false tensor-cores-stage-from-producer=false prefetch-loop-operands=false" \
 // RUN:   --mlir-print-ir-before=gpu-launch-sink-index-computations -o /dev/null 2>&1 | FileCheck --strict-whitespace %s --check-prefix=PREV
 // (The IR is printed before gpu-launch-sink-index-computations, the pass
@@ -46,12 +50,23 @@
 // Without the prefetch (SYNC) 7 (session 7: 9): copy S, stage w, w S,
 // v_new, the decay of S, stage k, the update; with eliminate-barriers=true
 // (SYNCELIM) 5. Before session 6's accumulators and staging (PREV): 8.
+// Session 9: the update's accumulator fragments of S are carried across
+// the chunk loop as iter_args (deltanet-gpu-carry-accumulators): S's
+// fragments are loaded from shared memory in the first chunk only (an
+// scf.if on the chunk index), no load of S between the carried values and
+// the update's stores; S is still stored once per chunk (w S's operand and
+// the copy to `states` read it). NOCARRY (tensor-cores-carry-accumulators=
+// false): loaded in every chunk. COPY (tensor-cores-fold-accumulator-copies=
+// true, off: measured slower): the copy of S to `states` (and its barrier)
+// goes, each lane storing its fragment rows to `states` as 8-byte vectors:
+// 4 barriers per chunk.
 // (The chunk loop is matched at its indentation, the top level of its
 // kernel: the tri_inv kernel before it has a nested two-iteration loop
 // too.)
 // CHECK-LABEL: func.func @chunk
 // CHECK: nvgpu.device_async_copy {{.*}}, 4 {bypassL1} : memref<1x64x128xf32, strided<[16384, 128, 1], offset: ?>> to memref<1x64x128xf32, strided<[8448, 132, 1]>, #gpu.address_space<workgroup>>
-// CHECK: {{^}}      scf.for %{{.*}} = %c0 to %c2 step %c1 {
+// CHECK: {{^}}      %{{.*}}:2 = scf.for %[[CHUNK:.*]] = %c0 to %c2 step %c1 iter_args(%[[S0:.*]] = %{{.*}}, %[[S1:.*]] = %{{.*}}) -> (vector<2x2xf32>, vector<2x2xf32>) {
+// CHECK: vector.store {{.*}} : memref<1x2x4xf32, strided<[8192, 32, 1], offset: ?>>, vector<4xf32>
 // CHECK: gpu.barrier
 // CHECK-NOT: gpu.barrier
 // CHECK: nvvm.cp.async.wait.group 0
@@ -68,43 +83,73 @@
 // CHECK: gpu.barrier
 // CHECK: nvgpu.device_async_create_group
 // CHECK-NOT: gpu.barrier
+// CHECK: %[[FIRST:.*]] = arith.cmpi eq, %[[CHUNK]], %c0 : index
+// CHECK-NEXT: scf.if %[[FIRST]] -> (vector<2x2xf32>) {
+// CHECK-NEXT: memref.load %[[S:[a-z0-9_]+]][%{{.*}}] : memref<1x128x8xf32, #gpu.address_space<workgroup>>
+// CHECK: } else {
+// CHECK-NEXT: scf.yield %[[S0]] : vector<2x2xf32>
+// CHECK-NEXT: }
+// CHECK-NOT: memref.store
 // CHECK: math.exp
+// CHECK: scf.if %[[FIRST]] -> (vector<2x2xf32>) {
+// CHECK: } else {
+// CHECK-NEXT: scf.yield %[[S1]] : vector<2x2xf32>
 // CHECK-NOT: gpu.barrier
+// CHECK-NOT: memref.load %[[S]][
 // CHECK: nvgpu.mma.sync
+// CHECK-NOT: memref.load %[[S]][
+// CHECK: memref.store %{{.*}}, %[[S]][%{{.*}}] : memref<1x128x8xf32, #gpu.address_space<workgroup>>
+// CHECK-NOT: memref.load %[[S]][
 // CHECK: gpu.barrier
 // CHECK: nvgpu.device_async_copy {{.*}}, 4 {bypassL1} : memref<1x64x128xf32, strided<[16384, 128, 1], offset: ?>> to memref<1x64x128xf32, strided<[8704, 136, 1]>, #gpu.address_space<workgroup>>
 // CHECK: nvgpu.device_async_create_group
 // CHECK-NOT: gpu.barrier
 // CHECK: nvgpu.device_async_create_group
 // CHECK-NOT: gpu.barrier
-// CHECK: {{^}}      }
+// CHECK: scf.yield %{{.*}}#0, %{{.*}}#1 : vector<2x2xf32>, vector<2x2xf32>
+// CHECK-NEXT: {{^}}      }
 // CHECK: gpu.barrier
 // CHECK-NEXT: gpu.terminator
+// NOCARRY-LABEL: func.func @chunk
+// NOCARRY: {{^}}      scf.for %{{.*}} = %c0 to %c2 step %c1 {
+// NOCARRY: gpu.barrier
+// NOCARRY-NOT: gpu.barrier
+// NOCARRY: nvvm.cp.async.wait.group 0
+// NOCARRY-NOT: scf.if %{{.*}} -> (vector<2x2xf32>)
+// NOCARRY: {{^}}      }
+// COPY-LABEL: func.func @chunk
+// COPY: {{^}}      %{{.*}}:2 = scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args(
+// COPY-NOT: gpu.barrier
+// COPY: nvvm.cp.async.wait.group 0
+// COPY: scf.if %{{.*}} -> (vector<2x2xf32>) {
+// COPY: } else {
+// COPY: vector.store {{.*}} : memref<1x128x8xf32, strided<[8192, 32, 1], offset: ?>>, vector<2xf32>
+// COPY: nvgpu.mma.sync
 // TPAD1: memref.alloc() : memref<1x64x129xf32, #gpu.address_space<workgroup>>
 // TPAD1: nvgpu.device_async_copy {{.*}}, 1 : memref<1x64x128xf32, strided<[16384, 128, 1], offset: ?>> to memref<1x64x128xf32, strided<[8256, 129, 1]>, #gpu.address_space<workgroup>>
 // ELIM-LABEL: func.func @chunk
-// ELIM: {{^}}      scf.for %{{.*}} = %c0 to %c2 step %c1 {
+// ELIM: {{^}}      {{(%[0-9]+:2 = )?}}scf.for %{{.*}} = %c0 to %c2 step %c1 {{(iter_args.* )?}}{
 // ELIM-COUNT-5: gpu.barrier
 // ELIM-NOT: gpu.barrier
 // ELIM: gpu.terminator
 // SYNC-LABEL: func.func @chunk
 // SYNC-NOT: nvgpu.device_async_copy
-// SYNC: {{^}}      scf.for %{{.*}} = %c0 to %c2 step %c1 {
+// SYNC: {{^}}      {{(%[0-9]+:2 = )?}}scf.for %{{.*}} = %c0 to %c2 step %c1 {{(iter_args.* )?}}{
 // SYNC-COUNT-7: gpu.barrier
 // SYNC-NOT: gpu.barrier
 // SYNC: gpu.terminator
 // SYNCELIM-LABEL: func.func @chunk
-// SYNCELIM: {{^}}      scf.for %{{.*}} = %c0 to %c2 step %c1 {
+// SYNCELIM: {{^}}      {{(%[0-9]+:2 = )?}}scf.for %{{.*}} = %c0 to %c2 step %c1 {{(iter_args.* )?}}{
 // SYNCELIM-COUNT-5: gpu.barrier
 // SYNCELIM-NOT: gpu.barrier
 // SYNCELIM: gpu.terminator
 // NOFOLD-LABEL: func.func @chunk
-// NOFOLD: {{^}}      scf.for %{{.*}} = %c0 to %c2 step %c1 {
+// NOFOLD: {{^}}      {{(%[0-9]+:2 = )?}}scf.for %{{.*}} = %c0 to %c2 step %c1 {{(iter_args.* )?}}{
 // NOFOLD-COUNT-7: gpu.barrier
 // NOFOLD-NOT: gpu.barrier
 // NOFOLD: gpu.terminator
 // PREV-LABEL: func.func @chunk
-// PREV: {{^}}      scf.for %{{.*}} = %c0 to %c2 step %c1 {
+// PREV: {{^}}      {{(%[0-9]+:2 = )?}}scf.for %{{.*}} = %c0 to %c2 step %c1 {{(iter_args.* )?}}{
 // PREV-COUNT-8: gpu.barrier
 // PREV-NOT: gpu.barrier
 // PREV: gpu.terminator

@@ -172,6 +172,24 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
       llvm::cl::desc("deltanet-gpu-matmuls-to-mma-sync fold-accumulator-consumers"),
       llvm::cl::init(
           DeltaNetGpuMatmulsToMmaSyncOptions().foldAccumulatorConsumers)};
+  PassOptions::Option<bool> tensorCoresFoldAccumulatorCopies{
+      *this, "tensor-cores-fold-accumulator-copies",
+      llvm::cl::desc("deltanet-gpu-matmuls-to-mma-sync fold-accumulator-copies"),
+      llvm::cl::init(
+          DeltaNetGpuMatmulsToMmaSyncOptions().foldAccumulatorCopies)};
+  PassOptions::Option<int64_t> tensorCoresAccumulatorRowPadding{
+      *this, "tensor-cores-accumulator-row-padding",
+      llvm::cl::desc("deltanet-gpu-matmuls-to-mma-sync accumulator-row-padding"),
+      llvm::cl::init(
+          DeltaNetGpuMatmulsToMmaSyncOptions().accumulatorRowPadding)};
+  PassOptions::Option<bool> tensorCoresCarryAccumulators{
+      *this, "tensor-cores-carry-accumulators",
+      llvm::cl::desc("deltanet-gpu-matmuls-to-mma-sync "
+                     "mark-carried-accumulators and "
+                     "deltanet-gpu-carry-accumulators after the thread "
+                     "mapping (the state scan's S kept in the update's "
+                     "accumulator registers across chunks)"),
+      llvm::cl::init(true)};
   // deltanet-gpu-prefetch-loop-operands
   PassOptions::Option<int64_t> prefetchMaxBytes{
       *this, "prefetch-max-bytes",

@@ -58,6 +58,13 @@ constexpr StringLiteral kFoldedConsumer = "deltanet.folded_accumulator_consumer"
 /// The mma.sync shape for tf32 operands.
 constexpr int64_t kMmaM = 16, kMmaN = 8, kMmaK = 8;
 
+/// The attribute that marks an accumulator fragment's load (its
+/// vector.from_elements) and the stores of the fragment for
+/// deltanet-gpu-carry-accumulators: [product, tile], product unique in the
+/// function.
+constexpr StringLiteral kCarriedAccumulatorAttr =
+    "deltanet.carried_accumulator";
+
 /// Largest divisor of `n` that is at most `cap` (>= 1).
 int64_t largestDivisorAtMost(int64_t n, int64_t cap) {
   for (int64_t d = std::min(n, cap); d > 1; --d)
@@ -233,7 +240,8 @@ Value loadFragment(OpBuilder &b, Location loc, const Operand &operand,
 /// (the accumulator itself is then not written).
 void storeFragment(OpBuilder &b, Location loc, const Operand &operand,
                    ArrayRef<Value> base, Value lane, Value fragment,
-                   const AccumulatorConsumer *consumer = nullptr) {
+                   const AccumulatorConsumer *consumer = nullptr,
+                   Attribute mark = {}) {
   nvgpu::FragmentElementInfo reg =
       *nvgpu::getMmaSyncRegisterType(operand.info);
   AffineMap coord =
@@ -244,11 +252,71 @@ void storeFragment(OpBuilder &b, Location loc, const Operand &operand,
         fragmentIndices(b, loc, operand, coord, base, lane, v);
     Value element = vector::ExtractOp::create(
         b, loc, fragment, ArrayRef<int64_t>{v / perRegister, v % perRegister});
-    if (consumer)
+    if (consumer) {
       applyAccumulatorConsumer(b, loc, *consumer, indices, element);
-    else
-      memref::StoreOp::create(b, loc, element, operand.memref, indices);
+      continue;
+    }
+    auto store =
+        memref::StoreOp::create(b, loc, element, operand.memref, indices);
+    if (mark)
+      store->setAttr(kCarriedAccumulatorAttr, mark);
   }
+}
+
+/// The lane's accumulator fragment of `c` at `base` when the product also
+/// takes over copies of C (`copies`: each element stored to the same
+/// indices of each copy's target, as loaded, i.e. before `producer`) or its
+/// load is marked for carrying (`mark`): the raw elements as one
+/// vector.from_elements (marked), each then read back from it, stored to
+/// the copies and updated by the in-place `producer`. The element reads
+/// fold away where nothing replaces the marked load; where
+/// deltanet-gpu-carry-accumulators replaces it by the fragment carried
+/// from the previous loop iteration, the copies and the producer read the
+/// carried values.
+Value loadAccumulatorFragment(OpBuilder &b, Location loc, const Operand &c,
+                              ArrayRef<Value> base, Value lane,
+                              linalg::GenericOp producer,
+                              ArrayRef<Value> copies, Attribute mark) {
+  if (!mark && copies.empty())
+    return loadFragment(b, loc, c, base, lane, /*roundToTf32=*/false,
+                        producer);
+  Value raw = loadFragment(b, loc, c, base, lane, /*roundToTf32=*/false);
+  if (mark)
+    raw.getDefiningOp()->setAttr(kCarriedAccumulatorAttr, mark);
+  if (copies.empty() && !producer)
+    return raw;
+  nvgpu::FragmentElementInfo reg = *nvgpu::getMmaSyncRegisterType(c.info);
+  AffineMap coord = *nvgpu::getLaneIdAndValueIdToOperandCoord(b, loc, c.info);
+  int64_t perRegister = reg.elementsPerRegister;
+  // A register's elements are adjacent in C's rows unless C is read
+  // transposed; then they go to a copy with unit innermost stride as one
+  // vector store (8 bytes: whole 32-byte sectors per warp, where scalar
+  // stores of every other word left half-written sectors; the alignment is
+  // proven by deltanet-gpu-annotate-vector-alignment).
+  auto last = dyn_cast<AffineDimExpr>(c.map.getResults().back());
+  bool rowsAlongColumns = last && last.getPosition() == c.colDim;
+  SmallVector<Value> elements;
+  for (int64_t v = 0; v < reg.numRegistersPerFragment * perRegister; ++v) {
+    SmallVector<Value> indices = fragmentIndices(b, loc, c, coord, base, lane, v);
+    Value element = vector::ExtractOp::create(
+        b, loc, raw, ArrayRef<int64_t>{v / perRegister, v % perRegister});
+    for (Value copy : copies) {
+      if (!rowsAlongColumns || perRegister == 1 ||
+          !cast<MemRefType>(copy.getType()).isLastDimUnitStride()) {
+        memref::StoreOp::create(b, loc, element, copy, indices);
+        continue;
+      }
+      if (v % perRegister != 0)
+        continue;
+      Value row = vector::ExtractOp::create(
+          b, loc, raw, ArrayRef<int64_t>{v / perRegister});
+      vector::StoreOp::create(b, loc, row, copy, indices);
+    }
+    if (producer)
+      element = applyInPlaceProducer(b, loc, producer, indices, element);
+    elements.push_back(element);
+  }
+  return vector::FromElementsOp::create(b, loc, raw.getType(), elements);
 }
 
 /// True if `value` is a memref in shared (workgroup) memory.
@@ -372,6 +440,113 @@ linalg::GenericOp findInPlaceAccumulatorProducer(Operation *op, Value acc) {
       }))
     return nullptr;
   return isUntouchedBetween(producer, op, acc) ? producer : nullptr;
+}
+
+/// Pads the rows of the accumulator `acc` when it is a block's own
+/// allocation (a memref.alloc in `block`, not yet in shared memory:
+/// deltanet-gpu-map-to-threads moves it there, views included) whose rows
+/// are a multiple of 16 words, used only by linalg ops, copies and the
+/// element loads and stores of products rewritten before: the
+/// alloc gets `padding` more columns and its users a view of the original
+/// shape. The state scan's S (rows of 16 or 32 words) is read by `w S` as
+/// B fragments (4 reduction rows x 8 columns: 2- to 4-way bank conflicts
+/// unpadded, none with 8 words more) and written as accumulator fragments
+/// (8 rows x 2 words per lane pair: 4- to 8-way, 2-way padded). Returns
+/// the view, or `acc` unchanged.
+Value padAccumulatorRows(RewriterBase &rewriter, Value acc,
+                         Operation *block, int64_t padding) {
+  auto alloc = acc.getDefiningOp<memref::AllocOp>();
+  MemRefType type = alloc ? alloc.getType() : MemRefType();
+  if (padding <= 0 || !alloc || !block || !block->isProperAncestor(alloc) ||
+      type.getMemorySpace() || !type.getLayout().isIdentity() ||
+      !type.hasStaticShape() || type.getRank() < 2 ||
+      type.getShape().back() % 16 != 0 ||
+      !llvm::all_of(alloc->getUsers(), [](Operation *user) {
+        return isa<linalg::LinalgOp, memref::CopyOp, memref::LoadOp,
+                   memref::StoreOp>(user);
+      }))
+    return acc;
+  SmallVector<int64_t> shape(type.getShape());
+  shape.back() += padding;
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(alloc);
+  auto padded = memref::AllocOp::create(
+      rewriter, alloc.getLoc(),
+      MemRefType::get(shape, type.getElementType()), alloc.getAlignmentAttr());
+  int64_t rank = type.getRank();
+  Value view = memref::SubViewOp::create(
+      rewriter, alloc.getLoc(), padded,
+      SmallVector<OpFoldResult>(rank, rewriter.getIndexAttr(0)),
+      getAsIndexOpFoldResult(rewriter.getContext(), type.getShape()),
+      SmallVector<OpFoldResult>(rank, rewriter.getIndexAttr(1)));
+  rewriter.replaceAllUsesWith(alloc.getResult(), view);
+  rewriter.eraseOp(alloc);
+  return view;
+}
+
+/// Like mayWriteTo, but looking into the structured loops and branches that
+/// earlier rewrites left in the block (the warp loops of a previous
+/// product): true if any op nested in `op` may write `base`.
+bool mayWriteToNested(Operation *op, Value base) {
+  WalkResult result = op->walk([&](Operation *nested) {
+    if (isa<scf::ForallOp, scf::ForOp, scf::IfOp, scf::InParallelOp>(nested))
+      return WalkResult::advance(); // their bodies are visited
+    if (nested->getNumRegions() != 0 && !isa<linalg::LinalgOp>(nested))
+      return WalkResult::interrupt(); // unknown region op: assume it may
+    if (auto store = dyn_cast<memref::StoreOp>(nested))
+      return viewBase(store.getMemref()) == base ? WalkResult::interrupt()
+                                                 : WalkResult::advance();
+    if (isa<memref::LoadOp>(nested) ||
+        nested->hasTrait<OpTrait::IsTerminator>())
+      return WalkResult::advance();
+    return mayWriteTo(nested, base) ? WalkResult::interrupt()
+                                    : WalkResult::advance();
+  });
+  return result.wasInterrupted();
+}
+
+/// Whether no op strictly between `from` and `to` (same block), nor any op
+/// nested in one, uses `value`'s buffer other than by taking views of it.
+bool isUntouchedBetweenNested(Operation *from, Operation *to, Value value) {
+  Value base = viewBase(value);
+  for (Operation *between = from->getNextNode(); between != to;
+       between = between->getNextNode()) {
+    WalkResult result = between->walk([&](Operation *nested) {
+      if (isa<memref::SubViewOp, memref::CollapseShapeOp,
+              memref::ExpandShapeOp, memref::CastOp>(nested))
+        return WalkResult::advance();
+      return llvm::any_of(nested->getOperands(),
+                          [&](Value v) { return viewBase(v) == base; })
+                 ? WalkResult::interrupt()
+                 : WalkResult::advance();
+    });
+    if (result.wasInterrupted())
+      return false;
+  }
+  return true;
+}
+
+/// A memref.copy of exactly the accumulator `acc` to another buffer before
+/// `op` in its block (the state scan's copy of S to `states` at the top of
+/// each chunk), with nothing in between writing `acc`'s buffer other than
+/// the folded in-place `producer`, and nothing in between touching the
+/// copy's target: the warp tiles load every element of `acc` exactly once
+/// (before the producer's update), so each lane can store its elements to
+/// the target as it loads them, and the copy (a block phase: a read of all
+/// of `acc` and a barrier) goes.
+memref::CopyOp findAccumulatorCopy(Operation *op, Value acc,
+                                   linalg::GenericOp producer) {
+  Value base = viewBase(acc);
+  for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    if (auto copy = dyn_cast<memref::CopyOp>(prev);
+        copy && copy.getSource() == acc &&
+        viewBase(copy.getTarget()) != base)
+      return isUntouchedBetweenNested(copy, op, copy.getTarget()) ? copy
+                                                                  : nullptr;
+    if (prev != producer.getOperation() && mayWriteToNested(prev, base))
+      return nullptr;
+  }
+  return nullptr;
 }
 
 /// A copy of `operand` (a statically shaped memref outside shared memory)
@@ -618,7 +793,9 @@ struct MatmulToWarpMmaSync
                       int64_t stageBytes, bool zeroInitAccumulators,
                       bool stageFromProducer, bool minLoadsTiling,
                       bool chainProducts, bool foldAccumulatorProducers,
-                      bool foldAccumulatorConsumers)
+                      bool foldAccumulatorConsumers,
+                      bool foldAccumulatorCopies, bool markCarried,
+                      int64_t accumulatorRowPadding)
       : OpInterfaceRewritePattern(ctx), warps(warps),
         minReduction(minReduction), maxAccumulatorTiles(maxAccumulatorTiles),
         roundToTf32(roundToTf32), stageBytes(stageBytes),
@@ -626,7 +803,10 @@ struct MatmulToWarpMmaSync
         stageFromProducer(stageFromProducer), minLoadsTiling(minLoadsTiling),
         chainProducts(chainProducts),
         foldAccumulatorProducers(foldAccumulatorProducers),
-        foldAccumulatorConsumers(foldAccumulatorConsumers) {}
+        foldAccumulatorConsumers(foldAccumulatorConsumers),
+        foldAccumulatorCopies(foldAccumulatorCopies),
+        markCarried(markCarried),
+        accumulatorRowPadding(accumulatorRowPadding) {}
 
   LogicalResult matchAndRewrite(linalg::LinalgOp op,
                                 PatternRewriter &rewriter) const override {
@@ -689,6 +869,28 @@ struct MatmulToWarpMmaSync
         !zeroFill && foldAccumulatorProducers
             ? findInPlaceAccumulatorProducer(head.op, c.memref)
             : linalg::GenericOp();
+    // C copied to another buffer before the product (the state scan's
+    // copy of S to `states`): each lane stores its loaded elements there.
+    memref::CopyOp accumulatorCopy =
+        !zeroFill && foldAccumulatorCopies
+            ? findAccumulatorCopy(head.op, c.memref, accumulatorProducer)
+            : memref::CopyOp();
+    SmallVector<Value, 1> copyTargets;
+    if (accumulatorCopy)
+      copyTargets.push_back(accumulatorCopy.getTarget());
+    // The accumulator's fragments marked for
+    // deltanet-gpu-carry-accumulators (loaded C only: zero-initialised
+    // accumulators carry nothing).
+    int64_t markedProduct = markCarried && !zeroFill ? nextProduct++ : -1;
+    auto mark = [&](int64_t tile) -> Attribute {
+      return markedProduct < 0
+                 ? Attribute()
+                 : rewriter.getDenseI64ArrayAttr({markedProduct, tile});
+    };
+    // A loaded accumulator of the block's own: its rows padded.
+    if (!zeroFill)
+      c.memref = padAccumulatorRows(rewriter, c.memref, block,
+                                    accumulatorRowPadding);
     rewriter.setInsertionPoint(head.op);
     // Whether an operand's innermost memref dim is not its fragment's
     // reduction index (a transposed read).
@@ -769,16 +971,21 @@ struct MatmulToWarpMmaSync
       rewriter.setInsertionPoint(loop.getBody()->getTerminator());
       point[dim] = loop.getInductionVar();
     }
-    auto rows = scf::ForOp::create(rewriter, loc, zero, constant(warpRows),
-                                   constant(groupRows * kMmaM));
-    rewriter.setInsertionPoint(rows.getBody()->getTerminator());
-    Value groupRow = arith::AddIOp::create(rewriter, loc, rowBase,
-                                           rows.getInductionVar());
-    auto groups = scf::ForOp::create(rewriter, loc, zero, constant(warpCols),
-                                     constant(groupTiles * kMmaN));
-    rewriter.setInsertionPoint(groups.getBody()->getTerminator());
-    Value groupCol = arith::AddIOp::create(rewriter, loc, colBase,
-                                           groups.getInductionVar());
+    // The register blocks of the warp's tile (a loop of one block is left
+    // out when the fragments are marked for carrying: the carry needs the
+    // fragments' loads and stores directly in the enclosing loop's body).
+    auto blockLoop = [&](Value tileBase, int64_t extent,
+                         int64_t step) -> Value {
+      if (markedProduct >= 0 && extent == step)
+        return tileBase;
+      auto loop = scf::ForOp::create(rewriter, loc, zero, constant(extent),
+                                     constant(step));
+      rewriter.setInsertionPoint(loop.getBody()->getTerminator());
+      return arith::AddIOp::create(rewriter, loc, tileBase,
+                                   loop.getInductionVar());
+    };
+    Value groupRow = blockLoop(rowBase, warpRows, groupRows * kMmaM);
+    Value groupCol = blockLoop(colBase, warpCols, groupTiles * kMmaN);
     // Row i of 16 and column t of 8 of the register block.
     auto tileRow = [&](OpBuilder &b, int64_t i) -> Value {
       return i == 0 ? groupRow
@@ -803,9 +1010,9 @@ struct MatmulToWarpMmaSync
         SmallVector<Value> at(point);
         at[mDim] = tileRow(rewriter, i);
         at[nDim] = tileColumn(rewriter, t);
-        accumulators.push_back(loadFragment(rewriter, loc, c, at, lane,
-                                            /*roundToTf32=*/false,
-                                            accumulatorProducer));
+        accumulators.push_back(loadAccumulatorFragment(
+            rewriter, loc, c, at, lane, accumulatorProducer, copyTargets,
+            mark(i * groupTiles + t)));
       }
     }
     // One K loop per product of the chain, on the same accumulators.
@@ -852,7 +1059,8 @@ struct MatmulToWarpMmaSync
         at[nDim] = tileColumn(rewriter, t);
         storeFragment(rewriter, loc, c, at, lane,
                       accumulators[i * groupTiles + t],
-                      consumer ? &*consumer : nullptr);
+                      consumer ? &*consumer : nullptr,
+                      mark(i * groupTiles + t));
       }
     }
     for (Product &product : chain)
@@ -867,6 +1075,8 @@ struct MatmulToWarpMmaSync
         consumer->op->setAttr(kFoldedConsumer,
                               rewriter.getIndexAttr(consumer->accInput));
       });
+    if (accumulatorCopy)
+      rewriter.eraseOp(accumulatorCopy);
     return success();
   }
 
@@ -879,6 +1089,11 @@ struct MatmulToWarpMmaSync
   bool chainProducts;
   bool foldAccumulatorProducers;
   bool foldAccumulatorConsumers;
+  bool foldAccumulatorCopies;
+  bool markCarried;
+  int64_t accumulatorRowPadding;
+  /// The next product's number in the marks (unique per pass run).
+  mutable int64_t nextProduct = 0;
 };
 
 struct DeltaNetGpuMatmulsToMmaSyncPass
@@ -905,6 +1120,12 @@ struct DeltaNetGpuMatmulsToMmaSyncPass
           << static_cast<int64_t>(maxAccumulatorTiles);
       return signalPassFailure();
     }
+    if (accumulatorRowPadding < 0) {
+      getOperation()->emitError("deltanet-gpu-matmuls-to-mma-sync: "
+                                "accumulator-row-padding must be >= 0, got ")
+          << static_cast<int64_t>(accumulatorRowPadding);
+      return signalPassFailure();
+    }
     RewritePatternSet patterns(&getContext());
     patterns.add<MatmulToWarpMmaSync>(&getContext(), threads / 32,
                                       minReduction, maxAccumulatorTiles,
@@ -914,7 +1135,10 @@ struct DeltaNetGpuMatmulsToMmaSyncPass
                                       warpTiling == "min-loads",
                                       chainProducts,
                                       foldAccumulatorProducers,
-                                      foldAccumulatorConsumers);
+                                      foldAccumulatorConsumers,
+                                      foldAccumulatorCopies,
+                                      markCarriedAccumulators,
+                                      accumulatorRowPadding);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
     SmallVector<Operation *> folded;
     getOperation()->walk([&](linalg::GenericOp op) {

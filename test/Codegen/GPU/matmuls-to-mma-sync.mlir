@@ -1,4 +1,6 @@
 // RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync | FileCheck %s
+// RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="mark-carried-accumulators=true" | FileCheck %s --check-prefix=MARK
+// RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="fold-accumulator-copies=true" | FileCheck %s --check-prefix=COPY
 // RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="warp-tiling=rows" | FileCheck %s --check-prefix=ROWS
 // RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="chain-products=true" | FileCheck %s --check-prefix=CHAIN
 // RUN: deltanet-opt %s --split-input-file --deltanet-gpu-matmuls-to-mma-sync="round-to-tf32=false max-accumulator-tiles=4" \
@@ -255,13 +257,22 @@ func.func @rejected(%a: memref<32x32xf32>, %b: memref<32x32xf32>, %c: memref<32x
 // -----
 
 // A zero fill whose zeros are read before the product (here copied out)
-// stays: the accumulators then load C as before.
+// stays: the accumulators then load C as before. With
+// fold-accumulator-copies=true (prefix COPY) the copy of C is taken over by
+// the fragment loads.
 // CHECK-LABEL: func.func @fill_read_before
 // CHECK: linalg.fill
 // CHECK: memref.copy
 // CHECK: scf.forall
 // CHECK: memref.load
 // CHECK: nvgpu.mma.sync
+// COPY-LABEL: func.func @fill_read_before
+// COPY: linalg.fill
+// COPY-NOT: memref.copy
+// COPY: scf.forall
+// COPY: memref.load
+// COPY: vector.store %{{.*}} : memref<64x8xf32>, vector<2xf32>
+// COPY: nvgpu.mma.sync
 func.func @fill_read_before(%a: memref<64x128xf32, #gpu.address_space<workgroup>>, %b: memref<128x8xf32, #gpu.address_space<workgroup>>, %zeros: memref<64x8xf32>) {
   %zero = arith.constant 0.0 : f32
   scf.forall (%i) in (1) {
@@ -370,7 +381,9 @@ func.func @decayed_accumulator(%k: memref<64x128xf32, #gpu.address_space<workgro
 // -----
 
 // Not folded: the accumulator is read between its update and the product
-// (copied out), and an update that does not read the old value (a copy).
+// (copied out; with fold-accumulator-copies=true the copy itself is taken
+// over by the fragment loads, after the update), and an update that does
+// not read the old value (a copy).
 // CHECK-LABEL: func.func @decay_not_folded
 // CHECK: linalg.generic
 // CHECK: memref.copy
@@ -417,6 +430,82 @@ func.func @decay_not_folded(%k: memref<64x128xf32, #gpu.address_space<workgroup>
       %p = arith.mulf %x, %y : f32
       %a = arith.addf %acc, %p : f32
       linalg.yield %a : f32
+    }
+  } {mapping = [#gpu.block<x>]}
+  return
+}
+
+// -----
+
+// The state scan's chunk: S copied to `states`, decayed and updated. S (a
+// block allocation of rows of 16 words) gets its rows padded by 8
+// (accumulator-row-padding); the copy stays by default. With
+// fold-accumulator-copies=true (prefix COPY) the copy is taken over by the
+// fragment loads: each lane stores the raw elements it loads to `states`
+// (a register's two adjacent elements as one vector store, before the
+// decay, which is folded into the loaded values), and the copy goes. With
+// mark-carried-accumulators (MARK) the fragment's load and its stores are
+// marked for deltanet-gpu-carry-accumulators and the register block loops
+// of one iteration are left out.
+// CHECK-LABEL: func.func @copy_folded
+// CHECK: %[[PADDED:.*]] = memref.alloc() : memref<128x24xf32>
+// CHECK: %[[S:.*]] = memref.subview %[[PADDED]][0, 0] [128, 16] [1, 1]
+// CHECK: scf.for %
+// CHECK: memref.copy %[[S]], %{{.*}} : memref<128x16xf32, strided<[24, 1]>> to memref<128x16xf32, strided<[16, 1], offset: ?>>
+// CHECK: scf.forall
+// CHECK-NOT: vector.extract
+// CHECK: math.exp
+// CHECK: nvgpu.mma.sync
+// CHECK: memref.store %{{.*}}, %[[S]]
+// COPY-LABEL: func.func @copy_folded
+// COPY: scf.for %
+// COPY-NOT: memref.copy
+// COPY: scf.forall
+// COPY: %[[RAW:.*]] = vector.from_elements
+// COPY: %[[E:.*]] = vector.extract %[[RAW]][0, 0]
+// COPY: %[[ROW:.*]] = vector.extract %[[RAW]][0] : vector<2xf32> from vector<2x2xf32>
+// COPY: vector.store %[[ROW]], %{{.*}} : memref<128x16xf32, strided<[16, 1], offset: ?>>, vector<2xf32>
+// COPY: math.exp
+// COPY: arith.mulf %[[E]]
+// COPY: nvgpu.mma.sync
+// MARK-LABEL: func.func @copy_folded
+// MARK: scf.forall
+// MARK-NOT: scf.for %{{.*}} = %{{.*}} to %c32 step %c32
+// MARK: vector.from_elements {{.*}} {deltanet.carried_accumulator = array<i64: 0, 0>}
+// MARK: vector.from_elements {{.*}} {deltanet.carried_accumulator = array<i64: 0, 1>}
+// MARK: nvgpu.mma.sync
+// MARK: memref.store {{.*}} {deltanet.carried_accumulator = array<i64: 0, 0>}
+#c_s = affine_map<(d0, d1) -> (d0, d1)>
+#c_g = affine_map<(d0, d1) -> ()>
+#c_km = affine_map<(m, n, r) -> (r, m)>
+#c_kn = affine_map<(m, n, r) -> (r, n)>
+#c_mn = affine_map<(m, n, r) -> (m, n)>
+func.func @copy_folded(%k: memref<64x128xf32, #gpu.address_space<workgroup>>, %v: memref<64x16xf32, #gpu.address_space<workgroup>>,
+                       %glast: memref<f32>, %h0: memref<128x16xf32>, %states: memref<4x128x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  scf.forall (%i) in (1) {
+    %s = memref.alloc() : memref<128x16xf32>
+    memref.copy %h0, %s : memref<128x16xf32> to memref<128x16xf32>
+    scf.for %c = %c0 to %c4 step %c1 {
+      %state = memref.subview %states[%c, 0, 0] [1, 128, 16] [1, 1, 1] : memref<4x128x16xf32> to memref<128x16xf32, strided<[16, 1], offset: ?>>
+      memref.copy %s, %state : memref<128x16xf32> to memref<128x16xf32, strided<[16, 1], offset: ?>>
+      linalg.generic {indexing_maps = [#c_g, #c_s], iterator_types = ["parallel", "parallel"]}
+          ins(%glast : memref<f32>) outs(%s : memref<128x16xf32>) {
+      ^bb0(%g: f32, %x: f32):
+        %e = math.exp %g : f32
+        %y = arith.mulf %x, %e : f32
+        linalg.yield %y : f32
+      }
+      linalg.generic {indexing_maps = [#c_km, #c_kn, #c_mn], iterator_types = ["parallel", "parallel", "reduction"]}
+          ins(%k, %v : memref<64x128xf32, #gpu.address_space<workgroup>>, memref<64x16xf32, #gpu.address_space<workgroup>>)
+          outs(%s : memref<128x16xf32>) {
+      ^bb0(%x: f32, %y: f32, %acc: f32):
+        %p = arith.mulf %x, %y : f32
+        %a = arith.addf %acc, %p : f32
+        linalg.yield %a : f32
+      }
     }
   } {mapping = [#gpu.block<x>]}
   return

@@ -245,6 +245,32 @@ def DeltaNetGpuMatmulsToMmaSync
            "leave the registers, and erased; the accumulator is not "
            "written (its shared-memory tile and the consumer's block phase "
            "go when nothing else uses them)">,
+    Option<"foldAccumulatorCopies", "fold-accumulator-copies", "bool",
+           /*default=*/"false",
+           "A memref.copy of exactly the accumulator to another buffer "
+           "before the product (the state scan's copy of S to `states`), "
+           "with nothing in between writing the accumulator (but a folded "
+           "producer) or touching the target: each lane stores the "
+           "accumulator elements it loads to the target too (a register's "
+           "adjacent elements as one 8-byte vector store), and the copy (a "
+           "block phase: a read of the accumulator and a barrier) is "
+           "erased. Off by default: measured slower on the H200 (state "
+           "scan 0.564 -> 0.587 ms large, 0.180 -> 0.197 ms small; the "
+           "states stores then delay the update's warps, docs/GPU.md)">,
+    Option<"markCarriedAccumulators", "mark-carried-accumulators", "bool",
+           /*default=*/"false",
+           "Mark each loaded accumulator fragment and its stores "
+           "(`deltanet.carried_accumulator`) for "
+           "deltanet-gpu-carry-accumulators, and leave out the register "
+           "block loops of one iteration">,
+    Option<"accumulatorRowPadding", "accumulator-row-padding", "int64_t",
+           /*default=*/"8",
+           "Words added to the rows of a loaded accumulator that is the "
+           "block's own allocation (used only by linalg ops, copies, loads "
+           "and stores) "
+           "when its rows are a multiple of 16 words: the state scan's S, "
+           "read as w S's B fragments and written as accumulator fragments "
+           "(bank conflicts); 0: unpadded">,
   ];
   let dependentDialects = ["gpu::GPUDialect", "nvgpu::NVGPUDialect",
                            "scf::SCFDialect", "vector::VectorDialect",
@@ -313,6 +339,35 @@ def DeltaNetGpuDropBarriersAfterAsyncCopies
     the barrier before the copies.
   }];
   let dependentDialects = ["gpu::GPUDialect"];
+}
+
+def DeltaNetGpuCarryAccumulators : Pass<"deltanet-gpu-carry-accumulators"> {
+  let summary = "Tensor-core accumulator fragments carried across a loop in "
+                "registers instead of reloaded from memory";
+  let description = [{
+    Runs after `deltanet-gpu-map-to-threads`, on the fragments that
+    `deltanet-gpu-matmuls-to-mma-sync mark-carried-accumulators=true` marked
+    (`deltanet.carried_accumulator = [product, tile]` on the fragment's
+    `vector.from_elements` of loads and on the stores of its final value).
+    The state scan updates S (its accumulator C) in every chunk: each lane
+    loads its fragment of S from shared memory, accumulates k^T v_new onto
+    it and stores it back, and the next chunk loads the same elements
+    again. Where the marked load and stores are directly in an `scf.for`'s
+    body (the chunk loop), the stores write exactly the elements the load
+    reads (same buffer, same indices: the lane owns them), the load comes
+    first, and nothing else in the loop (at any depth) may write the
+    buffer other than the stores of the same product, the fragment is
+    carried as an `iter_args` value: only the first iteration loads it
+    (an `scf.if` on the induction variable), the later ones take the value
+    the previous iteration stored. The stores stay (the buffer is still
+    read by other ops: `w S`, the final state). Ours because upstream's
+    loop-carried vector forwarding (VectorToGPU, store-to-load forwarding,
+    `scf` hoisting) works on whole-buffer vector transfers, not on a
+    lane's fragment elements addressed by the thread id.
+    The marks are removed (carried or not).
+  }];
+  let dependentDialects = ["scf::SCFDialect", "arith::ArithDialect",
+                           "vector::VectorDialect"];
 }
 
 def DeltaNetGpuWorkgroupAllocsToDynamicShared
