@@ -32,7 +32,7 @@ int main(int argc, char **argv) {
   M4 mq = {q, q, 0, {1, T, H, K}, {T*H*K, H*K, K, 1}}, mk = mq, mv = mq; mk.base = mk.data = k; mv.base = mv.data = v;
   M3 mg = {g, g, 0, {1, T, H}, {T*H, H, 1}}, mb = mg; mb.base = mb.data = be;
   M4 mh = {h0, h0, 0, {1, H, K, K}, {H*K*K, K*K, K, 1}};
-  Fn fns[8]; double best[8]; float *o0 = malloc(4 * T * H * K);
+  Fn fns[32]; double best[32]; if (nk > 32) { printf("at most 32 kernels\n"); return 1; } float *o0 = malloc(4 * T * H * K);
   for (int i = 0; i < nk; ++i) { void *h = dlopen(argv[i + 3], RTLD_NOW); if (!h) { printf("%s\n", dlerror()); return 1; } fns[i] = (Fn)dlsym(h, "_mlir_ciface_gdr"); best[i] = 1e9; }
   for (int rep = 0; rep < reps; ++rep) for (int i = 0; i < nk; ++i) {
     R r; double t0 = now(); fns[i](&r, &mq, &mk, &mv, &mg, &mb, &mh); double dt = now() - t0; if (dt < best[i]) best[i] = dt;

@@ -60,7 +60,8 @@ void mlir::deltanet::buildCpuPipeline(OpPassManager &pm,
   DeltaNetDecomposeChunkGatedDeltaRuleOptions decompose;
   decompose.chunkLoop = true;
   pm.addPass(createDeltaNetDecomposeChunkGatedDeltaRule(decompose));
-  addDeltaNetToLinalgPasses(pm, options, *lookupTargetInfo("cpu"));
+  addDeltaNetToLinalgPasses(pm, options, *lookupTargetInfo("cpu"),
+                            options.chunkPrecision);
   buildCPUCodegenPassPipeline(pm, options.numThreads, options.bf16DotProducts,
                               options.int8DotProducts);
 }

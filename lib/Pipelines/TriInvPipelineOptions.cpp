@@ -33,12 +33,13 @@ TriInvPipelineOptions::getLowerTriInvOptions(const TargetInfo &target) const {
 
 void mlir::deltanet::addDeltaNetToLinalgPasses(
     OpPassManager &pm, const TriInvPipelineOptions &options,
-    const TargetInfo &target) {
+    const TargetInfo &target, TriInvPrecision chunkPrecision) {
   pm.addPass(createDeltaNetUnpackVarlenGatedDeltaRule());
   pm.addPass(createDeltaNetDecomposeGatedDeltaRuleSummary());
   pm.addPass(createDeltaNetDecomposeChunkGatedDeltaRule());
   DeltaNetLowerChunkStagesOptions stages;
   stages.foldScanDecayIntoValues = target.foldsScanDecayIntoValues();
+  stages.precision = chunkPrecision;
   pm.addPass(createDeltaNetLowerChunkStages(stages));
   pm.addPass(createDeltaNetLowerComposeSummaries());
   DeltaNetLowerRecurrentGatedDeltaRuleOptions recurrent;

@@ -151,7 +151,17 @@ def DeltaNetLowerChunkStages : Pass<"deltanet-lower-chunk-stages"> {
            "State scan: S += k^T (v_new exp(g_last - g)), one elementwise op "
            "giving v_new and its decayed rows (C x V exps), k read transposed "
            "by the update; instead of the decayed copy of k (C x K exps). "
-           "Set from TargetInfo::foldsScanDecayIntoValues by the pipelines.">
+           "Set from TargetInfo::foldsScanDecayIntoValues by the pipelines.">,
+    Option<"precision", "precision", "::mlir::deltanet::TriInvPrecision",
+           /*default=*/"::mlir::deltanet::TriInvPrecision::F32",
+           "Operands of the stages' products (gated K K^T, the WY products, "
+           "the state scan's two, chunk_output's three): f32; bf16 / f16 "
+           "rounded (f32 accumulation; the CPU codegen can run bf16 ones as "
+           "AVX512_BF16 dot products); i8 quantised per row of the left and "
+           "column of the right operand (i32 accumulation, rescaled to f32; "
+           "AVX512_VNNI on the CPU). The state, masks, decays and the "
+           "tri_inv stay f32",
+           [{::mlir::deltanet::triInvPrecisionOptionValues()}]>
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

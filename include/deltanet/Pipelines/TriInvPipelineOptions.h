@@ -80,10 +80,12 @@ private:
 /// Adds the target-neutral half of every target's pipeline: chunk attention
 /// decomposed into its stages, stages, recurrence and tri_inv (its batch
 /// tiled as `target` prefers) lowered to linalg/tensor/scf on tensors,
-/// quantization ops lowered, canonicalized.
-void addDeltaNetToLinalgPasses(OpPassManager &pm,
-                               const TriInvPipelineOptions &options,
-                               const TargetInfo &target);
+/// quantization ops lowered, canonicalized. `chunkPrecision`: the operands
+/// of the chunk stages' products (deltanet-lower-chunk-stages precision).
+void addDeltaNetToLinalgPasses(
+    OpPassManager &pm, const TriInvPipelineOptions &options,
+    const TargetInfo &target,
+    TriInvPrecision chunkPrecision = TriInvPrecision::F32);
 
 } // namespace deltanet
 } // namespace mlir

@@ -157,10 +157,18 @@ Value packRowGroups(OpBuilder &b, Location loc, Value rhs, int64_t group,
 /// products per lane (G = 2: pairwise i16 multiply-adds; G = 4: vpdpbusd):
 ///
 ///   Bv[b, q, G n + t] = B[b, G q + t, n]     (VNNI layout, K padded to G)
-///   for b, m: for each W-lane chunk of n:
-///     acc = C[b, m, chunk]
-///     for q: acc = dot(broadcast(A[b, m, G q : G q + G]), Bv[b, q, chunk])
-///     C[b, m, chunk] = acc
+///   for b, each tile of R rows m, each block of J W-lane chunks of n:
+///     acc[r][j] = C[b, m + r, chunk j]            (R x J registers)
+///     for q: for j: bv[j] = Bv[b, q, chunk j]
+///            for r: a = broadcast(A[b, m + r, G q : G q + G])
+///                   for j: acc[r][j] = dot(a, bv[j])
+///     C[b, m + r, chunk j] = acc[r][j]
+///
+/// Register tiles (R <= 4 rows, J <= 4 chunks: up to 16 independent
+/// accumulators) rather than one accumulator per row and chunk: a single
+/// accumulator makes every dot wait for the previous one (latency-bound,
+/// ~5 cycles per vpdpbusd instead of 2 per cycle), and each Bv load then
+/// feeds R dots instead of one.
 ///
 /// vpdpbusd multiplies unsigned by signed bytes: A is offset by 128 (an xor
 /// of the sign bit: a + 128 in [1, 255] for a in [-127, 127]) and
@@ -236,17 +244,23 @@ struct VectorizeInt8BatchMatmul
     auto halfType = VectorType::get({2 * lanes}, i16);
     int64_t chunks = n / lanes;
 
-    // The broadcast of A's G bytes at (b, m, G q) as G * W bytes (offset by
-    // 128 for vpdpbusd), and the product with Bv's chunk added to `acc`.
-    auto dotStep = [&](OpBuilder &pb, Value bi, Value mi, Value q, Value acc,
-                       int64_t chunk) -> Value {
-      Value k0 = arith::MulIOp::create(pb, loc, q, index(pb, group));
-      Value aGroup = vector::TransferReadOp::create(
-          pb, loc, groupType, lhs, ValueRange{bi, mi, k0}, zeroI8,
-          ArrayRef<bool>{true});
+    // Bv's chunk at group q (sign-extended to i16 pairs for the pairwise
+    // kernel).
+    auto loadB = [&](OpBuilder &pb, Value bi, Value q, int64_t chunk) -> Value {
       Value bChunk = vector::TransferReadOp::create(
           pb, loc, chunkType, packed,
           ValueRange{bi, q, index(pb, group * chunk * lanes)}, zeroI8,
+          ArrayRef<bool>{true});
+      if (unsignedSignedDots)
+        return bChunk;
+      return arith::ExtSIOp::create(pb, loc, halfType, bChunk);
+    };
+    // The broadcast of A's G bytes at (b, m, G q) to every lane (offset by
+    // 128 for vpdpbusd; as two i16 for the pairwise kernel).
+    auto loadA = [&](OpBuilder &pb, Value bi, Value mi, Value q) -> Value {
+      Value k0 = arith::MulIOp::create(pb, loc, q, index(pb, group));
+      Value aGroup = vector::TransferReadOp::create(
+          pb, loc, groupType, lhs, ValueRange{bi, mi, k0}, zeroI8,
           ArrayRef<bool>{true});
       if (unsignedSignedDots) {
         Value signBits = arith::ConstantOp::create(
@@ -254,20 +268,31 @@ struct VectorizeInt8BatchMatmul
         Value offset = arith::XOrIOp::create(pb, loc, aGroup, signBits);
         Value a32 = vector::BitCastOp::create(
             pb, loc, VectorType::get({1}, i32), offset);
-        Value a = vector::BitCastOp::create(
+        return vector::BitCastOp::create(
             pb, loc, chunkType,
             vector::BroadcastOp::create(pb, loc, accType, a32));
-        return unsignedSignedDot(pb, loc, acc, a, bChunk);
       }
       Value a16 = arith::ExtSIOp::create(pb, loc, VectorType::get({2}, i16),
                                          aGroup);
       Value a32 =
           vector::BitCastOp::create(pb, loc, VectorType::get({1}, i32), a16);
-      Value a = vector::BitCastOp::create(
+      return vector::BitCastOp::create(
           pb, loc, halfType, vector::BroadcastOp::create(pb, loc, accType, a32));
-      Value bv = arith::ExtSIOp::create(pb, loc, halfType, bChunk);
+    };
+    auto dot = [&](OpBuilder &pb, Value acc, Value a, Value bv) -> Value {
+      if (unsignedSignedDots)
+        return unsignedSignedDot(pb, loc, acc, a, bv);
       return pairwiseMultiplyAdd(pb, loc, acc, a, bv);
     };
+    // Register tile: rowTile rows x chunkTile chunks of accumulators.
+    auto largestDivisor = [](int64_t n, int64_t bound) {
+      int64_t d = std::max<int64_t>(1, std::min(bound, n));
+      while (n % d)
+        --d;
+      return d;
+    };
+    int64_t rowTile = largestDivisor(m, 4);
+    int64_t chunkTile = largestDivisor(chunks, 4);
 
     auto batchLoop = scf::ForOp::create(
         rewriter, loc, index(rewriter, 0), batch, index(rewriter, 1),
@@ -302,30 +327,55 @@ struct VectorizeInt8BatchMatmul
             }
           }
           auto rowLoop = scf::ForOp::create(
-              bb, loc, index(bb, 0), index(bb, m), index(bb, 1), batchIter,
-              [&](OpBuilder &rb, Location, Value mi, ValueRange rowIter) {
+              bb, loc, index(bb, 0), index(bb, m), index(bb, rowTile),
+              batchIter,
+              [&](OpBuilder &rb, Location, Value m0, ValueRange rowIter) {
                 Value c = rowIter[0];
-                for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-                  Value n0 = index(rb, chunk * lanes);
-                  Value acc = vector::TransferReadOp::create(
-                      rb, loc, accType, c, ValueRange{bi, mi, n0}, zeroI32,
-                      ArrayRef<bool>{true});
-                  if (unsignedSignedDots)
-                    acc = arith::SubIOp::create(rb, loc, acc,
-                                                corrections[chunk]);
+                SmallVector<Value> rowsOf;
+                for (int64_t r = 0; r < rowTile; ++r)
+                  rowsOf.push_back(
+                      arith::AddIOp::create(rb, loc, m0, index(rb, r)));
+                for (int64_t c0 = 0; c0 < chunks; c0 += chunkTile) {
+                  // acc[r * chunkTile + j]: row r, chunk c0 + j.
+                  SmallVector<Value> accs;
+                  for (int64_t r = 0; r < rowTile; ++r)
+                    for (int64_t j = 0; j < chunkTile; ++j) {
+                      Value acc = vector::TransferReadOp::create(
+                          rb, loc, accType, c,
+                          ValueRange{bi, rowsOf[r],
+                                     index(rb, (c0 + j) * lanes)},
+                          zeroI32, ArrayRef<bool>{true});
+                      if (unsignedSignedDots)
+                        acc = arith::SubIOp::create(rb, loc, acc,
+                                                    corrections[c0 + j]);
+                      accs.push_back(acc);
+                    }
                   auto groupLoop = scf::ForOp::create(
                       rb, loc, index(rb, 0), index(rb, groups), index(rb, 1),
-                      ValueRange{acc},
+                      accs,
                       [&](OpBuilder &pb, Location, Value q,
                           ValueRange accIter) {
-                        scf::YieldOp::create(
-                            pb, loc,
-                            dotStep(pb, bi, mi, q, accIter[0], chunk));
+                        SmallVector<Value> bv;
+                        for (int64_t j = 0; j < chunkTile; ++j)
+                          bv.push_back(loadB(pb, bi, q, c0 + j));
+                        SmallVector<Value> next;
+                        for (int64_t r = 0; r < rowTile; ++r) {
+                          Value a = loadA(pb, bi, rowsOf[r], q);
+                          for (int64_t j = 0; j < chunkTile; ++j)
+                            next.push_back(dot(
+                                pb, accIter[r * chunkTile + j], a, bv[j]));
+                        }
+                        scf::YieldOp::create(pb, loc, next);
                       });
-                  c = vector::TransferWriteOp::create(
-                          rb, loc, groupLoop.getResult(0), c,
-                          ValueRange{bi, mi, n0}, ArrayRef<bool>{true})
-                          .getResult();
+                  for (int64_t r = 0; r < rowTile; ++r)
+                    for (int64_t j = 0; j < chunkTile; ++j)
+                      c = vector::TransferWriteOp::create(
+                              rb, loc, groupLoop.getResult(r * chunkTile + j),
+                              c,
+                              ValueRange{bi, rowsOf[r],
+                                         index(rb, (c0 + j) * lanes)},
+                              ArrayRef<bool>{true})
+                              .getResult();
                 }
                 scf::YieldOp::create(rb, loc, c);
               });

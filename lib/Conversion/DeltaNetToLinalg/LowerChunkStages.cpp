@@ -1,13 +1,16 @@
 //===- LowerChunkStages.cpp - Lower the chunk stage ops to linalg/scf -----===//
 //
 // Lowers gated_kkt, wy_repr, chunk_state_scan and chunk_output to batched
-// linalg matmuls with explicit causal/decay masks and an scf.for state scan.
+// linalg matmuls with explicit causal/decay masks and an scf.for state scan;
+// optionally with bf16 / f16 / INT8 product operands (f32 sums).
 //
 //===----------------------------------------------------------------------===//
 
 #include "deltanet/Conversion/Passes.h"
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetOps.h"
 #include "deltanet/Dialect/DeltaNet/Utils/StructuredBuilder.h"
+
+#include "PrecisionMatmul.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -36,7 +39,8 @@ Value transposeLastTwo(StructuredBuilder &sb, Value t) {
   OpBuilder &b = sb.builder();
   SmallVector<OpFoldResult> sizes = sb.dims(t);
   std::swap(sizes[1], sizes[2]);
-  Value init = sb.empty(sizes, sb.f32());
+  Value init =
+      sb.empty(sizes, cast<ShapedType>(t.getType()).getElementType());
   return linalg::TransposeOp::create(b, sb.getLoc(), t, init,
                                      ArrayRef<int64_t>{0, 2, 1})
       .getResult()[0];
@@ -105,14 +109,45 @@ Value scaleRows(
 // Patterns
 //===----------------------------------------------------------------------===//
 
+/// A stage op's lowering with its products' operand precision.
+template <typename OpT>
+struct LowerStage : public OpRewritePattern<OpT> {
+  LowerStage(MLIRContext *ctx, TriInvPrecision precision)
+      : OpRewritePattern<OpT>(ctx), precision(precision) {}
+
+  /// `x` rounded to the operands' float type when it is bf16 / f16 (an
+  /// operand of several products rounded once; before a transpose: half the
+  /// bytes moved); unchanged for f32 and i8 (quantised per product, with
+  /// that product's scales).
+  Value rounded(StructuredBuilder &sb, Value x) const {
+    if (precision == TriInvPrecision::BF16)
+      return sb.convertElementType(x, sb.builder().getBF16Type());
+    if (precision == TriInvPrecision::F16)
+      return sb.convertElementType(x, sb.builder().getF16Type());
+    return x;
+  }
+
+  /// `acc + lhs rhs` (batched) with the operands in the stage precision
+  /// (emitPrecisionMatmul; the CPU's bf16 dot-product codegen fuses a
+  /// rounding of the right operand into its VNNI pack). The sum is f32.
+  Value product(StructuredBuilder &sb, Value lhs, Value rhs,
+                Value acc = {}) const {
+    return emitPrecisionMatmul(sb, lhs, rhs, acc, precision,
+                               QuantGranularity::Row);
+  }
+
+  TriInvPrecision precision;
+};
+
 /// a = mask_{i>j}(beta_i * exp(g_i - g_j) * (K K^T)).
-struct LowerGatedKKT : public OpRewritePattern<GatedKKTOp> {
-  using OpRewritePattern::OpRewritePattern;
+struct LowerGatedKKT : public LowerStage<GatedKKTOp> {
+  using LowerStage::LowerStage;
 
   LogicalResult matchAndRewrite(GatedKKTOp op,
                                 PatternRewriter &rewriter) const override {
     StructuredBuilder sb(rewriter, op.getLoc());
-    Value gram = sb.batchMatmul(op.getK(), transposeLastTwo(sb, op.getK()));
+    Value k = rounded(sb, op.getK());
+    Value gram = product(sb, k, transposeLastTwo(sb, k));
     rewriter.replaceOp(op, causalDecayMask(sb, gram, op.getG(), op.getBeta(),
                                            1.0f, /*inclusive=*/false));
     return success();
@@ -120,8 +155,8 @@ struct LowerGatedKKT : public OpRewritePattern<GatedKKTOp> {
 };
 
 /// w = t (beta exp(g) k), u = t (beta v).
-struct LowerWYRepr : public OpRewritePattern<WYReprOp> {
-  using OpRewritePattern::OpRewritePattern;
+struct LowerWYRepr : public LowerStage<WYReprOp> {
+  using LowerStage::LowerStage;
 
   LogicalResult matchAndRewrite(WYReprOp op,
                                 PatternRewriter &rewriter) const override {
@@ -135,16 +170,17 @@ struct LowerWYRepr : public OpRewritePattern<WYReprOp> {
     Value vScaled =
         scaleRows(sb, op.getV(), ValueRange{op.getBeta()},
                   [](OpBuilder &, Location, ValueRange f) { return f[0]; });
-    Value w = sb.batchMatmul(op.getT(), kScaled);
-    Value u = sb.batchMatmul(op.getT(), vScaled);
+    Value t = rounded(sb, op.getT());
+    Value w = product(sb, t, kScaled);
+    Value u = product(sb, t, vScaled);
     rewriter.replaceOp(op, ValueRange{w, u});
     return success();
   }
 };
 
 /// o = scale * ((q exp(g)) state + mask_{i>=j}(exp(g_i - g_j) q k^T) v_new).
-struct LowerChunkOutput : public OpRewritePattern<ChunkOutputOp> {
-  using OpRewritePattern::OpRewritePattern;
+struct LowerChunkOutput : public LowerStage<ChunkOutputOp> {
+  using LowerStage::LowerStage;
 
   LogicalResult matchAndRewrite(ChunkOutputOp op,
                                 PatternRewriter &rewriter) const override {
@@ -157,11 +193,12 @@ struct LowerChunkOutput : public OpRewritePattern<ChunkOutputOp> {
                         nb, loc, math::ExpOp::create(nb, loc, f[0]),
                         StructuredBuilder::f32Constant(nb, loc, scale));
                   });
-    Value carried = sb.batchMatmul(qDecayed, op.getState());
-    Value scores = sb.batchMatmul(op.getQ(), transposeLastTwo(sb, op.getK()));
+    Value carried = product(sb, qDecayed, op.getState());
+    Value scores =
+        product(sb, op.getQ(), transposeLastTwo(sb, rounded(sb, op.getK())));
     Value attention = causalDecayMask(sb, scores, op.getG(), nullptr, scale,
                                       /*inclusive=*/true);
-    rewriter.replaceOp(op, sb.batchMatmul(attention, op.getVNew(), carried));
+    rewriter.replaceOp(op, product(sb, attention, op.getVNew(), carried));
     return success();
   }
 };
@@ -173,9 +210,11 @@ struct LowerChunkOutput : public OpRewritePattern<ChunkOutputOp> {
 ///   S = exp(g_last) S + k[c]^T (v_new[c] exp(g_last - g[c])).
 /// `states` and `v_new` are carried only when used (a segment summary needs
 /// the final state alone); unused ones are replaced by a dead tensor.empty.
-struct LowerChunkStateScan : public OpRewritePattern<ChunkStateScanOp> {
-  LowerChunkStateScan(MLIRContext *ctx, bool foldDecayIntoValues)
-      : OpRewritePattern(ctx), foldDecayIntoValues(foldDecayIntoValues) {}
+struct LowerChunkStateScan : public LowerStage<ChunkStateScanOp> {
+  LowerChunkStateScan(MLIRContext *ctx, bool foldDecayIntoValues,
+                      TriInvPrecision precision)
+      : LowerStage(ctx, precision),
+        foldDecayIntoValues(foldDecayIntoValues) {}
 
   LogicalResult matchAndRewrite(ChunkStateScanOp op,
                                 PatternRewriter &rewriter) const override {
@@ -250,7 +289,7 @@ struct LowerChunkStateScan : public OpRewritePattern<ChunkStateScanOp> {
           Value k = chunkOf(op.getK()), w = chunkOf(op.getW()),
                 u = chunkOf(op.getU()), g = chunkOf(op.getG());
           // v_new = u - w S.
-          Value ws = body.batchMatmul(w, state);
+          Value ws = product(body, w, state);
           // g_last = g[:, C - 1].
           auto lastOfChunk = [&]() -> Value {
             return tensor::ExtractSliceOp::create(
@@ -325,7 +364,12 @@ struct LowerChunkStateScan : public OpRewritePattern<ChunkStateScanOp> {
                                              math::ExpOp::create(bb, bl, a[0]));
               });
           Value next;
-          if (foldDecayIntoValues) {
+          if (foldDecayIntoValues && precision == TriInvPrecision::I8) {
+            // Quantised operands need a plain matmul (scales per row of
+            // k^T): the transpose is materialised.
+            next = product(body, transposeLastTwo(body, k), vNewDecayed,
+                           stateDecayed);
+          } else if (foldDecayIntoValues) {
             // S += k^T (v_new exp(g_last - g)): a batch_matmul reading k
             // transposed through its indexing map (b, m, n, r) -> (b, r, m).
             // A named op, not a generic: elementwise fusion then does not
@@ -335,13 +379,14 @@ struct LowerChunkStateScan : public OpRewritePattern<ChunkStateScanOp> {
             bindDims(ctx, bb, mm, nn, rr);
             auto update = linalg::BatchMatmulOp::create(
                 nb, nloc, TypeRange{stateDecayed.getType()},
-                ValueRange{k, vNewDecayed}, ValueRange{stateDecayed});
+                ValueRange{rounded(body, k), rounded(body, vNewDecayed)},
+                ValueRange{stateDecayed});
             update.setIndexingMapsAttr(nb.getAffineMapArrayAttr(
                 {body.affineMap(4, {bb, rr, mm}), body.affineMap(4, {bb, rr, nn}),
                  body.affineMap(4, {bb, mm, nn})}));
             next = update.getResult(0);
           } else {
-            next = body.batchMatmul(kDecayedT, vNewChunk, stateDecayed);
+            next = product(body, kDecayedT, vNewChunk, stateDecayed);
           }
           SmallVector<Value> yields = {next};
           if (keepStates)
@@ -369,7 +414,8 @@ struct DeltaNetLowerChunkStagesPass
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    populateLowerChunkStagesPatterns(patterns, foldScanDecayIntoValues);
+    populateLowerChunkStagesPatterns(patterns, foldScanDecayIntoValues,
+                                     precision);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };
@@ -377,9 +423,10 @@ struct DeltaNetLowerChunkStagesPass
 } // namespace
 
 void mlir::deltanet::populateLowerChunkStagesPatterns(
-    RewritePatternSet &patterns, bool foldScanDecayIntoValues) {
+    RewritePatternSet &patterns, bool foldScanDecayIntoValues,
+    TriInvPrecision precision) {
   patterns.add<LowerGatedKKT, LowerWYRepr, LowerChunkOutput>(
-      patterns.getContext());
+      patterns.getContext(), precision);
   patterns.add<LowerChunkStateScan>(patterns.getContext(),
-                                    foldScanDecayIntoValues);
+                                    foldScanDecayIntoValues, precision);
 }

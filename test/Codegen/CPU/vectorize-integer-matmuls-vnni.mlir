@@ -23,19 +23,22 @@
 // KERNEL: vector.interleave %{{.*}}, %{{.*}} : vector<16xi8> -> vector<32xi8>
 // KERNEL: vector.transfer_write %{{.*}} : vector<32xi8>, tensor<?x16x64xi8>
 // KERNEL: scf.for %[[B:[a-z0-9_]+]] =
-// KERNEL: scf.for %[[M:[a-z0-9_]+]] =
-// Two chunks of 16 i32 lanes (N = 32), each over 16 pairs of k.
+// Register tiles of 4 rows x two chunks of 16 i32 lanes (N = 32): 8
+// accumulators carried over the 16 pairs of k; per pair both Bv chunks
+// are loaded once and feed the 4 rows.
+// KERNEL: scf.for %[[M:[a-z0-9_]+]] = %{{.*}} to %{{.*}} step %c4
 // KERNEL: vector.transfer_read %{{.*}}[%[[B]], %[[M]], %{{.*}}], {{.*}} : tensor<?x16x32xi32>, vector<16xi32>
-// KERNEL: scf.for %[[P:[a-z0-9_]+]] = {{.*}} -> (vector<16xi32>)
-// KERNEL: vector.transfer_read %{{.*}} : tensor<?x16x32xi8>, vector<2xi8>
-// KERNEL: vector.transfer_read %[[PACKED]][%[[B]], %[[P]], %{{.*}}], {{.*}} : tensor<?x16x64xi8>, vector<32xi8>
+// KERNEL: scf.for %[[P:[a-z0-9_]+]] = {{.*}} -> (vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>)
+// KERNEL: vector.transfer_read %[[PACKED]][%[[B]], %[[P]], %c0], {{.*}} : tensor<?x16x64xi8>, vector<32xi8>
+// KERNEL: vector.transfer_read %[[PACKED]][%[[B]], %[[P]], %c32], {{.*}} : tensor<?x16x64xi8>, vector<32xi8>
+// KERNEL: vector.transfer_read %{{.*}}[%[[B]], %[[M]], %{{.*}}], {{.*}} : tensor<?x16x32xi8>, vector<2xi8>
 // KERNEL: vector.bitcast %{{.*}} : vector<2xi16> to vector<1xi32>
 // KERNEL: vector.broadcast %{{.*}} : vector<1xi32> to vector<16xi32>
 // KERNEL: arith.muli %{{.*}}, %{{.*}} : vector<32xi32>
 // KERNEL: vector.shuffle {{.*}} [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30]
 // KERNEL: vector.shuffle {{.*}} [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31]
-// KERNEL: vector.transfer_write
-// KERNEL: vector.transfer_read %{{.*}} : tensor<?x16x32xi32>, vector<16xi32>
+// The 8 accumulators written back after the k loop.
+// KERNEL-COUNT-8: vector.transfer_write %{{.*}}#{{[0-7]}}, {{.*}} : vector<16xi32>, tensor<?x16x32xi32>
 // KERNEL-NOT: linalg.batch_matmul
 
 // With AVX-512 VNNI 16 lanes per instruction, with AVX-VNNI (VEX-encoded) 8.

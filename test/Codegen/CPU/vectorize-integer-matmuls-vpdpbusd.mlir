@@ -29,13 +29,16 @@
 // KERNEL: scf.for {{.*}} -> (vector<16xi32>)
 // KERNEL: arith.extsi %{{.*}} : vector<16xi8> to vector<16xi32>
 // KERNEL: arith.shli
-// KERNEL: scf.for %[[M:[a-z0-9_]+]] =
+// Register tiles of 4 rows x 2 chunks (8 accumulators, corrected) over the
+// 8 groups of k; per group both Bv chunks loaded once for the 4 rows.
+// KERNEL: scf.for %[[M:[a-z0-9_]+]] = %{{.*}} to %{{.*}} step %c4
 // KERNEL: vector.transfer_read %{{.*}}[%[[B]], %[[M]], %{{.*}}], {{.*}} : tensor<?x16x32xi32>, vector<16xi32>
 // KERNEL: arith.subi
-// KERNEL: scf.for %[[Q:[a-z0-9_]+]] = {{.*}} -> (vector<16xi32>)
+// KERNEL: scf.for %[[Q:[a-z0-9_]+]] = {{.*}} -> (vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>)
+// KERNEL: vector.transfer_read %[[PACKED]][%[[B]], %[[Q]], %c0], {{.*}} : tensor<?x8x128xi8>, vector<64xi8>
+// KERNEL: vector.transfer_read %[[PACKED]][%[[B]], %[[Q]], %c64], {{.*}} : tensor<?x8x128xi8>, vector<64xi8>
 // 4 bytes of A, offset by 128, broadcast to the 16 lanes.
-// KERNEL: vector.transfer_read %{{.*}} : tensor<?x16x32xi8>, vector<4xi8>
-// KERNEL: vector.transfer_read %[[PACKED]][%[[B]], %[[Q]], %{{.*}}], {{.*}} : tensor<?x8x128xi8>, vector<64xi8>
+// KERNEL: vector.transfer_read %{{.*}}[%[[B]], %[[M]], %{{.*}}], {{.*}} : tensor<?x16x32xi8>, vector<4xi8>
 // KERNEL: arith.xori %{{.*}}, %{{.*}} : vector<4xi8>
 // KERNEL: vector.bitcast %{{.*}} : vector<4xi8> to vector<1xi32>
 // KERNEL: vector.broadcast %{{.*}} : vector<1xi32> to vector<16xi32>

@@ -41,9 +41,11 @@ void populateLowerTriInvPatterns(RewritePatternSet &patterns,
 
 /// Adds the patterns lowering the chunk stage ops to linalg/scf. With
 /// `foldScanDecayIntoValues` the state scan decays v_new's rows instead of
-/// k's (TargetInfo::foldsScanDecayIntoValues).
-void populateLowerChunkStagesPatterns(RewritePatternSet &patterns,
-                                      bool foldScanDecayIntoValues = false);
+/// k's (TargetInfo::foldsScanDecayIntoValues). Every product's operands
+/// are represented in `precision` (f32 sums).
+void populateLowerChunkStagesPatterns(
+    RewritePatternSet &patterns, bool foldScanDecayIntoValues = false,
+    TriInvPrecision precision = TriInvPrecision::F32);
 
 /// Adds the pattern lowering deltanet.compose_summaries to batched matmuls.
 void populateLowerComposeSummariesPatterns(RewritePatternSet &patterns);
