@@ -645,9 +645,11 @@ public:
   /// and `(X L^2k)(I, J) = sum_{K = J + d_2k}^{I} X(I, K) L^2k(K, J)` (X is
   /// lower triangular). The blocks at one distance `delta` have the same
   /// static shapes (`bs x (delta - ..) bs` times `.. x bs`), so each is one
-  /// batched matmul in an `scf.for` over the block column. At C = 64,
-  /// bs = 16 and exact order: 154 block products (631 K multiply-adds per
-  /// matrix) instead of 1.55 M for the bands; the skipped blocks are exact
+  /// batched matmul per 8-row tile (forEachRowTile: its own, shorter K
+  /// range) in an `scf.for` over the block column. At C = 64, bs = 16 and
+  /// exact order: 154 block products (631 K multiply-adds per matrix with
+  /// whole-block K ranges, fewer with the tiles' ranges) instead of 1.55 M
+  /// for the bands; the skipped blocks are exact
   /// zeros (every term of them has a zero factor), so only the summation
   /// order differs from `neumann` (X + (X P) instead of accumulating the
   /// terms onto X; accumulating in place would alias the panel it reads and
