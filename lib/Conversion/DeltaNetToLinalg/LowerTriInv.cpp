@@ -554,6 +554,38 @@ public:
     return p < bs ? 0 : llvm::divideCeil(p - bs + 1, bs);
   }
 
+  /// Rows of the register tile that a block product of
+  /// `neumannBlockTriangularFactors` is split into (the CPU's f32 matmuls
+  /// are 8 x 16 register tiles): each row tile gets its own, shorter K range.
+  static constexpr int64_t kNeumannRowTile = 8;
+
+  /// `body` for each `rows`-row tile of the `bs x bs` block (`col + delta bs`,
+  /// `col`) of a product `F G` of lower triangular factors with
+  /// `F[i, K] = 0` unless `K <= i - lhsLag` and `G[K, j] = 0` unless
+  /// `K >= j + rhsLag` (`L^p`: lag p; X: lag 0). The tile's rows `[r0, r0 +
+  /// rows)` and the block's columns `[col, col + bs)` need only `K` in
+  /// `[col + rhsLag, r0 + rows - 1 - lhsLag]` (every other term has a zero
+  /// factor, so the result is the same up to the order of exact zeros): a
+  /// static depth per tile (`kDepth`, <= 0 when the tile is zero), `inner` =
+  /// `col + rhsLag`. The upper tile of a diagonal block needs `rows` fewer K
+  /// than the lower; at C = 32, bs = 16, the exact series does 60 K
+  /// multiply-adds per matrix instead of 111 K with whole-block K ranges.
+  /// Every K read lies in a block of the factor that can be non-zero (was
+  /// computed): `floor(lag / bs) = firstNonZeroBlockDistance(lag, bs)`.
+  Value forEachRowTile(
+      int64_t delta, int64_t bs, int64_t lhsLag, int64_t rhsLag,
+      OpFoldResult col, Value x,
+      function_ref<Value(OpFoldResult, OpFoldResult, int64_t, int64_t, Value)>
+          body) {
+    int64_t rows = bs % kNeumannRowTile == 0 ? kNeumannRowTile : bs;
+    OpFoldResult inner = plus(col, rhsLag);
+    for (int64_t r0 = 0; r0 < bs; r0 += rows) {
+      int64_t kDepth = delta * bs + r0 + rows - lhsLag - rhsLag;
+      x = body(plus(col, delta * bs + r0), inner, rows, kDepth, x);
+    }
+    return x;
+  }
+
   /// `neumann` with block-triangular products: every power `P = L^p` is a
   /// `batch x n x n` tensor of which only the `bs x bs` blocks that can be
   /// non-zero (block distance `I - J >= d_p`, firstNonZeroBlockDistance)
@@ -562,9 +594,11 @@ public:
   /// and `(X L^2k)(I, J) = sum_{K = J + d_2k}^{I} X(I, K) L^2k(K, J)` (X is
   /// lower triangular). The blocks at one distance `delta` have the same
   /// static shapes (`bs x (delta - ..) bs` times `.. x bs`), so each is one
-  /// batched matmul in an `scf.for` over the block column. At C = 64,
-  /// bs = 16 and exact order: 154 block products (631 K multiply-adds per
-  /// matrix) instead of 1.55 M for the bands; the skipped blocks are exact
+  /// batched matmul per 8-row tile (forEachRowTile: its own, shorter K
+  /// range) in an `scf.for` over the block column. At C = 64, bs = 16 and
+  /// exact order: 154 block products (631 K multiply-adds per matrix with
+  /// whole-block K ranges, fewer with the tiles' ranges) instead of 1.55 M
+  /// for the bands; the skipped blocks are exact
   /// zeros (every term of them has a zero factor), so only the summation
   /// order differs from `neumann` (X + (X P) instead of accumulating the
   /// terms onto X; accumulating in place would alias the panel it reads and
@@ -586,20 +620,26 @@ public:
     if (factors <= 1)
       return x;
     Value power = strictlyLower(a, 1.0f); // L: every block I >= J
-    int64_t powerDistance = 0;
     for (int64_t f = 1, k = 1; f < factors && 2 * k < n; ++f, k *= 2) {
       int64_t distance = firstNonZeroBlockDistance(2 * k, bs);
-      // L^2k = L^k L^k, the blocks at distance >= `distance` only.
+      // L^2k = L^k L^k, the blocks at distance >= `distance` only, each in
+      // row tiles with their own K ranges (forEachRowTile).
       Value next = empty(batch, n, n);
       for (int64_t delta = distance; delta < q; ++delta) {
-        int64_t depth = (delta - 2 * powerDistance + 1) * bs;
         next = forEachOffset(
             0, q - delta, bs, next, [&](OpFoldResult col, Value next) {
-              OpFoldResult row = plus(col, delta * bs);
-              OpFoldResult inner = plus(col, powerDistance * bs);
-              Value block = matmul(slice(power, row, inner, bs, depth),
-                                   slice(power, inner, col, depth, bs));
-              return insert(block, next, row, col);
+              return forEachRowTile(
+                  delta, bs, /*lhsLag=*/k, /*rhsLag=*/k, col, next,
+                  [&](OpFoldResult row, OpFoldResult inner, int64_t rows,
+                      int64_t kDepth, Value next) {
+                    Value tile =
+                        kDepth > 0
+                            ? matmul(slice(power, row, inner, rows, kDepth),
+                                     slice(power, inner, col, kDepth, bs))
+                            : sb.zeros({batch, b.getIndexAttr(rows),
+                                        b.getIndexAttr(bs)});
+                    return insert(tile, next, row, col);
+                  });
             });
       }
       // X <- X + X L^2k, block by block in place, the blocks farthest from
@@ -607,18 +647,21 @@ public:
       // which are then still the old values (X(I, J) itself through the
       // temporary product).
       for (int64_t delta = q - 1; delta >= distance; --delta) {
-        int64_t depth = (delta - distance + 1) * bs;
         x = forEachOffset(0, q - delta, bs, x, [&](OpFoldResult col, Value x) {
-          OpFoldResult row = plus(col, delta * bs);
-          OpFoldResult inner = plus(col, distance * bs);
-          Value product = matmul(slice(x, row, inner, bs, depth),
-                                 slice(next, inner, col, depth, bs));
-          return insert(addInto(product, slice(x, row, col, bs, bs)), x, row,
-                        col);
+          return forEachRowTile(
+              delta, bs, /*lhsLag=*/0, /*rhsLag=*/2 * k, col, x,
+              [&](OpFoldResult row, OpFoldResult inner, int64_t rows,
+                  int64_t kDepth, Value x) {
+                if (kDepth <= 0)
+                  return x; // X L^2k is zero on these rows of the block.
+                Value product = matmul(slice(x, row, inner, rows, kDepth),
+                                       slice(next, inner, col, kDepth, bs));
+                return insert(addInto(product, slice(x, row, col, rows, bs)),
+                              x, row, col);
+              });
         });
       }
       power = next;
-      powerDistance = distance;
     }
     return x;
   }

@@ -10,11 +10,12 @@
 
 // CHECK-LABEL: func.func @neumann_windows_c128
 // CHECK: scf.for %{{.*}} = %c0 to %c128 step %c32 iter_args(%{{.*}} = %{{.*}}) -> (tensor<2x128x128xf32>)
-// Block products inside the window, never deeper than it.
-// CHECK:   linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x16x16xf32>, tensor<2x16x16xf32>)
-// CHECK-NOT: tensor<2x16x64xf32>
-// CHECK:   linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x16x32xf32>, tensor<2x32x16xf32>)
-// CHECK-NOT: tensor<2x16x64xf32>
+// Block products (8-row tiles, see lower-tri-inv-neumann-blocks.mlir)
+// inside the window, never deeper than it (K <= 30).
+// CHECK:   linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x8x6xf32>, tensor<2x6x16xf32>)
+// CHECK-NOT: tensor<2x8x{{3[1-9]|[4-9][0-9]|1[0-9][0-9]}}xf32>
+// CHECK:   linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x8x30xf32>, tensor<2x30x16xf32>)
+// CHECK-NOT: tensor<2x8x{{3[1-9]|[4-9][0-9]|1[0-9][0-9]}}xf32>
 // CHECK:   scf.yield %{{.*}} : tensor<2x128x128xf32>
 // The 32 -> 64 merges: T = L21 X11 (K over X11's lower half, then its
 // upper left quadrant), U = X22 T (top half of X22 on T's left columns,
@@ -43,10 +44,10 @@ func.func @neumann_windows_c128(%a: tensor<2x128x128xf32>) -> tensor<2x128x128xf
 }
 
 // A truncated series (order 5 < 7) means the whole matrix's series: no
-// windows, block products over all of it (K up to 64 wide).
+// windows, block products over all of it (K up to 126 wide).
 // CHECK-LABEL: func.func @neumann_truncated_c128
 // CHECK-NOT: step %c32
-// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x16x64xf32>, tensor<2x64x16xf32>)
+// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x8x126xf32>, tensor<2x126x16xf32>)
 // CHECK: return
 func.func @neumann_truncated_c128(%a: tensor<2x128x128xf32>) -> tensor<2x128x128xf32> {
   %x = deltanet.tri_inv %a {strategy = #deltanet.strategy<neumann>, order = 5} : tensor<2x128x128xf32>
@@ -56,7 +57,7 @@ func.func @neumann_truncated_c128(%a: tensor<2x128x128xf32>) -> tensor<2x128x128
 // C = 32 is one window: the whole-matrix block-triangular series, no merge.
 // CHECK-LABEL: func.func @neumann_one_window_c32
 // CHECK-NOT: step %c32
-// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x16x32xf32>, tensor<2x32x16xf32>)
+// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x8x30xf32>, tensor<2x30x16xf32>)
 // CHECK-NOT: tensor<2x32x16xf32>, tensor<2x16x32xf32>
 // CHECK: return
 func.func @neumann_one_window_c32(%a: tensor<2x32x32xf32>) -> tensor<2x32x32xf32> {

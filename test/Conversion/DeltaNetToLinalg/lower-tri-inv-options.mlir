@@ -26,10 +26,10 @@
 // B32: return
 // Order 2 on the CPU target: L^2 and X L^2 block-triangular (16 x 16
 // blocks, see lower-tri-inv-neumann-blocks.mlir), one op per block distance
-// 0..3 for each.
+// 0..3 and 8-row tile (2 per block) for each.
 // NEUMANN-LABEL: func.func @from_options
 // NEUMANN-NOT: tensor<4x4x16x16xf32>
-// NEUMANN-COUNT-8: linalg.batch_matmul
+// NEUMANN-COUNT-16: linalg.batch_matmul
 // NEUMANN-NOT: linalg.batch_matmul
 // NEUMANN: return
 // FS-LABEL: func.func @from_options
