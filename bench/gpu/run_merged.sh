@@ -13,7 +13,7 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 export PYTHONPATH=..:. PYTHONUNBUFFERED=1
-BASE="${BASE:?the previous main's artifact suffix, e.g. s8}"
+BASE="${BASE:?set BASE to the suffix of the previous main artifacts, e.g. s8}"
 OUT="${OUT:-/tmp/out}"; mkdir -p "$OUT"
 start=$(date +%s); date -u; uptime
 nvidia-smi --query-gpu=name,utilization.gpu,clocks.sm --format=csv
