@@ -8,7 +8,7 @@
 # gdr_$BASE.so, gdr_decode_$BASE.so of the previous main;
 # gdr_decode_promised.so built with check-global-alignment=false, named
 # *promised* so that bench.py skips its misaligned views; extra attention
-# builds appended through GDR_EXTRA), then (device tool, carry .gpu):
+# builds appended through GDR_EXTRA, TRI_EXTRA, DECODE_EXTRA), then (device tool, carry .gpu):
 #   BASE=s8 GDR_EXTRA=gdr_t256.so bash .gpu/lead/run_merged.sh
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -18,8 +18,8 @@ OUT="${OUT:-/tmp/out}"; mkdir -p "$OUT"
 start=$(date +%s); date -u; uptime
 nvidia-smi --query-gpu=name,utilization.gpu,clocks.sm --format=csv
 timeout "${TRI_TIMEOUT_S:-200}" python3 bench.py --lib-dir lib --what tri_inv,decode \
-  --tri-inv-libs "tri_inv.so,tri_inv_$BASE.so" \
-  --decode-libs "gdr_decode.so,gdr_decode_$BASE.so,gdr_decode_promised.so" \
+  --tri-inv-libs "tri_inv.so,tri_inv_$BASE.so${TRI_EXTRA:+,$TRI_EXTRA}" \
+  --decode-libs "gdr_decode.so,gdr_decode_$BASE.so,gdr_decode_promised.so${DECODE_EXTRA:+,$DECODE_EXTRA}" \
   --json "$OUT/tri.json" > "$OUT/tri.log" 2>&1
 echo "tri_inv/decode rc=$? $(( $(date +%s) - start )) s"
 timeout "${GDR_TIMEOUT_S:-240}" python3 bench.py --lib-dir lib --what gdr \
