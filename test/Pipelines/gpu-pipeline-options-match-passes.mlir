@@ -23,7 +23,7 @@
 // DEFAULTS: deltanet-gpu-fuse-into-blocks{gather-layouts=no-broadcast gathers=true max-gather-tile-bytes=32768 scatters=true}
 // DEFAULTS: deltanet-gpu-sink-accumulator-producers
 // DEFAULTS: deltanet-gpu-promote-block-temporaries{row-padding=4}
-// DEFAULTS: deltanet-gpu-matmuls-to-mma-sync{accumulator-row-padding=8 chain-products=true fold-accumulator-consumers=true fold-accumulator-copies=false fold-accumulator-producers=true mark-carried-accumulators=true max-accumulator-tiles=16 min-reduction=64 round-to-tf32=true stage-from-producer=true stage-operand-bytes=49152 threads=128 warp-tiling=min-loads zero-init-accumulators=true}
+// DEFAULTS: deltanet-gpu-matmuls-to-mma-sync{accumulator-row-padding=8 chain-products=false fold-accumulator-consumers=false fold-accumulator-copies=false fold-accumulator-producers=true mark-carried-accumulators=true max-accumulator-tiles=16 min-reduction=64 round-to-tf32=true stage-from-producer=true stage-operand-bytes=49152 threads=128 warp-tiling=min-loads zero-init-accumulators=true}
 // DEFAULTS: deltanet-gpu-prefetch-loop-operands{global-alignment=0 max-bytes=65536 row-padding=4 threads=128 transposed-padding=-1}
 // DEFAULTS: deltanet-gpu-map-to-threads{reduction-step=256 threads=128}
 // DEFAULTS: deltanet-gpu-carry-accumulators

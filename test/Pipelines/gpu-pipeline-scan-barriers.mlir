@@ -9,9 +9,9 @@
 // RUN:   | FileCheck --strict-whitespace %s --check-prefix=SYNCELIM
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline=tensor-cores-fold-accumulator-producers=false --mlir-print-ir-before=gpu-launch-sink-index-computations -o /dev/null 2>&1 \
 // RUN:   | FileCheck --strict-whitespace %s --check-prefix=NOFOLD
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline=tensor-cores-carry-accumulators=false --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 \
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline=tensor-cores-carry-accumulators=false --mlir-print-ir-before=gpu-launch-sink-index-computations -o /dev/null 2>&1 \
 // RUN:   | FileCheck --strict-whitespace %s --check-prefix=NOCARRY
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline=tensor-cores-fold-accumulator-copies=true --mlir-print-ir-before=gpu-kernel-outlining -o /dev/null 2>&1 \
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline=tensor-cores-fold-accumulator-copies=true --mlir-print-ir-before=gpu-launch-sink-index-computations -o /dev/null 2>&1 \
 // RUN:   | FileCheck --strict-whitespace %s --check-prefix=COPY
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="tensor-cores-zero-init=false tensor-cores-stage-from-producer=false prefetch-loop-operands=false" \
 // RUN:   --mlir-print-ir-before=gpu-launch-sink-index-computations -o /dev/null 2>&1 | FileCheck --strict-whitespace %s --check-prefix=PREV
