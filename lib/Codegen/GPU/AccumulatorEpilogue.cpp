@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "AccumulatorEpilogue.h"
+#include "ViewedBuffer.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -22,20 +23,6 @@ using namespace mlir;
 using namespace mlir::deltanet;
 
 namespace {
-
-/// The buffer that `value` views (through subviews, reshapes and casts).
-Value underlyingBuffer(Value value) {
-  while (Operation *def = value.getDefiningOp()) {
-    if (auto view = dyn_cast<ViewLikeOpInterface>(def))
-      value = view.getViewSource();
-    else if (isa<memref::CollapseShapeOp, memref::ExpandShapeOp,
-                 memref::CastOp>(def))
-      value = def->getOperand(0);
-    else
-      break;
-  }
-  return value;
-}
 
 /// True if `value` is a memref in shared (workgroup) memory.
 bool inWorkgroupMemory(Value value) {
@@ -113,7 +100,7 @@ bool usedAfter(Operation *after, Value base) {
         return WalkResult::advance();
       for (Value operand : nested->getOperands())
         if (isa<MemRefType>(operand.getType()) &&
-            underlyingBuffer(operand) == base)
+            getViewedBuffer(operand) == base)
           return WalkResult::interrupt();
       return WalkResult::advance();
     });
@@ -128,7 +115,7 @@ bool usedAfter(Operation *after, Value base) {
 FailureOr<AccumulatorConsumer>
 mlir::deltanet::findAccumulatorConsumer(Operation *product, Value acc,
                                         Operation *block, std::string &reason) {
-  Value base = underlyingBuffer(acc);
+  Value base = getViewedBuffer(acc);
   auto alloc = base.getDefiningOp<memref::AllocOp>();
   auto accType = dyn_cast<MemRefType>(acc.getType());
   if (!alloc || !block->isProperAncestor(alloc) || !accType ||
@@ -156,7 +143,7 @@ mlir::deltanet::findAccumulatorConsumer(Operation *product, Value acc,
   OpOperand *init = consumer.getDpsInitOperand(0);
   if (consumer.payloadUsesValueFromOperand(init) ||
       !consumer.getMatchingIndexingMap(init).isProjectedPermutation() ||
-      underlyingBuffer(init->get()) == base) {
+      getViewedBuffer(init->get()) == base) {
     reason = "consumer reads its init or writes the accumulator";
     return failure();
   }
@@ -179,7 +166,7 @@ mlir::deltanet::findAccumulatorConsumer(Operation *product, Value acc,
       reason = "consumer has a non-memref input";
       return failure();
     }
-    if (underlyingBuffer(input->get()) != base)
+    if (getViewedBuffer(input->get()) != base)
       continue;
     if (toAcc) {
       reason = "consumer reads the accumulator twice";

@@ -21,6 +21,8 @@
 
 #include "deltanet/Codegen/GPU/Passes.h"
 
+#include "ViewedBuffer.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -54,20 +56,6 @@ std::optional<std::pair<int64_t, int64_t>> markOf(Operation *op) {
   if (!mark || mark.size() != 2)
     return std::nullopt;
   return std::make_pair(mark[0], mark[1]);
-}
-
-/// The memref that `value` views (through subviews, reshapes and casts).
-Value viewBase(Value value) {
-  while (Operation *def = value.getDefiningOp()) {
-    if (auto view = dyn_cast<ViewLikeOpInterface>(def))
-      value = view.getViewSource();
-    else if (isa<memref::CollapseShapeOp, memref::ExpandShapeOp,
-                 memref::CastOp>(def))
-      value = def->getOperand(0);
-    else
-      break;
-  }
-  return value;
 }
 
 /// Whether `a` and `b` are the same index value: the same SSA value, or
@@ -111,7 +99,7 @@ bool mayWriteBuffer(Operation *op, Value base) {
     Value written = effect.getValue();
     if (!written)
       return true;
-    Value writtenBase = viewBase(written);
+    Value writtenBase = getViewedBuffer(written);
     if (writtenBase == base)
       return true;
     bool distinct = writtenBase.getDefiningOp<memref::AllocOp>() ||
@@ -149,7 +137,7 @@ Value matchStoredFragment(vector::FromElementsOp load,
     loads.push_back(elementLoad);
   }
   Value buffer = loads.front().getMemref();
-  if (!viewBase(buffer).getDefiningOp<memref::AllocOp>()) {
+  if (!getViewedBuffer(buffer).getDefiningOp<memref::AllocOp>()) {
     reason = "the accumulator is not a memref.alloc (or a view of one)";
     return nullptr;
   }
@@ -223,13 +211,13 @@ SmallVector<Carried> findCarried(scf::ForOp loop) {
     // Nothing else in the loop may write the buffer: only the marked
     // stores of the same product (each lane's own elements).
     Value base =
-        viewBase(load.getElements().front().getDefiningOp<memref::LoadOp>()
+        getViewedBuffer(load.getElements().front().getDefiningOp<memref::LoadOp>()
                      .getMemref());
     int64_t product = mark.first;
     WalkResult result = loop.getBody()->walk([&](Operation *op) {
       if (auto store = dyn_cast<memref::StoreOp>(op)) {
         std::optional<std::pair<int64_t, int64_t>> storeMark = markOf(op);
-        if (viewBase(store.getMemref()) != base ||
+        if (getViewedBuffer(store.getMemref()) != base ||
             (storeMark && storeMark->first == product))
           return WalkResult::advance();
         return WalkResult::interrupt();

@@ -25,6 +25,7 @@
 #include "deltanet/Codegen/GPU/Passes.h"
 
 #include "AccumulatorEpilogue.h"
+#include "ViewedBuffer.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -329,24 +330,10 @@ bool inSharedMemory(Value value) {
          space.getValue() == gpu::GPUDialect::getWorkgroupAddressSpace();
 }
 
-/// The memref that `value` views (through subviews, reshapes and casts).
-Value viewBase(Value value) {
-  while (Operation *def = value.getDefiningOp()) {
-    if (auto view = dyn_cast<ViewLikeOpInterface>(def))
-      value = view.getViewSource();
-    else if (isa<memref::CollapseShapeOp, memref::ExpandShapeOp,
-                 memref::CastOp>(def))
-      value = def->getOperand(0);
-    else
-      break;
-  }
-  return value;
-}
-
 /// True if `value` is a view of a memref.alloc inside `block`: a block
 /// temporary that deltanet-gpu-map-to-threads moves to shared memory.
 bool isBlockTemporary(Value value, Operation *block) {
-  auto alloc = viewBase(value).getDefiningOp<memref::AllocOp>();
+  auto alloc = getViewedBuffer(value).getDefiningOp<memref::AllocOp>();
   return alloc && block->isProperAncestor(alloc);
 }
 
@@ -359,10 +346,10 @@ bool mayWriteTo(Operation *op, Value base) {
     return false;
   if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op))
     return llvm::any_of(linalgOp.getDpsInits(), [&](Value init) {
-      return viewBase(init) == base;
+      return getViewedBuffer(init) == base;
     });
   if (auto copy = dyn_cast<memref::CopyOp>(op))
-    return viewBase(copy.getTarget()) == base;
+    return getViewedBuffer(copy.getTarget()) == base;
   return true; // unknown: assume it may
 }
 
@@ -370,7 +357,7 @@ bool mayWriteTo(Operation *op, Value base) {
 /// with `memref` as its only init), if no op in between may write `memref`'s
 /// base; null otherwise.
 linalg::LinalgOp findProducer(Operation *op, Value memref) {
-  Value base = viewBase(memref);
+  Value base = getViewedBuffer(memref);
   for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
     // A consumer already applied by an earlier product's warp loop (erased
     // after the walk) is not a producer to redirect.
@@ -388,13 +375,13 @@ linalg::LinalgOp findProducer(Operation *op, Value memref) {
 /// Whether no op strictly between `from` and `to` (same block) uses `acc`'s
 /// buffer, other than by allocating it or taking views of it.
 bool isUntouchedBetween(Operation *from, Operation *to, Value acc) {
-  Value base = viewBase(acc);
+  Value base = getViewedBuffer(acc);
   for (Operation *between = from->getNextNode(); between != to;
        between = between->getNextNode())
     if (!isa<memref::AllocOp, memref::SubViewOp, memref::CollapseShapeOp,
              memref::ExpandShapeOp, memref::CastOp>(between) &&
         llvm::any_of(between->getOperands(),
-                     [&](Value v) { return viewBase(v) == base; }))
+                     [&](Value v) { return getViewedBuffer(v) == base; }))
       return false;
   return true;
 }
@@ -494,7 +481,7 @@ bool mayWriteToNested(Operation *op, Value base) {
     if (nested->getNumRegions() != 0 && !isa<linalg::LinalgOp>(nested))
       return WalkResult::interrupt(); // unknown region op: assume it may
     if (auto store = dyn_cast<memref::StoreOp>(nested))
-      return viewBase(store.getMemref()) == base ? WalkResult::interrupt()
+      return getViewedBuffer(store.getMemref()) == base ? WalkResult::interrupt()
                                                  : WalkResult::advance();
     if (isa<memref::LoadOp>(nested) ||
         nested->hasTrait<OpTrait::IsTerminator>())
@@ -508,7 +495,7 @@ bool mayWriteToNested(Operation *op, Value base) {
 /// Whether no op strictly between `from` and `to` (same block), nor any op
 /// nested in one, uses `value`'s buffer other than by taking views of it.
 bool isUntouchedBetweenNested(Operation *from, Operation *to, Value value) {
-  Value base = viewBase(value);
+  Value base = getViewedBuffer(value);
   for (Operation *between = from->getNextNode(); between != to;
        between = between->getNextNode()) {
     WalkResult result = between->walk([&](Operation *nested) {
@@ -516,7 +503,7 @@ bool isUntouchedBetweenNested(Operation *from, Operation *to, Value value) {
               memref::ExpandShapeOp, memref::CastOp>(nested))
         return WalkResult::advance();
       return llvm::any_of(nested->getOperands(),
-                          [&](Value v) { return viewBase(v) == base; })
+                          [&](Value v) { return getViewedBuffer(v) == base; })
                  ? WalkResult::interrupt()
                  : WalkResult::advance();
     });
@@ -536,11 +523,11 @@ bool isUntouchedBetweenNested(Operation *from, Operation *to, Value value) {
 /// of `acc` and a barrier) goes.
 memref::CopyOp findAccumulatorCopy(Operation *op, Value acc,
                                    linalg::GenericOp producer) {
-  Value base = viewBase(acc);
+  Value base = getViewedBuffer(acc);
   for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
     if (auto copy = dyn_cast<memref::CopyOp>(prev);
         copy && copy.getSource() == acc &&
-        viewBase(copy.getTarget()) != base)
+        getViewedBuffer(copy.getTarget()) != base)
       return isUntouchedBetweenNested(copy, op, copy.getTarget()) ? copy
                                                                   : nullptr;
     if (prev != producer.getOperation() && mayWriteToNested(prev, base))
@@ -766,9 +753,9 @@ bool accumulatesOnto(const Product &first, const Product &second) {
   };
   if (project(first) != project(second))
     return false;
-  Value base = viewBase(first.c.memref);
-  return viewBase(second.a.memref) != base &&
-         viewBase(second.b.memref) != base;
+  Value base = getViewedBuffer(first.c.memref);
+  return getViewedBuffer(second.a.memref) != base &&
+         getViewedBuffer(second.b.memref) != base;
 }
 
 /// An f32 contraction C += A B of a thread block (one M, N and K dim, any
@@ -1147,7 +1134,7 @@ struct DeltaNetGpuMatmulsToMmaSyncPass
     });
     for (Operation *op : folded) {
       auto accInput = op->getAttrOfType<IntegerAttr>(kFoldedConsumer);
-      Value acc = viewBase(op->getOperand(accInput.getInt()));
+      Value acc = getViewedBuffer(op->getOperand(accInput.getInt()));
       op->erase();
       eraseUnusedViews(acc);
       if (acc.use_empty() && acc.getDefiningOp<memref::AllocOp>())
