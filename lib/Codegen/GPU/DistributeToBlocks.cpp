@@ -53,6 +53,67 @@ SmallVector<unsigned> usedResults(Operation *op) {
   return used;
 }
 
+/// Offsets, sizes and strides of one batch element of a value of `type`
+/// inside the block loop `forall` over its first `batchRank` dims.
+void sliceBatchElement(RewriterBase &rewriter, scf::ForallOp forall,
+                       int64_t batchRank, RankedTensorType type,
+                       SmallVector<OpFoldResult> &offsets,
+                       SmallVector<OpFoldResult> &sizes,
+                       SmallVector<OpFoldResult> &strides) {
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    bool batch = d < batchRank;
+    offsets.push_back(batch ? OpFoldResult(forall.getInductionVar(d))
+                            : rewriter.getIndexAttr(0));
+    sizes.push_back(rewriter.getIndexAttr(batch ? 1 : type.getDimSize(d)));
+    strides.push_back(rewriter.getIndexAttr(1));
+  }
+}
+
+/// `type` with its first `batchRank` dims set to 1: one batch element.
+RankedTensorType batchElementType(RankedTensorType type, int64_t batchRank) {
+  SmallVector<int64_t> shape(batchRank, 1);
+  llvm::append_range(shape, type.getShape().drop_front(batchRank));
+  return RankedTensorType::get(shape, type.getElementType());
+}
+
+/// The body of the block loop `forall` over the first `batchRank` dims:
+/// each value of `sliced` cut to one batch element, the ops of `ops` (in
+/// program order) cloned on those slices with their results retyped to one
+/// element, and the `used` results of the last clone inserted into the
+/// loop's outputs.
+void buildBatchElementBody(RewriterBase &rewriter, Location loc,
+                           scf::ForallOp forall, int64_t batchRank,
+                           ValueRange sliced, ArrayRef<Operation *> ops,
+                           ArrayRef<unsigned> used) {
+  rewriter.setInsertionPointToStart(forall.getBody());
+  IRMapping map;
+  for (Value operand : sliced) {
+    auto type = cast<RankedTensorType>(operand.getType());
+    SmallVector<OpFoldResult> offsets, sizes, strides;
+    sliceBatchElement(rewriter, forall, batchRank, type, offsets, sizes,
+                      strides);
+    map.map(operand, tensor::ExtractSliceOp::create(
+                         rewriter, loc, batchElementType(type, batchRank),
+                         operand, offsets, sizes, strides));
+  }
+  Operation *element = nullptr;
+  for (Operation *op : ops) {
+    element = rewriter.clone(*op, map);
+    for (OpResult result : element->getResults())
+      result.setType(batchElementType(
+          cast<RankedTensorType>(result.getType()), batchRank));
+  }
+  rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+  for (auto [i, out] : llvm::zip(used, forall.getRegionIterArgs())) {
+    SmallVector<OpFoldResult> offsets, sizes, strides;
+    sliceBatchElement(rewriter, forall, batchRank,
+                      cast<RankedTensorType>(out.getType()), offsets, sizes,
+                      strides);
+    tensor::ParallelInsertSliceOp::create(rewriter, loc, element->getResult(i),
+                                          out, offsets, sizes, strides);
+  }
+}
+
 /// Replacements of `op`'s results: the block loop's results for the `used`
 /// ones, an (unread) tensor.empty for the others.
 SmallVector<Value> blockResults(PatternRewriter &rewriter, Operation *op,
@@ -128,46 +189,9 @@ LogicalResult distributeBatch(PatternRewriter &rewriter, Operation *op,
   auto forall = scf::ForallOp::create(rewriter, loc, bounds, inits,
                                       rewriter.getArrayAttr(mapping));
 
-  // Offsets, sizes and strides of one batch element of a value of `type`.
-  auto slice = [&](RankedTensorType type, SmallVector<OpFoldResult> &offsets,
-                   SmallVector<OpFoldResult> &sizes,
-                   SmallVector<OpFoldResult> &strides) {
-    for (int64_t d = 0; d < type.getRank(); ++d) {
-      bool batch = d < batchRank;
-      offsets.push_back(batch ? OpFoldResult(forall.getInductionVar(d))
-                              : rewriter.getIndexAttr(0));
-      sizes.push_back(rewriter.getIndexAttr(batch ? 1 : type.getDimSize(d)));
-      strides.push_back(rewriter.getIndexAttr(1));
-    }
-  };
-  auto elementType = [&](RankedTensorType type) {
-    SmallVector<int64_t> shape(batchRank, 1);
-    llvm::append_range(shape, type.getShape().drop_front(batchRank));
-    return RankedTensorType::get(shape, type.getElementType());
-  };
-
   OpBuilder::InsertionGuard guard(rewriter);
-  rewriter.setInsertionPointToStart(forall.getBody());
-  IRMapping map;
-  for (Value operand : op->getOperands()) {
-    auto type = cast<RankedTensorType>(operand.getType());
-    SmallVector<OpFoldResult> offsets, sizes, strides;
-    slice(type, offsets, sizes, strides);
-    map.map(operand, tensor::ExtractSliceOp::create(rewriter, loc,
-                                                    elementType(type), operand,
-                                                    offsets, sizes, strides));
-  }
-  Operation *element = rewriter.clone(*op, map);
-  for (OpResult result : element->getResults())
-    result.setType(elementType(cast<RankedTensorType>(result.getType())));
-
-  rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
-  for (auto [i, out] : llvm::zip(used, forall.getRegionIterArgs())) {
-    SmallVector<OpFoldResult> offsets, sizes, strides;
-    slice(cast<RankedTensorType>(out.getType()), offsets, sizes, strides);
-    tensor::ParallelInsertSliceOp::create(rewriter, loc, element->getResult(i),
-                                          out, offsets, sizes, strides);
-  }
+  buildBatchElementBody(rewriter, loc, forall, batchRank, op->getOperands(), op,
+                        used);
   rewriter.setInsertionPoint(forall);
   rewriter.replaceOp(op, blockResults(rewriter, op, used, forall));
   return success();
@@ -237,45 +261,7 @@ LogicalResult distributeChainBatch(RewriterBase &rewriter,
   }
   auto forall = scf::ForallOp::create(rewriter, loc, bounds, inits,
                                       rewriter.getArrayAttr(mapping));
-  auto slice = [&](RankedTensorType type, SmallVector<OpFoldResult> &offsets,
-                   SmallVector<OpFoldResult> &sizes,
-                   SmallVector<OpFoldResult> &strides) {
-    for (int64_t d = 0; d < type.getRank(); ++d) {
-      bool batch = d < batchRank;
-      offsets.push_back(batch ? OpFoldResult(forall.getInductionVar(d))
-                              : rewriter.getIndexAttr(0));
-      sizes.push_back(rewriter.getIndexAttr(batch ? 1 : type.getDimSize(d)));
-      strides.push_back(rewriter.getIndexAttr(1));
-    }
-  };
-  auto elementType = [&](RankedTensorType type) {
-    SmallVector<int64_t> shape(batchRank, 1);
-    llvm::append_range(shape, type.getShape().drop_front(batchRank));
-    return RankedTensorType::get(shape, type.getElementType());
-  };
-  rewriter.setInsertionPointToStart(forall.getBody());
-  IRMapping map;
-  for (Value operand : external) {
-    auto type = cast<RankedTensorType>(operand.getType());
-    SmallVector<OpFoldResult> offsets, sizes, strides;
-    slice(type, offsets, sizes, strides);
-    map.map(operand, tensor::ExtractSliceOp::create(rewriter, loc,
-                                                    elementType(type), operand,
-                                                    offsets, sizes, strides));
-  }
-  Operation *element = nullptr;
-  for (Operation *op : chain) {
-    element = rewriter.clone(*op, map);
-    for (OpResult result : element->getResults())
-      result.setType(elementType(cast<RankedTensorType>(result.getType())));
-  }
-  rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
-  for (auto [i, out] : llvm::zip(used, forall.getRegionIterArgs())) {
-    SmallVector<OpFoldResult> offsets, sizes, strides;
-    slice(cast<RankedTensorType>(out.getType()), offsets, sizes, strides);
-    tensor::ParallelInsertSliceOp::create(rewriter, loc, element->getResult(i),
-                                          out, offsets, sizes, strides);
-  }
+  buildBatchElementBody(rewriter, loc, forall, batchRank, external, chain, used);
   rewriter.setInsertionPoint(forall);
   SmallVector<Value> replacements;
   for (OpResult result : last->getResults()) {
