@@ -26,20 +26,57 @@ using namespace mlir::deltanet;
 
 namespace {
 
+/// Whether upstream's contiguity check (vector::isContiguousSlice, MLIR 22)
+/// can be asked about `transfer`. It drops the vector's leading unit dims,
+/// pairs the remaining ones with as many trailing memref dims and compares
+/// all but the first of each: with no dim left on either side (an all-unit
+/// vector such as vector<1x1xf32>, a 0-d memref, or a vector of higher rank
+/// than its memref) it compares a negative number of bytes (found by ASan).
+static bool hasCheckableContiguity(Operation *op) {
+  auto transfer = dyn_cast<VectorTransferOpInterface>(op);
+  if (!transfer)
+    return true;
+  auto memref = dyn_cast<MemRefType>(transfer.getShapedType());
+  if (!memref)
+    return true;
+  VectorType vector = transfer.getVectorType();
+  int64_t innerRank =
+      vector.getShape().drop_while([](int64_t d) { return d == 1; }).size();
+  return innerRank >= 1 && memref.getRank() >= innerRank &&
+         vector.getRank() <= memref.getRank();
+}
+
+/// Runs a wrapped upstream pattern only on ops `hasCheckableContiguity`
+/// accepts; same root, benefit and generated ops as the wrapped pattern.
+class CheckableContiguityPattern : public RewritePattern {
+public:
+  explicit CheckableContiguityPattern(std::unique_ptr<RewritePattern> wrapped)
+      : RewritePattern(*wrapped), wrapped(std::move(wrapped)) {}
+
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rewriter) const override {
+    if (!hasCheckableContiguity(op))
+      return rewriter.notifyMatchFailure(
+          op, "upstream's contiguity check cannot compare this vector and "
+              "memref shape (no dim left after dropping leading unit dims)");
+    return wrapped->matchAndRewrite(op, rewriter);
+  }
+
+private:
+  std::unique_ptr<RewritePattern> wrapped;
+};
+
 struct DeltaNetCpuFlattenVectorTransfersPass
     : public deltanet::impl::DeltaNetCpuFlattenVectorTransfersBase<
           DeltaNetCpuFlattenVectorTransfersPass> {
   using Base::Base;
 
   void runOnOperation() override {
-    // Upstream's contiguity check (vector::isContiguousSlice, MLIR 22) pairs
-    // every vector dim with a trailing memref dim: a broadcasting transfer
-    // whose vector has more dims than its memref (vector<1x1x64xf32> read
-    // from memref<1x64xf32>) makes it compare a negative number of bytes
-    // (found by ASan on chunk-precision=i8). Such transfers are first
-    // rewritten by upstream's permutation-map lowering into a transfer of the
-    // memref's rank and a broadcast / transpose, which the patterns below
-    // then see.
+    MLIRContext *context = &getContext();
+    // A broadcasting transfer (vector<1x1x64xf32> read from memref<1x64xf32>)
+    // is first rewritten by upstream's permutation-map lowering into a
+    // transfer of the memref's rank and a broadcast, which the flattening
+    // below then sees.
     SmallVector<Operation *> broadcasting;
     getOperation()->walk([&](VectorTransferOpInterface transfer) {
       auto memref = dyn_cast<MemRefType>(transfer.getShapedType());
@@ -47,15 +84,20 @@ struct DeltaNetCpuFlattenVectorTransfersPass
         broadcasting.push_back(transfer);
     });
     if (!broadcasting.empty()) {
-      RewritePatternSet lowering(&getContext());
+      RewritePatternSet lowering(context);
       vector::populateVectorTransferPermutationMapLoweringPatterns(lowering);
       (void)applyOpPatternsGreedily(broadcasting, std::move(lowering));
     }
 
-    RewritePatternSet patterns(&getContext());
-    vector::populateFlattenVectorTransferPatterns(patterns);
+    RewritePatternSet flattening(context);
+    vector::populateFlattenVectorTransferPatterns(flattening);
+    RewritePatternSet patterns(context);
+    for (std::unique_ptr<RewritePattern> &pattern :
+         flattening.getNativePatterns())
+      patterns.add(
+          std::make_unique<CheckableContiguityPattern>(std::move(pattern)));
     vector::populateVectorTransferDropUnitDimsPatterns(patterns);
-    vector::ShapeCastOp::getCanonicalizationPatterns(patterns, &getContext());
+    vector::ShapeCastOp::getCanonicalizationPatterns(patterns, context);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }
