@@ -24,16 +24,6 @@ using namespace mlir::deltanet;
 
 namespace {
 
-/// True if `value` is a memref in shared (workgroup) memory.
-bool inWorkgroupMemory(Value value) {
-  auto type = dyn_cast<MemRefType>(value.getType());
-  auto space = type ? dyn_cast_or_null<gpu::AddressSpaceAttr>(
-                          type.getMemorySpace())
-                    : nullptr;
-  return space &&
-         space.getValue() == gpu::GPUDialect::getWorkgroupAddressSpace();
-}
-
 /// True for ops that only allocate or view memory.
 bool isAllocOrView(Operation *op) {
   return isa<memref::AllocOp, memref::DeallocOp, memref::SubViewOp,

@@ -320,16 +320,6 @@ Value loadAccumulatorFragment(OpBuilder &b, Location loc, const Operand &c,
   return vector::FromElementsOp::create(b, loc, raw.getType(), elements);
 }
 
-/// True if `value` is a memref in shared (workgroup) memory.
-bool inSharedMemory(Value value) {
-  auto type = dyn_cast<MemRefType>(value.getType());
-  auto space = type ? dyn_cast_or_null<gpu::AddressSpaceAttr>(
-                          type.getMemorySpace())
-                    : nullptr;
-  return space &&
-         space.getValue() == gpu::GPUDialect::getWorkgroupAddressSpace();
-}
-
 /// True if `value` is a view of a memref.alloc inside `block`: a block
 /// temporary that deltanet-gpu-map-to-threads moves to shared memory.
 bool isBlockTemporary(Value value, Operation *block) {
@@ -554,10 +544,8 @@ Value stageInSharedMemory(OpBuilder &b, Location loc, Value operand,
   auto type = dyn_cast<MemRefType>(operand.getType());
   if (!type || !type.hasStaticShape() || type.getRank() < 2)
     return nullptr;
-  if (auto space =
-          dyn_cast_or_null<gpu::AddressSpaceAttr>(type.getMemorySpace()))
-    if (space.getValue() == gpu::GPUDialect::getWorkgroupAddressSpace())
-      return nullptr;
+  if (gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type))
+    return nullptr;
   int64_t bytes = type.getNumElements() * 4;
   if (bytes > maxBytes)
     return nullptr;
@@ -908,7 +896,7 @@ struct MatmulToWarpMmaSync
     // S in the output stage is then read once per block, not per warp.
     // A chain uses its first product's tiling.
     auto loadWeight = [&](Value memref) -> int64_t {
-      return inSharedMemory(memref) || isBlockTemporary(memref, block) ? 1
+      return inWorkgroupMemory(memref) || isBlockTemporary(memref, block) ? 1
                                                                         : 2;
     };
     WarpTiling tiling =

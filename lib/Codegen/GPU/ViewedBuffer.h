@@ -2,13 +2,14 @@
 //
 // Internal to the GPU codegen passes (MatmulsToMmaSync, AccumulatorEpilogue,
 // CarryAccumulators): they compare the buffers that two accesses reach through
-// subviews, reshapes and casts.
+// subviews, reshapes and casts, and ask whether a view is in shared memory.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef DELTANET_LIB_CODEGEN_GPU_VIEWEDBUFFER_H
 #define DELTANET_LIB_CODEGEN_GPU_VIEWEDBUFFER_H
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 
 namespace mlir::deltanet {
@@ -20,6 +21,13 @@ inline Value getViewedBuffer(Value value) {
   if (auto memref = dyn_cast<TypedValue<BaseMemRefType>>(value))
     return memref::skipViewLikeOps(memref);
   return value;
+}
+
+/// True if `value` is a memref in shared (workgroup) memory (upstream's
+/// gpu::GPUDialect::hasWorkgroupMemoryAddressSpace on its type).
+inline bool inWorkgroupMemory(Value value) {
+  auto type = dyn_cast<MemRefType>(value.getType());
+  return type && gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type);
 }
 
 } // namespace mlir::deltanet
