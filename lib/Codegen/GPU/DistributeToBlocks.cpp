@@ -114,9 +114,60 @@ void buildBatchElementBody(RewriterBase &rewriter, Location loc,
   }
 }
 
+/// True if `type` is a tensor of rank above `batchRank` whose first
+/// `batchRank` dims are `first`'s.
+bool sharesBatchDims(Type type, RankedTensorType first, int64_t batchRank) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  return tensor && tensor.getRank() > batchRank &&
+         tensor.getShape().take_front(batchRank) ==
+             first.getShape().take_front(batchRank);
+}
+
+/// The block mapping of a forall over `batchRank` (<= 3) batch dims, the
+/// innermost on x.
+ArrayAttr blockMapping(MLIRContext *context, int64_t batchRank) {
+  static constexpr gpu::MappingId ids[] = {
+      gpu::MappingId::DimX, gpu::MappingId::DimY, gpu::MappingId::DimZ};
+  SmallVector<Attribute> mapping;
+  for (int64_t d = 0; d < batchRank; ++d)
+    mapping.push_back(
+        gpu::GPUBlockMappingAttr::get(context, ids[batchRank - 1 - d]));
+  return ArrayAttr::get(context, mapping);
+}
+
+/// True if the `used` results of `op` are static past their first
+/// `batchRank` dims (what a block computes of them has a static shape).
+bool hasStaticBlockResults(Operation *op, ArrayRef<unsigned> used,
+                           int64_t batchRank) {
+  return llvm::all_of(used, [&](unsigned i) {
+    auto type = cast<RankedTensorType>(op->getResult(i).getType());
+    return llvm::none_of(type.getShape().drop_front(batchRank),
+                         ShapedType::isDynamic);
+  });
+}
+
+/// The shared outputs of a block forall over `bounds` computing `op`'s
+/// `used` results (hasStaticBlockResults): empty tensors of their types
+/// with the batch dims of `bounds`.
+SmallVector<Value> blockInits(RewriterBase &rewriter, Location loc,
+                              Operation *op, ArrayRef<unsigned> used,
+                              ArrayRef<OpFoldResult> bounds) {
+  int64_t batchRank = bounds.size();
+  SmallVector<Value> inits;
+  for (unsigned i : used) {
+    auto type = cast<RankedTensorType>(op->getResult(i).getType());
+    SmallVector<OpFoldResult> sizes(bounds);
+    for (int64_t d = batchRank; d < type.getRank(); ++d)
+      sizes.push_back(rewriter.getIndexAttr(type.getDimSize(d)));
+    inits.push_back(
+        tensor::EmptyOp::create(rewriter, loc, sizes, type.getElementType()));
+  }
+  return inits;
+}
+
 /// Replacements of `op`'s results: the block loop's results for the `used`
 /// ones, an (unread) tensor.empty for the others.
-SmallVector<Value> blockResults(PatternRewriter &rewriter, Operation *op,
+SmallVector<Value> blockResults(RewriterBase &rewriter, Operation *op,
                                 ArrayRef<unsigned> used, scf::ForallOp forall) {
   SmallVector<Value> values;
   for (OpResult result : op->getResults()) {
@@ -150,44 +201,22 @@ LogicalResult distributeBatch(PatternRewriter &rewriter, Operation *op,
   if (batchRank == 0)
     return rewriter.notifyMatchFailure(op, "no batch dims");
   Location loc = op->getLoc();
-  Value first = op->getOperand(0);
-  SmallVector<OpFoldResult> bounds =
-      tensor::getMixedSizes(rewriter, loc, first);
-  bounds.resize(batchRank);
+  auto first = cast<RankedTensorType>(op->getOperand(0).getType());
   auto sameBatch = [&](Type type) {
-    auto tensor = dyn_cast<RankedTensorType>(type);
-    auto firstType = cast<RankedTensorType>(first.getType());
-    return tensor && tensor.getRank() > batchRank &&
-           tensor.getShape().take_front(batchRank) ==
-               firstType.getShape().take_front(batchRank);
+    return sharesBatchDims(type, first, batchRank);
   };
   if (!llvm::all_of(op->getOperandTypes(), sameBatch) ||
       !llvm::all_of(op->getResultTypes(), sameBatch))
     return rewriter.notifyMatchFailure(op, "operands differ in batch dims");
-
-  static constexpr gpu::MappingId ids[] = {
-      gpu::MappingId::DimX, gpu::MappingId::DimY, gpu::MappingId::DimZ};
-  SmallVector<Attribute> mapping;
-  for (int64_t d = 0; d < batchRank; ++d)
-    mapping.push_back(gpu::GPUBlockMappingAttr::get(rewriter.getContext(),
-                                                    ids[batchRank - 1 - d]));
-  SmallVector<Value> inits;
   SmallVector<unsigned> used = usedResults(op);
-  for (unsigned i : used) {
-    auto type = cast<RankedTensorType>(op->getResult(i).getType());
-    SmallVector<OpFoldResult> sizes;
-    for (int64_t d = 0; d < type.getRank(); ++d)
-      sizes.push_back(d < batchRank ? bounds[d]
-                                    : rewriter.getIndexAttr(type.getDimSize(d)));
-    if (!type.hasStaticShape() &&
-        llvm::any_of(type.getShape().drop_front(batchRank),
-                     ShapedType::isDynamic))
-      return rewriter.notifyMatchFailure(op, "dynamic non-batch dims");
-    inits.push_back(
-        tensor::EmptyOp::create(rewriter, loc, sizes, type.getElementType()));
-  }
-  auto forall = scf::ForallOp::create(rewriter, loc, bounds, inits,
-                                      rewriter.getArrayAttr(mapping));
+  if (!hasStaticBlockResults(op, used, batchRank))
+    return rewriter.notifyMatchFailure(op, "dynamic non-batch dims");
+  SmallVector<OpFoldResult> bounds =
+      tensor::getMixedSizes(rewriter, loc, op->getOperand(0));
+  bounds.resize(batchRank);
+  auto forall = scf::ForallOp::create(
+      rewriter, loc, bounds, blockInits(rewriter, loc, op, used, bounds),
+      blockMapping(rewriter.getContext(), batchRank));
 
   OpBuilder::InsertionGuard guard(rewriter);
   buildBatchElementBody(rewriter, loc, forall, batchRank, op->getOperands(), op,
@@ -211,10 +240,7 @@ LogicalResult distributeChainBatch(RewriterBase &rewriter,
   Value first = chain.front()->getOperand(0);
   auto firstType = cast<RankedTensorType>(first.getType());
   auto sameBatch = [&](Type type) {
-    auto tensor = dyn_cast<RankedTensorType>(type);
-    return tensor && tensor.getRank() > batchRank &&
-           tensor.getShape().take_front(batchRank) ==
-               firstType.getShape().take_front(batchRank);
+    return sharesBatchDims(type, firstType, batchRank);
   };
   llvm::SmallPtrSet<Operation *, 4> inChain(chain.begin(), chain.end());
   SmallVector<Value> external;
@@ -235,8 +261,10 @@ LogicalResult distributeChainBatch(RewriterBase &rewriter,
       if (!inChain.contains(user))
         return failure();
   }
+  SmallVector<unsigned> used = usedResults(last);
   if (llvm::any_of(firstType.getShape().take_front(batchRank),
-                   ShapedType::isDynamic))
+                   ShapedType::isDynamic) ||
+      !hasStaticBlockResults(last, used, batchRank))
     return failure();
 
   OpBuilder::InsertionGuard guard(rewriter);
@@ -244,37 +272,12 @@ LogicalResult distributeChainBatch(RewriterBase &rewriter,
   SmallVector<OpFoldResult> bounds =
       tensor::getMixedSizes(rewriter, loc, first);
   bounds.resize(batchRank);
-  static constexpr gpu::MappingId ids[] = {
-      gpu::MappingId::DimX, gpu::MappingId::DimY, gpu::MappingId::DimZ};
-  SmallVector<Attribute> mapping;
-  for (int64_t d = 0; d < batchRank; ++d)
-    mapping.push_back(gpu::GPUBlockMappingAttr::get(rewriter.getContext(),
-                                                    ids[batchRank - 1 - d]));
-  SmallVector<Value> inits;
-  SmallVector<unsigned> used = usedResults(last);
-  for (unsigned i : used) {
-    auto type = cast<RankedTensorType>(last->getResult(i).getType());
-    if (!type.hasStaticShape())
-      return failure();
-    inits.push_back(tensor::EmptyOp::create(rewriter, loc, type.getShape(),
-                                            type.getElementType()));
-  }
-  auto forall = scf::ForallOp::create(rewriter, loc, bounds, inits,
-                                      rewriter.getArrayAttr(mapping));
+  auto forall = scf::ForallOp::create(
+      rewriter, loc, bounds, blockInits(rewriter, loc, last, used, bounds),
+      blockMapping(rewriter.getContext(), batchRank));
   buildBatchElementBody(rewriter, loc, forall, batchRank, external, chain, used);
   rewriter.setInsertionPoint(forall);
-  SmallVector<Value> replacements;
-  for (OpResult result : last->getResults()) {
-    const unsigned *it = llvm::find(used, result.getResultNumber());
-    if (it != used.end()) {
-      replacements.push_back(forall.getResult(it - used.begin()));
-      continue;
-    }
-    auto type = cast<RankedTensorType>(result.getType());
-    replacements.push_back(tensor::EmptyOp::create(
-        rewriter, loc, type.getShape(), type.getElementType()));
-  }
-  rewriter.replaceOp(last, replacements);
+  rewriter.replaceOp(last, blockResults(rewriter, last, used, forall));
   for (Operation *op : llvm::reverse(chain.drop_back()))
     rewriter.eraseOp(op);
   return success();
