@@ -178,6 +178,33 @@ std::vector<Strategy> getStrategies(int64_t c) {
        "strategy = #deltanet.strategy<blocked>, block_size = "
        "4 : i64, precision = #deltanet.precision<i8>",
        /*isBaseline=*/false, deltanet::QuantGranularity::Matrix, 3e-2, 8e-2});
+  // The same INT8 inverse with each merge's operands quantised once (the
+  // split products summed in i32, one dequantisation writing -U), and with
+  // the merges of blocks below 16 in f32 as well (their 4 x 4 / 8 x 8
+  // products are too short to amortise a quantisation): session 10.
+  {
+    Strategy once = strategies[strategies.size() - 2];
+    once.id = "blocked_bs4_i8_once";
+    once.label = "blocked (block 4), i8, operands quantised once per merge";
+    once.pipelineOptions = "tri-inv-quantize-merges-once=1";
+    strategies.push_back(once);
+    once.id = "blocked_bs4_i8_once_from16";
+    once.label = "blocked (block 4), i8 merges of blocks >= 16 (quantised "
+                 "once), f32 below";
+    once.pipelineOptions = "tri-inv-quantize-merges-once=1 "
+                           "tri-inv-low-precision-merges-from=16";
+    strategies.push_back(once);
+    // One more INT8 variant with the CPU pipeline options in
+    // TRI_INV_BENCH_I8_EXTRA (e.g. "tri-inv-quantize-merges-once=1
+    // tri-inv-low-precision-merges-from=32"), for per-level cost probes;
+    // the same accuracy bounds.
+    if (const char *extra = getenv("TRI_INV_BENCH_I8_EXTRA")) {
+      once.id = "blocked_bs4_i8_extra";
+      once.label = std::string("blocked (block 4), i8, ") + extra;
+      once.pipelineOptions = extra;
+      strategies.push_back(once);
+    }
+  }
   // 16x16 INT8 blocks lose the cancelling powers on adversarial keys (2 to
   // 44): reported only.
   strategies.push_back({"blocked_bs16_i8", "blocked (block 16), i8 per-row",

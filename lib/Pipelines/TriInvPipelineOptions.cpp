@@ -26,6 +26,8 @@ TriInvPipelineOptions::getLowerTriInvOptions(const TargetInfo &target) const {
   options.batchTile = triInvBatchTile;
   options.precision = triInvPrecision;
   options.quantGranularity = triInvQuantGranularity;
+  options.lowPrecisionMergesFrom = triInvLowPrecisionMergesFrom;
+  options.quantizeMergesOnce = triInvQuantizeMergesOnce;
   options.tolerance = triInvTolerance;
   options.target = target.getName().str();
   return options;

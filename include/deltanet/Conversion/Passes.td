@@ -126,6 +126,18 @@ def DeltaNetLowerTriInv : Pass<"deltanet-lower-tri-inv"> {
            /*default=*/"::mlir::deltanet::QuantGranularity::Row",
            "Which elements of an INT8 matmul operand share a scale",
            [{::mlir::deltanet::quantGranularityOptionValues()}]>,
+    Option<"lowPrecisionMergesFrom", "low-precision-merges-from", "int64_t",
+           /*default=*/"0",
+           "Blocked strategy: merge levels whose solved blocks are smaller "
+           "than this keep f32 products, larger ones use `precision` (0 = "
+           "every level in `precision`): the small products are too short "
+           "to amortise a conversion of their operands">,
+    Option<"quantizeMergesOnce", "quantize-merges-once", "bool",
+           /*default=*/"false",
+           "Blocked strategy, precision=i8: each merge quantises its "
+           "operands once (not once per half product), sums the half "
+           "products in i32 and dequantises once, the negation of X21 "
+           "folded into the scales">,
     Option<"tolerance", "tolerance", "double", /*default=*/"0.0",
            "Relative error the lowering may spend: picks the cheapest order "
            "and residual steps of the rule table within it (0 = use order "

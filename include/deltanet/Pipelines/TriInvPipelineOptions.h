@@ -60,6 +60,16 @@ struct TriInvPipelineOptions : public virtual ::mlir::detail::PassOptions {
       llvm::cl::desc("Which elements of an INT8 matmul operand share a scale"),
       llvm::cl::init(passDefaults().quantGranularity),
       quantGranularityOptionValues()};
+  ::mlir::detail::PassOptions::Option<int64_t> triInvLowPrecisionMergesFrom{
+      *this, "tri-inv-low-precision-merges-from",
+      llvm::cl::desc("Blocked: merge levels of smaller blocks keep f32 "
+                     "products (0 = every level in the precision)"),
+      llvm::cl::init(passDefaults().lowPrecisionMergesFrom)};
+  ::mlir::detail::PassOptions::Option<bool> triInvQuantizeMergesOnce{
+      *this, "tri-inv-quantize-merges-once",
+      llvm::cl::desc("Blocked, i8: quantise each merge operand once, sum "
+                     "the half products in i32, dequantise once"),
+      llvm::cl::init(passDefaults().quantizeMergesOnce)};
   ::mlir::detail::PassOptions::Option<double> triInvTolerance{
       *this, "tri-inv-tolerance",
       llvm::cl::desc("Relative error tri_inv may spend: order and residual "

@@ -75,6 +75,12 @@ struct ResolvedTriInv {
   /// target's TargetInfo::mergesTriInvLevelsBatched) instead of a loop
   /// over the pairs.
   bool batchedLevels = false;
+  /// Blocked strategy: merge levels of solved blocks smaller than this keep
+  /// f32 products (0 = every level in `matmul`'s precision).
+  int64_t lowPrecisionMergesFrom = 0;
+  /// Blocked strategy, INT8: each merge quantises its operands once and
+  /// dequantises once (TriInvEmitter::mergePairQuantizedOnce).
+  bool quantizeMergesOnce = false;
   /// Neumann strategy: block side of the block-triangular products
   /// (TargetInfo::getTriInvNeumannBlockSize; 0 = whole-matrix bands).
   int64_t neumannBlockSize = 0;
@@ -182,6 +188,8 @@ ResolvedTriInv resolve(TriInvOp op, const LoweringDefaults &defaults) {
   r.matmul.precision = effectivePrecision(op, defaults);
   r.matmul.granularity = defaults.options.quantGranularity;
   r.batchedLevels = defaults.target->mergesTriInvLevelsBatched();
+  r.lowPrecisionMergesFrom = defaults.options.lowPrecisionMergesFrom;
+  r.quantizeMergesOnce = defaults.options.quantizeMergesOnce;
   r.diagonalBlocksF32 = defaults.target->keepsTriInvDiagonalBlocksF32();
   r.neumannBlockSize = defaults.target->getTriInvNeumannBlockSize();
   r.neumannMaxSeriesSize = defaults.target->getTriInvNeumannMaxSeriesSize();
@@ -225,6 +233,13 @@ public:
   /// Every matmul represents its operands as `matmulPrecision` says.
   TriInvEmitter(OpBuilder &b, Location loc, MatmulPrecision matmulPrecision)
       : b(b), loc(loc), sb(b, loc), matmulPrecision(matmulPrecision) {}
+
+  /// Blocked merges: levels of solved blocks smaller than `from` keep f32
+  /// products; with `once`, INT8 merges quantise each operand once.
+  void setMergePrecision(int64_t from, bool once) {
+    lowPrecisionMergesFrom = from;
+    quantizeMergesOnce = once;
+  }
 
   Type f32() { return b.getF32Type(); }
 
@@ -694,7 +709,12 @@ public:
   /// halves mergePair may skip.
   Value mergeLevels(Value a, Value x, int64_t first, int64_t bs) {
     int64_t c = cast<RankedTensorType>(x.getType()).getDimSize(1);
+    MatmulPrecision requested = matmulPrecision;
     for (int64_t s = first; s < c; s *= 2) {
+      // Small levels in f32 (setMergePrecision): `matmul` reads
+      // matmulPrecision, restored below.
+      matmulPrecision =
+          s < lowPrecisionMergesFrom ? MatmulPrecision{} : requested;
       int64_t pairs = c / (2 * s);
       x = forEachOffset(0, pairs, 2 * s, x, [&](OpFoldResult start, Value x) {
         return mergePair(a, x, start, s, s, bs);
@@ -703,6 +723,7 @@ public:
       if (start + s < c)
         x = mergePair(a, x, b.getIndexAttr(start), s, c - start - s, bs);
     }
+    matmulPrecision = requested;
     return x;
   }
 
@@ -750,6 +771,9 @@ public:
   /// tell that the blocks are disjoint), i.e. copied.
   Value mergePair(Value a, Value x, OpFoldResult start, int64_t s, int64_t r,
                   int64_t blockSize) {
+    if (quantizeMergesOnce &&
+        matmulPrecision.precision == TriInvPrecision::I8)
+      return mergePairQuantizedOnce(a, x, start, s, r, blockSize);
     OpFoldResult mid = plus(start, s);
     Value x11 = slice(x, start, start, s, s);
     Value x22 = slice(x, mid, mid, r, r);
@@ -786,6 +810,132 @@ public:
           return arith::SubFOp::create(nb, nloc, zero, in[0]).getResult();
         });
     return insert(x21, x, mid, start);
+  }
+
+  /// An INT8 matmul operand: its quantised values and scales (per row of a
+  /// left operand or column of a right one, `batch x n`; or per matrix,
+  /// `batch`).
+  struct QuantizedOperand {
+    Value values;
+    Value scale;
+    bool perRow; // scale indexed by rows (left operand)
+  };
+
+  /// `x` quantised as the left (`isLhs`) or right operand of a product.
+  QuantizedOperand quantizeOperand(Value x, bool isLhs) {
+    bool perMatrix =
+        matmulPrecision.granularity == QuantGranularity::Matrix;
+    SmallVector<int64_t> dims;
+    if (perMatrix)
+      dims = {1, 2};
+    else
+      dims = {isLhs ? int64_t(2) : int64_t(1)};
+    auto type = cast<RankedTensorType>(x.getType());
+    SmallVector<int64_t> scaleShape;
+    for (int64_t dim = 0; dim < type.getRank(); ++dim)
+      if (!llvm::is_contained(dims, dim))
+        scaleShape.push_back(type.getDimSize(dim));
+    auto op = QuantizeOp::create(
+        b, loc, type.clone(b.getI8Type()),
+        RankedTensorType::get(scaleShape, f32()), x, dims);
+    return {op.getQuantized(), op.getScale(), !perMatrix && isLhs};
+  }
+
+  /// The `rows x cols` window at (`row`, `col`) of a quantised operand:
+  /// its values and the scales of the rows (left) or columns (right) kept.
+  /// The scales stay those of the whole operand (a max over a superset:
+  /// every value still fits in [-127, 127]).
+  QuantizedOperand sliceQuantized(const QuantizedOperand &q, int64_t row,
+                                  int64_t col, int64_t rows, int64_t cols) {
+    QuantizedOperand r = q;
+    r.values = slice(q.values, row, col, rows, cols);
+    if (cast<RankedTensorType>(q.scale.getType()).getRank() == 2) {
+      int64_t offset = q.perRow ? row : col;
+      int64_t size = q.perRow ? rows : cols;
+      r.scale = tensor::ExtractSliceOp::create(
+          b, loc, q.scale,
+          ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(offset)},
+          ArrayRef<OpFoldResult>{batchOf(q.values), b.getIndexAttr(size)},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+    }
+    return r;
+  }
+
+  /// `acc + lhs @ rhs` on i8 values, i32 sum (a zero `acc` when null).
+  Value integerMatmul(Value lhs, Value rhs, Value acc = nullptr) {
+    if (!acc)
+      acc = sb.zeros({batchOf(lhs),
+                      b.getIndexAttr(
+                          cast<RankedTensorType>(lhs.getType()).getDimSize(1)),
+                      b.getIndexAttr(
+                          cast<RankedTensorType>(rhs.getType()).getDimSize(2))},
+                     b.getI32Type());
+    return sb.batchMatmul(lhs, rhs, acc);
+  }
+
+  /// `mergePair` with INT8 products, each operand quantised once: L21 and
+  /// X22 per row, X11 and T per column (or all per matrix), the halves of
+  /// a split product reading slices of the same quantised operand and
+  /// summed in i32 (they share the row and column scales), T and U each
+  /// dequantised once, and U's dequantisation writing X21 = -U directly
+  /// (the left scales negated: an exact sign flip, but -0 where U is 0).
+  /// `mergePair` instead quantises both operands of each of its four
+  /// products and dequantises and adds each: 8 quantisations and 4
+  /// dequantisations per merge where this has 4 and 2.
+  Value mergePairQuantizedOnce(Value a, Value x, OpFoldResult start,
+                               int64_t s, int64_t r, int64_t blockSize) {
+    OpFoldResult mid = plus(start, s);
+    int64_t h = s / 2;
+    bool split = h >= blockSize && h % blockSize == 0;
+    QuantizedOperand l21 = quantizeOperand(slice(a, mid, start, r, s), true);
+    QuantizedOperand x11 =
+        quantizeOperand(slice(x, start, start, s, s), false);
+    auto dequantize = [&](Value acc, Value lhsScale, Value rhsScale) {
+      auto type = cast<RankedTensorType>(acc.getType());
+      return DequantizeOp::create(b, loc, type.clone(f32()), acc, lhsScale,
+                                  rhsScale)
+          .getResult();
+    };
+    // T = L21 X11 in i32, split as in mergePair.
+    Value t;
+    if (split) {
+      t = integerMatmul(sliceQuantized(l21, 0, h, r, s - h).values,
+                        sliceQuantized(x11, h, 0, s - h, s).values);
+      Value left = slice(t, 0, 0, r, h);
+      left = integerMatmul(sliceQuantized(l21, 0, 0, r, h).values,
+                           sliceQuantized(x11, 0, 0, h, h).values, left);
+      t = insert(left, t, 0, 0);
+    } else {
+      t = integerMatmul(l21.values, x11.values);
+    }
+    Value tf = dequantize(t, l21.scale, x11.scale);
+    QuantizedOperand x22 = quantizeOperand(slice(x, mid, mid, r, r), true);
+    QuantizedOperand tq = quantizeOperand(tf, false);
+    // U = X22 T in i32.
+    Value u;
+    if (split && r > h) {
+      Value top = integerMatmul(sliceQuantized(x22, 0, 0, h, h).values,
+                                sliceQuantized(tq, 0, 0, h, s).values);
+      Value bottom =
+          integerMatmul(sliceQuantized(x22, h, 0, r - h, r).values, tq.values);
+      Value whole = sb.empty({batchOf(x), b.getIndexAttr(r), b.getIndexAttr(s)},
+                             b.getI32Type());
+      u = insert(bottom, insert(top, whole, 0, 0), h, 0);
+    } else {
+      u = integerMatmul(x22.values, tq.values);
+    }
+    // X21 = -U: the left scales negated.
+    auto scaleType = cast<RankedTensorType>(x22.scale.getType());
+    SmallVector<OpFoldResult> scaleSizes =
+        tensor::getMixedSizes(b, loc, x22.scale);
+    AffineMap id = AffineMap::getMultiDimIdentityMap(scaleType.getRank(),
+                                                     b.getContext());
+    Value negated = sb.map(
+        x22.scale, {id}, scaleSizes, f32(),
+        [](OpBuilder &nb, Location nloc, ValueRange args) -> Value {
+          return arith::NegFOp::create(nb, nloc, args[0]);
+        });
+    return insert(dequantize(u, negated, tq.scale), x, mid, start);
   }
 
   //===--------------------------------------------------------------------===//
@@ -1073,6 +1223,8 @@ private:
   Location loc;
   StructuredBuilder sb;
   MatmulPrecision matmulPrecision;
+  int64_t lowPrecisionMergesFrom = 0;
+  bool quantizeMergesOnce = false;
 };
 
 /// Inverts every matrix of `a` (`batch x C x C`, any float type) as
@@ -1080,6 +1232,8 @@ private:
 Value invertBatch(OpBuilder &b, Location loc, Value a,
                   const ResolvedTriInv &config) {
   TriInvEmitter emit(b, loc, config.matmul);
+  emit.setMergePrecision(config.lowPrecisionMergesFrom,
+                         config.quantizeMergesOnce);
   auto type = cast<RankedTensorType>(a.getType());
   int64_t c = type.getDimSize(1);
   Type elementType = type.getElementType();
@@ -1208,9 +1362,17 @@ struct DeltaNetLowerTriInvPass
 
   void runOnOperation() override {
     Operation *root = getOperation();
-    DeltaNetLowerTriInvOptions options{strategy,         blockSize, order,
-                                       residualSteps,    batchTile, precision,
-                                       quantGranularity, tolerance, target};
+    DeltaNetLowerTriInvOptions options{strategy,
+                                       blockSize,
+                                       order,
+                                       residualSteps,
+                                       batchTile,
+                                       precision,
+                                       quantGranularity,
+                                       lowPrecisionMergesFrom,
+                                       quantizeMergesOnce,
+                                       tolerance,
+                                       target};
     // Option errors are reported at the root's location, without an op dump.
     auto optionError = [&](StringRef option, int64_t value, StringRef rule) {
       emitError(root->getLoc())
@@ -1241,6 +1403,11 @@ struct DeltaNetLowerTriInvPass
       return optionError("residual-steps", options.residualSteps,
                          "must be at most " +
                              std::to_string(TriInvOp::kMaxResidualSteps));
+    if (options.lowPrecisionMergesFrom < 0)
+      return optionError("low-precision-merges-from",
+                         options.lowPrecisionMergesFrom,
+                         "must be >= 0 (0 = every merge level in the "
+                         "precision)");
     if (options.batchTile < -1)
       return optionError("batch-tile", options.batchTile,
                          "must be >= -1 (-1 = the target's preferred tile, "
