@@ -128,6 +128,11 @@ GpuPipelineOptions::getDistributeToBlocksOptions() const {
   pass.scanValueTile = scanValueTile;
   pass.recurrentValueTile = recurrentValueTile;
   pass.fuseChunkPrologue = fuseChunkPrologue;
+  // `none` (the pipeline's spelling of an empty list): every kernel gets
+  // `threads`.
+  for (const std::string &entry : kernelThreads)
+    if (entry != "none")
+      pass.kernelThreads.push_back(entry);
   return pass;
 }
 

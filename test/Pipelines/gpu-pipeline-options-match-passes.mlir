@@ -6,7 +6,9 @@
 // a pass default that drifts from the pipeline's, fails here.
 //
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=DEFAULTS
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline="threads=256 scan-value-tile=16 recurrent-value-tile=32 fuse-chunk-prologue=false fuse-gathers=false fuse-gather-layouts=matmul fuse-scatter=true shared-row-padding=2 tensor-cores-min-reduction=32 tensor-cores-stage-bytes=1024 tensor-cores-zero-init=false tensor-cores-stage-from-producer=false tensor-cores-warp-tiling=rows tensor-cores-chain-products=true tensor-cores-fold-accumulator-producers=false tensor-cores-fold-accumulator-consumers=false tensor-cores-fold-accumulator-copies=true tensor-cores-accumulator-row-padding=4 tensor-cores-carry-accumulators=false prefetch-max-bytes=4096 prefetch-transposed-padding=1 reduction-step=64 shared-memory-reuse=false global-alignment=8 check-global-alignment=false alignment-versioning=phase max-versioned-ops=7 eliminate-barriers=true" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=ALL
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="threads=256 kernel-threads=tri_inv=64,chunk_state_scan=256 scan-value-tile=16 recurrent-value-tile=32 fuse-chunk-prologue=false fuse-gathers=false fuse-gather-layouts=matmul fuse-scatter=true shared-row-padding=2 tensor-cores-min-reduction=32 tensor-cores-stage-bytes=1024 tensor-cores-zero-init=false tensor-cores-stage-from-producer=false tensor-cores-warp-tiling=rows tensor-cores-chain-products=true tensor-cores-fold-accumulator-producers=false tensor-cores-fold-accumulator-consumers=false tensor-cores-fold-accumulator-copies=true tensor-cores-accumulator-row-padding=4 tensor-cores-carry-accumulators=false prefetch-max-bytes=4096 prefetch-transposed-padding=1 reduction-step=64 shared-memory-reuse=false global-alignment=8 check-global-alignment=false alignment-versioning=phase max-versioned-ops=7 eliminate-barriers=true" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=ALL
+// kernel-threads=none: no kernel's count (every kernel `threads`).
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="kernel-threads=none" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=KTNONE
 // The passes that the pipeline's own options leave out:
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="fuse-gathers=false fuse-scatter=false tensor-cores=false prefetch-loop-operands=false sink-accumulator-producers=false sink-index-computations=false" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=OFF
 // The options as --help lists them (once each: a second declaration of a
@@ -19,7 +21,7 @@
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="max-versioned-ops=-1" 2>&1 | FileCheck %s --check-prefix=MAXOPS
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="no-such-option=1" 2>&1 | FileCheck %s --check-prefix=UNKNOWN
 
-// DEFAULTS: deltanet-gpu-distribute-to-blocks{destination-passing-only=true fuse-chunk-prologue=true recurrent-value-tile=0 scan-min-blocks=256 scan-value-tile=-1}
+// DEFAULTS: deltanet-gpu-distribute-to-blocks{destination-passing-only=true fuse-chunk-prologue=true kernel-threads={chunk_output=256} recurrent-value-tile=0 scan-min-blocks=256 scan-value-tile=-1}
 // DEFAULTS: deltanet-gpu-fuse-into-blocks{gather-layouts=no-broadcast gathers=true max-gather-tile-bytes=32768 scatters=true}
 // DEFAULTS: deltanet-gpu-sink-accumulator-producers
 // DEFAULTS: deltanet-gpu-promote-block-temporaries{row-padding=4}
@@ -34,7 +36,9 @@
 // DEFAULTS-NEXT: gpu-kernel-outlining
 // DEFAULTS: nvvm-attach-target{O=3 chip=sm_90 fast=false features=+ptx80
 
-// ALL: deltanet-gpu-distribute-to-blocks{destination-passing-only=true fuse-chunk-prologue=false recurrent-value-tile=32 scan-min-blocks=256 scan-value-tile=16}
+// ALL: deltanet-gpu-distribute-to-blocks{destination-passing-only=true fuse-chunk-prologue=false kernel-threads={tri_inv=64,chunk_state_scan=256} recurrent-value-tile=32 scan-min-blocks=256 scan-value-tile=16}
+// KTNONE: deltanet-gpu-distribute-to-blocks{destination-passing-only=true fuse-chunk-prologue=true recurrent-value-tile=0
+
 // ALL: deltanet-gpu-fuse-into-blocks{gather-layouts=matmul gathers=false max-gather-tile-bytes=32768 scatters=true}
 // ALL: deltanet-gpu-promote-block-temporaries{row-padding=2}
 // ALL: deltanet-gpu-matmuls-to-mma-sync{accumulator-row-padding=4 chain-products=true fold-accumulator-consumers=false fold-accumulator-copies=true fold-accumulator-producers=false mark-carried-accumulators=false max-accumulator-tiles=16 min-reduction=32 round-to-tf32=true stage-from-producer=false stage-operand-bytes=1024 threads=256 warp-tiling=rows zero-init-accumulators=false}
@@ -61,6 +65,8 @@
 // HELP-SAME: deltanet-gpu-annotate-vector-alignment versioning
 // HELP: --check-global-alignment
 // HELP-SAME: deltanet-gpu-annotate-vector-alignment check-global-alignment
+// HELP: --kernel-threads=<string>
+// HELP-SAME: deltanet-gpu-distribute-to-blocks kernel-threads
 // HELP: --reduction-step=<long>
 // HELP-SAME: deltanet-gpu-map-to-threads reduction-step
 // HELP: --threads=<long>

@@ -47,7 +47,8 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
       llvm::cl::init("isa")};
   PassOptions::Option<int64_t> threads{
       *this, "threads",
-      llvm::cl::desc("Threads per block (deltanet-gpu-map-to-threads, "
+      llvm::cl::desc("Threads per block of the kernels that kernel-threads "
+                     "does not list (deltanet-gpu-map-to-threads, "
                      "-matmuls-to-mma-sync and -prefetch-loop-operands "
                      "threads; the pipeline's default: 128)"),
       llvm::cl::init(128)};
@@ -103,6 +104,17 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
       llvm::cl::desc("deltanet-gpu-distribute-to-blocks fuse-chunk-prologue"),
       llvm::cl::init(
           DeltaNetGpuDistributeToBlocksOptions().fuseChunkPrologue)};
+  PassOptions::ListOption<std::string> kernelThreads{
+      *this, "kernel-threads",
+      llvm::cl::desc("deltanet-gpu-distribute-to-blocks kernel-threads "
+                     "(KIND=N: threads per block by kernel; the pipeline's "
+                     "default: chunk_output=256, the others `threads`; H200, "
+                     "large attention shape, one count for all kernels: the "
+                     "output stage 0.320 ms at 256 vs 0.361 at 128, the "
+                     "scan 0.520 vs 0.444, the fused prologue 0.368 vs "
+                     "0.340, tri_inv 0.285 vs 0.222; docs/GPU.md, session "
+                     "9 status; `none`: no entry)"),
+      llvm::cl::list_init<std::string>({"chunk_output=256"})};
   PassOptions::Option<int64_t> recurrentValueTile{
       *this, "recurrent-value-tile",
       llvm::cl::desc("deltanet-gpu-distribute-to-blocks recurrent-value-tile "

@@ -6,12 +6,15 @@
 
 #include "deltanet/Codegen/GPU/Passes.h"
 
+#include "deltanet/Dialect/DeltaNet/IR/DeltaNetDialect.h"
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/WalkPatternRewriteDriver.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
 
 namespace mlir {
 namespace deltanet {
@@ -35,6 +38,29 @@ bool mlir::deltanet::isInsideBlockLoop(Operation *op) {
     if (isBlockMapped(forall))
       return true;
   return false;
+}
+
+FailureOr<int64_t> mlir::deltanet::getBlockThreads(scf::ForallOp forall,
+                                                   int64_t defaultThreads) {
+  Attribute attr = forall->getAttr(kBlockThreadsAttrName);
+  if (!attr)
+    return defaultThreads;
+  auto count = dyn_cast<IntegerAttr>(attr);
+  if (!count || count.getInt() <= 0 || count.getInt() % 32 != 0 ||
+      count.getInt() > 1024)
+    return forall.emitOpError()
+           << "'" << kBlockThreadsAttrName
+           << "' must be an integer multiple of 32 in [32, 1024], got " << attr;
+  return count.getInt();
+}
+
+LogicalResult mlir::deltanet::verifyBlockThreads(Operation *root) {
+  bool ok = true;
+  root->walk([&](scf::ForallOp forall) {
+    if (isBlockMapped(forall))
+      ok &= succeeded(getBlockThreads(forall, /*defaultThreads=*/32));
+  });
+  return success(ok);
 }
 
 namespace {
@@ -310,6 +336,32 @@ SmallVector<SmallVector<Operation *, 3>> findChunkPrologues(Operation *root) {
     chains.push_back({kkt, inv, wy});
   });
   return chains;
+}
+
+/// The kinds that `kernel-threads` keys block loops by.
+constexpr StringLiteral kKernelKinds[] = {
+    "tri_inv",          "gated_kkt",    "wy_repr",
+    "chunk_state_scan", "chunk_output", "recurrent_gated_delta_rule",
+    "chunk_prologue"};
+
+/// The kind of kernel that the block loop `forall` (right after the
+/// distribution, its body still deltanet ops) computes: `chunk_prologue`
+/// for the fused gated_kkt -> tri_inv -> wy_repr, else its deltanet op's
+/// name without the dialect prefix; nullopt without a deltanet op.
+std::optional<StringRef> blockKernelKind(scf::ForallOp forall) {
+  bool kkt = false, wy = false;
+  std::optional<StringRef> first;
+  forall.getBody()->walk([&](Operation *op) {
+    if (!isa_and_present<DeltaNetDialect>(op->getDialect()))
+      return;
+    kkt |= isa<GatedKKTOp>(op);
+    wy |= isa<WYReprOp>(op);
+    if (!first)
+      first = op->getName().stripDialect();
+  });
+  if (kkt && wy)
+    return StringRef("chunk_prologue");
+  return first;
 }
 
 /// tri_inv: every leading dim (up to 3) is a batch dim.
@@ -627,6 +679,23 @@ struct DeltaNetGpuDistributeToBlocksPass
         failed = true;
       }
     });
+    llvm::StringMap<int64_t> threadsOfKind;
+    for (StringRef entry : kernelThreads) {
+      auto [kind, count] = entry.split('=');
+      int64_t threads = 0;
+      if (!llvm::is_contained(kKernelKinds, kind) ||
+          count.getAsInteger(10, threads) || threads <= 0 ||
+          threads % 32 != 0 || threads > 1024) {
+        emitError(getOperation()->getLoc())
+            << "deltanet-gpu-distribute-to-blocks: kernel-threads entries "
+               "are KIND=N (KIND: "
+            << llvm::join(ArrayRef<StringLiteral>(kKernelKinds), ", ")
+            << "; N a multiple of 32 in [32, 1024]), got '" << entry << "'";
+        failed = true;
+        continue;
+      }
+      threadsOfKind[kind] = threads;
+    }
     if (failed)
       return signalPassFailure();
     if (fuseChunkPrologue) {
@@ -635,6 +704,26 @@ struct DeltaNetGpuDistributeToBlocksPass
         (void)distributeChainBatch(rewriter, chain, /*batchRank=*/1);
     }
     walkAndApplyPatterns(getOperation(), std::move(patterns));
+    if (!threadsOfKind.empty())
+      recordKernelThreads(threadsOfKind);
+  }
+
+  /// Sets deltanet.block_threads on the outermost block loops whose kind
+  /// has a count.
+  void recordKernelThreads(const llvm::StringMap<int64_t> &threadsOfKind) {
+    getOperation()->walk([&](scf::ForallOp forall) {
+      if (!isBlockMapped(forall) || isInsideBlockLoop(forall))
+        return;
+      std::optional<StringRef> kind = blockKernelKind(forall);
+      if (!kind)
+        return;
+      auto it = threadsOfKind.find(*kind);
+      if (it == threadsOfKind.end())
+        return;
+      forall->setAttr(
+          kBlockThreadsAttrName,
+          IntegerAttr::get(IntegerType::get(&getContext(), 64), it->second));
+    });
   }
 };
 

@@ -610,6 +610,10 @@ struct DeltaNetGpuMapToThreadsPass
         blocks.push_back(forall);
     });
     for (scf::ForallOp block : blocks) {
+      // The block's own count (deltanet.block_threads) or the option's.
+      FailureOr<int64_t> blockThreads = getBlockThreads(block, threads);
+      if (failed(blockThreads))
+        return signalPassFailure();
       promoteBlockAllocations(block);
       // Copies made by bufferization are linalg ops like the others.
       SmallVector<memref::CopyOp> copies;
@@ -635,7 +639,7 @@ struct DeltaNetGpuMapToThreadsPass
       for (linalg::LinalgOp op : ops)
         if (auto fill = dyn_cast<linalg::FillOp>(op.getOperation()))
           if (linalg::LinalgOp consumer = accumulatorConsumer(fill);
-              consumer && threadTileIterations(consumer, threads) <=
+              consumer && threadTileIterations(consumer, *blockThreads) <=
                               kMaxFusedFillTileIterations) {
             fillOf[consumer] = fill;
             fusedFills.insert(fill);
@@ -652,7 +656,7 @@ struct DeltaNetGpuMapToThreadsPass
           continue;
         Operation *producer = producerOf.lookup(op);
         FailureOr<scf::ForallOp> loop = distributeOverThreads(
-            rewriter, op, threads, reductionStep, fillOf.lookup(op));
+            rewriter, op, *blockThreads, reductionStep, fillOf.lookup(op));
         if (failed(loop))
           return signalPassFailure();
         threadLoopOf[op] = *loop;
@@ -663,7 +667,8 @@ struct DeltaNetGpuMapToThreadsPass
           threadLoopOf[op] =
               mlir::fuseIndependentSiblingForallLoops(target, *loop, rewriter);
       }
-      FailureOr<gpu::LaunchOp> launch = createLaunch(rewriter, block, threads);
+      FailureOr<gpu::LaunchOp> launch =
+          createLaunch(rewriter, block, *blockThreads);
       if (failed(launch))
         return signalPassFailure();
       // Unit thread ids (y, z) are replaced by constants created at the
@@ -671,7 +676,7 @@ struct DeltaNetGpuMapToThreadsPass
       rewriter.setInsertionPointToStart(&launch->getBody().front());
       DiagnosedSilenceableFailure mapped =
           transform::gpu::mapNestedForallToThreadsImpl(
-              rewriter, std::nullopt, *launch, {threads, 1, 1},
+              rewriter, std::nullopt, *launch, {*blockThreads, 1, 1},
               /*warpSize=*/32, /*syncAfterDistribute=*/true);
       if (!mapped.succeeded()) {
         (void)mapped.silence();

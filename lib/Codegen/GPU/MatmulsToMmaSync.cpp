@@ -809,6 +809,9 @@ struct MatmulToWarpMmaSync
     chain.push_back(*analyzed);
     Product &head = chain.front();
     auto block = op->getParentOfType<scf::ForallOp>();
+    // The block's own thread count (deltanet.block_threads, checked by the
+    // pass) or the option's.
+    int64_t blockWarps = *getBlockThreads(block, warps * 32) / 32;
     MLIRContext *ctx = rewriter.getContext();
     Type f32 = rewriter.getF32Type();
     Location loc = op.getLoc();
@@ -901,10 +904,10 @@ struct MatmulToWarpMmaSync
     };
     WarpTiling tiling =
         minLoadsTiling
-            ? chooseMinLoadsTiling(m, n, warps, maxAccumulatorTiles,
+            ? chooseMinLoadsTiling(m, n, blockWarps, maxAccumulatorTiles,
                                    loadWeight(head.a.memref),
                                    loadWeight(head.b.memref))
-            : chooseRowsTiling(m, n, warps, maxAccumulatorTiles);
+            : chooseRowsTiling(m, n, blockWarps, maxAccumulatorTiles);
     int64_t colWarps = tiling.colWarps;
     int64_t warpRows = m / tiling.rowWarps, warpCols = n / colWarps;
     int64_t groupRows = tiling.groupRows, groupTiles = tiling.groupCols;
@@ -1101,6 +1104,8 @@ struct DeltaNetGpuMatmulsToMmaSyncPass
           << static_cast<int64_t>(accumulatorRowPadding);
       return signalPassFailure();
     }
+    if (failed(verifyBlockThreads(getOperation())))
+      return signalPassFailure();
     RewritePatternSet patterns(&getContext());
     patterns.add<MatmulToWarpMmaSync>(&getContext(), threads / 32,
                                       minReduction, maxAccumulatorTiles,

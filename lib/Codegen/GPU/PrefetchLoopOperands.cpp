@@ -265,6 +265,8 @@ struct DeltaNetGpuPrefetchLoopOperandsPass
              "transposed-padding >= -1";
       return signalPassFailure();
     }
+    if (failed(verifyBlockThreads(getOperation())))
+      return signalPassFailure();
     SmallVector<scf::ForOp> loops;
     getOperation()->walk([&](scf::ForOp loop) {
       auto block = dyn_cast<scf::ForallOp>(loop->getParentOp());
@@ -446,7 +448,8 @@ struct DeltaNetGpuPrefetchLoopOperandsPass
       mapping.map(iv, at);
       return nb.clone(*p.view, mapping)->getResult(0);
     };
-    int64_t threadCount = threads;
+    // The block's own thread count (deltanet.block_threads) or the option's.
+    int64_t threadCount = *getBlockThreads(block, threads);
     // Before the loop: the first iteration's copies.
     {
       OpBuilder pb(loop);

@@ -1,5 +1,8 @@
 // RUN: deltanet-opt %s --split-input-file --verify-diagnostics --deltanet-gpu-distribute-to-blocks | FileCheck %s
 // RUN: deltanet-opt %s --split-input-file --verify-diagnostics --deltanet-gpu-distribute-to-blocks="fuse-chunk-prologue=false" | FileCheck %s --check-prefix=NOPRO
+// RUN: deltanet-opt %s --split-input-file --verify-diagnostics --deltanet-gpu-distribute-to-blocks="kernel-threads=tri_inv=64,chunk_output=256" | FileCheck %s --check-prefix=KT
+// RUN: not deltanet-opt %s --split-input-file --deltanet-gpu-distribute-to-blocks="kernel-threads=tri_inv=48" 2>&1 | FileCheck %s --check-prefix=KTBAD
+// RUN: not deltanet-opt %s --split-input-file --deltanet-gpu-distribute-to-blocks="kernel-threads=scan=128" 2>&1 | FileCheck %s --check-prefix=KTBAD
 
 // One block per matrix: the batch dims become an scf.forall on the grid
 // (innermost batch dim on x), the body inverts a 1x1x64x64 slice.
@@ -10,6 +13,12 @@
 // CHECK: %[[X:.*]] = deltanet.tri_inv %[[M]] : tensor<1x1x64x64xf32>
 // CHECK: tensor.parallel_insert_slice %[[X]] into %[[O]][%[[I]], %[[J]], 0, 0] [1, 1, 64, 64]
 // CHECK: } {mapping = [#gpu.block<y>, #gpu.block<x>]}
+// CHECK-NOT: deltanet.block_threads
+// kernel-threads: the kernel's count on its block loop (deltanet-gpu-map-to-threads
+// and the tensor-core passes read it; test/Pipelines/gpu-pipeline-kernel-threads.mlir).
+// KT-LABEL: func.func @batched
+// KT: } {deltanet.block_threads = 64 : i64, mapping = [#gpu.block<y>, #gpu.block<x>]}
+// KTBAD: error: deltanet-gpu-distribute-to-blocks: kernel-threads entries are KIND=N (KIND: tri_inv, gated_kkt, wy_repr, chunk_state_scan, chunk_output, recurrent_gated_delta_rule, chunk_prologue; N a multiple of 32 in [32, 1024]), got
 func.func @batched(%a: tensor<?x4x64x64xf32>, %x: memref<?x4x64x64xf32>) {
   %r = deltanet.tri_inv %a : tensor<?x4x64x64xf32>
   bufferization.materialize_in_destination %r in restrict writable %x : (tensor<?x4x64x64xf32>, memref<?x4x64x64xf32>) -> ()

@@ -33,6 +33,23 @@ bool isBlockMapped(scf::ForallOp forall);
 /// blocks.
 bool isInsideBlockLoop(Operation *op);
 
+/// The discardable attribute (i64) on a block-mapped scf.forall that gives
+/// its kernel's threads per block, set by deltanet-gpu-distribute-to-blocks
+/// (`kernel-threads`). The passes that spread a block over its threads
+/// (-matmuls-to-mma-sync, -prefetch-loop-operands, -map-to-threads) use it
+/// where present, their `threads` option elsewhere.
+constexpr llvm::StringLiteral kBlockThreadsAttrName = "deltanet.block_threads";
+
+/// The threads of block `forall`: its kBlockThreadsAttrName, or
+/// `defaultThreads` without one; failure (an error on `forall`) when the
+/// attribute is not an integer multiple of 32 in [32, 1024].
+FailureOr<int64_t> getBlockThreads(scf::ForallOp forall,
+                                   int64_t defaultThreads);
+
+/// Checks kBlockThreadsAttrName on every block loop under `root` (an error
+/// on each bad one).
+LogicalResult verifyBlockThreads(Operation *root);
+
 /// The byte alignment that the address of element 0 of `memref` provably
 /// has (0 if unknown): shared memory and the program's own allocations are
 /// 16-byte aligned, the function's arguments `globalAlignment`; views keep

@@ -35,6 +35,17 @@ def DeltaNetGpuDistributeToBlocks : Pass<"deltanet-gpu-distribute-to-blocks"> {
     `T` state columns), the token loop inside the block: one launch for the
     op.
 
+    With `kernel-threads=KIND=N,...`, each block loop whose kernel is of a
+    listed kind gets `deltanet.block_threads = N` (a discardable i64 on the
+    `scf.forall`): the passes that spread a block over its threads
+    (`-matmuls-to-mma-sync`, `-prefetch-loop-operands`, `-map-to-threads`)
+    use N for it instead of their `threads` option, and the `gpu.launch`
+    has N threads. KIND is the block's deltanet op (`tri_inv`, `gated_kkt`,
+    `wy_repr`, `chunk_state_scan`, `chunk_output`,
+    `recurrent_gated_delta_rule`) or `chunk_prologue` (the fused
+    gated_kkt -> tri_inv -> wy_repr). Blocks of other kinds (and those of
+    `deltanet-gpu-distribute-linalg-to-blocks`) keep the passes' count.
+
     Functions must be in destination-passing style (results written into
     memref arguments): a function returning a tensor is an error, since
     its result would be a host allocation (unless
@@ -66,6 +77,12 @@ def DeltaNetGpuDistributeToBlocks : Pass<"deltanet-gpu-distribute-to-blocks"> {
            "recurrent_gated_delta_rule: one block per (batch, value head) "
            "and tile of this many state columns (V); 0 or a tile that does "
            "not divide V: one block per (batch, value head)">,
+    ListOption<"kernelThreads", "kernel-threads", "std::string",
+               "Threads per block of kernels by kind, KIND=N entries (KIND: "
+               "tri_inv, gated_kkt, wy_repr, chunk_state_scan, chunk_output, "
+               "recurrent_gated_delta_rule, chunk_prologue; N a multiple of "
+               "32 in [32, 1024]), recorded as deltanet.block_threads on the "
+               "block loops; kinds not listed: the later passes' threads">,
   ];
   let dependentDialects = ["scf::SCFDialect", "tensor::TensorDialect",
                            "gpu::GPUDialect", "affine::AffineDialect"];
