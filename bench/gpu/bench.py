@@ -147,6 +147,12 @@ def bench_tri_inv(art, fla_solve_tril, n=16384, label="tri_inv"):
     # (docs/numerics); bf16 output rounding alone is ~2e-3.
     cases = [("realistic", 0.0, 0.05), ("correlated-no-decay", 0.9, 0.0)]
     tol = {"f32": {"realistic": 1e-5, "correlated-no-decay": 2e-5}, "bf16": {"realistic": 1e-2, "correlated-no-decay": 1e-2}}
+    if "i8" in label:
+        # An artifact built with tri-inv-precision=i8 (named *i8*): the
+        # merges' products quantised; the CPU emulation of the GPU pipeline
+        # measured 1.7e-3 realistic, 9.6e-3 on correlated keys without decay
+        # (test/Pipelines/gpu-pipeline-cpu-emulation.test, same tolerances).
+        tol = {t: {"realistic": 1.5e-2, "correlated-no-decay": 5e-2} for t in ("f32", "bf16")}
     dtypes = {"f32": torch.float32, "bf16": torch.bfloat16}
     ok = True
     for name, corr, decay in cases:

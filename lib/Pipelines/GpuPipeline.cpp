@@ -299,6 +299,12 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
       VectorTransferToSCFOptions().enableFullUnroll().setTargetRank(1)));
   pm.addPass(createDeltaNetGpuLowerVectors());
   pm.addPass(createCanonicalizerPass());
+  // The canonicalizer folds a chain of inserts of one vector's elements back
+  // into an n-D vector.shape_cast (the transposed i8 operands of an INT8
+  // tri_inv's i8 x i8 -> i32 products: vector<4xi8> to vector<4x1xi8>),
+  // which the LLVM conversion cannot lower: lowered again here (a no-op
+  // for the f32 / bf16 kernels: their PTX is unchanged).
+  pm.addPass(createDeltaNetGpuLowerVectors());
   pm.addPass(createDeltaNetGpuAnnotateVectorAlignment(
       options.getAnnotateVectorAlignmentOptions()));
   pm.addPass(createCSEPass());

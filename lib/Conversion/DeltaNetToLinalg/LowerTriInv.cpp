@@ -211,8 +211,9 @@ std::string int8Hazard(TriInvOp op, const ResolvedTriInv &config) {
             "(they reach 1e6 with correlated keys); strategy=blocked with "
             "4x4 blocks keeps the error near 1e-2")
         .str();
+  // Batched levels solve INT8's diagonal blocks in f32 (diagonalPrecision).
   if (config.strategy == TriInvStrategy::Blocked && config.blockSize > 8 &&
-      !config.diagonalBlocksF32)
+      !config.diagonalBlocksF32 && !config.batchedLevels)
     return (llvm::Twine("precision=i8 with ") + llvm::Twine(config.blockSize) +
             "x" + llvm::Twine(config.blockSize) +
             " diagonal blocks: their int8 Neumann sums lose the cancelling "
@@ -1025,10 +1026,17 @@ public:
 
   /// `out[n, p] + lhs[n, p] @ rhs[n, p]` for every block p (loop dims n, p,
   /// i, j, k), each operand a diagonal blockView slice or a
-  /// `batch x q x rows x cols` tensor; operands rounded to the matmul
-  /// precision (f32, bf16, f16) as `emitMatmul` does. The body is a plain
-  /// multiply-add, which the vectoriser turns into a vector.contract (FMAs).
+  /// `batch x q x rows x cols` tensor; operands rounded to `precision` (f32,
+  /// bf16, f16; the matmul precision by default) as `emitMatmul` does. The
+  /// body is a plain multiply-add, which the vectoriser turns into a
+  /// vector.contract (FMAs). INT8: quantizedDiagonalMatmul.
   Value diagonalMatmul(Value lhs, Value rhs, Value out) {
+    return diagonalMatmul(lhs, rhs, out, matmulPrecision);
+  }
+  Value diagonalMatmul(Value lhs, Value rhs, Value out,
+                       MatmulPrecision precision) {
+    if (precision.precision == TriInvPrecision::I8)
+      return quantizedDiagonalMatmul(lhs, rhs, out, precision);
     SmallVector<AffineMap> maps = {diagonalBlockMap(lhs, 5, 2, 4),
                                    diagonalBlockMap(rhs, 5, 4, 3),
                                    diagonalBlockMap(out, 5, 2, 3)};
@@ -1036,12 +1044,10 @@ public:
                                                utils::IteratorType::parallel);
     iterators.push_back(utils::IteratorType::reduction);
     Type rounded;
-    if (matmulPrecision.precision == TriInvPrecision::BF16)
+    if (precision.precision == TriInvPrecision::BF16)
       rounded = BFloat16Type::get(b.getContext());
-    else if (matmulPrecision.precision == TriInvPrecision::F16)
+    else if (precision.precision == TriInvPrecision::F16)
       rounded = Float16Type::get(b.getContext());
-    assert(matmulPrecision.precision != TriInvPrecision::I8 &&
-           "batched levels are offered to targets without i8 matmuls");
     return sb.generic(
         ValueRange{lhs, rhs}, out, maps, iterators,
         [&](OpBuilder &nb, Location nloc, ValueRange args) -> Value {
@@ -1059,6 +1065,54 @@ public:
         });
   }
 
+  /// The diagonal blocks of `operand` (a diagonal blockView slice, or a
+  /// `batch x q x rows x cols` tensor returned as it is) as a
+  /// `batch x q x rows x cols` f32 tensor.
+  Value diagonalBlocks(Value operand) {
+    auto type = cast<RankedTensorType>(operand.getType());
+    if (type.getRank() == 4 && type.getElementType().isF32())
+      return operand;
+    int64_t rows = type.getDimSize(2),
+            cols = type.getDimSize(type.getRank() - 1);
+    MLIRContext *ctx = b.getContext();
+    return sb.generic(
+        operand, blockZeros(batchOf(operand), type.getDimSize(1), rows, cols),
+        {diagonalBlockMap(operand, 4, 2, 3),
+         AffineMap::getMultiDimIdentityMap(4, ctx)},
+        SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+        [&](OpBuilder &nb, Location nloc, ValueRange args) -> Value {
+          return StructuredBuilder::castFloat(nb, nloc, args[0], f32());
+        });
+  }
+
+  /// diagonalMatmul in INT8: every block pair's product is the shared INT8
+  /// matmul of emitPrecisionMatmul (the CPU's: deltanet.quantize per row of
+  /// the left block and column of the right one, or per block; an
+  /// i8 x i8 -> i32 batched matmul; deltanet.dequantize) over the
+  /// `batch * q` blocks, its f32 result added to `out`. The blocks are
+  /// copied out of their diagonal views first (the quantisation reads each
+  /// block whole for its scales anyway).
+  Value quantizedDiagonalMatmul(Value lhs, Value rhs, Value out,
+                                MatmulPrecision precision) {
+    Value l = diagonalBlocks(lhs), r = diagonalBlocks(rhs);
+    auto lType = cast<RankedTensorType>(l.getType());
+    SmallVector<OpFoldResult> leading = {batchOf(l),
+                                         b.getIndexAttr(lType.getDimSize(1))};
+    Value product =
+        emitMatmul(sb, sb.collapseLeading(l, 2), sb.collapseLeading(r, 2),
+                   /*acc=*/nullptr, precision);
+    product = sb.expandLeading(product, leading);
+    MLIRContext *ctx = b.getContext();
+    return sb.generic(
+        product, out,
+        {AffineMap::getMultiDimIdentityMap(4, ctx),
+         diagonalBlockMap(out, 4, 2, 3)},
+        SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+        [](OpBuilder &nb, Location nloc, ValueRange args) -> Value {
+          return arith::AddFOp::create(nb, nloc, args[1], args[0]);
+        });
+  }
+
   /// `dest` (a diagonal blockView slice) overwritten with `src`
   /// (`batch x q x rows x cols`), block by block.
   Value copyToDiagonalBlocks(Value src, Value dest) {
@@ -1073,6 +1127,15 @@ public:
   Value blockZeros(OpFoldResult batch, int64_t q, int64_t rows, int64_t cols) {
     return sb.zeros({batch, b.getIndexAttr(q), b.getIndexAttr(rows),
                      b.getIndexAttr(cols)});
+  }
+
+  /// The precision of the diagonal blocks' Neumann products with batched
+  /// levels: f32 for INT8 (its int8 Neumann sums lose the cancelling powers,
+  /// int8Hazard; the CPU keeps them f32 too, keepsTriInvDiagonalBlocksF32),
+  /// else the matmul precision.
+  MatmulPrecision diagonalPrecision() const {
+    return matmulPrecision.precision == TriInvPrecision::I8 ? MatmulPrecision{}
+                                                            : matmulPrecision;
   }
 
   /// `neumannFactors` of every diagonal `bs x bs` block of `x` at once (`x`
@@ -1123,12 +1186,13 @@ public:
       // neumannFactors), per block.
       Value band =
           diagonalMatmul(slice4(power, k, k, m, m), slice4(power, 0, 0, m, m),
-                         blockZeros(batch, q, m, m));
+                         blockZeros(batch, q, m, m), diagonalPrecision());
       // X[2k:, :m] += X[2k:, 2k:] @ P_2k per block, through a temporary
       // (the operand overlaps the rows it updates).
       Value view = blockView(x, c, bs);
-      Value product = diagonalMatmul(blockSlice(view, 2 * k, 2 * k, m, m),
-                                     band, blockZeros(batch, q, m, m));
+      Value product =
+          diagonalMatmul(blockSlice(view, 2 * k, 2 * k, m, m), band,
+                         blockZeros(batch, q, m, m), diagonalPrecision());
       Value acc = blockSlice(view, 2 * k, 0, m, m);
       Value sum = sb.generic(
           product, acc,
