@@ -167,6 +167,7 @@ GpuPipelineOptions::getMatmulsToMmaSyncOptions() const {
   pass.foldAccumulatorCopies = tensorCoresFoldAccumulatorCopies;
   pass.markCarriedAccumulators = tensorCoresCarryAccumulators;
   pass.accumulatorRowPadding = tensorCoresAccumulatorRowPadding;
+  pass.int8 = tensorCoresInt8;
   return pass;
 }
 

@@ -4,12 +4,14 @@
 // deltanet.quantize, an i8 x i8 -> i32 batched matmul, deltanet.dequantize;
 // the diagonal 4 x 4 blocks in f32 as on the CPU), all in the block's shared
 // memory: per level of 2s-wide pairs (s = 4, 8, 16, 32) two i8 products over
-// the 64 / 2s pairs. The products are SIMT i8 x i8 -> i32 multiply-adds
-// (the tensor-core pass takes f32 products only). Numerics against float64:
-// gpu-pipeline-cpu-emulation.test.
+// the 64 / 2s pairs. The products are SIMT i8 x i8 -> i32 multiply-adds;
+// with tensor-cores-int8 (off by default: not yet run on a device) the
+// last level's (32 x 32 x 32) go to the s8 tensor cores. Numerics against
+// float64 (SIMT): gpu-pipeline-cpu-emulation.test.
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="tri-inv-precision=i8" -mlir-print-ir-before=deltanet-gpu-map-to-threads -o /dev/null 2>&1 | FileCheck %s
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="tri-inv-precision=i8" | FileCheck %s --check-prefix=PTX
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="tri-inv-precision=i8 tri-inv-quant-granularity=matrix" | FileCheck %s --check-prefix=PTX
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="tri-inv-precision=i8 tensor-cores-int8=true" | FileCheck %s --check-prefix=MMA
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="tri-inv-precision=i4" 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="tri-inv-precision=i8 tri-inv-block-size=16" -o /dev/null 2>&1 | FileCheck %s --check-prefix=BLOCK16 --allow-empty
 
@@ -33,6 +35,12 @@
 // PTX-SAME: .target sm_90
 // PTX-SAME: cvt.s32.s8
 // PTX-SAME: mad.lo.s32
+
+// tensor-cores-int8: the last level's two 32 x 32 x 32 products (4 warps,
+// 16 x 16 each: 2 m16n8k32 per warp and product) on the s8 tensor cores
+// (upstream's lowering saturates; |sums| <= 127^2 x 32, far inside i32).
+// MMA: gpu.binary @tri_inv_i8_kernel
+// MMA-SAME: mma.sync.aligned.m16n8k32.row.col.satfinite.s32.s8.s8.s32
 
 // BAD: tri-inv-precision
 

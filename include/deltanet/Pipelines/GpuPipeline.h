@@ -194,6 +194,12 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
       llvm::cl::desc("deltanet-gpu-matmuls-to-mma-sync accumulator-row-padding"),
       llvm::cl::init(
           DeltaNetGpuMatmulsToMmaSyncOptions().accumulatorRowPadding)};
+  PassOptions::Option<bool> tensorCoresInt8{
+      *this, "tensor-cores-int8",
+      llvm::cl::desc("deltanet-gpu-matmuls-to-mma-sync int8 (tri-inv-"
+                     "precision=i8: the quantised products with M, N, K "
+                     "multiples of 16, 8, 32 on s8 mma.sync m16n8k32)"),
+      llvm::cl::init(DeltaNetGpuMatmulsToMmaSyncOptions().int8)};
   PassOptions::Option<bool> tensorCoresCarryAccumulators{
       *this, "tensor-cores-carry-accumulators",
       llvm::cl::desc("deltanet-gpu-matmuls-to-mma-sync "

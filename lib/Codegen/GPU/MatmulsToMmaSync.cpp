@@ -58,6 +58,8 @@ constexpr StringLiteral kFoldedConsumer = "deltanet.folded_accumulator_consumer"
 
 /// The mma.sync shape for tf32 operands.
 constexpr int64_t kMmaM = 16, kMmaN = 8, kMmaK = 8;
+/// K of the s8 mma.sync (m16n8k32).
+constexpr int64_t kMmaKInt8 = 32;
 
 /// The attribute that marks an accumulator fragment's load (its
 /// vector.from_elements) and the stores of the fragment for
@@ -217,7 +219,7 @@ Value loadFragment(OpBuilder &b, Location loc, const Operand &operand,
       *nvgpu::getLaneIdAndValueIdToOperandCoord(b, loc, operand.info);
   int64_t perRegister = reg.elementsPerRegister;
   auto regType = VectorType::get({reg.numRegistersPerFragment, perRegister},
-                                 b.getF32Type());
+                                 operand.info.vectorType.getElementType());
   SmallVector<Value> elements;
   for (int64_t v = 0; v < reg.numRegistersPerFragment * perRegister; ++v) {
     SmallVector<Value> indices =
@@ -225,7 +227,7 @@ Value loadFragment(OpBuilder &b, Location loc, const Operand &operand,
     Value element = memref::LoadOp::create(b, loc, operand.memref, indices);
     if (producer)
       element = applyInPlaceProducer(b, loc, producer, indices, element);
-    if (roundToTf32) {
+    if (roundToTf32 && element.getType().isF32()) {
       Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), element);
       Value half = arith::ConstantIntOp::create(b, loc, b.getI32Type(), 0x1000);
       element = arith::BitcastOp::create(
@@ -606,7 +608,8 @@ void hoistDefinitionBefore(Value value, Operation *target) {
   def->moveBefore(target);
 }
 
-/// One f32 contraction C += A B of a block, as the warps read it.
+/// One contraction C += A B of a block, as the warps read it: f32 (tf32
+/// mma.sync m16n8k8) or i8 x i8 -> i32 (s8 mma.sync m16n8k32).
 struct Product {
   linalg::LinalgOp op;
   Operand a, b, c;
@@ -614,11 +617,33 @@ struct Product {
   int64_t m, n, k;
   SmallVector<unsigned> batch;
   SmallVector<int64_t> ranges;
+  /// K of one mma.sync (kMmaK, or kMmaKInt8).
+  int64_t kStep = kMmaK;
+
+  bool isInt8() const { return kStep == kMmaKInt8; }
 };
+
+/// The mma.sync element types of `op`'s operands: all f32 (tf32), or
+/// i8 x i8 -> i32 (the INT8 tri_inv's quantised products); the K of one
+/// mma.sync, or failure with the reason.
+FailureOr<int64_t> mmaReductionStep(linalg::LinalgOp op, bool int8,
+                                    std::string &reason) {
+  Type lhs = getElementTypeOrSelf(op.getDpsInputOperand(0)->get().getType());
+  Type rhs = getElementTypeOrSelf(op.getDpsInputOperand(1)->get().getType());
+  Type acc = getElementTypeOrSelf(op.getDpsInitOperand(0)->get().getType());
+  if (lhs.isF32() && rhs.isF32() && acc.isF32())
+    return kMmaK;
+  if (int8 && lhs.isInteger(8) && rhs.isInteger(8) && acc.isInteger(32))
+    return kMmaKInt8;
+  reason = int8 ? "mma.sync here takes f32 (tf32) or i8 x i8 -> i32 operands"
+                : "tf32 mma.sync needs f32 operands and accumulator (i8: "
+                  "int8=true)";
+  return failure();
+}
 
 /// `op` as a Product, or the reason it is not one.
 FailureOr<Product> analyzeProduct(linalg::LinalgOp op, int64_t minReduction,
-                                  std::string &reason) {
+                                  bool int8, std::string &reason) {
   if (!op.hasPureBufferSemantics()) {
     reason = "not on buffers";
     return failure();
@@ -633,13 +658,11 @@ FailureOr<Product> analyzeProduct(linalg::LinalgOp op, int64_t minReduction,
     reason = "not a two-operand multiply-add contraction";
     return failure();
   }
-  MLIRContext *ctx = op.getContext();
-  Type f32 = Float32Type::get(ctx);
-  for (OpOperand &operand : op->getOpOperands())
-    if (getElementTypeOrSelf(operand.get().getType()) != f32) {
-      reason = "tf32 mma.sync needs f32 operands and accumulator";
-      return failure();
-    }
+  FailureOr<int64_t> kStep = mmaReductionStep(op, int8, reason);
+  if (failed(kStep))
+    return failure();
+  Type operandType = getElementTypeOrSelf(op.getDpsInputOperand(0)->get());
+  Type accType = getElementTypeOrSelf(op.getDpsInitOperand(0)->get());
   FailureOr<linalg::ContractionDimensions> dims =
       linalg::inferContractionDims(op);
   if (failed(dims) || dims->m.size() != 1 || dims->n.size() != 1 ||
@@ -654,11 +677,13 @@ FailureOr<Product> analyzeProduct(linalg::LinalgOp op, int64_t minReduction,
   }
   int64_t mDim = dims->m[0], nDim = dims->n[0], kDim = dims->k[0];
   int64_t m = ranges[mDim], n = ranges[nDim], k = ranges[kDim];
-  if (m % kMmaM != 0 || n % kMmaN != 0 || k % kMmaK != 0) {
-    reason = "M, N, K must be multiples of the mma shape 16 x 8 x 8";
+  if (m % kMmaM != 0 || n % kMmaN != 0 || k % *kStep != 0) {
+    reason = "M, N, K must be multiples of the mma shape 16 x 8 x " +
+             std::to_string(*kStep);
     return failure();
   }
-  if (k < minReduction) {
+  // i8 products are exact (i32 sums): min-reduction guards tf32's rounding.
+  if (*kStep == kMmaK && k < minReduction) {
     reason = "reduction shorter than min-reduction (stays SIMT)";
     return failure();
   }
@@ -679,24 +704,29 @@ FailureOr<Product> analyzeProduct(linalg::LinalgOp op, int64_t minReduction,
     return failure();
   }
   OpOperand *acc = op.getDpsInitOperand(0);
-  Product product{
-      op,
-      Operand{lhs->get(), op.getMatchingIndexingMap(lhs),
-              {VectorType::get({kMmaM, kMmaK}, f32),
-               nvgpu::MatMulOperandRole::A},
-              mDim, kDim},
-      // B is held as [N, K] (mma.sync's column-major B).
-      Operand{rhs->get(), op.getMatchingIndexingMap(rhs),
-              {VectorType::get({kMmaN, kMmaK}, f32),
-               nvgpu::MatMulOperandRole::B},
-              nDim, kDim},
-      Operand{acc->get(), op.getMatchingIndexingMap(acc),
-              {VectorType::get({kMmaM, kMmaN}, f32),
-               nvgpu::MatMulOperandRole::C},
-              mDim, nDim},
-      mDim, nDim, kDim, m, n, k,
-      SmallVector<unsigned>(dims->batch.begin(), dims->batch.end()),
-      ranges};
+  Product product{op,
+                  Operand{lhs->get(),
+                          op.getMatchingIndexingMap(lhs),
+                          {VectorType::get({kMmaM, *kStep}, operandType),
+                           nvgpu::MatMulOperandRole::A},
+                          mDim,
+                          kDim},
+                  // B is held as [N, K] (mma.sync's column-major B).
+                  Operand{rhs->get(),
+                          op.getMatchingIndexingMap(rhs),
+                          {VectorType::get({kMmaN, *kStep}, operandType),
+                           nvgpu::MatMulOperandRole::B},
+                          nDim,
+                          kDim},
+                  Operand{acc->get(),
+                          op.getMatchingIndexingMap(acc),
+                          {VectorType::get({kMmaM, kMmaN}, accType),
+                           nvgpu::MatMulOperandRole::C},
+                          mDim,
+                          nDim},
+                  mDim, nDim, kDim, m, n, k,
+                  SmallVector<unsigned>(dims->batch.begin(), dims->batch.end()),
+                  ranges, *kStep};
   return product;
 }
 
@@ -768,9 +798,9 @@ struct MatmulToWarpMmaSync
                       int64_t stageBytes, bool zeroInitAccumulators,
                       bool stageFromProducer, bool minLoadsTiling,
                       bool chainProducts, bool foldAccumulatorProducers,
-                      bool foldAccumulatorConsumers,
-                      bool foldAccumulatorCopies, bool markCarried,
-                      int64_t accumulatorRowPadding)
+                      bool foldAccumulatorConsumers, bool foldAccumulatorCopies,
+                      bool markCarried, int64_t accumulatorRowPadding,
+                      bool int8)
       : OpInterfaceRewritePattern(ctx), warps(warps),
         minReduction(minReduction), maxAccumulatorTiles(maxAccumulatorTiles),
         roundToTf32(roundToTf32), stageBytes(stageBytes),
@@ -779,30 +809,37 @@ struct MatmulToWarpMmaSync
         chainProducts(chainProducts),
         foldAccumulatorProducers(foldAccumulatorProducers),
         foldAccumulatorConsumers(foldAccumulatorConsumers),
-        foldAccumulatorCopies(foldAccumulatorCopies),
-        markCarried(markCarried),
-        accumulatorRowPadding(accumulatorRowPadding) {}
+        foldAccumulatorCopies(foldAccumulatorCopies), markCarried(markCarried),
+        accumulatorRowPadding(accumulatorRowPadding), int8(int8) {}
 
   LogicalResult matchAndRewrite(linalg::LinalgOp op,
                                 PatternRewriter &rewriter) const override {
     std::string reason;
-    FailureOr<Product> analyzed = analyzeProduct(op, minReduction, reason);
+    FailureOr<Product> analyzed =
+        analyzeProduct(op, minReduction, int8, reason);
     if (failed(analyzed))
       return rewriter.notifyMatchFailure(op, reason);
     SmallVector<Product, 2> chain;
-    if (chainProducts) {
+    // INT8 products (the tri_inv's quantised merges) take none of the
+    // attention's fusions: no chaining, folds or carried accumulators.
+    bool int8Product = analyzed->isInt8();
+    if (chainProducts && !int8Product) {
       std::string ignored;
       if (auto next = dyn_cast_or_null<linalg::LinalgOp>(
               adjacentEffectfulOp(op, /*forward=*/true))) {
-        FailureOr<Product> second = analyzeProduct(next, minReduction, ignored);
-        if (succeeded(second) && accumulatesOnto(*analyzed, *second))
+        FailureOr<Product> second =
+            analyzeProduct(next, minReduction, int8, ignored);
+        if (succeeded(second) && !second->isInt8() &&
+            accumulatesOnto(*analyzed, *second))
           return rewriter.notifyMatchFailure(
               op, "accumulates into the next product: rewritten with it");
       }
       if (auto prev = dyn_cast_or_null<linalg::LinalgOp>(
               adjacentEffectfulOp(op, /*forward=*/false))) {
-        FailureOr<Product> first = analyzeProduct(prev, minReduction, ignored);
-        if (succeeded(first) && accumulatesOnto(*first, *analyzed))
+        FailureOr<Product> first =
+            analyzeProduct(prev, minReduction, int8, ignored);
+        if (succeeded(first) && !first->isInt8() &&
+            accumulatesOnto(*first, *analyzed))
           chain.push_back(*first);
       }
     }
@@ -813,7 +850,6 @@ struct MatmulToWarpMmaSync
     // pass) or the option's.
     int64_t blockWarps = *getBlockThreads(block, warps * 32) / 32;
     MLIRContext *ctx = rewriter.getContext();
-    Type f32 = rewriter.getF32Type();
     Location loc = op.getLoc();
     int64_t m = head.m, n = head.n;
     int64_t mDim = head.mDim, nDim = head.nDim;
@@ -823,7 +859,7 @@ struct MatmulToWarpMmaSync
     // output stage's cast and scatter into o): the consumer is applied to
     // the fragments as they leave the registers, C is not written.
     std::optional<AccumulatorConsumer> consumer;
-    if (foldAccumulatorConsumers) {
+    if (foldAccumulatorConsumers && !int8Product) {
       std::string why;
       FailureOr<AccumulatorConsumer> found =
           findAccumulatorConsumer(chain.back().op, c.memref, block, why);
@@ -844,13 +880,13 @@ struct MatmulToWarpMmaSync
     // applied to the fragments as they are loaded; the producer's block
     // phase (a read and a write of all of C) goes.
     linalg::GenericOp accumulatorProducer =
-        !zeroFill && foldAccumulatorProducers
+        !zeroFill && foldAccumulatorProducers && !int8Product
             ? findInPlaceAccumulatorProducer(head.op, c.memref)
             : linalg::GenericOp();
     // C copied to another buffer before the product (the state scan's
     // copy of S to `states`): each lane stores its loaded elements there.
     memref::CopyOp accumulatorCopy =
-        !zeroFill && foldAccumulatorCopies
+        !zeroFill && foldAccumulatorCopies && !int8Product
             ? findAccumulatorCopy(head.op, c.memref, accumulatorProducer)
             : memref::CopyOp();
     SmallVector<Value, 1> copyTargets;
@@ -859,7 +895,8 @@ struct MatmulToWarpMmaSync
     // The accumulator's fragments marked for
     // deltanet-gpu-carry-accumulators (loaded C only: zero-initialised
     // accumulators carry nothing).
-    int64_t markedProduct = markCarried && !zeroFill ? nextProduct++ : -1;
+    int64_t markedProduct =
+        markCarried && !zeroFill && !int8Product ? nextProduct++ : -1;
     auto mark = [&](int64_t tile) -> Attribute {
       return markedProduct < 0
                  ? Attribute()
@@ -980,7 +1017,7 @@ struct MatmulToWarpMmaSync
           auto regType = VectorType::get(
               {nvgpu::getMmaSyncRegisterType(c.info)->numRegistersPerFragment,
                nvgpu::getMmaSyncRegisterType(c.info)->elementsPerRegister},
-              f32);
+              c.info.vectorType.getElementType());
           accumulators.push_back(arith::ConstantOp::create(
               rewriter, loc, regType, rewriter.getZeroAttr(regType)));
           continue;
@@ -999,7 +1036,7 @@ struct MatmulToWarpMmaSync
       if (&product == &head)
         productPoint = point;
       auto steps = scf::ForOp::create(
-          rewriter, loc, zero, constant(product.k), constant(kMmaK),
+          rewriter, loc, zero, constant(product.k), constant(product.kStep),
           accumulators,
           [&](OpBuilder &b, Location bodyLoc, Value kk, ValueRange carried) {
             SmallVector<Value> at(productPoint);
@@ -1021,8 +1058,8 @@ struct MatmulToWarpMmaSync
                 int64_t index = i * groupTiles + t;
                 results[index] = nvgpu::MmaSyncOp::create(
                     b, bodyLoc, aFragments[i], bFragment, carried[index],
-                    ArrayRef<int64_t>{kMmaM, kMmaN, kMmaK},
-                    /*tf32Enabled=*/true);
+                    ArrayRef<int64_t>{kMmaM, kMmaN, product.kStep},
+                    /*tf32Enabled=*/!product.isInt8());
               }
             }
             scf::YieldOp::create(b, bodyLoc, results);
@@ -1070,6 +1107,8 @@ struct MatmulToWarpMmaSync
   bool foldAccumulatorCopies;
   bool markCarried;
   int64_t accumulatorRowPadding;
+  /// i8 x i8 -> i32 products too (s8 mma.sync m16n8k32).
+  bool int8;
   /// The next product's number in the marks (unique per pass run).
   mutable int64_t nextProduct = 0;
 };
@@ -1107,18 +1146,12 @@ struct DeltaNetGpuMatmulsToMmaSyncPass
     if (failed(verifyBlockThreads(getOperation())))
       return signalPassFailure();
     RewritePatternSet patterns(&getContext());
-    patterns.add<MatmulToWarpMmaSync>(&getContext(), threads / 32,
-                                      minReduction, maxAccumulatorTiles,
-                                      roundToTf32, stageOperandBytes,
-                                      zeroInitAccumulators,
-                                      stageFromProducer,
-                                      warpTiling == "min-loads",
-                                      chainProducts,
-                                      foldAccumulatorProducers,
-                                      foldAccumulatorConsumers,
-                                      foldAccumulatorCopies,
-                                      markCarriedAccumulators,
-                                      accumulatorRowPadding);
+    patterns.add<MatmulToWarpMmaSync>(
+        &getContext(), threads / 32, minReduction, maxAccumulatorTiles,
+        roundToTf32, stageOperandBytes, zeroInitAccumulators, stageFromProducer,
+        warpTiling == "min-loads", chainProducts, foldAccumulatorProducers,
+        foldAccumulatorConsumers, foldAccumulatorCopies,
+        markCarriedAccumulators, accumulatorRowPadding, int8);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
     SmallVector<Operation *> folded;
     getOperation()->walk([&](linalg::GenericOp op) {

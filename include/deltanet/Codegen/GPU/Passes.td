@@ -274,6 +274,13 @@ def DeltaNetGpuMatmulsToMmaSync
            "erased. Off by default: measured slower on the H200 (state "
            "scan 0.564 -> 0.587 ms large, 0.180 -> 0.197 ms small; the "
            "states stores then delay the update's warps, docs/GPU.md)">,
+    Option<"int8", "int8", "bool", /*default=*/"false",
+           "Also i8 x i8 -> i32 contractions (the INT8 tri_inv's quantised "
+           "products) whose M, N, K are multiples of 16, 8, 32, on the s8 "
+           "tensor cores (mma.sync m16n8k32, upstream's lowering with "
+           "satfinite; no min-reduction: the sums are exact), without the "
+           "f32 products' fusions (chaining, folds, carried accumulators). "
+           "Off by default: not yet run on a device">,
     Option<"markCarriedAccumulators", "mark-carried-accumulators", "bool",
            /*default=*/"false",
            "Mark each loaded accumulator fragment and its stores "
