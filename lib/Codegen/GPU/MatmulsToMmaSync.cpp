@@ -56,8 +56,42 @@ namespace {
 /// the pattern walk).
 constexpr StringLiteral kFoldedConsumer = "deltanet.folded_accumulator_consumer";
 
-/// The mma.sync shape for tf32 operands.
-constexpr int64_t kMmaM = 16, kMmaN = 8, kMmaK = 8;
+/// The mma.sync M and N of every shape used here (tf32, bf16, f16).
+constexpr int64_t kMmaM = 16, kMmaN = 8;
+
+/// The mma.sync instruction a product's operand element type takes (A and B
+/// alike; the accumulator is f32): tf32 m16n8k8 for f32 operands, m16n8k16
+/// for bf16 and f16 (twice the K per instruction, half the operand bytes).
+/// The one place that maps operand element types to mma shapes.
+struct MmaShape {
+  int64_t k;
+  /// The operands' element type in the fragments.
+  Type operandType;
+  /// f32 operands run as tf32 (nvgpu.mma.sync's tf32Enabled).
+  bool tf32;
+};
+
+/// The mma.sync shape for operands of `elementType` with an f32
+/// accumulator, or nullopt (then the product stays SIMT).
+std::optional<MmaShape> getMmaShapeForOperands(Type elementType) {
+  if (elementType.isF32())
+    return MmaShape{8, elementType, /*tf32=*/true};
+  if (elementType.isBF16() || elementType.isF16())
+    return MmaShape{16, elementType, /*tf32=*/false};
+  return std::nullopt;
+}
+
+/// `info` as upstream's fragment layout helpers
+/// (nvgpu::getMmaSyncRegisterType, getLaneIdAndValueIdToOperandCoord) take
+/// it: bf16 fragments have f16's layout (PTX ISA, "Matrix Fragments for
+/// mma.m16n8k16 with floating point type": .f16 and .bf16 share it), which
+/// MLIR 22's helpers know only under f16.
+nvgpu::WarpMatrixInfo layoutQuery(nvgpu::WarpMatrixInfo info) {
+  if (info.vectorType.getElementType().isBF16())
+    info.vectorType = info.vectorType.clone(
+        Float16Type::get(info.vectorType.getContext()));
+  return info;
+}
 
 /// The attribute that marks an accumulator fragment's load (its
 /// vector.from_elements) and the stores of the fragment for
@@ -204,20 +238,21 @@ Value applyInPlaceProducer(OpBuilder &b, Location loc,
 }
 
 /// The lane's fragment of `operand` at iteration point `base`, as the
-/// register vector that nvgpu.mma.sync takes. With `roundToTf32`, each value
+/// register vector that nvgpu.mma.sync takes (of the operand's element
+/// type: f32, bf16 or f16). With `roundToTf32` (f32 only), each value
 /// is rounded to the nearest tf32 (adding half an ulp of tf32 to the bits;
 /// the tensor core then ignores the 13 low mantissa bits) instead of being
 /// truncated by the hardware: truncation biases every product towards zero.
 Value loadFragment(OpBuilder &b, Location loc, const Operand &operand,
                    ArrayRef<Value> base, Value lane, bool roundToTf32,
                    linalg::GenericOp producer = nullptr) {
-  nvgpu::FragmentElementInfo reg =
-      *nvgpu::getMmaSyncRegisterType(operand.info);
-  AffineMap coord =
-      *nvgpu::getLaneIdAndValueIdToOperandCoord(b, loc, operand.info);
+  nvgpu::WarpMatrixInfo layout = layoutQuery(operand.info);
+  nvgpu::FragmentElementInfo reg = *nvgpu::getMmaSyncRegisterType(layout);
+  AffineMap coord = *nvgpu::getLaneIdAndValueIdToOperandCoord(b, loc, layout);
   int64_t perRegister = reg.elementsPerRegister;
+  Type elementType = operand.info.vectorType.getElementType();
   auto regType = VectorType::get({reg.numRegistersPerFragment, perRegister},
-                                 b.getF32Type());
+                                 elementType);
   SmallVector<Value> elements;
   for (int64_t v = 0; v < reg.numRegistersPerFragment * perRegister; ++v) {
     SmallVector<Value> indices =
@@ -225,7 +260,7 @@ Value loadFragment(OpBuilder &b, Location loc, const Operand &operand,
     Value element = memref::LoadOp::create(b, loc, operand.memref, indices);
     if (producer)
       element = applyInPlaceProducer(b, loc, producer, indices, element);
-    if (roundToTf32) {
+    if (roundToTf32 && elementType.isF32()) {
       Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), element);
       Value half = arith::ConstantIntOp::create(b, loc, b.getI32Type(), 0x1000);
       element = arith::BitcastOp::create(
@@ -526,9 +561,21 @@ memref::CopyOp findAccumulatorCopy(Operation *op, Value acc,
   return nullptr;
 }
 
+/// The padding in words of a staged operand's rows of a multiple of 32
+/// words (stageInSharedMemory). 16-bit operands: 4 words either way (a
+/// register holds two elements adjacent along the reduction index, so a
+/// fragment reads 8 rows x 4 words along it, or, transposed, 8 reduction
+/// rows x 4 words of column pairs: 4 r + c, distinct banks; 8 words made
+/// rows r and r + 4 collide).
+int64_t stagingRowPaddingWords(int64_t elementBytes, bool transposed) {
+  if (elementBytes == 2)
+    return 4;
+  return transposed ? 8 : 4;
+}
+
 /// A copy of `operand` (a statically shaped memref outside shared memory)
 /// in a new shared-memory buffer whose rows are padded when they are a
-/// multiple of 32 words: by 4 elements when the buffer's rows run along
+/// multiple of 32 words: (f32) by 4 elements when the buffer's rows run along
 /// the fragment's reduction index (a fragment's 8 rows x 4 reduction
 /// columns then fall in distinct banks, 4 r + c), by 8 when they run along
 /// the other index (`transposed`: the state scan's k read as k^T; the 4
@@ -546,12 +593,14 @@ Value stageInSharedMemory(OpBuilder &b, Location loc, Value operand,
     return nullptr;
   if (gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type))
     return nullptr;
-  int64_t bytes = type.getNumElements() * 4;
-  if (bytes > maxBytes)
+  int64_t elementBytes = type.getElementTypeBitWidth() / 8;
+  int64_t bytes = type.getNumElements() * elementBytes;
+  if (elementBytes == 0 || bytes > maxBytes)
     return nullptr;
   SmallVector<int64_t> shape(type.getShape());
-  if (shape.back() % 32 == 0)
-    shape.back() += transposed ? 8 : 4;
+  if (shape.back() * elementBytes % 128 == 0)
+    shape.back() += stagingRowPaddingWords(elementBytes, transposed) * 4 /
+                    elementBytes;
   auto workgroup = gpu::AddressSpaceAttr::get(
       b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
   auto allocType = MemRefType::get(shape, type.getElementType(),
@@ -606,9 +655,11 @@ void hoistDefinitionBefore(Value value, Operation *target) {
   def->moveBefore(target);
 }
 
-/// One f32 contraction C += A B of a block, as the warps read it.
+/// One contraction C += A B of a block (f32 C; A and B f32, bf16 or f16),
+/// as the warps read it.
 struct Product {
   linalg::LinalgOp op;
+  MmaShape shape;
   Operand a, b, c;
   int64_t mDim, nDim, kDim;
   int64_t m, n, k;
@@ -635,11 +686,18 @@ FailureOr<Product> analyzeProduct(linalg::LinalgOp op, int64_t minReduction,
   }
   MLIRContext *ctx = op.getContext();
   Type f32 = Float32Type::get(ctx);
-  for (OpOperand &operand : op->getOpOperands())
-    if (getElementTypeOrSelf(operand.get().getType()) != f32) {
-      reason = "tf32 mma.sync needs f32 operands and accumulator";
-      return failure();
-    }
+  Type operandType = getElementTypeOrSelf(op.getDpsInputs()[0].getType());
+  std::optional<MmaShape> shape = getMmaShapeForOperands(operandType);
+  if (!shape || getElementTypeOrSelf(op.getDpsInputs()[1].getType()) !=
+                    operandType) {
+    reason = "mma.sync needs A and B of one element type: f32 (tf32), bf16 "
+             "or f16";
+    return failure();
+  }
+  if (getElementTypeOrSelf(op.getDpsInits()[0].getType()) != f32) {
+    reason = "mma.sync here accumulates in f32";
+    return failure();
+  }
   FailureOr<linalg::ContractionDimensions> dims =
       linalg::inferContractionDims(op);
   if (failed(dims) || dims->m.size() != 1 || dims->n.size() != 1 ||
@@ -654,8 +712,9 @@ FailureOr<Product> analyzeProduct(linalg::LinalgOp op, int64_t minReduction,
   }
   int64_t mDim = dims->m[0], nDim = dims->n[0], kDim = dims->k[0];
   int64_t m = ranges[mDim], n = ranges[nDim], k = ranges[kDim];
-  if (m % kMmaM != 0 || n % kMmaN != 0 || k % kMmaK != 0) {
-    reason = "M, N, K must be multiples of the mma shape 16 x 8 x 8";
+  if (m % kMmaM != 0 || n % kMmaN != 0 || k % shape->k != 0) {
+    reason = "M, N, K must be multiples of the mma shape 16 x 8 x " +
+             std::to_string(shape->k);
     return failure();
   }
   if (k < minReduction) {
@@ -681,13 +740,14 @@ FailureOr<Product> analyzeProduct(linalg::LinalgOp op, int64_t minReduction,
   OpOperand *acc = op.getDpsInitOperand(0);
   Product product{
       op,
+      *shape,
       Operand{lhs->get(), op.getMatchingIndexingMap(lhs),
-              {VectorType::get({kMmaM, kMmaK}, f32),
+              {VectorType::get({kMmaM, shape->k}, operandType),
                nvgpu::MatMulOperandRole::A},
               mDim, kDim},
       // B is held as [N, K] (mma.sync's column-major B).
       Operand{rhs->get(), op.getMatchingIndexingMap(rhs),
-              {VectorType::get({kMmaN, kMmaK}, f32),
+              {VectorType::get({kMmaN, shape->k}, operandType),
                nvgpu::MatMulOperandRole::B},
               nDim, kDim},
       Operand{acc->get(), op.getMatchingIndexingMap(acc),
@@ -721,7 +781,8 @@ bool accumulatesOnto(const Product &first, const Product &second) {
   if (adjacentEffectfulOp(first.op, /*forward=*/true) != second.op)
     return false;
   if (first.c.memref != second.c.memref || first.m != second.m ||
-      first.n != second.n)
+      first.n != second.n || first.shape.k != second.shape.k ||
+      first.shape.operandType != second.shape.operandType)
     return false;
   for (const Product *product : {&first, &second})
     if (llvm::any_of(product->batch,
@@ -996,7 +1057,7 @@ struct MatmulToWarpMmaSync
       if (&product == &head)
         productPoint = point;
       auto steps = scf::ForOp::create(
-          rewriter, loc, zero, constant(product.k), constant(kMmaK),
+          rewriter, loc, zero, constant(product.k), constant(product.shape.k),
           accumulators,
           [&](OpBuilder &b, Location bodyLoc, Value kk, ValueRange carried) {
             SmallVector<Value> at(productPoint);
@@ -1018,8 +1079,8 @@ struct MatmulToWarpMmaSync
                 int64_t index = i * groupTiles + t;
                 results[index] = nvgpu::MmaSyncOp::create(
                     b, bodyLoc, aFragments[i], bFragment, carried[index],
-                    ArrayRef<int64_t>{kMmaM, kMmaN, kMmaK},
-                    /*tf32Enabled=*/true);
+                    ArrayRef<int64_t>{kMmaM, kMmaN, product.shape.k},
+                    /*tf32Enabled=*/product.shape.tf32);
               }
             }
             scf::YieldOp::create(b, bodyLoc, results);

@@ -410,6 +410,26 @@ def DeltaNetGpuLowerVectors : Pass<"deltanet-gpu-lower-vectors"> {
                            "memref::MemRefDialect"];
 }
 
+def DeltaNetGpuLowerBf16MmaSync : Pass<"deltanet-gpu-lower-bf16-mma-sync"> {
+  let summary = "bf16 nvgpu.mma.sync (m16n8k16, f32 accumulators) -> "
+                "nvvm.mma.sync";
+  let description = [{
+    Runs on the kernels (gpu.module) right before upstream's NVVM lowering.
+    Each `nvgpu.mma.sync` with bf16 operands (`vector<4x2xbf16>`,
+    `vector<2x2xbf16>`, `vector<2x2xf32>`, `mmaShape = [16, 8, 16]`, as
+    `deltanet-gpu-matmuls-to-mma-sync` emits them) becomes an
+    `nvvm.mma.sync` (`multiplicandAPtxType = #nvvm.mma_type<bf16>`, row x
+    col) on the registers packed two bf16 per i32, which translates to
+    `llvm.nvvm.mma.m16n8k16.row.col.bf16` (PTX
+    `mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32`). The gap it
+    fills: MLIR 22's `-convert-nvgpu-to-nvvm` rejects bf16 operands
+    ("failed to deduce operand PTX types"); f16, tf32 and integer products
+    are left to it.
+  }];
+  let dependentDialects = ["NVVM::NVVMDialect", "LLVM::LLVMDialect",
+                           "vector::VectorDialect"];
+}
+
 def DeltaNetGpuAnnotateVectorAlignment
     : Pass<"deltanet-gpu-annotate-vector-alignment"> {
   let summary = "Alignment of vector loads and stores on shared memory";
