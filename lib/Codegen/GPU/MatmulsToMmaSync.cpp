@@ -1,8 +1,9 @@
 //===- MatmulsToMmaSync.cpp - Block matmuls on warp tensor cores ----------===//
 //
-// Rewrites the f32 matmuls of a thread block (on buffers, inside a
+// Rewrites the matmuls of a thread block (on buffers, inside a
 // block-mapped scf.forall) into an scf.forall over the block's warps whose
-// bodies run nvgpu.mma.sync (m16n8k8, tf32 operands, f32 accumulators).
+// bodies run nvgpu.mma.sync (f32 accumulators; f32 operands as tf32
+// m16n8k8, bf16 / f16 operands as m16n8k16: getMmaShapeForOperands).
 //
 // Upstream pieces used: nvgpu.mma.sync and its NVVM lowering, the PTX
 // fragment layouts (nvgpu::getLaneIdAndValueIdToOperandCoord /
@@ -717,7 +718,10 @@ FailureOr<Product> analyzeProduct(linalg::LinalgOp op, int64_t minReduction,
              std::to_string(shape->k);
     return failure();
   }
-  if (k < minReduction) {
+  // min-reduction guards against tf32's rounding of f32 operands; bf16 /
+  // f16 operands were rounded by the program already, their products are
+  // exact on the tensor cores at any K.
+  if (shape->tf32 && k < minReduction) {
     reason = "reduction shorter than min-reduction (stays SIMT)";
     return failure();
   }
