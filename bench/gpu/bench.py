@@ -140,7 +140,7 @@ def from_fla_layout(x, heads=16):
     return x.view(t // c, c, h, c).permute(0, 2, 1, 3).reshape(t // c * h, c, c)
 
 
-def bench_tri_inv(art, fla_solve_tril, n=16384, label="tri_inv"):
+def bench_tri_inv(art, fla_solve_tril, n=16384, label="tri_inv", f32_tol=None):
     log(f"== tri_inv: {n} matrices 64x64")
     gen = torch.Generator(device="cuda").manual_seed(1234)
     # Tolerances: f32 blocked inverse measured ~1e-7..1e-6 against float64
@@ -153,6 +153,13 @@ def bench_tri_inv(art, fla_solve_tril, n=16384, label="tri_inv"):
         # measured 1.7e-3 realistic, 9.6e-3 on correlated keys without decay
         # (test/Pipelines/gpu-pipeline-cpu-emulation.test, same tolerances).
         tol = {t: {"realistic": 1.5e-2, "correlated-no-decay": 5e-2} for t in ("f32", "bf16")}
+    # Artifacts built with low-precision products (tri-inv-precision=bf16 /
+    # f16: named *bf16mma* / *f16mma*, or --tri-inv-f32-tol; the CPU emulation
+    # measured 3.2e-4).
+    if f32_tol is None and ("bf16mma" in label or "f16mma" in label):
+        f32_tol = 3e-3
+    if f32_tol is not None:
+        tol["f32"] = {"realistic": f32_tol, "correlated-no-decay": f32_tol}
     dtypes = {"f32": torch.float32, "bf16": torch.bfloat16}
     ok = True
     for name, corr, decay in cases:
@@ -354,6 +361,9 @@ def main():
     p.add_argument("--json", default=None)
     p.add_argument("--no-fla", action="store_true")
     p.add_argument("--tri-inv-libs", default="tri_inv.so", help="comma-separated variants of tri_inv.so in --lib-dir")
+    p.add_argument("--tri-inv-f32-tol", type=float, default=None,
+                   help="relative-error bound of the f32 tri_inv outputs of every --tri-inv-libs "
+                        "variant (default 1e-5 / 2e-5; for tri-inv-precision=bf16|f16 builds)")
     p.add_argument("--gdr-libs", default="gdr.so", help="comma-separated variants of gdr.so in --lib-dir")
     p.add_argument("--decode-lib", "--decode-libs", dest="decode_libs", default="gdr_decode.so",
                    help="comma-separated decode artifacts in --lib-dir")
@@ -382,7 +392,8 @@ def main():
                 log(f"-- tri_inv artifact {lib}")
                 art = Artifact(os.path.join(args.lib_dir, lib))
                 # The peers are timed with the first artifact only.
-                ok &= bench_tri_inv(art, fla_solve_tril if i == 0 else None, label=lib[:-3])
+                ok &= bench_tri_inv(art, fla_solve_tril if i == 0 else None, label=lib[:-3],
+                                    f32_tol=args.tri_inv_f32_tol)
         elif what == "gdr":
             fla_gdr = fla_peer("fla.ops.gated_delta_rule", "chunk_gated_delta_rule")
             arts = {os.path.basename(p)[:-3]: Artifact(os.path.join(args.lib_dir, p)) for p in args.gdr_libs.split(",")}

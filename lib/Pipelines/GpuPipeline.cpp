@@ -110,6 +110,10 @@ mlir::deltanet::verifyGpuPipelineOptions(const GpuPipelineOptions &options) {
     return llvm::createStringError(
         "prefetch-max-bytes must be >= 0, got " +
         std::to_string(options.prefetchMaxBytes));
+  if (options.chunkPrecision == TriInvPrecision::I8)
+    return llvm::createStringError(
+        "chunk-precision=i8 is not offered on the GPU (f32, bf16, f16: the "
+        "stage products on mma.sync)");
   if (options.threads <= 0 || options.threads % 32 != 0 ||
       options.threads > 1024)
     return llvm::createStringError(
@@ -223,7 +227,8 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
   pm.addPass(createDeltaNetDecomposeChunkGatedDeltaRule());
   pm.addPass(
       createDeltaNetGpuDistributeToBlocks(options.getDistributeToBlocksOptions()));
-  addDeltaNetToLinalgPasses(pm, options, *lookupTargetInfo("gpu"));
+  addDeltaNetToLinalgPasses(pm, options, *lookupTargetInfo("gpu"),
+                            options.chunkPrecision);
   // Gathers recomputed by the blocks that read them, the output's scatter
   // done by the blocks that produce it: fewer kernels, no f32 round trips.
   if (options.fuseGathers || options.fuseScatter)
@@ -319,6 +324,9 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
   // synchronous forms are not lowered by gpu-to-llvm).
   pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
 
+  // bf16 mma.sync to NVVM ourselves: upstream's nvgpu-to-nvvm rejects bf16
+  // operands (deltanet-gpu-lower-bf16-mma-sync says what it lacks).
+  pm.addNestedPass<gpu::GPUModuleOp>(createDeltaNetGpuLowerBf16MmaSync());
   // Upstream: NVVM, host LLVM, kernels serialised and embedded.
   gpu::GPUToNVVMPipelineOptions nvvm;
   nvvm.cubinChip = options.chip;

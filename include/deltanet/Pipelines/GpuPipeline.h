@@ -18,7 +18,8 @@ class OpPassManager;
 namespace deltanet {
 
 /// Options of `--deltanet-gpu-pipeline`; the tri_inv options are the shared
-/// `tri-inv-<name>` ones (the GPU's defaults: TargetInfo "gpu").
+/// `tri-inv-<name>` ones (the GPU's defaults: TargetInfo "gpu"), and
+/// `chunk-precision` the shared one (ChunkPipelineOptions).
 ///
 /// Each option that sets a pass option is declared here once, as the
 /// pipeline's spelling of it: its meaning is documented on the pass
@@ -29,7 +30,8 @@ namespace deltanet {
 /// (test/Pipelines/gpu-pipeline-options-match-passes.mlir checks that every
 /// option reaches its passes). The other options are the pipeline's own.
 struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
-                            public TriInvPipelineOptions {
+                            public TriInvPipelineOptions,
+                            public ChunkPipelineOptions {
   //===--------------------------------------------------------------------===//
   // The pipeline's own options (target, kernel format, which passes run)
   //===--------------------------------------------------------------------===//
@@ -73,10 +75,11 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
       llvm::cl::init(false)};
   PassOptions::Option<bool> tensorCores{
       *this, "tensor-cores",
-      llvm::cl::desc("f32 matmuls of the blocks with K >= "
-                     "tensor-cores-min-reduction on tf32 tensor cores "
-                     "(deltanet-gpu-matmuls-to-mma-sync); false: all SIMT "
-                     "FMAs"),
+      llvm::cl::desc("Matmuls of the blocks with K >= "
+                     "tensor-cores-min-reduction on tensor cores "
+                     "(deltanet-gpu-matmuls-to-mma-sync: f32 operands as "
+                     "tf32 m16n8k8, bf16 / f16 as m16n8k16); false: all "
+                     "SIMT FMAs"),
       llvm::cl::init(true)};
   PassOptions::Option<bool> prefetchLoopOperands{
       *this, "prefetch-loop-operands",

@@ -23,10 +23,11 @@ namespace deltanet {
 /// bits (avx512vnni and avx512vl): the default of `int8-dot-products`.
 bool hostHasAVX512VNNI();
 
-/// Options of `--deltanet-cpu-pipeline`: the tri_inv options and the
-/// thread count.
+/// Options of `--deltanet-cpu-pipeline`: the tri_inv options,
+/// chunk-precision and the thread count.
 struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions>,
-                            public TriInvPipelineOptions {
+                            public TriInvPipelineOptions,
+                            public ChunkPipelineOptions {
   PassOptions::Option<int64_t> numThreads{
       *this, "num-threads",
       llvm::cl::desc(
@@ -48,20 +49,6 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions>,
           "4.8 us per matrix; chunk op H = 4: 0.93-0.98x; docs/Performance.md, "
           "session 7)"),
       llvm::cl::init(false)};
-  PassOptions::Option<TriInvPrecision> chunkPrecision{
-      *this, "chunk-precision",
-      llvm::cl::desc(
-          "Operands of the chunk op's stage products (gated K K^T, WY, the "
-          "state scan's two, the output's three; deltanet-lower-chunk-stages "
-          "precision): f32 (default), bf16 / f16 (f32 accumulation; bf16 as "
-          "vdpbf16ps with bf16-dot-products), i8 (per-row / per-column "
-          "scales, i32 accumulation; vpdpbusd with int8-dot-products). The "
-          "state, masks, decays and tri_inv (tri-inv-precision) stay f32. "
-          "f32 by default, also for bf16 inputs: i8 measured 1.07-1.2x "
-          "faster at 2-6% relative error, bf16 slower (vdpbf16ps at half "
-          "the f32 FMA rate on Sapphire Rapids; docs/Performance.md, "
-          "session 9)"),
-      llvm::cl::init(TriInvPrecision::F32), triInvPrecisionOptionValues()};
   PassOptions::Option<bool> int8DotProducts{
       *this, "int8-dot-products",
       llvm::cl::desc(

@@ -87,6 +87,37 @@ private:
   }
 };
 
+/// A mixin that adds --deltanet-lower-chunk-stages' `precision` to a
+/// target's pipeline options as `chunk-precision` (declared once here for
+/// the CPU and GPU pipelines; the default is the pass's, from the
+/// ODS-generated `DeltaNetLowerChunkStagesOptions`). What each target does
+/// with a precision (and which it rejects) is the target pipeline's.
+struct ChunkPipelineOptions : public virtual ::mlir::detail::PassOptions {
+  ::mlir::detail::PassOptions::Option<TriInvPrecision> chunkPrecision{
+      *this, "chunk-precision",
+      llvm::cl::desc(
+          "Operands of the chunk op's stage products (gated K K^T, WY, the "
+          "state scan's two, the output's three; deltanet-lower-chunk-stages "
+          "precision): f32 (default), bf16 / f16 (f32 accumulation), i8 "
+          "(per-row / per-column scales, i32 accumulation; CPU only). The "
+          "state, masks, decays and tri_inv (tri-inv-precision) stay f32. "
+          "CPU: bf16 as vdpbf16ps with bf16-dot-products, i8 as vpdpbusd "
+          "with int8-dot-products; f32 by default, also for bf16 inputs: i8 "
+          "measured 1.07-1.2x faster at 2-6% relative error, bf16 slower "
+          "(vdpbf16ps at half the f32 FMA rate on Sapphire Rapids; "
+          "docs/Performance.md, session 9). GPU: bf16 / f16 products on "
+          "mma.sync m16n8k16 (tensor-cores), their operands' shared tiles "
+          "in 16 bits; f32 (tf32 m16n8k8) by default until measured "
+          "(docs/GPU.md, session 10)"),
+      llvm::cl::init(passDefaults().precision), triInvPrecisionOptionValues()};
+
+private:
+  static const DeltaNetLowerChunkStagesOptions &passDefaults() {
+    static const DeltaNetLowerChunkStagesOptions defaults;
+    return defaults;
+  }
+};
+
 /// Adds the target-neutral half of every target's pipeline: chunk attention
 /// decomposed into its stages, stages, recurrence and tri_inv (its batch
 /// tiled as `target` prefers) lowered to linalg/tensor/scf on tensors,

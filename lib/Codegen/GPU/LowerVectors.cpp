@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
 
 namespace mlir {
 namespace deltanet {
@@ -59,6 +60,41 @@ struct ExtractRowOfColumnShapeCast
   }
 };
 
+/// A contraction of bf16 / f16 operands into a wider float accumulator (the
+/// vectorised SIMT form of a 16-bit product) -> the operands extended
+/// first, an accumulator-typed contraction. Upstream's outer-product
+/// lowering transposes the left operand; with the extension inside the
+/// contraction the transpose stayed on the 16-bit load instead of folding
+/// into it, and the canonicalizer turned its element-wise lowering into an
+/// n-D vector.shape_cast that the NVVM lowering cannot convert.
+struct ExtendContractionOperands
+    : public OpRewritePattern<vector::ContractionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(vector::ContractionOp op,
+                                PatternRewriter &rewriter) const override {
+    auto accType = dyn_cast<FloatType>(getElementTypeOrSelf(op.getAccType()));
+    if (!accType)
+      return rewriter.notifyMatchFailure(op, "not a float accumulator");
+    auto extend = [&](Value operand) -> Value {
+      auto type = cast<VectorType>(operand.getType());
+      auto element = dyn_cast<FloatType>(type.getElementType());
+      if (!element || element.getWidth() >= accType.getWidth())
+        return operand;
+      return arith::ExtFOp::create(rewriter, op.getLoc(),
+                                   type.clone(accType), operand);
+    };
+    Value lhs = extend(op.getLhs()), rhs = extend(op.getRhs());
+    if (lhs == op.getLhs() && rhs == op.getRhs())
+      return rewriter.notifyMatchFailure(op, "operands as wide as the sum");
+    rewriter.modifyOpInPlace(op, [&] {
+      op.getLhsMutable().assign(lhs);
+      op.getRhsMutable().assign(rhs);
+    });
+    return success();
+  }
+};
+
 struct DeltaNetGpuLowerVectorsPass
     : public deltanet::impl::DeltaNetGpuLowerVectorsBase<
           DeltaNetGpuLowerVectorsPass> {
@@ -66,6 +102,10 @@ struct DeltaNetGpuLowerVectorsPass
 
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
+    // First and without folding (f32 code stays as it is).
+    RewritePatternSet extend(ctx);
+    extend.add<ExtendContractionOperands>(ctx);
+    walkAndApplyPatterns(getOperation(), std::move(extend));
     RewritePatternSet patterns(ctx);
     patterns.add<ExtractRowOfColumnShapeCast>(ctx);
     vector::populateVectorContractLoweringPatterns(

@@ -1,8 +1,10 @@
 //===- MatmulsToMmaSync.cpp - Block matmuls on warp tensor cores ----------===//
 //
-// Rewrites the f32 matmuls of a thread block (on buffers, inside a
+// Rewrites the matmuls of a thread block (on buffers, inside a
 // block-mapped scf.forall) into an scf.forall over the block's warps whose
-// bodies run nvgpu.mma.sync (m16n8k8, tf32 operands, f32 accumulators).
+// bodies run nvgpu.mma.sync (f32 accumulators: f32 operands as tf32
+// m16n8k8, bf16 / f16 operands as m16n8k16; i8 x i8 -> i32 as s8 m16n8k32:
+// getMmaShapeForOperands).
 //
 // Upstream pieces used: nvgpu.mma.sync and its NVVM lowering, the PTX
 // fragment layouts (nvgpu::getLaneIdAndValueIdToOperandCoord /
@@ -56,10 +58,54 @@ namespace {
 /// the pattern walk).
 constexpr StringLiteral kFoldedConsumer = "deltanet.folded_accumulator_consumer";
 
-/// The mma.sync shape for tf32 operands.
-constexpr int64_t kMmaM = 16, kMmaN = 8, kMmaK = 8;
-/// K of the s8 mma.sync (m16n8k32).
-constexpr int64_t kMmaKInt8 = 32;
+/// The mma.sync M and N of every shape used here (tf32, bf16, f16, s8).
+constexpr int64_t kMmaM = 16, kMmaN = 8;
+
+/// The mma.sync instruction a product's element types take (A and B
+/// alike): with an f32 accumulator tf32 m16n8k8 for f32 operands, m16n8k16
+/// for bf16 and f16 (twice the K per instruction, half the operand bytes);
+/// s8 m16n8k32 for i8 x i8 -> i32 (the INT8 tri_inv's quantised products).
+/// The one place that maps element types to mma shapes.
+struct MmaShape {
+  int64_t k;
+  /// The operands' element type in the fragments.
+  Type operandType;
+  /// The accumulator's element type (f32, or i32 for s8 operands).
+  Type accumulatorType;
+  /// f32 operands run as tf32 (nvgpu.mma.sync's tf32Enabled).
+  bool tf32;
+
+  bool isInt8() const { return operandType.isInteger(8); }
+};
+
+/// The mma.sync shape for A and B of `operandType` accumulating into
+/// `accumulatorType`, or nullopt (then the product stays SIMT). i8 products
+/// only with `int8` (deltanet-gpu-matmuls-to-mma-sync's option).
+std::optional<MmaShape> getMmaShapeForOperands(Type operandType,
+                                               Type accumulatorType,
+                                               bool int8) {
+  if (accumulatorType.isF32()) {
+    if (operandType.isF32())
+      return MmaShape{8, operandType, accumulatorType, /*tf32=*/true};
+    if (operandType.isBF16() || operandType.isF16())
+      return MmaShape{16, operandType, accumulatorType, /*tf32=*/false};
+  }
+  if (int8 && operandType.isInteger(8) && accumulatorType.isInteger(32))
+    return MmaShape{32, operandType, accumulatorType, /*tf32=*/false};
+  return std::nullopt;
+}
+
+/// `info` as upstream's fragment layout helpers
+/// (nvgpu::getMmaSyncRegisterType, getLaneIdAndValueIdToOperandCoord) take
+/// it: bf16 fragments have f16's layout (PTX ISA, "Matrix Fragments for
+/// mma.m16n8k16 with floating point type": .f16 and .bf16 share it), which
+/// MLIR 22's helpers know only under f16.
+nvgpu::WarpMatrixInfo layoutQuery(nvgpu::WarpMatrixInfo info) {
+  if (info.vectorType.getElementType().isBF16())
+    info.vectorType = info.vectorType.clone(
+        Float16Type::get(info.vectorType.getContext()));
+  return info;
+}
 
 /// The attribute that marks an accumulator fragment's load (its
 /// vector.from_elements) and the stores of the fragment for
@@ -206,20 +252,21 @@ Value applyInPlaceProducer(OpBuilder &b, Location loc,
 }
 
 /// The lane's fragment of `operand` at iteration point `base`, as the
-/// register vector that nvgpu.mma.sync takes. With `roundToTf32`, each value
+/// register vector that nvgpu.mma.sync takes (of the operand's element
+/// type: f32, bf16 or f16). With `roundToTf32` (f32 only), each value
 /// is rounded to the nearest tf32 (adding half an ulp of tf32 to the bits;
 /// the tensor core then ignores the 13 low mantissa bits) instead of being
 /// truncated by the hardware: truncation biases every product towards zero.
 Value loadFragment(OpBuilder &b, Location loc, const Operand &operand,
                    ArrayRef<Value> base, Value lane, bool roundToTf32,
                    linalg::GenericOp producer = nullptr) {
-  nvgpu::FragmentElementInfo reg =
-      *nvgpu::getMmaSyncRegisterType(operand.info);
-  AffineMap coord =
-      *nvgpu::getLaneIdAndValueIdToOperandCoord(b, loc, operand.info);
+  nvgpu::WarpMatrixInfo layout = layoutQuery(operand.info);
+  nvgpu::FragmentElementInfo reg = *nvgpu::getMmaSyncRegisterType(layout);
+  AffineMap coord = *nvgpu::getLaneIdAndValueIdToOperandCoord(b, loc, layout);
   int64_t perRegister = reg.elementsPerRegister;
+  Type elementType = operand.info.vectorType.getElementType();
   auto regType = VectorType::get({reg.numRegistersPerFragment, perRegister},
-                                 operand.info.vectorType.getElementType());
+                                 elementType);
   SmallVector<Value> elements;
   for (int64_t v = 0; v < reg.numRegistersPerFragment * perRegister; ++v) {
     SmallVector<Value> indices =
@@ -227,7 +274,7 @@ Value loadFragment(OpBuilder &b, Location loc, const Operand &operand,
     Value element = memref::LoadOp::create(b, loc, operand.memref, indices);
     if (producer)
       element = applyInPlaceProducer(b, loc, producer, indices, element);
-    if (roundToTf32 && element.getType().isF32()) {
+    if (roundToTf32 && elementType.isF32()) {
       Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), element);
       Value half = arith::ConstantIntOp::create(b, loc, b.getI32Type(), 0x1000);
       element = arith::BitcastOp::create(
@@ -528,9 +575,21 @@ memref::CopyOp findAccumulatorCopy(Operation *op, Value acc,
   return nullptr;
 }
 
+/// The padding in words of a staged operand's rows of a multiple of 32
+/// words (stageInSharedMemory). 16-bit operands: 4 words either way (a
+/// register holds two elements adjacent along the reduction index, so a
+/// fragment reads 8 rows x 4 words along it, or, transposed, 8 reduction
+/// rows x 4 words of column pairs: 4 r + c, distinct banks; 8 words made
+/// rows r and r + 4 collide).
+int64_t stagingRowPaddingWords(int64_t elementBytes, bool transposed) {
+  if (elementBytes == 2)
+    return 4;
+  return transposed ? 8 : 4;
+}
+
 /// A copy of `operand` (a statically shaped memref outside shared memory)
 /// in a new shared-memory buffer whose rows are padded when they are a
-/// multiple of 32 words: by 4 elements when the buffer's rows run along
+/// multiple of 32 words: (f32) by 4 elements when the buffer's rows run along
 /// the fragment's reduction index (a fragment's 8 rows x 4 reduction
 /// columns then fall in distinct banks, 4 r + c), by 8 when they run along
 /// the other index (`transposed`: the state scan's k read as k^T; the 4
@@ -548,12 +607,14 @@ Value stageInSharedMemory(OpBuilder &b, Location loc, Value operand,
     return nullptr;
   if (gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type))
     return nullptr;
-  int64_t bytes = type.getNumElements() * 4;
-  if (bytes > maxBytes)
+  int64_t elementBytes = type.getElementTypeBitWidth() / 8;
+  int64_t bytes = type.getNumElements() * elementBytes;
+  if (elementBytes == 0 || bytes > maxBytes)
     return nullptr;
   SmallVector<int64_t> shape(type.getShape());
-  if (shape.back() % 32 == 0)
-    shape.back() += transposed ? 8 : 4;
+  if (shape.back() * elementBytes % 128 == 0)
+    shape.back() += stagingRowPaddingWords(elementBytes, transposed) * 4 /
+                    elementBytes;
   auto workgroup = gpu::AddressSpaceAttr::get(
       b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
   auto allocType = MemRefType::get(shape, type.getElementType(),
@@ -608,38 +669,19 @@ void hoistDefinitionBefore(Value value, Operation *target) {
   def->moveBefore(target);
 }
 
-/// One contraction C += A B of a block, as the warps read it: f32 (tf32
-/// mma.sync m16n8k8) or i8 x i8 -> i32 (s8 mma.sync m16n8k32).
+/// One contraction C += A B of a block, as the warps read it: f32 C with
+/// A and B f32 (tf32), bf16 or f16, or i8 x i8 -> i32 (s8).
 struct Product {
   linalg::LinalgOp op;
+  MmaShape shape;
   Operand a, b, c;
   int64_t mDim, nDim, kDim;
   int64_t m, n, k;
   SmallVector<unsigned> batch;
   SmallVector<int64_t> ranges;
-  /// K of one mma.sync (kMmaK, or kMmaKInt8).
-  int64_t kStep = kMmaK;
 
-  bool isInt8() const { return kStep == kMmaKInt8; }
+  bool isInt8() const { return shape.isInt8(); }
 };
-
-/// The mma.sync element types of `op`'s operands: all f32 (tf32), or
-/// i8 x i8 -> i32 (the INT8 tri_inv's quantised products); the K of one
-/// mma.sync, or failure with the reason.
-FailureOr<int64_t> mmaReductionStep(linalg::LinalgOp op, bool int8,
-                                    std::string &reason) {
-  Type lhs = getElementTypeOrSelf(op.getDpsInputOperand(0)->get().getType());
-  Type rhs = getElementTypeOrSelf(op.getDpsInputOperand(1)->get().getType());
-  Type acc = getElementTypeOrSelf(op.getDpsInitOperand(0)->get().getType());
-  if (lhs.isF32() && rhs.isF32() && acc.isF32())
-    return kMmaK;
-  if (int8 && lhs.isInteger(8) && rhs.isInteger(8) && acc.isInteger(32))
-    return kMmaKInt8;
-  reason = int8 ? "mma.sync here takes f32 (tf32) or i8 x i8 -> i32 operands"
-                : "tf32 mma.sync needs f32 operands and accumulator (i8: "
-                  "int8=true)";
-  return failure();
-}
 
 /// `op` as a Product, or the reason it is not one.
 FailureOr<Product> analyzeProduct(linalg::LinalgOp op, int64_t minReduction,
@@ -658,11 +700,18 @@ FailureOr<Product> analyzeProduct(linalg::LinalgOp op, int64_t minReduction,
     reason = "not a two-operand multiply-add contraction";
     return failure();
   }
-  FailureOr<int64_t> kStep = mmaReductionStep(op, int8, reason);
-  if (failed(kStep))
+  Type operandType = getElementTypeOrSelf(op.getDpsInputs()[0].getType());
+  Type accType = getElementTypeOrSelf(op.getDpsInits()[0].getType());
+  std::optional<MmaShape> shape =
+      getMmaShapeForOperands(operandType, accType, int8);
+  if (!shape || getElementTypeOrSelf(op.getDpsInputs()[1].getType()) !=
+                    operandType) {
+    reason = int8 ? "mma.sync here takes A and B of one element type: f32 "
+                    "(tf32), bf16 or f16 into f32, or i8 x i8 -> i32"
+                  : "mma.sync here takes A and B of one element type: f32 "
+                    "(tf32), bf16 or f16 into f32 (i8: int8=true)";
     return failure();
-  Type operandType = getElementTypeOrSelf(op.getDpsInputOperand(0)->get());
-  Type accType = getElementTypeOrSelf(op.getDpsInitOperand(0)->get());
+  }
   FailureOr<linalg::ContractionDimensions> dims =
       linalg::inferContractionDims(op);
   if (failed(dims) || dims->m.size() != 1 || dims->n.size() != 1 ||
@@ -677,13 +726,15 @@ FailureOr<Product> analyzeProduct(linalg::LinalgOp op, int64_t minReduction,
   }
   int64_t mDim = dims->m[0], nDim = dims->n[0], kDim = dims->k[0];
   int64_t m = ranges[mDim], n = ranges[nDim], k = ranges[kDim];
-  if (m % kMmaM != 0 || n % kMmaN != 0 || k % *kStep != 0) {
+  if (m % kMmaM != 0 || n % kMmaN != 0 || k % shape->k != 0) {
     reason = "M, N, K must be multiples of the mma shape 16 x 8 x " +
-             std::to_string(*kStep);
+             std::to_string(shape->k);
     return failure();
   }
-  // i8 products are exact (i32 sums): min-reduction guards tf32's rounding.
-  if (*kStep == kMmaK && k < minReduction) {
+  // min-reduction guards against tf32's rounding of f32 operands; bf16 /
+  // f16 operands were rounded by the program already, their products are
+  // exact on the tensor cores at any K (i8 ones too: i32 sums).
+  if (shape->tf32 && k < minReduction) {
     reason = "reduction shorter than min-reduction (stays SIMT)";
     return failure();
   }
@@ -704,29 +755,25 @@ FailureOr<Product> analyzeProduct(linalg::LinalgOp op, int64_t minReduction,
     return failure();
   }
   OpOperand *acc = op.getDpsInitOperand(0);
-  Product product{op,
-                  Operand{lhs->get(),
-                          op.getMatchingIndexingMap(lhs),
-                          {VectorType::get({kMmaM, *kStep}, operandType),
-                           nvgpu::MatMulOperandRole::A},
-                          mDim,
-                          kDim},
-                  // B is held as [N, K] (mma.sync's column-major B).
-                  Operand{rhs->get(),
-                          op.getMatchingIndexingMap(rhs),
-                          {VectorType::get({kMmaN, *kStep}, operandType),
-                           nvgpu::MatMulOperandRole::B},
-                          nDim,
-                          kDim},
-                  Operand{acc->get(),
-                          op.getMatchingIndexingMap(acc),
-                          {VectorType::get({kMmaM, kMmaN}, accType),
-                           nvgpu::MatMulOperandRole::C},
-                          mDim,
-                          nDim},
-                  mDim, nDim, kDim, m, n, k,
-                  SmallVector<unsigned>(dims->batch.begin(), dims->batch.end()),
-                  ranges, *kStep};
+  Product product{
+      op,
+      *shape,
+      Operand{lhs->get(), op.getMatchingIndexingMap(lhs),
+              {VectorType::get({kMmaM, shape->k}, operandType),
+               nvgpu::MatMulOperandRole::A},
+              mDim, kDim},
+      // B is held as [N, K] (mma.sync's column-major B).
+      Operand{rhs->get(), op.getMatchingIndexingMap(rhs),
+              {VectorType::get({kMmaN, shape->k}, operandType),
+               nvgpu::MatMulOperandRole::B},
+              nDim, kDim},
+      Operand{acc->get(), op.getMatchingIndexingMap(acc),
+              {VectorType::get({kMmaM, kMmaN}, shape->accumulatorType),
+               nvgpu::MatMulOperandRole::C},
+              mDim, nDim},
+      mDim, nDim, kDim, m, n, k,
+      SmallVector<unsigned>(dims->batch.begin(), dims->batch.end()),
+      ranges};
   return product;
 }
 
@@ -751,7 +798,8 @@ bool accumulatesOnto(const Product &first, const Product &second) {
   if (adjacentEffectfulOp(first.op, /*forward=*/true) != second.op)
     return false;
   if (first.c.memref != second.c.memref || first.m != second.m ||
-      first.n != second.n)
+      first.n != second.n || first.shape.k != second.shape.k ||
+      first.shape.operandType != second.shape.operandType)
     return false;
   for (const Product *product : {&first, &second})
     if (llvm::any_of(product->batch,
@@ -1036,7 +1084,7 @@ struct MatmulToWarpMmaSync
       if (&product == &head)
         productPoint = point;
       auto steps = scf::ForOp::create(
-          rewriter, loc, zero, constant(product.k), constant(product.kStep),
+          rewriter, loc, zero, constant(product.k), constant(product.shape.k),
           accumulators,
           [&](OpBuilder &b, Location bodyLoc, Value kk, ValueRange carried) {
             SmallVector<Value> at(productPoint);
@@ -1058,8 +1106,8 @@ struct MatmulToWarpMmaSync
                 int64_t index = i * groupTiles + t;
                 results[index] = nvgpu::MmaSyncOp::create(
                     b, bodyLoc, aFragments[i], bFragment, carried[index],
-                    ArrayRef<int64_t>{kMmaM, kMmaN, product.kStep},
-                    /*tf32Enabled=*/!product.isInt8());
+                    ArrayRef<int64_t>{kMmaM, kMmaN, product.shape.k},
+                    /*tf32Enabled=*/product.shape.tf32);
               }
             }
             scf::YieldOp::create(b, bodyLoc, results);

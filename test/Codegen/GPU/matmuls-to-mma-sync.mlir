@@ -233,22 +233,23 @@ func.func @scan_step(%w: memref<64x128xf32>, %kd: memref<64x128xf32, #gpu.addres
 // -----
 
 // What stays SIMT: a short reduction (the inverse's merges, K = 32 <
-// min-reduction), N not a multiple of 8, bf16 operands, and a matmul
+// min-reduction), N not a multiple of 8, a bf16 accumulator (bf16 x bf16
+// + f32: matmuls-to-mma-sync-16bit.mlir), and a matmul
 // outside any block loop.
 // CHECK-LABEL: func.func @rejected
 // CHECK-NOT: nvgpu.mma.sync
 // CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : memref<32x32xf32>, memref<32x32xf32>)
 // CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : memref<64x64xf32>, memref<64x12xf32>)
-// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : memref<64x64xbf16>, memref<64x64xbf16>)
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : memref<64x64xbf16>, memref<64x64xbf16>) outs(%{{.*}} : memref<64x64xbf16>)
 // CHECK: } {mapping = [#gpu.block<x>]}
 // CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : memref<64x64xf32>, memref<64x64xf32>)
 func.func @rejected(%a: memref<32x32xf32>, %b: memref<32x32xf32>, %c: memref<32x32xf32>,
                     %d: memref<64x64xf32>, %e: memref<64x12xf32>, %f: memref<64x12xf32>,
-                    %g: memref<64x64xbf16>, %h: memref<64x64xf32>) {
+                    %g: memref<64x64xbf16>, %h: memref<64x64xf32>, %gc: memref<64x64xbf16>) {
   scf.forall (%i) in (1) {
     linalg.matmul ins(%a, %b : memref<32x32xf32>, memref<32x32xf32>) outs(%c : memref<32x32xf32>)
     linalg.matmul ins(%d, %e : memref<64x64xf32>, memref<64x12xf32>) outs(%f : memref<64x12xf32>)
-    linalg.matmul ins(%g, %g : memref<64x64xbf16>, memref<64x64xbf16>) outs(%h : memref<64x64xf32>)
+    linalg.matmul ins(%g, %g : memref<64x64xbf16>, memref<64x64xbf16>) outs(%gc : memref<64x64xbf16>)
   } {mapping = [#gpu.block<x>]}
   linalg.matmul ins(%d, %d : memref<64x64xf32>, memref<64x64xf32>) outs(%h : memref<64x64xf32>)
   return

@@ -161,8 +161,8 @@ def DeltaNetGpuMapToThreads : Pass<"deltanet-gpu-map-to-threads",
 
 def DeltaNetGpuMatmulsToMmaSync
     : Pass<"deltanet-gpu-matmuls-to-mma-sync", "func::FuncOp"> {
-  let summary = "f32 matmuls of thread blocks -> warp loops of nvgpu.mma.sync "
-                "(tf32 tensor cores)";
+  let summary = "Matmuls of thread blocks -> warp loops of nvgpu.mma.sync "
+                "(tf32, bf16, f16 tensor cores)";
   let description = [{
     Runs after bufferization, before `deltanet-gpu-map-to-threads`. Every
     f32 contraction inside a block-mapped `scf.forall` with one M, N and K
@@ -197,12 +197,22 @@ def DeltaNetGpuMatmulsToMmaSync
     5e-4. The attention's stage products tolerate it; the blocked inverse's
     merges (K <= C / 2, e.g. <= 32 at C = 64) do not (its tolerance is
     1e-5), hence `min-reduction` (default 64).
+
+    bf16 and f16 operands (a contraction whose A and B are both bf16 or both
+    f16, f32 accumulator: what `chunk-precision=bf16|f16` and
+    `tri-inv-precision=bf16|f16` make) run on `mma.sync` m16n8k16 (K steps
+    of 16, fragments `vector<4x2xT>` / `vector<2x2xT>`, layouts of f16), at
+    any K that is a multiple of 16: their products are exact, the program
+    rounded the operands already, so `min-reduction` does not apply. Staged
+    16-bit operands take half the shared bytes. bf16 needs
+    `deltanet-gpu-lower-bf16-mma-sync` before the NVVM lowering.
   }];
   let options = [
     Option<"threads", "threads", "int64_t", /*default=*/"128",
            "Threads per block (the warps are threads / 32)">,
     Option<"minReduction", "min-reduction", "int64_t", /*default=*/"64",
-           "Contractions with a shorter K stay SIMT (the inverse's merges)">,
+           "tf32 contractions with a shorter K stay SIMT (the inverse's "
+           "merges); bf16 / f16 ones are exact at any K">,
     Option<"maxAccumulatorTiles", "max-accumulator-tiles", "int64_t",
            /*default=*/"16",
            "16 x 8 accumulator tiles a warp keeps in registers at once "
@@ -432,6 +442,26 @@ def DeltaNetGpuLowerVectors : Pass<"deltanet-gpu-lower-vectors"> {
   }];
   let dependentDialects = ["vector::VectorDialect", "arith::ArithDialect",
                            "memref::MemRefDialect"];
+}
+
+def DeltaNetGpuLowerBf16MmaSync : Pass<"deltanet-gpu-lower-bf16-mma-sync"> {
+  let summary = "bf16 nvgpu.mma.sync (m16n8k16, f32 accumulators) -> "
+                "nvvm.mma.sync";
+  let description = [{
+    Runs on the kernels (gpu.module) right before upstream's NVVM lowering.
+    Each `nvgpu.mma.sync` with bf16 operands (`vector<4x2xbf16>`,
+    `vector<2x2xbf16>`, `vector<2x2xf32>`, `mmaShape = [16, 8, 16]`, as
+    `deltanet-gpu-matmuls-to-mma-sync` emits them) becomes an
+    `nvvm.mma.sync` (`multiplicandAPtxType = #nvvm.mma_type<bf16>`, row x
+    col) on the registers packed two bf16 per i32, which translates to
+    `llvm.nvvm.mma.m16n8k16.row.col.bf16` (PTX
+    `mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32`). The gap it
+    fills: MLIR 22's `-convert-nvgpu-to-nvvm` rejects bf16 operands
+    ("failed to deduce operand PTX types"); f16, tf32 and integer products
+    are left to it.
+  }];
+  let dependentDialects = ["NVVM::NVVMDialect", "LLVM::LLVMDialect",
+                           "vector::VectorDialect"];
 }
 
 def DeltaNetGpuAnnotateVectorAlignment

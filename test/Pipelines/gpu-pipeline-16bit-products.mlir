@@ -1,0 +1,50 @@
+// chunk-precision=bf16|f16 on the GPU: the chunk stages' products on
+// mma.sync m16n8k16 (bf16 through deltanet-gpu-lower-bf16-mma-sync, f16
+// through upstream's nvgpu-to-nvvm), none left on tf32; their operands'
+// shared tiles in 16 bits. Results: gpu-pipeline-cpu-emulation.test (the
+// stages before the thread mapping, SIMT) and the H200 (docs/GPU.md).
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16" -mlir-print-ir-after=deltanet-gpu-matmuls-to-mma-sync 2>&1 \
+// RUN:   | FileCheck %s --check-prefixes=TILES,BF16
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=f16" | FileCheck %s --check-prefix=F16
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline | FileCheck %s --check-prefix=F32
+// The SIMT path (the stages' 16-bit products as FMAs) compiles too:
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16 tensor-cores=false" | FileCheck %s --check-prefix=SIMT
+// RUN: not deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=i8" 2>&1 | FileCheck %s --check-prefix=I8
+// RUN: not deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=f64" 2>&1 | FileCheck %s --check-prefix=BAD
+
+// The products' operands in bf16 in shared memory, fragments of bf16
+// (the IR after the tensor-core pass, then the PTX).
+// TILES: memref.alloc(){{.*}}: memref<{{.*}}xbf16, #gpu.address_space<workgroup>>
+// TILES: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>)
+// TILES-NOT: tf32Enabled
+// TILES: gpu.binary
+// BF16-NOT: mma.sync.aligned.m16n8k8
+// BF16: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// BF16-NOT: mma.sync.aligned.m16n8k8
+// F16-NOT: mma.sync.aligned.m16n8k8
+// F16: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+// F16-NOT: mma.sync.aligned.m16n8k8
+// F16-NOT: bf16.bf16
+// The default stays tf32.
+// F32-NOT: m16n8k16
+// F32: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
+// F32-NOT: m16n8k16
+// SIMT-NOT: mma.sync
+// SIMT: .target sm_90
+// SIMT-NOT: mma.sync
+// I8: deltanet-gpu-pipeline: chunk-precision=i8 is not offered on the GPU
+// BAD: for the --chunk-precision option: Cannot find option named 'f64'!
+func.func @chunk(%q: memref<1x128x1x128xbf16>, %k: memref<1x128x1x128xbf16>, %v: memref<1x128x2x32xbf16>, %g: memref<1x128x2xf32>, %beta: memref<1x128x2xbf16>, %h0: memref<1x2x128x32xf32>,
+    %o: memref<1x128x2x32xbf16>, %ht: memref<1x2x128x32xf32>) attributes {llvm.emit_c_interface} {
+  %qt = bufferization.to_tensor %q restrict : memref<1x128x1x128xbf16> to tensor<1x128x1x128xbf16>
+  %kt = bufferization.to_tensor %k restrict : memref<1x128x1x128xbf16> to tensor<1x128x1x128xbf16>
+  %vt = bufferization.to_tensor %v restrict : memref<1x128x2x32xbf16> to tensor<1x128x2x32xbf16>
+  %gt = bufferization.to_tensor %g restrict : memref<1x128x2xf32> to tensor<1x128x2xf32>
+  %bt = bufferization.to_tensor %beta restrict : memref<1x128x2xbf16> to tensor<1x128x2xbf16>
+  %h0t = bufferization.to_tensor %h0 restrict : memref<1x2x128x32xf32> to tensor<1x2x128x32xf32>
+  %ot, %hT = deltanet.chunk_gated_delta_rule %qt, %kt, %vt, %gt, %bt, %h0t {chunk_size = 64 : i64, scale = 0.0883883461 : f32}
+    : (tensor<1x128x1x128xbf16>, tensor<1x128x1x128xbf16>, tensor<1x128x2x32xbf16>, tensor<1x128x2xf32>, tensor<1x128x2xbf16>, tensor<1x2x128x32xf32>) -> (tensor<1x128x2x32xbf16>, tensor<1x2x128x32xf32>)
+  bufferization.materialize_in_destination %ot in restrict writable %o : (tensor<1x128x2x32xbf16>, memref<1x128x2x32xbf16>) -> ()
+  bufferization.materialize_in_destination %hT in restrict writable %ht : (tensor<1x2x128x32xf32>, memref<1x2x128x32xf32>) -> ()
+  return
+}
