@@ -42,6 +42,8 @@ void mlir::deltanet::addDeltaNetToLinalgPasses(
   DeltaNetLowerChunkStagesOptions stages;
   stages.foldScanDecayIntoValues = target.foldsScanDecayIntoValues();
   stages.precision = chunkPrecision;
+  stages.triangularRowTile = target.getChunkTriangularRowTile();
+  stages.triangularResultBlock = target.getChunkTriangularResultBlock();
   pm.addPass(createDeltaNetLowerChunkStages(stages));
   pm.addPass(createDeltaNetLowerComposeSummaries());
   DeltaNetLowerRecurrentGatedDeltaRuleOptions recurrent;

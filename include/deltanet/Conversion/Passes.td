@@ -164,6 +164,21 @@ def DeltaNetLowerChunkStages : Pass<"deltanet-lower-chunk-stages"> {
            "giving v_new and its decayed rows (C x V exps), k read transposed "
            "by the update; instead of the decayed copy of k (C x K exps). "
            "Set from TargetInfo::foldsScanDecayIntoValues by the pipelines.">,
+    Option<"triangularRowTile", "triangular-row-tile", "int64_t",
+           /*default=*/"0",
+           "Products with a lower-triangular left operand (the WY products, "
+           "the attention times v_new) as row tiles of this many rows, each "
+           "with its own K range (the columns up to its last row): the same "
+           "sums without the zero terms. f32 operands only; 0 = whole "
+           "products. Set from TargetInfo::getChunkTriangularRowTile by the "
+           "pipelines.">,
+    Option<"triangularResultBlock", "triangular-result-block", "int64_t",
+           /*default=*/"0",
+           "Products of which only the lower triangle is used (gated K K^T, "
+           "the attention scores Q K^T) in blocks of this many rows, each "
+           "computing only the columns up to its last row (zeros beyond). "
+           "f32 operands only; 0 = whole products. Set from "
+           "TargetInfo::getChunkTriangularResultBlock by the pipelines.">,
     Option<"precision", "precision", "::mlir::deltanet::TriInvPrecision",
            /*default=*/"::mlir::deltanet::TriInvPrecision::F32",
            "Operands of the stages' products (gated K K^T, the WY products, "

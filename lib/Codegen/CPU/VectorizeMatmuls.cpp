@@ -25,9 +25,12 @@ using namespace mlir::deltanet;
 
 namespace {
 
-/// Tiles `op` (loops b, m, n, k) by (1, 1, n, k) and vectorises the tile.
+/// Tiles `op` (loops b, m, n, k) by (1, rows, cols, k) and vectorises the
+/// tiles; the column tiles outermost when the right operand has more than
+/// `columnsOuterBytes` bytes per batch element (>= 0).
 LogicalResult tileAndVectorize(RewriterBase &rewriter, linalg::BatchMatmulOp op,
-                               int64_t rows, int64_t cols) {
+                               int64_t rows, int64_t cols,
+                               int64_t columnsOuterBytes) {
   if (!op.hasPureTensorSemantics())
     return rewriter.notifyMatchFailure(op, "not on tensors");
   // The batch dimension may be dynamic: it is tiled by 1, so every register
@@ -74,6 +77,14 @@ LogicalResult tileAndVectorize(RewriterBase &rewriter, linalg::BatchMatmulOp op,
   scf::SCFTilingOptions options;
   options.setTileSizes({one, rewriter.getIndexAttr(tileRows),
                         rewriter.getIndexAttr(tileCols), all});
+  // A right operand too large for the L1 cache: column tiles outermost,
+  // so that one `K x tileCols` panel of it is reused by every row tile.
+  auto rhsType = cast<ShapedType>(op.getDpsInputs()[1].getType());
+  int64_t rhsBytes = rhsType.getDimSize(1) * rhsType.getDimSize(2) *
+                     llvm::divideCeil(
+                         rhsType.getElementType().getIntOrFloatBitWidth(), 8);
+  if (columnsOuterBytes >= 0 && rhsBytes > columnsOuterBytes)
+    options.setInterchange({0, 2, 1, 3});
   // A linalg.fill producing the accumulator is fused into the tiles: once
   // vectorised, the tile's zero accumulator is a constant in registers
   // instead of a pass of stores over the output and loads back.
@@ -131,7 +142,7 @@ struct DeltaNetCpuVectorizeMatmulsPass
         [&](linalg::BatchMatmulOp op) { matmuls.push_back(op); });
     IRRewriter rewriter(&getContext());
     for (linalg::BatchMatmulOp op : matmuls)
-      (void)tileAndVectorize(rewriter, op, rows, cols);
+      (void)tileAndVectorize(rewriter, op, rows, cols, columnsOuterBytes);
   }
 };
 

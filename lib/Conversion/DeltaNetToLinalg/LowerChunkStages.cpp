@@ -112,8 +112,11 @@ Value scaleRows(
 /// A stage op's lowering with its products' operand precision.
 template <typename OpT>
 struct LowerStage : public OpRewritePattern<OpT> {
-  LowerStage(MLIRContext *ctx, TriInvPrecision precision)
-      : OpRewritePattern<OpT>(ctx), precision(precision) {}
+  LowerStage(MLIRContext *ctx, TriInvPrecision precision,
+             int64_t triangularRowTile = 0, int64_t triangularResultBlock = 0)
+      : OpRewritePattern<OpT>(ctx), precision(precision),
+        triangularRowTile(triangularRowTile),
+        triangularResultBlock(triangularResultBlock) {}
 
   /// `x` rounded to the operands' float type when it is bf16 / f16 (an
   /// operand of several products rounded once; before a transpose: half the
@@ -136,7 +139,103 @@ struct LowerStage : public OpRewritePattern<OpT> {
                                QuantGranularity::Row);
   }
 
+  /// `product(lhs, rhs, acc)` for a lower-triangular `lhs` (`[N, C, C]`,
+  /// `lhs[n, i, j] = 0` for `j > i`): with `triangularRowTile` = r > 0 (f32
+  /// operands, r dividing a static C), the rows `[r0, r0 + r)` of the
+  /// result are one product each of `lhs[:, r0 : r0 + r, 0 : r0 + r]` and
+  /// `rhs[:, 0 : r0 + r, :]`: the terms left out are products with exact
+  /// zeros, so the sums are the same up to their order (`C (C + r) / 2`
+  /// instead of `C^2` multiply-adds per output column). The tiles are
+  /// inserted into one destination (`acc`, accumulated in place, or an
+  /// empty tensor), which bufferization keeps in place. Other precisions
+  /// quantise per operand column, which a shorter K would change: whole
+  /// products there.
+  Value lowerTriangularProduct(StructuredBuilder &sb, Value lhs, Value rhs,
+                               Value acc = {}) const {
+    auto lhsType = cast<RankedTensorType>(lhs.getType());
+    auto rhsType = cast<RankedTensorType>(rhs.getType());
+    int64_t c = lhsType.getDimSize(1), r = triangularRowTile;
+    if (r <= 0 || precision != TriInvPrecision::F32 ||
+        ShapedType::isDynamic(c) || c != lhsType.getDimSize(2) || c % r != 0 ||
+        c == r || ShapedType::isDynamic(rhsType.getDimSize(2)))
+      return product(sb, lhs, rhs, acc);
+    OpBuilder &b = sb.builder();
+    Location loc = sb.getLoc();
+    OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+    OpFoldResult n = sb.dim(lhs, 0), cols = sb.dim(rhs, 2);
+    SmallVector<OpFoldResult> unit(3, one);
+    auto slice = [&](Value t, int64_t row, OpFoldResult rows,
+                     OpFoldResult width) -> Value {
+      return tensor::ExtractSliceOp::create(
+          b, loc, t, ArrayRef<OpFoldResult>{zero, b.getIndexAttr(row), zero},
+          ArrayRef<OpFoldResult>{n, rows, width}, unit);
+    };
+    Value out = acc ? acc : sb.empty({n, b.getIndexAttr(c), cols}, sb.f32());
+    for (int64_t r0 = 0; r0 < c; r0 += r) {
+      OpFoldResult depth = b.getIndexAttr(r0 + r), rows = b.getIndexAttr(r);
+      Value tile = product(sb, slice(lhs, r0, rows, depth),
+                           slice(rhs, 0, depth, cols),
+                           acc ? slice(out, r0, rows, cols) : Value());
+      out = tensor::InsertSliceOp::create(
+          b, loc, tile, out,
+          ArrayRef<OpFoldResult>{zero, b.getIndexAttr(r0), zero},
+          ArrayRef<OpFoldResult>{n, rows, cols}, unit);
+    }
+    return out;
+  }
+
+  /// `lhs rhs` (`[N, C, D] x [N, D, C]`) of which only the lower triangle
+  /// (`j <= i`) is read unmasked: with `triangularResultBlock` = b > 0 (f32
+  /// operands, b dividing a static C), the rows `[r0, r0 + b)` are one
+  /// product with the columns `[0, r0 + b)` of `rhs`, and zeros right of
+  /// them (one fill of that block, `b x (C - r0 - b)`). The lower triangle
+  /// holds the same sums as the whole product. Other precisions quantise
+  /// per operand column and row: whole products there.
+  Value lowerTriangleOfProduct(StructuredBuilder &sb, Value lhs,
+                               Value rhs) const {
+    auto lhsType = cast<RankedTensorType>(lhs.getType());
+    auto rhsType = cast<RankedTensorType>(rhs.getType());
+    int64_t c = lhsType.getDimSize(1), d = lhsType.getDimSize(2),
+            bs = triangularResultBlock;
+    if (bs <= 0 || precision != TriInvPrecision::F32 ||
+        ShapedType::isDynamic(c) || ShapedType::isDynamic(d) ||
+        rhsType.getDimSize(2) != c || c % bs != 0 || c == bs)
+      return product(sb, lhs, rhs);
+    OpBuilder &b = sb.builder();
+    Location loc = sb.getLoc();
+    OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+    OpFoldResult n = sb.dim(lhs, 0);
+    SmallVector<OpFoldResult> unit(3, one);
+    auto index = [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); };
+    auto insert = [&](Value tile, Value dest, int64_t row, int64_t col,
+                      int64_t rows, int64_t cols) -> Value {
+      return tensor::InsertSliceOp::create(
+          b, loc, tile, dest,
+          ArrayRef<OpFoldResult>{zero, index(row), index(col)},
+          ArrayRef<OpFoldResult>{n, index(rows), index(cols)}, unit);
+    };
+    Value out = sb.empty({n, index(c), index(c)}, sb.f32());
+    for (int64_t r0 = 0; r0 < c; r0 += bs) {
+      int64_t width = r0 + bs;
+      Value rows = tensor::ExtractSliceOp::create(
+          b, loc, lhs, ArrayRef<OpFoldResult>{zero, index(r0), zero},
+          ArrayRef<OpFoldResult>{n, index(bs), index(d)}, unit);
+      Value cols = tensor::ExtractSliceOp::create(
+          b, loc, rhs, ArrayRef<OpFoldResult>{zero, zero, zero},
+          ArrayRef<OpFoldResult>{n, index(d), index(width)}, unit);
+      out = insert(product(sb, rows, cols), out, r0, 0, bs, width);
+      if (width < c)
+        out = insert(sb.zeros({n, index(bs), index(c - width)}), out, r0,
+                     width, bs, c - width);
+    }
+    return out;
+  }
+
   TriInvPrecision precision;
+  /// Rows per tile of lowerTriangularProduct (0: whole products).
+  int64_t triangularRowTile;
+  /// Rows per block of lowerTriangleOfProduct (0: whole products).
+  int64_t triangularResultBlock;
 };
 
 /// a = mask_{i>j}(beta_i * exp(g_i - g_j) * (K K^T)).
@@ -147,7 +246,8 @@ struct LowerGatedKKT : public LowerStage<GatedKKTOp> {
                                 PatternRewriter &rewriter) const override {
     StructuredBuilder sb(rewriter, op.getLoc());
     Value k = rounded(sb, op.getK());
-    Value gram = product(sb, k, transposeLastTwo(sb, k));
+    // Only the strictly lower triangle is kept by the mask.
+    Value gram = lowerTriangleOfProduct(sb, k, transposeLastTwo(sb, k));
     rewriter.replaceOp(op, causalDecayMask(sb, gram, op.getG(), op.getBeta(),
                                            1.0f, /*inclusive=*/false));
     return success();
@@ -171,8 +271,9 @@ struct LowerWYRepr : public LowerStage<WYReprOp> {
         scaleRows(sb, op.getV(), ValueRange{op.getBeta()},
                   [](OpBuilder &, Location, ValueRange f) { return f[0]; });
     Value t = rounded(sb, op.getT());
-    Value w = product(sb, t, kScaled);
-    Value u = product(sb, t, vScaled);
+    // t = (I + A)^-1 is lower triangular.
+    Value w = lowerTriangularProduct(sb, t, kScaled);
+    Value u = lowerTriangularProduct(sb, t, vScaled);
     rewriter.replaceOp(op, ValueRange{w, u});
     return success();
   }
@@ -194,11 +295,14 @@ struct LowerChunkOutput : public LowerStage<ChunkOutputOp> {
                         StructuredBuilder::f32Constant(nb, loc, scale));
                   });
     Value carried = product(sb, qDecayed, op.getState());
-    Value scores =
-        product(sb, op.getQ(), transposeLastTwo(sb, rounded(sb, op.getK())));
+    // Only the lower triangle is kept by the causal mask.
+    Value scores = lowerTriangleOfProduct(
+        sb, op.getQ(), transposeLastTwo(sb, rounded(sb, op.getK())));
     Value attention = causalDecayMask(sb, scores, op.getG(), nullptr, scale,
                                       /*inclusive=*/true);
-    rewriter.replaceOp(op, product(sb, attention, op.getVNew(), carried));
+    // The causal attention is lower triangular.
+    rewriter.replaceOp(
+        op, lowerTriangularProduct(sb, attention, op.getVNew(), carried));
     return success();
   }
 };
@@ -213,7 +317,7 @@ struct LowerChunkOutput : public LowerStage<ChunkOutputOp> {
 struct LowerChunkStateScan : public LowerStage<ChunkStateScanOp> {
   LowerChunkStateScan(MLIRContext *ctx, bool foldDecayIntoValues,
                       TriInvPrecision precision)
-      : LowerStage(ctx, precision),
+      : LowerStage(ctx, precision, /*triangularRowTile=*/0),
         foldDecayIntoValues(foldDecayIntoValues) {}
 
   LogicalResult matchAndRewrite(ChunkStateScanOp op,
@@ -415,7 +519,8 @@ struct DeltaNetLowerChunkStagesPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateLowerChunkStagesPatterns(patterns, foldScanDecayIntoValues,
-                                     precision);
+                                     precision, triangularRowTile,
+                                     triangularResultBlock);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };
@@ -424,9 +529,11 @@ struct DeltaNetLowerChunkStagesPass
 
 void mlir::deltanet::populateLowerChunkStagesPatterns(
     RewritePatternSet &patterns, bool foldScanDecayIntoValues,
-    TriInvPrecision precision) {
+    TriInvPrecision precision, int64_t triangularRowTile,
+    int64_t triangularResultBlock) {
   patterns.add<LowerGatedKKT, LowerWYRepr, LowerChunkOutput>(
-      patterns.getContext(), precision);
+      patterns.getContext(), precision, triangularRowTile,
+      triangularResultBlock);
   patterns.add<LowerChunkStateScan>(patterns.getContext(),
                                     foldScanDecayIntoValues, precision);
 }

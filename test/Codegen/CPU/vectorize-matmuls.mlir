@@ -2,6 +2,7 @@
 // RUN: deltanet-opt %s --deltanet-cpu-vectorize-matmuls="rows=1 cols=64" --canonicalize | FileCheck %s --check-prefix=ROW
 // RUN: deltanet-opt %s --deltanet-cpu-vectorize-matmuls="rows=3 cols=16" --canonicalize | FileCheck %s --check-prefix=DIV
 // RUN: not deltanet-opt %s --deltanet-cpu-vectorize-matmuls="rows=0" 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: deltanet-opt %s --deltanet-cpu-vectorize-matmuls="columns-outer-bytes=-1" --canonicalize | FileCheck %s --check-prefix=ROWSOUTER
 
 // A static batched matmul becomes loops over batch and register tiles of
 // 8 rows x 32 columns (defaults), each a vector contraction
@@ -81,4 +82,20 @@ func.func @fused_fill(%a: tensor<4x8x16xf32>, %b: tensor<4x16x32xf32>) -> tensor
   %c = linalg.fill ins(%zero : f32) outs(%e : tensor<4x8x32xf32>) -> tensor<4x8x32xf32>
   %r = linalg.batch_matmul ins(%a, %b : tensor<4x8x16xf32>, tensor<4x16x32xf32>) outs(%c : tensor<4x8x32xf32>) -> tensor<4x8x32xf32>
   return %r : tensor<4x8x32xf32>
+}
+
+// A right operand above columns-outer-bytes (default 48 KiB; here 128 x 128
+// f32 = 64 KiB, the chunk scan's state S): the column tiles are the outer
+// loop, so one 128 x 32 panel of it serves all 8 row tiles from L1.
+// CHECK-LABEL: func.func @large_right_operand
+// CHECK: scf.for %{{.*}} = %c0 to %c128 step %c32
+// CHECK:   scf.for %{{.*}} = %c0 to %c64 step %c8
+// CHECK:     vector.contract {{.*}} vector<1x8x128xf32>, vector<1x128x32xf32> into vector<1x8x32xf32>
+// With columns-outer-bytes=-1 the rows stay outermost.
+// ROWSOUTER-LABEL: func.func @large_right_operand
+// ROWSOUTER: scf.for %{{.*}} = %c0 to %c64 step %c8
+// ROWSOUTER:   scf.for %{{.*}} = %c0 to %c128 step %c32
+func.func @large_right_operand(%a: tensor<1x64x128xf32>, %b: tensor<1x128x128xf32>, %c: tensor<1x64x128xf32>) -> tensor<1x64x128xf32> {
+  %r = linalg.batch_matmul ins(%a, %b : tensor<1x64x128xf32>, tensor<1x128x128xf32>) outs(%c : tensor<1x64x128xf32>) -> tensor<1x64x128xf32>
+  return %r : tensor<1x64x128xf32>
 }

@@ -105,6 +105,22 @@ public:
   /// (bit-identical output). Default: the decayed k.
   virtual bool foldsScanDecayIntoValues() const { return false; }
 
+  /// Rows per tile of the chunk stages' products whose left operand is
+  /// lower triangular (the WY products `T (beta k)`, `T (beta v)` and the
+  /// attention's `A v_new`): each tile of rows `[r0, r0 + r)` multiplies only
+  /// the first `r0 + r` columns of its rows (the others are zeros), a static
+  /// K per tile, `C (C + r) / 2` instead of `C^2` multiply-adds per output
+  /// column; the same sums (up to the order of exact zeros). Should match
+  /// the target's register tile rows. 0 (the default): whole products.
+  virtual int64_t getChunkTriangularRowTile() const { return 0; }
+
+  /// Rows per block of the chunk stages' products of which only the lower
+  /// triangle is used (gated `K K^T`, the attention scores `Q K^T`): block
+  /// `[r0, r0 + b)` computes only its columns `[0, r0 + b)`, the rest of its
+  /// rows are zeros (never read unmasked). Should be a multiple of the
+  /// target's register tile columns. 0 (the default): whole products.
+  virtual int64_t getChunkTriangularResultBlock() const { return 0; }
+
   /// Whether the recurrent op reads each head's state once per token (both
   /// readouts as one two-row batched matmul) and updates it once in place,
   /// instead of four passes (decay, S^T k, rank-1 update, S^T q). Rounds

@@ -42,10 +42,16 @@ void populateLowerTriInvPatterns(RewritePatternSet &patterns,
 /// Adds the patterns lowering the chunk stage ops to linalg/scf. With
 /// `foldScanDecayIntoValues` the state scan decays v_new's rows instead of
 /// k's (TargetInfo::foldsScanDecayIntoValues). Every product's operands
-/// are represented in `precision` (f32 sums).
+/// are represented in `precision` (f32 sums). `triangularRowTile` > 0: the
+/// products with a lower-triangular left operand in row tiles with their
+/// own K ranges (TargetInfo::getChunkTriangularRowTile; f32 only);
+/// `triangularResultBlock` > 0: the products of which only the lower
+/// triangle is used in row blocks that skip the columns right of their
+/// diagonal block (TargetInfo::getChunkTriangularResultBlock; f32 only).
 void populateLowerChunkStagesPatterns(
     RewritePatternSet &patterns, bool foldScanDecayIntoValues = false,
-    TriInvPrecision precision = TriInvPrecision::F32);
+    TriInvPrecision precision = TriInvPrecision::F32,
+    int64_t triangularRowTile = 0, int64_t triangularResultBlock = 0);
 
 /// Adds the pattern lowering deltanet.compose_summaries to batched matmuls.
 void populateLowerComposeSummariesPatterns(RewritePatternSet &patterns);
