@@ -154,10 +154,11 @@ def bench_tri_inv(art, fla_solve_tril, n=16384, label="tri_inv", f32_tol=None):
         # (test/Pipelines/gpu-pipeline-cpu-emulation.test, same tolerances).
         tol = {t: {"realistic": 1.5e-2, "correlated-no-decay": 5e-2} for t in ("f32", "bf16")}
     # Artifacts built with low-precision products (tri-inv-precision=bf16 /
-    # f16: named *bf16mma* / *f16mma*, or --tri-inv-f32-tol; the CPU emulation
-    # measured 3.2e-4).
+    # f16: named *bf16mma* / *f16mma*, or --tri-inv-f32-tol): the bf16
+    # output's tolerance; the H200 measured 3.2e-4 realistic, 5.3e-3 on
+    # correlated keys without decay (session 10, bf16 products).
     if f32_tol is None and ("bf16mma" in label or "f16mma" in label):
-        f32_tol = 3e-3
+        f32_tol = 1e-2
     if f32_tol is not None:
         tol["f32"] = {"realistic": f32_tol, "correlated-no-decay": f32_tol}
     dtypes = {"f32": torch.float32, "bf16": torch.bfloat16}

@@ -1,12 +1,14 @@
 // A thread count per kernel (kernel-threads, recorded on the block loops by
-// deltanet-gpu-distribute-to-blocks as deltanet.block_threads): the
-// pipeline's default gives the output stage (chunk_output + the scatter
-// into o, the last launch) 256 threads and the other kernels `threads`
-// (128): session 9's H200 figures per kernel (docs/GPU.md). Launches in
+// deltanet-gpu-distribute-to-blocks as deltanet.block_threads):
+// chunk_output=256 gives the output stage (chunk_output + the scatter into
+// o, the last launch) 256 threads and the other kernels `threads` (128).
+// The pipeline's default is `none` (every kernel `threads`): the H200 ran
+// that output stage slower at 256 (session 10, docs/GPU.md). Launches in
 // program order: the q / k gathers, g / beta, the cumulative decays, the
 // fused prologue (gated_kkt + tri_inv + wy_repr), the state scan, the
 // output stage.
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline="check-global-alignment=false" -mlir-print-ir-after=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck %s
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="check-global-alignment=false kernel-threads=chunk_output=256" -mlir-print-ir-after=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck %s
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="check-global-alignment=false" -mlir-print-ir-after=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck %s --check-prefix=NONE
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="check-global-alignment=false kernel-threads=none" -mlir-print-ir-after=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck %s --check-prefix=NONE
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="check-global-alignment=false threads=64 kernel-threads=chunk_prologue=256,chunk_state_scan=32" -mlir-print-ir-after=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck %s --check-prefix=LIST
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="kernel-threads=chunk_output=200" -o /dev/null 2>&1 | FileCheck %s --check-prefix=BAD
@@ -23,7 +25,7 @@
 // CHECK: gpu.func @gdr_kernel({{.*}}) kernel attributes {{{.*}}known_block_size = array<i32: 128, 1, 1>
 // CHECK: gpu.func @gdr_kernel({{.*}}) kernel attributes {{{.*}}known_block_size = array<i32: 256, 1, 1>
 
-// kernel-threads=none: every kernel `threads` (session 9's one count).
+// The default and kernel-threads=none: every kernel `threads`.
 // NONE-LABEL: func.func @gdr(
 // NONE-COUNT-5: gpu.launch_func {{.*}} threads in (%c128, %c1, %c1)
 // NONE: gpu.launch_func @gdr_kernel_4::@gdr_kernel blocks in ({{.*}}) threads in (%c128, %c1, %c1)

@@ -21,7 +21,7 @@
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="max-versioned-ops=-1" 2>&1 | FileCheck %s --check-prefix=MAXOPS
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="no-such-option=1" 2>&1 | FileCheck %s --check-prefix=UNKNOWN
 
-// DEFAULTS: deltanet-gpu-distribute-to-blocks{destination-passing-only=true fuse-chunk-prologue=true kernel-threads={chunk_output=256} recurrent-value-tile=0 scan-min-blocks=256 scan-value-tile=-1}
+// DEFAULTS: deltanet-gpu-distribute-to-blocks{destination-passing-only=true fuse-chunk-prologue=true recurrent-value-tile=0 scan-min-blocks=256 scan-value-tile=-1}
 // DEFAULTS: deltanet-gpu-fuse-into-blocks{gather-layouts=no-broadcast gathers=true max-gather-tile-bytes=32768 scatters=true}
 // DEFAULTS: deltanet-gpu-sink-accumulator-producers
 // DEFAULTS: deltanet-gpu-promote-block-temporaries{row-padding=4}

@@ -110,14 +110,14 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
   PassOptions::ListOption<std::string> kernelThreads{
       *this, "kernel-threads",
       llvm::cl::desc("deltanet-gpu-distribute-to-blocks kernel-threads "
-                     "(KIND=N: threads per block by kernel; the pipeline's "
-                     "default: chunk_output=256, the others `threads`; H200, "
-                     "large attention shape, one count for all kernels: the "
-                     "output stage 0.320 ms at 256 vs 0.361 at 128, the "
-                     "scan 0.520 vs 0.444, the fused prologue 0.368 vs "
-                     "0.340, tri_inv 0.285 vs 0.222; docs/GPU.md, session "
-                     "9 status; `none`: no entry)"),
-      llvm::cl::list_init<std::string>({"chunk_output=256"})};
+                     "(KIND=N: threads per block by kernel, the others "
+                     "`threads`; `none`, the pipeline's default: no entry. "
+                     "H200, large attention shape, same process: the output "
+                     "stage at 256 threads with the others at 128 ran 0.390 "
+                     "ms vs 0.362 at 128 (session 10), although with one "
+                     "count of 256 for every kernel it had run 0.320 vs 0.361 "
+                     "(session 9); docs/GPU.md)"),
+      llvm::cl::list_init<std::string>({"none"})};
   PassOptions::Option<int64_t> recurrentValueTile{
       *this, "recurrent-value-tile",
       llvm::cl::desc("deltanet-gpu-distribute-to-blocks recurrent-value-tile "
