@@ -73,8 +73,7 @@ struct MmaShape {
   /// The accumulator's element type (f32, or i32 for s8 operands).
   Type accumulatorType;
   /// f32 operands run as tf32 (nvgpu.mma.sync's tf32Enabled).
-  bool tf32;
-
+  bool isTf32() const { return operandType.isF32(); }
   bool isInt8() const { return operandType.isInteger(8); }
 };
 
@@ -86,12 +85,12 @@ std::optional<MmaShape> getMmaShapeForOperands(Type operandType,
                                                bool int8) {
   if (accumulatorType.isF32()) {
     if (operandType.isF32())
-      return MmaShape{8, operandType, accumulatorType, /*tf32=*/true};
+      return MmaShape{8, operandType, accumulatorType};
     if (operandType.isBF16() || operandType.isF16())
-      return MmaShape{16, operandType, accumulatorType, /*tf32=*/false};
+      return MmaShape{16, operandType, accumulatorType};
   }
   if (int8 && operandType.isInteger(8) && accumulatorType.isInteger(32))
-    return MmaShape{32, operandType, accumulatorType, /*tf32=*/false};
+    return MmaShape{32, operandType, accumulatorType};
   return std::nullopt;
 }
 
@@ -734,7 +733,7 @@ FailureOr<Product> analyzeProduct(linalg::LinalgOp op, int64_t minReduction,
   // min-reduction guards against tf32's rounding of f32 operands; bf16 /
   // f16 operands were rounded by the program already, their products are
   // exact on the tensor cores at any K (i8 ones too: i32 sums).
-  if (shape->tf32 && k < minReduction) {
+  if (shape->isTf32() && k < minReduction) {
     reason = "reduction shorter than min-reduction (stays SIMT)";
     return failure();
   }
@@ -877,7 +876,7 @@ struct MatmulToWarpMmaSync
               adjacentEffectfulOp(op, /*forward=*/true))) {
         FailureOr<Product> second =
             analyzeProduct(next, minReduction, int8, ignored);
-        if (succeeded(second) && !second->isInt8() &&
+        if (succeeded(second) &&
             accumulatesOnto(*analyzed, *second))
           return rewriter.notifyMatchFailure(
               op, "accumulates into the next product: rewritten with it");
@@ -886,7 +885,7 @@ struct MatmulToWarpMmaSync
               adjacentEffectfulOp(op, /*forward=*/false))) {
         FailureOr<Product> first =
             analyzeProduct(prev, minReduction, int8, ignored);
-        if (succeeded(first) && !first->isInt8() &&
+        if (succeeded(first) &&
             accumulatesOnto(*first, *analyzed))
           chain.push_back(*first);
       }
@@ -1107,7 +1106,7 @@ struct MatmulToWarpMmaSync
                 results[index] = nvgpu::MmaSyncOp::create(
                     b, bodyLoc, aFragments[i], bFragment, carried[index],
                     ArrayRef<int64_t>{kMmaM, kMmaN, product.shape.k},
-                    /*tf32Enabled=*/product.shape.tf32);
+                    /*tf32Enabled=*/product.shape.isTf32());
               }
             }
             scf::YieldOp::create(b, bodyLoc, results);
