@@ -25,6 +25,7 @@
 #include "mlir/Transforms/WalkPatternRewriteDriver.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/MathExtras.h"
+#include "llvm/Support/SaveAndRestore.h"
 
 #include <cmath>
 
@@ -710,10 +711,11 @@ public:
   /// halves mergePair may skip.
   Value mergeLevels(Value a, Value x, int64_t first, int64_t bs) {
     int64_t c = cast<RankedTensorType>(x.getType()).getDimSize(1);
+    // Small levels in f32 (setMergePrecision): `matmul` reads
+    // matmulPrecision, restored when this returns.
+    llvm::SaveAndRestore<MatmulPrecision> restore(matmulPrecision);
     MatmulPrecision requested = matmulPrecision;
     for (int64_t s = first; s < c; s *= 2) {
-      // Small levels in f32 (setMergePrecision): `matmul` reads
-      // matmulPrecision, restored below.
       matmulPrecision =
           s < lowPrecisionMergesFrom ? MatmulPrecision{} : requested;
       int64_t pairs = c / (2 * s);
@@ -724,7 +726,6 @@ public:
       if (start + s < c)
         x = mergePair(a, x, b.getIndexAttr(start), s, c - start - s, bs);
     }
-    matmulPrecision = requested;
     return x;
   }
 
@@ -1426,17 +1427,19 @@ struct DeltaNetLowerTriInvPass
 
   void runOnOperation() override {
     Operation *root = getOperation();
-    DeltaNetLowerTriInvOptions options{strategy,
-                                       blockSize,
-                                       order,
-                                       residualSteps,
-                                       batchTile,
-                                       precision,
-                                       quantGranularity,
-                                       lowPrecisionMergesFrom,
-                                       quantizeMergesOnce,
-                                       tolerance,
-                                       target};
+    // By name, not by position: the struct's field order is Passes.td's.
+    DeltaNetLowerTriInvOptions options;
+    options.strategy = strategy;
+    options.blockSize = blockSize;
+    options.order = order;
+    options.residualSteps = residualSteps;
+    options.batchTile = batchTile;
+    options.precision = precision;
+    options.quantGranularity = quantGranularity;
+    options.lowPrecisionMergesFrom = lowPrecisionMergesFrom;
+    options.quantizeMergesOnce = quantizeMergesOnce;
+    options.tolerance = tolerance;
+    options.target = target;
     // Option errors are reported at the root's location, without an op dump.
     auto optionError = [&](StringRef option, int64_t value, StringRef rule) {
       emitError(root->getLoc())
