@@ -61,7 +61,8 @@ void mlir::deltanet::buildCpuPipeline(OpPassManager &pm,
   decompose.chunkLoop = true;
   pm.addPass(createDeltaNetDecomposeChunkGatedDeltaRule(decompose));
   addDeltaNetToLinalgPasses(pm, options, *lookupTargetInfo("cpu"),
-                            options.chunkPrecision);
+                            options.chunkPrecision,
+                            options.chunkStagePrecision);
   buildCPUCodegenPassPipeline(pm, options.numThreads, options.bf16DotProducts,
                               options.int8DotProducts);
 }

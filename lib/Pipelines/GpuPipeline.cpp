@@ -114,6 +114,17 @@ mlir::deltanet::verifyGpuPipelineOptions(const GpuPipelineOptions &options) {
     return llvm::createStringError(
         "chunk-precision=i8 is not offered on the GPU (f32, bf16, f16: the "
         "stage products on mma.sync)");
+  // Malformed entries are the lowering pass's error (the same parser).
+  llvm::Expected<ChunkStagePrecisions> stagePrecisions =
+      parseChunkStagePrecisions(options.chunkPrecision,
+                                options.chunkStagePrecision);
+  if (!stagePrecisions)
+    return llvm::createStringError(
+        "chunk-stage-precision: " + llvm::toString(stagePrecisions.takeError()));
+  if (stagePrecisions->uses(TriInvPrecision::I8))
+    return llvm::createStringError(
+        "chunk-stage-precision: i8 is not offered on the GPU (f32, bf16, "
+        "f16: the stage products on mma.sync)");
   if (options.threads <= 0 || options.threads % 32 != 0 ||
       options.threads > 1024)
     return llvm::createStringError(
@@ -228,7 +239,8 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
   pm.addPass(
       createDeltaNetGpuDistributeToBlocks(options.getDistributeToBlocksOptions()));
   addDeltaNetToLinalgPasses(pm, options, *lookupTargetInfo("gpu"),
-                            options.chunkPrecision);
+                            options.chunkPrecision,
+                            options.chunkStagePrecision);
   // Gathers recomputed by the blocks that read them, the output's scatter
   // done by the blocks that produce it: fewer kernels, no f32 round trips.
   if (options.fuseGathers || options.fuseScatter)

@@ -35,13 +35,16 @@ TriInvPipelineOptions::getLowerTriInvOptions(const TargetInfo &target) const {
 
 void mlir::deltanet::addDeltaNetToLinalgPasses(
     OpPassManager &pm, const TriInvPipelineOptions &options,
-    const TargetInfo &target, TriInvPrecision chunkPrecision) {
+    const TargetInfo &target, TriInvPrecision chunkPrecision,
+    ArrayRef<std::string> chunkStagePrecision) {
   pm.addPass(createDeltaNetUnpackVarlenGatedDeltaRule());
   pm.addPass(createDeltaNetDecomposeGatedDeltaRuleSummary());
   pm.addPass(createDeltaNetDecomposeChunkGatedDeltaRule());
   DeltaNetLowerChunkStagesOptions stages;
   stages.foldScanDecayIntoValues = target.foldsScanDecayIntoValues();
   stages.precision = chunkPrecision;
+  stages.stagePrecision.assign(chunkStagePrecision.begin(),
+                               chunkStagePrecision.end());
   stages.triangularRowTile = target.getChunkTriangularRowTile();
   stages.triangularResultBlock = target.getChunkTriangularResultBlock();
   pm.addPass(createDeltaNetLowerChunkStages(stages));

@@ -10,6 +10,12 @@
 // The SIMT path (the stages' 16-bit products as FMAs) compiles too:
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16 tensor-cores=false" | FileCheck %s --check-prefix=SIMT
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=i8" 2>&1 | FileCheck %s --check-prefix=I8
+// chunk-stage-precision=chunk_state_scan=f32 beside chunk-precision=bf16:
+// the scan kernel keeps tf32 m16n8k8 and the default build's f32 tiles
+// (its shared bytes the f32 build's), the prologue and the output stage
+// use bf16 m16n8k16 with the bf16 build's shared bytes.
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16 chunk-stage-precision=chunk_state_scan=f32" -mlir-print-ir-after=gpu-kernel-outlining 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=MIXED
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=f64" 2>&1 | FileCheck %s --check-prefix=BAD
 
 // The products' operands in bf16 in shared memory, fragments of bf16
@@ -33,6 +39,28 @@
 // SIMT: .target sm_90
 // SIMT-NOT: mma.sync
 // I8: deltanet-gpu-pipeline: chunk-precision=i8 is not offered on the GPU
+// Launches: the gathers (0-2), the fused prologue (3, 4: two alignment
+// versions), the scan (5, 6), the output stage (7, 8).
+// MIXED: gpu.launch_func @chunk_kernel_3::@chunk_kernel {{.*}} dynamic_shared_memory_size %c52496_i32
+// MIXED: gpu.launch_func @chunk_kernel_5::@chunk_kernel {{.*}} dynamic_shared_memory_size %c80144_i32
+// MIXED: gpu.launch_func @chunk_kernel_7::@chunk_kernel {{.*}} dynamic_shared_memory_size %c68096_i32
+// MIXED-LABEL: gpu.module @chunk_kernel_3
+// MIXED-NOT: tf32Enabled
+// MIXED: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>)
+// MIXED-NOT: tf32Enabled
+// MIXED-LABEL: gpu.module @chunk_kernel_5
+// MIXED-NOT: mmaShape = [16, 8, 16]
+// MIXED: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 8], tf32Enabled} : (vector<4x1xf32>, vector<2x1xf32>, vector<2x2xf32>)
+// MIXED-NOT: mmaShape = [16, 8, 16]
+// MIXED-LABEL: gpu.module @chunk_kernel_7
+// MIXED-NOT: tf32Enabled
+// MIXED: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>)
+// MIXED-NOT: tf32Enabled
+// MIXED-LABEL: gpu.module @chunk_kernel_8
+// The PTX: each kernel's binary.
+// MIXED: gpu.binary @chunk_kernel_3 {{.*}}mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// MIXED: gpu.binary @chunk_kernel_5 {{.*}}mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
+// MIXED: gpu.binary @chunk_kernel_7 {{.*}}mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // BAD: for the --chunk-precision option: Cannot find option named 'f64'!
 func.func @chunk(%q: memref<1x128x1x128xbf16>, %k: memref<1x128x1x128xbf16>, %v: memref<1x128x2x32xbf16>, %g: memref<1x128x2xf32>, %beta: memref<1x128x2xbf16>, %h0: memref<1x2x128x32xf32>,
     %o: memref<1x128x2x32xbf16>, %ht: memref<1x2x128x32xf32>) attributes {llvm.emit_c_interface} {

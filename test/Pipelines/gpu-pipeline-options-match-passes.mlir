@@ -9,6 +9,10 @@
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="threads=256 kernel-threads=tri_inv=64,chunk_state_scan=256 scan-value-tile=16 recurrent-value-tile=32 fuse-chunk-prologue=false fuse-gathers=false fuse-gather-layouts=matmul fuse-scatter=true shared-row-padding=2 tensor-cores-min-reduction=32 tensor-cores-stage-bytes=1024 tensor-cores-zero-init=false tensor-cores-stage-from-producer=false tensor-cores-warp-tiling=rows tensor-cores-chain-products=true tensor-cores-fold-accumulator-producers=false tensor-cores-fold-accumulator-consumers=false tensor-cores-fold-accumulator-copies=true tensor-cores-accumulator-row-padding=4 tensor-cores-carry-accumulators=false tensor-cores-int8=true prefetch-max-bytes=4096 prefetch-transposed-padding=1 reduction-step=64 shared-memory-reuse=false global-alignment=8 check-global-alignment=false alignment-versioning=phase max-versioned-ops=7 eliminate-barriers=true" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=ALL
 // kernel-threads=none: no kernel's count (every kernel `threads`).
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="kernel-threads=none" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=KTNONE
+// chunk-precision / chunk-stage-precision (ChunkPipelineOptions) reach
+// deltanet-lower-chunk-stages:
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16 chunk-stage-precision=chunk_state_scan=f32" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=CHUNKPREC
+// CHUNKPREC: deltanet-lower-chunk-stages{fold-scan-decay-into-values=true precision=bf16 stage-precision={chunk_state_scan=f32} triangular-result-block={{[0-9]+}} triangular-row-tile={{[0-9]+}}}
 // The passes that the pipeline's own options leave out:
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="fuse-gathers=false fuse-scatter=false tensor-cores=false prefetch-loop-operands=false sink-accumulator-producers=false sink-index-computations=false" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=OFF
 // The options as --help lists them (once each: a second declaration of a

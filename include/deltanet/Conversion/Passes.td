@@ -156,6 +156,12 @@ def DeltaNetLowerChunkStages : Pass<"deltanet-lower-chunk-stages"> {
     causal/decay masks (`linalg.generic`), and `deltanet.chunk_state_scan`
     to an `scf.for` over chunks carrying the state, whose body is two
     batched matmuls and elementwise decays.
+
+    The products' operands are in `precision`, or per stage in
+    `stage-precision`'s (`STAGE=PREC,...`: `precision=bf16
+    stage-precision=chunk_state_scan=f32` rounds the operands of gated
+    K K^T, the WY products and the output's three to bf16 and keeps the
+    state scan's two products in f32).
   }];
   let options = [
     Option<"foldScanDecayIntoValues", "fold-scan-decay-into-values", "bool",
@@ -188,7 +194,16 @@ def DeltaNetLowerChunkStages : Pass<"deltanet-lower-chunk-stages"> {
            "column of the right operand (i32 accumulation, rescaled to f32; "
            "AVX512_VNNI on the CPU). The state, masks, decays and the "
            "tri_inv stay f32",
-           [{::mlir::deltanet::triInvPrecisionOptionValues()}]>
+           [{::mlir::deltanet::triInvPrecisionOptionValues()}]>,
+    ListOption<"stagePrecision", "stage-precision", "std::string",
+               "Per-stage overrides of `precision`, STAGE=PREC entries "
+               "(STAGE: gated_kkt, wy_repr, chunk_state_scan, chunk_output; "
+               "PREC: f32, bf16, f16, i8); the stages not listed use "
+               "`precision`. An unknown stage or precision, or a stage "
+               "listed twice, fails the pass. E.g. precision=bf16 "
+               "stage-precision=chunk_state_scan=f32: the scan's products "
+               "in f32 (the GPU's scan with f32 tiles only), the others' in "
+               "bf16">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -110,6 +110,17 @@ struct ChunkPipelineOptions : public virtual ::mlir::detail::PassOptions {
           "in 16 bits; f32 (tf32 m16n8k8) by default until measured "
           "(docs/GPU.md, session 10)"),
       llvm::cl::init(passDefaults().precision), triInvPrecisionOptionValues()};
+  ::mlir::detail::PassOptions::ListOption<std::string> chunkStagePrecision{
+      *this, "chunk-stage-precision",
+      llvm::cl::desc(
+          "Per-stage overrides of chunk-precision, STAGE=PREC entries "
+          "(deltanet-lower-chunk-stages stage-precision; STAGE: gated_kkt, "
+          "wy_repr, chunk_state_scan, chunk_output; PREC as "
+          "chunk-precision's, i8 CPU only). GPU: chunk-precision=bf16 "
+          "chunk-stage-precision=chunk_state_scan=f32 keeps the scan's f32 "
+          "tiles (its bf16 copies beside them had made its shared memory "
+          "123904 B, one block per SM, 2.3x slower on the H200, session 10) "
+          "with the other stages' products in bf16 (docs/GPU.md)")};
 
 private:
   static const DeltaNetLowerChunkStagesOptions &passDefaults() {
@@ -122,11 +133,13 @@ private:
 /// decomposed into its stages, stages, recurrence and tri_inv (its batch
 /// tiled as `target` prefers) lowered to linalg/tensor/scf on tensors,
 /// quantization ops lowered, canonicalized. `chunkPrecision`: the operands
-/// of the chunk stages' products (deltanet-lower-chunk-stages precision).
+/// of the chunk stages' products (deltanet-lower-chunk-stages precision),
+/// `chunkStagePrecision` its per-stage overrides (stage-precision).
 void addDeltaNetToLinalgPasses(
     OpPassManager &pm, const TriInvPipelineOptions &options,
     const TargetInfo &target,
-    TriInvPrecision chunkPrecision = TriInvPrecision::F32);
+    TriInvPrecision chunkPrecision = TriInvPrecision::F32,
+    ArrayRef<std::string> chunkStagePrecision = {});
 
 } // namespace deltanet
 } // namespace mlir

@@ -2,7 +2,7 @@
 //
 // Lowers gated_kkt, wy_repr, chunk_state_scan and chunk_output to batched
 // linalg matmuls with explicit causal/decay masks and an scf.for state scan;
-// optionally with bf16 / f16 / INT8 product operands (f32 sums).
+// optionally with bf16 / f16 / INT8 product operands (f32 sums), per stage.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/WalkPatternRewriteDriver.h"
+#include "llvm/ADT/StringSet.h"
 
 namespace mlir {
 namespace deltanet {
@@ -517,9 +518,17 @@ struct DeltaNetLowerChunkStagesPass
   using Base::Base;
 
   void runOnOperation() override {
+    llvm::Expected<ChunkStagePrecisions> precisions =
+        parseChunkStagePrecisions(precision, stagePrecision);
+    if (!precisions) {
+      emitError(getOperation()->getLoc())
+          << "deltanet-lower-chunk-stages: "
+          << llvm::toString(precisions.takeError());
+      return signalPassFailure();
+    }
     RewritePatternSet patterns(&getContext());
     populateLowerChunkStagesPatterns(patterns, foldScanDecayIntoValues,
-                                     precision, triangularRowTile,
+                                     *precisions, triangularRowTile,
                                      triangularResultBlock);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
@@ -527,13 +536,47 @@ struct DeltaNetLowerChunkStagesPass
 
 } // namespace
 
+llvm::Expected<ChunkStagePrecisions>
+mlir::deltanet::parseChunkStagePrecisions(TriInvPrecision precision,
+                                          ArrayRef<std::string> entries) {
+  ChunkStagePrecisions precisions(precision);
+  std::pair<StringLiteral, TriInvPrecision ChunkStagePrecisions::*> stages[] =
+      {{"gated_kkt", &ChunkStagePrecisions::gatedKKT},
+       {"wy_repr", &ChunkStagePrecisions::wyRepr},
+       {"chunk_state_scan", &ChunkStagePrecisions::chunkStateScan},
+       {"chunk_output", &ChunkStagePrecisions::chunkOutput}};
+  llvm::StringSet<> seen;
+  for (StringRef entry : entries) {
+    StringRef stage, name;
+    std::tie(stage, name) = entry.split('=');
+    const auto *it = llvm::find_if(
+        stages, [&](const auto &s) { return s.first == stage; });
+    std::optional<TriInvPrecision> value = symbolizeTriInvPrecision(name);
+    if (it == std::end(stages) || !value)
+      return llvm::createStringError(
+          "stage-precision entries are STAGE=PREC (STAGE: gated_kkt, "
+          "wy_repr, chunk_state_scan, chunk_output; PREC: f32, bf16, f16, "
+          "i8), got '" +
+          entry + "'");
+    if (!seen.insert(stage).second)
+      return llvm::createStringError("stage-precision lists stage '" + stage +
+                                     "' twice");
+    precisions.*(it->second) = *value;
+  }
+  return precisions;
+}
+
 void mlir::deltanet::populateLowerChunkStagesPatterns(
     RewritePatternSet &patterns, bool foldScanDecayIntoValues,
-    TriInvPrecision precision, int64_t triangularRowTile,
+    const ChunkStagePrecisions &precisions, int64_t triangularRowTile,
     int64_t triangularResultBlock) {
-  patterns.add<LowerGatedKKT, LowerWYRepr, LowerChunkOutput>(
-      patterns.getContext(), precision, triangularRowTile,
-      triangularResultBlock);
-  patterns.add<LowerChunkStateScan>(patterns.getContext(),
-                                    foldScanDecayIntoValues, precision);
+  MLIRContext *ctx = patterns.getContext();
+  patterns.add<LowerGatedKKT>(ctx, precisions.gatedKKT, triangularRowTile,
+                              triangularResultBlock);
+  patterns.add<LowerWYRepr>(ctx, precisions.wyRepr, triangularRowTile,
+                            triangularResultBlock);
+  patterns.add<LowerChunkOutput>(ctx, precisions.chunkOutput,
+                                 triangularRowTile, triangularResultBlock);
+  patterns.add<LowerChunkStateScan>(ctx, foldScanDecayIntoValues,
+                                    precisions.chunkStateScan);
 }

@@ -12,6 +12,7 @@
 #include "deltanet/Conversion/DeltaNetToLinalg/TriInvOptionValues.h"
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetAttrs.h"
 #include "mlir/Pass/Pass.h"
+#include "llvm/Support/Error.h"
 
 #include <cstdint>
 #include <string>
@@ -39,10 +40,39 @@ void populateLowerTriInvPatterns(RewritePatternSet &patterns,
                                  const DeltaNetLowerTriInvOptions &options,
                                  const TargetInfo &target);
 
+/// The operand precision of each chunk stage's products
+/// (--deltanet-lower-chunk-stages `precision` and `stage-precision`).
+struct ChunkStagePrecisions {
+  TriInvPrecision gatedKKT = TriInvPrecision::F32;
+  TriInvPrecision wyRepr = TriInvPrecision::F32;
+  TriInvPrecision chunkStateScan = TriInvPrecision::F32;
+  TriInvPrecision chunkOutput = TriInvPrecision::F32;
+
+  ChunkStagePrecisions() = default;
+  /// Every stage in `precision`.
+  explicit ChunkStagePrecisions(TriInvPrecision precision)
+      : gatedKKT(precision), wyRepr(precision), chunkStateScan(precision),
+        chunkOutput(precision) {}
+
+  /// Whether some stage's products are in `precision`.
+  bool uses(TriInvPrecision precision) const {
+    return gatedKKT == precision || wyRepr == precision ||
+           chunkStateScan == precision || chunkOutput == precision;
+  }
+};
+
+/// `precision` for every stage, overridden by `entries` of the form
+/// `STAGE=PREC` (STAGE: gated_kkt, wy_repr, chunk_state_scan, chunk_output;
+/// PREC as TriInvPrecision spells it). An unknown stage or precision, or a
+/// stage given twice, is an error naming the entry.
+llvm::Expected<ChunkStagePrecisions>
+parseChunkStagePrecisions(TriInvPrecision precision,
+                          llvm::ArrayRef<std::string> entries);
+
 /// Adds the patterns lowering the chunk stage ops to linalg/scf. With
 /// `foldScanDecayIntoValues` the state scan decays v_new's rows instead of
-/// k's (TargetInfo::foldsScanDecayIntoValues). Every product's operands
-/// are represented in `precision` (f32 sums). `triangularRowTile` > 0: the
+/// k's (TargetInfo::foldsScanDecayIntoValues). Each stage's products'
+/// operands are represented in its entry of `precisions` (f32 sums). `triangularRowTile` > 0: the
 /// products with a lower-triangular left operand in row tiles with their
 /// own K ranges (TargetInfo::getChunkTriangularRowTile; f32 only);
 /// `triangularResultBlock` > 0: the products of which only the lower
@@ -50,7 +80,7 @@ void populateLowerTriInvPatterns(RewritePatternSet &patterns,
 /// diagonal block (TargetInfo::getChunkTriangularResultBlock; f32 only).
 void populateLowerChunkStagesPatterns(
     RewritePatternSet &patterns, bool foldScanDecayIntoValues = false,
-    TriInvPrecision precision = TriInvPrecision::F32,
+    const ChunkStagePrecisions &precisions = ChunkStagePrecisions(),
     int64_t triangularRowTile = 0, int64_t triangularResultBlock = 0);
 
 /// Adds the pattern lowering deltanet.compose_summaries to batched matmuls.
