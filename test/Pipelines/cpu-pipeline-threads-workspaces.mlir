@@ -27,7 +27,10 @@
 // CHECK-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}256x
 // CHECK-NOT: memref.alloc() {{.*}} : memref<4x
 // CHECK-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}x4x64x
-// CHECK: vector.contract {{.*}} : vector<1x8x64xf32>, vector<1x64x32xf32> into vector<1x8x32xf32>
+// The 64-deep stage products loop over K in steps of 16 (reduction-step),
+// their 8 x 32 accumulator carried by the loop.
+// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c16 iter_args(%{{.*}} = %{{.*}}) -> (vector<1x8x32xf32>)
+// CHECK: vector.contract {{.*}} : vector<1x8x16xf32>, vector<1x16x32xf32> into vector<1x8x32xf32>
 // CHECK-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}256x
 // CHECK-NOT: memref.alloc() {{.*}} : memref<4x
 // CHECK-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}x4x64x

@@ -3,6 +3,7 @@
 // RUN: deltanet-opt %s --deltanet-cpu-vectorize-matmuls="rows=3 cols=16" --canonicalize | FileCheck %s --check-prefix=DIV
 // RUN: not deltanet-opt %s --deltanet-cpu-vectorize-matmuls="rows=0" 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: deltanet-opt %s --deltanet-cpu-vectorize-matmuls="columns-outer-bytes=-1" --canonicalize | FileCheck %s --check-prefix=ROWSOUTER
+// RUN: deltanet-opt %s --deltanet-cpu-vectorize-matmuls="reduction-step=0" --canonicalize | FileCheck %s --check-prefix=WHOLEK
 
 // A static batched matmul becomes loops over batch and register tiles of
 // 8 rows x 32 columns (defaults), each a vector contraction
@@ -90,7 +91,8 @@ func.func @fused_fill(%a: tensor<4x8x16xf32>, %b: tensor<4x16x32xf32>) -> tensor
 // CHECK-LABEL: func.func @large_right_operand
 // CHECK: scf.for %{{.*}} = %c0 to %c128 step %c32
 // CHECK:   scf.for %{{.*}} = %c0 to %c64 step %c8
-// CHECK:     vector.contract {{.*}} vector<1x8x128xf32>, vector<1x128x32xf32> into vector<1x8x32xf32>
+// CHECK:     scf.for %{{.*}} = %c0 to %c128 step %c16 iter_args(%{{.*}} = %{{.*}}) -> (vector<1x8x32xf32>)
+// CHECK:       vector.contract {{.*}} vector<1x8x16xf32>, vector<1x16x32xf32> into vector<1x8x32xf32>
 // With columns-outer-bytes=-1 the rows stay outermost.
 // ROWSOUTER-LABEL: func.func @large_right_operand
 // ROWSOUTER: scf.for %{{.*}} = %c0 to %c64 step %c8
@@ -98,4 +100,39 @@ func.func @fused_fill(%a: tensor<4x8x16xf32>, %b: tensor<4x16x32xf32>) -> tensor
 func.func @large_right_operand(%a: tensor<1x64x128xf32>, %b: tensor<1x128x128xf32>, %c: tensor<1x64x128xf32>) -> tensor<1x64x128xf32> {
   %r = linalg.batch_matmul ins(%a, %b : tensor<1x64x128xf32>, tensor<1x128x128xf32>) outs(%c : tensor<1x64x128xf32>) -> tensor<1x64x128xf32>
   return %r : tensor<1x64x128xf32>
+}
+
+// K deeper than reduction-step (default 16): each register tile loops over
+// K in steps of 16 carrying its 8 x 32 accumulator vector, reading an
+// 8 x 16 piece of the left operand and a 16 x 32 piece of the right one
+// at the step's offset (the same multiply-adds in the same order); a K
+// that 16 does not divide steps by its largest divisor below 16 (24: 12).
+// CHECK-LABEL: func.func @deep_reduction
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : vector<1x8x32xf32>
+// CHECK: scf.for %{{.*}} = %c0 to %c32 step %c8
+// CHECK:   scf.for %{{.*}} = %c0 to %c64 step %c32
+// CHECK:     %[[ACC:.*]] = scf.for %[[K:.*]] = %c0 to %c128 step %c16 iter_args(%[[IT:.*]] = %[[ZERO]]) -> (vector<1x8x32xf32>)
+// CHECK:       %[[A:.*]] = vector.transfer_read %{{.*}}[%c0, %c0, %[[K]]], {{.*}} : tensor<1x8x128xf32>, vector<1x8x16xf32>
+// CHECK:       %[[B:.*]] = vector.transfer_read %{{.*}}[%c0, %[[K]], %c0], {{.*}} : tensor<1x128x32xf32>, vector<1x16x32xf32>
+// CHECK:       %[[S:.*]] = vector.contract {{.*}} %[[A]], %[[B]], %[[IT]] : vector<1x8x16xf32>, vector<1x16x32xf32> into vector<1x8x32xf32>
+// CHECK:       scf.yield %[[S]] : vector<1x8x32xf32>
+// CHECK:     vector.transfer_write %[[ACC]]
+// CHECK-LABEL: func.func @uneven_reduction
+// CHECK: scf.for %{{.*}} = %c0 to %c24 step %c12 iter_args
+// CHECK:   vector.contract {{.*}} vector<1x8x12xf32>, vector<1x12x32xf32> into vector<1x8x32xf32>
+// reduction-step=0: K unrolled whole, one contraction per tile.
+// WHOLEK-LABEL: func.func @deep_reduction
+// WHOLEK-NOT: iter_args({{.*}}) -> (vector
+// WHOLEK: vector.contract {{.*}} vector<1x8x128xf32>, vector<1x128x32xf32> into vector<1x8x32xf32>
+func.func @deep_reduction(%a: tensor<1x32x128xf32>, %b: tensor<1x128x64xf32>) -> tensor<1x32x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x32x64xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<1x32x64xf32>) -> tensor<1x32x64xf32>
+  %r = linalg.batch_matmul ins(%a, %b : tensor<1x32x128xf32>, tensor<1x128x64xf32>) outs(%c : tensor<1x32x64xf32>) -> tensor<1x32x64xf32>
+  return %r : tensor<1x32x64xf32>
+}
+
+func.func @uneven_reduction(%a: tensor<1x8x24xf32>, %b: tensor<1x24x32xf32>, %c: tensor<1x8x32xf32>) -> tensor<1x8x32xf32> {
+  %r = linalg.batch_matmul ins(%a, %b : tensor<1x8x24xf32>, tensor<1x24x32xf32>) outs(%c : tensor<1x8x32xf32>) -> tensor<1x8x32xf32>
+  return %r : tensor<1x8x32xf32>
 }

@@ -253,6 +253,15 @@ def DeltaNetCpuVectorizeMatmuls : Pass<"deltanet-cpu-vectorize-matmuls"> {
     operand is then re-read once per column tile, `cols / rows` times less
     traffic. Each tile computes the same sums either way (bitwise identical
     results).
+
+    Reduction loop: a tile whose K is deeper than `reduction-step` is an
+    `scf.for` over K in steps of `reduction-step` carrying its accumulator
+    vector (f32 contractions of operands read whole from tensors); each
+    step is one `rows x reduction-step` by `reduction-step x cols`
+    contraction. The multiply-adds and their order are unchanged (bitwise
+    identical results); the code is one step's outer products instead of
+    K of them unrolled per tile, which kept the chunk op's loop body
+    (~53,000 instructions) from staying in the instruction cache.
   }];
   let options = [
     Option<"rows", "rows", "int64_t", /*default=*/"8",
@@ -264,7 +273,11 @@ def DeltaNetCpuVectorizeMatmuls : Pass<"deltanet-cpu-vectorize-matmuls"> {
            /*default=*/"49152",
            "Column tiles outermost for right operands larger than this many "
            "bytes per batch element (default: the 48 KiB L1 data cache of "
-           "the measured AVX-512 Xeon); 0 = always, -1 = never">
+           "the measured AVX-512 Xeon); 0 = always, -1 = never">,
+    Option<"reductionStep", "reduction-step", "int64_t", /*default=*/"16",
+           "Register tiles with a deeper reduction (K) loop over it in "
+           "steps of this many (the largest divisor of K not above it), "
+           "the accumulators carried in registers; 0 = K unrolled whole">
   ];
   let dependentDialects = [
     "::mlir::scf::SCFDialect",
