@@ -21,10 +21,15 @@ def _torch():
 
 def check_device_tensor(x, name, dtypes=("float32", "float16", "bfloat16"), rank=None, layout=""):
     """`x` as a contiguous CUDA tensor; TypeError/ValueError naming `name` otherwise."""
-    torch = _torch()
-    if not isinstance(x, torch.Tensor):
+    try:
+        torch = _torch()
+    except ImportError:  # then nothing can be a torch tensor: the same TypeError
+        torch = None
+    if torch is None or not isinstance(x, torch.Tensor):
         kind = "a NumPy array (host memory)" if type(x).__name__ == "ndarray" else type(x).__name__
-        raise TypeError(f"{name} is {kind}: target='gpu' takes torch CUDA tensors (e.g. torch.from_numpy(a).cuda())")
+        missing = "" if torch is not None else " (torch is not installed)"
+        raise TypeError(f"{name} is {kind}: target='gpu' takes torch CUDA tensors "
+                        f"(e.g. torch.from_numpy(a).cuda()){missing}")
     if x.device.type != "cuda":
         raise TypeError(f"{name} is on {x.device}: target='gpu' takes CUDA tensors")
     dtype = str(x.dtype).replace("torch.", "")
@@ -71,8 +76,8 @@ def run(name, op_text, inputs, output_specs, options, argument_of_option, what):
 
 
 def tri_inv(a, options, argument_of_option):
+    a = check_device_tensor(a, "a", ("float32", "float16", "bfloat16"))  # before torch: its TypeError without torch
     torch = _torch()
-    a = check_device_tensor(a, "a", ("float32", "float16", "bfloat16"))
     if a.dim() < 2 or a.shape[-1] != a.shape[-2] or a.shape[-1] == 0:
         raise ValueError(f"a must hold square matrices [..., C, C] with C >= 1, got shape {tuple(a.shape)}")
     c = a.shape[-1]
@@ -86,8 +91,8 @@ def tri_inv(a, options, argument_of_option):
 
 
 def gated_delta_rule(op, q, k, v, g, beta, initial_state, attributes, options, argument_of_option):
+    q = check_device_tensor(q, "q", rank=4, layout="[B, T, H, K]")  # before torch: its TypeError without torch
     torch = _torch()
-    q = check_device_tensor(q, "q", rank=4, layout="[B, T, H, K]")
     k = check_device_tensor(k, "k", (str(q.dtype)[6:],), 4, "[B, T, H, K]")
     v = check_device_tensor(v, "v", (str(q.dtype)[6:],), 4, "[B, T, HV, V]")
     batch, tokens, heads, key_dim = q.shape
@@ -120,8 +125,8 @@ def gated_delta_rule(op, q, k, v, g, beta, initial_state, attributes, options, a
 
 
 def summary(k, v, g, beta, attributes, options, argument_of_option):
+    k = check_device_tensor(k, "k", rank=4, layout="[B, T, H, K]")  # before torch: its TypeError without torch
     torch = _torch()
-    k = check_device_tensor(k, "k", rank=4, layout="[B, T, H, K]")
     v = check_device_tensor(v, "v", (str(k.dtype)[6:],), 4, "[B, T, HV, V]")
     batch, tokens, heads, key_dim = k.shape
     value_heads, value_dim = v.shape[2], v.shape[3]

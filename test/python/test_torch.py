@@ -16,11 +16,12 @@ o 2.0e-4 / 1.7e-3 (the output rounding), states 3.3e-7; the layer 3.1e-7
 
 import numpy as np
 import pytest
-import torch
-import torch.nn.functional as F
 
-import deltanet.torch as dt
-from deltanet import inputs, reference
+torch = pytest.importorskip("torch")  # python3-torch: install-deps.sh --reports
+import torch.nn.functional as F  # noqa: E402
+
+import deltanet.torch as dt  # noqa: E402
+from deltanet import inputs, reference  # noqa: E402
 
 B, T, H, HV, K, V = 2, 50, 2, 4, 32, 16
 
