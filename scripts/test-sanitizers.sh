@@ -3,6 +3,9 @@
 # on a build of deltanet's code with AddressSanitizer + UndefinedBehaviorSanitizer
 # (build-asan/, scripts/build-sanitizers.sh). Any sanitizer report fails the
 # test that triggered it. libMLIR.so / libLLVM.so are not instrumented.
+# Arguments go to ctest: `-LE long` (what .ci/run passes) leaves out the
+# numeric sweeps labelled `long` (a third of the tests' time, two thirds
+# under the sanitizers); `-R NAME` picks tests by name.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${DELTANET_ASAN_BUILD_DIR:-$root/build-asan}"
