@@ -58,12 +58,15 @@ class Artifact:
         msg = ctypes.create_string_buffer(512)
         if self.lib.deltanetGpuRuntimeInit(msg, 512) != 0:
             sys.exit(f"{path}: {msg.value.decode()}")
-        # Our launches go to torch's current stream: ordered with the input
-        # preparation and timed by events like the peers.
-        self.lib.deltanetGpuRuntimeUseStream(
-            ctypes.c_void_p(torch.cuda.current_stream().cuda_stream))
+        self.lib.deltanetGpuRuntimeUseStream.argtypes = [ctypes.c_void_p]
 
     def __call__(self, name, *tensors):
+        # Our launches go to torch's current stream *of this call* (as
+        # deltanet.gpu does): ordered with the input preparation, timed by
+        # events like the peers, and captured when torch captures a CUDA
+        # graph on a side stream (the default stream, fixed at load, made
+        # the capture fail: CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED).
+        self.lib.deltanetGpuRuntimeUseStream(torch.cuda.current_stream().cuda_stream)
         descs = [descriptor(t) for t in tensors]
         getattr(self.lib, "_mlir_ciface_" + name)(*[ctypes.byref(d) for d in descs])
 
@@ -88,9 +91,9 @@ def time_ms(fn, iters=50, warmup=5):
 def graph_ms(fn, iters=50):
     """time_ms of `fn` captured once into a CUDA graph and replayed: the GPU
     time of its kernels without the host's launch gaps (how a serving engine
-    runs fla under CUDA graphs). Not for our artifacts: their runtime
-    allocates the call's workspaces with cuMemAllocAsync, which fails in a
-    capture (CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, and the runtime exits)."""
+    runs fla under CUDA graphs). Our artifacts' workspaces (cuMemAllocAsync /
+    cuMemFreeAsync on the call's stream) become the graph's memory nodes;
+    a capture our runtime rejects ends the process (--graph is opt-in)."""
     side = torch.cuda.Stream()
     side.wait_stream(torch.cuda.current_stream())
     with torch.cuda.stream(side):
@@ -258,7 +261,7 @@ def kernel_profile(fn, label):
         RESULTS.append(dict(profile=label, position=i, kernel_name=name[:120], ms=ms))
 
 
-def bench_gdr(arts, fla_gdr, profile=False):
+def bench_gdr(arts, fla_gdr, profile=False, graph=False):
     """chunk_gated_delta_rule at the issue's shapes, vs float64 and fla.
 
     arts: {label: Artifact} (variants of the same entry points)."""
@@ -304,6 +307,17 @@ def bench_gdr(arts, fla_gdr, profile=False):
             h0 = h0s["h0=0"]
             row = dict(kernel=f"gdr {name}", impl=f"deltanet {label}",
                        ours_ms=time_ms(lambda: art(f"gdr_{name}", q, k, v, g, beta, h0, o, ht), iters=10, warmup=2))
+            if graph:
+                # Ours in a CUDA graph: timed, and the replay's outputs
+                # checked against float64 like the eager call's.
+                o.fill_(float("nan"))
+                ht.fill_(float("nan"))
+                row["graph_ms"] = graph_ms(lambda: art(f"gdr_{name}", q, k, v, g, beta, h0, o, ht))
+                torch.cuda.synchronize()
+                err_o, err_h = rel_err(o, refs["h0=0"][0]), rel_err(ht, refs["h0=0"][1])
+                row["graph_o_rel_err"], row["graph_state_rel_err"] = f"{err_o:.2e}", f"{err_h:.2e}"
+                row["graph_ok"] = err_o <= 2e-2 and err_h <= 2e-2
+                ok &= row["graph_ok"]
             if fla_gdr is not None:
                 of, hf = fla_gdr(q, k, v, g, beta, scale=scale, output_final_state=True)
                 row["fla_ms"] = time_ms(lambda: fla_gdr(q, k, v, g, beta, scale=scale, output_final_state=True))
@@ -328,7 +342,7 @@ def bench_gdr(arts, fla_gdr, profile=False):
     return ok
 
 
-def bench_decode(arts, fla_recurrent):
+def bench_decode(arts, fla_recurrent, graph=False):
     """recurrent_gated_delta_rule at T = 1 (decode), large-shape heads, a
     nonzero incoming state, vs float64 and fla's fused_recurrent kernel, for
     every artifact in `arts` (label -> Artifact): aligned buffers, then views
@@ -379,6 +393,19 @@ def bench_decode(arts, fla_recurrent):
             row["fla_ms"] = time_ms(lambda: fla_recurrent(q, k, v, g, beta=beta, scale=scale, initial_state=h0, output_final_state=True))
             row["fla_o_rel_err"] = f"{rel_err(of, o_ref):.2e}"
             row["fla_state_rel_err"] = f"{rel_err(hf, h_ref):.2e}"
+            try:
+                row["fla_graph_ms"] = graph_ms(lambda: fla_recurrent(q, k, v, g, beta=beta, scale=scale, initial_state=h0, output_final_state=True))
+            except Exception as e:  # noqa: BLE001  (a diagnostic beside the eager time)
+                log("fla CUDA graph capture failed:", repr(e))
+        if graph:
+            o.fill_(float("nan"))
+            ht.fill_(float("nan"))
+            row["graph_ms"] = graph_ms(lambda: art("gdr_decode", q, k, v, g, beta, h0, o, ht))
+            torch.cuda.synchronize()
+            err_o, err_h = rel_err(o, o_ref), rel_err(ht, h_ref)
+            row["graph_o_rel_err"], row["graph_state_rel_err"] = f"{err_o:.2e}", f"{err_h:.2e}"
+            row["graph_ok"] = err_o <= 2e-2 and err_h <= 1e-4
+            ok &= row["graph_ok"]
         record(**row)
     return ok
 
@@ -397,6 +424,8 @@ def main():
     p.add_argument("--decode-lib", "--decode-libs", dest="decode_libs", default="gdr_decode.so",
                    help="comma-separated decode artifacts in --lib-dir")
     p.add_argument("--profile", action="store_true", help="per-kernel GPU times of one gdr call")
+    p.add_argument("--graph", action="store_true",
+                   help="also time our gdr artifacts captured in a CUDA graph (outputs checked)")
     args = p.parse_args()
     torch.zeros(1, device="cuda")
     log(torch.cuda.get_device_name(), "torch", torch.__version__, "load", os.getloadavg())
@@ -426,11 +455,11 @@ def main():
         elif what == "gdr":
             fla_gdr = fla_peer("fla.ops.gated_delta_rule", "chunk_gated_delta_rule")
             arts = {os.path.basename(p)[:-3]: Artifact(os.path.join(args.lib_dir, p)) for p in args.gdr_libs.split(",")}
-            ok &= bench_gdr(arts, fla_gdr, profile=args.profile)
+            ok &= bench_gdr(arts, fla_gdr, profile=args.profile, graph=args.graph)
         elif what == "decode":
             fla_recurrent = fla_peer("fla.ops.gated_delta_rule", "fused_recurrent_gated_delta_rule")
             arts = {p[:-3]: Artifact(os.path.join(args.lib_dir, p)) for p in args.decode_libs.split(",")}
-            ok &= bench_decode(arts, fla_recurrent)
+            ok &= bench_decode(arts, fla_recurrent, graph=args.graph)
         else:
             sys.exit(f"--what: unknown benchmark {what!r} (tri_inv, gdr, decode)")
     if args.json:
@@ -440,7 +469,8 @@ def main():
         if "ours_ms" in r and r["kernel"].startswith("gdr"):
             fla = r.get("fla_ms")
             log(f"{r['kernel']:<14} {r.get('impl', ''):<24} ours {r['ours_ms']:.3f} ms  " + (f"fla {fla:.3f} ms (fla/ours {fla / r['ours_ms']:.2f}x)" if fla else "")
-                + (f"  fla in a CUDA graph {r['fla_graph_ms']:.3f} ms" if "fla_graph_ms" in r else ""))
+                + (f"  fla in a CUDA graph {r['fla_graph_ms']:.3f} ms" if "fla_graph_ms" in r else "")
+                + (f"  ours in a CUDA graph {r['graph_ms']:.3f} ms (o {r['graph_o_rel_err']}, state {r['graph_state_rel_err']})" if "graph_ms" in r else ""))
         elif "ours_ms" in r:
             fla = r.get("fla_ms")
             log(f"{r['kernel']:<14} {r.get('impl', ''):<16} ours {r['ours_ms']:.3f} ms  copy floor {r['copy_floor_ms']:.3f} ms  "
