@@ -56,8 +56,14 @@
 
 // LOWER-LABEL: func.func @gdr
 // LOWER: deltanet.tri_inv
-// LOWER-COUNT-2: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x16x16xbf16>, tensor<2x16x16xbf16>) outs(%{{.*}} : tensor<2x16x16xf32>)
-// LOWER: arith.truncf %{{.*}} : f32 to bf16
+// w's product, then w rounded right after it (the GPU's accumulator
+// epilogue position), then u's product.
+// LOWER: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x16x16xbf16>, tensor<2x16x16xbf16>) outs(%{{.*}} : tensor<2x16x16xf32>)
+// LOWER-NEXT: tensor.empty() : tensor<2x16x16xbf16>
+// LOWER-NEXT: linalg.generic
+// LOWER-NEXT: ^bb0(%{{.*}}: f32, %{{.*}}: bf16):
+// LOWER-NEXT: arith.truncf %{{.*}} : f32 to bf16
+// LOWER: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x16x16xbf16>, tensor<2x16x16xbf16>) outs(%{{.*}} : tensor<2x16x16xf32>)
 // LOWER: scf.for {{.*}} -> (tensor<1x16x16xf32>, tensor<1x2x16x16xbf16>, tensor<1x2x16x16xbf16>)
 // The state rounded once: the product's operand and the stored states.
 // LOWER: arith.truncf %{{.*}} : f32 to bf16
