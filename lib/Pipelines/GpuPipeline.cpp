@@ -236,6 +236,12 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
   // op's (addDeltaNetToLinalgPasses would decompose it after).
   pm.addPass(createDeltaNetDecomposeGatedDeltaRuleSummary());
   pm.addPass(createDeltaNetDecomposeChunkGatedDeltaRule());
+  // 16-bit intermediates decided while the stages still read each other
+  // directly (after the distribution they read block slices); the run in
+  // addDeltaNetToLinalgPasses then finds nothing left to narrow.
+  addNarrowStageIntermediatesPass(pm, *lookupTargetInfo("gpu"),
+                                  options.chunkPrecision,
+                                  options.chunkStagePrecision);
   pm.addPass(
       createDeltaNetGpuDistributeToBlocks(options.getDistributeToBlocksOptions()));
   addDeltaNetToLinalgPasses(pm, options, *lookupTargetInfo("gpu"),

@@ -33,6 +33,17 @@ TriInvPipelineOptions::getLowerTriInvOptions(const TargetInfo &target) const {
   return options;
 }
 
+void mlir::deltanet::addNarrowStageIntermediatesPass(
+    OpPassManager &pm, const TargetInfo &target, TriInvPrecision chunkPrecision,
+    ArrayRef<std::string> chunkStagePrecision) {
+  DeltaNetNarrowStageIntermediatesOptions narrow;
+  narrow.foldScanDecayIntoValues = target.foldsScanDecayIntoValues();
+  narrow.precision = chunkPrecision;
+  narrow.stagePrecision.assign(chunkStagePrecision.begin(),
+                               chunkStagePrecision.end());
+  pm.addPass(createDeltaNetNarrowStageIntermediates(narrow));
+}
+
 void mlir::deltanet::addDeltaNetToLinalgPasses(
     OpPassManager &pm, const TriInvPipelineOptions &options,
     const TargetInfo &target, TriInvPrecision chunkPrecision,
@@ -40,6 +51,8 @@ void mlir::deltanet::addDeltaNetToLinalgPasses(
   pm.addPass(createDeltaNetUnpackVarlenGatedDeltaRule());
   pm.addPass(createDeltaNetDecomposeGatedDeltaRuleSummary());
   pm.addPass(createDeltaNetDecomposeChunkGatedDeltaRule());
+  addNarrowStageIntermediatesPass(pm, target, chunkPrecision,
+                                  chunkStagePrecision);
   DeltaNetLowerChunkStagesOptions stages;
   stages.foldScanDecayIntoValues = target.foldsScanDecayIntoValues();
   stages.precision = chunkPrecision;

@@ -16,6 +16,16 @@
 // use bf16 m16n8k16 with the bf16 build's shared bytes.
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16 chunk-stage-precision=chunk_state_scan=f32" -mlir-print-ir-after=gpu-kernel-outlining 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=MIXED
+// bf16 everywhere: w and k reach the scan in bf16 (stored so by the
+// prologue and the k gather), states and v_new the output stage: no f32
+// operand tiles beside the bf16 ones. Scan 110592 -> 63760 B, output stage
+// 68096 -> 51712 B (the prologue 52496 -> 61200: w's f32 accumulator tile
+// before the rounded store).
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16" -mlir-print-ir-after=gpu-kernel-outlining 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=SHARED16
+// SHARED16: gpu.launch_func @chunk_kernel_1::@chunk_kernel {{.*}} dynamic_shared_memory_size %c61200_i32
+// SHARED16: gpu.launch_func @chunk_kernel_3::@chunk_kernel {{.*}} dynamic_shared_memory_size %c63760_i32
+// SHARED16: gpu.launch_func @chunk_kernel_5::@chunk_kernel {{.*}} dynamic_shared_memory_size %c51712_i32
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=f64" 2>&1 | FileCheck %s --check-prefix=BAD
 
 // The products' operands in bf16 in shared memory, fragments of bf16
@@ -43,7 +53,9 @@
 // versions), the scan (5, 6), the output stage (7, 8).
 // MIXED: gpu.launch_func @chunk_kernel_3::@chunk_kernel {{.*}} dynamic_shared_memory_size %c52496_i32
 // MIXED: gpu.launch_func @chunk_kernel_5::@chunk_kernel {{.*}} dynamic_shared_memory_size %c80144_i32
-// MIXED: gpu.launch_func @chunk_kernel_7::@chunk_kernel {{.*}} dynamic_shared_memory_size %c68096_i32
+// The output stage reads the scan's states and v_new in bf16 (its products'
+// type: deltanet-narrow-stage-intermediates; 68096 B with them in f32).
+// MIXED: gpu.launch_func @chunk_kernel_7::@chunk_kernel {{.*}} dynamic_shared_memory_size %c51712_i32
 // MIXED-LABEL: gpu.module @chunk_kernel_3
 // MIXED-NOT: tf32Enabled
 // MIXED: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>)

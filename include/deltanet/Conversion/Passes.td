@@ -214,6 +214,49 @@ def DeltaNetLowerChunkStages : Pass<"deltanet-lower-chunk-stages"> {
   ];
 }
 
+def DeltaNetNarrowStageIntermediates
+    : Pass<"deltanet-narrow-stage-intermediates"> {
+  let summary = "Store the chunk stages' intermediates in 16 bits where "
+                "every consumer rounds them to 16 bits";
+  let description = [{
+    Runs on deltanet stage ops before deltanet-lower-chunk-stages (and, on
+    the GPU, before the distribution to blocks). A stage whose products are
+    bf16 / f16 (`precision`, `stage-precision`: the same options as
+    deltanet-lower-chunk-stages) rounds some f32 operands only to feed its
+    products: chunk_state_scan's `w` (and `k` with
+    `fold-scan-decay-into-values`), chunk_output's `k`, `v_new` and
+    `state`. Where every consumer of such an intermediate (through
+    tensor.expand_shape / collapse_shape) rounds it to the same 16-bit type,
+    its producer stores it rounded instead: wy_repr's `w` and
+    chunk_state_scan's `states` / `v_new` get that element type (their
+    lowering rounds before the store), and an elementwise producer (a
+    gather, the k the stages share) gets a 16-bit copy for those consumers.
+    The same bits reach the products; half the bytes are written and read.
+    An f32 consumer (`stage-precision=chunk_state_scan=f32`, the default
+    f32) leaves the intermediate f32.
+  }];
+  let options = [
+    Option<"foldScanDecayIntoValues", "fold-scan-decay-into-values", "bool",
+           /*default=*/"false",
+           "The scan reads k only as a product operand (its decay folded "
+           "into v_new, as deltanet-lower-chunk-stages' option): k is then "
+           "narrowed too. Set from TargetInfo::foldsScanDecayIntoValues by "
+           "the pipelines.">,
+    Option<"precision", "precision", "::mlir::deltanet::TriInvPrecision",
+           /*default=*/"::mlir::deltanet::TriInvPrecision::F32",
+           "The stages' product precision, as deltanet-lower-chunk-stages'",
+           [{::mlir::deltanet::triInvPrecisionOptionValues()}]>,
+    ListOption<"stagePrecision", "stage-precision", "std::string",
+               "Per-stage overrides of `precision`, as "
+               "deltanet-lower-chunk-stages' (STAGE=PREC entries)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 def DeltaNetLowerComposeSummaries : Pass<"deltanet-lower-compose-summaries"> {
   let summary = "Lower deltanet.compose_summaries to batched matmuls";
   let description = [{

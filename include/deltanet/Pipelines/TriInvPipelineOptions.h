@@ -129,6 +129,15 @@ private:
   }
 };
 
+/// Adds deltanet-narrow-stage-intermediates for `target` and the chunk
+/// stages' precisions: intermediates that every consumer stage rounds to 16
+/// bits stored in them by their producer (the GPU pipeline runs it before
+/// its distribution to blocks too).
+void addNarrowStageIntermediatesPass(
+    OpPassManager &pm, const TargetInfo &target,
+    TriInvPrecision chunkPrecision,
+    llvm::ArrayRef<std::string> chunkStagePrecision);
+
 /// Adds the target-neutral half of every target's pipeline: chunk attention
 /// decomposed into its stages, stages, recurrence and tri_inv (its batch
 /// tiled as `target` prefers) lowered to linalg/tensor/scf on tensors,

@@ -499,14 +499,17 @@ struct StateScanPerValueTileBlock : public OpRewritePattern<ChunkStateScanOp> {
       operands.push_back(tensor::ExtractSliceOp::create(
           rewriter, loc, type, operand, offsets, sizes, strides));
     }
-    auto tileType = [&](ArrayRef<int64_t> shape) {
-      return RankedTensorType::get(shape, rewriter.getF32Type());
+    // The results' element types as the op's (states / v_new may be 16-bit:
+    // deltanet-narrow-stage-intermediates).
+    auto tileType = [&](ArrayRef<int64_t> shape, Value like) {
+      return RankedTensorType::get(
+          shape, cast<ShapedType>(like.getType()).getElementType());
     };
     auto tiled = ChunkStateScanOp::create(
         rewriter, loc,
-        TypeRange{tileType({1, chunks, keys, valueTile}),
-                  tileType({1, chunks, chunk, valueTile}),
-                  tileType({1, keys, valueTile})},
+        TypeRange{tileType({1, chunks, keys, valueTile}, op.getStates()),
+                  tileType({1, chunks, chunk, valueTile}, op.getVNew()),
+                  tileType({1, keys, valueTile}, op.getFinalState())},
         operands, op->getAttrs());
     rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
     for (auto [i, out] : llvm::zip(used, forall.getRegionIterArgs())) {

@@ -2,7 +2,9 @@
 //
 // Lowers gated_kkt, wy_repr, chunk_state_scan and chunk_output to batched
 // linalg matmuls with explicit causal/decay masks and an scf.for state scan;
-// optionally with bf16 / f16 / INT8 product operands (f32 sums), per stage.
+// optionally with bf16 / f16 / INT8 product operands (f32 sums), per stage;
+// intermediates that deltanet-narrow-stage-intermediates typed 16-bit are
+// written rounded by their producer and read as they are by their consumer.
 //
 //===----------------------------------------------------------------------===//
 
@@ -273,7 +275,11 @@ struct LowerWYRepr : public LowerStage<WYReprOp> {
                   [](OpBuilder &, Location, ValueRange f) { return f[0]; });
     Value t = rounded(sb, op.getT());
     // t = (I + A)^-1 is lower triangular.
-    Value w = lowerTriangularProduct(sb, t, kScaled);
+    // w stored in 16 bits when its consumer only rounds it to them; right
+    // after its product (the GPU applies the rounding to the accumulator
+    // fragments as they are stored: AccumulatorEpilogue).
+    Value w = sb.convertElementType(lowerTriangularProduct(sb, t, kScaled),
+                                    op.getW().getType().getElementType());
     Value u = lowerTriangularProduct(sb, t, vScaled);
     rewriter.replaceOp(op, ValueRange{w, u});
     return success();
@@ -335,12 +341,16 @@ struct LowerChunkStateScan : public LowerStage<ChunkStateScanOp> {
     Type f32 = sb.f32();
     int64_t dynM = kType.getDimSize(0);
 
+    // states / v_new are f32, or 16-bit when their consumer only rounds
+    // them (deltanet-narrow-stage-intermediates): stored rounded.
+    Type statesType = op.getStates().getType().getElementType();
+    Type vNewType = op.getVNew().getType().getElementType();
     Value statesInit = sb.empty({seqs, numChunks, rewriter.getIndexAttr(keyDim),
                                  rewriter.getIndexAttr(valueDim)},
-                                f32);
+                                statesType);
     Value vNewInit = sb.empty({seqs, numChunks, rewriter.getIndexAttr(chunk),
                                rewriter.getIndexAttr(valueDim)},
-                              f32);
+                              vNewType);
     bool keepStates = !op.getStates().use_empty();
     bool keepVNew = !op.getVNew().use_empty();
     SmallVector<Value> inits = {op.getInitialState()};
@@ -373,7 +383,8 @@ struct LowerChunkStateScan : public LowerStage<ChunkStateScanOp> {
             SmallVector<OpFoldResult> strides(type.getRank(), one);
             SmallVector<int64_t> shape(type.getShape());
             shape.erase(shape.begin() + 1);
-            auto resultType = RankedTensorType::get(shape, f32);
+            auto resultType =
+                RankedTensorType::get(shape, type.getElementType());
             return tensor::ExtractSliceOp::create(nb, nloc, resultType, t,
                                                   offsets, sizes, strides);
           };
@@ -390,7 +401,8 @@ struct LowerChunkStateScan : public LowerStage<ChunkStateScanOp> {
           };
 
           if (keepStates)
-            states = withChunk(state, states);
+            states = withChunk(body.convertElementType(state, statesType),
+                               states);
           Value k = chunkOf(op.getK()), w = chunkOf(op.getW()),
                 u = chunkOf(op.getU()), g = chunkOf(op.getG());
           // v_new = u - w S.
@@ -441,7 +453,8 @@ struct LowerChunkStateScan : public LowerStage<ChunkStateScanOp> {
                 });
           }
           if (keepVNew)
-            vNew = withChunk(vNewChunk, vNew);
+            vNew = withChunk(body.convertElementType(vNewChunk, vNewType),
+                             vNew);
           if (!foldDecayIntoValues) {
             // (k exp(g_last - g))^T, `[M, K, C]` (the ops in the order the
             // CPU's code was measured with).

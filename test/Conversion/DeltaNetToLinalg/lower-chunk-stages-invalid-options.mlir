@@ -14,7 +14,8 @@
 // UNKPREC: error: deltanet-lower-chunk-stages: stage-precision entries are STAGE=PREC ({{.*}}), got 'chunk_output=fp8'
 // NOEQ: error: deltanet-lower-chunk-stages: stage-precision entries are STAGE=PREC ({{.*}}), got 'chunk_output'
 // TWICE: error: deltanet-lower-chunk-stages: stage-precision lists stage 'chunk_output' twice
-// CPU: error: deltanet-lower-chunk-stages: stage-precision entries are STAGE=PREC ({{.*}}), got 'wy=bf16'
+// (deltanet-narrow-stage-intermediates, the first pass with these options, reports it)
+// CPU: error: deltanet-narrow-stage-intermediates: stage-precision entries are STAGE=PREC ({{.*}}), got 'wy=bf16'
 // GPU: deltanet-gpu-pipeline: chunk-stage-precision: stage-precision entries are STAGE=PREC ({{.*}}), got 'wy=bf16'
 // GPUI8: deltanet-gpu-pipeline: chunk-stage-precision: i8 is not offered on the GPU
 

@@ -30,6 +30,7 @@ class TargetInfo;
 #define GEN_PASS_DECL_DELTANETLOWERCOMPOSESUMMARIES
 #define GEN_PASS_DECL_DELTANETLOWERRECURRENTGATEDDELTARULE
 #define GEN_PASS_DECL_DELTANETLOWERQUANTIZATION
+#define GEN_PASS_DECL_DELTANETNARROWSTAGEINTERMEDIATES
 #include "deltanet/Conversion/Passes.h.inc"
 
 /// Adds the patterns lowering deltanet.tri_inv to linalg/tensor with the

@@ -89,6 +89,19 @@ static LogicalResult verifyAllF32(Operation *op, ValueRange values) {
   return success();
 }
 
+/// `values` are f32 tensors, or bf16 / f16 ones: intermediates that their
+/// consumer stage only rounds to 16 bits before its products, stored in
+/// them by their producer (deltanet-narrow-stage-intermediates).
+static LogicalResult verifyF32Or16Bit(Operation *op, ValueRange values) {
+  for (Value value : values) {
+    Type element = cast<ShapedType>(value.getType()).getElementType();
+    if (!element.isF32() && !element.isBF16() && !element.isF16())
+      return op->emitOpError("expects f32, bf16 or f16 tensors, got ")
+             << value.getType();
+  }
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // TriInvOp
 //===----------------------------------------------------------------------===//
@@ -373,7 +386,10 @@ LogicalResult WYReprOp::verify() {
       failed(dims.bind(getW(), "w", {"N", "C", "K"})) ||
       failed(dims.bind(getU(), "u", {"N", "C", "V"})))
     return failure();
-  return verifyAllF32(*this, getOperation()->getOperands());
+  if (failed(verifyAllF32(*this, getOperation()->getOperands())) ||
+      failed(verifyAllF32(*this, getU())))
+    return failure();
+  return verifyF32Or16Bit(*this, getW());
 }
 
 LogicalResult ChunkStateScanOp::verify() {
@@ -391,7 +407,10 @@ LogicalResult ChunkStateScanOp::verify() {
     if (!dims.get(name))
       return emitOpError("chunk size and head dims must be static, but ")
              << name << " is dynamic";
-  return verifyAllF32(*this, getOperation()->getOperands());
+  if (failed(verifyAllF32(*this, {getU(), getG(), getInitialState(),
+                                  getFinalState()})))
+    return failure();
+  return verifyF32Or16Bit(*this, {getK(), getW(), getStates(), getVNew()});
 }
 
 LogicalResult ChunkOutputOp::verify() {
@@ -403,7 +422,9 @@ LogicalResult ChunkOutputOp::verify() {
       failed(dims.bind(getG(), "g", {"N", "C"})) ||
       failed(dims.bind(getO(), "o", {"N", "C", "V"})))
     return failure();
-  return verifyAllF32(*this, getOperation()->getOperands());
+  if (failed(verifyAllF32(*this, {getQ(), getG(), getO()})))
+    return failure();
+  return verifyF32Or16Bit(*this, {getK(), getVNew(), getState()});
 }
 
 //===----------------------------------------------------------------------===//
