@@ -262,7 +262,9 @@ def DeltaNet_WYReprOp : DeltaNet_Op<"wy_repr", [Pure]> {
     `w = t (beta * exp(g) * k)` and `u = t (beta * v)`, with the scalings
     applied per row (token). Shapes: `t`: `[N, C, C]`, `k`: `[N, C, K]`,
     `v`: `[N, C, V]`, `g`, `beta`: `[N, C]`; results `w`: `[N, C, K]`,
-    `u`: `[N, C, V]`, all f32.
+    `u`: `[N, C, V]`, all f32, except that `w` may be bf16 / f16 when every
+    consumer only rounds it to that type before its products
+    (`deltanet-narrow-stage-intermediates`).
   }];
   let arguments = (ins DeltaNet_Tensor:$t, DeltaNet_Tensor:$k,
                        DeltaNet_Tensor:$v, DeltaNet_Tensor:$g,
@@ -290,7 +292,10 @@ def DeltaNet_ChunkStateScanOp : DeltaNet_Op<"chunk_state_scan", [Pure]> {
     and `final_state[m] = S`. Shapes: `k`, `w`: `[M, NC, C, K]`, `u`:
     `[M, NC, C, V]`, `g`: `[M, NC, C]` (in-chunk cumulative log decay),
     `initial_state`: `[M, K, V]`; results `states`: `[M, NC, K, V]`,
-    `v_new`: `[M, NC, C, V]`, `final_state`: `[M, K, V]`, all f32.
+    `v_new`: `[M, NC, C, V]`, `final_state`: `[M, K, V]`, all f32, except
+    that `k`, `w`, `states` and `v_new` may be bf16 / f16: operands this
+    stage only rounds to 16 bits before its products, and results every
+    consumer of which does (`deltanet-narrow-stage-intermediates`).
   }];
   let arguments = (ins DeltaNet_Tensor:$k, DeltaNet_Tensor:$w,
                        DeltaNet_Tensor:$u, DeltaNet_Tensor:$g,
@@ -310,7 +315,10 @@ def DeltaNet_ChunkOutputOp : DeltaNet_Op<"chunk_output", [Pure]> {
     `o = scale * ((q * exp(g)) state + (tril(q k^T * exp(g_i - g_j))) v_new)`
     per chunk, the lower triangle including the diagonal. Shapes: `q`, `k`:
     `[N, C, K]`, `v_new`: `[N, C, V]`, `state`: `[N, K, V]` (the state
-    entering the chunk), `g`: `[N, C]`; result `o`: `[N, C, V]`, all f32.
+    entering the chunk), `g`: `[N, C]`; result `o`: `[N, C, V]`, all f32,
+    except that `k`, `v_new` and `state` may be bf16 / f16 (operands this
+    stage only rounds to 16 bits before its products;
+    `deltanet-narrow-stage-intermediates`).
   }];
   let arguments = (ins DeltaNet_Tensor:$q, DeltaNet_Tensor:$k,
                        DeltaNet_Tensor:$v_new, DeltaNet_Tensor:$state,
