@@ -243,8 +243,8 @@ struct Kernel {
 Results run(const Kernel &kernel, Inputs &in, Outputs &out) {
   Results r;
   if (kernel.outParamsFn) {
-    kernel.outParamsFn(&in.q.ref, &in.k.ref, &in.v.ref, &in.g.ref,
-                       &in.beta.ref, &in.h0.ref, &out.o.ref, &out.state.ref);
+    kernel.outParamsFn(&in.q.ref, &in.k.ref, &in.v.ref, &in.g.ref, &in.beta.ref,
+                       &in.h0.ref, &out.o.ref, &out.state.ref);
     r.o = out.o.ref;
     r.state = out.state.ref;
     r.callerOwned = true;

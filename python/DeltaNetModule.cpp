@@ -135,17 +135,17 @@ std::vector<py::array> outputArrays(const CompiledFunction &fn,
   else if (py::isinstance<py::tuple>(out) || py::isinstance<py::list>(out))
     given = py::list(out);
   else
-    throw py::type_error("out= of @" + fn.name() +
-                         " must be a numpy.ndarray or a tuple of them, got " +
-                         std::string(py::str(py::type::of(out).attr("__name__"))));
+    throw py::type_error(
+        "out= of @" + fn.name() +
+        " must be a numpy.ndarray or a tuple of them, got " +
+        std::string(py::str(py::type::of(out).attr("__name__"))));
   if (given.size() != specs.size())
     throw py::type_error("out= of @" + fn.name() + " takes " +
                          std::to_string(specs.size()) + " arrays, got " +
                          std::to_string(given.size()));
   for (size_t i = 0; i < specs.size(); ++i) {
-    std::string what =
-        "out[" + std::to_string(i) + "] (result " + std::to_string(i) +
-        " of @" + fn.name() + ")";
+    std::string what = "out[" + std::to_string(i) + "] (result " +
+                       std::to_string(i) + " of @" + fn.name() + ")";
     arrays.push_back(checkArgument(given[i], specs[i], what));
     const py::array &a = arrays.back();
     if (!a.writeable())
@@ -162,7 +162,8 @@ std::vector<py::array> outputArrays(const CompiledFunction &fn,
         throw py::value_error(what + " overlaps argument " + std::to_string(j));
     for (size_t j = 0; j + 1 < arrays.size(); ++j)
       if (overlaps(a, arrays[j]))
-        throw py::value_error(what + " overlaps out[" + std::to_string(j) + "]");
+        throw py::value_error(what + " overlaps out[" + std::to_string(j) +
+                              "]");
   }
   return arrays;
 }
@@ -211,8 +212,7 @@ py::object callCompiled(const CompiledFunction &fn, const py::args &args,
     std::vector<py::array> outArrays = outputArrays(fn, out, arrays);
     std::vector<InputBuffer> outputs;
     for (py::array &a : outArrays)
-      outputs.push_back(
-          {a.mutable_data(), {a.shape(), a.shape() + a.ndim()}});
+      outputs.push_back({a.mutable_data(), {a.shape(), a.shape() + a.ndim()}});
     {
       py::gil_scoped_release release;
       fn.callInto(inputs, outputs);
