@@ -115,7 +115,74 @@ void freeOwned(const std::vector<ResultBuffer> &results, size_t from) {
       std::free(results[i].allocated);
 }
 
-py::object callCompiled(const CompiledFunction &fn, const py::args &args) {
+/// The outputs of a results-to-out-params function: the arrays of `out` (one
+/// array or a sequence, one per result, checked like arguments, writable and
+/// not overlapping any input) or, for None, new uninitialised arrays that the
+/// function fills.
+std::vector<py::array> outputArrays(const CompiledFunction &fn,
+                                    const py::object &out,
+                                    const std::vector<py::array> &inputs) {
+  const std::vector<BufferSpec> &specs = fn.results();
+  std::vector<py::array> arrays;
+  if (out.is_none()) {
+    for (const BufferSpec &spec : specs)
+      arrays.push_back(py::array(dtypeOf(spec.kind), spec.shape));
+    return arrays;
+  }
+  py::list given;
+  if (py::isinstance<py::array>(out))
+    given.append(out);
+  else if (py::isinstance<py::tuple>(out) || py::isinstance<py::list>(out))
+    given = py::list(out);
+  else
+    throw py::type_error(
+        "out= of @" + fn.name() +
+        " must be a numpy.ndarray or a tuple of them, got " +
+        std::string(py::str(py::type::of(out).attr("__name__"))));
+  if (given.size() != specs.size())
+    throw py::type_error("out= of @" + fn.name() + " takes " +
+                         std::to_string(specs.size()) + " arrays, got " +
+                         std::to_string(given.size()));
+  for (size_t i = 0; i < specs.size(); ++i) {
+    std::string what = "out[" + std::to_string(i) + "] (result " +
+                       std::to_string(i) + " of @" + fn.name() + ")";
+    arrays.push_back(checkArgument(given[i], specs[i], what));
+    const py::array &a = arrays.back();
+    if (!a.writeable())
+      throw py::value_error(what + " must be writable");
+    auto overlaps = [](const py::array &x, const py::array &y) {
+      auto begin = [](const py::array &z) {
+        return static_cast<const char *>(z.data());
+      };
+      return x.nbytes() && y.nbytes() && begin(x) < begin(y) + y.nbytes() &&
+             begin(y) < begin(x) + x.nbytes();
+    };
+    for (size_t j = 0; j < inputs.size(); ++j)
+      if (overlaps(a, inputs[j]))
+        throw py::value_error(what + " overlaps argument " + std::to_string(j));
+    for (size_t j = 0; j + 1 < arrays.size(); ++j)
+      if (overlaps(a, arrays[j]))
+        throw py::value_error(what + " overlaps out[" + std::to_string(j) +
+                              "]");
+  }
+  return arrays;
+}
+
+py::object callCompiled(const CompiledFunction &fn, const py::args &args,
+                        const py::kwargs &kwargs) {
+  py::object out = py::none();
+  for (auto [key, value] : kwargs) {
+    std::string name = py::str(key);
+    if (name != "out")
+      throw py::type_error("@" + fn.name() +
+                           " got an unexpected keyword argument '" + name +
+                           "'");
+    out = py::reinterpret_borrow<py::object>(value);
+  }
+  if (!out.is_none() && !fn.writesResultsIntoOutputs())
+    throw py::type_error("out= needs a function compiled with "
+                         "results_to_out_params=True; @" +
+                         fn.name() + " returns its results");
   const std::vector<BufferSpec> &specs = fn.arguments();
   if (args.size() != specs.size())
     throw py::type_error("@" + fn.name() + " takes " +
@@ -141,23 +208,39 @@ py::object callCompiled(const CompiledFunction &fn, const py::args &args) {
     if (spec.kind == ElementKind::BF16)
       throw py::type_error("@" + fn.name() + " returns " + spec.typeText +
                            ": bf16 buffers have no NumPy dtype");
+  if (fn.writesResultsIntoOutputs()) {
+    std::vector<py::array> outArrays = outputArrays(fn, out, arrays);
+    std::vector<InputBuffer> outputs;
+    for (py::array &a : outArrays)
+      outputs.push_back({a.mutable_data(), {a.shape(), a.shape() + a.ndim()}});
+    {
+      py::gil_scoped_release release;
+      fn.callInto(inputs, outputs);
+    }
+    if (outArrays.size() == 1)
+      return outArrays[0];
+    py::tuple results(outArrays.size());
+    for (size_t i = 0; i < outArrays.size(); ++i)
+      results[i] = outArrays[i];
+    return std::move(results);
+  }
   std::vector<ResultBuffer> results;
   {
     py::gil_scoped_release release;
     results = fn.call(inputs);
   }
-  py::tuple out(results.size());
+  py::tuple wrapped(results.size());
   for (size_t i = 0; i < results.size(); ++i) {
     try {
-      out[i] = wrapResult(results[i], fn.results()[i]);
+      wrapped[i] = wrapResult(results[i], fn.results()[i]);
     } catch (...) {
       freeOwned(results, i);
       throw;
     }
   }
   if (results.size() == 1)
-    return out[0];
-  return std::move(out);
+    return wrapped[0];
+  return std::move(wrapped);
 }
 
 py::list specList(const std::vector<BufferSpec> &specs) {
@@ -208,9 +291,15 @@ PYBIND11_MODULE(_deltanet, m) {
           [](const CompiledFunction &fn) { return specList(fn.results()); })
       .def_property_readonly("c_interface_address",
                              &CompiledFunction::cInterfaceAddress)
+      .def_property_readonly("results_to_out_params",
+                             &CompiledFunction::writesResultsIntoOutputs)
       .def("__call__", &callCompiled,
            "Calls the function on C-contiguous NumPy arrays; returns the "
-           "result array, or a tuple of them.");
+           "result array, or a tuple of them. A function compiled with "
+           "results_to_out_params=True writes them into `out=` (an array or "
+           "a tuple, one per result: C-contiguous, writable, the results' "
+           "dtypes and shapes, not overlapping an argument) and returns "
+           "those arrays; without out= it allocates them.");
 
   m.def(
       "compile",

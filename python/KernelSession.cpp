@@ -10,6 +10,7 @@
 
 #include "deltanet-c/Passes.h"
 #include "deltanet/InitDeltaNet.h"
+#include "deltanet/Pipelines/Pipelines.h"
 #include "deltanet/Runtime/Compiler.h"
 #include "deltanet/Runtime/Diagnostics.h"
 #include "deltanet/Runtime/MemRefCall.h"
@@ -217,6 +218,14 @@ CompiledFunction::compile(const std::string &source, const std::string &entry,
     }
   }
 
+  // results-to-out-params (CPU): the results become out-param arguments,
+  // which callers allocate, so their shapes must be known before the call.
+  if (target == "cpu") {
+    std::unique_ptr<deltanet::CpuPipelineOptions> parsed =
+        deltanet::CpuPipelineOptions::createFromString(options);
+    fn->outParams = parsed && parsed->resultsToOutParams;
+  }
+
   // Inspect the entry's signature; make sure it has a C interface.
   std::string program;
   {
@@ -247,6 +256,13 @@ CompiledFunction::compile(const std::string &source, const std::string &entry,
                         "result " + std::to_string(index) + " of @" + entry,
                         spec, error))
         return nullptr;
+      if (fn->outParams && llvm::is_contained(spec.shape, int64_t(-1))) {
+        error = "results-to-out-params needs static result shapes (the "
+                "caller allocates the outputs): result " +
+                std::to_string(index) + " of @" + entry + " is " +
+                spec.typeText;
+        return nullptr;
+      }
       fn->resultSpecs.push_back(std::move(spec));
     }
     // Printed with its locations, so that diagnostics of the pipeline point
@@ -276,6 +292,17 @@ CompiledFunction::compile(const std::string &source, const std::string &entry,
   }
   fn->impl->cInterface = reinterpret_cast<uintptr_t>(*cInterface);
   return fn;
+}
+
+void CompiledFunction::callInto(const std::vector<InputBuffer> &inputs,
+                                const std::vector<InputBuffer> &outputs) const {
+  std::vector<deltanet::DenseArray> args;
+  args.reserve(inputs.size() + outputs.size());
+  for (const InputBuffer &buffer : inputs)
+    args.push_back({buffer.data, buffer.shape});
+  for (const InputBuffer &buffer : outputs)
+    args.push_back({buffer.data, buffer.shape});
+  (void)deltanet::callPacked(impl->packed, args, /*resultRanks=*/{});
 }
 
 std::vector<ResultBuffer>

@@ -80,6 +80,16 @@ public:
   /// caller); returns the results. Thread-safe; does not touch Python.
   std::vector<ResultBuffer> call(const std::vector<InputBuffer> &inputs) const;
 
+  /// Whether the function was compiled with results-to-out-params: it then
+  /// returns nothing and writes each of `results()` into a caller buffer.
+  bool writesResultsIntoOutputs() const { return outParams; }
+
+  /// Calls a results-to-out-params function: `inputs` as for call(),
+  /// `outputs` one writable dense buffer per `results()` (static shapes,
+  /// checked by the caller), not overlapping the inputs.
+  void callInto(const std::vector<InputBuffer> &inputs,
+                const std::vector<InputBuffer> &outputs) const;
+
   /// The address of `_mlir_ciface_<entry>` (memref descriptor pointers in
   /// parameter order), for callers that build the descriptors themselves:
   /// the GPU target, whose arguments are device pointers (deltanet.gpu).
@@ -91,6 +101,7 @@ private:
   std::unique_ptr<Impl> impl;
   std::string entryName;
   std::vector<BufferSpec> argSpecs, resultSpecs;
+  bool outParams = false;
 };
 
 /// Size in bytes of one element of `kind`.

@@ -64,7 +64,8 @@ void mlir::deltanet::buildCpuPipeline(OpPassManager &pm,
                             options.chunkPrecision,
                             options.chunkStagePrecision);
   buildCPUCodegenPassPipeline(pm, options.numThreads, options.bf16DotProducts,
-                              options.int8DotProducts);
+                              options.int8DotProducts,
+                              options.resultsToOutParams);
 }
 
 void mlir::deltanet::registerDeltaNetPipelines() {

@@ -86,7 +86,11 @@ def compile(mlir_text, entry, target="cpu", **options):
     function argument; dtypes and static dims must match the function's
     types) and returning the result array, or a tuple of them. Tensor and
     identity-layout memref arguments/results of f32, f64, f16, i1, i8..i64
-    are supported.
+    are supported. With `results_to_out_params=True` (static result shapes)
+    the callable writes the results into `out=` (one array or a tuple, one
+    per result: C-contiguous, writable, not overlapping an argument) and
+    returns those arrays, allocating them when `out` is omitted: a loop
+    calling it into the same arrays allocates nothing per call.
 
     gpu: `entry` must be destination-passing (memref arguments, results
     written into them, nothing returned; see docs/GPU.md). Returns a

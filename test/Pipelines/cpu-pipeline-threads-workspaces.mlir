@@ -22,15 +22,17 @@
 // CHECK-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}256x
 // CHECK-NOT: memref.alloc() {{.*}} : memref<4x
 // CHECK-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}x4x64x
-// tri_inv's 16x16 diagonal blocks and the 64 x 64 x 32 stage products.
-// CHECK: vector.contract {{.*}} : vector<1x8x16xf32>, vector<1x16x16xf32> into vector<1x8x16xf32>
+// tri_inv's 16x16 diagonal blocks (K = 16: two steps of 8) and the
+// 64 x 64 x 32 stage products.
+// CHECK: scf.for %{{.*}} = %c0 to %c16 step %c8 iter_args(%{{.*}} = %{{.*}}) -> (vector<1x8x16xf32>)
+// CHECK: vector.contract {{.*}} : vector<1x8x8xf32>, vector<1x8x16xf32> into vector<1x8x16xf32>
 // CHECK-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}256x
 // CHECK-NOT: memref.alloc() {{.*}} : memref<4x
 // CHECK-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}x4x64x
-// The 64-deep stage products loop over K in steps of 16 (reduction-step),
+// The 64-deep stage products loop over K in steps of 8 (reduction-step),
 // their 8 x 32 accumulator carried by the loop.
-// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c16 iter_args(%{{.*}} = %{{.*}}) -> (vector<1x8x32xf32>)
-// CHECK: vector.contract {{.*}} : vector<1x8x16xf32>, vector<1x16x32xf32> into vector<1x8x32xf32>
+// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c8 iter_args(%{{.*}} = %{{.*}}) -> (vector<1x8x32xf32>)
+// CHECK: vector.contract {{.*}} : vector<1x8x8xf32>, vector<1x8x32xf32> into vector<1x8x32xf32>
 // CHECK-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}256x
 // CHECK-NOT: memref.alloc() {{.*}} : memref<4x
 // CHECK-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}x4x64x
@@ -45,7 +47,8 @@
 // SERIAL: scf.for %{{.*}} = %c0 to %c4 step %c1 iter_args
 // SERIAL-NOT: memref.alloc() {{.*}} : memref<4x
 // SERIAL-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}x4x64x
-// SERIAL: vector.contract {{.*}} : vector<1x8x16xf32>, vector<1x16x16xf32> into vector<1x8x16xf32>
+// SERIAL: scf.for %{{.*}} = %c0 to %c16 step %c8 iter_args(%{{.*}} = %{{.*}}) -> (vector<1x8x16xf32>)
+// SERIAL: vector.contract {{.*}} : vector<1x8x8xf32>, vector<1x8x16xf32> into vector<1x8x16xf32>
 // SERIAL-NOT: memref.alloc() {{.*}} : memref<4x
 // SERIAL-NOT: memref.alloc() {{.*}} : memref<{{[0-9x]*}}x4x64x
 // SERIAL: return

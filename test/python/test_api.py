@@ -155,3 +155,65 @@ def test_call_errors():
         add(a, misaligned)
     with pytest.raises(TypeError, match="must have dtype float32"):
         add(a, a.astype(">f4"))
+
+
+GDR = """
+func.func @gdr(%q: tensor<1x70x2x16xf32>, %k: tensor<1x70x2x16xf32>, %v: tensor<1x70x2x8xf32>,
+               %g: tensor<1x70x2xf32>, %beta: tensor<1x70x2xf32>, %h0: tensor<1x2x16x8xf32>)
+    -> (tensor<1x70x2x8xf32>, tensor<1x2x16x8xf32>) {
+  %o, %s = deltanet.chunk_gated_delta_rule %q, %k, %v, %g, %beta, %h0 {chunk_size = 32 : i64}
+      : (tensor<1x70x2x16xf32>, tensor<1x70x2x16xf32>, tensor<1x70x2x8xf32>, tensor<1x70x2xf32>,
+         tensor<1x70x2xf32>, tensor<1x2x16x8xf32>) -> (tensor<1x70x2x8xf32>, tensor<1x2x16x8xf32>)
+  return %o, %s : tensor<1x70x2x8xf32>, tensor<1x2x16x8xf32>
+}
+"""
+
+
+def test_results_to_out_params():
+    from deltanet import inputs, reference
+
+    args = inputs.gated_delta_rule_inputs(np.random.default_rng(3), 1, 70, 2, 2, 16, 8)
+    gdr = deltanet.compile(GDR, "gdr", results_to_out_params=True)
+    assert gdr.results_to_out_params and not deltanet.compile(GDR, "gdr").results_to_out_params
+    expected = reference.recurrent_gated_delta_rule(*args)
+    o = np.full((1, 70, 2, 8), np.nan, np.float32)
+    s = np.full((1, 2, 16, 8), np.nan, np.float32)
+    got = gdr(*args, out=(o, s))
+    # The caller's arrays, written whole, against the float64 recurrence.
+    assert got[0] is o and got[1] is s
+    assert reference.relative_error(o, expected[0]) < 1e-5
+    assert reference.relative_error(s, expected[1]) < 1e-5
+    # Again into the same arrays (holding the first results): the same bits,
+    # nothing accumulated; and the bits of the function that returns them.
+    first = (o.copy(), s.copy())
+    gdr(*args, out=(o, s))
+    np.testing.assert_array_equal(o, first[0])
+    np.testing.assert_array_equal(s, first[1])
+    returned = deltanet.compile(GDR, "gdr")(*args)
+    np.testing.assert_array_equal(returned[0], o)
+    np.testing.assert_array_equal(returned[1], s)
+    # Without out=: new arrays.
+    fresh = gdr(*args)
+    np.testing.assert_array_equal(fresh[0], o)
+
+
+def test_results_to_out_params_errors():
+    gdr = deltanet.compile(GDR, "gdr", results_to_out_params=True)
+    args = [np.zeros(t, np.float32) for t in [(1, 70, 2, 16)] * 2 + [(1, 70, 2, 8), (1, 70, 2), (1, 70, 2), (1, 2, 16, 8)]]
+    o, s = np.zeros((1, 70, 2, 8), np.float32), np.zeros((1, 2, 16, 8), np.float32)
+    with pytest.raises(TypeError, match="takes 2 arrays, got 1"):
+        gdr(*args, out=o)
+    with pytest.raises(ValueError, match=r"out\[1\] \(result 1 of @gdr\) must have shape"):
+        gdr(*args, out=(o, o))
+    read_only = s.copy()
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError, match=r"out\[1\] .* must be writable"):
+        gdr(*args, out=(o, read_only))
+    with pytest.raises(ValueError, match=r"out\[0\] .* overlaps argument 2"):
+        gdr(*args, out=(args[2], s))
+    with pytest.raises(TypeError, match="unexpected keyword argument 'outs'"):
+        gdr(*args, outs=(o, s))
+    with pytest.raises(TypeError, match="out= needs a function compiled with results_to_out_params=True"):
+        deltanet.compile(GDR, "gdr")(*args, out=(o, s))
+    with pytest.raises(ValueError, match="needs static result shapes.*result 0 of @add is tensor<\\?x4xf32>"):
+        deltanet.compile(ADD, "add", results_to_out_params=True)

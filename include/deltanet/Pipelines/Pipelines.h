@@ -24,7 +24,8 @@ namespace deltanet {
 bool hostHasAVX512VNNI();
 
 /// Options of `--deltanet-cpu-pipeline`: the tri_inv options,
-/// chunk-precision and the thread count.
+/// chunk-precision, the thread count, the dot-product instructions and the
+/// calling convention of the results.
 struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions>,
                             public TriInvPipelineOptions,
                             public ChunkPipelineOptions {
@@ -58,6 +59,18 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions>,
           "code needs a CPU with AVX512_VNNI and AVX512VL. Default: on where "
           "the host has them (the pipeline compiles for the host)"),
       llvm::cl::init(hostHasAVX512VNNI())};
+  PassOptions::Option<bool> resultsToOutParams{
+      *this, "results-to-out-params",
+      llvm::cl::desc(
+          "Destination-passing at the function boundary: every memref result "
+          "becomes an argument appended after the inputs, a caller-provided "
+          "buffer of the result's shape (identity layout, not aliasing an "
+          "input) that the function writes whole (upstream "
+          "buffer-results-to-out-params, its allocations hoisted: the "
+          "outputs are computed in the caller's buffers, no malloc per "
+          "call). Off by default: the JIT, C API and Python callers expect "
+          "returned results"),
+      llvm::cl::init(false)};
 };
 
 /// Checks the values the option parser accepts but the pipeline does not

@@ -25,7 +25,8 @@ using namespace mlir::deltanet;
 void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm,
                                                  int64_t numThreads,
                                                  bool bf16DotProducts,
-                                                 bool int8DotProducts) {
+                                                 bool int8DotProducts,
+                                                 bool resultsToOutParams) {
   // INT8 matmuls as vpdpbusd dot products when asked, else pairwise
   // multiply-adds (vpdpwssd where the CPU has VNNI); bf16 ones as vdpbf16ps
   // dot products when asked; static float batched matmuls: register tiles
@@ -56,6 +57,22 @@ void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm,
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  // Destination-passing at the boundary: results as out-param arguments.
+  // Before the deallocation pipeline, which then sees the out-params as
+  // caller-owned arguments: a result left in a temporary (a state carried
+  // by a loop) is copied into its argument and the temporary freed. After
+  // it, a result's buffer would already be handed to the caller (not
+  // freed), and the pass's copy into the argument would leak it. A result
+  // allocated in the function (static or dynamic shape) is replaced by its
+  // argument: computed in place, no allocation and no copy.
+  if (resultsToOutParams) {
+    bufferization::BufferResultsToOutParamsPassOptions outParams;
+    outParams.addResultAttribute = true;
+    outParams.hoistStaticAllocs = true;
+    outParams.hoistDynamicAllocs = true;
+    outParams.modifyPublicFunctions = true;
+    pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  }
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
   // Independent iterations (scf.forall over heads / matrix tiles): a loop

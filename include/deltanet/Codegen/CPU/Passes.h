@@ -51,9 +51,13 @@ void populateInterchangeReductionsPatterns(RewritePatternSet &patterns);
 /// `int8DotProducts`: i8 x i8 -> i32 matmuls as AVX512_VNNI `vpdpbusd`
 /// (4 byte products per lane) instead of pairwise i16 multiply-adds; the
 /// code then needs a CPU with AVX512_VNNI and AVX512VL.
+/// `resultsToOutParams`: memref results become caller-provided out-param
+/// arguments (upstream buffer-results-to-out-params right after
+/// bufferization, allocations of the results hoisted into the arguments).
 void buildCPUCodegenPassPipeline(OpPassManager &pm, int64_t numThreads = 1,
                                  bool bf16DotProducts = false,
-                                 bool int8DotProducts = false);
+                                 bool int8DotProducts = false,
+                                 bool resultsToOutParams = false);
 
 #define GEN_PASS_REGISTRATION
 #include "deltanet/Codegen/CPU/Passes.h.inc"

@@ -261,7 +261,9 @@ def DeltaNetCpuVectorizeMatmuls : Pass<"deltanet-cpu-vectorize-matmuls"> {
     contraction. The multiply-adds and their order are unchanged (bitwise
     identical results); the code is one step's outer products instead of
     K of them unrolled per tile, which kept the chunk op's loop body
-    (~53,000 instructions) from staying in the instruction cache.
+    (~53,000 instructions) from staying in the instruction cache. Default
+    8 (session 12; 16 before): the chunk op 1.00-1.07x faster than with
+    16, bitwise identical outputs, tri_inv unchanged (docs/Performance.md).
   }];
   let options = [
     Option<"rows", "rows", "int64_t", /*default=*/"8",
@@ -274,7 +276,7 @@ def DeltaNetCpuVectorizeMatmuls : Pass<"deltanet-cpu-vectorize-matmuls"> {
            "Column tiles outermost for right operands larger than this many "
            "bytes per batch element (default: the 48 KiB L1 data cache of "
            "the measured AVX-512 Xeon); 0 = always, -1 = never">,
-    Option<"reductionStep", "reduction-step", "int64_t", /*default=*/"16",
+    Option<"reductionStep", "reduction-step", "int64_t", /*default=*/"8",
            "Register tiles with a deeper reduction (K) loop over it in "
            "steps of this many (the largest divisor of K not above it), "
            "the accumulators carried in registers; 0 = K unrolled whole">
