@@ -46,15 +46,30 @@ static void printModule(MlirModule module) {
   printf("\n");
 }
 
-/// Appends printed IR to a growing buffer.
+/// Appends printed IR to a growing buffer. The printer calls back once per
+/// token, so the buffer grows geometrically: a realloc per call copies the
+/// whole text every time under ASan (its realloc never extends in place),
+/// which had not finished after 18 minutes for the lowered module below.
 struct Buffer {
   char *data;
   size_t size;
+  size_t capacity;
 };
 
 static void appendToBuffer(MlirStringRef text, void *userData) {
   struct Buffer *buffer = (struct Buffer *)userData;
-  buffer->data = realloc(buffer->data, buffer->size + text.length + 1);
+  if (buffer->size + text.length + 1 > buffer->capacity) {
+    size_t capacity = buffer->capacity ? 2 * buffer->capacity : 4096;
+    while (capacity < buffer->size + text.length + 1)
+      capacity *= 2;
+    char *data = realloc(buffer->data, capacity);
+    if (!data) {
+      fprintf(stderr, "out of memory\n");
+      exit(1);
+    }
+    buffer->data = data;
+    buffer->capacity = capacity;
+  }
   memcpy(buffer->data + buffer->size, text.data, text.length);
   buffer->size += text.length;
   buffer->data[buffer->size] = '\0';
@@ -62,7 +77,7 @@ static void appendToBuffer(MlirStringRef text, void *userData) {
 
 /// Prints which of a few ops the (large) lowered module contains.
 static void summarize(MlirModule module) {
-  struct Buffer buffer = {NULL, 0};
+  struct Buffer buffer = {NULL, 0, 0};
   mlirOperationPrint(mlirModuleGetOperation(module), appendToBuffer, &buffer);
   const char *needles[] = {"deltanet.tri_inv", "linalg.batch_matmul",
                            "llvm.func @inv(", "llvm.func @_mlir_ciface_inv("};
