@@ -531,14 +531,11 @@ struct DeltaNetLowerChunkStagesPass
   using Base::Base;
 
   void runOnOperation() override {
-    llvm::Expected<ChunkStagePrecisions> precisions =
-        parseChunkStagePrecisions(precision, stagePrecision);
-    if (!precisions) {
-      emitError(getOperation()->getLoc())
-          << "deltanet-lower-chunk-stages: "
-          << llvm::toString(precisions.takeError());
+    FailureOr<ChunkStagePrecisions> precisions =
+        parseChunkStagePrecisionsOption(getOperation(), getArgument(),
+                                        precision, stagePrecision);
+    if (failed(precisions))
       return signalPassFailure();
-    }
     RewritePatternSet patterns(&getContext());
     populateLowerChunkStagesPatterns(patterns, foldScanDecayIntoValues,
                                      *precisions, triangularRowTile,
@@ -592,4 +589,17 @@ void mlir::deltanet::populateLowerChunkStagesPatterns(
                                  triangularRowTile, triangularResultBlock);
   patterns.add<LowerChunkStateScan>(ctx, foldScanDecayIntoValues,
                                     precisions.chunkStateScan);
+}
+
+FailureOr<ChunkStagePrecisions> mlir::deltanet::parseChunkStagePrecisionsOption(
+    Operation *op, StringRef passName, TriInvPrecision precision,
+    ArrayRef<std::string> entries) {
+  llvm::Expected<ChunkStagePrecisions> precisions =
+      parseChunkStagePrecisions(precision, entries);
+  if (!precisions) {
+    emitError(op->getLoc())
+        << passName << ": " << llvm::toString(precisions.takeError());
+    return failure();
+  }
+  return *precisions;
 }

@@ -211,14 +211,11 @@ struct DeltaNetNarrowStageIntermediatesPass
   using Base::Base;
 
   void runOnOperation() override {
-    llvm::Expected<ChunkStagePrecisions> precisions =
-        parseChunkStagePrecisions(precision, stagePrecision);
-    if (!precisions) {
-      emitError(getOperation()->getLoc())
-          << "deltanet-narrow-stage-intermediates: "
-          << llvm::toString(precisions.takeError());
+    FailureOr<ChunkStagePrecisions> precisions =
+        parseChunkStagePrecisionsOption(getOperation(), getArgument(),
+                                        precision, stagePrecision);
+    if (failed(precisions))
       return signalPassFailure();
-    }
     Consumers consumers{*precisions, foldScanDecayIntoValues};
     bool changed = narrowStageResults(getOperation(), consumers);
     changed |= narrowElementwiseOperands(getOperation(), consumers);

@@ -70,6 +70,14 @@ llvm::Expected<ChunkStagePrecisions>
 parseChunkStagePrecisions(TriInvPrecision precision,
                           llvm::ArrayRef<std::string> entries);
 
+/// parseChunkStagePrecisions for a pass's `precision` / `stage-precision`
+/// options: a malformed entry is an error at `op`'s location prefixed with
+/// `passName`, and failure.
+FailureOr<ChunkStagePrecisions>
+parseChunkStagePrecisionsOption(Operation *op, llvm::StringRef passName,
+                                TriInvPrecision precision,
+                                llvm::ArrayRef<std::string> entries);
+
 /// Adds the patterns lowering the chunk stage ops to linalg/scf. With
 /// `foldScanDecayIntoValues` the state scan decays v_new's rows instead of
 /// k's (TargetInfo::foldsScanDecayIntoValues). Each stage's products'
