@@ -180,6 +180,9 @@ bool narrowElementwiseOperands(Operation *root, const Consumers &consumers) {
   });
   bool changed = false;
   OpBuilder b(root->getContext());
+  // One 16-bit copy per (f32 value, type), shared by every use that rounds
+  // that value to that type (the scan's and the output's k).
+  DenseMap<std::pair<Value, Type>, Value> copies;
   for (auto [use, element] : uses) {
     SmallVector<Operation *> reshapes;
     Value source = use->get();
@@ -190,14 +193,21 @@ bool narrowElementwiseOperands(Operation *root, const Consumers &consumers) {
     auto generic = source.getDefiningOp<linalg::GenericOp>();
     if (!generic || !isElementwiseProducer(generic))
       continue;
-    Value narrow = roundedCopy(b, generic, element);
+    Value &copied = copies[{source, element}];
+    if (!copied)
+      copied = roundedCopy(b, generic, element);
+    Value narrow = copied;
     for (Operation *reshape : llvm::reverse(reshapes)) {
-      b.setInsertionPointAfter(reshape);
-      Operation *copy = b.clone(*reshape);
-      copy->setOperand(0, narrow);
-      copy->getResult(0).setType(
-          withElement(copy->getResult(0).getType(), element));
-      narrow = copy->getResult(0);
+      Value &reshaped = copies[{reshape->getResult(0), element}];
+      if (!reshaped) {
+        b.setInsertionPointAfter(reshape);
+        Operation *copy = b.clone(*reshape);
+        copy->setOperand(0, narrow);
+        copy->getResult(0).setType(
+            withElement(copy->getResult(0).getType(), element));
+        reshaped = copy->getResult(0);
+      }
+      narrow = reshaped;
     }
     use->set(narrow);
     changed = true;
