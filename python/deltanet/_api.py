@@ -172,27 +172,63 @@ def _check_gated_delta_rule_inputs(q, k, v, g, beta, initial_state, cu_seqlens=N
     return operands, (batch, tokens, heads, value_heads, key_dim, value_dim)
 
 
-def _gated_delta_rule_gpu(op, q, k, v, g, beta, initial_state, cu_seqlens, attributes, options):
+def _gated_delta_rule_gpu(op, q, k, v, g, beta, initial_state, cu_seqlens, attributes, options, out):
     if cu_seqlens is not None:
         raise NotImplementedError("cu_seqlens with target='gpu' is not supported yet (the GPU pipeline does not "
                                   "lower the packed variable-length form)")
+    if out is not None:
+        raise NotImplementedError("out= with target='gpu' is not supported yet (the GPU kernels are "
+                                  "destination-passing already: deltanet.compile(..., target='gpu') takes the "
+                                  "output buffers as arguments)")
     return _gpu_ops.gated_delta_rule(op, q, k, v, g, beta, initial_state, attributes, options, _ARGUMENT_OF_OPTION)
 
 
-def _gated_delta_rule(op, operands, dims, attributes, options, target):
+def _check_outputs(out, expected, where):
+    """`out` as a tuple of NumPy arrays of the `expected` [(shape, dtype)]:
+    C-contiguous and writable (the checks the compiled callable makes, for
+    calls that do not reach it)."""
+    if not isinstance(out, (tuple, list)) or len(out) != len(expected):
+        raise TypeError(f"out= of {where} takes a tuple of {len(expected)} arrays, got {type(out).__name__}"
+                        + (f" of {len(out)}" if isinstance(out, (tuple, list)) else ""))
+    for i, (x, (shape, dtype)) in enumerate(zip(out, expected)):
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"out[{i}] of {where} must be a numpy.ndarray, got {type(x).__name__}")
+        if x.shape != tuple(shape) or x.dtype != dtype:
+            raise ValueError(f"out[{i}] of {where} must have shape {tuple(shape)} and dtype {np.dtype(dtype)}, "
+                             f"got {x.shape} {x.dtype}")
+        if not x.flags.c_contiguous or not x.flags.writeable:
+            raise ValueError(f"out[{i}] of {where} must be C-contiguous and writable")
+    return tuple(out)
+
+
+def _gated_delta_rule(op, operands, dims, attributes, options, target, out=None):
     v, h0 = operands[2], operands[5]
     batch, tokens = dims[0], dims[1]
     if batch == 0 or tokens == 0:
-        return np.zeros(v.shape, dtype=v.dtype), h0.copy()
+        if out is None:
+            return np.zeros(v.shape, dtype=v.dtype), h0.copy()
+        o, state = _check_outputs(out, [(v.shape, v.dtype), (h0.shape, h0.dtype)], f"deltanet.{op}")
+        o[...] = 0
+        state[...] = h0
+        return o, state
     source = _kernels.gated_delta_rule_source(
         op, [x.shape for x in operands], [x.dtype for x in operands], attributes
     )
     names = ("q", "k", "v", "g", "beta", "initial_state", "cu_seqlens")
     shapes = ", ".join(f"{name} {x.shape} {x.dtype}" for name, x in zip(names, operands))
+    if out is not None:
+        # The results written into the caller's arrays: nothing allocated
+        # (nor page-faulted) per call.
+        options = dict(options, results_to_out_params=True)
     kernel = _kernels.compile_cached(
         source, "gdr", options, _ARGUMENT_OF_OPTION, f"deltanet.{op}({shapes}; {', '.join(attributes)})", target
     )
-    return kernel(*operands)
+    if out is None:
+        return kernel(*operands)
+    if not isinstance(out, (tuple, list)):
+        raise TypeError(f"out= of deltanet.{op} takes a tuple of 2 arrays (o, final_state), "
+                        f"got {type(out).__name__}")
+    return kernel(*operands, out=tuple(out))
 
 
 def _common_attributes(scale, use_qk_l2norm):
@@ -211,7 +247,7 @@ def _common_attributes(scale, use_qk_l2norm):
 
 def chunk_gated_delta_rule(
     q, k, v, g, beta, initial_state=None, chunk_size=64, scale=None, use_qk_l2norm=False, precision="f32",
-    tolerance=None, target="cpu", cu_seqlens=None, **tri_inv_options
+    tolerance=None, target="cpu", cu_seqlens=None, out=None, **tri_inv_options
 ):
     """Gated DeltaNet attention, chunk-wise form (prefill); returns (o, final_state).
 
@@ -232,6 +268,11 @@ def chunk_gated_delta_rule(
     with B = 1 (0 first, non-decreasing, T last; checked here since the
     compiled code only clamps them); initial_state and final_state are then
     [N, HV, K, V], one per sequence, and chunks never straddle sequences.
+    out: optional (o, final_state) NumPy arrays of the results' shapes and
+    dtypes, C-contiguous, writable, overlapping no input nor each other
+    (CPU only): the results are written there and returned; the kernel is
+    then compiled with results_to_out_params, so a loop into the same
+    arrays allocates (and page-faults) nothing per call.
     """
     target = check_target(target)
     if target != "gpu":
@@ -249,21 +290,21 @@ def chunk_gated_delta_rule(
     attributes = [f"chunk_size = {chunk_size} : i64"] + _common_attributes(scale, use_qk_l2norm)
     if target == "gpu":
         return _gated_delta_rule_gpu("chunk_gated_delta_rule", q, k, v, g, beta, initial_state, cu_seqlens,
-                                     attributes, options)
-    return _gated_delta_rule("chunk_gated_delta_rule", operands, dims, attributes, options, target)
+                                     attributes, options, out)
+    return _gated_delta_rule("chunk_gated_delta_rule", operands, dims, attributes, options, target, out)
 
 
 def recurrent_gated_delta_rule(q, k, v, g, beta, initial_state=None, scale=None, use_qk_l2norm=False,
-                               target="cpu", cu_seqlens=None):
+                               target="cpu", cu_seqlens=None, out=None):
     """Gated DeltaNet attention token by token (decode path); returns (o, final_state).
 
-    Same arguments (cu_seqlens included), layouts and results as
+    Same arguments (cu_seqlens and out included), layouts and results as
     chunk_gated_delta_rule, without chunking options.
     """
     target = check_target(target)
     attributes = _common_attributes(scale, use_qk_l2norm)
     if target == "gpu":
         return _gated_delta_rule_gpu("recurrent_gated_delta_rule", q, k, v, g, beta, initial_state, cu_seqlens,
-                                     attributes, {})
+                                     attributes, {}, out)
     operands, dims = _check_gated_delta_rule_inputs(q, k, v, g, beta, initial_state, cu_seqlens)
-    return _gated_delta_rule("recurrent_gated_delta_rule", operands, dims, attributes, {}, target)
+    return _gated_delta_rule("recurrent_gated_delta_rule", operands, dims, attributes, {}, target, out)

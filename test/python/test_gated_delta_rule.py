@@ -86,3 +86,45 @@ def test_single_token_and_empty(rng):
     empty = [x[:, :0].copy() for x in (q, k, v, g, beta)]
     o, s = deltanet.chunk_gated_delta_rule(*empty, h0)
     assert o.shape == (1, 0, 2, 4) and np.array_equal(s, h0)
+
+
+@pytest.mark.parametrize("op", ["chunk", "recurrent"])
+def test_out_arrays(rng, op):
+    """out=: the results written into the caller's arrays (NaN-poisoned
+    first), against the float64 recurrence, bitwise equal to the returned
+    results, and again into the same arrays (nothing accumulated)."""
+    function = getattr(deltanet, f"{op}_gated_delta_rule")
+    q, k, v, g, beta, h0 = inputs.gated_delta_rule_inputs(rng, *SHAPE, "realistic")
+    o = np.full(v.shape, np.nan, np.float32)
+    s = np.full(h0.shape, np.nan, np.float32)
+    got = function(q, k, v, g, beta, h0, out=(o, s))
+    assert got[0] is o and got[1] is s
+    o_err, s_err = errors((o, s), reference.recurrent_gated_delta_rule(q, k, v, g, beta, h0))
+    assert o_err < 1e-5 and s_err < 1e-5
+    returned = function(q, k, v, g, beta, h0)
+    np.testing.assert_array_equal(o, returned[0])
+    np.testing.assert_array_equal(s, returned[1])
+    function(q, k, v, g, beta, h0, out=[o, s])
+    np.testing.assert_array_equal(o, returned[0])
+    np.testing.assert_array_equal(s, returned[1])
+    # Empty sequence: o zeroed, the state copied.
+    empty = [x[:, :0].copy() for x in (q, k, v, g, beta)]
+    o0, s0 = np.full(empty[2].shape, np.nan, np.float32), np.full(h0.shape, np.nan, np.float32)
+    assert function(*empty, h0, out=(o0, s0))[1] is s0
+    np.testing.assert_array_equal(s0, h0)
+
+
+def test_out_arrays_errors(rng):
+    q, k, v, g, beta, h0 = inputs.gated_delta_rule_inputs(rng, 1, 20, 1, 1, 8, 4, "realistic")
+    o, s = np.zeros(v.shape, np.float32), np.zeros(h0.shape, np.float32)
+    with pytest.raises(TypeError, match=r"out= of deltanet.chunk_gated_delta_rule takes a tuple of 2 arrays"):
+        deltanet.chunk_gated_delta_rule(q, k, v, g, beta, h0, out=o)
+    with pytest.raises(ValueError, match=r"out\[1\] .* must have shape"):
+        deltanet.chunk_gated_delta_rule(q, k, v, g, beta, h0, out=(o, o))
+    with pytest.raises(ValueError, match=r"out\[0\] .* overlaps argument 2"):
+        deltanet.recurrent_gated_delta_rule(q, k, v, g, beta, h0, out=(v, s))
+    empty = [x[:, :0].copy() for x in (q, k, v, g, beta)]
+    with pytest.raises(ValueError, match=r"out\[0\] of deltanet.chunk_gated_delta_rule must have shape \(1, 0, 1, 4\)"):
+        deltanet.chunk_gated_delta_rule(*empty, h0, out=(o, s))
+    with pytest.raises(NotImplementedError, match="out= with target='gpu'"):
+        deltanet.chunk_gated_delta_rule(q, k, v, g, beta, h0, target="gpu", out=(o, s))
