@@ -8,7 +8,8 @@
 //
 // Upstream pieces used: nvgpu.mma.sync and its NVVM lowering, the PTX
 // fragment layouts (nvgpu::getLaneIdAndValueIdToOperandCoord /
-// getMmaSyncRegisterType), warp-mapped scf.forall (mapped later by
+// getMmaSyncRegisterType), nvgpu.ldmatrix for 16-bit fragments in shared
+// memory, warp-mapped scf.forall (mapped later by
 // upstream's mapNestedForallToThreadsImpl in deltanet-gpu-map-to-threads).
 // What is ours, and why: the warp loop nest. Upstream's
 // `transform.nvgpu.rewrite_matmul_as_mma_sync` rewrites only a linalg.matmul
