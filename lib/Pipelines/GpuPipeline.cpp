@@ -87,6 +87,11 @@ mlir::deltanet::verifyGpuPipelineOptions(const GpuPipelineOptions &options) {
     return llvm::createStringError(
         "shared-row-padding must be >= 0, got " +
         std::to_string(options.sharedRowPadding));
+  if (options.sharedNarrowRowBytes < 32 ||
+      options.sharedNarrowRowBytes % 32 != 0)
+    return llvm::createStringError(
+        "shared-narrow-row-bytes must be a positive multiple of 32, got " +
+        std::to_string(options.sharedNarrowRowBytes));
   if (options.globalAlignment < 0 ||
       (options.globalAlignment > 0 &&
        !llvm::isPowerOf2_64(options.globalAlignment)))
@@ -164,6 +169,7 @@ DeltaNetGpuPromoteBlockTemporariesOptions
 GpuPipelineOptions::getPromoteBlockTemporariesOptions() const {
   DeltaNetGpuPromoteBlockTemporariesOptions pass;
   pass.rowPadding = sharedRowPadding;
+  pass.narrowRowBytes = sharedNarrowRowBytes;
   return pass;
 }
 
@@ -183,6 +189,7 @@ GpuPipelineOptions::getMatmulsToMmaSyncOptions() const {
   pass.markCarriedAccumulators = tensorCoresCarryAccumulators;
   pass.accumulatorRowPadding = tensorCoresAccumulatorRowPadding;
   pass.int8 = tensorCoresInt8;
+  pass.ldmatrix = tensorCoresLdmatrix;
   return pass;
 }
 

@@ -21,11 +21,15 @@
 // operand tiles beside the bf16 ones. Scan 110592 -> 63760 B, output stage
 // 68096 -> 51712 B (the prologue 52496 -> 61200: w's f32 accumulator tile
 // before the rounded store).
+// Session 13 (ldmatrix): 16-bit rows padded by 16 bytes (8 elements, was
+// 4) and 32-byte rows padded too; the prologue packed in another order
+// (80144 B in the size order): 61200 -> 68880, 63760 -> 64784,
+// 51712 -> 53248.
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16" -mlir-print-ir-after=gpu-kernel-outlining 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=SHARED16
-// SHARED16: gpu.launch_func @chunk_kernel_1::@chunk_kernel {{.*}} dynamic_shared_memory_size %c61200_i32
-// SHARED16: gpu.launch_func @chunk_kernel_3::@chunk_kernel {{.*}} dynamic_shared_memory_size %c63760_i32
-// SHARED16: gpu.launch_func @chunk_kernel_5::@chunk_kernel {{.*}} dynamic_shared_memory_size %c51712_i32
+// SHARED16: gpu.launch_func @chunk_kernel_1::@chunk_kernel {{.*}} dynamic_shared_memory_size %c68880_i32
+// SHARED16: gpu.launch_func @chunk_kernel_3::@chunk_kernel {{.*}} dynamic_shared_memory_size %c64784_i32
+// SHARED16: gpu.launch_func @chunk_kernel_5::@chunk_kernel {{.*}} dynamic_shared_memory_size %c53248_i32
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=f64" 2>&1 | FileCheck %s --check-prefix=BAD
 
 // The products' operands in bf16 in shared memory, fragments of bf16
@@ -35,27 +39,34 @@
 // TILES-NOT: tf32Enabled
 // TILES: gpu.binary
 // BF16-NOT: mma.sync.aligned.m16n8k8
+// The 16-bit fragments by ldmatrix (A .x4, B .x2, .trans where stored
+// [K][N]):
+// BF16: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // BF16: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// BF16: ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16
 // BF16-NOT: mma.sync.aligned.m16n8k8
 // F16-NOT: mma.sync.aligned.m16n8k8
+// F16: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // F16: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 // F16-NOT: mma.sync.aligned.m16n8k8
 // F16-NOT: bf16.bf16
 // The default stays tf32.
 // F32-NOT: m16n8k16
+// F32-NOT: ldmatrix
 // F32: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
 // F32-NOT: m16n8k16
+// F32-NOT: ldmatrix
 // SIMT-NOT: mma.sync
 // SIMT: .target sm_90
 // SIMT-NOT: mma.sync
 // I8: deltanet-gpu-pipeline: chunk-precision=i8 is not offered on the GPU
 // Launches: the gathers (0-2), the fused prologue (3, 4: two alignment
 // versions), the scan (5, 6), the output stage (7, 8).
-// MIXED: gpu.launch_func @chunk_kernel_3::@chunk_kernel {{.*}} dynamic_shared_memory_size %c52496_i32
+// MIXED: gpu.launch_func @chunk_kernel_3::@chunk_kernel {{.*}} dynamic_shared_memory_size %c53520_i32
 // MIXED: gpu.launch_func @chunk_kernel_5::@chunk_kernel {{.*}} dynamic_shared_memory_size %c80144_i32
 // The output stage reads the scan's states and v_new in bf16 (its products'
 // type: deltanet-narrow-stage-intermediates; 68096 B with them in f32).
-// MIXED: gpu.launch_func @chunk_kernel_7::@chunk_kernel {{.*}} dynamic_shared_memory_size %c51712_i32
+// MIXED: gpu.launch_func @chunk_kernel_7::@chunk_kernel {{.*}} dynamic_shared_memory_size %c53248_i32
 // MIXED-LABEL: gpu.module @chunk_kernel_3
 // MIXED-NOT: tf32Enabled
 // MIXED: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>)

@@ -6,7 +6,7 @@
 // a pass default that drifts from the pipeline's, fails here.
 //
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=DEFAULTS
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline="threads=256 kernel-threads=tri_inv=64,chunk_state_scan=256 scan-value-tile=16 recurrent-value-tile=32 fuse-chunk-prologue=false fuse-gathers=false fuse-gather-layouts=matmul fuse-scatter=true shared-row-padding=2 tensor-cores-min-reduction=32 tensor-cores-stage-bytes=1024 tensor-cores-zero-init=false tensor-cores-stage-from-producer=false tensor-cores-warp-tiling=rows tensor-cores-chain-products=true tensor-cores-fold-accumulator-producers=false tensor-cores-fold-accumulator-consumers=false tensor-cores-fold-accumulator-copies=true tensor-cores-accumulator-row-padding=4 tensor-cores-carry-accumulators=false tensor-cores-int8=true prefetch-max-bytes=4096 prefetch-transposed-padding=1 reduction-step=64 shared-memory-reuse=false global-alignment=8 check-global-alignment=false alignment-versioning=phase max-versioned-ops=7 eliminate-barriers=true" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=ALL
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="threads=256 kernel-threads=tri_inv=64,chunk_state_scan=256 scan-value-tile=16 recurrent-value-tile=32 fuse-chunk-prologue=false fuse-gathers=false fuse-gather-layouts=matmul fuse-scatter=true shared-row-padding=2 shared-narrow-row-bytes=64 tensor-cores-min-reduction=32 tensor-cores-stage-bytes=1024 tensor-cores-zero-init=false tensor-cores-stage-from-producer=false tensor-cores-warp-tiling=rows tensor-cores-chain-products=true tensor-cores-fold-accumulator-producers=false tensor-cores-fold-accumulator-consumers=false tensor-cores-fold-accumulator-copies=true tensor-cores-accumulator-row-padding=4 tensor-cores-carry-accumulators=false tensor-cores-int8=true tensor-cores-ldmatrix=false prefetch-max-bytes=4096 prefetch-transposed-padding=1 reduction-step=64 shared-memory-reuse=false global-alignment=8 check-global-alignment=false alignment-versioning=phase max-versioned-ops=7 eliminate-barriers=true" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=ALL
 // kernel-threads=none: no kernel's count (every kernel `threads`).
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="kernel-threads=none" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=KTNONE
 // chunk-precision / chunk-stage-precision (ChunkPipelineOptions) reach
@@ -24,12 +24,13 @@
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="prefetch-max-bytes=-1" 2>&1 | FileCheck %s --check-prefix=RANGE
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="max-versioned-ops=-1" 2>&1 | FileCheck %s --check-prefix=MAXOPS
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="no-such-option=1" 2>&1 | FileCheck %s --check-prefix=UNKNOWN
+// RUN: not deltanet-opt %s --deltanet-gpu-pipeline="shared-narrow-row-bytes=48" 2>&1 | FileCheck %s --check-prefix=NARROW
 
 // DEFAULTS: deltanet-gpu-distribute-to-blocks{destination-passing-only=true fuse-chunk-prologue=true recurrent-value-tile=0 scan-min-blocks=256 scan-value-tile=-1}
 // DEFAULTS: deltanet-gpu-fuse-into-blocks{gather-layouts=no-broadcast gathers=true max-gather-tile-bytes=32768 scatters=true}
 // DEFAULTS: deltanet-gpu-sink-accumulator-producers
-// DEFAULTS: deltanet-gpu-promote-block-temporaries{row-padding=4}
-// DEFAULTS: deltanet-gpu-matmuls-to-mma-sync{accumulator-row-padding=8 chain-products=false fold-accumulator-consumers=false fold-accumulator-copies=false fold-accumulator-producers=true int8=false mark-carried-accumulators=true max-accumulator-tiles=16 min-reduction=64 round-to-tf32=true stage-from-producer=true stage-operand-bytes=49152 threads=128 warp-tiling=min-loads zero-init-accumulators=true}
+// DEFAULTS: deltanet-gpu-promote-block-temporaries{narrow-row-bytes=32 row-padding=4}
+// DEFAULTS: deltanet-gpu-matmuls-to-mma-sync{accumulator-row-padding=8 chain-products=false fold-accumulator-consumers=false fold-accumulator-copies=false fold-accumulator-producers=true int8=false ldmatrix=true mark-carried-accumulators=true max-accumulator-tiles=16 min-reduction=64 round-to-tf32=true stage-from-producer=true stage-operand-bytes=49152 threads=128 warp-tiling=min-loads zero-init-accumulators=true}
 // DEFAULTS: deltanet-gpu-prefetch-loop-operands{global-alignment=0 max-bytes=65536 row-padding=4 threads=128 transposed-padding=-1}
 // DEFAULTS: deltanet-gpu-map-to-threads{reduction-step=256 threads=128}
 // DEFAULTS: deltanet-gpu-carry-accumulators
@@ -44,8 +45,8 @@
 // KTNONE: deltanet-gpu-distribute-to-blocks{destination-passing-only=true fuse-chunk-prologue=true recurrent-value-tile=0
 
 // ALL: deltanet-gpu-fuse-into-blocks{gather-layouts=matmul gathers=false max-gather-tile-bytes=32768 scatters=true}
-// ALL: deltanet-gpu-promote-block-temporaries{row-padding=2}
-// ALL: deltanet-gpu-matmuls-to-mma-sync{accumulator-row-padding=4 chain-products=true fold-accumulator-consumers=false fold-accumulator-copies=true fold-accumulator-producers=false int8=true mark-carried-accumulators=false max-accumulator-tiles=16 min-reduction=32 round-to-tf32=true stage-from-producer=false stage-operand-bytes=1024 threads=256 warp-tiling=rows zero-init-accumulators=false}
+// ALL: deltanet-gpu-promote-block-temporaries{narrow-row-bytes=64 row-padding=2}
+// ALL: deltanet-gpu-matmuls-to-mma-sync{accumulator-row-padding=4 chain-products=true fold-accumulator-consumers=false fold-accumulator-copies=true fold-accumulator-producers=false int8=true ldmatrix=false mark-carried-accumulators=false max-accumulator-tiles=16 min-reduction=32 round-to-tf32=true stage-from-producer=false stage-operand-bytes=1024 threads=256 warp-tiling=rows zero-init-accumulators=false}
 // (a promised alignment also lets the prefetched copies rely on it)
 // ALL: deltanet-gpu-prefetch-loop-operands{global-alignment=8 max-bytes=4096 row-padding=2 threads=256 transposed-padding=1}
 // ALL: deltanet-gpu-map-to-threads{reduction-step=64 threads=256}
@@ -80,6 +81,7 @@
 // RANGE: deltanet-gpu-pipeline: prefetch-max-bytes must be >= 0, got -1
 // MAXOPS: deltanet-gpu-pipeline: max-versioned-ops must be >= 0, got -1
 // UNKNOWN: no such option no-such-option
+// NARROW: deltanet-gpu-pipeline: shared-narrow-row-bytes must be a positive multiple of 32, got 48
 
 func.func @f() {
   return

@@ -146,6 +146,12 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
                      "default: 4, against bank conflicts of tensor-core "
                      "fragment loads)"),
       llvm::cl::init(4)};
+  PassOptions::Option<int64_t> sharedNarrowRowBytes{
+      *this, "shared-narrow-row-bytes",
+      llvm::cl::desc("deltanet-gpu-promote-block-temporaries "
+                     "narrow-row-bytes"),
+      llvm::cl::init(
+          DeltaNetGpuPromoteBlockTemporariesOptions().narrowRowBytes)};
   // deltanet-gpu-matmuls-to-mma-sync
   PassOptions::Option<int64_t> tensorCoresMinReduction{
       *this, "tensor-cores-min-reduction",
@@ -203,6 +209,12 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
                      "precision=i8: the quantised products with M, N, K "
                      "multiples of 16, 8, 32 on s8 mma.sync m16n8k32)"),
       llvm::cl::init(DeltaNetGpuMatmulsToMmaSyncOptions().int8)};
+  PassOptions::Option<bool> tensorCoresLdmatrix{
+      *this, "tensor-cores-ldmatrix",
+      llvm::cl::desc("deltanet-gpu-matmuls-to-mma-sync ldmatrix (16-bit "
+                     "fragments in shared memory read with ldmatrix; false: "
+                     "per-element loads)"),
+      llvm::cl::init(DeltaNetGpuMatmulsToMmaSyncOptions().ldmatrix)};
   PassOptions::Option<bool> tensorCoresCarryAccumulators{
       *this, "tensor-cores-carry-accumulators",
       llvm::cl::desc("deltanet-gpu-matmuls-to-mma-sync "

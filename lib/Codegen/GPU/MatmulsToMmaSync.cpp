@@ -8,7 +8,8 @@
 //
 // Upstream pieces used: nvgpu.mma.sync and its NVVM lowering, the PTX
 // fragment layouts (nvgpu::getLaneIdAndValueIdToOperandCoord /
-// getMmaSyncRegisterType), warp-mapped scf.forall (mapped later by
+// getMmaSyncRegisterType), nvgpu.ldmatrix for 16-bit fragments in shared
+// memory, warp-mapped scf.forall (mapped later by
 // upstream's mapNestedForallToThreadsImpl in deltanet-gpu-map-to-threads).
 // What is ours, and why: the warp loop nest. Upstream's
 // `transform.nvgpu.rewrite_matmul_as_mma_sync` rewrites only a linalg.matmul
@@ -41,6 +42,9 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/WalkPatternRewriteDriver.h"
+#include "llvm/Support/Debug.h"
+
+#define DEBUG_TYPE "deltanet-gpu-matmuls-to-mma-sync"
 
 namespace mlir {
 namespace deltanet {
@@ -250,6 +254,88 @@ Value applyInPlaceProducer(OpBuilder &b, Location loc,
   return mapping.lookup(body->getTerminator()->getOperand(0));
 }
 
+/// Why `operand`'s 16-bit fragments cannot be read with ldmatrix (empty:
+/// they can). ldmatrix (`nvgpu.ldmatrix`, PTX
+/// `ldmatrix.sync.aligned.m8n8.x{2,4}[.trans].shared.b16`) reads 8 x 8
+/// matrices whose 8 rows of 16 bytes each lane of a group of 8 addresses:
+/// the operand must be in workgroup memory, 16-bit, indexed by a projected
+/// permutation whose innermost index is the fragment's row or reduction
+/// index (memref stride 1), every other stride and the offset static
+/// multiples of 8 elements (16 bytes), the buffer a memref.alloc (placed
+/// at a 16-byte aligned offset of the dynamic shared memory by
+/// deltanet-gpu-workgroup-allocs-to-dynamic-shared). Fragment tiles start
+/// at multiples of 8 of both indices, so each row segment is then
+/// contiguous and 16-byte aligned.
+std::string whyNotLdMatrix(const Operand &operand) {
+  auto type = dyn_cast<MemRefType>(operand.memref.getType());
+  if (!type || type.getElementTypeBitWidth() != 16)
+    return "not a memref of 16-bit elements";
+  if (!gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type))
+    return "not in workgroup (shared) memory";
+  if (!getViewedBuffer(operand.memref).getDefiningOp<memref::AllocOp>())
+    return "not a view of a memref.alloc (base alignment unknown)";
+  if (!operand.map.isProjectedPermutation())
+    return "indexing map is not a projected permutation";
+  auto last = dyn_cast<AffineDimExpr>(operand.map.getResults().back());
+  if (!last || (last.getPosition() != operand.rowDim &&
+                last.getPosition() != operand.colDim))
+    return "innermost index is neither the fragment's row nor its "
+           "reduction index";
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(type.getStridesAndOffset(strides, offset)) ||
+      ShapedType::isDynamic(offset) ||
+      llvm::any_of(strides, ShapedType::isDynamic))
+    return "dynamic strides or offset";
+  if (strides.back() != 1)
+    return "innermost stride is not 1";
+  if (offset % 8 != 0)
+    return "offset is not a multiple of 8 elements (16 bytes)";
+  for (int64_t stride : ArrayRef(strides).drop_back())
+    if (stride % 8 != 0)
+      return "a row stride is not a multiple of 8 elements (16 bytes)";
+  return "";
+}
+
+/// The lane's 16-bit fragment of `operand` at iteration point `base` with
+/// one ldmatrix (whyNotLdMatrix is empty): A (16 x 16) as 4 matrices, B
+/// (8 x 16, held [N][K]) as 2, in the fragment's register order (PTX's
+/// m16n8k16 layouts): A's matrix j covers rows 8 (j mod 2) and reduction
+/// columns 8 floor(j / 2), B's reduction columns 8 j. Lane l addresses row
+/// l mod 8 of matrix floor(l / 8) (lanes past the last matrix repeat the
+/// first ones: .x2 ignores them). Stored with the reduction index
+/// innermost, a matrix's memory rows are fragment rows (plain ldmatrix);
+/// stored with the row index innermost (B as [K][N], A as [K][M]), they
+/// are reduction rows, transposed by `.trans`. (Two adjacent B fragments
+/// per `.x4` measured 1.5% slower on the H200: session 13, docs/GPU.md.)
+Value loadFragmentWithLdMatrix(OpBuilder &b, Location loc,
+                               const Operand &operand, ArrayRef<Value> base,
+                               Value lane) {
+  nvgpu::FragmentElementInfo reg =
+      *nvgpu::getMmaSyncRegisterType(layoutQuery(operand.info));
+  bool isA = operand.info.operandRole == nvgpu::MatMulOperandRole::A;
+  int64_t tiles = isA ? 4 : 2;
+  bool transposed =
+      cast<AffineDimExpr>(operand.map.getResults().back()).getPosition() ==
+      operand.rowDim;
+  AffineExpr l = b.getAffineDimExpr(0);
+  AffineExpr tile = (l % (8 * tiles)).floorDiv(8), i = l % 8;
+  AffineExpr row = isA ? (tile % 2) * 8 : b.getAffineConstantExpr(0);
+  AffineExpr col = isA ? tile.floorDiv(2) * 8 : tile * 8;
+  if (transposed)
+    col = col + i;
+  else
+    row = row + i;
+  AffineMap coord = AffineMap::get(2, 0, {row, col}, b.getContext());
+  SmallVector<Value> indices =
+      fragmentIndices(b, loc, operand, coord, base, lane, /*v=*/0);
+  auto regType = VectorType::get(
+      {reg.numRegistersPerFragment, reg.elementsPerRegister},
+      operand.info.vectorType.getElementType());
+  return nvgpu::LdMatrixOp::create(b, loc, regType, operand.memref, indices,
+                                   transposed, tiles);
+}
+
 /// The lane's fragment of `operand` at iteration point `base`, as the
 /// register vector that nvgpu.mma.sync takes (of the operand's element
 /// type: f32, bf16 or f16). With `roundToTf32` (f32 only), each value
@@ -258,7 +344,17 @@ Value applyInPlaceProducer(OpBuilder &b, Location loc,
 /// truncated by the hardware: truncation biases every product towards zero.
 Value loadFragment(OpBuilder &b, Location loc, const Operand &operand,
                    ArrayRef<Value> base, Value lane, bool roundToTf32,
-                   linalg::GenericOp producer = nullptr) {
+                   linalg::GenericOp producer = nullptr,
+                   bool ldmatrix = false) {
+  if (ldmatrix && !producer &&
+      operand.info.vectorType.getElementTypeBitWidth() == 16) {
+    std::string why = whyNotLdMatrix(operand);
+    if (why.empty())
+      return loadFragmentWithLdMatrix(b, loc, operand, base, lane);
+    LLVM_DEBUG(llvm::dbgs() << "16-bit fragment of " << operand.memref
+                            << " loaded per element, not by ldmatrix: " << why
+                            << "\n");
+  }
   nvgpu::WarpMatrixInfo layout = layoutQuery(operand.info);
   nvgpu::FragmentElementInfo reg = *nvgpu::getMmaSyncRegisterType(layout);
   AffineMap coord = *nvgpu::getLaneIdAndValueIdToOperandCoord(b, loc, layout);
@@ -521,7 +617,7 @@ bool mayWriteToNested(Operation *op, Value base) {
     if (auto store = dyn_cast<memref::StoreOp>(nested))
       return getViewedBuffer(store.getMemref()) == base ? WalkResult::interrupt()
                                                  : WalkResult::advance();
-    if (isa<memref::LoadOp>(nested) ||
+    if (isa<memref::LoadOp, nvgpu::LdMatrixOp>(nested) ||
         nested->hasTrait<OpTrait::IsTerminator>())
       return WalkResult::advance();
     return mayWriteTo(nested, base) ? WalkResult::interrupt()
@@ -847,7 +943,7 @@ struct MatmulToWarpMmaSync
                       bool chainProducts, bool foldAccumulatorProducers,
                       bool foldAccumulatorConsumers, bool foldAccumulatorCopies,
                       bool markCarried, int64_t accumulatorRowPadding,
-                      bool int8)
+                      bool int8, bool ldmatrix)
       : OpInterfaceRewritePattern(ctx), warps(warps),
         minReduction(minReduction), maxAccumulatorTiles(maxAccumulatorTiles),
         roundToTf32(roundToTf32), stageBytes(stageBytes),
@@ -857,7 +953,8 @@ struct MatmulToWarpMmaSync
         foldAccumulatorProducers(foldAccumulatorProducers),
         foldAccumulatorConsumers(foldAccumulatorConsumers),
         foldAccumulatorCopies(foldAccumulatorCopies), markCarried(markCarried),
-        accumulatorRowPadding(accumulatorRowPadding), int8(int8) {}
+        accumulatorRowPadding(accumulatorRowPadding), int8(int8),
+        ldmatrix(ldmatrix) {}
 
   LogicalResult matchAndRewrite(linalg::LinalgOp op,
                                 PatternRewriter &rewriter) const override {
@@ -1093,14 +1190,17 @@ struct MatmulToWarpMmaSync
             SmallVector<Value> aFragments;
             for (int64_t i = 0; i < groupRows; ++i) {
               at[product.mDim] = tileRow(b, i);
-              aFragments.push_back(
-                  loadFragment(b, bodyLoc, product.a, at, lane, roundToTf32));
+              aFragments.push_back(loadFragment(b, bodyLoc, product.a, at,
+                                                lane, roundToTf32,
+                                                /*producer=*/nullptr,
+                                                ldmatrix));
             }
             SmallVector<Value> results(carried.begin(), carried.end());
             for (int64_t t = 0; t < groupTiles; ++t) {
               at[product.nDim] = tileColumn(b, t);
-              Value bFragment = loadFragment(b, bodyLoc, product.b, at, lane,
-                                             roundToTf32);
+              Value bFragment =
+                  loadFragment(b, bodyLoc, product.b, at, lane, roundToTf32,
+                               /*producer=*/nullptr, ldmatrix);
               for (int64_t i = 0; i < groupRows; ++i) {
                 int64_t index = i * groupTiles + t;
                 results[index] = nvgpu::MmaSyncOp::create(
@@ -1156,6 +1256,8 @@ struct MatmulToWarpMmaSync
   int64_t accumulatorRowPadding;
   /// i8 x i8 -> i32 products too (s8 mma.sync m16n8k32).
   bool int8;
+  /// 16-bit A and B fragments in shared memory read with ldmatrix.
+  bool ldmatrix;
   /// The next product's number in the marks (unique per pass run).
   mutable int64_t nextProduct = 0;
 };
@@ -1198,7 +1300,7 @@ struct DeltaNetGpuMatmulsToMmaSyncPass
         roundToTf32, stageOperandBytes, zeroInitAccumulators, stageFromProducer,
         warpTiling == "min-loads", chainProducts, foldAccumulatorProducers,
         foldAccumulatorConsumers, foldAccumulatorCopies,
-        markCarriedAccumulators, accumulatorRowPadding, int8);
+        markCarriedAccumulators, accumulatorRowPadding, int8, ldmatrix);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
     SmallVector<Operation *> folded;
     getOperation()->walk([&](linalg::GenericOp op) {

@@ -91,6 +91,13 @@ struct DeltaNetGpuPromoteBlockTemporariesPass
 
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
+    if (narrowRowBytes < 32 || narrowRowBytes % 32 != 0) {
+      getOperation()->emitError("deltanet-gpu-promote-block-temporaries: "
+                                "narrow-row-bytes must be a positive "
+                                "multiple of 32, got ")
+          << static_cast<int64_t>(narrowRowBytes);
+      return signalPassFailure();
+    }
     auto workgroup = gpu::AddressSpaceAttr::get(
         ctx, gpu::GPUDialect::getWorkgroupAddressSpace());
     SmallVector<tensor::EmptyOp> empties;
@@ -111,11 +118,16 @@ struct DeltaNetGpuPromoteBlockTemporariesPass
           rank >= 2 ? type.getDimSize(rank - 1) *
                           type.getElementTypeBitWidth() / 32
                     : 0;
+      bool narrow = type.getElementTypeBitWidth() == 16;
       bool pad = rowPadding > 0 && rank >= 2 && wordsPerRow > 0 &&
-                 wordsPerRow % 32 == 0;
+                 wordsPerRow % (narrow ? narrowRowBytes / 4 : 32) == 0;
       SmallVector<int64_t> shape(type.getShape());
+      // 16-bit rows get twice the elements (the same bytes as 32-bit
+      // ones), so that they stay 16-byte aligned: ldmatrix reads rows of
+      // 16 bytes (deltanet-gpu-matmuls-to-mma-sync).
       if (pad)
-        shape.back() += rowPadding;
+        shape.back() +=
+            rowPadding * (narrow ? 2 : 1);
       auto alloc = bufferization::AllocTensorOp::create(
           rewriter, op.getLoc(), type.clone(shape), ValueRange{});
       alloc.setMemorySpaceAttr(workgroup);

@@ -72,3 +72,29 @@ func.func @carried(%x: tensor<4x16x16xf32>, %y: tensor<4x16x16xf32>) -> tensor<4
   } {mapping = [#gpu.block<x>]}
   return %r : tensor<4x16x16xf32>
 }
+
+// 16-bit temporaries: padded by the same bytes (8 bf16 = 16 bytes, rows
+// stay 16-byte aligned for ldmatrix), and rows of any multiple of
+// narrow-row-bytes (default 32) bytes: 16 bf16 (32 bytes) -> 24; 8 bf16
+// (16 bytes) are left alone. With narrow-row-bytes=128 only the 128-byte
+// multiples are.
+// RUN: deltanet-opt %s --deltanet-gpu-promote-block-temporaries="row-padding=4" -allow-unregistered-dialect | FileCheck %s --check-prefix=PAD16
+// RUN: deltanet-opt %s --deltanet-gpu-promote-block-temporaries="row-padding=4 narrow-row-bytes=128" -allow-unregistered-dialect | FileCheck %s --check-prefix=PAD128
+// RUN: not deltanet-opt %s --deltanet-gpu-promote-block-temporaries="narrow-row-bytes=16" -allow-unregistered-dialect 2>&1 | FileCheck %s --check-prefix=BADNARROW
+// PAD16-LABEL: func.func @temporaries_16bit
+// PAD16: bufferization.alloc_tensor() {memory_space = #gpu.address_space<workgroup>} : tensor<64x136xbf16>
+// PAD16: bufferization.alloc_tensor() {memory_space = #gpu.address_space<workgroup>} : tensor<128x24xbf16>
+// PAD16: bufferization.alloc_tensor() {memory_space = #gpu.address_space<workgroup>} : tensor<64x8xf16>
+// PAD128-LABEL: func.func @temporaries_16bit
+// PAD128: bufferization.alloc_tensor() {memory_space = #gpu.address_space<workgroup>} : tensor<64x136xbf16>
+// PAD128: bufferization.alloc_tensor() {memory_space = #gpu.address_space<workgroup>} : tensor<128x16xbf16>
+// BADNARROW: narrow-row-bytes must be a positive multiple of 32, got 16
+func.func @temporaries_16bit() {
+  scf.forall (%i) in (4) {
+    %a = tensor.empty() : tensor<64x128xbf16>
+    %b = tensor.empty() : tensor<128x16xbf16>
+    %c = tensor.empty() : tensor<64x8xf16>
+    "test.use"(%a, %b, %c) : (tensor<64x128xbf16>, tensor<128x16xbf16>, tensor<64x8xf16>) -> ()
+  } {mapping = [#gpu.block<x>]}
+  return
+}

@@ -102,15 +102,26 @@ def DeltaNetGpuPromoteBlockTemporaries
     copy (a loop-carried buffer has one memory space).
 
     With `row-padding=P`, a temporary of rank >= 2 whose rows are a
-    multiple of 32 words is allocated with P more elements per row and used
-    through a slice: a column then spans all banks, so the 8 rows x 4
-    columns that the lanes of a warp read for a tensor-core fragment are
-    not serialised on one bank.
+    multiple of 32 words is allocated with P more elements per row (2 P
+    for 16-bit elements: the same bytes as 32-bit ones, so that 16-bit rows
+    stay 16-byte aligned for ldmatrix) and used through a slice: a column
+    then spans all banks, so the 8 rows x 4 columns that the lanes of a
+    warp read for a tensor-core fragment (or the 8 rows of 16 bytes of an
+    ldmatrix matrix) are not serialised on one bank. 16-bit rows are padded
+    when they are a multiple of `narrow-row-bytes` bytes (default 32: also
+    the state scan's 16-column tiles, whose 32-byte rows put rows r and
+    r + 4 of an ldmatrix matrix on the same banks; H200, large shape,
+    bf16: scan 0.353 -> 0.340 ms, 62736 -> 63760 shared bytes; 128: the
+    32-word rule of 32-bit rows).
   }];
   let options = [
     Option<"rowPadding", "row-padding", "int64_t", /*default=*/"0",
            "Elements added to each row of temporaries whose rows are a "
-           "multiple of 32 words (0: none)">,
+           "multiple of 32 words (16-bit rows: twice as many; 0: none)">,
+    Option<"narrowRowBytes", "narrow-row-bytes", "int64_t",
+           /*default=*/"32",
+           "16-bit rows are padded when their bytes are a multiple of this "
+           "(a multiple of 32)">,
   ];
   let dependentDialects = ["bufferization::BufferizationDialect",
                            "gpu::GPUDialect"];
@@ -184,9 +195,8 @@ def DeltaNetGpuMatmulsToMmaSync
     warp loop and register accumulators (off by default: measured slower,
     see the option). Fragment
     layouts are upstream's (`nvgpu::getLaneIdAndValueIdToOperandCoord`);
-    operands are loaded per element (no ldmatrix: f32 operands, arbitrary
-    strides), from device memory unless `stage-operand-bytes` copies them
-    to shared memory first (from its producer's output when an earlier op
+    f32 operands are loaded per element (arbitrary strides), from device
+    memory unless `stage-operand-bytes` copies them to shared memory first (from its producer's output when an earlier op
     of the block computes it: `stage-from-producer`). A zero fill of the
     accumulator right before the product becomes zero registers
     (`zero-init-accumulators`). Other linalg ops stay for the SIMT mapping, and so do
@@ -205,7 +215,18 @@ def DeltaNetGpuMatmulsToMmaSync
     any K that is a multiple of 16: their products are exact, the program
     rounded the operands already, so `min-reduction` does not apply. Staged
     16-bit operands take half the shared bytes. bf16 needs
-    `deltanet-gpu-lower-bf16-mma-sync` before the NVVM lowering.
+    `deltanet-gpu-lower-bf16-mma-sync` before the NVVM lowering. With
+    `ldmatrix` (default), a 16-bit A or B fragment in shared memory is one
+    `nvgpu.ldmatrix` (PTX `ldmatrix.sync.aligned.m8n8.x4` for A, `.x2` for
+    B; `.trans` when the operand is stored with its row index innermost:
+    B as [K][N], A as [K][M]) instead of one 16-bit load per element,
+    where each 8-element row segment is contiguous and 16-byte aligned: a
+    `memref.alloc` in workgroup memory, indexed by a projected permutation,
+    innermost stride 1, the other strides and the offset static multiples
+    of 8 elements. Other 16-bit fragments stay per element (the reason
+    under `-debug-only=deltanet-gpu-matmuls-to-mma-sync`). Staged 16-bit
+    rows of a multiple of 128 bytes are padded by 16 bytes (8 rows of an
+    ldmatrix matrix in distinct banks).
   }];
   let options = [
     Option<"threads", "threads", "int64_t", /*default=*/"128",
@@ -291,6 +312,10 @@ def DeltaNetGpuMatmulsToMmaSync
            "satfinite; no min-reduction: the sums are exact), without the "
            "f32 products' fusions (chaining, folds, carried accumulators). "
            "Off by default: not yet run on a device">,
+    Option<"ldmatrix", "ldmatrix", "bool", /*default=*/"true",
+           "16-bit A / B fragments in shared memory (16-byte aligned rows) "
+           "read with nvgpu.ldmatrix (.trans for a [K][N] B) instead of "
+           "per-element loads">,
     Option<"markCarriedAccumulators", "mark-carried-accumulators", "bool",
            /*default=*/"false",
            "Mark each loaded accumulator fragment and its stores "
@@ -420,7 +445,13 @@ def DeltaNetGpuWorkgroupAllocsToDynamicShared
     (unless `reuse=false`): without the barrier, threads still reading the
     first could race with threads writing the second (upstream
     gpu-eliminate-barriers runs before this pass, while the allocations are
-    distinct, and erases barriers between them).
+    distinct, and erases barriers between them). Placement is greedy, the
+    largest allocation first, each at the lowest free offset; in a launch
+    with 16-bit allocations two more orders (equal sizes latest first;
+    longest-lived first) are tried and kept when strictly smaller (the bf16
+    chunk prologue: 80144 -> 68880 bytes once its 16-bit rows were padded
+    to 16 bytes for ldmatrix). Launches of 32-bit allocations keep the
+    size order.
   }];
   let options = [
     Option<"reuse", "reuse", "bool", /*default=*/"true",
