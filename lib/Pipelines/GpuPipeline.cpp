@@ -125,6 +125,11 @@ mlir::deltanet::verifyGpuPipelineOptions(const GpuPipelineOptions &options) {
     return llvm::createStringError(
         "chunk-stage-precision: i8 is not offered on the GPU (f32, bf16, "
         "f16: the stage products on mma.sync)");
+  if (options.scanMmaChainWarps < 0 ||
+      !llvm::is_contained({0, 1, 2, 4, 8}, int64_t(options.scanMmaChainWarps)))
+    return llvm::createStringError(
+        "scan-mma-chain-warps must be 0 (chosen), 1, 2, 4 or 8, got " +
+        std::to_string(options.scanMmaChainWarps));
   if (options.threads <= 0 || options.threads % 32 != 0 ||
       options.threads > 1024)
     return llvm::createStringError(
@@ -148,6 +153,13 @@ GpuPipelineOptions::getDistributeToBlocksOptions() const {
   for (const std::string &entry : kernelThreads)
     if (entry != "none")
       pass.kernelThreads.push_back(entry);
+  return pass;
+}
+
+DeltaNetGpuLowerChunkStateScanToMmaChainOptions
+GpuPipelineOptions::getLowerChunkStateScanToMmaChainOptions() const {
+  DeltaNetGpuLowerChunkStateScanToMmaChainOptions pass;
+  pass.warps = scanMmaChainWarps;
   return pass;
 }
 
@@ -242,6 +254,11 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
   addNarrowStageIntermediatesPass(pm, *lookupTargetInfo("gpu"),
                                   options.chunkPrecision,
                                   options.chunkStagePrecision);
+  // A 16-bit state scan as its own kernel, the state in registers.
+  if (options.scanMmaChain)
+    pm.addNestedPass<func::FuncOp>(
+        createDeltaNetGpuLowerChunkStateScanToMmaChain(
+            options.getLowerChunkStateScanToMmaChainOptions()));
   pm.addPass(
       createDeltaNetGpuDistributeToBlocks(options.getDistributeToBlocksOptions()));
   addDeltaNetToLinalgPasses(pm, options, *lookupTargetInfo("gpu"),
