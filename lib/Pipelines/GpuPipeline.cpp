@@ -130,6 +130,10 @@ mlir::deltanet::verifyGpuPipelineOptions(const GpuPipelineOptions &options) {
     return llvm::createStringError(
         "scan-mma-chain-warps must be 0 (chosen), 1, 2, 4 or 8, got " +
         std::to_string(options.scanMmaChainWarps));
+  if (options.scanMmaChainKeySplit < 0 || options.scanMmaChainKeySplit > 2)
+    return llvm::createStringError(
+        "scan-mma-chain-key-split must be 0 (chosen), 1 or 2, got " +
+        std::to_string(options.scanMmaChainKeySplit));
   if (options.threads <= 0 || options.threads % 32 != 0 ||
       options.threads > 1024)
     return llvm::createStringError(
@@ -160,6 +164,7 @@ DeltaNetGpuLowerChunkStateScanToMmaChainOptions
 GpuPipelineOptions::getLowerChunkStateScanToMmaChainOptions() const {
   DeltaNetGpuLowerChunkStateScanToMmaChainOptions pass;
   pass.warps = scanMmaChainWarps;
+  pass.keySplit = scanMmaChainKeySplit;
   return pass;
 }
 
@@ -254,8 +259,9 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
   addNarrowStageIntermediatesPass(pm, *lookupTargetInfo("gpu"),
                                   options.chunkPrecision,
                                   options.chunkStagePrecision);
-  // A 16-bit state scan as its own kernel, the state in registers.
-  if (options.scanMmaChain)
+  // A 16-bit state scan as its own kernel, the state in mma.sync registers
+  // (tensor cores only; opt-in: the CPU emulation cannot run it).
+  if (options.scanMmaChain && options.tensorCores)
     pm.addNestedPass<func::FuncOp>(
         createDeltaNetGpuLowerChunkStateScanToMmaChain(
             options.getLowerChunkStateScanToMmaChainOptions()));

@@ -89,16 +89,28 @@ std::string unsupportedReason(ChunkStateScanOp op, ScanShape &shape) {
   return "";
 }
 
-/// Warps per block: `requested`, or the most of 4, 2, 1 dividing V / 16
-/// that gives at least `minBlocks` blocks.
-int64_t chooseWarps(const ScanShape &s, int64_t requested, int64_t minBlocks) {
+/// Row groups (16 state columns each) per block: `requestedWarps / split`,
+/// or the most of 4, 2, 1 dividing V / 16 that gives at least `minBlocks`
+/// blocks.
+int64_t chooseRowGroups(const ScanShape &s, int64_t requestedWarps,
+                        int64_t split, int64_t minBlocks) {
   int64_t tiles = s.values / 16;
-  if (requested > 0)
-    return tiles % requested == 0 ? requested : 1;
-  for (int64_t warps : {4, 2})
-    if (tiles % warps == 0 && s.sequences * (tiles / warps) >= minBlocks)
-      return warps;
+  if (requestedWarps > 0) {
+    int64_t groups = std::max<int64_t>(requestedWarps / split, 1);
+    return tiles % groups == 0 ? groups : 1;
+  }
+  for (int64_t groups : {4, 2})
+    if (tiles % groups == 0 && s.sequences * (tiles / groups) >= minBlocks)
+      return groups;
   return 1;
+}
+
+/// Warps sharing a row group by key: `requested` (1 or 2), or 2 when the
+/// halves of K are whole k-step pairs; 1 where K does not split so.
+int64_t chooseKeySplit(const ScanShape &s, int64_t requested) {
+  if (s.keys % 32 != 0)
+    return 1;
+  return requested == 1 ? 1 : 2;
 }
 
 /// Builds the launch body: index helpers, fragment loads / stores, the
@@ -107,16 +119,28 @@ struct ChainBuilder {
   OpBuilder &b;
   Location loc;
   ScanShape s;
-  int64_t warps, padding;
-  // Buffers (global) and the staged chunks (workgroup, [2][C][K + pad]).
-  Value k, w, u, g, init, states, vNew, final, kStaged, wStaged;
+  // Warps per block: `rowGroups` groups of 16 state columns, each split
+  // over `split` warps by key (warp h of a group owns S^T's key columns
+  // [h K / split, (h + 1) K / split): `ownKeys`).
+  int64_t warps, split, rowGroups, ownKeys, padding;
+  // Buffers (global).
+  Value k, w, u, g, init, states, vNew, final;
+  // The staged chunks (workgroup memory, two slots): k and w [2][C][K + pad],
+  // the block's columns of u [2][C][16 * rowGroups + 4], g [2][C]; with a
+  // key split, the warps' partial w S products [warps][C / 8][4][32].
+  Value kStaged, wStaged, uStaged, gStaged, partial;
   // Lane coordinates.
   Value thread, lane, group, quad, seq, rowLo, rowHi;
+  // The block's first state column; the lane's rows within the block; the
+  // warp, its partner in the key split, its first key column, and the
+  // first token of the v_new columns it stores.
+  Value blockCol0, localLo, localHi, warp, partner, keyBase, tokenBase;
   VectorType acc, aFrag, bFrag;
 
   ChainBuilder(OpBuilder &b, Location loc, ScanShape s, int64_t warps,
-               int64_t padding)
-      : b(b), loc(loc), s(s), warps(warps), padding(padding) {}
+               int64_t split, int64_t padding)
+      : b(b), loc(loc), s(s), warps(warps), split(split),
+        rowGroups(warps / split), ownKeys(s.keys / split), padding(padding) {}
 
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
@@ -138,25 +162,37 @@ struct ChainBuilder {
     lane = rem(thread, kWarpSize);
     group = div(lane, 4);
     quad = rem(lane, 4);
-    Value warp = div(thread, kWarpSize);
-    Value row0 = add(mul(blockX, 16 * warps), mul(warp, 16));
-    rowLo = add(row0, group);
-    rowHi = add(row0, add(group, 8));
+    warp = div(thread, kWarpSize);
+    Value half = rem(warp, split);
+    partner = arith::XOrIOp::create(b, loc, warp, idx(1));
+    keyBase = mul(half, ownKeys);
+    tokenBase = mul(half, s.chunk / split);
+    blockCol0 = mul(blockX, 16 * rowGroups);
+    localLo = add(mul(div(warp, split), 16), group);
+    localHi = add(localLo, 8);
+    rowLo = add(blockCol0, localLo);
+    rowHi = add(blockCol0, localHi);
   }
 
   /// (column, row) of element `i` (2 * r + e) of an accumulator fragment
-  /// whose columns start at `col0`.
-  std::pair<Value, Value> accCoord(int64_t col0, int64_t i) {
+  /// whose columns start at `colBase` (if any) + `col0`.
+  std::pair<Value, Value> accCoord(int64_t col0, int64_t i, bool local = false,
+                                   Value colBase = {}) {
     Value col = add(mul(quad, 2), col0 + i % 2);
+    if (colBase)
+      col = add(colBase, col);
+    if (local)
+      return {col, i / 2 ? localHi : localLo};
     return {col, i / 2 ? rowHi : rowLo};
   }
 
   /// An S^T-shaped fragment read from a buffer that holds its transpose:
   /// element (row, col) = buf[lead..., col, row], widened to f32.
-  Value loadTransposed(Value buf, ValueRange lead, int64_t col0) {
+  Value loadTransposed(Value buf, ValueRange lead, int64_t col0,
+                       bool localRows = false, Value colBase = {}) {
     SmallVector<Value> elements;
     for (int64_t i = 0; i < 4; ++i) {
-      auto [col, row] = accCoord(col0, i);
+      auto [col, row] = accCoord(col0, i, localRows, colBase);
       SmallVector<Value> indices(lead);
       indices.append({col, row});
       Value v = memref::LoadOp::create(b, loc, buf, indices);
@@ -170,10 +206,10 @@ struct ChainBuilder {
   /// The inverse: buf[lead..., col, row] = fragment (row, col), rounded to
   /// the buffer's element type.
   void storeTransposed(Value fragment, Value buf, ValueRange lead,
-                       int64_t col0) {
+                       int64_t col0, Value colBase = {}) {
     Type element = cast<MemRefType>(buf.getType()).getElementType();
     for (int64_t i = 0; i < 4; ++i) {
-      auto [col, row] = accCoord(col0, i);
+      auto [col, row] = accCoord(col0, i, false, colBase);
       Value v = vector::ExtractOp::create(b, loc, fragment,
                                           ArrayRef<int64_t>{i / 2, i % 2});
       if (element != v.getType())
@@ -184,29 +220,53 @@ struct ChainBuilder {
     }
   }
 
-  /// Chunk `chunk`'s k and w into staging buffer `slot` (cp.async, 16 bytes
-  /// per copy, spread over the block's threads); one group.
-  Value stageChunk(Value chunk, Value slot) {
+  /// cp.async copies (16 bytes each, spread over the block's threads) of
+  /// `rows` x `width` elements of chunk `chunk` of `src` ([M][NC][rows][..],
+  /// from column `srcCol0`; or [M][NC][width] when `rows` is 0) into slot
+  /// `slot` of `dst` ([2][rows][..] or [2][width]).
+  void copyChunk(Value src, Value dst, Value chunk, Value slot, int64_t rows,
+                 int64_t width, Value srcCol0, SmallVector<Value> &tokens) {
     int64_t threads = kWarpSize * warps;
-    int64_t perRow = s.keys / kCopyElements;
-    int64_t copies = s.chunk * perRow;
+    int64_t perCopy =
+        16 * 8 / cast<MemRefType>(src.getType()).getElementTypeBitWidth();
+    int64_t perRow = width / perCopy;
+    int64_t copies = std::max<int64_t>(rows, 1) * perRow;
     auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
-    SmallVector<Value> tokens;
     for (int64_t first = 0; first < copies; first += threads) {
       Value linear = add(thread, first);
       Value row = div(linear, perRow);
-      Value col = mul(rem(linear, perRow), kCopyElements);
-      // Threads past the end (copies not a multiple of threads) repeat the
-      // last row's copies: the same bytes, written twice.
+      Value col = mul(rem(linear, perRow), perCopy);
+      // Threads past the end repeat the last row's copies (the same bytes
+      // written twice).
       if (first + threads > copies)
-        row = arith::MinUIOp::create(b, loc, row, idx(s.chunk - 1));
-      for (auto [src, dst] : {std::pair(k, kStaged), std::pair(w, wStaged)})
-        tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
-            b, loc, tokenType, dst, ValueRange{slot, row, col}, src,
-            ValueRange{seq, chunk, row, col},
-            b.getIndexAttr(kCopyElements), /*srcElements=*/Value(),
-            /*bypassL1=*/b.getUnitAttr()));
+        row = arith::MinUIOp::create(b, loc, row,
+                                     idx(std::max<int64_t>(rows, 1) - 1));
+      SmallVector<Value> srcIndices{seq, chunk}, dstIndices{slot};
+      if (rows) {
+        srcIndices.append({row, add(srcCol0, col)});
+        dstIndices.append({row, col});
+      } else {
+        // One row: `row` is 0, the excess threads' columns wrap around.
+        srcIndices.push_back(col);
+        dstIndices.push_back(col);
+      }
+      tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+          b, loc, tokenType, dst, dstIndices, src, srcIndices,
+          b.getIndexAttr(perCopy), /*srcElements=*/Value(),
+          /*bypassL1=*/b.getUnitAttr()));
     }
+  }
+
+  /// Chunk `chunk`'s k, w, the block's columns of u, and g into slot `slot`
+  /// of the staging buffers; one cp.async group.
+  Value stageChunk(Value chunk, Value slot) {
+    SmallVector<Value> tokens;
+    copyChunk(k, kStaged, chunk, slot, s.chunk, s.keys, idx(0), tokens);
+    copyChunk(w, wStaged, chunk, slot, s.chunk, s.keys, idx(0), tokens);
+    copyChunk(u, uStaged, chunk, slot, s.chunk, 16 * rowGroups, blockCol0,
+              tokens);
+    copyChunk(g, gStaged, chunk, slot, 0, s.chunk, idx(0), tokens);
+    auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
     return nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenType, tokens);
   }
 
@@ -261,13 +321,14 @@ struct ChainBuilder {
     Value zero = arith::ConstantOp::create(b, loc, acc, b.getZeroAttr(acc));
     SmallVector<Value> accs(s.chunk / 8, zero);
     Value rowInTile = rem(lane, 8), matrix = div(lane, 8);
-    for (int64_t ks = 0; ks < s.keys / 16; ks += 2) {
-      bool pair = ks + 1 < s.keys / 16;
+    for (int64_t ks = 0; ks < ownKeys / 16; ks += 2) {
+      bool pair = ks + 1 < ownKeys / 16;
       Value a0 = aFromAccumulators(stateT[2 * ks], stateT[2 * ks + 1], true);
       Value a1 = pair ? aFromAccumulators(stateT[2 * ks + 2],
                                           stateT[2 * ks + 3], true)
                       : Value();
-      Value col = add(mul(pair ? matrix : rem(matrix, 2), 8), ks * 16);
+      Value col =
+          add(add(mul(pair ? matrix : rem(matrix, 2), 8), ks * 16), keyBase);
       for (int64_t jn = 0; jn < s.chunk / 8; ++jn) {
         Value row = add(rowInTile, jn * 8);
         Value loaded =
@@ -277,9 +338,34 @@ struct ChainBuilder {
           accs[jn] = mma(a1, bFragment(loaded, 2), accs[jn]);
       }
     }
+    if (split > 1)
+      addPartnerProducts(accs);
     for (int64_t jn = 0; jn < s.chunk / 8; ++jn)
       accs[jn] = arith::AddFOp::create(b, loc, uT[jn], accs[jn]);
     return accs;
+  }
+
+  /// With a key split, each warp of a pair has the product over its half of
+  /// the keys: both add the other's (through `partial`, one barrier; each
+  /// lane reads back the elements its partner lane wrote, conflict-free).
+  void addPartnerProducts(SmallVector<Value> &accs) {
+    for (int64_t jn = 0; jn < s.chunk / 8; ++jn)
+      for (int64_t i = 0; i < 4; ++i) {
+        Value v = vector::ExtractOp::create(b, loc, accs[jn],
+                                            ArrayRef<int64_t>{i / 2, i % 2});
+        memref::StoreOp::create(b, loc, v, partial,
+                                ValueRange{warp, idx(jn), idx(i), lane});
+      }
+    gpu::BarrierOp::create(b, loc);
+    for (int64_t jn = 0; jn < s.chunk / 8; ++jn) {
+      SmallVector<Value> elements;
+      for (int64_t i = 0; i < 4; ++i)
+        elements.push_back(memref::LoadOp::create(
+            b, loc, partial, ValueRange{partner, idx(jn), idx(i), lane}));
+      accs[jn] = arith::AddFOp::create(
+          b, loc, accs[jn],
+          vector::FromElementsOp::create(b, loc, acc, elements));
+    }
   }
 
   /// S^T * exp(g_last) + Vd^T k, B fragments of k ([C][K] read along C: mma's
@@ -297,8 +383,8 @@ struct ChainBuilder {
       Value a =
           aFromAccumulators(decayedT[2 * cs], decayedT[2 * cs + 1], false);
       Value row = add(add(rowInTile, rowHalf), cs * 16);
-      for (int64_t jk = 0; jk < s.keys / 8; jk += 2) {
-        Value col = add(colHalf, jk * 8);
+      for (int64_t jk = 0; jk < ownKeys / 8; jk += 2) {
+        Value col = add(add(colHalf, jk * 8), keyBase);
         Value loaded = ldmatrix(kStaged, ValueRange{slot, row, col}, 4, true);
         stateT[jk] = mma(a, bFragment(loaded, 0), stateT[jk]);
         stateT[jk + 1] = mma(a, bFragment(loaded, 2), stateT[jk + 1]);
@@ -307,30 +393,42 @@ struct ChainBuilder {
     return stateT;
   }
 
-  /// What a chunk reads from global memory besides k and w: u^T in the
-  /// accumulator layout (C / 8 fragments), then g at the lane's token
-  /// columns (C / 4), then g_last.
-  SmallVector<Value> loadChunkInputs(Value chunk) {
-    SmallVector<Value> lead{seq, chunk};
+  /// A chunk's staged u^T in the accumulator layout (C / 8 fragments),
+  /// then g at the lane's token columns (C / 4), then g_last.
+  SmallVector<Value> loadChunkInputs(Value slot) {
     SmallVector<Value> inputs;
     for (int64_t jn = 0; jn < s.chunk / 8; ++jn)
-      inputs.push_back(loadTransposed(u, lead, jn * 8));
+      inputs.push_back(
+          loadTransposed(uStaged, ValueRange{slot}, jn * 8, /*localRows=*/true));
     for (int64_t jn = 0; jn < s.chunk / 8; ++jn)
       for (int64_t e = 0; e < 2; ++e)
         inputs.push_back(memref::LoadOp::create(
-            b, loc, g, ValueRange{seq, chunk, accCoord(jn * 8, e).first}));
-    inputs.push_back(memref::LoadOp::create(
-        b, loc, g, ValueRange{seq, chunk, idx(s.chunk - 1)}));
+            b, loc, gStaged, ValueRange{slot, accCoord(jn * 8, e).first}));
+    inputs.push_back(memref::LoadOp::create(b, loc, gStaged,
+                                            ValueRange{slot, idx(s.chunk - 1)}));
     return inputs;
   }
 
-  /// One chunk: load its u and g (first: their latency behind the copies
-  /// and stores), wait for its staged k / w, stage the next chunk's, store
-  /// S, then v_new = u - w S and S <- exp(g_last) S + (k decayed)^T v_new.
-  /// Returns the new S^T and the next chunk's copy group.
+  /// v_new^T's tiles into v_new (transposed); with a key split, each warp
+  /// of a pair stores its share of the tokens (both hold all of them).
+  void storeNewValues(ArrayRef<Value> vNewT, ValueRange lead) {
+    int64_t share = s.chunk / 8 / split;
+    Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                        tokenBase, idx(0));
+    for (int64_t jn = 0; jn < share; ++jn) {
+      Value tile = vNewT[jn];
+      for (int64_t h = 1; h < split; ++h)
+        tile = arith::SelectOp::create(b, loc, first, tile,
+                                       vNewT[jn + h * share]);
+      storeTransposed(tile, vNew, lead, jn * 8, tokenBase);
+    }
+  }
+
+  /// One chunk: wait for its staged k, w, u, g, stage the next chunk's,
+  /// store S, then v_new = u - w S and S <- exp(g_last) S + (k decayed)^T
+  /// v_new. Returns the new S^T and the next chunk's copy group.
   SmallVector<Value> chunkStep(Value chunk, SmallVector<Value> stateT,
                                Value pending) {
-    SmallVector<Value> inputs = loadChunkInputs(chunk);
     nvgpu::DeviceAsyncWaitOp::create(b, loc, pending, b.getI32IntegerAttr(0));
     gpu::BarrierOp::create(b, loc);
     Value slot = rem(chunk, 2);
@@ -338,10 +436,11 @@ struct ChainBuilder {
     Value next =
         arith::MinUIOp::create(b, loc, add(chunk, 1), idx(s.chunks - 1));
     Value staged = stageChunk(next, nextSlot);
+    SmallVector<Value> inputs = loadChunkInputs(slot);
 
     SmallVector<Value> lead{seq, chunk};
-    for (int64_t j = 0; j < s.keys / 8; ++j)
-      storeTransposed(stateT[j], states, lead, j * 8);
+    for (int64_t j = 0; j < ownKeys / 8; ++j)
+      storeTransposed(stateT[j], states, lead, j * 8, keyBase);
 
     int64_t tiles = s.chunk / 8;
     ArrayRef<Value> uT = ArrayRef<Value>(inputs).take_front(tiles);
@@ -349,8 +448,8 @@ struct ChainBuilder {
     Value gLast = inputs.back();
     SmallVector<Value> vNewT = newValues(stateT, slot, uT);
     SmallVector<Value> decayedT;
+    storeNewValues(vNewT, lead);
     for (int64_t jn = 0; jn < tiles; ++jn) {
-      storeTransposed(vNewT[jn], vNew, lead, jn * 8);
       SmallVector<Value> d;
       for (int64_t e = 0; e < 2; ++e)
         d.push_back(math::ExpOp::create(
@@ -380,15 +479,31 @@ struct ChainBuilder {
                                       workgroup);
     kStaged = memref::AllocOp::create(b, loc, stagedType);
     wStaged = memref::AllocOp::create(b, loc, stagedType);
+    // Rows of 16 * warps + 4 words: a load's token rows 2 * quad (+ 1) lie
+    // 8 * quad words apart modulo 32, its 8 columns in distinct banks.
+    uStaged = memref::AllocOp::create(
+        b, loc,
+        MemRefType::get({2, s.chunk, 16 * rowGroups + 4}, b.getF32Type(),
+                        MemRefLayoutAttrInterface(), workgroup));
+    gStaged = memref::AllocOp::create(
+        b, loc,
+        MemRefType::get({2, s.chunk}, b.getF32Type(),
+                        MemRefLayoutAttrInterface(), workgroup));
+    if (split > 1)
+      partial = memref::AllocOp::create(
+          b, loc,
+          MemRefType::get({warps, s.chunk / 8, 4, kWarpSize}, b.getF32Type(),
+                          MemRefLayoutAttrInterface(), workgroup));
     setUpLane(blockX, blockY, threadX);
 
     SmallVector<Value> stateT;
-    for (int64_t j = 0; j < s.keys / 8; ++j)
-      stateT.push_back(loadTransposed(init, ValueRange{seq}, j * 8));
+    for (int64_t j = 0; j < ownKeys / 8; ++j)
+      stateT.push_back(
+          loadTransposed(init, ValueRange{seq}, j * 8, false, keyBase));
     Value first = stageChunk(idx(0), idx(0));
 
     // Carried: S^T and the pending copy group.
-    int64_t stateTiles = s.keys / 8;
+    int64_t stateTiles = ownKeys / 8;
     SmallVector<Value> carried(stateT);
     carried.push_back(first);
     auto loop = scf::ForOp::create(b, loc, idx(0), idx(s.chunks), idx(1),
@@ -405,16 +520,18 @@ struct ChainBuilder {
     // The last chunk's (redundant) copy completes before the block exits.
     nvgpu::DeviceAsyncWaitOp::create(b, loc, loop.getResults().back(),
                                      b.getI32IntegerAttr(0));
-    for (int64_t j = 0; j < s.keys / 8; ++j)
-      storeTransposed(loop.getResult(j), final, ValueRange{seq}, j * 8);
+    for (int64_t j = 0; j < ownKeys / 8; ++j)
+      storeTransposed(loop.getResult(j), final, ValueRange{seq}, j * 8,
+                      keyBase);
   }
 };
 
 struct ChunkStateScanToMmaChain : public OpRewritePattern<ChunkStateScanOp> {
   ChunkStateScanToMmaChain(MLIRContext *context, int64_t warps,
-                           int64_t minBlocks, int64_t padding)
-      : OpRewritePattern(context), warps(warps), minBlocks(minBlocks),
-        padding(padding) {}
+                           int64_t keySplit, int64_t minBlocks,
+                           int64_t padding)
+      : OpRewritePattern(context), warps(warps), keySplit(keySplit),
+        minBlocks(minBlocks), padding(padding) {}
 
   LogicalResult matchAndRewrite(ChunkStateScanOp op,
                                 PatternRewriter &rewriter) const override {
@@ -422,7 +539,8 @@ struct ChunkStateScanToMmaChain : public OpRewritePattern<ChunkStateScanOp> {
     std::string reason = unsupportedReason(op, shape);
     if (!reason.empty())
       return rewriter.notifyMatchFailure(op, reason);
-    int64_t blockWarps = chooseWarps(shape, warps, minBlocks);
+    int64_t split = chooseKeySplit(shape, keySplit);
+    int64_t rowGroups = chooseRowGroups(shape, warps, split, minBlocks);
     Location loc = op.getLoc();
 
     auto bufferOf = [&](Value tensor) -> Value {
@@ -438,7 +556,8 @@ struct ChunkStateScanToMmaChain : public OpRewritePattern<ChunkStateScanOp> {
           rewriter, loc,
           MemRefType::get(type.getShape(), type.getElementType()));
     };
-    ChainBuilder chain(rewriter, loc, shape, blockWarps, padding);
+    ChainBuilder chain(rewriter, loc, shape, rowGroups * split, split,
+                       padding);
     chain.k = bufferOf(op.getK());
     chain.w = bufferOf(op.getW());
     chain.u = bufferOf(op.getU());
@@ -450,11 +569,12 @@ struct ChunkStateScanToMmaChain : public OpRewritePattern<ChunkStateScanOp> {
 
     Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
     Value tiles = arith::ConstantIndexOp::create(
-        rewriter, loc, shape.values / (16 * blockWarps));
+        rewriter, loc, shape.values / (16 * rowGroups));
     Value sequences =
         arith::ConstantIndexOp::create(rewriter, loc, shape.sequences);
     Value threads =
-        arith::ConstantIndexOp::create(rewriter, loc, kWarpSize * blockWarps);
+        arith::ConstantIndexOp::create(rewriter, loc,
+                                       kWarpSize * rowGroups * split);
     auto launch = gpu::LaunchOp::create(rewriter, loc, tiles, sequences, one,
                                         threads, one, one);
     {
@@ -476,7 +596,7 @@ struct ChunkStateScanToMmaChain : public OpRewritePattern<ChunkStateScanOp> {
     return success();
   }
 
-  int64_t warps, minBlocks, padding;
+  int64_t warps, keySplit, minBlocks, padding;
 };
 
 struct LowerChunkStateScanToMmaChainPass
@@ -485,15 +605,17 @@ struct LowerChunkStateScanToMmaChainPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (warps < 0 || rowPadding < 0 || rowPadding % 8 != 0) {
+    if (warps < 0 || keySplit < 0 || keySplit > 2 || rowPadding < 0 ||
+        rowPadding % 8 != 0) {
       getOperation().emitError()
           << getArgument()
-          << ": warps must be >= 0 and row-padding a multiple of 8";
+          << ": warps must be >= 0, key-split 0, 1 or 2 and row-padding a "
+             "multiple of 8";
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
-    patterns.add<ChunkStateScanToMmaChain>(&getContext(), warps, minBlocks,
-                                           rowPadding);
+    patterns.add<ChunkStateScanToMmaChain>(&getContext(), warps, keySplit,
+                                           minBlocks, rowPadding);
     // One application per scan, no folding of anything else.
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }

@@ -1,10 +1,12 @@
-// RUN: deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain,cse))" | FileCheck %s
-// RUN: deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{warps=2},cse))" | FileCheck %s --check-prefix=WARPS2
+// RUN: deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{key-split=1},cse))" | FileCheck %s
+// RUN: deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{warps=2 key-split=1},cse))" | FileCheck %s --check-prefix=WARPS2
+// RUN: deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain,cse))" | FileCheck %s --check-prefix=SPLIT
 // RUN: not deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{row-padding=3}))" 2>&1 | FileCheck %s --check-prefix=BADPAD
 
-// A bf16 scan (M = 2 sequences, 3 chunks of C = 32, K = V = 32): one launch,
-// grid (V / 16, M) of one warp (min-blocks not reachable), the k and w
-// chunks staged [2][C][K + 8] in workgroup memory (cp.async), S^T's K / 8 =
+// A bf16 scan (M = 2 sequences, 3 chunks of C = 32, K = V = 32), with
+// key-split=1: one launch, grid (V / 16, M) of one warp (min-blocks not
+// reachable), the k and w chunks staged [2][C][K + 8] in workgroup memory
+// (cp.async; u's 16 columns [2][C][20], g [2][C]), S^T's K / 8 =
 // 4 accumulator fragments and the pending copy group carried by the chunk
 // loop; per chunk C / 8 * K / 16 = 8 products of v_new (A = -S^T, B = w by
 // ldmatrix) and K / 8 * C / 16 = 8 of the state update (A = the decayed
@@ -18,18 +20,21 @@
 // CHECK: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[C2]], %{{.*}} = %[[C2]], %{{.*}} = %[[C1]]) threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[C32]], %{{.*}} = %[[C1]], %{{.*}} = %[[C1]])
 // CHECK: memref.alloc() : memref<2x32x40xbf16, #gpu.address_space<workgroup>>
 // CHECK: memref.alloc() : memref<2x32x40xbf16, #gpu.address_space<workgroup>>
+// CHECK: memref.alloc() : memref<2x32x20xf32, #gpu.address_space<workgroup>>
+// CHECK: memref.alloc() : memref<2x32xf32, #gpu.address_space<workgroup>>
 // CHECK: nvgpu.device_async_copy
 // CHECK: %[[FIRST:.*]] = nvgpu.device_async_create_group
-// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args({{.*}}%[[FIRST]]) -> (vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, f32, f32, f32, f32, f32, f32, f32, f32, f32, !nvgpu.device.async.token)
-// The next chunk's u^T (4 fragments) and g (8 tokens and g_last) first.
-// CHECK-COUNT-25: memref.load
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args({{.*}}%[[FIRST]]) -> (vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, !nvgpu.device.async.token)
 // CHECK: nvgpu.device_async_wait
 // CHECK-NEXT: gpu.barrier
 // CHECK-NOT: gpu.barrier
-// CHECK-COUNT-8: nvgpu.device_async_copy
+// The next chunk's k, w (4 copies each), u (4), g (1):
+// CHECK-COUNT-13: nvgpu.device_async_copy
 // CHECK: nvgpu.device_async_create_group
+// This chunk's u^T (4 fragments) and g (8 tokens and g_last) from shared
+// memory, then S's stores:
+// CHECK-COUNT-25: memref.load {{.*}}#gpu.address_space<workgroup>>
 // CHECK-COUNT-16: memref.store
-// CHECK-COUNT-8: math.exp
 // CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = false}
 // CHECK: nvgpu.mma.sync
 // CHECK: nvgpu.mma.sync
@@ -43,7 +48,7 @@
 // CHECK: nvgpu.mma.sync
 // CHECK: nvgpu.mma.sync
 // CHECK-COUNT-16: memref.store
-// CHECK: math.exp
+// CHECK-COUNT-9: math.exp
 // CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true}
 // CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>) -> vector<2x2xf32>
 // CHECK: nvgpu.mma.sync
@@ -65,7 +70,24 @@
 // CHECK-NOT: deltanet.chunk_state_scan
 // WARPS2-LABEL: func.func @scan_bf16
 // WARPS2: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c1{{.*}}, %{{.*}} = %c2{{.*}}, %{{.*}} = %c1{{.*}}) threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c64
-// BADPAD: deltanet-gpu-lower-chunk-state-scan-to-mma-chain: warps must be >= 0 and row-padding a multiple of 8
+// BADPAD: deltanet-gpu-lower-chunk-state-scan-to-mma-chain: warps must be >= 0, key-split 0, 1 or 2 and row-padding a multiple of 8
+// The default key split (K = 32: two warps per 16 columns, 16 keys each):
+// their partial w S products summed through shared memory, a second
+// barrier; 4 + 4 products per warp and chunk, each warp storing 2 of v_new's
+// 4 token tiles.
+// SPLIT-LABEL: func.func @scan_bf16
+// SPLIT: gpu.launch {{.*}} threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c64
+// SPLIT: memref.alloc() : memref<2x4x4x32xf32, #gpu.address_space<workgroup>>
+// SPLIT: scf.for {{.*}} -> (vector<2x2xf32>, vector<2x2xf32>, !nvgpu.device.async.token)
+// SPLIT: gpu.barrier
+// SPLIT-COUNT-4: nvgpu.mma.sync
+// SPLIT-COUNT-16: memref.store {{.*}}#gpu.address_space<workgroup>>
+// SPLIT-NEXT: gpu.barrier
+// SPLIT-COUNT-16: memref.load {{.*}}#gpu.address_space<workgroup>>
+// SPLIT-COUNT-2: arith.select
+// SPLIT-COUNT-4: nvgpu.mma.sync
+// SPLIT-NOT: nvgpu.mma.sync
+// SPLIT: scf.yield
 func.func @scan_bf16(%k: tensor<2x3x32x32xbf16>, %w: tensor<2x3x32x32xbf16>, %u: tensor<2x3x32x32xf32>, %g: tensor<2x3x32xf32>, %h: tensor<2x32x32xf32>)
     -> (tensor<2x3x32x32xbf16>, tensor<2x3x32x32xbf16>, tensor<2x32x32xf32>) {
   %s, %v, %f = deltanet.chunk_state_scan %k, %w, %u, %g, %h : (tensor<2x3x32x32xbf16>, tensor<2x3x32x32xbf16>, tensor<2x3x32x32xf32>, tensor<2x3x32xf32>, tensor<2x32x32xf32>) -> (tensor<2x3x32x32xbf16>, tensor<2x3x32x32xbf16>, tensor<2x32x32xf32>)

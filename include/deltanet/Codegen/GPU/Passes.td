@@ -339,8 +339,12 @@ def DeltaNetGpuLowerChunkStateScanToMmaChain
     ```
 
     Only `w` and `k` of a chunk go through shared memory (cp.async, double
-    buffered, the next chunk's copy issued before this chunk's products; one
-    barrier per chunk); the warps are otherwise independent.
+    buffered, with u's and g's chunk: the next chunk's copy issued before
+    this chunk's products; one barrier per chunk). With `key-split=2` two
+    warps share each 16 columns, each holding half of the keys (half the
+    registers and products per warp, twice the warps on the tensor cores):
+    their partial `w S` products are summed through shared memory (a second
+    barrier per chunk).
     Hand-written: upstream's vector / nvgpu lowerings take every product's
     operands from memory and cannot keep such a chain in registers.
 
@@ -351,11 +355,17 @@ def DeltaNetGpuLowerChunkStateScanToMmaChain
   }];
   let options = [
     Option<"warps", "warps", "int64_t", /*default=*/"0",
-           "Warps per block (each 16 state columns); 0: chosen from the "
-           "shape, the most of 4, 2, 1 dividing V / 16 that still gives "
-           "min-blocks blocks">,
+           "Warps per block: row groups of 16 state columns times "
+           "key-split; 0: the most of 4, 2, 1 row groups dividing V / 16 "
+           "that still gives min-blocks blocks">,
+    Option<"keySplit", "key-split", "int64_t", /*default=*/"0",
+           "Warps sharing a row group, each owning a half of the keys "
+           "(its S^T fragments and products; the halves of w S exchanged "
+           "through shared memory, a second barrier per chunk): 1 or 2; "
+           "0: 2 where K is a multiple of 32 (twice the warps on the "
+           "tensor cores)">,
     Option<"minBlocks", "min-blocks", "int64_t", /*default=*/"128",
-           "With warps=0: the fewest blocks a warp count may give">,
+           "With warps=0: the fewest blocks a row-group count may give">,
     Option<"rowPadding", "row-padding", "int64_t", /*default=*/"8",
            "Elements added to each row of the staged w and k chunks "
            "(ldmatrix bank conflicts; a multiple of 8)">,
