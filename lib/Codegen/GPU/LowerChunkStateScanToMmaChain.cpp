@@ -41,8 +41,8 @@ using namespace mlir::deltanet;
 namespace {
 
 constexpr int64_t kWarpSize = 32;
-/// Elements of one cp.async (16 bytes of a 16-bit type).
-constexpr int64_t kCopyElements = 8;
+/// Dynamic shared memory of one block on sm_90 (227 KiB).
+constexpr int64_t kMaxSharedBytes = 232448;
 
 /// The scan's sizes: sequences, chunks, chunk length, key and value width,
 /// and the 16-bit product type of k and w.
@@ -84,6 +84,8 @@ std::string unsupportedReason(ChunkStateScanOp op, ScanShape &shape) {
     return "V not a multiple of 16";
   if (shape.chunks < 1)
     return "no chunks";
+  if (shape.sequences > 65535)
+    return "more sequences than grid rows (65535)";
   if (op->getParentOfType<gpu::LaunchOp>() || isInsideBlockLoop(op))
     return "already inside a kernel or block loop";
   return "";
@@ -111,6 +113,18 @@ int64_t chooseKeySplit(const ScanShape &s, int64_t requested) {
   if (s.keys % 32 != 0)
     return 1;
   return requested == 1 ? 1 : 2;
+}
+
+/// Shared memory of one block: k and w [2][C][K + padding] (16-bit), u
+/// [2][C][16 * rowGroups + 4] and g [2][C] (f32), with a key split the
+/// partial products [warps][C / 8][4][32] (f32).
+int64_t sharedBytesOf(const ScanShape &s, int64_t rowGroups, int64_t split,
+                      int64_t padding) {
+  int64_t bytes = 2 * 2 * s.chunk * (s.keys + padding) * 2;
+  bytes += 2 * s.chunk * (16 * rowGroups + 4) * 4 + 2 * s.chunk * 4;
+  if (split > 1)
+    bytes += rowGroups * split * (s.chunk / 8) * 4 * kWarpSize * 4;
+  return bytes;
 }
 
 /// Builds the launch body: index helpers, fragment loads / stores, the
@@ -541,6 +555,11 @@ struct ChunkStateScanToMmaChain : public OpRewritePattern<ChunkStateScanOp> {
       return rewriter.notifyMatchFailure(op, reason);
     int64_t split = chooseKeySplit(shape, keySplit);
     int64_t rowGroups = chooseRowGroups(shape, warps, split, minBlocks);
+    int64_t sharedBytes = sharedBytesOf(shape, rowGroups, split, padding);
+    if (sharedBytes > kMaxSharedBytes)
+      return rewriter.notifyMatchFailure(
+          op, "the staged chunks need " + std::to_string(sharedBytes) +
+                  " B of shared memory (at most 232448)");
     Location loc = op.getLoc();
 
     auto bufferOf = [&](Value tensor) -> Value {
