@@ -130,6 +130,15 @@ mlir::deltanet::verifyGpuPipelineOptions(const GpuPipelineOptions &options) {
     return llvm::createStringError(
         "chunk-stage-precision: i8 is not offered on the GPU (f32, bf16, "
         "f16: the stage products on mma.sync)");
+  if (options.scanMmaChainWarps < 0 ||
+      !llvm::is_contained({0, 1, 2, 4, 8}, int64_t(options.scanMmaChainWarps)))
+    return llvm::createStringError(
+        "scan-mma-chain-warps must be 0 (chosen), 1, 2, 4 or 8, got " +
+        std::to_string(options.scanMmaChainWarps));
+  if (options.scanMmaChainKeySplit < 0 || options.scanMmaChainKeySplit > 2)
+    return llvm::createStringError(
+        "scan-mma-chain-key-split must be 0 (chosen), 1 or 2, got " +
+        std::to_string(options.scanMmaChainKeySplit));
   if (options.threads <= 0 || options.threads % 32 != 0 ||
       options.threads > 1024)
     return llvm::createStringError(
@@ -153,6 +162,14 @@ GpuPipelineOptions::getDistributeToBlocksOptions() const {
   for (const std::string &entry : kernelThreads)
     if (entry != "none")
       pass.kernelThreads.push_back(entry);
+  return pass;
+}
+
+DeltaNetGpuLowerChunkStateScanToMmaChainOptions
+GpuPipelineOptions::getLowerChunkStateScanToMmaChainOptions() const {
+  DeltaNetGpuLowerChunkStateScanToMmaChainOptions pass;
+  pass.warps = scanMmaChainWarps;
+  pass.keySplit = scanMmaChainKeySplit;
   return pass;
 }
 
@@ -249,6 +266,12 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
   addNarrowStageIntermediatesPass(pm, *lookupTargetInfo("gpu"),
                                   options.chunkPrecision,
                                   options.chunkStagePrecision);
+  // A 16-bit state scan as its own kernel, the state in mma.sync registers
+  // (tensor cores only; opt-in: the CPU emulation cannot run it).
+  if (options.scanMmaChain && options.tensorCores)
+    pm.addNestedPass<func::FuncOp>(
+        createDeltaNetGpuLowerChunkStateScanToMmaChain(
+            options.getLowerChunkStateScanToMmaChainOptions()));
   pm.addPass(
       createDeltaNetGpuDistributeToBlocks(options.getDistributeToBlocksOptions()));
   addDeltaNetToLinalgPasses(pm, options, *lookupTargetInfo("gpu"),

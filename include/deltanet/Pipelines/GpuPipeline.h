@@ -81,6 +81,24 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
                      "tf32 m16n8k8, bf16 / f16 as m16n8k16); false: all "
                      "SIMT FMAs"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> scanMmaChain{
+      *this, "scan-mma-chain",
+      llvm::cl::desc("Run deltanet-gpu-lower-chunk-state-scan-to-mma-chain: "
+                     "a 16-bit state scan (chunk-precision / "
+                     "chunk-stage-precision bf16 or f16) as one kernel whose "
+                     "warps carry the transposed state in mma.sync "
+                     "registers (f32 scans are unaffected)"),
+      llvm::cl::init(false)};
+  PassOptions::Option<int64_t> scanMmaChainWarps{
+      *this, "scan-mma-chain-warps",
+      llvm::cl::desc("deltanet-gpu-lower-chunk-state-scan-to-mma-chain warps "
+                     "(0: chosen from the shape)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<int64_t> scanMmaChainKeySplit{
+      *this, "scan-mma-chain-key-split",
+      llvm::cl::desc("deltanet-gpu-lower-chunk-state-scan-to-mma-chain "
+                     "key-split (0: 2 where K allows)"),
+      llvm::cl::init(0)};
   PassOptions::Option<bool> prefetchLoopOperands{
       *this, "prefetch-loop-operands",
       llvm::cl::desc("Run deltanet-gpu-prefetch-loop-operands (the state "
@@ -275,6 +293,8 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
   // The passes' options from these (GpuPipeline.cpp)
   //===--------------------------------------------------------------------===//
   DeltaNetGpuDistributeToBlocksOptions getDistributeToBlocksOptions() const;
+  DeltaNetGpuLowerChunkStateScanToMmaChainOptions
+  getLowerChunkStateScanToMmaChainOptions() const;
   DeltaNetGpuFuseIntoBlocksOptions getFuseIntoBlocksOptions() const;
   DeltaNetGpuPromoteBlockTemporariesOptions
   getPromoteBlockTemporariesOptions() const;

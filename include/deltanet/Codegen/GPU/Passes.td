@@ -337,6 +337,71 @@ def DeltaNetGpuMatmulsToMmaSync
                            "affine::AffineDialect"];
 }
 
+def DeltaNetGpuLowerChunkStateScanToMmaChain
+    : Pass<"deltanet-gpu-lower-chunk-state-scan-to-mma-chain",
+           "func::FuncOp"> {
+  let summary = "A 16-bit deltanet.chunk_state_scan as one gpu.launch whose "
+                "warps carry the transposed state in mma.sync registers";
+  let description = [{
+    Runs before `deltanet-gpu-distribute-to-blocks`, on tensors. A
+    `deltanet.chunk_state_scan` whose `k` and `w` are bf16 or f16 (the
+    products' precision, `deltanet-narrow-stage-intermediates`) becomes a
+    `gpu.launch` (operands through `bufferization.to_buffer`, results
+    `memref.alloc` + `bufferization.to_tensor`): one block per sequence `m`
+    and tile of `16 x warps` state columns, each warp owning 16 columns of
+    the state as the rows of `S^T` (`[16 x K]`, `K / 8` m16n8 f32
+    accumulator fragments carried as `scf.for` iter_args over the chunks).
+    Per chunk, FlashAttention-2's trick makes every product's A operand the
+    previous product's accumulator registers (an m16n8 f32 fragment pair,
+    rounded to 16 bits, is the m16n8k16 A fragment):
+
+    ```
+    states[m, c]^T = S^T                                  (stores)
+    v_new^T = u^T + (-S^T) w^T      (u^T loaded into the accumulators,
+                                     B = w [C][K]: ldmatrix)
+    Vd^T    = v_new^T * exp(g_last - g)   (per token column)
+    S^T     = exp(g_last) S^T + Vd^T k    (B = k [C][K]: ldmatrix.trans)
+    ```
+
+    Only `w` and `k` of a chunk go through shared memory (cp.async, double
+    buffered, with u's and g's chunk: the next chunk's copy issued before
+    this chunk's products; one barrier per chunk). With `key-split=2` two
+    warps share each 16 columns, each holding half of the keys (half the
+    registers and products per warp, twice the warps on the tensor cores):
+    their partial `w S` products are summed through shared memory (a second
+    barrier per chunk).
+    Hand-written: upstream's vector / nvgpu lowerings take every product's
+    operands from memory and cannot keep such a chain in registers.
+
+    Left to the generic path (the reason reported as a match failure): f32
+    `k` / `w`, dynamic shapes, `C` or `K` not a multiple of 16, `K > 128`
+    (registers), `C > 128`, `V` not a multiple of 16, a scan already inside
+    a block loop or kernel.
+  }];
+  let options = [
+    Option<"warps", "warps", "int64_t", /*default=*/"0",
+           "Warps per block: row groups of 16 state columns times "
+           "key-split; 0: the most of 4, 2, 1 row groups dividing V / 16 "
+           "that still gives min-blocks blocks">,
+    Option<"keySplit", "key-split", "int64_t", /*default=*/"0",
+           "Warps sharing a row group, each owning a half of the keys "
+           "(its S^T fragments and products; the halves of w S exchanged "
+           "through shared memory, a second barrier per chunk): 1 or 2; "
+           "0: 2 where K is a multiple of 32 (twice the warps on the "
+           "tensor cores)">,
+    Option<"minBlocks", "min-blocks", "int64_t", /*default=*/"128",
+           "With warps=0: the fewest blocks a row-group count may give">,
+    Option<"rowPadding", "row-padding", "int64_t", /*default=*/"8",
+           "Elements added to each row of the staged w and k chunks "
+           "(ldmatrix bank conflicts; a multiple of 8)">,
+  ];
+  let dependentDialects = ["gpu::GPUDialect", "nvgpu::NVGPUDialect",
+                           "scf::SCFDialect", "vector::VectorDialect",
+                           "memref::MemRefDialect", "arith::ArithDialect",
+                           "bufferization::BufferizationDialect",
+                           "math::MathDialect"];
+}
+
 def DeltaNetGpuPrefetchLoopOperands
     : Pass<"deltanet-gpu-prefetch-loop-operands", "func::FuncOp"> {
   let summary = "A block loop's per-iteration device-memory operands staged "

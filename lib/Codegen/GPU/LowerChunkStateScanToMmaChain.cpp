@@ -1,0 +1,643 @@
+//===- LowerChunkStateScanToMmaChain.cpp - 16-bit scan as an mma chain ----===//
+//
+// A 16-bit deltanet.chunk_state_scan (k, w in bf16 / f16) -> one gpu.launch
+// in which every warp keeps 16 columns of the state, transposed (S^T, 16 x
+// K), in m16n8 f32 accumulator fragments across the chunk loop, and feeds
+// each product's A operand from the previous product's accumulators
+// (FlashAttention-2's trick; PTX ISA, "Matrix Fragments for mma.m16n8k16":
+// an m16n8 f32 fragment pair rounded to 16 bits is the m16n8k16 A fragment).
+//
+// Hand-written because upstream cannot express this: its vector / nvgpu
+// lowerings (and ours in MatmulsToMmaSync.cpp) take every product's operands
+// from memory, so the generic scan round-trips S and v_new through shared
+// memory with a barrier between each of its phases.
+//
+// Fragment coordinates (lane = 4 * group + quad): an accumulator fragment
+// (vector<2x2xf32>) holds rows group and group + 8, columns 2 * quad + {0,
+// 1}; the A fragment (vector<4x2xE>) rows group / group + 8 of columns
+// 2 * quad + {0, 1} and 8 + 2 * quad + {0, 1}; the B fragment
+// (vector<2x2xE>) column group, rows 2 * quad + {0, 1} and 8 + 2 * quad +
+// {0, 1} -- nvgpu::getLaneIdAndValueIdToOperandCoord's maps, written out.
+//
+//===----------------------------------------------------------------------===//
+
+#include "deltanet/Codegen/GPU/Passes.h"
+
+#include "deltanet/Dialect/DeltaNet/IR/DeltaNetDialect.h"
+#include "deltanet/Dialect/DeltaNet/IR/DeltaNetOps.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
+
+namespace mlir {
+namespace deltanet {
+#define GEN_PASS_DEF_DELTANETGPULOWERCHUNKSTATESCANTOMMACHAIN
+#include "deltanet/Codegen/GPU/Passes.h.inc"
+} // namespace deltanet
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::deltanet;
+
+namespace {
+
+constexpr int64_t kWarpSize = 32;
+/// Dynamic shared memory of one block on sm_90 (227 KiB).
+constexpr int64_t kMaxSharedBytes = 232448;
+
+/// The scan's sizes: sequences, chunks, chunk length, key and value width,
+/// and the 16-bit product type of k and w.
+struct ScanShape {
+  int64_t sequences, chunks, chunk, keys, values;
+  Type element;
+};
+
+/// Why the scan keeps the generic path, or an empty string.
+std::string unsupportedReason(ChunkStateScanOp op, ScanShape &shape) {
+  auto type = [](Value v) { return cast<RankedTensorType>(v.getType()); };
+  for (Value v : op->getOperands())
+    if (!type(v).hasStaticShape())
+      return "dynamic shapes";
+  Type element = type(op.getK()).getElementType();
+  if (!element.isBF16() && !element.isF16())
+    return "k is not bf16 / f16 (f32 products stay on the generic path)";
+  if (type(op.getW()).getElementType() != element)
+    return "w and k differ in element type";
+  Type f32 = Float32Type::get(op.getContext());
+  if (type(op.getU()).getElementType() != f32 ||
+      type(op.getG()).getElementType() != f32 ||
+      type(op.getInitialState()).getElementType() != f32 ||
+      type(op.getFinalState()).getElementType() != f32)
+    return "u, g and the states in and out must be f32";
+  for (Value v : {op.getStates(), op.getVNew()}) {
+    Type t = type(v).getElementType();
+    if (t != f32 && t != element)
+      return "states / v_new must be f32 or k's type";
+  }
+  ArrayRef<int64_t> k = type(op.getK()).getShape();
+  ArrayRef<int64_t> u = type(op.getU()).getShape();
+  shape = {k[0], k[1], k[2], k[3], u[3], element};
+  if (shape.chunk % 16 != 0 || shape.chunk > 128)
+    return "chunk length not a multiple of 16 or above 128";
+  if (shape.keys % 16 != 0 || shape.keys > 128)
+    return "K not a multiple of 16 or above 128 (the state's registers)";
+  if (shape.values % 16 != 0)
+    return "V not a multiple of 16";
+  if (shape.chunks < 1)
+    return "no chunks";
+  if (shape.sequences > 65535)
+    return "more sequences than grid rows (65535)";
+  if (op->getParentOfType<gpu::LaunchOp>() || isInsideBlockLoop(op))
+    return "already inside a kernel or block loop";
+  return "";
+}
+
+/// Row groups (16 state columns each) per block: `requestedWarps / split`,
+/// or the most of 4, 2, 1 dividing V / 16 that gives at least `minBlocks`
+/// blocks.
+int64_t chooseRowGroups(const ScanShape &s, int64_t requestedWarps,
+                        int64_t split, int64_t minBlocks) {
+  int64_t tiles = s.values / 16;
+  if (requestedWarps > 0) {
+    int64_t groups = std::max<int64_t>(requestedWarps / split, 1);
+    return tiles % groups == 0 ? groups : 1;
+  }
+  for (int64_t groups : {4, 2})
+    if (tiles % groups == 0 && s.sequences * (tiles / groups) >= minBlocks)
+      return groups;
+  return 1;
+}
+
+/// Warps sharing a row group by key: `requested` (1 or 2), or 2 when the
+/// halves of K are whole k-step pairs; 1 where K does not split so.
+int64_t chooseKeySplit(const ScanShape &s, int64_t requested) {
+  if (s.keys % 32 != 0)
+    return 1;
+  return requested == 1 ? 1 : 2;
+}
+
+/// Shared memory of one block: k and w [2][C][K + padding] (16-bit), u
+/// [2][C][16 * rowGroups + 4] and g [2][C] (f32), with a key split the
+/// partial products [warps][C / 8][4][32] (f32).
+int64_t sharedBytesOf(const ScanShape &s, int64_t rowGroups, int64_t split,
+                      int64_t padding) {
+  int64_t bytes = 2 * 2 * s.chunk * (s.keys + padding) * 2;
+  bytes += 2 * s.chunk * (16 * rowGroups + 4) * 4 + 2 * s.chunk * 4;
+  if (split > 1)
+    bytes += rowGroups * split * (s.chunk / 8) * 4 * kWarpSize * 4;
+  return bytes;
+}
+
+/// Builds the launch body: index helpers, fragment loads / stores, the
+/// staged copies and the per-chunk chain.
+struct ChainBuilder {
+  OpBuilder &b;
+  Location loc;
+  ScanShape s;
+  // Warps per block: `rowGroups` groups of 16 state columns, each split
+  // over `split` warps by key (warp h of a group owns S^T's key columns
+  // [h K / split, (h + 1) K / split): `ownKeys`).
+  int64_t warps, split, rowGroups, ownKeys, padding;
+  // Buffers (global).
+  Value k, w, u, g, init, states, vNew, final;
+  // The staged chunks (workgroup memory, two slots): k and w [2][C][K + pad],
+  // the block's columns of u [2][C][16 * rowGroups + 4], g [2][C]; with a
+  // key split, the warps' partial w S products [warps][C / 8][4][32].
+  Value kStaged, wStaged, uStaged, gStaged, partial;
+  // Lane coordinates.
+  Value thread, lane, group, quad, seq, rowLo, rowHi;
+  // The block's first state column; the lane's rows within the block; the
+  // warp, its partner in the key split, its first key column, and the
+  // first token of the v_new columns it stores.
+  Value blockCol0, localLo, localHi, warp, partner, keyBase, tokenBase;
+  VectorType acc, aFrag, bFrag;
+
+  ChainBuilder(OpBuilder &b, Location loc, ScanShape s, int64_t warps,
+               int64_t split, int64_t padding)
+      : b(b), loc(loc), s(s), warps(warps), split(split),
+        rowGroups(warps / split), ownKeys(s.keys / split), padding(padding) {}
+
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value add(Value x, int64_t c) { return c ? add(x, idx(c)) : x; }
+  Value mul(Value x, int64_t c) {
+    return arith::MulIOp::create(b, loc, x, idx(c));
+  }
+  Value div(Value x, int64_t c) {
+    return arith::DivUIOp::create(b, loc, x, idx(c));
+  }
+  Value rem(Value x, int64_t c) {
+    return arith::RemUIOp::create(b, loc, x, idx(c));
+  }
+
+  /// Lane coordinates; rows of S^T (value columns) owned by this lane.
+  void setUpLane(Value blockX, Value blockY, Value threadX) {
+    thread = threadX;
+    seq = blockY;
+    lane = rem(thread, kWarpSize);
+    group = div(lane, 4);
+    quad = rem(lane, 4);
+    warp = div(thread, kWarpSize);
+    Value half = rem(warp, split);
+    partner = arith::XOrIOp::create(b, loc, warp, idx(1));
+    keyBase = mul(half, ownKeys);
+    tokenBase = mul(half, s.chunk / split);
+    blockCol0 = mul(blockX, 16 * rowGroups);
+    localLo = add(mul(div(warp, split), 16), group);
+    localHi = add(localLo, 8);
+    rowLo = add(blockCol0, localLo);
+    rowHi = add(blockCol0, localHi);
+  }
+
+  /// (column, row) of element `i` (2 * r + e) of an accumulator fragment
+  /// whose columns start at `colBase` (if any) + `col0`.
+  std::pair<Value, Value> accCoord(int64_t col0, int64_t i, bool local = false,
+                                   Value colBase = {}) {
+    Value col = add(mul(quad, 2), col0 + i % 2);
+    if (colBase)
+      col = add(colBase, col);
+    if (local)
+      return {col, i / 2 ? localHi : localLo};
+    return {col, i / 2 ? rowHi : rowLo};
+  }
+
+  /// An S^T-shaped fragment read from a buffer that holds its transpose:
+  /// element (row, col) = buf[lead..., col, row], widened to f32.
+  Value loadTransposed(Value buf, ValueRange lead, int64_t col0,
+                       bool localRows = false, Value colBase = {}) {
+    SmallVector<Value> elements;
+    for (int64_t i = 0; i < 4; ++i) {
+      auto [col, row] = accCoord(col0, i, localRows, colBase);
+      SmallVector<Value> indices(lead);
+      indices.append({col, row});
+      Value v = memref::LoadOp::create(b, loc, buf, indices);
+      if (v.getType() != b.getF32Type())
+        v = arith::ExtFOp::create(b, loc, b.getF32Type(), v);
+      elements.push_back(v);
+    }
+    return vector::FromElementsOp::create(b, loc, acc, elements);
+  }
+
+  /// The inverse: buf[lead..., col, row] = fragment (row, col), rounded to
+  /// the buffer's element type.
+  void storeTransposed(Value fragment, Value buf, ValueRange lead,
+                       int64_t col0, Value colBase = {}) {
+    Type element = cast<MemRefType>(buf.getType()).getElementType();
+    for (int64_t i = 0; i < 4; ++i) {
+      auto [col, row] = accCoord(col0, i, false, colBase);
+      Value v = vector::ExtractOp::create(b, loc, fragment,
+                                          ArrayRef<int64_t>{i / 2, i % 2});
+      if (element != v.getType())
+        v = arith::TruncFOp::create(b, loc, element, v);
+      SmallVector<Value> indices(lead);
+      indices.append({col, row});
+      memref::StoreOp::create(b, loc, v, buf, indices);
+    }
+  }
+
+  /// cp.async copies (16 bytes each, spread over the block's threads) of
+  /// `rows` x `width` elements of chunk `chunk` of `src` ([M][NC][rows][..],
+  /// from column `srcCol0`; or [M][NC][width] when `rows` is 0) into slot
+  /// `slot` of `dst` ([2][rows][..] or [2][width]).
+  void copyChunk(Value src, Value dst, Value chunk, Value slot, int64_t rows,
+                 int64_t width, Value srcCol0, SmallVector<Value> &tokens) {
+    int64_t threads = kWarpSize * warps;
+    int64_t perCopy =
+        16 * 8 / cast<MemRefType>(src.getType()).getElementTypeBitWidth();
+    int64_t perRow = width / perCopy;
+    int64_t copies = std::max<int64_t>(rows, 1) * perRow;
+    auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+    for (int64_t first = 0; first < copies; first += threads) {
+      Value linear = add(thread, first);
+      Value row = div(linear, perRow);
+      Value col = mul(rem(linear, perRow), perCopy);
+      // Threads past the end repeat the last row's copies (the same bytes
+      // written twice).
+      if (first + threads > copies)
+        row = arith::MinUIOp::create(b, loc, row,
+                                     idx(std::max<int64_t>(rows, 1) - 1));
+      SmallVector<Value> srcIndices{seq, chunk}, dstIndices{slot};
+      if (rows) {
+        srcIndices.append({row, add(srcCol0, col)});
+        dstIndices.append({row, col});
+      } else {
+        // One row: `row` is 0, the excess threads' columns wrap around.
+        srcIndices.push_back(col);
+        dstIndices.push_back(col);
+      }
+      tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+          b, loc, tokenType, dst, dstIndices, src, srcIndices,
+          b.getIndexAttr(perCopy), /*srcElements=*/Value(),
+          /*bypassL1=*/b.getUnitAttr()));
+    }
+  }
+
+  /// Chunk `chunk`'s k, w, the block's columns of u, and g into slot `slot`
+  /// of the staging buffers; one cp.async group.
+  Value stageChunk(Value chunk, Value slot) {
+    SmallVector<Value> tokens;
+    copyChunk(k, kStaged, chunk, slot, s.chunk, s.keys, idx(0), tokens);
+    copyChunk(w, wStaged, chunk, slot, s.chunk, s.keys, idx(0), tokens);
+    copyChunk(u, uStaged, chunk, slot, s.chunk, 16 * rowGroups, blockCol0,
+              tokens);
+    copyChunk(g, gStaged, chunk, slot, 0, s.chunk, idx(0), tokens);
+    auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+    return nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenType, tokens);
+  }
+
+  /// The m16n8k16 A fragment of accumulator fragments `lo` (columns 0-7)
+  /// and `hi` (8-15), rounded to 16 bits, negated if asked (exact).
+  Value aFromAccumulators(Value lo, Value hi, bool negate) {
+    auto half = VectorType::get({2, 2}, s.element);
+    Value a = arith::ConstantOp::create(b, loc, aFrag,
+                                        b.getZeroAttr(aFrag));
+    int64_t row = 0;
+    for (Value fragment : {lo, hi}) {
+      Value rounded = arith::TruncFOp::create(b, loc, half, fragment);
+      for (int64_t r = 0; r < 2; ++r) {
+        Value pair = vector::ExtractOp::create(b, loc, rounded, r);
+        a = vector::InsertOp::create(b, loc, pair, a, row++);
+      }
+    }
+    if (negate)
+      a = arith::NegFOp::create(b, loc, a);
+    return a;
+  }
+
+  /// Registers `first`, `first + 1` of an ldmatrix result as a B fragment.
+  Value bFragment(Value loaded, int64_t first) {
+    Value fragment =
+        arith::ConstantOp::create(b, loc, bFrag, b.getZeroAttr(bFrag));
+    for (int64_t r = 0; r < 2; ++r) {
+      Value pair = vector::ExtractOp::create(b, loc, loaded, first + r);
+      fragment = vector::InsertOp::create(b, loc, pair, fragment, r);
+    }
+    return fragment;
+  }
+
+  Value ldmatrix(Value buf, ValueRange indices, int64_t tiles, bool trans) {
+    auto type = VectorType::get({tiles, 2}, s.element);
+    return nvgpu::LdMatrixOp::create(b, loc, type, buf, indices, trans,
+                                      uint32_t(tiles));
+  }
+
+  Value mma(Value a, Value bOperand, Value c) {
+    return nvgpu::MmaSyncOp::create(b, loc, a, bOperand, c,
+                                    ArrayRef<int64_t>{16, 8, 16});
+  }
+
+  /// v_new^T (C / 8 fragments) = u^T + (-S^T) w^T, B fragments of w (rows
+  /// = tokens, [C][K] in shared memory: mma's column-major B) by ldmatrix.
+  /// The reduction outermost, so that one A fragment of S^T is live at a
+  /// time; the accumulators start at zero and u^T is added last (its loads'
+  /// latency behind the products).
+  SmallVector<Value> newValues(ArrayRef<Value> stateT, Value slot,
+                               ArrayRef<Value> uT) {
+    Value zero = arith::ConstantOp::create(b, loc, acc, b.getZeroAttr(acc));
+    SmallVector<Value> accs(s.chunk / 8, zero);
+    Value rowInTile = rem(lane, 8), matrix = div(lane, 8);
+    for (int64_t ks = 0; ks < ownKeys / 16; ks += 2) {
+      bool pair = ks + 1 < ownKeys / 16;
+      Value a0 = aFromAccumulators(stateT[2 * ks], stateT[2 * ks + 1], true);
+      Value a1 = pair ? aFromAccumulators(stateT[2 * ks + 2],
+                                          stateT[2 * ks + 3], true)
+                      : Value();
+      Value col =
+          add(add(mul(pair ? matrix : rem(matrix, 2), 8), ks * 16), keyBase);
+      for (int64_t jn = 0; jn < s.chunk / 8; ++jn) {
+        Value row = add(rowInTile, jn * 8);
+        Value loaded =
+            ldmatrix(wStaged, ValueRange{slot, row, col}, pair ? 4 : 2, false);
+        accs[jn] = mma(a0, bFragment(loaded, 0), accs[jn]);
+        if (pair)
+          accs[jn] = mma(a1, bFragment(loaded, 2), accs[jn]);
+      }
+    }
+    if (split > 1)
+      addPartnerProducts(accs);
+    for (int64_t jn = 0; jn < s.chunk / 8; ++jn)
+      accs[jn] = arith::AddFOp::create(b, loc, uT[jn], accs[jn]);
+    return accs;
+  }
+
+  /// With a key split, each warp of a pair has the product over its half of
+  /// the keys: both add the other's (through `partial`, one barrier; each
+  /// lane reads back the elements its partner lane wrote, conflict-free).
+  void addPartnerProducts(SmallVector<Value> &accs) {
+    for (int64_t jn = 0; jn < s.chunk / 8; ++jn)
+      for (int64_t i = 0; i < 4; ++i) {
+        Value v = vector::ExtractOp::create(b, loc, accs[jn],
+                                            ArrayRef<int64_t>{i / 2, i % 2});
+        memref::StoreOp::create(b, loc, v, partial,
+                                ValueRange{warp, idx(jn), idx(i), lane});
+      }
+    gpu::BarrierOp::create(b, loc);
+    for (int64_t jn = 0; jn < s.chunk / 8; ++jn) {
+      SmallVector<Value> elements;
+      for (int64_t i = 0; i < 4; ++i)
+        elements.push_back(memref::LoadOp::create(
+            b, loc, partial, ValueRange{partner, idx(jn), idx(i), lane}));
+      accs[jn] = arith::AddFOp::create(
+          b, loc, accs[jn],
+          vector::FromElementsOp::create(b, loc, acc, elements));
+    }
+  }
+
+  /// S^T * exp(g_last) + Vd^T k, B fragments of k ([C][K] read along C: mma's
+  /// column-major B is its transpose) by ldmatrix.trans.
+  SmallVector<Value> updateState(SmallVector<Value> stateT,
+                                 ArrayRef<Value> decayedT, Value slot,
+                                 Value chunkDecay) {
+    Value decay = vector::BroadcastOp::create(b, loc, acc, chunkDecay);
+    for (Value &fragment : stateT)
+      fragment = arith::MulFOp::create(b, loc, fragment, decay);
+    // The reduction (tokens) outermost: one A fragment live at a time.
+    Value rowInTile = rem(lane, 8), matrix = div(lane, 8);
+    Value rowHalf = mul(rem(matrix, 2), 8), colHalf = mul(div(matrix, 2), 8);
+    for (int64_t cs = 0; cs < s.chunk / 16; ++cs) {
+      Value a =
+          aFromAccumulators(decayedT[2 * cs], decayedT[2 * cs + 1], false);
+      Value row = add(add(rowInTile, rowHalf), cs * 16);
+      for (int64_t jk = 0; jk < ownKeys / 8; jk += 2) {
+        Value col = add(add(colHalf, jk * 8), keyBase);
+        Value loaded = ldmatrix(kStaged, ValueRange{slot, row, col}, 4, true);
+        stateT[jk] = mma(a, bFragment(loaded, 0), stateT[jk]);
+        stateT[jk + 1] = mma(a, bFragment(loaded, 2), stateT[jk + 1]);
+      }
+    }
+    return stateT;
+  }
+
+  /// A chunk's staged u^T in the accumulator layout (C / 8 fragments),
+  /// then g at the lane's token columns (C / 4), then g_last.
+  SmallVector<Value> loadChunkInputs(Value slot) {
+    SmallVector<Value> inputs;
+    for (int64_t jn = 0; jn < s.chunk / 8; ++jn)
+      inputs.push_back(
+          loadTransposed(uStaged, ValueRange{slot}, jn * 8, /*localRows=*/true));
+    for (int64_t jn = 0; jn < s.chunk / 8; ++jn)
+      for (int64_t e = 0; e < 2; ++e)
+        inputs.push_back(memref::LoadOp::create(
+            b, loc, gStaged, ValueRange{slot, accCoord(jn * 8, e).first}));
+    inputs.push_back(memref::LoadOp::create(b, loc, gStaged,
+                                            ValueRange{slot, idx(s.chunk - 1)}));
+    return inputs;
+  }
+
+  /// v_new^T's tiles into v_new (transposed); with a key split, each warp
+  /// of a pair stores its share of the tokens (both hold all of them).
+  void storeNewValues(ArrayRef<Value> vNewT, ValueRange lead) {
+    int64_t share = s.chunk / 8 / split;
+    Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                        tokenBase, idx(0));
+    for (int64_t jn = 0; jn < share; ++jn) {
+      Value tile = vNewT[jn];
+      for (int64_t h = 1; h < split; ++h)
+        tile = arith::SelectOp::create(b, loc, first, tile,
+                                       vNewT[jn + h * share]);
+      storeTransposed(tile, vNew, lead, jn * 8, tokenBase);
+    }
+  }
+
+  /// One chunk: wait for its staged k, w, u, g, stage the next chunk's,
+  /// store S, then v_new = u - w S and S <- exp(g_last) S + (k decayed)^T
+  /// v_new. Returns the new S^T and the next chunk's copy group.
+  SmallVector<Value> chunkStep(Value chunk, SmallVector<Value> stateT,
+                               Value pending) {
+    nvgpu::DeviceAsyncWaitOp::create(b, loc, pending, b.getI32IntegerAttr(0));
+    gpu::BarrierOp::create(b, loc);
+    Value slot = rem(chunk, 2);
+    Value nextSlot = arith::SubIOp::create(b, loc, idx(1), slot);
+    Value next =
+        arith::MinUIOp::create(b, loc, add(chunk, 1), idx(s.chunks - 1));
+    Value staged = stageChunk(next, nextSlot);
+    SmallVector<Value> inputs = loadChunkInputs(slot);
+
+    SmallVector<Value> lead{seq, chunk};
+    for (int64_t j = 0; j < ownKeys / 8; ++j)
+      storeTransposed(stateT[j], states, lead, j * 8, keyBase);
+
+    int64_t tiles = s.chunk / 8;
+    ArrayRef<Value> uT = ArrayRef<Value>(inputs).take_front(tiles);
+    ArrayRef<Value> gTokens = ArrayRef<Value>(inputs).slice(tiles, 2 * tiles);
+    Value gLast = inputs.back();
+    SmallVector<Value> vNewT = newValues(stateT, slot, uT);
+    SmallVector<Value> decayedT;
+    storeNewValues(vNewT, lead);
+    for (int64_t jn = 0; jn < tiles; ++jn) {
+      SmallVector<Value> d;
+      for (int64_t e = 0; e < 2; ++e)
+        d.push_back(math::ExpOp::create(
+            b, loc,
+            arith::SubFOp::create(b, loc, gLast, gTokens[2 * jn + e])));
+      Value tokenDecay = vector::FromElementsOp::create(
+          b, loc, acc, ValueRange{d[0], d[1], d[0], d[1]});
+      decayedT.push_back(
+          arith::MulFOp::create(b, loc, vNewT[jn], tokenDecay));
+    }
+    Value chunkDecay = math::ExpOp::create(b, loc, gLast);
+    SmallVector<Value> results =
+        updateState(stateT, decayedT, slot, chunkDecay);
+    results.push_back(staged);
+    return results;
+  }
+
+  /// The launch body.
+  void build(Value blockX, Value blockY, Value threadX) {
+    acc = VectorType::get({2, 2}, b.getF32Type());
+    aFrag = VectorType::get({4, 2}, s.element);
+    bFrag = VectorType::get({2, 2}, s.element);
+    auto workgroup = gpu::AddressSpaceAttr::get(
+        b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+    auto stagedType = MemRefType::get({2, s.chunk, s.keys + padding},
+                                      s.element, MemRefLayoutAttrInterface(),
+                                      workgroup);
+    kStaged = memref::AllocOp::create(b, loc, stagedType);
+    wStaged = memref::AllocOp::create(b, loc, stagedType);
+    // Rows of 16 * warps + 4 words: a load's token rows 2 * quad (+ 1) lie
+    // 8 * quad words apart modulo 32, its 8 columns in distinct banks.
+    uStaged = memref::AllocOp::create(
+        b, loc,
+        MemRefType::get({2, s.chunk, 16 * rowGroups + 4}, b.getF32Type(),
+                        MemRefLayoutAttrInterface(), workgroup));
+    gStaged = memref::AllocOp::create(
+        b, loc,
+        MemRefType::get({2, s.chunk}, b.getF32Type(),
+                        MemRefLayoutAttrInterface(), workgroup));
+    if (split > 1)
+      partial = memref::AllocOp::create(
+          b, loc,
+          MemRefType::get({warps, s.chunk / 8, 4, kWarpSize}, b.getF32Type(),
+                          MemRefLayoutAttrInterface(), workgroup));
+    setUpLane(blockX, blockY, threadX);
+
+    SmallVector<Value> stateT;
+    for (int64_t j = 0; j < ownKeys / 8; ++j)
+      stateT.push_back(
+          loadTransposed(init, ValueRange{seq}, j * 8, false, keyBase));
+    Value first = stageChunk(idx(0), idx(0));
+
+    // Carried: S^T and the pending copy group.
+    int64_t stateTiles = ownKeys / 8;
+    SmallVector<Value> carried(stateT);
+    carried.push_back(first);
+    auto loop = scf::ForOp::create(b, loc, idx(0), idx(s.chunks), idx(1),
+                                   carried);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      ValueRange args = loop.getRegionIterArgs();
+      SmallVector<Value> out = chunkStep(
+          loop.getInductionVar(),
+          SmallVector<Value>(args.take_front(stateTiles)), args.back());
+      scf::YieldOp::create(b, loc, out);
+    }
+    // The last chunk's (redundant) copy completes before the block exits.
+    nvgpu::DeviceAsyncWaitOp::create(b, loc, loop.getResults().back(),
+                                     b.getI32IntegerAttr(0));
+    for (int64_t j = 0; j < ownKeys / 8; ++j)
+      storeTransposed(loop.getResult(j), final, ValueRange{seq}, j * 8,
+                      keyBase);
+  }
+};
+
+struct ChunkStateScanToMmaChain : public OpRewritePattern<ChunkStateScanOp> {
+  ChunkStateScanToMmaChain(MLIRContext *context, int64_t warps,
+                           int64_t keySplit, int64_t minBlocks,
+                           int64_t padding)
+      : OpRewritePattern(context), warps(warps), keySplit(keySplit),
+        minBlocks(minBlocks), padding(padding) {}
+
+  LogicalResult matchAndRewrite(ChunkStateScanOp op,
+                                PatternRewriter &rewriter) const override {
+    ScanShape shape;
+    std::string reason = unsupportedReason(op, shape);
+    if (!reason.empty())
+      return rewriter.notifyMatchFailure(op, reason);
+    int64_t split = chooseKeySplit(shape, keySplit);
+    int64_t rowGroups = chooseRowGroups(shape, warps, split, minBlocks);
+    int64_t sharedBytes = sharedBytesOf(shape, rowGroups, split, padding);
+    if (sharedBytes > kMaxSharedBytes)
+      return rewriter.notifyMatchFailure(
+          op, "the staged chunks need " + std::to_string(sharedBytes) +
+                  " B of shared memory (at most 232448)");
+    Location loc = op.getLoc();
+
+    auto bufferOf = [&](Value tensor) -> Value {
+      auto type = cast<RankedTensorType>(tensor.getType());
+      return bufferization::ToBufferOp::create(
+          rewriter, loc,
+          MemRefType::get(type.getShape(), type.getElementType()), tensor,
+          /*read_only=*/true);
+    };
+    auto allocFor = [&](Value result) -> Value {
+      auto type = cast<RankedTensorType>(result.getType());
+      return memref::AllocOp::create(
+          rewriter, loc,
+          MemRefType::get(type.getShape(), type.getElementType()));
+    };
+    ChainBuilder chain(rewriter, loc, shape, rowGroups * split, split,
+                       padding);
+    chain.k = bufferOf(op.getK());
+    chain.w = bufferOf(op.getW());
+    chain.u = bufferOf(op.getU());
+    chain.g = bufferOf(op.getG());
+    chain.init = bufferOf(op.getInitialState());
+    chain.states = allocFor(op.getStates());
+    chain.vNew = allocFor(op.getVNew());
+    chain.final = allocFor(op.getFinalState());
+
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    Value tiles = arith::ConstantIndexOp::create(
+        rewriter, loc, shape.values / (16 * rowGroups));
+    Value sequences =
+        arith::ConstantIndexOp::create(rewriter, loc, shape.sequences);
+    Value threads =
+        arith::ConstantIndexOp::create(rewriter, loc,
+                                       kWarpSize * rowGroups * split);
+    auto launch = gpu::LaunchOp::create(rewriter, loc, tiles, sequences, one,
+                                        threads, one, one);
+    {
+      OpBuilder::InsertionGuard guard(rewriter);
+      Block &body = launch.getBody().front();
+      rewriter.setInsertionPointToEnd(&body);
+      auto terminator = gpu::TerminatorOp::create(rewriter, loc);
+      rewriter.setInsertionPoint(terminator);
+      chain.build(launch.getBlockIds().x, launch.getBlockIds().y,
+                  launch.getThreadIds().x);
+    }
+    SmallVector<Value> results;
+    SmallVector<Value> buffers{chain.states, chain.vNew, chain.final};
+    for (auto [result, buffer] : llvm::zip(op->getResults(), buffers))
+      results.push_back(bufferization::ToTensorOp::create(
+          rewriter, loc, result.getType(), buffer, /*restrict=*/true,
+          /*writable=*/true));
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+
+  int64_t warps, keySplit, minBlocks, padding;
+};
+
+struct LowerChunkStateScanToMmaChainPass
+    : public deltanet::impl::DeltaNetGpuLowerChunkStateScanToMmaChainBase<
+          LowerChunkStateScanToMmaChainPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (warps < 0 || keySplit < 0 || keySplit > 2 || rowPadding < 0 ||
+        rowPadding % 8 != 0) {
+      getOperation().emitError()
+          << getArgument()
+          << ": warps must be >= 0, key-split 0, 1 or 2 and row-padding a "
+             "multiple of 8";
+      return signalPassFailure();
+    }
+    RewritePatternSet patterns(&getContext());
+    patterns.add<ChunkStateScanToMmaChain>(&getContext(), warps, keySplit,
+                                           minBlocks, rowPadding);
+    // One application per scan, no folding of anything else.
+    walkAndApplyPatterns(getOperation(), std::move(patterns));
+  }
+};
+
+} // namespace
