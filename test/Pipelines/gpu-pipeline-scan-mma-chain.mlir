@@ -1,4 +1,4 @@
-// --deltanet-gpu-pipeline scan-mma-chain=true: the 16-bit state scan
+// --deltanet-gpu-pipeline scan-mma-chain (default on): the 16-bit state scan
 // becomes its own kernel (deltanet-gpu-lower-chunk-state-scan-to-mma-chain,
 // test/Codegen/GPU/lower-chunk-state-scan-to-mma-chain.mlir), S^T in mma.sync
 // registers. Here (T = 128: 2 chunks, HV = 2, K = 128, V = 32): grid (V / 16,
@@ -6,15 +6,15 @@
 // u, 512 of g, 8192 of partial products = 88576 B of shared memory; in PTX,
 // ldmatrix (w) and ldmatrix.trans (k) feeding m16n8k16 bf16 / f16 products.
 // Numerics: the H200 (docs/GPU.md, "The state scan as a register chain").
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16 scan-mma-chain=true" -mlir-print-ir-after=gpu-kernel-outlining 2>&1 \
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16" -mlir-print-ir-after=gpu-kernel-outlining 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=LAUNCH
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16 scan-mma-chain=true" | FileCheck %s --check-prefix=BF16
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=f16 scan-mma-chain=true" | FileCheck %s --check-prefix=F16
-// Off by default, and f32 scans (the default precision) and SIMT builds
-// keep the generic scan:
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16" | FileCheck %s --check-prefix=OFF
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline="scan-mma-chain=true" | FileCheck %s --check-prefix=OFF
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16 scan-mma-chain=true tensor-cores=false" | FileCheck %s --check-prefix=OFF
+// Off on request, and f32 scans (the default precision) and SIMT builds
+// keep the generic scan (no launch of 64 threads with the chain's 88576 B):
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16 scan-mma-chain=false" -mlir-print-ir-after=gpu-kernel-outlining 2>&1 | FileCheck %s --check-prefix=OFF
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="scan-mma-chain=true" -mlir-print-ir-after=gpu-kernel-outlining 2>&1 | FileCheck %s --check-prefix=OFF
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16 tensor-cores=false" -mlir-print-ir-after=gpu-kernel-outlining 2>&1 | FileCheck %s --check-prefix=OFF
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="scan-mma-chain-key-split=3" 2>&1 | FileCheck %s --check-prefix=BADSPLIT
 
 // LAUNCH: gpu.launch_func async {{.*}} blocks in (%c2, %c2, %c1) threads in (%c64, %c1, %c1) {{ *}}dynamic_shared_memory_size %c88576_i32
@@ -24,7 +24,8 @@
 // BF16: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // F16: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
 // F16: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
-// OFF-NOT: ldmatrix
+// OFF: gpu.launch_func
+// OFF-NOT: threads in (%c64, %c1, %c1) {{ *}}dynamic_shared_memory_size %c88576_i32
 // BADSPLIT: deltanet-gpu-pipeline: scan-mma-chain-key-split must be 0 (chosen), 1 or 2, got 3
 
 func.func @chunk(%q: memref<1x128x1x128xbf16>, %k: memref<1x128x1x128xbf16>, %v: memref<1x128x2x32xbf16>, %g: memref<1x128x2xf32>, %beta: memref<1x128x2xbf16>, %h0: memref<1x2x128x32xf32>,

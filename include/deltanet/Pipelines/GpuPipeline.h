@@ -87,8 +87,10 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
                      "a 16-bit state scan (chunk-precision / "
                      "chunk-stage-precision bf16 or f16) as one kernel whose "
                      "warps carry the transposed state in mma.sync "
-                     "registers (f32 scans are unaffected)"),
-      llvm::cl::init(false)};
+                     "registers (f32 scans and tensor-cores=false are "
+                     "unaffected; measured faster on an H200 at both "
+                     "shapes, docs/GPU.md)"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> scanMmaChainWarps{
       *this, "scan-mma-chain-warps",
       llvm::cl::desc("deltanet-gpu-lower-chunk-state-scan-to-mma-chain warps "
