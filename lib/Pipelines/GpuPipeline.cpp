@@ -267,7 +267,7 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
                                   options.chunkPrecision,
                                   options.chunkStagePrecision);
   // A 16-bit state scan as its own kernel, the state in mma.sync registers
-  // (tensor cores only; opt-in: the CPU emulation cannot run it).
+  // (tensor cores only; on by default, off with scan-mma-chain=false).
   if (options.scanMmaChain && options.tensorCores)
     pm.addNestedPass<func::FuncOp>(
         createDeltaNetGpuLowerChunkStateScanToMmaChain(

@@ -184,12 +184,9 @@ def _gated_delta_rule_gpu(op, q, k, v, g, beta, initial_state, cu_seqlens, attri
 
 
 def _check_outputs(out, expected, where):
-    """`out` as a tuple of NumPy arrays of the `expected` [(shape, dtype)]:
+    """The arrays of `out` against the `expected` [(shape, dtype)]: NumPy,
     C-contiguous and writable (the checks the compiled callable makes, for
-    calls that do not reach it)."""
-    if not isinstance(out, (tuple, list)) or len(out) != len(expected):
-        raise TypeError(f"out= of {where} takes a tuple of {len(expected)} arrays, got {type(out).__name__}"
-                        + (f" of {len(out)}" if isinstance(out, (tuple, list)) else ""))
+    the empty calls that do not reach it)."""
     for i, (x, (shape, dtype)) in enumerate(zip(out, expected)):
         if not isinstance(x, np.ndarray):
             raise TypeError(f"out[{i}] of {where} must be a numpy.ndarray, got {type(x).__name__}")
@@ -204,6 +201,9 @@ def _check_outputs(out, expected, where):
 def _gated_delta_rule(op, operands, dims, attributes, options, target, out=None):
     v, h0 = operands[2], operands[5]
     batch, tokens = dims[0], dims[1]
+    if out is not None and (not isinstance(out, (tuple, list)) or len(out) != 2):
+        raise TypeError(f"out= of deltanet.{op} takes a tuple of 2 arrays (o, final_state), got "
+                        f"{type(out).__name__}" + (f" of {len(out)}" if isinstance(out, (tuple, list)) else ""))
     if batch == 0 or tokens == 0:
         if out is None:
             return np.zeros(v.shape, dtype=v.dtype), h0.copy()
@@ -225,9 +225,6 @@ def _gated_delta_rule(op, operands, dims, attributes, options, target, out=None)
     )
     if out is None:
         return kernel(*operands)
-    if not isinstance(out, (tuple, list)):
-        raise TypeError(f"out= of deltanet.{op} takes a tuple of 2 arrays (o, final_state), "
-                        f"got {type(out).__name__}")
     return kernel(*operands, out=tuple(out))
 
 

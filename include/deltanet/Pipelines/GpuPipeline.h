@@ -95,12 +95,13 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
       *this, "scan-mma-chain-warps",
       llvm::cl::desc("deltanet-gpu-lower-chunk-state-scan-to-mma-chain warps "
                      "(0: chosen from the shape)"),
-      llvm::cl::init(0)};
+      llvm::cl::init(DeltaNetGpuLowerChunkStateScanToMmaChainOptions().warps)};
   PassOptions::Option<int64_t> scanMmaChainKeySplit{
       *this, "scan-mma-chain-key-split",
       llvm::cl::desc("deltanet-gpu-lower-chunk-state-scan-to-mma-chain "
                      "key-split (0: 2 where K allows)"),
-      llvm::cl::init(0)};
+      llvm::cl::init(
+          DeltaNetGpuLowerChunkStateScanToMmaChainOptions().keySplit)};
   PassOptions::Option<bool> prefetchLoopOperands{
       *this, "prefetch-loop-operands",
       llvm::cl::desc("Run deltanet-gpu-prefetch-loop-operands (the state "

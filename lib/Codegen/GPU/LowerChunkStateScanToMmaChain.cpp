@@ -559,7 +559,8 @@ struct ChunkStateScanToMmaChain : public OpRewritePattern<ChunkStateScanOp> {
     if (sharedBytes > kMaxSharedBytes)
       return rewriter.notifyMatchFailure(
           op, "the staged chunks need " + std::to_string(sharedBytes) +
-                  " B of shared memory (at most 232448)");
+                  " B of shared memory (at most " +
+                  std::to_string(kMaxSharedBytes) + ")");
     Location loc = op.getLoc();
 
     auto bufferOf = [&](Value tensor) -> Value {

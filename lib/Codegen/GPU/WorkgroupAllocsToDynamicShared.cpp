@@ -153,13 +153,14 @@ LogicalResult packLaunch(gpu::LaunchOp launch, bool reuse) {
   bool narrowTiles = llvm::any_of(allocations, [](Allocation &a) {
     return a.op.getType().getElementTypeBitWidth() == 16;
   });
-  if (reuse && narrowTiles)
+  if (reuse && narrowTiles) {
     for (SmallVector<Allocation *> &alternative : alternatives)
       if (int64_t bytes = place(alternative); bytes < total) {
         total = bytes;
         best = &alternative;
       }
-  place(*best);
+    place(*best); // the offsets of the best order, not of the last tried
+  }
 
   IRRewriter rewriter(launch.getContext());
   Location loc = launch.getLoc();
