@@ -60,6 +60,8 @@ void mlir::deltanet::addDeltaNetToLinalgPasses(
                                chunkStagePrecision.end());
   stages.triangularRowTile = target.getChunkTriangularRowTile();
   stages.triangularResultBlock = target.getChunkTriangularResultBlock();
+  stages.decayFactorsOnce = target.computesChunkDecayFactorsOnce();
+  stages.stateDecayOutOfPlace = target.decaysChunkStateOutOfPlace();
   pm.addPass(createDeltaNetLowerChunkStages(stages));
   pm.addPass(createDeltaNetLowerComposeSummaries());
   DeltaNetLowerRecurrentGatedDeltaRuleOptions recurrent;

@@ -185,6 +185,24 @@ def DeltaNetLowerChunkStages : Pass<"deltanet-lower-chunk-stages"> {
            "computing only the columns up to its last row (zeros beyond). "
            "f32 operands only; 0 = whole products. Set from "
            "TargetInfo::getChunkTriangularResultBlock by the pipelines.">,
+    Option<"decayFactorsOnce", "decay-factors-once", "bool",
+           /*default=*/"false",
+           "Decay factors that depend on one row of the chunk (beta exp(g) "
+           "of WY's k, exp(g) scale of the output's q, the scan's "
+           "exp(g_last - g)) computed once per row as a [N, C] tensor and "
+           "broadcast (C exps per chunk instead of C x K), and the scan's "
+           "decayed k^T as the columns of k^T (gated_kkt's transpose) times "
+           "them instead of a transposed read of k. The same values. Set "
+           "from TargetInfo::computesChunkDecayFactorsOnce by the "
+           "pipelines.">,
+    Option<"stateDecayOutOfPlace", "state-decay-out-of-place", "bool",
+           /*default=*/"false",
+           "State scan: exp(g_last) S written to a new tensor (then "
+           "accumulated in place by the update) instead of S's own: the "
+           "chunk's output still reads S, so bufferization copied S before "
+           "the in-place decay (a memcpy of the state per chunk). The same "
+           "values. Set from TargetInfo::decaysChunkStateOutOfPlace by the "
+           "pipelines.">,
     Option<"precision", "precision", "::mlir::deltanet::TriInvPrecision",
            /*default=*/"::mlir::deltanet::TriInvPrecision::F32",
            "Operands of the stages' products (gated K K^T, the WY products, "

@@ -37,6 +37,9 @@ void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm,
   if (bf16DotProducts)
     pm.addPass(createDeltaNetCpuVectorizeBF16Matmuls());
   pm.addPass(createDeltaNetCpuVectorizeMatmuls());
+  // Transposes of the two innermost dims (the chunk op's k^T) as 16 x 16
+  // vector blocks lowered to shuffles, instead of gathers.
+  pm.addPass(createDeltaNetCpuVectorizeTransposes());
   // Masks, identities, negations, additions and the INT8 quantisation
   // (broadcast scales, max-abs reductions): one vector row at a time.
   pm.addPass(createDeltaNetCpuVectorizeElementwise());

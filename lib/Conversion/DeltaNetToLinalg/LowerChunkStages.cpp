@@ -87,13 +87,26 @@ Value causalDecayMask(StructuredBuilder &sb, Value scores, Value g,
 }
 
 /// Rows of `x` (`[N, C, X]`) times per-row factors computed from `factors`
-/// (each `[N, C]`) by `combine`.
+/// (each `[N, C]`) by `combine`. With `factorsOnce` the factors are one
+/// `[N, C]` tensor computed first (C `exp`s per chunk instead of C x X: a
+/// vectorised row op would evaluate them for every element of the row) and
+/// broadcast along the rows; the same values either way.
 Value scaleRows(
     StructuredBuilder &sb, Value x, ValueRange factors,
-    function_ref<Value(OpBuilder &, Location, ValueRange)> combine) {
+    function_ref<Value(OpBuilder &, Location, ValueRange)> combine,
+    bool factorsOnce = false) {
   MLIRContext *ctx = sb.getContext();
   AffineExpr n, c, d;
   bindDims(ctx, n, c, d);
+  if (factorsOnce) {
+    Value rowFactors = sb.map(factors, {}, {sb.dim(x, 0), sb.dim(x, 1)},
+                              sb.f32(), combine);
+    return sb.map({x, rowFactors}, {AffineMap(), sb.affineMap(3, {n, c})},
+                  sb.dims(x), sb.f32(),
+                  [](OpBuilder &nb, Location loc, ValueRange args) -> Value {
+                    return arith::MulFOp::create(nb, loc, args[0], args[1]);
+                  });
+  }
   SmallVector<Value> inputs = {x};
   SmallVector<AffineMap> maps = {AffineMap()};
   for (Value f : factors) {
@@ -116,10 +129,12 @@ Value scaleRows(
 template <typename OpT>
 struct LowerStage : public OpRewritePattern<OpT> {
   LowerStage(MLIRContext *ctx, TriInvPrecision precision,
-             int64_t triangularRowTile = 0, int64_t triangularResultBlock = 0)
+             int64_t triangularRowTile = 0, int64_t triangularResultBlock = 0,
+             bool decayFactorsOnce = false)
       : OpRewritePattern<OpT>(ctx), precision(precision),
         triangularRowTile(triangularRowTile),
-        triangularResultBlock(triangularResultBlock) {}
+        triangularResultBlock(triangularResultBlock),
+        decayFactorsOnce(decayFactorsOnce) {}
 
   /// `x` rounded to the operands' float type when it is bf16 / f16 (an
   /// operand of several products rounded once; before a transpose: half the
@@ -239,6 +254,9 @@ struct LowerStage : public OpRewritePattern<OpT> {
   int64_t triangularRowTile;
   /// Rows per block of lowerTriangleOfProduct (0: whole products).
   int64_t triangularResultBlock;
+  /// Decay factors that depend on one row index (exp(g), exp(g_last - g))
+  /// computed once per row as a `[N, C]` tensor and broadcast.
+  bool decayFactorsOnce;
 };
 
 /// a = mask_{i>j}(beta_i * exp(g_i - g_j) * (K K^T)).
@@ -269,7 +287,8 @@ struct LowerWYRepr : public LowerStage<WYReprOp> {
                   [](OpBuilder &nb, Location loc, ValueRange f) -> Value {
                     return arith::MulFOp::create(
                         nb, loc, f[0], math::ExpOp::create(nb, loc, f[1]));
-                  });
+                  },
+                  decayFactorsOnce);
     Value vScaled =
         scaleRows(sb, op.getV(), ValueRange{op.getBeta()},
                   [](OpBuilder &, Location, ValueRange f) { return f[0]; });
@@ -300,7 +319,8 @@ struct LowerChunkOutput : public LowerStage<ChunkOutputOp> {
                     return arith::MulFOp::create(
                         nb, loc, math::ExpOp::create(nb, loc, f[0]),
                         StructuredBuilder::f32Constant(nb, loc, scale));
-                  });
+                  },
+                  decayFactorsOnce);
     Value carried = product(sb, qDecayed, op.getState());
     // Only the lower triangle is kept by the causal mask.
     Value scores = lowerTriangleOfProduct(
@@ -323,9 +343,12 @@ struct LowerChunkOutput : public LowerStage<ChunkOutputOp> {
 /// the final state alone); unused ones are replaced by a dead tensor.empty.
 struct LowerChunkStateScan : public LowerStage<ChunkStateScanOp> {
   LowerChunkStateScan(MLIRContext *ctx, bool foldDecayIntoValues,
-                      TriInvPrecision precision)
-      : LowerStage(ctx, precision, /*triangularRowTile=*/0),
-        foldDecayIntoValues(foldDecayIntoValues) {}
+                      TriInvPrecision precision, bool decayFactorsOnce,
+                      bool stateDecayOutOfPlace)
+      : LowerStage(ctx, precision, /*triangularRowTile=*/0,
+                   /*triangularResultBlock=*/0, decayFactorsOnce),
+        foldDecayIntoValues(foldDecayIntoValues),
+        stateDecayOutOfPlace(stateDecayOutOfPlace) {}
 
   LogicalResult matchAndRewrite(ChunkStateScanOp op,
                                 PatternRewriter &rewriter) const override {
@@ -459,6 +482,26 @@ struct LowerChunkStateScan : public LowerStage<ChunkStateScanOp> {
             // (k exp(g_last - g))^T, `[M, K, C]` (the ops in the order the
             // CPU's code was measured with).
             gLast = lastOfChunk();
+            if (decayFactorsOnce) {
+              // exp(g_last - g) once per row of k (C exps, not C x K), times
+              // the columns of k^T: the same transpose of k as gated_kkt's
+              // (CSE'd), read with unit stride instead of transposed.
+              Value decay = body.map(
+                  ValueRange{g, gLast},
+                  {AffineMap(), AffineMap::get(2, 0, {m}, ctx)},
+                  body.dims(g), f32,
+                  [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                    return math::ExpOp::create(
+                        bb, bl, arith::SubFOp::create(bb, bl, a[1], a[0]));
+                  });
+              kDecayedT = body.map(
+                  ValueRange{transposeLastTwo(body, k), decay},
+                  {AffineMap(), body.affineMap(3, {m, y})},
+                  {body.dim(k, 0), idx(keyDim), idx(chunk)}, f32,
+                  [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                    return arith::MulFOp::create(bb, bl, a[0], a[1]);
+                  });
+            } else {
             kDecayedT = body.map(
                 ValueRange{k, g, gLast},
                 {body.affineMap(3, {m, y, x}), body.affineMap(3, {m, y}),
@@ -469,18 +512,31 @@ struct LowerChunkStateScan : public LowerStage<ChunkStateScanOp> {
                       bb, bl, arith::SubFOp::create(bb, bl, a[2], a[1]));
                   return arith::MulFOp::create(bb, bl, a[0], decay);
                 });
+            }
           }
 
-          // exp(g_last) S + kDecayedT v_new, updating S in place.
-          Value stateDecayed = body.generic(
-              gLast, state,
-              {body.affineMap(3, {m}), body.affineMap(3, {m, x, y})},
-              {IteratorType::parallel, IteratorType::parallel,
-               IteratorType::parallel},
-              [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
-                return arith::MulFOp::create(bb, bl, a[1],
-                                             math::ExpOp::create(bb, bl, a[0]));
-              });
+          // exp(g_last) S + kDecayedT v_new, updating S in place, or into a
+          // new tensor when S is still read after the update (by the
+          // chunk's output: bufferization would copy S first).
+          Value stateDecayed;
+          if (stateDecayOutOfPlace)
+            stateDecayed = body.map(
+                ValueRange{gLast, state}, {body.affineMap(3, {m})},
+                body.dims(state), f32,
+                [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                  return arith::MulFOp::create(
+                      bb, bl, a[1], math::ExpOp::create(bb, bl, a[0]));
+                });
+          else
+            stateDecayed = body.generic(
+                gLast, state,
+                {body.affineMap(3, {m}), body.affineMap(3, {m, x, y})},
+                {IteratorType::parallel, IteratorType::parallel,
+                 IteratorType::parallel},
+                [](OpBuilder &bb, Location bl, ValueRange a) -> Value {
+                  return arith::MulFOp::create(
+                      bb, bl, a[1], math::ExpOp::create(bb, bl, a[0]));
+                });
           Value next;
           if (foldDecayIntoValues && precision == TriInvPrecision::I8) {
             // Quantised operands need a plain matmul (scales per row of
@@ -523,6 +579,9 @@ struct LowerChunkStateScan : public LowerStage<ChunkStateScanOp> {
   /// `S += k^T (v_new exp(g_last - g))` instead of
   /// `S += (k exp(g_last - g))^T v_new` (TargetInfo::foldsScanDecayIntoValues).
   bool foldDecayIntoValues;
+  /// `exp(g_last) S` into a new tensor instead of S's
+  /// (TargetInfo::decaysChunkStateOutOfPlace).
+  bool stateDecayOutOfPlace;
 };
 
 struct DeltaNetLowerChunkStagesPass
@@ -539,7 +598,8 @@ struct DeltaNetLowerChunkStagesPass
     RewritePatternSet patterns(&getContext());
     populateLowerChunkStagesPatterns(patterns, foldScanDecayIntoValues,
                                      *precisions, triangularRowTile,
-                                     triangularResultBlock);
+                                     triangularResultBlock, decayFactorsOnce,
+                                     stateDecayOutOfPlace);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };
@@ -579,16 +639,19 @@ mlir::deltanet::parseChunkStagePrecisions(TriInvPrecision precision,
 void mlir::deltanet::populateLowerChunkStagesPatterns(
     RewritePatternSet &patterns, bool foldScanDecayIntoValues,
     const ChunkStagePrecisions &precisions, int64_t triangularRowTile,
-    int64_t triangularResultBlock) {
+    int64_t triangularResultBlock, bool decayFactorsOnce,
+    bool stateDecayOutOfPlace) {
   MLIRContext *ctx = patterns.getContext();
   patterns.add<LowerGatedKKT>(ctx, precisions.gatedKKT, triangularRowTile,
                               triangularResultBlock);
   patterns.add<LowerWYRepr>(ctx, precisions.wyRepr, triangularRowTile,
-                            triangularResultBlock);
+                            triangularResultBlock, decayFactorsOnce);
   patterns.add<LowerChunkOutput>(ctx, precisions.chunkOutput,
-                                 triangularRowTile, triangularResultBlock);
+                                 triangularRowTile, triangularResultBlock,
+                                 decayFactorsOnce);
   patterns.add<LowerChunkStateScan>(ctx, foldScanDecayIntoValues,
-                                    precisions.chunkStateScan);
+                                    precisions.chunkStateScan,
+                                    decayFactorsOnce, stateDecayOutOfPlace);
 }
 
 FailureOr<ChunkStagePrecisions> mlir::deltanet::parseChunkStagePrecisionsOption(

@@ -214,6 +214,39 @@ def DeltaNetCpuVectorizeElementwise
   ];
 }
 
+def DeltaNetCpuVectorizeTransposes
+    : Pass<"deltanet-cpu-vectorize-transposes"> {
+  let summary = "Transposes of the two innermost dims as square vector "
+                "tiles lowered to shuffles";
+  let description = [{
+    Tiles every statically shaped f32 `linalg.transpose` on tensors that
+    swaps its two innermost dimensions (the others in place), both of them
+    multiples of `tile`, to `tile x tile` blocks (upstream `TilingInterface`
+    tiling; unit tiles of the outer dimensions) and vectorises each block
+    (upstream `linalg::vectorize`): one `vector.transfer_read` of the
+    block's rows, a `vector.transpose` and one `vector.transfer_write`. The
+    transposed read becomes a row read and a transpose (upstream
+    transfer permutation-map lowering), and with `tile` = 16 the transpose
+    becomes the 16 x 16 shuffle network (upstream
+    `VectorTransposeLowering::Shuffle16x16`: AVX-512 unpack / permute
+    instructions). Without it the transpose is a scalar loop that LLVM
+    vectorises into one 16-lane gather per output vector (the chunk op's
+    `k^T`, 3% of its time). Other transposes are left alone; the values
+    moved are the same.
+  }];
+  let options = [
+    Option<"tile", "tile", "int64_t", /*default=*/"16",
+           "Rows and columns of the square blocks (>= 1; 16 = AVX-512's "
+           "f32 lanes: the 16 x 16 shuffle network; other sizes: one flat "
+           "shuffle per block, upstream's Shuffle1D)">
+  ];
+  let dependentDialects = [
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 def DeltaNetCpuVectorizeMatmuls : Pass<"deltanet-cpu-vectorize-matmuls"> {
   let summary = "Tile batched matmuls to register tiles and vectorise them";
   let description = [{

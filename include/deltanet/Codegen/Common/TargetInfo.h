@@ -121,6 +121,20 @@ public:
   /// target's register tile columns. 0 (the default): whole products.
   virtual int64_t getChunkTriangularResultBlock() const { return 0; }
 
+  /// Whether the chunk stages compute their per-row decay factors
+  /// (`beta exp(g)`, `exp(g) scale`, `exp(g_last - g)`) once per row as a
+  /// `[N, C]` tensor broadcast along the row, and the state scan's decayed
+  /// `k^T` as the columns of `k^T` times them, instead of in every element
+  /// (a vectorised row op evaluates a row's `exp` once per lane). The same
+  /// values. Default: per element (the form the GPU fuses into its tiles).
+  virtual bool computesChunkDecayFactorsOnce() const { return false; }
+
+  /// Whether the chunk state scan writes `exp(g_last) S` to a new tensor
+  /// instead of decaying S in place: the chunk's output reads S after the
+  /// update, so in place needs a copy of S per chunk (bufferization's).
+  /// Default: in place (the form the GPU's scan lowering matches).
+  virtual bool decaysChunkStateOutOfPlace() const { return false; }
+
   /// Whether the recurrent op reads each head's state once per token (both
   /// readouts as one two-row batched matmul) and updates it once in place,
   /// instead of four passes (decay, S^T k, rank-1 update, S^T q). Rounds

@@ -87,10 +87,16 @@ parseChunkStagePrecisionsOption(Operation *op, llvm::StringRef passName,
 /// `triangularResultBlock` > 0: the products of which only the lower
 /// triangle is used in row blocks that skip the columns right of their
 /// diagonal block (TargetInfo::getChunkTriangularResultBlock; f32 only).
+/// `decayFactorsOnce`: decay factors that depend on one row index computed
+/// once per row and broadcast, the scan's decayed k^T from k^T
+/// (TargetInfo::computesChunkDecayFactorsOnce; the same values).
+/// `stateDecayOutOfPlace`: the scan's `exp(g_last) S` into a new tensor
+/// (TargetInfo::decaysChunkStateOutOfPlace).
 void populateLowerChunkStagesPatterns(
     RewritePatternSet &patterns, bool foldScanDecayIntoValues = false,
     const ChunkStagePrecisions &precisions = ChunkStagePrecisions(),
-    int64_t triangularRowTile = 0, int64_t triangularResultBlock = 0);
+    int64_t triangularRowTile = 0, int64_t triangularResultBlock = 0,
+    bool decayFactorsOnce = false, bool stateDecayOutOfPlace = false);
 
 /// Adds the pattern lowering deltanet.compose_summaries to batched matmuls.
 void populateLowerComposeSummariesPatterns(RewritePatternSet &patterns);
