@@ -12,7 +12,7 @@
 // chunk-precision / chunk-stage-precision (ChunkPipelineOptions) reach
 // deltanet-lower-chunk-stages:
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16 chunk-stage-precision=chunk_state_scan=f32" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=CHUNKPREC
-// CHUNKPREC: deltanet-lower-chunk-stages{fold-scan-decay-into-values=true precision=bf16 stage-precision={chunk_state_scan=f32} triangular-result-block={{[0-9]+}} triangular-row-tile={{[0-9]+}}}
+// CHUNKPREC: deltanet-lower-chunk-stages{decay-factors-once=false fold-scan-decay-into-values=true precision=bf16 stage-precision={chunk_state_scan=f32} state-decay-out-of-place=false triangular-result-block={{[0-9]+}} triangular-row-tile={{[0-9]+}}}
 // The passes that the pipeline's own options leave out:
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="fuse-gathers=false fuse-scatter=false tensor-cores=false prefetch-loop-operands=false sink-accumulator-producers=false sink-index-computations=false" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=OFF
 // The options as --help lists them (once each: a second declaration of a
