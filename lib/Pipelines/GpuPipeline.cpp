@@ -286,7 +286,8 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
         createDeltaNetGpuLowerChunkStateScanToMmaChain(
             options.getLowerChunkStateScanToMmaChainOptions()));
   // A 16-bit output stage as its own kernel, q k^T chained into (.) v_new
-  // in mma.sync registers (tensor cores only; output-mma-chain).
+  // in mma.sync registers (tensor cores only; on by default, off with
+  // output-mma-chain=false).
   if (options.outputMmaChain && options.tensorCores)
     pm.addNestedPass<func::FuncOp>(
         createDeltaNetGpuLowerChunkOutputToMmaChain(

@@ -1,4 +1,5 @@
-// --deltanet-gpu-pipeline output-mma-chain: the 16-bit output stage becomes
+// --deltanet-gpu-pipeline output-mma-chain (default on): the 16-bit output
+// stage becomes
 // its own kernel (deltanet-gpu-lower-chunk-output-to-mma-chain,
 // test/Codegen/GPU/lower-chunk-output-to-mma-chain.mlir), q k^T chained into
 // (.) v_new in mma.sync registers, q / k read from the inputs, o written
@@ -8,13 +9,13 @@
 // 256 of g = 50432 B of shared memory; in PTX, ldmatrix (q, k),
 // ldmatrix.trans (state, v_new) and m16n8k16 bf16 / f16 products.
 // Numerics: the H200 (docs/GPU.md, "The output stage as a register chain").
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16 output-mma-chain=true" -mlir-print-ir-after=gpu-kernel-outlining 2>&1 \
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16" -mlir-print-ir-after=gpu-kernel-outlining 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=LAUNCH
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16 output-mma-chain=true" | FileCheck %s --check-prefix=BF16
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=f16 output-mma-chain=true" | FileCheck %s --check-prefix=F16
-// Off by default, and f32 stages (the default precision) and SIMT builds
+// Off on request, and f32 stages (the default precision) and SIMT builds
 // keep the generic output stage:
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16" -mlir-print-ir-after=gpu-kernel-outlining 2>&1 | FileCheck %s --check-prefix=OFF
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16 output-mma-chain=false" -mlir-print-ir-after=gpu-kernel-outlining 2>&1 | FileCheck %s --check-prefix=OFF
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="output-mma-chain=true" -mlir-print-ir-after=gpu-kernel-outlining 2>&1 | FileCheck %s --check-prefix=OFF
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16 output-mma-chain=true tensor-cores=false" -mlir-print-ir-after=gpu-kernel-outlining 2>&1 | FileCheck %s --check-prefix=OFF
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="output-mma-chain-value-tile=24" 2>&1 | FileCheck %s --check-prefix=BADTILE

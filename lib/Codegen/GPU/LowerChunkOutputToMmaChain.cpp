@@ -226,7 +226,8 @@ std::string unsupportedReason(ChunkOutputOp op, OutputShape &shape) {
   return "";
 }
 
-/// The value tile: `requested`, else 64 where it divides V, else V.
+/// The value tile: `requested`, else 64 where it divides V, else V (on an
+/// H200 at V = 128, value-tile=128 measured faster: docs/GPU.md).
 int64_t chooseValueTile(const OutputShape &s, int64_t requested) {
   if (requested > 0)
     return requested;
@@ -277,9 +278,10 @@ struct OutputChainBuilder : MmaChainBuilder {
 
   /// cp.async copies (16 bytes each, spread over the block's threads) of
   /// `rows` x `width` elements of this block's chunk of `access` (columns
-  /// from `srcCol0`) into `dst` ([rows][..]).
+  /// from `srcCol0`) into `dst` ([rows][..]); with `tokens` null, the same
+  /// pieces as element loads and stores (sources not 16-byte aligned).
   void copyTile(const Access &access, Value src, Value dst, int64_t rows,
-                int64_t width, Value srcCol0, SmallVector<Value> &tokens) {
+                int64_t width, Value srcCol0, SmallVector<Value> *tokens) {
     int64_t threads = kChainWarpSize * warps;
     int64_t perCopy =
         16 * 8 / cast<MemRefType>(src.getType()).getElementTypeBitWidth();
@@ -293,9 +295,19 @@ struct OutputChainBuilder : MmaChainBuilder {
       // Threads past the end repeat the last row's copies.
       if (first + threads > copies)
         row = arith::MinUIOp::create(b, loc, row, idx(rows - 1));
+      if (!tokens) {
+        for (int64_t e = 0; e < perCopy; ++e) {
+          SmallVector<Value> srcIndices =
+              indicesOf(access, chunkId, row, add(add(srcCol0, col), e));
+          Value v = memref::LoadOp::create(b, loc, src, srcIndices);
+          memref::StoreOp::create(b, loc, v, dst,
+                                  ValueRange{row, add(col, e)});
+        }
+        continue;
+      }
       SmallVector<Value> srcIndices =
           indicesOf(access, chunkId, row, add(srcCol0, col));
-      tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+      tokens->push_back(nvgpu::DeviceAsyncCopyOp::create(
           b, loc, tokenType, dst, ValueRange{row, col}, src, srcIndices,
           b.getIndexAttr(perCopy), /*srcElements=*/Value(),
           /*bypassL1=*/b.getUnitAttr()));
@@ -354,16 +366,39 @@ struct OutputChainBuilder : MmaChainBuilder {
     chunkId = blockX;
     col0 = mul(blockY, tile);
 
-    SmallVector<Value> tokens;
-    copyTile(q, qBuf, qStaged, s.chunk, s.keys, idx(0), tokens);
-    copyTile(k, kBuf, kStaged, s.chunk, s.keys, idx(0), tokens);
-    copyTile(state, sBuf, sStaged, s.keys, tile, col0, tokens);
-    copyTile(vNew, vBuf, vStaged, s.chunk, tile, col0, tokens);
-    copyTile(g, gBuf, gStaged, 1, s.chunk, idx(0), tokens);
-    auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
-    Value group0 =
-        nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenType, tokens);
-    nvgpu::DeviceAsyncWaitOp::create(b, loc, group0, b.getI32IntegerAttr(0));
+    // q and k may be the caller's buffers, which need not be 16-byte
+    // aligned (cp.async's requirement): checked here, uniformly, with
+    // element copies otherwise.
+    Value aligned;
+    for (Value buf : {qBuf, kBuf}) {
+      Value address =
+          memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buf);
+      Value ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                       rem(address, 16), idx(0));
+      aligned = aligned ? arith::AndIOp::create(b, loc, aligned, ok) : ok;
+    }
+    auto copyAll = [&](SmallVector<Value> *tokens) {
+      copyTile(q, qBuf, qStaged, s.chunk, s.keys, idx(0), tokens);
+      copyTile(k, kBuf, kStaged, s.chunk, s.keys, idx(0), tokens);
+      copyTile(state, sBuf, sStaged, s.keys, tile, col0, tokens);
+      copyTile(vNew, vBuf, vStaged, s.chunk, tile, col0, tokens);
+      copyTile(g, gBuf, gStaged, 1, s.chunk, idx(0), tokens);
+    };
+    auto ifAligned =
+        scf::IfOp::create(b, loc, aligned, /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(ifAligned.thenBlock()->getTerminator());
+      SmallVector<Value> tokens;
+      copyAll(&tokens);
+      auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+      Value group0 =
+          nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenType, tokens);
+      nvgpu::DeviceAsyncWaitOp::create(b, loc, group0,
+                                       b.getI32IntegerAttr(0));
+      b.setInsertionPoint(ifAligned.elseBlock()->getTerminator());
+      copyAll(nullptr);
+    }
     gpu::BarrierOp::create(b, loc);
 
     Value row0 = mul(warp, 16);
