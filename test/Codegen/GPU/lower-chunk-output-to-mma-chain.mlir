@@ -17,10 +17,16 @@
 // CHECK: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[C2:.*]], %{{.*}} = %[[C1:.*]], %{{.*}} = %[[C1]]) threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[C64:.*]], %{{.*}} = %[[C1]], %{{.*}} = %[[C1]])
 // CHECK-COUNT-4: memref.alloc() : memref<32x40xbf16, #gpu.address_space<workgroup>>
 // CHECK: memref.alloc() : memref<1x32xf32, #gpu.address_space<workgroup>>
+// q and k (possibly the caller's buffers) checked for 16-byte alignment:
+// cp.async where they are, element copies otherwise.
+// CHECK: memref.extract_aligned_pointer_as_index %[[QS]]
+// CHECK: scf.if
 // CHECK: nvgpu.device_async_copy %[[QS]]
 // CHECK: nvgpu.device_async_create_group
 // CHECK-NEXT: nvgpu.device_async_wait
-// CHECK-NEXT: gpu.barrier
+// CHECK-NEXT: } else {
+// CHECK: memref.load %[[QS]]
+// CHECK: gpu.barrier
 // CHECK-NOT: gpu.barrier
 // CHECK-COUNT-2: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = false} : memref<32x40xbf16, #gpu.address_space<workgroup>> -> vector<4x2xbf16>
 // CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true}
