@@ -139,6 +139,12 @@ mlir::deltanet::verifyGpuPipelineOptions(const GpuPipelineOptions &options) {
     return llvm::createStringError(
         "scan-mma-chain-key-split must be 0 (chosen), 1 or 2, got " +
         std::to_string(options.scanMmaChainKeySplit));
+  if (options.outputMmaChainValueTile < 0 ||
+      options.outputMmaChainValueTile % 16 != 0)
+    return llvm::createStringError(
+        "output-mma-chain-value-tile must be 0 (chosen) or a positive "
+        "multiple of 16, got " +
+        std::to_string(options.outputMmaChainValueTile));
   if (options.threads <= 0 || options.threads % 32 != 0 ||
       options.threads > 1024)
     return llvm::createStringError(
@@ -170,6 +176,13 @@ GpuPipelineOptions::getLowerChunkStateScanToMmaChainOptions() const {
   DeltaNetGpuLowerChunkStateScanToMmaChainOptions pass;
   pass.warps = scanMmaChainWarps;
   pass.keySplit = scanMmaChainKeySplit;
+  return pass;
+}
+
+DeltaNetGpuLowerChunkOutputToMmaChainOptions
+GpuPipelineOptions::getLowerChunkOutputToMmaChainOptions() const {
+  DeltaNetGpuLowerChunkOutputToMmaChainOptions pass;
+  pass.valueTile = outputMmaChainValueTile;
   return pass;
 }
 
@@ -272,6 +285,13 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(
         createDeltaNetGpuLowerChunkStateScanToMmaChain(
             options.getLowerChunkStateScanToMmaChainOptions()));
+  // A 16-bit output stage as its own kernel, q k^T chained into (.) v_new
+  // in mma.sync registers (tensor cores only; on by default, off with
+  // output-mma-chain=false).
+  if (options.outputMmaChain && options.tensorCores)
+    pm.addNestedPass<func::FuncOp>(
+        createDeltaNetGpuLowerChunkOutputToMmaChain(
+            options.getLowerChunkOutputToMmaChainOptions()));
   pm.addPass(
       createDeltaNetGpuDistributeToBlocks(options.getDistributeToBlocksOptions()));
   addDeltaNetToLinalgPasses(pm, options, *lookupTargetInfo("gpu"),

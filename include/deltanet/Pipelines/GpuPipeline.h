@@ -102,6 +102,22 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
                      "key-split (0: 2 where K allows)"),
       llvm::cl::init(
           DeltaNetGpuLowerChunkStateScanToMmaChainOptions().keySplit)};
+  PassOptions::Option<bool> outputMmaChain{
+      *this, "output-mma-chain",
+      llvm::cl::desc("Run deltanet-gpu-lower-chunk-output-to-mma-chain: a "
+                     "16-bit output stage (chunk-precision / "
+                     "chunk-stage-precision bf16 or f16) as one kernel whose "
+                     "warps chain q k^T into (.) v_new in mma.sync "
+                     "registers (f32 stages and tensor-cores=false are "
+                     "unaffected; measured faster on an H200 at both shapes, "
+                     "docs/GPU.md)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<int64_t> outputMmaChainValueTile{
+      *this, "output-mma-chain-value-tile",
+      llvm::cl::desc("deltanet-gpu-lower-chunk-output-to-mma-chain "
+                     "value-tile (0: chosen from the shape)"),
+      llvm::cl::init(
+          DeltaNetGpuLowerChunkOutputToMmaChainOptions().valueTile)};
   PassOptions::Option<bool> prefetchLoopOperands{
       *this, "prefetch-loop-operands",
       llvm::cl::desc("Run deltanet-gpu-prefetch-loop-operands (the state "
@@ -298,6 +314,8 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
   DeltaNetGpuDistributeToBlocksOptions getDistributeToBlocksOptions() const;
   DeltaNetGpuLowerChunkStateScanToMmaChainOptions
   getLowerChunkStateScanToMmaChainOptions() const;
+  DeltaNetGpuLowerChunkOutputToMmaChainOptions
+  getLowerChunkOutputToMmaChainOptions() const;
   DeltaNetGpuFuseIntoBlocksOptions getFuseIntoBlocksOptions() const;
   DeltaNetGpuPromoteBlockTemporariesOptions
   getPromoteBlockTemporariesOptions() const;

@@ -12,16 +12,14 @@
 // from memory, so the generic scan round-trips S and v_new through shared
 // memory with a barrier between each of its phases.
 //
-// Fragment coordinates (lane = 4 * group + quad): an accumulator fragment
-// (vector<2x2xf32>) holds rows group and group + 8, columns 2 * quad + {0,
-// 1}; the A fragment (vector<4x2xE>) rows group / group + 8 of columns
-// 2 * quad + {0, 1} and 8 + 2 * quad + {0, 1}; the B fragment
-// (vector<2x2xE>) column group, rows 2 * quad + {0, 1} and 8 + 2 * quad +
-// {0, 1} -- nvgpu::getLaneIdAndValueIdToOperandCoord's maps, written out.
+// The fragment helpers (lane coordinates, cp.async copies, ldmatrix /
+// mma.sync, accumulators -> A fragment) are MmaChainBuilder's.
 //
 //===----------------------------------------------------------------------===//
 
 #include "deltanet/Codegen/GPU/Passes.h"
+
+#include "MmaChainBuilder.h"
 
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetDialect.h"
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetOps.h"
@@ -40,9 +38,8 @@ using namespace mlir::deltanet;
 
 namespace {
 
-constexpr int64_t kWarpSize = 32;
-/// Dynamic shared memory of one block on sm_90 (227 KiB).
-constexpr int64_t kMaxSharedBytes = 232448;
+constexpr int64_t kWarpSize = kChainWarpSize;
+constexpr int64_t kMaxSharedBytes = kChainMaxSharedBytes;
 
 /// The scan's sizes: sequences, chunks, chunk length, key and value width,
 /// and the 16-bit product type of k and w.
@@ -129,54 +126,34 @@ int64_t sharedBytesOf(const ScanShape &s, int64_t rowGroups, int64_t split,
 
 /// Builds the launch body: index helpers, fragment loads / stores, the
 /// staged copies and the per-chunk chain.
-struct ChainBuilder {
-  OpBuilder &b;
-  Location loc;
+struct ChainBuilder : MmaChainBuilder {
   ScanShape s;
-  // Warps per block: `rowGroups` groups of 16 state columns, each split
-  // over `split` warps by key (warp h of a group owns S^T's key columns
-  // [h K / split, (h + 1) K / split): `ownKeys`).
-  int64_t warps, split, rowGroups, ownKeys, padding;
+  // Warps per block (`warps`): `rowGroups` groups of 16 state columns, each
+  // split over `split` warps by key (warp h of a group owns S^T's key
+  // columns [h K / split, (h + 1) K / split): `ownKeys`).
+  int64_t split, rowGroups, ownKeys, padding;
   // Buffers (global).
   Value k, w, u, g, init, states, vNew, final;
   // The staged chunks (workgroup memory, two slots): k and w [2][C][K + pad],
   // the block's columns of u [2][C][16 * rowGroups + 4], g [2][C]; with a
   // key split, the warps' partial w S products [warps][C / 8][4][32].
   Value kStaged, wStaged, uStaged, gStaged, partial;
-  // Lane coordinates.
-  Value thread, lane, group, quad, seq, rowLo, rowHi;
+  // The lane's rows of S^T.
+  Value rowLo, rowHi;
   // The block's first state column; the lane's rows within the block; the
-  // warp, its partner in the key split, its first key column, and the
-  // first token of the v_new columns it stores.
-  Value blockCol0, localLo, localHi, warp, partner, keyBase, tokenBase;
-  VectorType acc, aFrag, bFrag;
+  // warp's partner in the key split, its first key column, and the first
+  // token of the v_new columns it stores.
+  Value blockCol0, localLo, localHi, partner, keyBase, tokenBase;
 
   ChainBuilder(OpBuilder &b, Location loc, ScanShape s, int64_t warps,
                int64_t split, int64_t padding)
-      : b(b), loc(loc), s(s), warps(warps), split(split),
+      : MmaChainBuilder(b, loc, s.element, warps), s(s), split(split),
         rowGroups(warps / split), ownKeys(s.keys / split), padding(padding) {}
-
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value add(Value x, int64_t c) { return c ? add(x, idx(c)) : x; }
-  Value mul(Value x, int64_t c) {
-    return arith::MulIOp::create(b, loc, x, idx(c));
-  }
-  Value div(Value x, int64_t c) {
-    return arith::DivUIOp::create(b, loc, x, idx(c));
-  }
-  Value rem(Value x, int64_t c) {
-    return arith::RemUIOp::create(b, loc, x, idx(c));
-  }
 
   /// Lane coordinates; rows of S^T (value columns) owned by this lane.
   void setUpLane(Value blockX, Value blockY, Value threadX) {
-    thread = threadX;
     seq = blockY;
-    lane = rem(thread, kWarpSize);
-    group = div(lane, 4);
-    quad = rem(lane, 4);
-    warp = div(thread, kWarpSize);
+    setUpLaneIds(threadX);
     Value half = rem(warp, split);
     partner = arith::XOrIOp::create(b, loc, warp, idx(1));
     keyBase = mul(half, ownKeys);
@@ -234,43 +211,6 @@ struct ChainBuilder {
     }
   }
 
-  /// cp.async copies (16 bytes each, spread over the block's threads) of
-  /// `rows` x `width` elements of chunk `chunk` of `src` ([M][NC][rows][..],
-  /// from column `srcCol0`; or [M][NC][width] when `rows` is 0) into slot
-  /// `slot` of `dst` ([2][rows][..] or [2][width]).
-  void copyChunk(Value src, Value dst, Value chunk, Value slot, int64_t rows,
-                 int64_t width, Value srcCol0, SmallVector<Value> &tokens) {
-    int64_t threads = kWarpSize * warps;
-    int64_t perCopy =
-        16 * 8 / cast<MemRefType>(src.getType()).getElementTypeBitWidth();
-    int64_t perRow = width / perCopy;
-    int64_t copies = std::max<int64_t>(rows, 1) * perRow;
-    auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
-    for (int64_t first = 0; first < copies; first += threads) {
-      Value linear = add(thread, first);
-      Value row = div(linear, perRow);
-      Value col = mul(rem(linear, perRow), perCopy);
-      // Threads past the end repeat the last row's copies (the same bytes
-      // written twice).
-      if (first + threads > copies)
-        row = arith::MinUIOp::create(b, loc, row,
-                                     idx(std::max<int64_t>(rows, 1) - 1));
-      SmallVector<Value> srcIndices{seq, chunk}, dstIndices{slot};
-      if (rows) {
-        srcIndices.append({row, add(srcCol0, col)});
-        dstIndices.append({row, col});
-      } else {
-        // One row: `row` is 0, the excess threads' columns wrap around.
-        srcIndices.push_back(col);
-        dstIndices.push_back(col);
-      }
-      tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
-          b, loc, tokenType, dst, dstIndices, src, srcIndices,
-          b.getIndexAttr(perCopy), /*srcElements=*/Value(),
-          /*bypassL1=*/b.getUnitAttr()));
-    }
-  }
-
   /// Chunk `chunk`'s k, w, the block's columns of u, and g into slot `slot`
   /// of the staging buffers; one cp.async group.
   Value stageChunk(Value chunk, Value slot) {
@@ -282,47 +222,6 @@ struct ChainBuilder {
     copyChunk(g, gStaged, chunk, slot, 0, s.chunk, idx(0), tokens);
     auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
     return nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenType, tokens);
-  }
-
-  /// The m16n8k16 A fragment of accumulator fragments `lo` (columns 0-7)
-  /// and `hi` (8-15), rounded to 16 bits, negated if asked (exact).
-  Value aFromAccumulators(Value lo, Value hi, bool negate) {
-    auto half = VectorType::get({2, 2}, s.element);
-    Value a = arith::ConstantOp::create(b, loc, aFrag,
-                                        b.getZeroAttr(aFrag));
-    int64_t row = 0;
-    for (Value fragment : {lo, hi}) {
-      Value rounded = arith::TruncFOp::create(b, loc, half, fragment);
-      for (int64_t r = 0; r < 2; ++r) {
-        Value pair = vector::ExtractOp::create(b, loc, rounded, r);
-        a = vector::InsertOp::create(b, loc, pair, a, row++);
-      }
-    }
-    if (negate)
-      a = arith::NegFOp::create(b, loc, a);
-    return a;
-  }
-
-  /// Registers `first`, `first + 1` of an ldmatrix result as a B fragment.
-  Value bFragment(Value loaded, int64_t first) {
-    Value fragment =
-        arith::ConstantOp::create(b, loc, bFrag, b.getZeroAttr(bFrag));
-    for (int64_t r = 0; r < 2; ++r) {
-      Value pair = vector::ExtractOp::create(b, loc, loaded, first + r);
-      fragment = vector::InsertOp::create(b, loc, pair, fragment, r);
-    }
-    return fragment;
-  }
-
-  Value ldmatrix(Value buf, ValueRange indices, int64_t tiles, bool trans) {
-    auto type = VectorType::get({tiles, 2}, s.element);
-    return nvgpu::LdMatrixOp::create(b, loc, type, buf, indices, trans,
-                                      uint32_t(tiles));
-  }
-
-  Value mma(Value a, Value bOperand, Value c) {
-    return nvgpu::MmaSyncOp::create(b, loc, a, bOperand, c,
-                                    ArrayRef<int64_t>{16, 8, 16});
   }
 
   /// v_new^T (C / 8 fragments) = u^T + (-S^T) w^T, B fragments of w (rows
@@ -483,9 +382,7 @@ struct ChainBuilder {
 
   /// The launch body.
   void build(Value blockX, Value blockY, Value threadX) {
-    acc = VectorType::get({2, 2}, b.getF32Type());
-    aFrag = VectorType::get({4, 2}, s.element);
-    bFrag = VectorType::get({2, 2}, s.element);
+    setFragmentTypes();
     auto workgroup = gpu::AddressSpaceAttr::get(
         b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
     auto stagedType = MemRefType::get({2, s.chunk, s.keys + padding},

@@ -402,6 +402,59 @@ def DeltaNetGpuLowerChunkStateScanToMmaChain
                            "math::MathDialect"];
 }
 
+def DeltaNetGpuLowerChunkOutputToMmaChain
+    : Pass<"deltanet-gpu-lower-chunk-output-to-mma-chain", "func::FuncOp"> {
+  let summary = "A 16-bit deltanet.chunk_output as one gpu.launch whose "
+                "warps chain q k^T into (.) v_new in mma.sync registers";
+  let description = [{
+    Runs before `deltanet-gpu-distribute-to-blocks`, on tensors. A
+    `deltanet.chunk_output` whose `k`, `v_new` and `state` are bf16 or f16
+    (`deltanet-narrow-stage-intermediates`) and whose `q` is a widened
+    tensor of that type becomes a `gpu.launch` in FlashAttention-2's
+    structure: one block per chunk and tile of `value-tile` value columns,
+    `C / 16` warps, each owning 16 query rows:
+
+    ```
+    P = q k^T                      (A = q by ldmatrix, B = k [C][K]: ldmatrix)
+    P = tril(P * exp(g_i - g_j)) * scale                  (in registers)
+    O = (q * exp(g) * scale) state (B = state [K][BV]: ldmatrix.trans)
+    O += P v_new                   (A = P's accumulators rounded to 16 bits,
+                                    B = v_new [C][BV]: ldmatrix.trans)
+    ```
+
+    The tiles of P above a warp's rows are skipped with their products.
+    q, k, v_new, the state and g are staged in shared memory with cp.async
+    (one group, one barrier); q and k are read from the tensors the
+    pipeline gathers them from (an elementwise copy / extf through a
+    collapse_shape); o is written through the pipeline's scatter (an
+    elementwise copy whose input map is dims and floordiv / mod pairs) as
+    2-element stores, into the function's out-parameter where the scatter
+    only fills one (`bufferization.materialize_in_destination`), else into
+    a new buffer. Hand-written: upstream's vector / nvgpu lowerings take
+    every product's operands from memory and cannot keep such a chain in
+    registers.
+
+    Left to the generic path (the reason reported as a match failure): f32
+    `k`, `v_new` or `state`, a `q` that is not a widened 16-bit tensor,
+    dynamic shapes, `C` or `K` not a multiple of 16, `C > 128`, `K > 256`,
+    `V` not a multiple of 16 or of the value tile, more shared memory than
+    227 KiB, an op already inside a block loop or kernel.
+  }];
+  let options = [
+    Option<"valueTile", "value-tile", "int64_t", /*default=*/"0",
+           "Value columns per block (a multiple of 16 dividing V); 0: 64 "
+           "where it divides V, else V">,
+    Option<"rowPadding", "row-padding", "int64_t", /*default=*/"8",
+           "Elements added to each row of the staged q, k, v_new and state "
+           "(ldmatrix bank conflicts; a multiple of 8)">,
+  ];
+  let dependentDialects = ["gpu::GPUDialect", "nvgpu::NVGPUDialect",
+                           "scf::SCFDialect", "vector::VectorDialect",
+                           "memref::MemRefDialect", "arith::ArithDialect",
+                           "bufferization::BufferizationDialect",
+                           "math::MathDialect"];
+}
+
 def DeltaNetGpuPrefetchLoopOperands
     : Pass<"deltanet-gpu-prefetch-loop-operands", "func::FuncOp"> {
   let summary = "A block loop's per-iteration device-memory operands staged "

@@ -1,0 +1,116 @@
+//===- MmaChainBuilder.cpp - Fragment helpers of hand-written mma chains --===//
+//
+// See MmaChainBuilder.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "MmaChainBuilder.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::deltanet;
+
+Value MmaChainBuilder::idx(int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+Value MmaChainBuilder::add(Value x, Value y) {
+  return arith::AddIOp::create(b, loc, x, y);
+}
+Value MmaChainBuilder::mul(Value x, int64_t c) {
+  return arith::MulIOp::create(b, loc, x, idx(c));
+}
+Value MmaChainBuilder::div(Value x, int64_t c) {
+  return arith::DivUIOp::create(b, loc, x, idx(c));
+}
+Value MmaChainBuilder::rem(Value x, int64_t c) {
+  return arith::RemUIOp::create(b, loc, x, idx(c));
+}
+
+void MmaChainBuilder::setUpLaneIds(Value threadX) {
+  thread = threadX;
+  lane = rem(thread, kChainWarpSize);
+  group = div(lane, 4);
+  quad = rem(lane, 4);
+  warp = div(thread, kChainWarpSize);
+}
+
+void MmaChainBuilder::setFragmentTypes() {
+  acc = VectorType::get({2, 2}, b.getF32Type());
+  aFrag = VectorType::get({4, 2}, element);
+  bFrag = VectorType::get({2, 2}, element);
+}
+
+void MmaChainBuilder::copyChunk(Value src, Value dst, Value chunk, Value slot,
+                                int64_t rows, int64_t width, Value srcCol0,
+                                SmallVector<Value> &tokens) {
+  int64_t threads = kChainWarpSize * warps;
+  int64_t perCopy =
+      16 * 8 / cast<MemRefType>(src.getType()).getElementTypeBitWidth();
+  int64_t perRow = width / perCopy;
+  int64_t copies = std::max<int64_t>(rows, 1) * perRow;
+  auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+  for (int64_t first = 0; first < copies; first += threads) {
+    Value linear = add(thread, first);
+    Value row = div(linear, perRow);
+    Value col = mul(rem(linear, perRow), perCopy);
+    // Threads past the end repeat the last row's copies (the same bytes
+    // written twice).
+    if (first + threads > copies)
+      row = arith::MinUIOp::create(b, loc, row,
+                                   idx(std::max<int64_t>(rows, 1) - 1));
+    SmallVector<Value> srcIndices{seq, chunk}, dstIndices{slot};
+    if (rows) {
+      srcIndices.append({row, add(srcCol0, col)});
+      dstIndices.append({row, col});
+    } else {
+      // One row: `row` is 0, the excess threads' columns wrap around.
+      srcIndices.push_back(col);
+      dstIndices.push_back(col);
+    }
+    tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+        b, loc, tokenType, dst, dstIndices, src, srcIndices,
+        b.getIndexAttr(perCopy), /*srcElements=*/Value(),
+        /*bypassL1=*/b.getUnitAttr()));
+  }
+}
+
+Value MmaChainBuilder::aFromAccumulators(Value lo, Value hi, bool negate) {
+  auto half = VectorType::get({2, 2}, element);
+  Value a = arith::ConstantOp::create(b, loc, aFrag, b.getZeroAttr(aFrag));
+  int64_t row = 0;
+  for (Value fragment : {lo, hi}) {
+    Value rounded = arith::TruncFOp::create(b, loc, half, fragment);
+    for (int64_t r = 0; r < 2; ++r) {
+      Value pair = vector::ExtractOp::create(b, loc, rounded, r);
+      a = vector::InsertOp::create(b, loc, pair, a, row++);
+    }
+  }
+  if (negate)
+    a = arith::NegFOp::create(b, loc, a);
+  return a;
+}
+
+Value MmaChainBuilder::bFragment(Value loaded, int64_t first) {
+  Value fragment =
+      arith::ConstantOp::create(b, loc, bFrag, b.getZeroAttr(bFrag));
+  for (int64_t r = 0; r < 2; ++r) {
+    Value pair = vector::ExtractOp::create(b, loc, loaded, first + r);
+    fragment = vector::InsertOp::create(b, loc, pair, fragment, r);
+  }
+  return fragment;
+}
+
+Value MmaChainBuilder::ldmatrix(Value buf, ValueRange indices, int64_t tiles,
+                                bool trans) {
+  auto type = VectorType::get({tiles, 2}, element);
+  return nvgpu::LdMatrixOp::create(b, loc, type, buf, indices, trans,
+                                    uint32_t(tiles));
+}
+
+Value MmaChainBuilder::mma(Value a, Value bOperand, Value c) {
+  return nvgpu::MmaSyncOp::create(b, loc, a, bOperand, c,
+                                  ArrayRef<int64_t>{16, 8, 16});
+}
