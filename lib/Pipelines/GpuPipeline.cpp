@@ -272,6 +272,12 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(
         createDeltaNetGpuLowerChunkStateScanToMmaChain(
             options.getLowerChunkStateScanToMmaChainOptions()));
+  // A 16-bit chunk prologue (gated K K^T, inverse, WY) as its own kernel,
+  // each warp's rows of the C x C matrices in mma.sync registers (tensor
+  // cores only; prologue-mma-chain).
+  if (options.prologueMmaChain && options.tensorCores)
+    pm.addNestedPass<func::FuncOp>(
+        createDeltaNetGpuLowerChunkPrologueToMmaChain());
   pm.addPass(
       createDeltaNetGpuDistributeToBlocks(options.getDistributeToBlocksOptions()));
   addDeltaNetToLinalgPasses(pm, options, *lookupTargetInfo("gpu"),

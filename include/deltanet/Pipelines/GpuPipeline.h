@@ -102,6 +102,15 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
                      "key-split (0: 2 where K allows)"),
       llvm::cl::init(
           DeltaNetGpuLowerChunkStateScanToMmaChainOptions().keySplit)};
+  PassOptions::Option<bool> prologueMmaChain{
+      *this, "prologue-mma-chain",
+      llvm::cl::desc("Run deltanet-gpu-lower-chunk-prologue-to-mma-chain: "
+                     "a 16-bit chunk prologue (gated K K^T, inverse, WY; "
+                     "chunk-precision / chunk-stage-precision bf16 or f16) "
+                     "as one kernel whose warps keep their rows in mma.sync "
+                     "registers (f32 prologues and tensor-cores=false are "
+                     "unaffected)"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> prefetchLoopOperands{
       *this, "prefetch-loop-operands",
       llvm::cl::desc("Run deltanet-gpu-prefetch-loop-operands (the state "
