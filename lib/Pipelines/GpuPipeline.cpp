@@ -274,7 +274,7 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
             options.getLowerChunkStateScanToMmaChainOptions()));
   // A 16-bit chunk prologue (gated K K^T, inverse, WY) as its own kernel,
   // each warp's rows of the C x C matrices in mma.sync registers (tensor
-  // cores only; prologue-mma-chain).
+  // cores only; on by default, off with prologue-mma-chain=false).
   if (options.prologueMmaChain && options.tensorCores)
     pm.addNestedPass<func::FuncOp>(
         createDeltaNetGpuLowerChunkPrologueToMmaChain());

@@ -380,31 +380,74 @@ struct PrologueBuilder {
     }
   }
 
-  /// For each A operand `lhs[i]` (the warp's 16 rows, C / 8 fragments):
-  /// init[i] + lhs[i] P, P [C][C] in pS (its rows read along the reduction:
-  /// ldmatrix.trans).
+  /// Runs `body` (which updates `accs`) for reduction step `ks` of a product
+  /// whose A operand is the warp's rows of a lower triangular C x C matrix:
+  /// its k-steps past the warp's diagonal block are zero, so for ks > 0 the
+  /// step runs under `scf.if ks <= warp` (uniform per warp) with the
+  /// accumulators as results.
+  void lowerTriangularStep(int64_t ks, SmallVector<Value> &accs,
+                           function_ref<void(SmallVector<Value> &)> body) {
+    if (ks == 0) {
+      body(accs);
+      return;
+    }
+    Value needed = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
+                                         idx(ks), warp);
+    SmallVector<Type> types(accs.size(), acc);
+    auto branch = scf::IfOp::create(b, loc, types, needed,
+                                    /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(branch.thenBlock());
+    SmallVector<Value> updated(accs);
+    body(updated);
+    scf::YieldOp::create(b, loc, updated);
+    b.setInsertionPointToStart(branch.elseBlock());
+    scf::YieldOp::create(b, loc, accs);
+    accs.assign(branch.getResults().begin(), branch.getResults().end());
+  }
+
+  /// For each A operand `lhs[i]` (the warp's 16 rows of a lower triangular
+  /// matrix, C / 8 fragments): init[i] + lhs[i] P, P [C][C] in pS (its rows
+  /// read along the reduction: ldmatrix.trans). With `square`, also P P
+  /// (its A operand, the warp's rows of P, read from pS: no registers held
+  /// for it), returned last.
   SmallVector<SmallVector<Value>>
   timesShared(ArrayRef<SmallVector<Value>> lhs,
-              ArrayRef<SmallVector<Value>> init) {
-    SmallVector<SmallVector<Value>> out(init.begin(), init.end());
+              ArrayRef<SmallVector<Value>> init, bool square) {
+    int64_t tiles = s.chunk / 8;
+    size_t products = lhs.size() + (square ? 1 : 0);
+    SmallVector<Value> flat;
+    for (ArrayRef<Value> rows : init)
+      flat.append(rows.begin(), rows.end());
+    if (square)
+      flat.append(tiles, zeroAcc());
     Value rowInTile = rem(lane, 8), matrix = div(lane, 8);
     Value rowHalf = mul(rem(matrix, 2), 8), colHalf = mul(div(matrix, 2), 8);
+    Value aRow = add(add(row0, rowHalf), rowInTile);
     for (int64_t ks = 0; ks < s.chunk / 16; ++ks) {
-      SmallVector<Value> as;
-      for (ArrayRef<Value> rows : lhs)
-        as.push_back(aFromAccumulators(rows[2 * ks], rows[2 * ks + 1]));
-      Value row = add(add(rowInTile, rowHalf), ks * 16);
-      for (int64_t jn = 0; jn < s.chunk / 8; jn += 2) {
-        Value col = add(colHalf, jn * 8);
-        Value loaded = ldmatrix(pS, ValueRange{row, col}, 4, true);
-        Value b0 = bFragment(loaded, 0), b1 = bFragment(loaded, 2);
-        for (size_t i = 0; i < lhs.size(); ++i) {
-          out[i][jn] = mma(as[i], b0, out[i][jn]);
-          out[i][jn + 1] = mma(as[i], b1, out[i][jn + 1]);
+      lowerTriangularStep(ks, flat, [&](SmallVector<Value> &out) {
+        SmallVector<Value> as;
+        for (ArrayRef<Value> rows : lhs)
+          as.push_back(aFromAccumulators(rows[2 * ks], rows[2 * ks + 1]));
+        if (square)
+          as.push_back(ldmatrix(pS, ValueRange{aRow, add(colHalf, ks * 16)},
+                                4, false));
+        Value row = add(add(rowInTile, rowHalf), ks * 16);
+        for (int64_t jn = 0; jn < tiles; jn += 2) {
+          Value col = add(colHalf, jn * 8);
+          Value loaded = ldmatrix(pS, ValueRange{row, col}, 4, true);
+          Value b0 = bFragment(loaded, 0), b1 = bFragment(loaded, 2);
+          for (size_t i = 0; i < products; ++i) {
+            out[i * tiles + jn] = mma(as[i], b0, out[i * tiles + jn]);
+            out[i * tiles + jn + 1] = mma(as[i], b1, out[i * tiles + jn + 1]);
+          }
         }
-      }
+      });
     }
-    return out;
+    SmallVector<SmallVector<Value>> result;
+    for (size_t i = 0; i < products; ++i)
+      result.emplace_back(ArrayRef<Value>(flat).slice(i * tiles, tiles));
+    return result;
   }
 
   /// A = tril(beta_i exp(g_i - g_j) (K K^T)_ij, -1): the warp's rows.
@@ -486,25 +529,21 @@ struct PrologueBuilder {
   /// The warp's rows of (I + A)^-1 = (I - A)(I + A^2)(I + A^4) ...
   SmallVector<Value> inverse(ArrayRef<Value> a) {
     SmallVector<Value> x = identityMinus(a);
-    SmallVector<SmallVector<Value>> zeros(
-        1, SmallVector<Value>(s.chunk / 8, zeroAcc()));
     storeRows(a);
     gpu::BarrierOp::create(b, loc);
-    SmallVector<Value> p =
-        timesShared({SmallVector<Value>(a.begin(), a.end())}, zeros)[0];
+    // A A: its A operand (the warp's rows of A) read back from pS like
+    // the later squares' (rounded alike), so that A's registers die here.
+    SmallVector<Value> p = timesShared({}, {}, /*square=*/true)[0];
     // Factors (I + A^(2^m)), m = 1 .. log2(C) - 1 (A^C = 0).
     int64_t levels = llvm::Log2_64(s.chunk) - 1;
     for (int64_t m = 1; m <= levels; ++m) {
       gpu::BarrierOp::create(b, loc); // every warp done reading pS
       storeRows(p);
       gpu::BarrierOp::create(b, loc);
-      if (m < levels) {
-        auto out = timesShared({x, p}, {x, zeros[0]});
-        x = out[0];
+      auto out = timesShared({x}, {x}, /*square=*/m < levels);
+      x = out[0];
+      if (m < levels)
         p = out[1];
-      } else {
-        x = timesShared({x}, {x})[0];
-      }
     }
     return x;
   }
@@ -517,23 +556,25 @@ struct PrologueBuilder {
     Value rowInTile = rem(lane, 8), matrix = div(lane, 8);
     Value rowHalf = mul(rem(matrix, 2), 8), colHalf = mul(div(matrix, 2), 8);
     for (int64_t ks = 0; ks < s.chunk / 16; ++ks) {
-      Value scaled[2];
-      for (int64_t h = 0; h < 2; ++h) {
-        int64_t jn = 2 * ks + h;
-        Value factors = vector::FromElementsOp::create(
-            b, loc, acc,
-            ValueRange{scale[2 * jn], scale[2 * jn + 1], scale[2 * jn],
-                       scale[2 * jn + 1]});
-        scaled[h] = arith::MulFOp::create(b, loc, t[jn], factors);
-      }
-      Value a = aFromAccumulators(scaled[0], scaled[1]);
-      Value row = add(add(rowInTile, rowHalf), ks * 16);
-      for (int64_t jn = 0; jn < width / 8; jn += 2) {
-        Value col = add(colHalf, jn * 8);
-        Value loaded = ldmatrix(src, ValueRange{row, col}, 4, true);
-        outs[jn] = mma(a, bFragment(loaded, 0), outs[jn]);
-        outs[jn + 1] = mma(a, bFragment(loaded, 2), outs[jn + 1]);
-      }
+      lowerTriangularStep(ks, outs, [&](SmallVector<Value> &out) {
+        Value scaled[2];
+        for (int64_t h = 0; h < 2; ++h) {
+          int64_t jn = 2 * ks + h;
+          Value factors = vector::FromElementsOp::create(
+              b, loc, acc,
+              ValueRange{scale[2 * jn], scale[2 * jn + 1], scale[2 * jn],
+                         scale[2 * jn + 1]});
+          scaled[h] = arith::MulFOp::create(b, loc, t[jn], factors);
+        }
+        Value a = aFromAccumulators(scaled[0], scaled[1]);
+        Value row = add(add(rowInTile, rowHalf), ks * 16);
+        for (int64_t jn = 0; jn < width / 8; jn += 2) {
+          Value col = add(colHalf, jn * 8);
+          Value loaded = ldmatrix(src, ValueRange{row, col}, 4, true);
+          out[jn] = mma(a, bFragment(loaded, 0), out[jn]);
+          out[jn + 1] = mma(a, bFragment(loaded, 2), out[jn + 1]);
+        }
+      });
     }
     return outs;
   }
@@ -823,7 +864,7 @@ struct LowerChunkPrologueToMmaChainPass
     if (rowPadding < 0 || rowPadding % 8 != 0) {
       getOperation().emitError()
           << getArgument() << ": row-padding must be a multiple of 8, got "
-          << rowPadding;
+          << int64_t(rowPadding);
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());
