@@ -292,6 +292,12 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(
         createDeltaNetGpuLowerChunkOutputToMmaChain(
             options.getLowerChunkOutputToMmaChainOptions()));
+  // A 16-bit chunk prologue (gated K K^T, inverse, WY) as its own kernel,
+  // each warp's rows of the C x C matrices in mma.sync registers (tensor
+  // cores only; on by default, off with prologue-mma-chain=false).
+  if (options.prologueMmaChain && options.tensorCores)
+    pm.addNestedPass<func::FuncOp>(
+        createDeltaNetGpuLowerChunkPrologueToMmaChain());
   pm.addPass(
       createDeltaNetGpuDistributeToBlocks(options.getDistributeToBlocksOptions()));
   addDeltaNetToLinalgPasses(pm, options, *lookupTargetInfo("gpu"),

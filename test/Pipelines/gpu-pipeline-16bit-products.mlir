@@ -4,12 +4,12 @@
 // shared tiles in 16 bits. Results: gpu-pipeline-cpu-emulation.test (the
 // stages before the thread mapping, SIMT) and the H200 (docs/GPU.md).
 // The 16-bit runs keep the generic state scan and output stage
-// (scan-mma-chain=false output-mma-chain=false; the register chains, on by
-// default: gpu-pipeline-scan-mma-chain.mlir, gpu-pipeline-output-mma-chain.mlir;
+// (scan-mma-chain=false output-mma-chain=false prologue-mma-chain=false; the register chains, on by
+// default: gpu-pipeline-{scan,output,prologue}-mma-chain.mlir;
 // the mixed run keeps only the generic output stage).
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16 scan-mma-chain=false output-mma-chain=false" -mlir-print-ir-after=deltanet-gpu-matmuls-to-mma-sync 2>&1 \
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16 scan-mma-chain=false output-mma-chain=false prologue-mma-chain=false" -mlir-print-ir-after=deltanet-gpu-matmuls-to-mma-sync 2>&1 \
 // RUN:   | FileCheck %s --check-prefixes=TILES,BF16
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=f16 scan-mma-chain=false output-mma-chain=false" | FileCheck %s --check-prefix=F16
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=f16 scan-mma-chain=false output-mma-chain=false prologue-mma-chain=false" | FileCheck %s --check-prefix=F16
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline | FileCheck %s --check-prefix=F32
 // The SIMT path (the stages' 16-bit products as FMAs) compiles too:
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16 tensor-cores=false" | FileCheck %s --check-prefix=SIMT
@@ -29,7 +29,7 @@
 // 4) and 32-byte rows padded too; the prologue packed in another order
 // (80144 B in the size order): 61200 -> 68880, 63760 -> 64784,
 // 51712 -> 53248.
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16 scan-mma-chain=false output-mma-chain=false" -mlir-print-ir-after=gpu-kernel-outlining 2>&1 \
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16 scan-mma-chain=false output-mma-chain=false prologue-mma-chain=false" -mlir-print-ir-after=gpu-kernel-outlining 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=SHARED16
 // SHARED16: gpu.launch_func @chunk_kernel_1::@chunk_kernel {{.*}} dynamic_shared_memory_size %c68880_i32
 // SHARED16: gpu.launch_func @chunk_kernel_3::@chunk_kernel {{.*}} dynamic_shared_memory_size %c64784_i32

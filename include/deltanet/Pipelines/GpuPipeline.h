@@ -118,6 +118,17 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
                      "value-tile (0: chosen from the shape)"),
       llvm::cl::init(
           DeltaNetGpuLowerChunkOutputToMmaChainOptions().valueTile)};
+  PassOptions::Option<bool> prologueMmaChain{
+      *this, "prologue-mma-chain",
+      llvm::cl::desc("Run deltanet-gpu-lower-chunk-prologue-to-mma-chain: "
+                     "a 16-bit chunk prologue (gated K K^T, inverse, WY; "
+                     "chunk-precision / chunk-stage-precision bf16 or f16) "
+                     "as one kernel whose warps keep their rows in mma.sync "
+                     "registers, the cumulative decays computed in it (f32 "
+                     "prologues and tensor-cores=false are unaffected; "
+                     "measured faster on an H200 at both shapes, "
+                     "docs/GPU.md)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> prefetchLoopOperands{
       *this, "prefetch-loop-operands",
       llvm::cl::desc("Run deltanet-gpu-prefetch-loop-operands (the state "

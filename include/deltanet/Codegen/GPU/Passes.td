@@ -455,6 +455,68 @@ def DeltaNetGpuLowerChunkOutputToMmaChain
                            "math::MathDialect"];
 }
 
+def DeltaNetGpuLowerChunkPrologueToMmaChain
+    : Pass<"deltanet-gpu-lower-chunk-prologue-to-mma-chain", "func::FuncOp"> {
+  let summary = "A 16-bit chunk prologue (gated_kkt, tri_inv, wy_repr) as "
+                "one gpu.launch whose warps keep their rows of every C x C "
+                "matrix in mma.sync registers";
+  let description = [{
+    Runs before `deltanet-gpu-distribute-to-blocks`, on tensors. A
+    `deltanet.wy_repr` whose `t` is a `deltanet.tri_inv` of a
+    `deltanet.gated_kkt` (each read only by the next; the same `k`, `g`,
+    `beta`) and whose `w` is bf16 or f16 (the products' precision,
+    `deltanet-narrow-stage-intermediates`) becomes a `gpu.launch` with one
+    block per chunk and `C / 16` warps, warp `i` owning rows `16 i ..
+    16 i + 15` of each `C x C` matrix in m16n8 f32 accumulator fragments:
+
+    ```
+    A = tril(beta_i exp(g_i - g_j) (K K^T)_ij, -1)   (masked in registers)
+    X = I - A, P = A^2; then log2(C) - 1 times:
+        X += X P; P = P P         ((I + A)^-1 = (I - A)(I + A^2)(I + A^4)...,
+                                   exact: A^C = 0; P via shared memory)
+    w = (X diag(beta exp(g))) K;  u = (X diag(beta)) V
+    ```
+
+    Every product's A operand is the previous product's accumulators
+    rounded to the 16-bit type (the inverse's products are 16-bit too,
+    accumulated in f32); B operands come from shared memory by `ldmatrix`.
+    `k`, `v` and `beta` are read where the decomposition's chunk gathers
+    read them (the `[B, T, H, D]` inputs) when the operand is such a
+    gather, so those f32 copies are not materialised; 16-bit `k` / `v`
+    rows are staged with cp.async when a host-side test finds them 16-byte
+    aligned (else a second launch with element loads). With
+    `fuse-cumulative-decays`, when `g` is the decomposition's in-chunk
+    cumulative sum of the decays' gather and its other readers come after
+    the prologue, the kernel sums the chunk's `[B, T, HV]` decays itself (in
+    the same order), uses them and stores them for those readers: the g
+    gather and cumulative-sum kernels go.
+    Hand-written: upstream's vector / nvgpu lowerings take every product's
+    operands from memory (the generic prologue: A, each inverse level and
+    T through shared memory in f32, barriers between the phases).
+
+    Left to the generic path (the reason reported as a match failure): f32
+    `w`, dynamic shapes, `C` other than 16, 32, 64, `K` or `V` not a
+    multiple of 16 or above 128, a prologue already inside a block loop or
+    kernel, a `tri_inv` / `gated_kkt` with other readers.
+  }];
+  let options = [
+    Option<"rowPadding", "row-padding", "int64_t", /*default=*/"8",
+           "Elements added to each row of the staged k, v and P "
+           "(ldmatrix bank conflicts; a multiple of 8)">,
+    Option<"fuseCumulativeDecays", "fuse-cumulative-decays", "bool",
+           /*default=*/"true",
+           "When g is the decomposition's in-chunk cumulative sum of the "
+           "log decays' gather, compute it in this kernel from the [B, T, "
+           "HV] decays and store it for the later stages (no gather and "
+           "cumulative-sum kernels)">,
+  ];
+  let dependentDialects = ["gpu::GPUDialect", "nvgpu::NVGPUDialect",
+                           "scf::SCFDialect", "vector::VectorDialect",
+                           "memref::MemRefDialect", "arith::ArithDialect",
+                           "bufferization::BufferizationDialect",
+                           "math::MathDialect"];
+}
+
 def DeltaNetGpuPrefetchLoopOperands
     : Pass<"deltanet-gpu-prefetch-loop-operands", "func::FuncOp"> {
   let summary = "A block loop's per-iteration device-memory operands staged "
