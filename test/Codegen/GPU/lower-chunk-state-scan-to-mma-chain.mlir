@@ -2,6 +2,7 @@
 // RUN: deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{warps=2 key-split=1},cse))" | FileCheck %s --check-prefix=WARPS2
 // RUN: deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain,cse))" | FileCheck %s --check-prefix=SPLIT
 // RUN: not deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{row-padding=3}))" 2>&1 | FileCheck %s --check-prefix=BADPAD
+// RUN: deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{key-split=1 staged-stores=true},cse))" | FileCheck %s --check-prefix=STAGED
 
 // A bf16 scan (M = 2 sequences, 3 chunks of C = 32, K = V = 32), with
 // key-split=1: one launch, grid (V / 16, M) of one warp (min-blocks not
@@ -148,22 +149,10 @@ func.func @refused(%k: tensor<1x2x16x16xf32>, %w: tensor<1x2x16x16xf32>, %u: ten
 // CHECK-NEXT: %[[HEAD:.*]] = arith.divui %[[HV]], %c2 : index
 // CHECK-NOT: memref.load %[[SRC]]
 // CHECK: nvgpu.device_async_copy %[[SRC]][%[[BATCH]], %{{.*}}, %[[HEAD]], %{{.*}}], %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}], 8 {bypassL1}
-// The states leave through the warp's store tile as 16-byte rows:
+// The states and v_new stored from the fragments (staged-stores off):
 // CHECK: scf.for {{.*}} iter_args
-// CHECK-COUNT-16: memref.store %{{.*}}, %{{.*}} : memref<1x32x24xbf16, #gpu.address_space<workgroup>>
-// CHECK-NEXT: %{{.*}} = arith.constant -1 : i32
-// CHECK-NEXT: nvvm.bar.warp.sync
-// CHECK: vector.load {{.*}} : memref<1x32x24xbf16, #gpu.address_space<workgroup>>, vector<8xbf16>
-// CHECK: vector.store {{.*}} : memref<2x2x32x32xbf16>, vector<8xbf16>
-// CHECK: vector.load {{.*}} : memref<1x32x24xbf16, #gpu.address_space<workgroup>>, vector<8xbf16>
-// CHECK: vector.store {{.*}} : memref<2x2x32x32xbf16>, vector<8xbf16>
-// CHECK-NEXT: nvvm.bar.warp.sync
-// CHECK: nvgpu.mma.sync
-// v_new likewise:
-// CHECK: nvvm.bar.warp.sync
-// CHECK-COUNT-2: vector.store {{.*}} : memref<2x2x32x32xbf16>, vector<8xbf16>
-// CHECK-NEXT: nvvm.bar.warp.sync
-// CHECK-NOT: memref.store {{.*}} : memref<2x2x32x32xbf16>
+// CHECK-COUNT-16: memref.store %{{.*}}, %{{.*}} : memref<2x2x32x32xbf16>
+// CHECK-NOT: vector.store
 // CHECK: gpu.terminator
 // The twin: the other grid, element copies of k (no cp.async from it).
 // CHECK: %[[TWIN:.*]] = arith.select %[[ALIGNED]], %c0, %c2 : index
@@ -173,6 +162,25 @@ func.func @refused(%k: tensor<1x2x16x16xf32>, %w: tensor<1x2x16x16xf32>, %u: ten
 // CHECK: memref.load %[[SRC]][%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : memref<1x64x1x32xbf16>
 // CHECK-NOT: nvgpu.device_async_copy %[[SRC]]
 // CHECK: gpu.terminator
+// staged-stores=true: the states leave through the warp's store tile
+// [warps][32][16 + 8] as 16-byte rows (2 per lane), v_new likewise.
+// STAGED-LABEL: func.func @scan_k_from_source
+// STAGED: memref.alloc() : memref<1x32x24xbf16, #gpu.address_space<workgroup>>
+// STAGED: scf.for {{.*}} iter_args
+// STAGED-COUNT-16: memref.store %{{.*}}, %{{.*}} : memref<1x32x24xbf16, #gpu.address_space<workgroup>>
+// STAGED-NEXT: %{{.*}} = arith.constant -1 : i32
+// STAGED-NEXT: nvvm.bar.warp.sync
+// STAGED: vector.load {{.*}} : memref<1x32x24xbf16, #gpu.address_space<workgroup>>, vector<8xbf16>
+// STAGED: vector.store {{.*}} : memref<2x2x32x32xbf16>, vector<8xbf16>
+// STAGED: vector.load {{.*}} : memref<1x32x24xbf16, #gpu.address_space<workgroup>>, vector<8xbf16>
+// STAGED: vector.store {{.*}} : memref<2x2x32x32xbf16>, vector<8xbf16>
+// STAGED-NEXT: nvvm.bar.warp.sync
+// STAGED: nvgpu.mma.sync
+// STAGED: nvvm.bar.warp.sync
+// STAGED-COUNT-2: vector.store {{.*}} : memref<2x2x32x32xbf16>, vector<8xbf16>
+// STAGED-NEXT: nvvm.bar.warp.sync
+// STAGED-NOT: memref.store {{.*}} : memref<2x2x32x32xbf16>
+// STAGED: gpu.terminator
 func.func @scan_k_from_source(%ks: tensor<1x64x1x32xbf16>, %w: tensor<2x2x32x32xbf16>, %u: tensor<2x2x32x32xf32>, %g: tensor<2x2x32xf32>, %h: tensor<2x32x32xf32>)
     -> (tensor<2x2x32x32xbf16>, tensor<2x2x32x32xbf16>, tensor<2x32x32xf32>) {
   %e = tensor.empty() : tensor<1x2x2x32x32xbf16>

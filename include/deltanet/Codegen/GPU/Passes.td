@@ -383,9 +383,9 @@ def DeltaNetGpuLowerChunkStateScanToMmaChain
     `[M][NC][C][K]`), its chunks are staged from the gather's input (rows
     `c * C + j` of key head `hv / (HV / H)`: cp.async of 16 bytes where the
     host finds the input 16-byte aligned, element copies otherwise) and the
-    gather goes if nothing else reads it. `staged-stores`: the 16-bit
-    states and `v_new` leave through a per-warp shared tile as 16-byte row
-    stores.
+    gather goes if nothing else reads it. `staged-stores` (off by
+    default): the 16-bit states and `v_new` leave through a per-warp
+    shared tile as 16-byte row stores.
   }];
   let options = [
     Option<"warps", "warps", "int64_t", /*default=*/"0",
@@ -408,10 +408,11 @@ def DeltaNetGpuLowerChunkStateScanToMmaChain
            "reads ([B][T][H][K], key head hv / (HV / H)) instead of the "
            "gathered [M][NC][C][K] (the gather then goes if nothing else "
            "reads it); a producer not understood keeps the gather">,
-    Option<"stagedStores", "staged-stores", "bool", /*default=*/"true",
+    Option<"stagedStores", "staged-stores", "bool", /*default=*/"false",
            "Store the 16-bit states and v_new in 16-byte rows through a "
            "per-warp shared-memory tile instead of 2-byte stores from the "
-           "fragments">,
+           "fragments (off: measured slower on the H200, the tile's round "
+           "trip on each chunk's path; docs/GPU.md)">,
   ];
   let dependentDialects = ["gpu::GPUDialect", "nvgpu::NVGPUDialect",
                            "NVVM::NVVMDialect",
