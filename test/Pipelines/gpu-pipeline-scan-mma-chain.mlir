@@ -22,8 +22,8 @@
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="scan-mma-chain-key-split=3" 2>&1 | FileCheck %s --check-prefix=BADSPLIT
 
 // LAUNCH-NOT: memref<1x2x2x64x128xbf16>
-// LAUNCH: gpu.launch_func async {{.*}} blocks in (%{{.*}}, %c2, %c1) threads in (%c64, %c1, %c1) {{ *}}dynamic_shared_memory_size %c88576_i32 args(%arg1 : memref<1x128x1x128xbf16>
-// LAUNCH-NEXT: gpu.launch_func async {{.*}} blocks in (%{{.*}}, %c2, %c1) threads in (%c64, %c1, %c1) {{ *}}dynamic_shared_memory_size %c88576_i32 args(%arg1 : memref<1x128x1x128xbf16>
+// LAUNCH: gpu.launch_func async {{.*}} blocks in (%{{.*}}, %c2, %c1) threads in (%c64, %c1, %c1) {{ *}}dynamic_shared_memory_size %c88576_i32 args(%{{.*}}, %arg1 : memref<1x128x1x128xbf16>
+// LAUNCH: gpu.launch_func async {{.*}} blocks in (%{{.*}}, %c2, %c1) threads in (%c64, %c1, %c1) {{ *}}dynamic_shared_memory_size %c88576_i32 args(%{{.*}}, %arg1 : memref<1x128x1x128xbf16>
 // LAUNCH-NOT: memref<1x2x2x64x128xbf16>
 // BF16: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // BF16: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
