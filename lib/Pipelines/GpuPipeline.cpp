@@ -176,6 +176,8 @@ GpuPipelineOptions::getLowerChunkStateScanToMmaChainOptions() const {
   DeltaNetGpuLowerChunkStateScanToMmaChainOptions pass;
   pass.warps = scanMmaChainWarps;
   pass.keySplit = scanMmaChainKeySplit;
+  pass.keyFromSource = scanMmaChainKeyFromSource;
+  pass.stagedStores = scanMmaChainStagedStores;
   return pass;
 }
 
@@ -278,7 +280,8 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
   // addDeltaNetToLinalgPasses then finds nothing left to narrow.
   addNarrowStageIntermediatesPass(pm, *lookupTargetInfo("gpu"),
                                   options.chunkPrecision,
-                                  options.chunkStagePrecision);
+                                  options.chunkStagePrecision,
+                                  options.narrowScanU);
   // A 16-bit state scan as its own kernel, the state in mma.sync registers
   // (tensor cores only; on by default, off with scan-mma-chain=false).
   if (options.scanMmaChain && options.tensorCores)

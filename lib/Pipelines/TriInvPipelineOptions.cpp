@@ -35,9 +35,10 @@ TriInvPipelineOptions::getLowerTriInvOptions(const TargetInfo &target) const {
 
 void mlir::deltanet::addNarrowStageIntermediatesPass(
     OpPassManager &pm, const TargetInfo &target, TriInvPrecision chunkPrecision,
-    ArrayRef<std::string> chunkStagePrecision) {
+    ArrayRef<std::string> chunkStagePrecision, bool narrowU) {
   DeltaNetNarrowStageIntermediatesOptions narrow;
   narrow.foldScanDecayIntoValues = target.foldsScanDecayIntoValues();
+  narrow.narrowU = narrowU;
   narrow.precision = chunkPrecision;
   narrow.stagePrecision.assign(chunkStagePrecision.begin(),
                                chunkStagePrecision.end());

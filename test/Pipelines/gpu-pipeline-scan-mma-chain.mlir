@@ -5,6 +5,10 @@
 // sequences) of 2 warps (key-split=2), 2 x 34816 B of staged k / w, 10240 of
 // u, 512 of g, 8192 of partial products = 88576 B of shared memory; in PTX,
 // ldmatrix (w) and ldmatrix.trans (k) feeding m16n8k16 bf16 / f16 products.
+// k is staged from the input itself (scan-mma-chain-k-from-source): no
+// kernel writes the gathered [1][2][2][64][128] bf16 k any more, and the
+// chain is two launches (16-byte cp.async of k / element copies: the host
+// gives the blocks to one by the input's alignment).
 // Numerics: the H200 (docs/GPU.md, "The state scan as a register chain").
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16" -mlir-print-ir-after=gpu-kernel-outlining 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=LAUNCH
@@ -17,7 +21,10 @@
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16 tensor-cores=false" -mlir-print-ir-after=gpu-kernel-outlining 2>&1 | FileCheck %s --check-prefix=OFF
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="scan-mma-chain-key-split=3" 2>&1 | FileCheck %s --check-prefix=BADSPLIT
 
-// LAUNCH: gpu.launch_func async {{.*}} blocks in (%c2, %c2, %c1) threads in (%c64, %c1, %c1) {{ *}}dynamic_shared_memory_size %c88576_i32
+// LAUNCH-NOT: memref<1x2x2x64x128xbf16>
+// LAUNCH: gpu.launch_func async {{.*}} blocks in (%{{.*}}, %c2, %c1) threads in (%c64, %c1, %c1) {{ *}}dynamic_shared_memory_size %c88576_i32 args(%{{.*}}, %arg1 : memref<1x128x1x128xbf16>
+// LAUNCH: gpu.launch_func async {{.*}} blocks in (%{{.*}}, %c2, %c1) threads in (%c64, %c1, %c1) {{ *}}dynamic_shared_memory_size %c88576_i32 args(%{{.*}}, %arg1 : memref<1x128x1x128xbf16>
+// LAUNCH-NOT: memref<1x2x2x64x128xbf16>
 // BF16: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // BF16: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // BF16: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16

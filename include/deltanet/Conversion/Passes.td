@@ -251,7 +251,9 @@ def DeltaNetNarrowStageIntermediates
     gather, the k the stages share) gets a 16-bit copy for those consumers.
     The same bits reach the products; half the bytes are written and read.
     An f32 consumer (`stage-precision=chunk_state_scan=f32`, the default
-    f32) leaves the intermediate f32.
+    f32) leaves the intermediate f32. With `narrow-u`, wy_repr's `u` is
+    stored in the scan's 16-bit type too where the scan is its only
+    consumer: not exact (the scan otherwise reads `u` in f32).
   }];
   let options = [
     Option<"foldScanDecayIntoValues", "fold-scan-decay-into-values", "bool",
@@ -266,7 +268,12 @@ def DeltaNetNarrowStageIntermediates
            [{::mlir::deltanet::triInvPrecisionOptionValues()}]>,
     ListOption<"stagePrecision", "stage-precision", "std::string",
                "Per-stage overrides of `precision`, as "
-               "deltanet-lower-chunk-stages' (STAGE=PREC entries)">
+               "deltanet-lower-chunk-stages' (STAGE=PREC entries)">,
+    Option<"narrowU", "narrow-u", "bool", /*default=*/"false",
+           "Also store wy_repr's u in the 16-bit type of a chunk_state_scan "
+           "that is its only reader (half the bytes written and read). "
+           "Changes the numerics: the scan computes v_new = u - w S from "
+           "the rounded u (it reads u in f32 otherwise), as fla does">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -129,6 +129,26 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
                      "measured faster on an H200 at both shapes, "
                      "docs/GPU.md)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> narrowScanU{
+      *this, "narrow-scan-u",
+      llvm::cl::desc("deltanet-narrow-stage-intermediates narrow-u: wy_repr's "
+                     "u stored in the 16-bit type of the state scan that "
+                     "reads it (half its bytes; v_new from the rounded u, "
+                     "as fla; changes the numerics)"),
+      llvm::cl::init(DeltaNetNarrowStageIntermediatesOptions().narrowU)};
+  PassOptions::Option<bool> scanMmaChainKeyFromSource{
+      *this, "scan-mma-chain-k-from-source",
+      llvm::cl::desc("deltanet-gpu-lower-chunk-state-scan-to-mma-chain "
+                     "k-from-source (k staged from the gather's input, the "
+                     "gather gone)"),
+      llvm::cl::init(
+          DeltaNetGpuLowerChunkStateScanToMmaChainOptions().keyFromSource)};
+  PassOptions::Option<bool> scanMmaChainStagedStores{
+      *this, "scan-mma-chain-staged-stores",
+      llvm::cl::desc("deltanet-gpu-lower-chunk-state-scan-to-mma-chain "
+                     "staged-stores (states / v_new in 16-byte rows)"),
+      llvm::cl::init(
+          DeltaNetGpuLowerChunkStateScanToMmaChainOptions().stagedStores)};
   PassOptions::Option<bool> prefetchLoopOperands{
       *this, "prefetch-loop-operands",
       llvm::cl::desc("Run deltanet-gpu-prefetch-loop-operands (the state "

@@ -136,7 +136,7 @@ private:
 void addNarrowStageIntermediatesPass(
     OpPassManager &pm, const TargetInfo &target,
     TriInvPrecision chunkPrecision,
-    llvm::ArrayRef<std::string> chunkStagePrecision);
+    llvm::ArrayRef<std::string> chunkStagePrecision, bool narrowU = false);
 
 /// Adds the target-neutral half of every target's pipeline: chunk attention
 /// decomposed into its stages, stages, recurrence and tri_inv (its batch

@@ -42,11 +42,19 @@ constexpr int64_t kWarpSize = kChainWarpSize;
 constexpr int64_t kMaxSharedBytes = kChainMaxSharedBytes;
 
 /// The scan's sizes: sequences, chunks, chunk length, key and value width,
-/// and the 16-bit product type of k and w.
+/// the 16-bit product type of k and w, and u's type (f32, or k's with
+/// narrow-scan-u).
 struct ScanShape {
   int64_t sequences, chunks, chunk, keys, values;
-  Type element;
+  Type element, uElement;
 };
+
+/// Elements of a row of the staged u: the block's 16 * rowGroups columns
+/// and 16 bytes (rows 2 * quad and 2 * quad + 1 of a fragment load land in
+/// distinct banks).
+int64_t stagedURow(const ScanShape &s, int64_t rowGroups) {
+  return 16 * rowGroups + 128 / s.uElement.getIntOrFloatBitWidth();
+}
 
 /// Why the scan keeps the generic path, or an empty string.
 std::string unsupportedReason(ChunkStateScanOp op, ScanShape &shape) {
@@ -60,11 +68,12 @@ std::string unsupportedReason(ChunkStateScanOp op, ScanShape &shape) {
   if (type(op.getW()).getElementType() != element)
     return "w and k differ in element type";
   Type f32 = Float32Type::get(op.getContext());
-  if (type(op.getU()).getElementType() != f32 ||
+  Type uElement = type(op.getU()).getElementType();
+  if ((uElement != f32 && uElement != element) ||
       type(op.getG()).getElementType() != f32 ||
       type(op.getInitialState()).getElementType() != f32 ||
       type(op.getFinalState()).getElementType() != f32)
-    return "u, g and the states in and out must be f32";
+    return "g and the states in and out must be f32, u f32 or k's type";
   for (Value v : {op.getStates(), op.getVNew()}) {
     Type t = type(v).getElementType();
     if (t != f32 && t != element)
@@ -72,7 +81,7 @@ std::string unsupportedReason(ChunkStateScanOp op, ScanShape &shape) {
   }
   ArrayRef<int64_t> k = type(op.getK()).getShape();
   ArrayRef<int64_t> u = type(op.getU()).getShape();
-  shape = {k[0], k[1], k[2], k[3], u[3], element};
+  shape = {k[0], k[1], k[2], k[3], u[3], element, uElement};
   if (shape.chunk % 16 != 0 || shape.chunk > 128)
     return "chunk length not a multiple of 16 or above 128";
   if (shape.keys % 16 != 0 || shape.keys > 128)
@@ -112,16 +121,96 @@ int64_t chooseKeySplit(const ScanShape &s, int64_t requested) {
   return requested == 1 ? 1 : 2;
 }
 
+/// Elements of a row of a warp's store tile: 16 value columns and 8 of
+/// padding (rows 48 bytes apart: the lanes' 16-bit fragment stores into it
+/// hit distinct banks).
+constexpr int64_t kTileRow = 16 + 8;
+
+/// Rows of a warp's store tile: its keys of a state or its tokens of v_new.
+int64_t tileRowsOf(const ScanShape &s, int64_t split) {
+  return std::max(s.keys / split, s.chunk / split);
+}
+
 /// Shared memory of one block: k and w [2][C][K + padding] (16-bit), u
-/// [2][C][16 * rowGroups + 4] and g [2][C] (f32), with a key split the
-/// partial products [warps][C / 8][4][32] (f32).
+/// [2][C][stagedURow] (u's type) and g [2][C] (f32), with a key split the
+/// partial products [warps][C / 8][4][32] (f32), with staged stores each
+/// warp's tile [rows][kTileRow] (16-bit).
 int64_t sharedBytesOf(const ScanShape &s, int64_t rowGroups, int64_t split,
-                      int64_t padding) {
+                      int64_t padding, bool stagedStores) {
   int64_t bytes = 2 * 2 * s.chunk * (s.keys + padding) * 2;
-  bytes += 2 * s.chunk * (16 * rowGroups + 4) * 4 + 2 * s.chunk * 4;
+  bytes += 2 * s.chunk * stagedURow(s, rowGroups) *
+               (s.uElement.getIntOrFloatBitWidth() / 8) +
+           2 * s.chunk * 4;
   if (split > 1)
     bytes += rowGroups * split * (s.chunk / 8) * 4 * kWarpSize * 4;
+  if (stagedStores)
+    bytes += rowGroups * split * tileRowsOf(s, split) * kTileRow * 2;
   return bytes;
+}
+
+/// k read where the decomposition's gather reads it: the gather
+/// `k[B][T][H][K] -> [B][HV][NC][C][K]` (token `c * C + j`, key head
+/// `hv / (HV / H)`, the elements unchanged) collapsed to the scan's
+/// `[M = B * HV][NC][C][K]`.
+struct KeySource {
+  Value tensor; // [B][T][H][K]
+  int64_t valueHeads = 0, headsPerKey = 1;
+};
+
+/// True if `gather`'s body copies its input: `yield in` or `yield
+/// truncf(extf(in) : f32)` back to the input's type (exact).
+bool copiesElements(linalg::GenericOp gather) {
+  Block &body = gather.getRegion().front();
+  Value in = body.getArgument(0);
+  Value yielded = body.getTerminator()->getOperand(0);
+  if (yielded == in)
+    return true;
+  auto trunc = yielded.getDefiningOp<arith::TruncFOp>();
+  auto ext = trunc ? trunc.getIn().getDefiningOp<arith::ExtFOp>() : nullptr;
+  return ext && ext.getIn() == in && ext.getType().isF32() &&
+         trunc.getType() == in.getType() && body.getOperations().size() == 3;
+}
+
+/// Why k is read from the scan's own operand (the gather kept), or "" with
+/// `source` filled in.
+std::string unreadableKeySource(Value k, const ScanShape &s,
+                                KeySource &source) {
+  auto collapse = k.getDefiningOp<tensor::CollapseShapeOp>();
+  if (!collapse)
+    return "k is not a collapse_shape of a gather";
+  auto gather = collapse.getSrc().getDefiningOp<linalg::GenericOp>();
+  if (!gather || gather.getNumDpsInputs() != 1 ||
+      gather.getNumDpsInits() != 1 ||
+      gather.getNumLoops() != gather.getNumParallelLoops())
+    return "k's collapse_shape does not read a one-input parallel "
+           "linalg.generic";
+  auto gathered = cast<RankedTensorType>(gather->getResult(0).getType());
+  auto input = dyn_cast<RankedTensorType>(gather.getDpsInputs()[0].getType());
+  if (gathered.getRank() != 5 || !input || input.getRank() != 4 ||
+      !input.hasStaticShape())
+    return "the gather is not [B][T][H][K] -> [B][HV][NC][C][K]";
+  SmallVector<ReassociationIndices> merged{{0, 1}, {2}, {3}, {4}};
+  if (collapse.getReassociationIndices() != merged)
+    return "k's collapse_shape does not merge [B][HV] only";
+  ArrayRef<int64_t> out = gathered.getShape(), in = input.getShape();
+  if (out[0] != in[0] || out[2] != s.chunks || out[3] != s.chunk ||
+      out[4] != s.keys || in[3] != s.keys || in[1] < s.chunks * s.chunk ||
+      in[2] == 0 || out[1] % in[2] != 0)
+    return "the gather's shapes are not k's [B][T][H][K] by chunks";
+  if (input.getElementType() != s.element || !copiesElements(gather))
+    return "the gather converts k's elements (not a copy of k's type)";
+  int64_t perKey = out[1] / in[2];
+  MLIRContext *ctx = k.getContext();
+  AffineExpr b, hv, c, j, key;
+  bindDims(ctx, b, hv, c, j, key);
+  AffineMap read = AffineMap::get(
+      5, 0, {b, c * s.chunk + j, perKey == 1 ? hv : hv.floorDiv(perKey), key},
+      ctx);
+  SmallVector<AffineMap> maps = gather.getIndexingMapsArray();
+  if (maps[0] != read || !maps[1].isIdentity())
+    return "the gather does not read (b, c * C + j, hv / (HV / H), key)";
+  source = {gather.getDpsInputs()[0], out[1], perKey};
+  return "";
 }
 
 /// Builds the launch body: index helpers, fragment loads / stores, the
@@ -135,7 +224,7 @@ struct ChainBuilder : MmaChainBuilder {
   // Buffers (global).
   Value k, w, u, g, init, states, vNew, final;
   // The staged chunks (workgroup memory, two slots): k and w [2][C][K + pad],
-  // the block's columns of u [2][C][16 * rowGroups + 4], g [2][C]; with a
+  // the block's columns of u [2][C][stagedURow], g [2][C]; with a
   // key split, the warps' partial w S products [warps][C / 8][4][32].
   Value kStaged, wStaged, uStaged, gStaged, partial;
   // The lane's rows of S^T.
@@ -144,6 +233,16 @@ struct ChainBuilder : MmaChainBuilder {
   // warp's partner in the key split, its first key column, and the first
   // token of the v_new columns it stores.
   Value blockCol0, localLo, localHi, partner, keyBase, tokenBase;
+  // k read in place (`keySource`, [B][T][H][K]; null: k is [M][NC][C][K]):
+  // the sequence's batch and key head; whether this kernel copies it in
+  // 16-byte pieces (the launch for a 16-byte aligned source) or by element.
+  Value keySource, keyBatch, keyHead;
+  int64_t valueHeads = 0, headsPerKey = 1;
+  bool keyPieces = true;
+  // With staged stores: each warp's tile [warps][rows][kTileRow] through
+  // which the states and v_new leave in 16-byte rows; the warp's first
+  // column within the block.
+  Value storeTile, warpCol0;
 
   ChainBuilder(OpBuilder &b, Location loc, ScanShape s, int64_t warps,
                int64_t split, int64_t padding)
@@ -211,11 +310,113 @@ struct ChainBuilder : MmaChainBuilder {
     }
   }
 
+  /// The scan's lane coordinates beyond setUpLane's: the warp's first
+  /// column in the block; with k read in place, the sequence's batch and
+  /// key head.
+  void setUpScanLane() {
+    warpCol0 = mul(div(warp, split), 16);
+    if (!keySource)
+      return;
+    keyBatch = div(seq, valueHeads);
+    keyHead = div(rem(seq, valueHeads), headsPerKey);
+  }
+
+  /// k's chunk `chunk` from its source [B][T][H][K] (rows chunk * C + j of
+  /// the key head) into slot `slot` of kStaged: cp.async copies of 16 bytes
+  /// in a group of their own (`keyPieces`: the kernel launched for a
+  /// 16-byte aligned source), or element copies (the kernel for a torch
+  /// view at an odd offset; slow, but right).
+  void copyKeysFromSource(Value chunk, Value slot, SmallVector<Value> &tokens) {
+    int64_t threads = kWarpSize * warps;
+    int64_t perCopy = 16 * 8 / s.element.getIntOrFloatBitWidth();
+    int64_t perRow = s.keys / perCopy;
+    int64_t copies = s.chunk * perRow;
+    Value firstToken = mul(chunk, s.chunk);
+    auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+    // (row, column) of the first element of this thread's `first`-th copy.
+    auto piece = [&](int64_t first) -> std::pair<Value, Value> {
+      Value linear = add(thread, first);
+      Value row = div(linear, perRow);
+      if (first + threads > copies)
+        row = arith::MinUIOp::create(b, loc, row, idx(s.chunk - 1));
+      return {row, mul(rem(linear, perRow), perCopy)};
+    };
+    for (int64_t first = 0; first < copies; first += threads) {
+      auto [row, col] = piece(first);
+      Value token = add(firstToken, row);
+      if (keyPieces) {
+        tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+            b, loc, tokenType, kStaged, ValueRange{slot, row, col}, keySource,
+            ValueRange{keyBatch, token, keyHead, col}, b.getIndexAttr(perCopy),
+            /*srcElements=*/Value(), /*bypassL1=*/b.getUnitAttr()));
+        continue;
+      }
+      auto loop = scf::ForOp::create(b, loc, idx(0), idx(perCopy), idx(1));
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value at = add(col, loop.getInductionVar());
+      Value v = memref::LoadOp::create(b, loc, keySource,
+                                       ValueRange{keyBatch, token, keyHead, at});
+      memref::StoreOp::create(b, loc, v, kStaged, ValueRange{slot, row, at});
+    }
+  }
+
+  /// Waits for the warp's lanes (orders their accesses to its store tile).
+  void syncWarp() {
+    NVVM::SyncWarpOp::create(
+        b, loc,
+        arith::ConstantIntOp::create(b, loc, b.getI32Type(), -1).getResult());
+  }
+
+  /// S^T-shaped fragments (the warp's 16 value columns x 8 columns each)
+  /// into dst[lead..., colBase + column, value column], as staged stores:
+  /// the fragments rounded into the warp's store tile, then each lane
+  /// moves 16-byte pieces of its rows (two lanes a row of 16 value columns:
+  /// one 32-byte sector) to dst, instead of 2-byte stores that touch four
+  /// rows per warp instruction.
+  void storeRowsThroughTile(ArrayRef<Value> fragments, Value dst,
+                            ValueRange lead, Value colBase) {
+    Type element = cast<MemRefType>(storeTile.getType()).getElementType();
+    for (auto [j, fragment] : llvm::enumerate(fragments))
+      for (int64_t i = 0; i < 4; ++i) {
+        Value v = vector::ExtractOp::create(b, loc, fragment,
+                                            ArrayRef<int64_t>{i / 2, i % 2});
+        v = arith::TruncFOp::create(b, loc, element, v);
+        Value col = add(mul(quad, 2), int64_t(j) * 8 + i % 2);
+        Value row = i / 2 ? add(group, 8) : group;
+        memref::StoreOp::create(b, loc, v, storeTile,
+                                ValueRange{warp, col, row});
+      }
+    syncWarp();
+    int64_t perPiece = 16 * 8 / element.getIntOrFloatBitWidth();
+    int64_t perRow = 16 / perPiece;
+    int64_t pieces = int64_t(fragments.size()) * 8 * perRow;
+    auto pieceType = VectorType::get({perPiece}, element);
+    for (int64_t first = 0; first < pieces; first += kWarpSize) {
+      Value linear = add(lane, first);
+      if (first + kWarpSize > pieces)
+        linear = arith::MinUIOp::create(b, loc, linear, idx(pieces - 1));
+      Value row = div(linear, perRow);
+      Value part = mul(rem(linear, perRow), perPiece);
+      // (16-byte aligned: rows of kTileRow / V elements, pieces of 16
+      // bytes; deltanet-gpu-annotate-vector-alignment proves it.)
+      Value piece = vector::LoadOp::create(b, loc, pieceType, storeTile,
+                                           ValueRange{warp, row, part});
+      SmallVector<Value> indices(lead);
+      indices.append({add(colBase, row), add(add(blockCol0, warpCol0), part)});
+      vector::StoreOp::create(b, loc, piece, dst, indices);
+    }
+    syncWarp();
+  }
+
   /// Chunk `chunk`'s k, w, the block's columns of u, and g into slot `slot`
   /// of the staging buffers; one cp.async group.
   Value stageChunk(Value chunk, Value slot) {
     SmallVector<Value> tokens;
-    copyChunk(k, kStaged, chunk, slot, s.chunk, s.keys, idx(0), tokens);
+    if (keySource)
+      copyKeysFromSource(chunk, slot, tokens);
+    else
+      copyChunk(k, kStaged, chunk, slot, s.chunk, s.keys, idx(0), tokens);
     copyChunk(w, wStaged, chunk, slot, s.chunk, s.keys, idx(0), tokens);
     copyChunk(u, uStaged, chunk, slot, s.chunk, 16 * rowGroups, blockCol0,
               tokens);
@@ -328,13 +529,18 @@ struct ChainBuilder : MmaChainBuilder {
     int64_t share = s.chunk / 8 / split;
     Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
                                         tokenBase, idx(0));
+    SmallVector<Value> tiles;
     for (int64_t jn = 0; jn < share; ++jn) {
       Value tile = vNewT[jn];
       for (int64_t h = 1; h < split; ++h)
         tile = arith::SelectOp::create(b, loc, first, tile,
                                        vNewT[jn + h * share]);
-      storeTransposed(tile, vNew, lead, jn * 8, tokenBase);
+      tiles.push_back(tile);
     }
+    if (storeTile)
+      return storeRowsThroughTile(tiles, vNew, lead, tokenBase);
+    for (auto [jn, tile] : llvm::enumerate(tiles))
+      storeTransposed(tile, vNew, lead, int64_t(jn) * 8, tokenBase);
   }
 
   /// One chunk: wait for its staged k, w, u, g, stage the next chunk's,
@@ -352,8 +558,11 @@ struct ChainBuilder : MmaChainBuilder {
     SmallVector<Value> inputs = loadChunkInputs(slot);
 
     SmallVector<Value> lead{seq, chunk};
-    for (int64_t j = 0; j < ownKeys / 8; ++j)
-      storeTransposed(stateT[j], states, lead, j * 8, keyBase);
+    if (storeTile)
+      storeRowsThroughTile(stateT, states, lead, keyBase);
+    else
+      for (int64_t j = 0; j < ownKeys / 8; ++j)
+        storeTransposed(stateT[j], states, lead, j * 8, keyBase);
 
     int64_t tiles = s.chunk / 8;
     ArrayRef<Value> uT = ArrayRef<Value>(inputs).take_front(tiles);
@@ -381,7 +590,7 @@ struct ChainBuilder : MmaChainBuilder {
   }
 
   /// The launch body.
-  void build(Value blockX, Value blockY, Value threadX) {
+  void build(Value blockX, Value blockY, Value threadX, bool stagedStores) {
     setFragmentTypes();
     auto workgroup = gpu::AddressSpaceAttr::get(
         b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
@@ -390,11 +599,12 @@ struct ChainBuilder : MmaChainBuilder {
                                       workgroup);
     kStaged = memref::AllocOp::create(b, loc, stagedType);
     wStaged = memref::AllocOp::create(b, loc, stagedType);
-    // Rows of 16 * warps + 4 words: a load's token rows 2 * quad (+ 1) lie
-    // 8 * quad words apart modulo 32, its 8 columns in distinct banks.
+    // Rows of 16 * warps + 4 words (f32; 16-bit: 8 * warps + 4 words): a
+    // load's token rows 2 * quad (+ 1) lie 8 * quad words apart modulo 32,
+    // its 8 columns in distinct banks.
     uStaged = memref::AllocOp::create(
         b, loc,
-        MemRefType::get({2, s.chunk, 16 * rowGroups + 4}, b.getF32Type(),
+        MemRefType::get({2, s.chunk, stagedURow(s, rowGroups)}, s.uElement,
                         MemRefLayoutAttrInterface(), workgroup));
     gStaged = memref::AllocOp::create(
         b, loc,
@@ -405,7 +615,13 @@ struct ChainBuilder : MmaChainBuilder {
           b, loc,
           MemRefType::get({warps, s.chunk / 8, 4, kWarpSize}, b.getF32Type(),
                           MemRefLayoutAttrInterface(), workgroup));
+    if (stagedStores)
+      storeTile = memref::AllocOp::create(
+          b, loc,
+          MemRefType::get({warps, tileRowsOf(s, split), kTileRow}, s.element,
+                          MemRefLayoutAttrInterface(), workgroup));
     setUpLane(blockX, blockY, threadX);
+    setUpScanLane();
 
     SmallVector<Value> stateT;
     for (int64_t j = 0; j < ownKeys / 8; ++j)
@@ -440,9 +656,11 @@ struct ChainBuilder : MmaChainBuilder {
 struct ChunkStateScanToMmaChain : public OpRewritePattern<ChunkStateScanOp> {
   ChunkStateScanToMmaChain(MLIRContext *context, int64_t warps,
                            int64_t keySplit, int64_t minBlocks,
-                           int64_t padding)
+                           int64_t padding, bool keyFromSource,
+                           bool stagedStores)
       : OpRewritePattern(context), warps(warps), keySplit(keySplit),
-        minBlocks(minBlocks), padding(padding) {}
+        minBlocks(minBlocks), padding(padding), keyFromSource(keyFromSource),
+        stagedStores(stagedStores) {}
 
   LogicalResult matchAndRewrite(ChunkStateScanOp op,
                                 PatternRewriter &rewriter) const override {
@@ -452,7 +670,14 @@ struct ChunkStateScanToMmaChain : public OpRewritePattern<ChunkStateScanOp> {
       return rewriter.notifyMatchFailure(op, reason);
     int64_t split = chooseKeySplit(shape, keySplit);
     int64_t rowGroups = chooseRowGroups(shape, warps, split, minBlocks);
-    int64_t sharedBytes = sharedBytesOf(shape, rowGroups, split, padding);
+    // 16-byte row stores where the states and v_new are k's 16-bit type.
+    bool staged = stagedStores &&
+                  getElementTypeOrSelf(op.getStates().getType()) ==
+                      shape.element &&
+                  getElementTypeOrSelf(op.getVNew().getType()) ==
+                      shape.element;
+    int64_t sharedBytes =
+        sharedBytesOf(shape, rowGroups, split, padding, staged);
     if (sharedBytes > kMaxSharedBytes)
       return rewriter.notifyMatchFailure(
           op, "the staged chunks need " + std::to_string(sharedBytes) +
@@ -475,7 +700,34 @@ struct ChunkStateScanToMmaChain : public OpRewritePattern<ChunkStateScanOp> {
     };
     ChainBuilder chain(rewriter, loc, shape, rowGroups * split, split,
                        padding);
-    chain.k = bufferOf(op.getK());
+    // k read where its gather reads it, when that gather is understood
+    // (otherwise the reason is reported and the gathered k read).
+    KeySource keys;
+    std::string keyReason =
+        keyFromSource ? unreadableKeySource(op.getK(), shape, keys) : "off";
+    Value keyAligned;
+    if (keyReason.empty()) {
+      chain.keySource = bufferOf(keys.tensor);
+      chain.valueHeads = keys.valueHeads;
+      chain.headsPerKey = keys.headsPerKey;
+      // 16-byte cp.async needs a 16-byte aligned source (rows are K * 2
+      // bytes apart): checked on the host, which launches one of two
+      // kernels (as deltanet-gpu-annotate-vector-alignment's
+      // versioning=kernel: the other gets an empty grid).
+      Value address = memref::ExtractAlignedPointerAsIndexOp::create(
+          rewriter, loc, chain.keySource);
+      Value low = arith::AndIOp::create(
+          rewriter, loc, address,
+          arith::ConstantIndexOp::create(rewriter, loc, 15));
+      keyAligned = arith::CmpIOp::create(
+          rewriter, loc, arith::CmpIPredicate::eq, low,
+          arith::ConstantIndexOp::create(rewriter, loc, 0));
+    } else {
+      if (keyFromSource)
+        (void)rewriter.notifyMatchFailure(
+            op, "k read from the gathered operand: " + keyReason);
+      chain.k = bufferOf(op.getK());
+    }
     chain.w = bufferOf(op.getW());
     chain.u = bufferOf(op.getU());
     chain.g = bufferOf(op.getG());
@@ -492,16 +744,31 @@ struct ChunkStateScanToMmaChain : public OpRewritePattern<ChunkStateScanOp> {
     Value threads =
         arith::ConstantIndexOp::create(rewriter, loc,
                                        kWarpSize * rowGroups * split);
-    auto launch = gpu::LaunchOp::create(rewriter, loc, tiles, sequences, one,
-                                        threads, one, one);
-    {
+    auto buildLaunch = [&](Value gridX, ChainBuilder kernel) {
+      auto launch = gpu::LaunchOp::create(rewriter, loc, gridX, sequences,
+                                          one, threads, one, one);
       OpBuilder::InsertionGuard guard(rewriter);
       Block &body = launch.getBody().front();
       rewriter.setInsertionPointToEnd(&body);
       auto terminator = gpu::TerminatorOp::create(rewriter, loc);
       rewriter.setInsertionPoint(terminator);
-      chain.build(launch.getBlockIds().x, launch.getBlockIds().y,
-                  launch.getThreadIds().x);
+      kernel.build(launch.getBlockIds().x, launch.getBlockIds().y,
+                   launch.getThreadIds().x, staged);
+    };
+    if (!keyAligned) {
+      buildLaunch(tiles, chain);
+    } else {
+      // The kernel with 16-byte copies of k, and its twin with element
+      // copies; one of them gets the blocks.
+      Value none = arith::ConstantIndexOp::create(rewriter, loc, 0);
+      buildLaunch(arith::SelectOp::create(rewriter, loc, keyAligned, tiles,
+                                          none),
+                  chain);
+      ChainBuilder elementwise = chain;
+      elementwise.keyPieces = false;
+      buildLaunch(arith::SelectOp::create(rewriter, loc, keyAligned, none,
+                                          tiles),
+                  elementwise);
     }
     SmallVector<Value> results;
     SmallVector<Value> buffers{chain.states, chain.vNew, chain.final};
@@ -509,11 +776,21 @@ struct ChunkStateScanToMmaChain : public OpRewritePattern<ChunkStateScanOp> {
       results.push_back(bufferization::ToTensorOp::create(
           rewriter, loc, result.getType(), buffer, /*restrict=*/true,
           /*writable=*/true));
+    Operation *kProducer = op.getK().getDefiningOp();
     rewriter.replaceOp(op, results);
+    // The gather then goes if nothing else reads it (otherwise its other
+    // reader may recompute it in its own blocks: fuse-into-blocks).
+    if (keyReason.empty() && kProducer->use_empty()) {
+      Operation *gather = kProducer->getOperand(0).getDefiningOp();
+      rewriter.eraseOp(kProducer);
+      if (gather->use_empty())
+        rewriter.eraseOp(gather);
+    }
     return success();
   }
 
   int64_t warps, keySplit, minBlocks, padding;
+  bool keyFromSource, stagedStores;
 };
 
 struct LowerChunkStateScanToMmaChainPass
@@ -532,7 +809,8 @@ struct LowerChunkStateScanToMmaChainPass
     }
     RewritePatternSet patterns(&getContext());
     patterns.add<ChunkStateScanToMmaChain>(&getContext(), warps, keySplit,
-                                           minBlocks, rowPadding);
+                                           minBlocks, rowPadding,
+                                           keyFromSource, stagedStores);
     // One application per scan, no folding of anything else.
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }

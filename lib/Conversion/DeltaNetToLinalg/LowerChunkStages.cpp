@@ -299,7 +299,10 @@ struct LowerWYRepr : public LowerStage<WYReprOp> {
     // fragments as they are stored: AccumulatorEpilogue).
     Value w = sb.convertElementType(lowerTriangularProduct(sb, t, kScaled),
                                     op.getW().getType().getElementType());
-    Value u = lowerTriangularProduct(sb, t, vScaled);
+    // u likewise where deltanet-narrow-stage-intermediates' narrow-u
+    // rounded it for the scan.
+    Value u = sb.convertElementType(lowerTriangularProduct(sb, t, vScaled),
+                                    op.getU().getType().getElementType());
     rewriter.replaceOp(op, ValueRange{w, u});
     return success();
   }
@@ -428,6 +431,8 @@ struct LowerChunkStateScan : public LowerStage<ChunkStateScanOp> {
                                states);
           Value k = chunkOf(op.getK()), w = chunkOf(op.getW()),
                 u = chunkOf(op.getU()), g = chunkOf(op.getG());
+          // A 16-bit u (narrow-u) is widened: v_new is computed in f32.
+          u = body.convertElementType(u, f32);
           // v_new = u - w S.
           Value ws = product(body, w, state);
           // g_last = g[:, C - 1].

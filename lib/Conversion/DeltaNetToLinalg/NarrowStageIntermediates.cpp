@@ -47,6 +47,8 @@ RankedTensorType withElement(Type type, Type element) {
 struct Consumers {
   ChunkStagePrecisions precisions;
   bool foldScanDecayIntoValues;
+  // The scan's u counts as rounded to its product type (narrow-u).
+  bool narrowU;
 
   /// The type that the stage owning `use` rounds it to before its products
   /// (and uses it for nothing else); null when it reads it otherwise.
@@ -58,7 +60,8 @@ struct Consumers {
       // into v_new; otherwise k is decayed in f32 first.
       bool roundedOnly =
           &use == &scan.getWMutable() ||
-          (foldScanDecayIntoValues && &use == &scan.getKMutable());
+          (foldScanDecayIntoValues && &use == &scan.getKMutable()) ||
+          (narrowU && &use == &scan.getUMutable());
       return roundedOnly ? roundingType(ctx, precisions.chunkStateScan)
                          : Type();
     }
@@ -98,14 +101,17 @@ void retype(Value value, Type element) {
       retype(user->getResult(0), element);
 }
 
-/// A stage result that its lowering can store in 16 bits (wy_repr's w,
-/// chunk_state_scan's states and v_new) retyped when every consumer rounds
-/// it to one 16-bit type.
+/// A stage result that its lowering can store in 16 bits (wy_repr's w and,
+/// with narrow-u, its u; chunk_state_scan's states and v_new) retyped when
+/// every consumer rounds it to one 16-bit type.
 bool narrowStageResults(Operation *root, const Consumers &consumers) {
   SmallVector<Value> candidates;
   root->walk([&](Operation *op) {
-    if (auto wy = dyn_cast<WYReprOp>(op))
+    if (auto wy = dyn_cast<WYReprOp>(op)) {
       candidates.push_back(wy.getW());
+      if (consumers.narrowU)
+        candidates.push_back(wy.getU());
+    }
     else if (auto scan = dyn_cast<ChunkStateScanOp>(op))
       candidates.append({scan.getStates(), scan.getVNew()});
   });
@@ -172,6 +178,9 @@ bool narrowElementwiseOperands(Operation *root, const Consumers &consumers) {
     if (!isa<ChunkStateScanOp, ChunkOutputOp>(op))
       return;
     for (OpOperand &use : op->getOpOperands()) {
+      if (auto scan = dyn_cast<ChunkStateScanOp>(op))
+        if (&use == &scan.getUMutable())
+          continue; // narrow-u narrows wy_repr's u only
       Type element = consumers.roundsTo(use);
       if (element &&
           cast<ShapedType>(use.get().getType()).getElementType().isF32())
@@ -226,7 +235,7 @@ struct DeltaNetNarrowStageIntermediatesPass
                                         precision, stagePrecision);
     if (failed(precisions))
       return signalPassFailure();
-    Consumers consumers{*precisions, foldScanDecayIntoValues};
+    Consumers consumers{*precisions, foldScanDecayIntoValues, narrowU};
     bool changed = narrowStageResults(getOperation(), consumers);
     changed |= narrowElementwiseOperands(getOperation(), consumers);
     if (!changed)

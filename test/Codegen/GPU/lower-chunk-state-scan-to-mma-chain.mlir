@@ -2,6 +2,7 @@
 // RUN: deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{warps=2 key-split=1},cse))" | FileCheck %s --check-prefix=WARPS2
 // RUN: deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain,cse))" | FileCheck %s --check-prefix=SPLIT
 // RUN: not deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{row-padding=3}))" 2>&1 | FileCheck %s --check-prefix=BADPAD
+// RUN: deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{key-split=1 staged-stores=true},cse))" | FileCheck %s --check-prefix=STAGED
 
 // A bf16 scan (M = 2 sequences, 3 chunks of C = 32, K = V = 32), with
 // key-split=1: one launch, grid (V / 16, M) of one warp (min-blocks not
@@ -122,4 +123,113 @@ func.func @refused(%k: tensor<1x2x16x16xf32>, %w: tensor<1x2x16x16xf32>, %u: ten
   %s8, %v8, %f8 = deltanet.chunk_state_scan %k8, %k8, %u8, %g, %h8 : (tensor<1x2x16x16xbf16>, tensor<1x2x16x16xbf16>, tensor<1x2x16x8xf32>, tensor<1x2x16xf32>, tensor<1x16x8xf32>) -> (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x16x8xf32>)
   %sw, %vw, %fw = deltanet.chunk_state_scan %kw, %kw, %uw, %gw, %hw : (tensor<1x1x16x144xbf16>, tensor<1x1x16x144xbf16>, tensor<1x1x16x16xf32>, tensor<1x1x16xf32>, tensor<1x144x16xf32>) -> (tensor<1x1x144x16xf32>, tensor<1x1x16x16xf32>, tensor<1x144x16xf32>)
   return %f, %f8, %fw : tensor<1x16x16xf32>, tensor<1x16x8xf32>, tensor<1x144x16xf32>
+}
+
+// -----
+
+// k read in place: the decomposition's gather (k [B][T][H][K] ->
+// [B][HV][NC][C][K], HV = 2 H: key head hv / 2, a bf16 -> f32 -> bf16 copy)
+// collapsed to [M][NC][C][K]. The chain stages k's chunks from the gather's
+// input (rows c * C + j of key head hv / 2), and the gather and its
+// collapse_shape go (nothing else reads them). Two launches, as
+// deltanet-gpu-annotate-vector-alignment's versioning=kernel: the host
+// gives the blocks to the one with cp.async of 16 bytes where the input is
+// 16-byte aligned, else to its twin with element copies.
+// CHECK-LABEL: func.func @scan_k_from_source
+// CHECK-NOT: linalg.generic
+// CHECK-NOT: tensor.collapse_shape
+// CHECK: %[[SRC:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<1x64x1x32xbf16> to memref<1x64x1x32xbf16>
+// CHECK: %[[PTR:.*]] = memref.extract_aligned_pointer_as_index %[[SRC]]
+// CHECK: %[[LOW:.*]] = arith.andi %[[PTR]], %{{.*}} : index
+// CHECK: %[[ALIGNED:.*]] = arith.cmpi eq, %[[LOW]], %{{.*}} : index
+// CHECK: %[[GRID:.*]] = arith.select %[[ALIGNED]], %c2, %c0 : index
+// CHECK: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[GRID]],
+// CHECK: %[[BATCH:.*]] = arith.divui %[[SEQ:.*]], %c2 : index
+// CHECK-NEXT: %[[HV:.*]] = arith.remui %[[SEQ]], %c2 : index
+// CHECK-NEXT: %[[HEAD:.*]] = arith.divui %[[HV]], %c2 : index
+// CHECK-NOT: memref.load %[[SRC]]
+// CHECK: nvgpu.device_async_copy %[[SRC]][%[[BATCH]], %{{.*}}, %[[HEAD]], %{{.*}}], %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}], 8 {bypassL1}
+// The states and v_new stored from the fragments (staged-stores off):
+// CHECK: scf.for {{.*}} iter_args
+// CHECK-COUNT-16: memref.store %{{.*}}, %{{.*}} : memref<2x2x32x32xbf16>
+// CHECK-NOT: vector.store
+// CHECK: gpu.terminator
+// The twin: the other grid, element copies of k (no cp.async from it).
+// CHECK: %[[TWIN:.*]] = arith.select %[[ALIGNED]], %c0, %c2 : index
+// CHECK: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[TWIN]],
+// CHECK-NOT: nvgpu.device_async_copy %[[SRC]]
+// CHECK: scf.for
+// CHECK: memref.load %[[SRC]][%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : memref<1x64x1x32xbf16>
+// CHECK-NOT: nvgpu.device_async_copy %[[SRC]]
+// CHECK: gpu.terminator
+// staged-stores=true: the states leave through the warp's store tile
+// [warps][32][16 + 8] as 16-byte rows (2 per lane), v_new likewise.
+// STAGED-LABEL: func.func @scan_k_from_source
+// STAGED: memref.alloc() : memref<1x32x24xbf16, #gpu.address_space<workgroup>>
+// STAGED: scf.for {{.*}} iter_args
+// STAGED-COUNT-16: memref.store %{{.*}}, %{{.*}} : memref<1x32x24xbf16, #gpu.address_space<workgroup>>
+// STAGED-NEXT: %{{.*}} = arith.constant -1 : i32
+// STAGED-NEXT: nvvm.bar.warp.sync
+// STAGED: vector.load {{.*}} : memref<1x32x24xbf16, #gpu.address_space<workgroup>>, vector<8xbf16>
+// STAGED: vector.store {{.*}} : memref<2x2x32x32xbf16>, vector<8xbf16>
+// STAGED: vector.load {{.*}} : memref<1x32x24xbf16, #gpu.address_space<workgroup>>, vector<8xbf16>
+// STAGED: vector.store {{.*}} : memref<2x2x32x32xbf16>, vector<8xbf16>
+// STAGED-NEXT: nvvm.bar.warp.sync
+// STAGED: nvgpu.mma.sync
+// STAGED: nvvm.bar.warp.sync
+// STAGED-COUNT-2: vector.store {{.*}} : memref<2x2x32x32xbf16>, vector<8xbf16>
+// STAGED-NEXT: nvvm.bar.warp.sync
+// STAGED-NOT: memref.store {{.*}} : memref<2x2x32x32xbf16>
+// STAGED: gpu.terminator
+func.func @scan_k_from_source(%ks: tensor<1x64x1x32xbf16>, %w: tensor<2x2x32x32xbf16>, %u: tensor<2x2x32x32xf32>, %g: tensor<2x2x32xf32>, %h: tensor<2x32x32xf32>)
+    -> (tensor<2x2x32x32xbf16>, tensor<2x2x32x32xbf16>, tensor<2x32x32xf32>) {
+  %e = tensor.empty() : tensor<1x2x2x32x32xbf16>
+  %gk = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d2 * 32 + d3, d1 floordiv 2, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%ks : tensor<1x64x1x32xbf16>) outs(%e : tensor<1x2x2x32x32xbf16>) {
+  ^bb0(%in: bf16, %out: bf16):
+    %x = arith.extf %in : bf16 to f32
+    %y = arith.truncf %x : f32 to bf16
+    linalg.yield %y : bf16
+  } -> tensor<1x2x2x32x32xbf16>
+  %k = tensor.collapse_shape %gk [[0, 1], [2], [3], [4]] : tensor<1x2x2x32x32xbf16> into tensor<2x2x32x32xbf16>
+  %s, %v, %f = deltanet.chunk_state_scan %k, %w, %u, %g, %h : (tensor<2x2x32x32xbf16>, tensor<2x2x32x32xbf16>, tensor<2x2x32x32xf32>, tensor<2x2x32xf32>, tensor<2x32x32xf32>) -> (tensor<2x2x32x32xbf16>, tensor<2x2x32x32xbf16>, tensor<2x32x32xf32>)
+  return %s, %v, %f : tensor<2x2x32x32xbf16>, tensor<2x2x32x32xbf16>, tensor<2x32x32xf32>
+}
+
+// -----
+
+// A gather that converts (f32 k rounded to bf16) is not read in place: the
+// chain stages the gathered k, the gather stays (and has no aligned check).
+// CHECK-LABEL: func.func @scan_k_converted
+// CHECK: %[[GATHER:.*]] = linalg.generic
+// CHECK: %[[K:.*]] = tensor.collapse_shape %[[GATHER]]
+// CHECK: %[[KB:.*]] = bufferization.to_buffer %[[K]] read_only : tensor<2x2x32x32xbf16> to memref<2x2x32x32xbf16>
+// CHECK-NOT: memref.extract_aligned_pointer_as_index
+// CHECK: gpu.launch
+// CHECK-NOT: scf.if
+// CHECK: nvgpu.device_async_copy %[[KB]]
+func.func @scan_k_converted(%ks: tensor<1x64x1x32xf32>, %w: tensor<2x2x32x32xbf16>, %u: tensor<2x2x32x32xf32>, %g: tensor<2x2x32xf32>, %h: tensor<2x32x32xf32>)
+    -> (tensor<2x2x32x32xbf16>, tensor<2x2x32x32xbf16>, tensor<2x32x32xf32>) {
+  %e = tensor.empty() : tensor<1x2x2x32x32xbf16>
+  %gk = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d2 * 32 + d3, d1 floordiv 2, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%ks : tensor<1x64x1x32xf32>) outs(%e : tensor<1x2x2x32x32xbf16>) {
+  ^bb0(%in: f32, %out: bf16):
+    %y = arith.truncf %in : f32 to bf16
+    linalg.yield %y : bf16
+  } -> tensor<1x2x2x32x32xbf16>
+  %k = tensor.collapse_shape %gk [[0, 1], [2], [3], [4]] : tensor<1x2x2x32x32xbf16> into tensor<2x2x32x32xbf16>
+  %s, %v, %f = deltanet.chunk_state_scan %k, %w, %u, %g, %h : (tensor<2x2x32x32xbf16>, tensor<2x2x32x32xbf16>, tensor<2x2x32x32xf32>, tensor<2x2x32xf32>, tensor<2x32x32xf32>) -> (tensor<2x2x32x32xbf16>, tensor<2x2x32x32xbf16>, tensor<2x32x32xf32>)
+  return %s, %v, %f : tensor<2x2x32x32xbf16>, tensor<2x2x32x32xbf16>, tensor<2x32x32xf32>
+}
+
+// -----
+
+// A 16-bit u (narrow-scan-u): staged in bf16, rows of 16 + 8 elements.
+// CHECK-LABEL: func.func @scan_bf16_u
+// CHECK: gpu.launch
+// CHECK: memref.alloc() : memref<2x16x24xbf16, #gpu.address_space<workgroup>>
+// CHECK: memref.load {{.*}} : memref<2x16x24xbf16, #gpu.address_space<workgroup>>
+// CHECK-NEXT: arith.extf
+func.func @scan_bf16_u(%k: tensor<1x2x16x16xbf16>, %u: tensor<1x2x16x16xbf16>, %g: tensor<1x2x16xf32>, %h: tensor<1x16x16xf32>)
+    -> (tensor<1x2x16x16xbf16>, tensor<1x2x16x16xbf16>, tensor<1x16x16xf32>) {
+  %s, %v, %f = deltanet.chunk_state_scan %k, %k, %u, %g, %h : (tensor<1x2x16x16xbf16>, tensor<1x2x16x16xbf16>, tensor<1x2x16x16xbf16>, tensor<1x2x16xf32>, tensor<1x16x16xf32>) -> (tensor<1x2x16x16xbf16>, tensor<1x2x16x16xbf16>, tensor<1x16x16xf32>)
+  return %s, %v, %f : tensor<1x2x16x16xbf16>, tensor<1x2x16x16xbf16>, tensor<1x16x16xf32>
 }

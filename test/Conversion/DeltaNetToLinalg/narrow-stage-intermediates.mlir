@@ -18,6 +18,10 @@
 // states and v_new rounded and reads w / k as they are (no rounding of them
 // in its loop).
 // RUN: deltanet-opt %s --deltanet-decompose-chunk-gated-delta-rule --deltanet-narrow-stage-intermediates="precision=bf16 fold-scan-decay-into-values=true" --deltanet-lower-chunk-stages="precision=bf16 fold-scan-decay-into-values=true" | FileCheck %s --check-prefix=LOWER
+// narrow-u: wy_repr's u stored in bf16 too (the scan its only reader),
+// and the lowered scan widens its chunk of u to f32 before v_new = u - w S.
+// RUN: deltanet-opt %s --deltanet-decompose-chunk-gated-delta-rule --deltanet-narrow-stage-intermediates="precision=bf16 fold-scan-decay-into-values=true narrow-u=true" | FileCheck %s --check-prefix=NARROWU
+// RUN: deltanet-opt %s --deltanet-decompose-chunk-gated-delta-rule --deltanet-narrow-stage-intermediates="precision=bf16 fold-scan-decay-into-values=true narrow-u=true" --deltanet-lower-chunk-stages="precision=bf16 fold-scan-decay-into-values=true" | FileCheck %s --check-prefix=NARROWULOWER
 // The pipelines run it with the chunk precisions:
 // RUN: deltanet-opt %s --deltanet-cpu-pipeline="chunk-precision=bf16" --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=PIPE
 // RUN: not deltanet-opt %s --deltanet-narrow-stage-intermediates="stage-precision=scan=bf16" 2>&1 | FileCheck %s --check-prefix=BAD
@@ -35,6 +39,15 @@
 // BF16: %[[W:.*]] = tensor.expand_shape {{.*}} : tensor<2x16x16xbf16> into tensor<1x2x16x16xbf16>
 // BF16: deltanet.chunk_state_scan %[[SK]], %[[W]], {{.*}} : (tensor<1x2x16x16xbf16>, tensor<1x2x16x16xbf16>, tensor<1x2x16x16xf32>, tensor<1x2x16xf32>, tensor<1x16x16xf32>) -> (tensor<1x2x16x16xbf16>, tensor<1x2x16x16xbf16>, tensor<1x16x16xf32>)
 // BF16: deltanet.chunk_output {{.*}} : (tensor<2x16x16xf32>, tensor<2x16x16xbf16>, tensor<2x16x16xbf16>, tensor<2x16x16xbf16>, tensor<2x16xf32>) -> tensor<2x16x16xf32>
+
+// NARROWU-LABEL: func.func @gdr
+// NARROWU: deltanet.wy_repr {{.*}} -> (tensor<2x16x16xbf16>, tensor<2x16x16xbf16>)
+// NARROWU: deltanet.chunk_state_scan {{.*}} : (tensor<1x2x16x16xbf16>, tensor<1x2x16x16xbf16>, tensor<1x2x16x16xbf16>, tensor<1x2x16xf32>, tensor<1x16x16xf32>)
+// NARROWULOWER-LABEL: func.func @gdr
+// NARROWULOWER: scf.for
+// NARROWULOWER: tensor.extract_slice %{{.*}} : tensor<1x2x16x16xbf16> to tensor<1x16x16xbf16>
+// NARROWULOWER: arith.extf %{{.*}} : bf16 to f32
+// NARROWULOWER: scf.yield
 
 // F16-LABEL: func.func @gdr
 // F16: deltanet.wy_repr {{.*}} -> (tensor<2x16x16xf16>, tensor<2x16x16xf32>)

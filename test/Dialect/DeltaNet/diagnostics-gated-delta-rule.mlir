@@ -281,9 +281,10 @@ func.func @scan_shape(%a0: tensor<2x3x16x8xf32>, %a1: tensor<2x3x16x8xf32>, %a2:
 
 // -----
 
-func.func @scan_type(%a0: tensor<2x3x16x8xf32>, %a1: tensor<2x3x16x8xf32>, %a2: tensor<2x3x16x4xf16>, %a3: tensor<2x3x16xf32>, %a4: tensor<2x8x4xf32>) {
-  // expected-error @+1 {{'deltanet.chunk_state_scan' op expects f32 tensors, got 'tensor<2x3x16x4xf16>'}}
-  %r0, %r1, %r2 = deltanet.chunk_state_scan %a0, %a1, %a2, %a3, %a4 : (tensor<2x3x16x8xf32>, tensor<2x3x16x8xf32>, tensor<2x3x16x4xf16>, tensor<2x3x16xf32>, tensor<2x8x4xf32>) -> (tensor<2x3x8x4xf32>, tensor<2x3x16x4xf16>, tensor<2x8x4xf32>)
+// (u may be bf16 / f16: narrow-u; g may not.)
+func.func @scan_type(%a0: tensor<2x3x16x8xf32>, %a1: tensor<2x3x16x8xf32>, %a2: tensor<2x3x16x4xf16>, %a3: tensor<2x3x16xf16>, %a4: tensor<2x8x4xf32>) {
+  // expected-error @+1 {{'deltanet.chunk_state_scan' op expects f32 tensors, got 'tensor<2x3x16xf16>'}}
+  %r0, %r1, %r2 = deltanet.chunk_state_scan %a0, %a1, %a2, %a3, %a4 : (tensor<2x3x16x8xf32>, tensor<2x3x16x8xf32>, tensor<2x3x16x4xf16>, tensor<2x3x16xf16>, tensor<2x8x4xf32>) -> (tensor<2x3x8x4xf32>, tensor<2x3x16x4xf16>, tensor<2x8x4xf32>)
   return
 }
 

@@ -377,6 +377,15 @@ def DeltaNetGpuLowerChunkStateScanToMmaChain
     `k` / `w`, dynamic shapes, `C` or `K` not a multiple of 16, `K > 128`
     (registers), `C > 128`, `V` not a multiple of 16, a scan already inside
     a block loop or kernel.
+
+    `k-from-source`: where `k` is the decomposition's gather
+    (`k[B][T][H][K] -> [B][HV][NC][C][K]`, a plain copy, collapsed to
+    `[M][NC][C][K]`), its chunks are staged from the gather's input (rows
+    `c * C + j` of key head `hv / (HV / H)`: cp.async of 16 bytes where the
+    host finds the input 16-byte aligned, element copies otherwise) and the
+    gather goes if nothing else reads it. `staged-stores` (off by
+    default): the 16-bit states and `v_new` leave through a per-warp
+    shared tile as 16-byte row stores.
   }];
   let options = [
     Option<"warps", "warps", "int64_t", /*default=*/"0",
@@ -394,8 +403,19 @@ def DeltaNetGpuLowerChunkStateScanToMmaChain
     Option<"rowPadding", "row-padding", "int64_t", /*default=*/"8",
            "Elements added to each row of the staged w and k chunks "
            "(ldmatrix bank conflicts; a multiple of 8)">,
+    Option<"keyFromSource", "k-from-source", "bool", /*default=*/"true",
+           "Stage k's chunks from the tensor the decomposition's gather "
+           "reads ([B][T][H][K], key head hv / (HV / H)) instead of the "
+           "gathered [M][NC][C][K] (the gather then goes if nothing else "
+           "reads it); a producer not understood keeps the gather">,
+    Option<"stagedStores", "staged-stores", "bool", /*default=*/"false",
+           "Store the 16-bit states and v_new in 16-byte rows through a "
+           "per-warp shared-memory tile instead of 2-byte stores from the "
+           "fragments (off: measured slower on the H200, the tile's round "
+           "trip on each chunk's path; docs/GPU.md)">,
   ];
   let dependentDialects = ["gpu::GPUDialect", "nvgpu::NVGPUDialect",
+                           "NVVM::NVVMDialect",
                            "scf::SCFDialect", "vector::VectorDialect",
                            "memref::MemRefDialect", "arith::ArithDialect",
                            "bufferization::BufferizationDialect",

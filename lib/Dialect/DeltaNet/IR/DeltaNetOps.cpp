@@ -386,10 +386,9 @@ LogicalResult WYReprOp::verify() {
       failed(dims.bind(getW(), "w", {"N", "C", "K"})) ||
       failed(dims.bind(getU(), "u", {"N", "C", "V"})))
     return failure();
-  if (failed(verifyAllF32(*this, getOperation()->getOperands())) ||
-      failed(verifyAllF32(*this, getU())))
+  if (failed(verifyAllF32(*this, getOperation()->getOperands())))
     return failure();
-  return verifyF32Or16Bit(*this, getW());
+  return verifyF32Or16Bit(*this, {getW(), getU()});
 }
 
 LogicalResult ChunkStateScanOp::verify() {
@@ -407,10 +406,11 @@ LogicalResult ChunkStateScanOp::verify() {
     if (!dims.get(name))
       return emitOpError("chunk size and head dims must be static, but ")
              << name << " is dynamic";
-  if (failed(verifyAllF32(*this, {getU(), getG(), getInitialState(),
-                                  getFinalState()})))
+  if (failed(verifyAllF32(*this,
+                          {getG(), getInitialState(), getFinalState()})))
     return failure();
-  return verifyF32Or16Bit(*this, {getK(), getW(), getStates(), getVNew()});
+  return verifyF32Or16Bit(*this,
+                          {getK(), getW(), getU(), getStates(), getVNew()});
 }
 
 LogicalResult ChunkOutputOp::verify() {
