@@ -32,12 +32,14 @@
 //
 // Fragment coordinates as in LowerChunkStateScanToMmaChain.cpp (lane = 4 *
 // group + quad): an accumulator fragment (vector<2x2xf32>) holds rows group
-// and group + 8, columns 2 * quad + {0, 1}. Its helpers are written out
-// here again (gpu21 is moving them into a shared builder this session).
+// and group + 8, columns 2 * quad + {0, 1}. The fragment helpers are
+// MmaChainBuilder's, shared with the scan and output chains.
 //
 //===----------------------------------------------------------------------===//
 
 #include "deltanet/Codegen/GPU/Passes.h"
+
+#include "MmaChainBuilder.h"
 
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetDialect.h"
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetOps.h"
@@ -58,9 +60,6 @@ using namespace mlir::deltanet;
 
 namespace {
 
-constexpr int64_t kWarpSize = 32;
-/// Dynamic shared memory of one block on sm_90 (227 KiB).
-constexpr int64_t kMaxSharedBytes = 232448;
 
 /// Where a [N, C(, D)] operand's elements are read. Either the operand
 /// itself (`gathered` false: element (n, t, d) at [n, t, d]), or the source
@@ -219,9 +218,7 @@ int64_t sharedBytesOf(const PrologueShape &s, int64_t padding) {
 }
 
 /// Builds the launch body.
-struct PrologueBuilder {
-  OpBuilder &b;
-  Location loc;
+struct PrologueBuilder : MmaChainBuilder {
   PrologueShape s;
   int64_t padding;
   bool asyncCopies; // 16-bit sources 16-byte aligned: cp.async
@@ -232,27 +229,15 @@ struct PrologueBuilder {
   std::optional<Source> rawG;
   Value gOut;
   Value kS, vS, pS, gS, betaS;
-  Value thread, lane, group, quad, warp, chunkId, row0;
+  Value chunkId, row0;
   // The chunk's (b, hv, c) for gathered sources.
   Value batch, head, chunkInSeq;
-  VectorType acc, aFrag, bFrag;
 
   PrologueBuilder(OpBuilder &b, Location loc, PrologueShape s, int64_t padding,
                   bool asyncCopies)
-      : b(b), loc(loc), s(s), padding(padding), asyncCopies(asyncCopies) {}
+      : MmaChainBuilder(b, loc, s.element, s.chunk / 16), s(s),
+        padding(padding), asyncCopies(asyncCopies) {}
 
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value add(Value x, int64_t c) { return c ? add(x, idx(c)) : x; }
-  Value mul(Value x, int64_t c) {
-    return arith::MulIOp::create(b, loc, x, idx(c));
-  }
-  Value div(Value x, int64_t c) {
-    return arith::DivUIOp::create(b, loc, x, idx(c));
-  }
-  Value rem(Value x, int64_t c) {
-    return arith::RemUIOp::create(b, loc, x, idx(c));
-  }
   Value f32(double v) {
     return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
   }
@@ -278,7 +263,7 @@ struct PrologueBuilder {
   /// element loads (rounded to 16 bits), spread over the block's threads.
   void stageRows(const Source &src, Value dst, int64_t width,
                  SmallVector<Value> &tokens) {
-    int64_t threads = kWarpSize * (s.chunk / 16);
+    int64_t threads = kChainWarpSize * (s.chunk / 16);
     Value buffer = bufferOf(src.tensor);
     Type srcElement = cast<MemRefType>(buffer.getType()).getElementType();
     bool copy = asyncCopies && srcElement == s.element;
@@ -317,44 +302,6 @@ struct PrologueBuilder {
     if (!buffer)
       llvm_unreachable("operand buffers are created before the launch");
     return buffer;
-  }
-
-  /// The A fragment of accumulator fragments `lo` (columns 0-7) and `hi`
-  /// (8-15), rounded to 16 bits.
-  Value aFromAccumulators(Value lo, Value hi) {
-    auto half = VectorType::get({2, 2}, s.element);
-    Value a = arith::ConstantOp::create(b, loc, aFrag, b.getZeroAttr(aFrag));
-    int64_t row = 0;
-    for (Value fragment : {lo, hi}) {
-      Value rounded = arith::TruncFOp::create(b, loc, half, fragment);
-      for (int64_t r = 0; r < 2; ++r) {
-        Value pair = vector::ExtractOp::create(b, loc, rounded, r);
-        a = vector::InsertOp::create(b, loc, pair, a, row++);
-      }
-    }
-    return a;
-  }
-
-  /// Registers `first`, `first + 1` of an ldmatrix result as a B fragment.
-  Value bFragment(Value loaded, int64_t first) {
-    Value fragment =
-        arith::ConstantOp::create(b, loc, bFrag, b.getZeroAttr(bFrag));
-    for (int64_t r = 0; r < 2; ++r) {
-      Value pair = vector::ExtractOp::create(b, loc, loaded, first + r);
-      fragment = vector::InsertOp::create(b, loc, pair, fragment, r);
-    }
-    return fragment;
-  }
-
-  Value ldmatrix(Value buf, ValueRange indices, int64_t tiles, bool trans) {
-    auto type = VectorType::get({tiles, 2}, s.element);
-    return nvgpu::LdMatrixOp::create(b, loc, type, buf, indices, trans,
-                                     uint32_t(tiles));
-  }
-
-  Value mma(Value a, Value bOperand, Value c) {
-    return nvgpu::MmaSyncOp::create(b, loc, a, bOperand, c,
-                                    ArrayRef<int64_t>{16, 8, 16});
   }
 
   Value zeroAcc() {
@@ -428,7 +375,7 @@ struct PrologueBuilder {
       lowerTriangularStep(ks, flat, [&](SmallVector<Value> &out) {
         SmallVector<Value> as;
         for (ArrayRef<Value> rows : lhs)
-          as.push_back(aFromAccumulators(rows[2 * ks], rows[2 * ks + 1]));
+          as.push_back(aFromAccumulators(rows[2 * ks], rows[2 * ks + 1], /*negate=*/false));
         if (square)
           as.push_back(ldmatrix(pS, ValueRange{aRow, add(colHalf, ks * 16)},
                                 4, false));
@@ -566,7 +513,7 @@ struct PrologueBuilder {
                          scale[2 * jn + 1]});
           scaled[h] = arith::MulFOp::create(b, loc, t[jn], factors);
         }
-        Value a = aFromAccumulators(scaled[0], scaled[1]);
+        Value a = aFromAccumulators(scaled[0], scaled[1], /*negate=*/false);
         Value row = add(add(rowInTile, rowHalf), ks * 16);
         for (int64_t jn = 0; jn < width / 8; jn += 2) {
           Value col = add(colHalf, jn * 8);
@@ -599,9 +546,7 @@ struct PrologueBuilder {
 
   /// The launch body.
   void build(Value blockX, Value threadX) {
-    acc = VectorType::get({2, 2}, b.getF32Type());
-    aFrag = VectorType::get({4, 2}, s.element);
-    bFrag = VectorType::get({2, 2}, s.element);
+    setFragmentTypes();
     auto workgroup = gpu::AddressSpaceAttr::get(
         b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
     auto shared = [&](ArrayRef<int64_t> shape, Type element) -> Value {
@@ -616,12 +561,8 @@ struct PrologueBuilder {
     gS = shared({s.chunk}, b.getF32Type());
     betaS = shared({s.chunk}, b.getF32Type());
 
-    thread = threadX;
+    setUpLaneIds(threadX);
     chunkId = blockX;
-    lane = rem(thread, kWarpSize);
-    group = div(lane, 4);
-    quad = rem(lane, 4);
-    warp = div(thread, kWarpSize);
     row0 = mul(warp, 16);
     chunkInSeq = rem(chunkId, s.chunksPerSequence);
     head = rem(div(chunkId, s.chunksPerSequence), s.heads);
@@ -702,11 +643,11 @@ struct ChunkPrologueToMmaChain : public OpRewritePattern<WYReprOp> {
     if (!reason.empty())
       return rewriter.notifyMatchFailure(op, reason);
     int64_t sharedBytes = sharedBytesOf(shape, padding);
-    if (sharedBytes > kMaxSharedBytes)
+    if (sharedBytes > kChainMaxSharedBytes)
       return rewriter.notifyMatchFailure(
           op, "the staged chunk needs " + std::to_string(sharedBytes) +
                   " B of shared memory (at most " +
-                  std::to_string(kMaxSharedBytes) + ")");
+                  std::to_string(kChainMaxSharedBytes) + ")");
     Source k = sourceOf(op.getK(), shape.chunk);
     Source v = sourceOf(op.getV(), shape.chunk);
     Source beta = sourceOf(op.getBeta(), shape.chunk);
@@ -796,7 +737,7 @@ struct ChunkPrologueToMmaChain : public OpRewritePattern<WYReprOp> {
       Value blocks =
           arith::ConstantIndexOp::create(rewriter, loc, shape.chunks);
       Value threads = arith::ConstantIndexOp::create(
-          rewriter, loc, kWarpSize * (shape.chunk / 16));
+          rewriter, loc, kChainWarpSize * (shape.chunk / 16));
       auto launch = gpu::LaunchOp::create(rewriter, loc, blocks, one, one,
                                           threads, one, one);
       OpBuilder::InsertionGuard guard(rewriter);

@@ -136,3 +136,36 @@ func.func @refused_chunk(%qs: tensor<2x24x32xbf16>, %k: tensor<2x24x32xbf16>,
   %o = deltanet.chunk_output %q, %k, %v, %s, %g {scale = 0.5 : f32} : (tensor<2x24x32xf32>, tensor<2x24x32xbf16>, tensor<2x24x32xbf16>, tensor<2x32x32xbf16>, tensor<2x24xf32>) -> tensor<2x24x32xf32>
   return %o : tensor<2x24x32xf32>
 }
+
+// -----
+
+// The value tile by default: the largest of 128 and 64 dividing V whose
+// tiles fit in shared memory (V = 384: 128, grid (N, 3); the v_new and
+// state tiles [32][128 + 8]); k read through its 16-bit gather copy (a
+// truncf of an extf back to bf16, as the pipeline narrows k's gather): the
+// launch stages k from the copy's input.
+// CHECK-LABEL: func.func @output_value_tile
+// CHECK-DAG: %[[KS:.*]] = bufferization.to_buffer %arg1 read_only : tensor<1x32x32xbf16> to memref<1x32x32xbf16>
+// CHECK-DAG: %[[C3:.*]] = arith.constant 3 : index
+// CHECK: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %{{.*}}, %{{.*}} = %[[C3]], %{{.*}} = %{{.*}})
+// CHECK-COUNT-2: memref.alloc() : memref<32x136xbf16, #gpu.address_space<workgroup>>
+// CHECK: nvgpu.device_async_copy %[[KS]]
+func.func @output_value_tile(%qs: tensor<1x32x32xbf16>, %ks: tensor<1x32x32xbf16>,
+                             %v: tensor<1x32x384xbf16>, %s: tensor<1x32x384xbf16>,
+                             %g: tensor<1x32xf32>) -> tensor<1x32x384xf32> {
+  %e = tensor.empty() : tensor<1x32x32xf32>
+  %q = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%qs : tensor<1x32x32xbf16>) outs(%e : tensor<1x32x32xf32>) {
+  ^bb0(%in: bf16, %out: f32):
+    %x = arith.extf %in : bf16 to f32
+    linalg.yield %x : f32
+  } -> tensor<1x32x32xf32>
+  %ek = tensor.empty() : tensor<1x32x32xbf16>
+  %k = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%ks : tensor<1x32x32xbf16>) outs(%ek : tensor<1x32x32xbf16>) {
+  ^bb0(%in: bf16, %out: bf16):
+    %x = arith.extf %in : bf16 to f32
+    %y = arith.truncf %x : f32 to bf16
+    linalg.yield %y : bf16
+  } -> tensor<1x32x32xbf16>
+  %o = deltanet.chunk_output %q, %k, %v, %s, %g {scale = 0.5 : f32} : (tensor<1x32x32xf32>, tensor<1x32x32xbf16>, tensor<1x32x384xbf16>, tensor<1x32x384xbf16>, tensor<1x32xf32>) -> tensor<1x32x384xf32>
+  return %o : tensor<1x32x384xf32>
+}

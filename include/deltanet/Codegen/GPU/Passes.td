@@ -462,8 +462,9 @@ def DeltaNetGpuLowerChunkOutputToMmaChain
   }];
   let options = [
     Option<"valueTile", "value-tile", "int64_t", /*default=*/"0",
-           "Value columns per block (a multiple of 16 dividing V); 0: 64 "
-           "where it divides V, else V">,
+           "Value columns per block (a multiple of 16 dividing V); 0: the "
+           "largest of 128 and 64 dividing V whose staged tiles fit in "
+           "shared memory, else V">,
     Option<"rowPadding", "row-padding", "int64_t", /*default=*/"8",
            "Elements added to each row of the staged q, k, v_new and state "
            "(ldmatrix bank conflicts; a multiple of 8)">,
