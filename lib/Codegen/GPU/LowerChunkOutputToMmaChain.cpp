@@ -361,20 +361,12 @@ struct OutputChainBuilder : MmaChainBuilder {
 
   void build(Value blockX, Value blockY, Value threadX) {
     setFragmentTypes();
-    auto workgroup = gpu::AddressSpaceAttr::get(
-        b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
-    auto shared = [&](ArrayRef<int64_t> shape, Type type) -> Value {
-      return memref::AllocOp::create(
-          b, loc,
-          MemRefType::get(shape, type, MemRefLayoutAttrInterface(),
-                          workgroup));
-    };
-    qStaged = shared({s.chunk, s.keys + padding},
+    qStaged = workgroupAlloc({s.chunk, s.keys + padding},
                      cast<MemRefType>(qBuf.getType()).getElementType());
-    kStaged = shared({s.chunk, s.keys + padding}, s.element);
-    vStaged = shared({s.chunk, tile + padding}, s.element);
-    sStaged = shared({s.keys, tile + padding}, s.element);
-    gStaged = shared({1, s.chunk}, b.getF32Type());
+    kStaged = workgroupAlloc({s.chunk, s.keys + padding}, s.element);
+    vStaged = workgroupAlloc({s.chunk, tile + padding}, s.element);
+    sStaged = workgroupAlloc({s.keys, tile + padding}, s.element);
+    gStaged = workgroupAlloc({1, s.chunk}, b.getF32Type());
     setUpLaneIds(threadX);
     chunkId = blockX;
     col0 = mul(blockY, tile);
@@ -568,12 +560,8 @@ struct ChunkOutputToMmaChain : public OpRewritePattern<ChunkOutputOp> {
                   " B of shared memory (at most " +
                   std::to_string(kChainMaxSharedBytes) + ")");
     Location loc = op.getLoc();
-    auto bufferOf = [&](Value tensor) -> Value {
-      auto type = cast<RankedTensorType>(tensor.getType());
-      return bufferization::ToBufferOp::create(
-          rewriter, loc,
-          MemRefType::get(type.getShape(), type.getElementType()), tensor,
-          /*read_only=*/true);
+    auto bufferOf = [&](Value tensor) {
+      return readOnlyBufferOf(rewriter, loc, tensor);
     };
     OutputChainBuilder chain(rewriter, loc, shape, tile, padding,
                              op.getScale().convertToFloat());

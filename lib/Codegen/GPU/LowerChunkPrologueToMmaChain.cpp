@@ -547,19 +547,11 @@ struct PrologueBuilder : MmaChainBuilder {
   /// The launch body.
   void build(Value blockX, Value threadX) {
     setFragmentTypes();
-    auto workgroup = gpu::AddressSpaceAttr::get(
-        b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
-    auto shared = [&](ArrayRef<int64_t> shape, Type element) -> Value {
-      return memref::AllocOp::create(
-          b, loc,
-          MemRefType::get(shape, element, MemRefLayoutAttrInterface(),
-                          workgroup));
-    };
-    kS = shared({s.chunk, s.keys + padding}, s.element);
-    vS = shared({s.chunk, s.values + padding}, s.element);
-    pS = shared({s.chunk, s.chunk + padding}, s.element);
-    gS = shared({s.chunk}, b.getF32Type());
-    betaS = shared({s.chunk}, b.getF32Type());
+    kS = workgroupAlloc({s.chunk, s.keys + padding}, s.element);
+    vS = workgroupAlloc({s.chunk, s.values + padding}, s.element);
+    pS = workgroupAlloc({s.chunk, s.chunk + padding}, s.element);
+    gS = workgroupAlloc({s.chunk}, b.getF32Type());
+    betaS = workgroupAlloc({s.chunk}, b.getF32Type());
 
     setUpLaneIds(threadX);
     chunkId = blockX;
@@ -690,18 +682,11 @@ struct ChunkPrologueToMmaChain : public OpRewritePattern<WYReprOp> {
     }
     Location loc = op.getLoc();
 
-    auto toBuffer = [&](Value tensor) -> Value {
-      auto type = cast<RankedTensorType>(tensor.getType());
-      return bufferization::ToBufferOp::create(
-          rewriter, loc,
-          MemRefType::get(type.getShape(), type.getElementType()), tensor,
-          /*read_only=*/true);
+    auto toBuffer = [&](Value tensor) {
+      return readOnlyBufferOf(rewriter, loc, tensor);
     };
-    auto allocFor = [&](Value result) -> Value {
-      auto type = cast<RankedTensorType>(result.getType());
-      return memref::AllocOp::create(
-          rewriter, loc,
-          MemRefType::get(type.getShape(), type.getElementType()));
+    auto allocFor = [&](Value result) {
+      return allocBufferFor(rewriter, loc, result);
     };
     DenseMap<Value, Value> buffers;
     SmallVector<Value> operands{k.tensor, v.tensor, beta.tensor};

@@ -39,7 +39,6 @@ using namespace mlir::deltanet;
 namespace {
 
 constexpr int64_t kWarpSize = kChainWarpSize;
-constexpr int64_t kMaxSharedBytes = kChainMaxSharedBytes;
 
 /// The scan's sizes: sequences, chunks, chunk length, key and value width,
 /// the 16-bit product type of k and w, and u's type (f32, or k's with
@@ -592,34 +591,20 @@ struct ChainBuilder : MmaChainBuilder {
   /// The launch body.
   void build(Value blockX, Value blockY, Value threadX, bool stagedStores) {
     setFragmentTypes();
-    auto workgroup = gpu::AddressSpaceAttr::get(
-        b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
-    auto stagedType = MemRefType::get({2, s.chunk, s.keys + padding},
-                                      s.element, MemRefLayoutAttrInterface(),
-                                      workgroup);
-    kStaged = memref::AllocOp::create(b, loc, stagedType);
-    wStaged = memref::AllocOp::create(b, loc, stagedType);
+    kStaged = workgroupAlloc({2, s.chunk, s.keys + padding}, s.element);
+    wStaged = workgroupAlloc({2, s.chunk, s.keys + padding}, s.element);
     // Rows of 16 * warps + 4 words (f32; 16-bit: 8 * warps + 4 words): a
     // load's token rows 2 * quad (+ 1) lie 8 * quad words apart modulo 32,
     // its 8 columns in distinct banks.
-    uStaged = memref::AllocOp::create(
-        b, loc,
-        MemRefType::get({2, s.chunk, stagedURow(s, rowGroups)}, s.uElement,
-                        MemRefLayoutAttrInterface(), workgroup));
-    gStaged = memref::AllocOp::create(
-        b, loc,
-        MemRefType::get({2, s.chunk}, b.getF32Type(),
-                        MemRefLayoutAttrInterface(), workgroup));
+    uStaged =
+        workgroupAlloc({2, s.chunk, stagedURow(s, rowGroups)}, s.uElement);
+    gStaged = workgroupAlloc({2, s.chunk}, b.getF32Type());
     if (split > 1)
-      partial = memref::AllocOp::create(
-          b, loc,
-          MemRefType::get({warps, s.chunk / 8, 4, kWarpSize}, b.getF32Type(),
-                          MemRefLayoutAttrInterface(), workgroup));
+      partial = workgroupAlloc({warps, s.chunk / 8, 4, kWarpSize},
+                               b.getF32Type());
     if (stagedStores)
-      storeTile = memref::AllocOp::create(
-          b, loc,
-          MemRefType::get({warps, tileRowsOf(s, split), kTileRow}, s.element,
-                          MemRefLayoutAttrInterface(), workgroup));
+      storeTile = workgroupAlloc({warps, tileRowsOf(s, split), kTileRow},
+                                 s.element);
     setUpLane(blockX, blockY, threadX);
     setUpScanLane();
 
@@ -678,25 +663,18 @@ struct ChunkStateScanToMmaChain : public OpRewritePattern<ChunkStateScanOp> {
                       shape.element;
     int64_t sharedBytes =
         sharedBytesOf(shape, rowGroups, split, padding, staged);
-    if (sharedBytes > kMaxSharedBytes)
+    if (sharedBytes > kChainMaxSharedBytes)
       return rewriter.notifyMatchFailure(
           op, "the staged chunks need " + std::to_string(sharedBytes) +
                   " B of shared memory (at most " +
-                  std::to_string(kMaxSharedBytes) + ")");
+                  std::to_string(kChainMaxSharedBytes) + ")");
     Location loc = op.getLoc();
 
-    auto bufferOf = [&](Value tensor) -> Value {
-      auto type = cast<RankedTensorType>(tensor.getType());
-      return bufferization::ToBufferOp::create(
-          rewriter, loc,
-          MemRefType::get(type.getShape(), type.getElementType()), tensor,
-          /*read_only=*/true);
+    auto bufferOf = [&](Value tensor) {
+      return readOnlyBufferOf(rewriter, loc, tensor);
     };
-    auto allocFor = [&](Value result) -> Value {
-      auto type = cast<RankedTensorType>(result.getType());
-      return memref::AllocOp::create(
-          rewriter, loc,
-          MemRefType::get(type.getShape(), type.getElementType()));
+    auto allocFor = [&](Value result) {
+      return allocBufferFor(rewriter, loc, result);
     };
     ChainBuilder chain(rewriter, loc, shape, rowGroups * split, split,
                        padding);

@@ -7,6 +7,9 @@
 #include "MmaChainBuilder.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
@@ -113,4 +116,27 @@ Value MmaChainBuilder::ldmatrix(Value buf, ValueRange indices, int64_t tiles,
 Value MmaChainBuilder::mma(Value a, Value bOperand, Value c) {
   return nvgpu::MmaSyncOp::create(b, loc, a, bOperand, c,
                                   ArrayRef<int64_t>{16, 8, 16});
+}
+
+Value MmaChainBuilder::workgroupAlloc(ArrayRef<int64_t> shape, Type type) {
+  auto workgroup = gpu::AddressSpaceAttr::get(
+      b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+  return memref::AllocOp::create(
+      b, loc,
+      MemRefType::get(shape, type, MemRefLayoutAttrInterface(), workgroup));
+}
+
+Value mlir::deltanet::readOnlyBufferOf(OpBuilder &b, Location loc,
+                                       Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  return bufferization::ToBufferOp::create(
+      b, loc, MemRefType::get(type.getShape(), type.getElementType()), tensor,
+      /*read_only=*/true);
+}
+
+Value mlir::deltanet::allocBufferFor(OpBuilder &b, Location loc,
+                                     Value result) {
+  auto type = cast<RankedTensorType>(result.getType());
+  return memref::AllocOp::create(
+      b, loc, MemRefType::get(type.getShape(), type.getElementType()));
 }

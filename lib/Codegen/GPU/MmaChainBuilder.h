@@ -74,7 +74,14 @@ struct MmaChainBuilder {
   Value ldmatrix(Value buf, ValueRange indices, int64_t tiles, bool trans);
   /// c + a * bOperand, m16n8k16.
   Value mma(Value a, Value bOperand, Value c);
+  /// A workgroup (shared memory) buffer of `shape` x `type`.
+  Value workgroupAlloc(ArrayRef<int64_t> shape, Type type);
 };
+
+/// The launch's view of an operand tensor: a read-only buffer of its shape.
+Value readOnlyBufferOf(OpBuilder &b, Location loc, Value tensor);
+/// A new buffer of `result`'s tensor shape and type, for the launch to fill.
+Value allocBufferFor(OpBuilder &b, Location loc, Value result);
 
 } // namespace deltanet
 } // namespace mlir
