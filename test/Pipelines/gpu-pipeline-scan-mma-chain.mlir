@@ -8,7 +8,9 @@
 // k is staged from the input itself (scan-mma-chain-k-from-source): no
 // kernel writes the gathered [1][2][2][64][128] bf16 k any more, and the
 // chain is two launches (16-byte cp.async of k / element copies: the host
-// gives the blocks to one by the input's alignment).
+// gives the blocks to one by the input's alignment). The final state is
+// only copied into the caller's %ht: the chain writes it there (no buffer,
+// no device-to-device copy after the kernel).
 // Numerics: the H200 (docs/GPU.md, "The state scan as a register chain").
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16" -mlir-print-ir-after=gpu-kernel-outlining 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=LAUNCH
@@ -22,9 +24,12 @@
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="scan-mma-chain-key-split=3" 2>&1 | FileCheck %s --check-prefix=BADSPLIT
 
 // LAUNCH-NOT: memref<1x2x2x64x128xbf16>
-// LAUNCH: gpu.launch_func async {{.*}} blocks in (%{{.*}}, %c2, %c1) threads in (%c64, %c1, %c1) {{ *}}dynamic_shared_memory_size %c88576_i32 args(%{{.*}}, %arg1 : memref<1x128x1x128xbf16>
-// LAUNCH: gpu.launch_func async {{.*}} blocks in (%{{.*}}, %c2, %c1) threads in (%c64, %c1, %c1) {{ *}}dynamic_shared_memory_size %c88576_i32 args(%{{.*}}, %arg1 : memref<1x128x1x128xbf16>
+// LAUNCH: gpu.launch_func async {{.*}} threads in (%c128, %c1, %c1)
+// LAUNCH: %[[HT:.*]] = memref.collapse_shape %arg7 {{.*}} into memref<2x128x32xf32>
+// LAUNCH: gpu.launch_func async {{.*}} blocks in (%{{.*}}, %c2, %c1) threads in (%c64, %c1, %c1) {{ *}}dynamic_shared_memory_size %c88576_i32 args(%{{.*}}, %arg1 : memref<1x128x1x128xbf16>, {{.*}}, %[[HT]] : memref<2x128x32xf32>)
+// LAUNCH: gpu.launch_func async {{.*}} blocks in (%{{.*}}, %c2, %c1) threads in (%c64, %c1, %c1) {{ *}}dynamic_shared_memory_size %c88576_i32 args(%{{.*}}, %arg1 : memref<1x128x1x128xbf16>, {{.*}}, %[[HT]] : memref<2x128x32xf32>)
 // LAUNCH-NOT: memref<1x2x2x64x128xbf16>
+// LAUNCH-NOT: gpu.memcpy
 // BF16: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // BF16: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // BF16: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16

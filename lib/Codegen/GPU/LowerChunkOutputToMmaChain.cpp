@@ -29,6 +29,7 @@
 
 #include "deltanet/Codegen/GPU/Passes.h"
 
+#include "CallerDestination.h"
 #include "MmaChainBuilder.h"
 
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetDialect.h"
@@ -593,16 +594,10 @@ struct ChunkOutputToMmaChain : public OpRewritePattern<ChunkOutputOp> {
     linalg::GenericOp scatter = scatterOf(op, sink);
     Value replaced = scatter ? scatter.getResult(0) : op.getO();
     auto resultType = cast<RankedTensorType>(replaced.getType());
-    bufferization::MaterializeInDestinationOp fill;
-    if (scatter && replaced.hasOneUse())
-      fill = dyn_cast<bufferization::MaterializeInDestinationOp>(
-          *replaced.user_begin());
-    if (fill && (!isa<BlockArgument>(Value(fill.getDest())) ||
-                 !fill.getDest().hasOneUse() || !fill.getRestrict() ||
-                 !fill.getWritable()))
-      fill = {};
+    CallerDestination fill =
+        scatter ? findCallerDestination(replaced) : CallerDestination();
     if (fill) {
-      chain.oBuf = fill.getDest();
+      chain.oBuf = fill.buffer(rewriter, loc);
     } else {
       chain.oBuf = memref::AllocOp::create(
           rewriter, loc,
@@ -628,7 +623,7 @@ struct ChunkOutputToMmaChain : public OpRewritePattern<ChunkOutputOp> {
                   launch.getThreadIds().x);
     }
     if (fill) {
-      rewriter.eraseOp(fill);
+      fill.erase(rewriter);
       Operation *expand = *op.getO().user_begin();
       rewriter.eraseOp(scatter);
       rewriter.eraseOp(expand);

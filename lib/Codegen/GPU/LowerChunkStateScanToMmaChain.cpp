@@ -19,12 +19,12 @@
 
 #include "deltanet/Codegen/GPU/Passes.h"
 
+#include "CallerDestination.h"
 #include "MmaChainBuilder.h"
 
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetDialect.h"
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetOps.h"
 #include "mlir/IR/PatternMatch.h"
-#include "mlir/Transforms/WalkPatternRewriteDriver.h"
 
 namespace mlir {
 namespace deltanet {
@@ -712,7 +712,13 @@ struct ChunkStateScanToMmaChain : public OpRewritePattern<ChunkStateScanOp> {
     chain.init = bufferOf(op.getInitialState());
     chain.states = allocFor(op.getStates());
     chain.vNew = allocFor(op.getVNew());
-    chain.final = allocFor(op.getFinalState());
+    // The final state in the caller's buffer where it is only copied there
+    // (no device-to-device copy after the kernel).
+    CallerDestination finalDestination =
+        findCallerDestination(op.getFinalState());
+    chain.final = finalDestination
+                      ? finalDestination.buffer(rewriter, loc)
+                      : allocFor(op.getFinalState());
 
     Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
     Value tiles = arith::ConstantIndexOp::create(
@@ -750,10 +756,17 @@ struct ChunkStateScanToMmaChain : public OpRewritePattern<ChunkStateScanOp> {
     }
     SmallVector<Value> results;
     SmallVector<Value> buffers{chain.states, chain.vNew, chain.final};
-    for (auto [result, buffer] : llvm::zip(op->getResults(), buffers))
+    for (auto [result, buffer] : llvm::zip(op->getResults(), buffers)) {
+      // The final state written in place: its copy goes, nothing reads it.
+      if (buffer == chain.final && finalDestination) {
+        finalDestination.erase(rewriter);
+        results.push_back(Value());
+        continue;
+      }
       results.push_back(bufferization::ToTensorOp::create(
           rewriter, loc, result.getType(), buffer, /*restrict=*/true,
           /*writable=*/true));
+    }
     Operation *kProducer = op.getK().getDefiningOp();
     rewriter.replaceOp(op, results);
     // The gather then goes if nothing else reads it (otherwise its other
@@ -785,12 +798,20 @@ struct LowerChunkStateScanToMmaChainPass
              "multiple of 8";
       return signalPassFailure();
     }
-    RewritePatternSet patterns(&getContext());
-    patterns.add<ChunkStateScanToMmaChain>(&getContext(), warps, keySplit,
-                                           minBlocks, rowPadding,
-                                           keyFromSource, stagedStores);
-    // One application per scan, no folding of anything else.
-    walkAndApplyPatterns(getOperation(), std::move(patterns));
+    // Collected first: a rewrite may erase the copy of the final state into
+    // the caller's buffer, after the scan (walkAndApplyPatterns allows
+    // erasing the matched op only). One application per scan, no folding of
+    // anything else.
+    SmallVector<ChunkStateScanOp> scans;
+    getOperation().walk([&](ChunkStateScanOp op) { scans.push_back(op); });
+    ChunkStateScanToMmaChain pattern(&getContext(), warps, keySplit,
+                                     minBlocks, rowPadding, keyFromSource,
+                                     stagedStores);
+    PatternRewriter rewriter(&getContext());
+    for (ChunkStateScanOp op : scans) {
+      rewriter.setInsertionPoint(op);
+      (void)pattern.matchAndRewrite(op, rewriter);
+    }
   }
 };
 

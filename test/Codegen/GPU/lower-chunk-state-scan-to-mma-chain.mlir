@@ -110,6 +110,36 @@ func.func @scan_f16(%k: tensor<1x2x16x16xf16>, %w: tensor<1x2x16x16xf16>, %u: te
 
 // -----
 
+// The final state only copied into the caller's buffer (through an
+// expand_shape): the kernel writes it there (the argument collapsed back to
+// [M, K, V]); the copy and the reshape go. A final state with another
+// reader keeps its own buffer (@final_state_read).
+// CHECK-LABEL: func.func @final_state_in_caller_buffer
+// CHECK: %[[HT:.*]] = memref.collapse_shape %arg5 {{\[\[}}0, 1], [2], [3]] : memref<1x1x16x16xf32> into memref<1x16x16xf32>
+// CHECK: gpu.launch
+// CHECK: memref.store {{.*}}, %[[HT]]
+// CHECK-NOT: materialize_in_destination
+// CHECK-LABEL: func.func @final_state_read
+// CHECK: %[[FINAL:.*]] = memref.alloc() : memref<1x16x16xf32>
+// CHECK: gpu.launch
+// CHECK: bufferization.to_tensor %[[FINAL]] restrict writable
+// CHECK: materialize_in_destination
+func.func @final_state_in_caller_buffer(%k: tensor<1x2x16x16xf16>, %w: tensor<1x2x16x16xf16>, %u: tensor<1x2x16x16xf32>, %g: tensor<1x2x16xf32>, %h: tensor<1x16x16xf32>, %ht: memref<1x1x16x16xf32>)
+    -> (tensor<1x2x16x16xf32>, tensor<1x2x16x16xf32>) {
+  %s, %v, %f = deltanet.chunk_state_scan %k, %w, %u, %g, %h : (tensor<1x2x16x16xf16>, tensor<1x2x16x16xf16>, tensor<1x2x16x16xf32>, tensor<1x2x16xf32>, tensor<1x16x16xf32>) -> (tensor<1x2x16x16xf32>, tensor<1x2x16x16xf32>, tensor<1x16x16xf32>)
+  %e = tensor.expand_shape %f [[0, 1], [2], [3]] output_shape [1, 1, 16, 16] : tensor<1x16x16xf32> into tensor<1x1x16x16xf32>
+  bufferization.materialize_in_destination %e in restrict writable %ht : (tensor<1x1x16x16xf32>, memref<1x1x16x16xf32>) -> ()
+  return %s, %v : tensor<1x2x16x16xf32>, tensor<1x2x16x16xf32>
+}
+func.func @final_state_read(%k: tensor<1x2x16x16xf16>, %w: tensor<1x2x16x16xf16>, %u: tensor<1x2x16x16xf32>, %g: tensor<1x2x16xf32>, %h: tensor<1x16x16xf32>, %ht: memref<1x16x16xf32>)
+    -> (tensor<1x2x16x16xf32>, tensor<1x2x16x16xf32>, tensor<1x16x16xf32>) {
+  %s, %v, %f = deltanet.chunk_state_scan %k, %w, %u, %g, %h : (tensor<1x2x16x16xf16>, tensor<1x2x16x16xf16>, tensor<1x2x16x16xf32>, tensor<1x2x16xf32>, tensor<1x16x16xf32>) -> (tensor<1x2x16x16xf32>, tensor<1x2x16x16xf32>, tensor<1x16x16xf32>)
+  bufferization.materialize_in_destination %f in restrict writable %ht : (tensor<1x16x16xf32>, memref<1x16x16xf32>) -> ()
+  return %s, %v, %f : tensor<1x2x16x16xf32>, tensor<1x2x16x16xf32>, tensor<1x16x16xf32>
+}
+
+// -----
+
 // Refused (the generic path keeps them): f32 products, V not a multiple of
 // 16, K above 128.
 // CHECK-LABEL: func.func @refused
