@@ -295,36 +295,24 @@ struct OutputChainBuilder : MmaChainBuilder {
   /// pieces as element loads and stores (sources not 16-byte aligned).
   void copyTile(const Access &access, Value src, Value dst, int64_t rows,
                 int64_t width, Value srcCol0, SmallVector<Value> *tokens) {
-    int64_t threads = kChainWarpSize * warps;
-    int64_t perCopy =
-        16 * 8 / cast<MemRefType>(src.getType()).getElementTypeBitWidth();
-    int64_t perRow = width / perCopy;
-    int64_t copies = rows * perRow;
-    auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
-    for (int64_t first = 0; first < copies; first += threads) {
-      Value linear = add(thread, first);
-      Value row = div(linear, perRow);
-      Value col = mul(rem(linear, perRow), perCopy);
-      // Threads past the end repeat the last row's copies.
-      if (first + threads > copies)
-        row = arith::MinUIOp::create(b, loc, row, idx(rows - 1));
-      if (!tokens) {
-        for (int64_t e = 0; e < perCopy; ++e) {
-          SmallVector<Value> srcIndices =
-              indicesOf(access, chunkId, row, add(add(srcCol0, col), e));
-          Value v = memref::LoadOp::create(b, loc, src, srcIndices);
-          memref::StoreOp::create(b, loc, v, dst,
-                                  ValueRange{row, add(col, e)});
-        }
-        continue;
-      }
-      SmallVector<Value> srcIndices =
-          indicesOf(access, chunkId, row, add(srcCol0, col));
-      tokens->push_back(nvgpu::DeviceAsyncCopyOp::create(
-          b, loc, tokenType, dst, ValueRange{row, col}, src, srcIndices,
-          b.getIndexAttr(perCopy), /*srcElements=*/Value(),
-          /*bypassL1=*/b.getUnitAttr()));
-    }
+    int64_t perCopy = elementsPer16Bytes(src);
+    forEachPiece(rows, width, perCopy, ExtraThreads::RepeatLastRow,
+                 [&](Value row, Value col) {
+                   if (tokens) {
+                     asyncCopy(dst, {row, col}, src,
+                               indicesOf(access, chunkId, row,
+                                         add(srcCol0, col)),
+                               perCopy, *tokens);
+                     return;
+                   }
+                   for (int64_t e = 0; e < perCopy; ++e) {
+                     SmallVector<Value> srcIndices = indicesOf(
+                         access, chunkId, row, add(add(srcCol0, col), e));
+                     Value v = memref::LoadOp::create(b, loc, src, srcIndices);
+                     memref::StoreOp::create(b, loc, v, dst,
+                                             ValueRange{row, add(col, e)});
+                   }
+                 });
   }
 
   Value constF32(float v) {

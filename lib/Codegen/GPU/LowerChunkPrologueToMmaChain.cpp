@@ -263,37 +263,25 @@ struct PrologueBuilder : MmaChainBuilder {
   /// element loads (rounded to 16 bits), spread over the block's threads.
   void stageRows(const Source &src, Value dst, int64_t width,
                  SmallVector<Value> &tokens) {
-    int64_t threads = kChainWarpSize * (s.chunk / 16);
     Value buffer = bufferOf(src.tensor);
     Type srcElement = cast<MemRefType>(buffer.getType()).getElementType();
     bool copy = asyncCopies && srcElement == s.element;
     int64_t perCopy = copy ? 8 : 1;
-    int64_t perRow = width / perCopy;
-    int64_t items = s.chunk * perRow;
-    auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
-    for (int64_t first = 0; first < items; first += threads) {
-      Value linear = add(thread, first);
-      // Threads past the end repeat the last item (the same bytes twice).
-      if (first + threads > items)
-        linear = arith::MinUIOp::create(b, loc, linear, idx(items - 1));
-      Value row = div(linear, perRow);
-      Value col = mul(rem(linear, perRow), perCopy);
-      SmallVector<Value> srcIndices = sourceIndices(src, row, col);
-      if (copy) {
-        tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
-            b, loc, tokenType, dst, ValueRange{row, col}, buffer, srcIndices,
-            b.getIndexAttr(perCopy), /*srcElements=*/Value(),
-            /*bypassL1=*/b.getUnitAttr()));
-        continue;
-      }
-      Value x = memref::LoadOp::create(b, loc, buffer, srcIndices);
-      if (x.getType() != s.element) {
-        if (x.getType() != b.getF32Type())
-          x = arith::ExtFOp::create(b, loc, b.getF32Type(), x);
-        x = arith::TruncFOp::create(b, loc, s.element, x);
-      }
-      memref::StoreOp::create(b, loc, x, dst, ValueRange{row, col});
-    }
+    forEachPiece(s.chunk, width, perCopy, ExtraThreads::RepeatLastPiece,
+                 [&](Value row, Value col) {
+                   SmallVector<Value> srcIndices = sourceIndices(src, row, col);
+                   if (copy)
+                     return asyncCopy(dst, {row, col}, buffer, srcIndices,
+                                      perCopy, tokens);
+                   Value x = memref::LoadOp::create(b, loc, buffer, srcIndices);
+                   if (x.getType() != s.element) {
+                     if (x.getType() != b.getF32Type())
+                       x = arith::ExtFOp::create(b, loc, b.getF32Type(), x);
+                     x = arith::TruncFOp::create(b, loc, s.element, x);
+                   }
+                   memref::StoreOp::create(b, loc, x, dst,
+                                           ValueRange{row, col});
+                 });
   }
 
   DenseMap<Value, Value> buffers;

@@ -326,38 +326,24 @@ struct ChainBuilder : MmaChainBuilder {
   /// 16-byte aligned source), or element copies (the kernel for a torch
   /// view at an odd offset; slow, but right).
   void copyKeysFromSource(Value chunk, Value slot, SmallVector<Value> &tokens) {
-    int64_t threads = kWarpSize * warps;
-    int64_t perCopy = 16 * 8 / s.element.getIntOrFloatBitWidth();
-    int64_t perRow = s.keys / perCopy;
-    int64_t copies = s.chunk * perRow;
+    int64_t perCopy = elementsPer16Bytes(kStaged);
     Value firstToken = mul(chunk, s.chunk);
-    auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
-    // (row, column) of the first element of this thread's `first`-th copy.
-    auto piece = [&](int64_t first) -> std::pair<Value, Value> {
-      Value linear = add(thread, first);
-      Value row = div(linear, perRow);
-      if (first + threads > copies)
-        row = arith::MinUIOp::create(b, loc, row, idx(s.chunk - 1));
-      return {row, mul(rem(linear, perRow), perCopy)};
-    };
-    for (int64_t first = 0; first < copies; first += threads) {
-      auto [row, col] = piece(first);
-      Value token = add(firstToken, row);
-      if (keyPieces) {
-        tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
-            b, loc, tokenType, kStaged, ValueRange{slot, row, col}, keySource,
-            ValueRange{keyBatch, token, keyHead, col}, b.getIndexAttr(perCopy),
-            /*srcElements=*/Value(), /*bypassL1=*/b.getUnitAttr()));
-        continue;
-      }
-      auto loop = scf::ForOp::create(b, loc, idx(0), idx(perCopy), idx(1));
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(loop.getBody());
-      Value at = add(col, loop.getInductionVar());
-      Value v = memref::LoadOp::create(b, loc, keySource,
-                                       ValueRange{keyBatch, token, keyHead, at});
-      memref::StoreOp::create(b, loc, v, kStaged, ValueRange{slot, row, at});
-    }
+    forEachPiece(
+        s.chunk, s.keys, perCopy, ExtraThreads::RepeatLastRow,
+        [&](Value row, Value col) {
+          Value token = add(firstToken, row);
+          if (keyPieces)
+            return asyncCopy(kStaged, {slot, row, col}, keySource,
+                             {keyBatch, token, keyHead, col}, perCopy, tokens);
+          auto loop = scf::ForOp::create(b, loc, idx(0), idx(perCopy), idx(1));
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(loop.getBody());
+          Value at = add(col, loop.getInductionVar());
+          Value v = memref::LoadOp::create(
+              b, loc, keySource, ValueRange{keyBatch, token, keyHead, at});
+          memref::StoreOp::create(b, loc, v, kStaged,
+                                  ValueRange{slot, row, at});
+        });
   }
 
   /// Waits for the warp's lanes (orders their accesses to its store tile).

@@ -46,38 +46,64 @@ void MmaChainBuilder::setFragmentTypes() {
   bFrag = VectorType::get({2, 2}, element);
 }
 
+void MmaChainBuilder::forEachPiece(
+    int64_t rows, int64_t width, int64_t perPiece, ExtraThreads extra,
+    function_ref<void(Value row, Value col)> body) {
+  int64_t threads = kChainWarpSize * warps;
+  int64_t perRow = width / perPiece;
+  int64_t pieces = rows * perRow;
+  for (int64_t first = 0; first < pieces; first += threads) {
+    Value linear = add(thread, first);
+    bool past = first + threads > pieces;
+    if (past && extra == ExtraThreads::RepeatLastPiece)
+      linear = arith::MinUIOp::create(b, loc, linear, idx(pieces - 1));
+    Value row = div(linear, perRow);
+    Value col = mul(rem(linear, perRow), perPiece);
+    if (past && extra == ExtraThreads::RepeatLastRow)
+      row = arith::MinUIOp::create(b, loc, row, idx(rows - 1));
+    body(row, col);
+  }
+}
+
+int64_t MmaChainBuilder::elementsPer16Bytes(Value memref) {
+  return 16 * 8 / cast<MemRefType>(memref.getType()).getElementTypeBitWidth();
+}
+
+void MmaChainBuilder::asyncCopy(Value dst, ValueRange dstIndices, Value src,
+                                ValueRange srcIndices, int64_t elements,
+                                SmallVector<Value> &tokens) {
+  auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+  tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+      b, loc, tokenType, dst, dstIndices, src, srcIndices,
+      b.getIndexAttr(elements), /*srcElements=*/Value(),
+      /*bypassL1=*/b.getUnitAttr()));
+}
+
 void MmaChainBuilder::copyChunk(Value src, Value dst, Value chunk, Value slot,
                                 int64_t rows, int64_t width, Value srcCol0,
                                 SmallVector<Value> &tokens) {
-  int64_t threads = kChainWarpSize * warps;
-  int64_t perCopy =
-      16 * 8 / cast<MemRefType>(src.getType()).getElementTypeBitWidth();
-  int64_t perRow = width / perCopy;
-  int64_t copies = std::max<int64_t>(rows, 1) * perRow;
+  int64_t perCopy = elementsPer16Bytes(src);
+  forEachPiece(std::max<int64_t>(rows, 1), width, perCopy,
+               ExtraThreads::RepeatLastRow, [&](Value row, Value col) {
+                 SmallVector<Value> srcIndices{seq, chunk}, dstIndices{slot};
+                 if (rows) {
+                   srcIndices.append({row, add(srcCol0, col)});
+                   dstIndices.append({row, col});
+                 } else {
+                   // One row: `row` is 0, the excess threads' columns wrap
+                   // around.
+                   srcIndices.push_back(col);
+                   dstIndices.push_back(col);
+                 }
+                 asyncCopy(dst, dstIndices, src, srcIndices, perCopy, tokens);
+               });
+}
+
+void MmaChainBuilder::waitForCopies(ValueRange tokens) {
   auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
-  for (int64_t first = 0; first < copies; first += threads) {
-    Value linear = add(thread, first);
-    Value row = div(linear, perRow);
-    Value col = mul(rem(linear, perRow), perCopy);
-    // Threads past the end repeat the last row's copies (the same bytes
-    // written twice).
-    if (first + threads > copies)
-      row = arith::MinUIOp::create(b, loc, row,
-                                   idx(std::max<int64_t>(rows, 1) - 1));
-    SmallVector<Value> srcIndices{seq, chunk}, dstIndices{slot};
-    if (rows) {
-      srcIndices.append({row, add(srcCol0, col)});
-      dstIndices.append({row, col});
-    } else {
-      // One row: `row` is 0, the excess threads' columns wrap around.
-      srcIndices.push_back(col);
-      dstIndices.push_back(col);
-    }
-    tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
-        b, loc, tokenType, dst, dstIndices, src, srcIndices,
-        b.getIndexAttr(perCopy), /*srcElements=*/Value(),
-        /*bypassL1=*/b.getUnitAttr()));
-  }
+  Value group =
+      nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenType, tokens);
+  nvgpu::DeviceAsyncWaitOp::create(b, loc, group, b.getI32IntegerAttr(0));
 }
 
 Value MmaChainBuilder::aFromAccumulators(Value lo, Value hi, bool negate) {
