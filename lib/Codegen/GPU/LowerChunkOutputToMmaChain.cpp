@@ -29,6 +29,7 @@
 
 #include "deltanet/Codegen/GPU/Passes.h"
 
+#include "ChunkOperandSource.h"
 #include "MmaChainBuilder.h"
 
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetDialect.h"
@@ -63,66 +64,27 @@ struct Access {
   AffineMap map;
 };
 
-/// True if `generic` is all-parallel with one input and one init, an
-/// identity init map, and a body that yields its input, widened (extf) or
-/// narrowed (truncf) at most once, or rounded through f32 (truncf of an
-/// extf: the 16-bit copy of a gather whose elements the pipeline narrowed).
-bool isElementwiseCopy(linalg::GenericOp generic) {
-  if (generic.getNumDpsInputs() != 1 || generic.getNumDpsInits() != 1 ||
-      generic.getNumParallelLoops() != generic.getNumLoops() ||
-      !generic.getMatchingIndexingMap(generic.getDpsInitOperand(0))
-           .isIdentity())
-    return false;
-  Block &body = generic.getRegion().front();
-  auto yield = cast<linalg::YieldOp>(body.getTerminator());
-  Value yielded = yield.getOperand(0);
-  if (yielded == body.getArgument(0))
-    return body.getOperations().size() == 1;
-  Operation *cast = yielded.getDefiningOp();
-  if (auto trunc = dyn_cast_or_null<arith::TruncFOp>(cast))
-    if (auto ext = trunc.getIn().getDefiningOp<arith::ExtFOp>())
-      return body.getOperations().size() == 3 &&
-             ext.getIn() == body.getArgument(0);
-  return cast && body.getOperations().size() == 2 &&
-         isa<arith::ExtFOp, arith::TruncFOp>(cast) &&
-         cast->getOperand(0) == body.getArgument(0);
-}
-
 /// q / k ([N][C][K]) read from the 16-bit tensor the pipeline gathers them
-/// from: through a collapse_shape of the leading dims and an elementwise
-/// copy whose last index is the copy's last dim (16-byte rows); or the
-/// operand itself when it is already `element`. With `widened` (q), the
-/// source may be either 16-bit type (the kernel converts its fragments).
+/// from (ChunkOperandSource: an elementwise copy, through a collapse_shape of
+/// the leading dims) when the copy's last index is its last dim (16-byte
+/// rows); or the operand itself when it is already `element`. With
+/// `widened` (q), the source may be either 16-bit type (the kernel converts
+/// its fragments).
 FailureOr<Access> traceSource(Value operand, Type element,
                               bool widened = false) {
   auto type = cast<RankedTensorType>(operand.getType());
-  Value v = operand;
-  SmallVector<int64_t> nShape{type.getDimSize(0)};
-  if (auto collapse = v.getDefiningOp<tensor::CollapseShapeOp>()) {
-    SmallVector<ReassociationIndices> groups =
-        collapse.getReassociationIndices();
-    if (groups.size() == 3 && groups[1].size() == 1 && groups[2].size() == 1) {
-      ArrayRef<int64_t> shape = collapse.getSrcType().getShape();
-      nShape.assign(shape.begin(), shape.begin() + groups[0].size());
-      v = collapse.getSrc();
-    }
-  }
-  if (auto generic = v.getDefiningOp<linalg::GenericOp>()) {
-    OpOperand *input = generic.getDpsInputOperand(0);
-    Type inElement =
-        cast<RankedTensorType>(input->get().getType()).getElementType();
-    if (isElementwiseCopy(generic) &&
-        (inElement == element ||
-         (widened && (inElement.isBF16() || inElement.isF16())))) {
-      AffineMap map = generic.getMatchingIndexingMap(input);
-      int64_t last = map.getNumDims() - 1;
-      ArrayRef<int64_t> inShape =
-          cast<RankedTensorType>(input->get().getType()).getShape();
-      if (map.getNumDims() == int64_t(nShape.size()) + 2 &&
-          map.getResults().back() == getAffineDimExpr(last, map.getContext()) &&
-          inShape.back() % 8 == 0)
-        return Access{input->get(), nShape, map};
-    }
+  ChunkOperandSource source = traceChunkOperand(operand);
+  if (source.copy) {
+    Type inElement = source.sourceElement();
+    AffineMap map = source.map;
+    if ((inElement == element ||
+         (widened && (inElement.isBF16() || inElement.isF16()))) &&
+        map.getResults().back() ==
+            getAffineDimExpr(map.getNumDims() - 1, map.getContext()) &&
+        cast<RankedTensorType>(source.tensor.getType()).getShape().back() %
+                8 ==
+            0)
+      return Access{source.tensor, source.chunkShape, map};
   }
   if (type.getElementType() != element)
     return failure();
@@ -187,7 +149,7 @@ linalg::GenericOp scatterOf(ChunkOutputOp op, Access &sink) {
   if (groups.size() != 3 || groups[1].size() != 1 || groups[2].size() != 1)
     return {};
   auto generic = dyn_cast<linalg::GenericOp>(*expand->user_begin());
-  if (!generic || !isElementwiseCopy(generic))
+  if (!generic || elementCopyOf(generic) == ElementCopy::None)
     return {};
   AffineMap inverse =
       invertScatterMap(generic.getMatchingIndexingMap(

@@ -39,6 +39,7 @@
 
 #include "deltanet/Codegen/GPU/Passes.h"
 
+#include "ChunkOperandSource.h"
 #include "MmaChainBuilder.h"
 
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetDialect.h"
@@ -74,56 +75,14 @@ struct Source {
   int64_t heads = 1, chunksPerSequence = 1;
 };
 
-/// The gather `op` reads through `map` when it is the decomposition's chunk
-/// gather of a [B, T, H(, D)] source into [B, HV, NC, C(, D)]; returns H's
-/// ratio HV / H, or 0.
-int64_t gatherHeadRatio(linalg::GenericOp op, int64_t chunk) {
-  if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
-      !op.getIndexingMapsArray()[1].isIdentity())
-    return 0;
-  auto out = cast<RankedTensorType>(op.getResult(0).getType());
-  auto in = dyn_cast<RankedTensorType>(op.getDpsInputs()[0].getType());
-  if (!in || !in.hasStaticShape() || !out.hasStaticShape())
-    return 0;
-  int64_t rank = out.getRank(); // 5 with D, 4 without
-  if ((rank != 5 && rank != 4) || in.getRank() != rank - 1)
-    return 0;
-  int64_t heads = out.getDimSize(1), sourceHeads = in.getDimSize(2);
-  if (sourceHeads <= 0 || heads % sourceHeads != 0 ||
-      out.getDimSize(3) != chunk || in.getDimSize(0) != out.getDimSize(0) ||
-      in.getDimSize(1) != out.getDimSize(2) * chunk ||
-      (rank == 5 && in.getDimSize(3) != out.getDimSize(4)))
-    return 0;
-  int64_t ratio = heads / sourceHeads;
-  MLIRContext *ctx = op.getContext();
-  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-  SmallVector<AffineExpr> results{d(0), d(2) * chunk + d(3),
-                                  ratio == 1 ? d(1) : d(1).floorDiv(ratio)};
-  if (rank == 5)
-    results.push_back(d(4));
-  if (op.getIndexingMapsArray()[0] != AffineMap::get(rank, 0, results, ctx))
-    return 0;
-  // The body only converts the element: yield, extf, truncf.
-  for (Operation &inner : op.getBody()->without_terminator())
-    if (!isa<arith::ExtFOp, arith::TruncFOp>(inner))
-      return 0;
-  return ratio;
-}
-
-/// `operand` ([N, C(, D)], f32) read through the gather that produced it
-/// (collapse_shape of the chunk gather), or as itself.
-Source sourceOf(Value operand, int64_t chunk) {
-  if (auto collapse = operand.getDefiningOp<tensor::CollapseShapeOp>())
-    if (auto gather = collapse.getSrc().getDefiningOp<linalg::GenericOp>()) {
-      auto type = cast<RankedTensorType>(gather.getResult(0).getType());
-      // [[0, 1, 2], [3](, [4])]: chunks of (b, hv, c).
-      auto groups = collapse.getReassociationIndices();
-      if (groups.size() + 2 == size_t(type.getRank()) &&
-          groups[0].size() == 3)
-        if (int64_t ratio = gatherHeadRatio(gather, chunk))
-          return {operand, gather.getDpsInputs()[0], true, ratio,
-                  type.getDimSize(1), type.getDimSize(2)};
-    }
+/// `operand` ([N, C(, D)], f32) read where the decomposition's chunk gather
+/// that produced it (through a collapse_shape of (b, hv, c)) reads it, or
+/// as itself.
+Source sourceOf(Value operand) {
+  ChunkOperandSource source = traceChunkOperand(operand);
+  if (source.isChunkGather() && source.chunkShape.size() == 3)
+    return {operand, source.tensor, true, source.headRatio,
+            source.valueHeads, source.chunksPerSequence};
   return {operand, operand};
 }
 
@@ -628,9 +587,9 @@ struct ChunkPrologueToMmaChain : public OpRewritePattern<WYReprOp> {
           op, "the staged chunk needs " + std::to_string(sharedBytes) +
                   " B of shared memory (at most " +
                   std::to_string(kChainMaxSharedBytes) + ")");
-    Source k = sourceOf(op.getK(), shape.chunk);
-    Source v = sourceOf(op.getV(), shape.chunk);
-    Source beta = sourceOf(op.getBeta(), shape.chunk);
+    Source k = sourceOf(op.getK());
+    Source v = sourceOf(op.getV());
+    Source beta = sourceOf(op.getBeta());
     // Gathered sources index the chunks as (b, hv, c): all from one gather
     // shape, or none.
     // The cumulative decays computed here from g's gather when every other
@@ -643,7 +602,7 @@ struct ChunkPrologueToMmaChain : public OpRewritePattern<WYReprOp> {
                  (user->getBlock() == op->getBlock() &&
                   op->isBeforeInBlock(user));
         })) {
-      rawG = sourceOf(cumsum.getDpsInputs()[0], shape.chunk);
+      rawG = sourceOf(cumsum.getDpsInputs()[0]);
       if (cast<RankedTensorType>(rawG->tensor.getType()).getElementType() !=
           rewriter.getF32Type())
         rawG.reset();
