@@ -167,12 +167,10 @@ linalg::GenericOp scatterOf(ChunkOutputOp op, Access &sink) {
 /// Why the output stage keeps the generic path, or an empty string.
 std::string unsupportedReason(ChunkOutputOp op, OutputShape &shape) {
   auto type = [](Value v) { return cast<RankedTensorType>(v.getType()); };
-  for (Value v : op->getOperands())
-    if (!type(v).hasStaticShape())
-      return "dynamic shapes";
-  Type element = type(op.getK()).getElementType();
-  if (!element.isBF16() && !element.isF16())
-    return "k is not bf16 / f16 (f32 products stay on the generic path)";
+  Type element;
+  std::string reason = chainPreconditionFailure(op, op.getK(), "k", element);
+  if (!reason.empty())
+    return reason;
   if (type(op.getVNew()).getElementType() != element ||
       type(op.getState()).getElementType() != element)
     return "v_new and state are not k's type";
@@ -186,8 +184,6 @@ std::string unsupportedReason(ChunkOutputOp op, OutputShape &shape) {
     return "V not a multiple of 16";
   if (shape.chunks < 1)
     return "no chunks";
-  if (op->getParentOfType<gpu::LaunchOp>() || isInsideBlockLoop(op))
-    return "already inside a kernel or block loop";
   if (failed(traceSource(op.getQ(), element, /*widened=*/true)))
     return "q is not a widened bf16 / f16 tensor (a gather / extf of one)";
   return "";
@@ -324,14 +320,7 @@ struct OutputChainBuilder : MmaChainBuilder {
     // q and k may be the caller's buffers, which need not be 16-byte
     // aligned (cp.async's requirement): checked here, uniformly, with
     // element copies otherwise.
-    Value aligned;
-    for (Value buf : {qBuf, kBuf}) {
-      Value address =
-          memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buf);
-      Value ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                       rem(address, 16), idx(0));
-      aligned = aligned ? arith::AndIOp::create(b, loc, aligned, ok) : ok;
-    }
+    Value aligned = allSixteenByteAligned(b, loc, {qBuf, kBuf});
     auto copyAll = [&](SmallVector<Value> *tokens) {
       copyTile(q, qBuf, qStaged, s.chunk, s.keys, idx(0), tokens);
       copyTile(k, kBuf, kStaged, s.chunk, s.keys, idx(0), tokens);
@@ -346,11 +335,7 @@ struct OutputChainBuilder : MmaChainBuilder {
       b.setInsertionPoint(ifAligned.thenBlock()->getTerminator());
       SmallVector<Value> tokens;
       copyAll(&tokens);
-      auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
-      Value group0 =
-          nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenType, tokens);
-      nvgpu::DeviceAsyncWaitOp::create(b, loc, group0,
-                                       b.getI32IntegerAttr(0));
+      waitForCopies(tokens);
       b.setInsertionPoint(ifAligned.elseBlock()->getTerminator());
       copyAll(nullptr);
     }

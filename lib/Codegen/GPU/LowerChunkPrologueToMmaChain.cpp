@@ -140,12 +140,10 @@ std::string unsupportedReason(WYReprOp wy, GatedKKTOp &kkt,
   if (kkt.getK() != wy.getK() || kkt.getG() != wy.getG() ||
       kkt.getBeta() != wy.getBeta())
     return "gated_kkt and wy_repr read different k, g or beta";
-  for (Value v : wy->getOperands())
-    if (!type(v).hasStaticShape())
-      return "dynamic shapes";
-  Type element = type(wy.getW()).getElementType();
-  if (!element.isBF16() && !element.isF16())
-    return "w is not bf16 / f16 (f32 products stay on the generic path)";
+  Type element;
+  std::string reason = chainPreconditionFailure(wy, wy.getW(), "w", element);
+  if (!reason.empty())
+    return reason;
   Type f32 = Float32Type::get(wy.getContext());
   if (type(wy.getU()).getElementType() != f32)
     return "u must be f32";
@@ -164,8 +162,6 @@ std::string unsupportedReason(WYReprOp wy, GatedKKTOp &kkt,
     return "K or V not a multiple of 16 or above 128 (the w / u registers)";
   if (shape.chunks < 1 || shape.chunks > 2147483647)
     return "no chunks, or more than the grid's x dimension";
-  if (wy->getParentOfType<gpu::LaunchOp>() || isInsideBlockLoop(wy))
-    return "already inside a kernel or block loop";
   return "";
 }
 
@@ -542,12 +538,8 @@ struct PrologueBuilder : MmaChainBuilder {
     if (beta0.getType() != b.getF32Type())
       beta0 = arith::ExtFOp::create(b, loc, b.getF32Type(), beta0);
     memref::StoreOp::create(b, loc, beta0, betaS, token);
-    if (!tokens.empty()) {
-      auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
-      Value group =
-          nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenType, tokens);
-      nvgpu::DeviceAsyncWaitOp::create(b, loc, group, b.getI32IntegerAttr(0));
-    }
+    if (!tokens.empty())
+      waitForCopies(tokens);
     gpu::BarrierOp::create(b, loc);
 
     SmallVector<Value> a = gatedGram();
@@ -647,22 +639,12 @@ struct ChunkPrologueToMmaChain : public OpRewritePattern<WYReprOp> {
     // cp.async needs 16-byte aligned rows: 16-bit sources whose rows are
     // whole 16-byte pieces, tested on the host at run time (the base
     // address); a launch with element loads otherwise.
-    Value aligned = arith::ConstantIntOp::create(rewriter, loc, 1, 1);
-    for (const Source *src : {&k, &v}) {
-      Value buffer = buffers[src->tensor];
-      auto type = cast<MemRefType>(buffer.getType());
-      if (type.getElementType() != shape.element)
-        continue;
-      Value pointer =
-          memref::ExtractAlignedPointerAsIndexOp::create(rewriter, loc, buffer);
-      Value misalignment = arith::RemUIOp::create(
-          rewriter, loc, pointer,
-          arith::ConstantIndexOp::create(rewriter, loc, 16));
-      Value ok = arith::CmpIOp::create(
-          rewriter, loc, arith::CmpIPredicate::eq, misalignment,
-          arith::ConstantIndexOp::create(rewriter, loc, 0));
-      aligned = arith::AndIOp::create(rewriter, loc, aligned, ok);
-    }
+    SmallVector<Value> sixteenBit;
+    for (const Source *src : {&k, &v})
+      if (cast<MemRefType>(buffers[src->tensor].getType()).getElementType() ==
+          shape.element)
+        sixteenBit.push_back(buffers[src->tensor]);
+    Value aligned = allSixteenByteAligned(rewriter, loc, sixteenBit);
 
     auto buildLaunch = [&](bool asyncCopies) {
       Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
@@ -690,11 +672,7 @@ struct ChunkPrologueToMmaChain : public OpRewritePattern<WYReprOp> {
       builder.u = u;
       builder.build(launch.getBlockIds().x, launch.getThreadIds().x);
     };
-    bool anySixteenBit = false;
-    for (const Source *src : {&k, &v})
-      anySixteenBit |= cast<MemRefType>(buffers[src->tensor].getType())
-                           .getElementType() == shape.element;
-    if (anySixteenBit) {
+    if (aligned) {
       auto branch = scf::IfOp::create(rewriter, loc, aligned,
                                       /*withElseRegion=*/true);
       {

@@ -59,12 +59,10 @@ int64_t stagedURow(const ScanShape &s, int64_t rowGroups) {
 /// Why the scan keeps the generic path, or an empty string.
 std::string unsupportedReason(ChunkStateScanOp op, ScanShape &shape) {
   auto type = [](Value v) { return cast<RankedTensorType>(v.getType()); };
-  for (Value v : op->getOperands())
-    if (!type(v).hasStaticShape())
-      return "dynamic shapes";
-  Type element = type(op.getK()).getElementType();
-  if (!element.isBF16() && !element.isF16())
-    return "k is not bf16 / f16 (f32 products stay on the generic path)";
+  Type element;
+  std::string reason = chainPreconditionFailure(op, op.getK(), "k", element);
+  if (!reason.empty())
+    return reason;
   if (type(op.getW()).getElementType() != element)
     return "w and k differ in element type";
   Type f32 = Float32Type::get(op.getContext());
@@ -92,8 +90,6 @@ std::string unsupportedReason(ChunkStateScanOp op, ScanShape &shape) {
     return "no chunks";
   if (shape.sequences > 65535)
     return "more sequences than grid rows (65535)";
-  if (op->getParentOfType<gpu::LaunchOp>() || isInsideBlockLoop(op))
-    return "already inside a kernel or block loop";
   return "";
 }
 

@@ -6,6 +6,8 @@
 
 #include "MmaChainBuilder.h"
 
+#include "deltanet/Codegen/GPU/Passes.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -150,6 +152,39 @@ Value MmaChainBuilder::workgroupAlloc(ArrayRef<int64_t> shape, Type type) {
   return memref::AllocOp::create(
       b, loc,
       MemRefType::get(shape, type, MemRefLayoutAttrInterface(), workgroup));
+}
+
+std::string mlir::deltanet::chainPreconditionFailure(Operation *op,
+                                                     Value sixteenBit,
+                                                     StringRef name,
+                                                     Type &element) {
+  for (Value v : op->getOperands())
+    if (!cast<RankedTensorType>(v.getType()).hasStaticShape())
+      return "dynamic shapes";
+  element = cast<RankedTensorType>(sixteenBit.getType()).getElementType();
+  if (!element.isBF16() && !element.isF16())
+    return (name + " is not bf16 / f16 (f32 products stay on the generic "
+                   "path)")
+        .str();
+  if (op->getParentOfType<gpu::LaunchOp>() || isInsideBlockLoop(op))
+    return "already inside a kernel or block loop";
+  return "";
+}
+
+Value mlir::deltanet::allSixteenByteAligned(OpBuilder &b, Location loc,
+                                            ValueRange buffers) {
+  Value aligned;
+  for (Value buffer : buffers) {
+    Value pointer =
+        memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
+    Value misalignment = arith::RemUIOp::create(
+        b, loc, pointer, arith::ConstantIndexOp::create(b, loc, 16));
+    Value ok = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::eq, misalignment,
+        arith::ConstantIndexOp::create(b, loc, 0));
+    aligned = aligned ? arith::AndIOp::create(b, loc, aligned, ok) : ok;
+  }
+  return aligned;
 }
 
 Value mlir::deltanet::readOnlyBufferOf(OpBuilder &b, Location loc,

@@ -103,6 +103,16 @@ struct MmaChainBuilder {
   Value workgroupAlloc(ArrayRef<int64_t> shape, Type type);
 };
 
+/// The checks every chain opens with: why `op` keeps the generic path (a
+/// dynamic operand shape; `sixteenBit`, its operand or result `name`, not
+/// bf16 / f16; `op` already inside a kernel or block loop), or "" with
+/// `element` set to `sixteenBit`'s element type.
+std::string chainPreconditionFailure(Operation *op, Value sixteenBit,
+                                     StringRef name, Type &element);
+/// Whether every one of `buffers` starts at a multiple of 16 bytes
+/// (cp.async's requirement; run-time i1); null without buffers.
+Value allSixteenByteAligned(OpBuilder &b, Location loc, ValueRange buffers);
+
 /// The launch's view of an operand tensor: a read-only buffer of its shape.
 Value readOnlyBufferOf(OpBuilder &b, Location loc, Value tensor);
 /// A new buffer of `result`'s tensor shape and type, for the launch to fill.
