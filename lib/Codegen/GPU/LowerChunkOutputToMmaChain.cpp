@@ -30,6 +30,7 @@
 #include "deltanet/Codegen/GPU/Passes.h"
 
 #include "CallerDestination.h"
+#include "ChunkOperandSource.h"
 #include "MmaChainBuilder.h"
 
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetDialect.h"
@@ -64,66 +65,27 @@ struct Access {
   AffineMap map;
 };
 
-/// True if `generic` is all-parallel with one input and one init, an
-/// identity init map, and a body that yields its input, widened (extf) or
-/// narrowed (truncf) at most once, or rounded through f32 (truncf of an
-/// extf: the 16-bit copy of a gather whose elements the pipeline narrowed).
-bool isElementwiseCopy(linalg::GenericOp generic) {
-  if (generic.getNumDpsInputs() != 1 || generic.getNumDpsInits() != 1 ||
-      generic.getNumParallelLoops() != generic.getNumLoops() ||
-      !generic.getMatchingIndexingMap(generic.getDpsInitOperand(0))
-           .isIdentity())
-    return false;
-  Block &body = generic.getRegion().front();
-  auto yield = cast<linalg::YieldOp>(body.getTerminator());
-  Value yielded = yield.getOperand(0);
-  if (yielded == body.getArgument(0))
-    return body.getOperations().size() == 1;
-  Operation *cast = yielded.getDefiningOp();
-  if (auto trunc = dyn_cast_or_null<arith::TruncFOp>(cast))
-    if (auto ext = trunc.getIn().getDefiningOp<arith::ExtFOp>())
-      return body.getOperations().size() == 3 &&
-             ext.getIn() == body.getArgument(0);
-  return cast && body.getOperations().size() == 2 &&
-         isa<arith::ExtFOp, arith::TruncFOp>(cast) &&
-         cast->getOperand(0) == body.getArgument(0);
-}
-
 /// q / k ([N][C][K]) read from the 16-bit tensor the pipeline gathers them
-/// from: through a collapse_shape of the leading dims and an elementwise
-/// copy whose last index is the copy's last dim (16-byte rows); or the
-/// operand itself when it is already `element`. With `widened` (q), the
-/// source may be either 16-bit type (the kernel converts its fragments).
+/// from (ChunkOperandSource: an elementwise copy, through a collapse_shape of
+/// the leading dims) when the copy's last index is its last dim (16-byte
+/// rows); or the operand itself when it is already `element`. With
+/// `widened` (q), the source may be either 16-bit type (the kernel converts
+/// its fragments).
 FailureOr<Access> traceSource(Value operand, Type element,
                               bool widened = false) {
   auto type = cast<RankedTensorType>(operand.getType());
-  Value v = operand;
-  SmallVector<int64_t> nShape{type.getDimSize(0)};
-  if (auto collapse = v.getDefiningOp<tensor::CollapseShapeOp>()) {
-    SmallVector<ReassociationIndices> groups =
-        collapse.getReassociationIndices();
-    if (groups.size() == 3 && groups[1].size() == 1 && groups[2].size() == 1) {
-      ArrayRef<int64_t> shape = collapse.getSrcType().getShape();
-      nShape.assign(shape.begin(), shape.begin() + groups[0].size());
-      v = collapse.getSrc();
-    }
-  }
-  if (auto generic = v.getDefiningOp<linalg::GenericOp>()) {
-    OpOperand *input = generic.getDpsInputOperand(0);
-    Type inElement =
-        cast<RankedTensorType>(input->get().getType()).getElementType();
-    if (isElementwiseCopy(generic) &&
-        (inElement == element ||
-         (widened && (inElement.isBF16() || inElement.isF16())))) {
-      AffineMap map = generic.getMatchingIndexingMap(input);
-      int64_t last = map.getNumDims() - 1;
-      ArrayRef<int64_t> inShape =
-          cast<RankedTensorType>(input->get().getType()).getShape();
-      if (map.getNumDims() == int64_t(nShape.size()) + 2 &&
-          map.getResults().back() == getAffineDimExpr(last, map.getContext()) &&
-          inShape.back() % 8 == 0)
-        return Access{input->get(), nShape, map};
-    }
+  ChunkOperandSource source = traceChunkOperand(operand);
+  if (source.copy) {
+    Type inElement = source.sourceElement();
+    AffineMap map = source.map;
+    if ((inElement == element ||
+         (widened && (inElement.isBF16() || inElement.isF16()))) &&
+        map.getResults().back() ==
+            getAffineDimExpr(map.getNumDims() - 1, map.getContext()) &&
+        cast<RankedTensorType>(source.tensor.getType()).getShape().back() %
+                8 ==
+            0)
+      return Access{source.tensor, source.chunkShape, map};
   }
   if (type.getElementType() != element)
     return failure();
@@ -188,7 +150,7 @@ linalg::GenericOp scatterOf(ChunkOutputOp op, Access &sink) {
   if (groups.size() != 3 || groups[1].size() != 1 || groups[2].size() != 1)
     return {};
   auto generic = dyn_cast<linalg::GenericOp>(*expand->user_begin());
-  if (!generic || !isElementwiseCopy(generic))
+  if (!generic || elementCopyOf(generic) == ElementCopy::None)
     return {};
   AffineMap inverse =
       invertScatterMap(generic.getMatchingIndexingMap(
@@ -206,12 +168,10 @@ linalg::GenericOp scatterOf(ChunkOutputOp op, Access &sink) {
 /// Why the output stage keeps the generic path, or an empty string.
 std::string unsupportedReason(ChunkOutputOp op, OutputShape &shape) {
   auto type = [](Value v) { return cast<RankedTensorType>(v.getType()); };
-  for (Value v : op->getOperands())
-    if (!type(v).hasStaticShape())
-      return "dynamic shapes";
-  Type element = type(op.getK()).getElementType();
-  if (!element.isBF16() && !element.isF16())
-    return "k is not bf16 / f16 (f32 products stay on the generic path)";
+  Type element;
+  std::string reason = chainPreconditionFailure(op, op.getK(), "k", element);
+  if (!reason.empty())
+    return reason;
   if (type(op.getVNew()).getElementType() != element ||
       type(op.getState()).getElementType() != element)
     return "v_new and state are not k's type";
@@ -225,8 +185,6 @@ std::string unsupportedReason(ChunkOutputOp op, OutputShape &shape) {
     return "V not a multiple of 16";
   if (shape.chunks < 1)
     return "no chunks";
-  if (op->getParentOfType<gpu::LaunchOp>() || isInsideBlockLoop(op))
-    return "already inside a kernel or block loop";
   if (failed(traceSource(op.getQ(), element, /*widened=*/true)))
     return "q is not a widened bf16 / f16 tensor (a gather / extf of one)";
   return "";
@@ -296,36 +254,24 @@ struct OutputChainBuilder : MmaChainBuilder {
   /// pieces as element loads and stores (sources not 16-byte aligned).
   void copyTile(const Access &access, Value src, Value dst, int64_t rows,
                 int64_t width, Value srcCol0, SmallVector<Value> *tokens) {
-    int64_t threads = kChainWarpSize * warps;
-    int64_t perCopy =
-        16 * 8 / cast<MemRefType>(src.getType()).getElementTypeBitWidth();
-    int64_t perRow = width / perCopy;
-    int64_t copies = rows * perRow;
-    auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
-    for (int64_t first = 0; first < copies; first += threads) {
-      Value linear = add(thread, first);
-      Value row = div(linear, perRow);
-      Value col = mul(rem(linear, perRow), perCopy);
-      // Threads past the end repeat the last row's copies.
-      if (first + threads > copies)
-        row = arith::MinUIOp::create(b, loc, row, idx(rows - 1));
-      if (!tokens) {
-        for (int64_t e = 0; e < perCopy; ++e) {
-          SmallVector<Value> srcIndices =
-              indicesOf(access, chunkId, row, add(add(srcCol0, col), e));
-          Value v = memref::LoadOp::create(b, loc, src, srcIndices);
-          memref::StoreOp::create(b, loc, v, dst,
-                                  ValueRange{row, add(col, e)});
-        }
-        continue;
-      }
-      SmallVector<Value> srcIndices =
-          indicesOf(access, chunkId, row, add(srcCol0, col));
-      tokens->push_back(nvgpu::DeviceAsyncCopyOp::create(
-          b, loc, tokenType, dst, ValueRange{row, col}, src, srcIndices,
-          b.getIndexAttr(perCopy), /*srcElements=*/Value(),
-          /*bypassL1=*/b.getUnitAttr()));
-    }
+    int64_t perCopy = elementsPer16Bytes(src);
+    forEachPiece(rows, width, perCopy, ExtraThreads::RepeatLastRow,
+                 [&](Value row, Value col) {
+                   if (tokens) {
+                     asyncCopy(dst, {row, col}, src,
+                               indicesOf(access, chunkId, row,
+                                         add(srcCol0, col)),
+                               perCopy, *tokens);
+                     return;
+                   }
+                   for (int64_t e = 0; e < perCopy; ++e) {
+                     SmallVector<Value> srcIndices = indicesOf(
+                         access, chunkId, row, add(add(srcCol0, col), e));
+                     Value v = memref::LoadOp::create(b, loc, src, srcIndices);
+                     memref::StoreOp::create(b, loc, v, dst,
+                                             ValueRange{row, add(col, e)});
+                   }
+                 });
   }
 
   Value constF32(float v) {
@@ -375,14 +321,7 @@ struct OutputChainBuilder : MmaChainBuilder {
     // q and k may be the caller's buffers, which need not be 16-byte
     // aligned (cp.async's requirement): checked here, uniformly, with
     // element copies otherwise.
-    Value aligned;
-    for (Value buf : {qBuf, kBuf}) {
-      Value address =
-          memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buf);
-      Value ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                       rem(address, 16), idx(0));
-      aligned = aligned ? arith::AndIOp::create(b, loc, aligned, ok) : ok;
-    }
+    Value aligned = allSixteenByteAligned(b, loc, {qBuf, kBuf});
     auto copyAll = [&](SmallVector<Value> *tokens) {
       copyTile(q, qBuf, qStaged, s.chunk, s.keys, idx(0), tokens);
       copyTile(k, kBuf, kStaged, s.chunk, s.keys, idx(0), tokens);
@@ -397,11 +336,7 @@ struct OutputChainBuilder : MmaChainBuilder {
       b.setInsertionPoint(ifAligned.thenBlock()->getTerminator());
       SmallVector<Value> tokens;
       copyAll(&tokens);
-      auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
-      Value group0 =
-          nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenType, tokens);
-      nvgpu::DeviceAsyncWaitOp::create(b, loc, group0,
-                                       b.getI32IntegerAttr(0));
+      waitForCopies(tokens);
       b.setInsertionPoint(ifAligned.elseBlock()->getTerminator());
       copyAll(nullptr);
     }

@@ -39,6 +39,7 @@
 
 #include "deltanet/Codegen/GPU/Passes.h"
 
+#include "ChunkOperandSource.h"
 #include "MmaChainBuilder.h"
 
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetDialect.h"
@@ -74,56 +75,14 @@ struct Source {
   int64_t heads = 1, chunksPerSequence = 1;
 };
 
-/// The gather `op` reads through `map` when it is the decomposition's chunk
-/// gather of a [B, T, H(, D)] source into [B, HV, NC, C(, D)]; returns H's
-/// ratio HV / H, or 0.
-int64_t gatherHeadRatio(linalg::GenericOp op, int64_t chunk) {
-  if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
-      !op.getIndexingMapsArray()[1].isIdentity())
-    return 0;
-  auto out = cast<RankedTensorType>(op.getResult(0).getType());
-  auto in = dyn_cast<RankedTensorType>(op.getDpsInputs()[0].getType());
-  if (!in || !in.hasStaticShape() || !out.hasStaticShape())
-    return 0;
-  int64_t rank = out.getRank(); // 5 with D, 4 without
-  if ((rank != 5 && rank != 4) || in.getRank() != rank - 1)
-    return 0;
-  int64_t heads = out.getDimSize(1), sourceHeads = in.getDimSize(2);
-  if (sourceHeads <= 0 || heads % sourceHeads != 0 ||
-      out.getDimSize(3) != chunk || in.getDimSize(0) != out.getDimSize(0) ||
-      in.getDimSize(1) != out.getDimSize(2) * chunk ||
-      (rank == 5 && in.getDimSize(3) != out.getDimSize(4)))
-    return 0;
-  int64_t ratio = heads / sourceHeads;
-  MLIRContext *ctx = op.getContext();
-  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-  SmallVector<AffineExpr> results{d(0), d(2) * chunk + d(3),
-                                  ratio == 1 ? d(1) : d(1).floorDiv(ratio)};
-  if (rank == 5)
-    results.push_back(d(4));
-  if (op.getIndexingMapsArray()[0] != AffineMap::get(rank, 0, results, ctx))
-    return 0;
-  // The body only converts the element: yield, extf, truncf.
-  for (Operation &inner : op.getBody()->without_terminator())
-    if (!isa<arith::ExtFOp, arith::TruncFOp>(inner))
-      return 0;
-  return ratio;
-}
-
-/// `operand` ([N, C(, D)], f32) read through the gather that produced it
-/// (collapse_shape of the chunk gather), or as itself.
-Source sourceOf(Value operand, int64_t chunk) {
-  if (auto collapse = operand.getDefiningOp<tensor::CollapseShapeOp>())
-    if (auto gather = collapse.getSrc().getDefiningOp<linalg::GenericOp>()) {
-      auto type = cast<RankedTensorType>(gather.getResult(0).getType());
-      // [[0, 1, 2], [3](, [4])]: chunks of (b, hv, c).
-      auto groups = collapse.getReassociationIndices();
-      if (groups.size() + 2 == size_t(type.getRank()) &&
-          groups[0].size() == 3)
-        if (int64_t ratio = gatherHeadRatio(gather, chunk))
-          return {operand, gather.getDpsInputs()[0], true, ratio,
-                  type.getDimSize(1), type.getDimSize(2)};
-    }
+/// `operand` ([N, C(, D)], f32) read where the decomposition's chunk gather
+/// that produced it (through a collapse_shape of (b, hv, c)) reads it, or
+/// as itself.
+Source sourceOf(Value operand) {
+  ChunkOperandSource source = traceChunkOperand(operand);
+  if (source.isChunkGather() && source.chunkShape.size() == 3)
+    return {operand, source.tensor, true, source.headRatio,
+            source.valueHeads, source.chunksPerSequence};
   return {operand, operand};
 }
 
@@ -181,12 +140,10 @@ std::string unsupportedReason(WYReprOp wy, GatedKKTOp &kkt,
   if (kkt.getK() != wy.getK() || kkt.getG() != wy.getG() ||
       kkt.getBeta() != wy.getBeta())
     return "gated_kkt and wy_repr read different k, g or beta";
-  for (Value v : wy->getOperands())
-    if (!type(v).hasStaticShape())
-      return "dynamic shapes";
-  Type element = type(wy.getW()).getElementType();
-  if (!element.isBF16() && !element.isF16())
-    return "w is not bf16 / f16 (f32 products stay on the generic path)";
+  Type element;
+  std::string reason = chainPreconditionFailure(wy, wy.getW(), "w", element);
+  if (!reason.empty())
+    return reason;
   Type f32 = Float32Type::get(wy.getContext());
   if (type(wy.getU()).getElementType() != f32)
     return "u must be f32";
@@ -205,8 +162,6 @@ std::string unsupportedReason(WYReprOp wy, GatedKKTOp &kkt,
     return "K or V not a multiple of 16 or above 128 (the w / u registers)";
   if (shape.chunks < 1 || shape.chunks > 2147483647)
     return "no chunks, or more than the grid's x dimension";
-  if (wy->getParentOfType<gpu::LaunchOp>() || isInsideBlockLoop(wy))
-    return "already inside a kernel or block loop";
   return "";
 }
 
@@ -263,37 +218,25 @@ struct PrologueBuilder : MmaChainBuilder {
   /// element loads (rounded to 16 bits), spread over the block's threads.
   void stageRows(const Source &src, Value dst, int64_t width,
                  SmallVector<Value> &tokens) {
-    int64_t threads = kChainWarpSize * (s.chunk / 16);
     Value buffer = bufferOf(src.tensor);
     Type srcElement = cast<MemRefType>(buffer.getType()).getElementType();
     bool copy = asyncCopies && srcElement == s.element;
     int64_t perCopy = copy ? 8 : 1;
-    int64_t perRow = width / perCopy;
-    int64_t items = s.chunk * perRow;
-    auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
-    for (int64_t first = 0; first < items; first += threads) {
-      Value linear = add(thread, first);
-      // Threads past the end repeat the last item (the same bytes twice).
-      if (first + threads > items)
-        linear = arith::MinUIOp::create(b, loc, linear, idx(items - 1));
-      Value row = div(linear, perRow);
-      Value col = mul(rem(linear, perRow), perCopy);
-      SmallVector<Value> srcIndices = sourceIndices(src, row, col);
-      if (copy) {
-        tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
-            b, loc, tokenType, dst, ValueRange{row, col}, buffer, srcIndices,
-            b.getIndexAttr(perCopy), /*srcElements=*/Value(),
-            /*bypassL1=*/b.getUnitAttr()));
-        continue;
-      }
-      Value x = memref::LoadOp::create(b, loc, buffer, srcIndices);
-      if (x.getType() != s.element) {
-        if (x.getType() != b.getF32Type())
-          x = arith::ExtFOp::create(b, loc, b.getF32Type(), x);
-        x = arith::TruncFOp::create(b, loc, s.element, x);
-      }
-      memref::StoreOp::create(b, loc, x, dst, ValueRange{row, col});
-    }
+    forEachPiece(s.chunk, width, perCopy, ExtraThreads::RepeatLastPiece,
+                 [&](Value row, Value col) {
+                   SmallVector<Value> srcIndices = sourceIndices(src, row, col);
+                   if (copy)
+                     return asyncCopy(dst, {row, col}, buffer, srcIndices,
+                                      perCopy, tokens);
+                   Value x = memref::LoadOp::create(b, loc, buffer, srcIndices);
+                   if (x.getType() != s.element) {
+                     if (x.getType() != b.getF32Type())
+                       x = arith::ExtFOp::create(b, loc, b.getF32Type(), x);
+                     x = arith::TruncFOp::create(b, loc, s.element, x);
+                   }
+                   memref::StoreOp::create(b, loc, x, dst,
+                                           ValueRange{row, col});
+                 });
   }
 
   DenseMap<Value, Value> buffers;
@@ -595,12 +538,8 @@ struct PrologueBuilder : MmaChainBuilder {
     if (beta0.getType() != b.getF32Type())
       beta0 = arith::ExtFOp::create(b, loc, b.getF32Type(), beta0);
     memref::StoreOp::create(b, loc, beta0, betaS, token);
-    if (!tokens.empty()) {
-      auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
-      Value group =
-          nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenType, tokens);
-      nvgpu::DeviceAsyncWaitOp::create(b, loc, group, b.getI32IntegerAttr(0));
-    }
+    if (!tokens.empty())
+      waitForCopies(tokens);
     gpu::BarrierOp::create(b, loc);
 
     SmallVector<Value> a = gatedGram();
@@ -640,9 +579,9 @@ struct ChunkPrologueToMmaChain : public OpRewritePattern<WYReprOp> {
           op, "the staged chunk needs " + std::to_string(sharedBytes) +
                   " B of shared memory (at most " +
                   std::to_string(kChainMaxSharedBytes) + ")");
-    Source k = sourceOf(op.getK(), shape.chunk);
-    Source v = sourceOf(op.getV(), shape.chunk);
-    Source beta = sourceOf(op.getBeta(), shape.chunk);
+    Source k = sourceOf(op.getK());
+    Source v = sourceOf(op.getV());
+    Source beta = sourceOf(op.getBeta());
     // Gathered sources index the chunks as (b, hv, c): all from one gather
     // shape, or none.
     // The cumulative decays computed here from g's gather when every other
@@ -655,7 +594,7 @@ struct ChunkPrologueToMmaChain : public OpRewritePattern<WYReprOp> {
                  (user->getBlock() == op->getBlock() &&
                   op->isBeforeInBlock(user));
         })) {
-      rawG = sourceOf(cumsum.getDpsInputs()[0], shape.chunk);
+      rawG = sourceOf(cumsum.getDpsInputs()[0]);
       if (cast<RankedTensorType>(rawG->tensor.getType()).getElementType() !=
           rewriter.getF32Type())
         rawG.reset();
@@ -700,22 +639,12 @@ struct ChunkPrologueToMmaChain : public OpRewritePattern<WYReprOp> {
     // cp.async needs 16-byte aligned rows: 16-bit sources whose rows are
     // whole 16-byte pieces, tested on the host at run time (the base
     // address); a launch with element loads otherwise.
-    Value aligned = arith::ConstantIntOp::create(rewriter, loc, 1, 1);
-    for (const Source *src : {&k, &v}) {
-      Value buffer = buffers[src->tensor];
-      auto type = cast<MemRefType>(buffer.getType());
-      if (type.getElementType() != shape.element)
-        continue;
-      Value pointer =
-          memref::ExtractAlignedPointerAsIndexOp::create(rewriter, loc, buffer);
-      Value misalignment = arith::RemUIOp::create(
-          rewriter, loc, pointer,
-          arith::ConstantIndexOp::create(rewriter, loc, 16));
-      Value ok = arith::CmpIOp::create(
-          rewriter, loc, arith::CmpIPredicate::eq, misalignment,
-          arith::ConstantIndexOp::create(rewriter, loc, 0));
-      aligned = arith::AndIOp::create(rewriter, loc, aligned, ok);
-    }
+    SmallVector<Value> sixteenBit;
+    for (const Source *src : {&k, &v})
+      if (cast<MemRefType>(buffers[src->tensor].getType()).getElementType() ==
+          shape.element)
+        sixteenBit.push_back(buffers[src->tensor]);
+    Value aligned = allSixteenByteAligned(rewriter, loc, sixteenBit);
 
     auto buildLaunch = [&](bool asyncCopies) {
       Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
@@ -743,11 +672,7 @@ struct ChunkPrologueToMmaChain : public OpRewritePattern<WYReprOp> {
       builder.u = u;
       builder.build(launch.getBlockIds().x, launch.getThreadIds().x);
     };
-    bool anySixteenBit = false;
-    for (const Source *src : {&k, &v})
-      anySixteenBit |= cast<MemRefType>(buffers[src->tensor].getType())
-                           .getElementType() == shape.element;
-    if (anySixteenBit) {
+    if (aligned) {
       auto branch = scf::IfOp::create(rewriter, loc, aligned,
                                       /*withElseRegion=*/true);
       {

@@ -20,6 +20,7 @@
 #include "deltanet/Codegen/GPU/Passes.h"
 
 #include "CallerDestination.h"
+#include "ChunkOperandSource.h"
 #include "MmaChainBuilder.h"
 
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetDialect.h"
@@ -58,12 +59,10 @@ int64_t stagedURow(const ScanShape &s, int64_t rowGroups) {
 /// Why the scan keeps the generic path, or an empty string.
 std::string unsupportedReason(ChunkStateScanOp op, ScanShape &shape) {
   auto type = [](Value v) { return cast<RankedTensorType>(v.getType()); };
-  for (Value v : op->getOperands())
-    if (!type(v).hasStaticShape())
-      return "dynamic shapes";
-  Type element = type(op.getK()).getElementType();
-  if (!element.isBF16() && !element.isF16())
-    return "k is not bf16 / f16 (f32 products stay on the generic path)";
+  Type element;
+  std::string reason = chainPreconditionFailure(op, op.getK(), "k", element);
+  if (!reason.empty())
+    return reason;
   if (type(op.getW()).getElementType() != element)
     return "w and k differ in element type";
   Type f32 = Float32Type::get(op.getContext());
@@ -91,8 +90,6 @@ std::string unsupportedReason(ChunkStateScanOp op, ScanShape &shape) {
     return "no chunks";
   if (shape.sequences > 65535)
     return "more sequences than grid rows (65535)";
-  if (op->getParentOfType<gpu::LaunchOp>() || isInsideBlockLoop(op))
-    return "already inside a kernel or block loop";
   return "";
 }
 
@@ -147,68 +144,23 @@ int64_t sharedBytesOf(const ScanShape &s, int64_t rowGroups, int64_t split,
   return bytes;
 }
 
-/// k read where the decomposition's gather reads it: the gather
-/// `k[B][T][H][K] -> [B][HV][NC][C][K]` (token `c * C + j`, key head
-/// `hv / (HV / H)`, the elements unchanged) collapsed to the scan's
-/// `[M = B * HV][NC][C][K]`.
-struct KeySource {
-  Value tensor; // [B][T][H][K]
-  int64_t valueHeads = 0, headsPerKey = 1;
-};
-
-/// True if `gather`'s body copies its input: `yield in` or `yield
-/// truncf(extf(in) : f32)` back to the input's type (exact).
-bool copiesElements(linalg::GenericOp gather) {
-  Block &body = gather.getRegion().front();
-  Value in = body.getArgument(0);
-  Value yielded = body.getTerminator()->getOperand(0);
-  if (yielded == in)
-    return true;
-  auto trunc = yielded.getDefiningOp<arith::TruncFOp>();
-  auto ext = trunc ? trunc.getIn().getDefiningOp<arith::ExtFOp>() : nullptr;
-  return ext && ext.getIn() == in && ext.getType().isF32() &&
-         trunc.getType() == in.getType() && body.getOperations().size() == 3;
-}
-
 /// Why k is read from the scan's own operand (the gather kept), or "" with
-/// `source` filled in.
+/// `source` filled in: k read where the decomposition's chunk gather
+/// `k[B][T][H][K] -> [B][HV][NC][C][K]` (ChunkOperandSource), collapsed to
+/// the scan's `[M = B * HV][NC][C][K]`, reads it, the elements unchanged.
 std::string unreadableKeySource(Value k, const ScanShape &s,
-                                KeySource &source) {
-  auto collapse = k.getDefiningOp<tensor::CollapseShapeOp>();
-  if (!collapse)
-    return "k is not a collapse_shape of a gather";
-  auto gather = collapse.getSrc().getDefiningOp<linalg::GenericOp>();
-  if (!gather || gather.getNumDpsInputs() != 1 ||
-      gather.getNumDpsInits() != 1 ||
-      gather.getNumLoops() != gather.getNumParallelLoops())
-    return "k's collapse_shape does not read a one-input parallel "
-           "linalg.generic";
-  auto gathered = cast<RankedTensorType>(gather->getResult(0).getType());
-  auto input = dyn_cast<RankedTensorType>(gather.getDpsInputs()[0].getType());
-  if (gathered.getRank() != 5 || !input || input.getRank() != 4 ||
-      !input.hasStaticShape())
-    return "the gather is not [B][T][H][K] -> [B][HV][NC][C][K]";
-  SmallVector<ReassociationIndices> merged{{0, 1}, {2}, {3}, {4}};
-  if (collapse.getReassociationIndices() != merged)
-    return "k's collapse_shape does not merge [B][HV] only";
-  ArrayRef<int64_t> out = gathered.getShape(), in = input.getShape();
-  if (out[0] != in[0] || out[2] != s.chunks || out[3] != s.chunk ||
-      out[4] != s.keys || in[3] != s.keys || in[1] < s.chunks * s.chunk ||
-      in[2] == 0 || out[1] % in[2] != 0)
-    return "the gather's shapes are not k's [B][T][H][K] by chunks";
-  if (input.getElementType() != s.element || !copiesElements(gather))
+                                ChunkOperandSource &source) {
+  std::string why;
+  source = traceChunkOperand(k, &why);
+  if (!source.copy)
+    return why;
+  if (!source.isChunkGather() || source.chunkShape.size() != 2)
+    return "k is not the chunk gather [B][T][H][K] -> [B][HV][NC][C][K] "
+           "collapsed to [B * HV][NC][C][K]" +
+           (why.empty() ? std::string() : ": " + why);
+  if (source.sourceElement() != s.element ||
+      source.elements != ElementCopy::Exact)
     return "the gather converts k's elements (not a copy of k's type)";
-  int64_t perKey = out[1] / in[2];
-  MLIRContext *ctx = k.getContext();
-  AffineExpr b, hv, c, j, key;
-  bindDims(ctx, b, hv, c, j, key);
-  AffineMap read = AffineMap::get(
-      5, 0, {b, c * s.chunk + j, perKey == 1 ? hv : hv.floorDiv(perKey), key},
-      ctx);
-  SmallVector<AffineMap> maps = gather.getIndexingMapsArray();
-  if (maps[0] != read || !maps[1].isIdentity())
-    return "the gather does not read (b, c * C + j, hv / (HV / H), key)";
-  source = {gather.getDpsInputs()[0], out[1], perKey};
   return "";
 }
 
@@ -326,38 +278,24 @@ struct ChainBuilder : MmaChainBuilder {
   /// 16-byte aligned source), or element copies (the kernel for a torch
   /// view at an odd offset; slow, but right).
   void copyKeysFromSource(Value chunk, Value slot, SmallVector<Value> &tokens) {
-    int64_t threads = kWarpSize * warps;
-    int64_t perCopy = 16 * 8 / s.element.getIntOrFloatBitWidth();
-    int64_t perRow = s.keys / perCopy;
-    int64_t copies = s.chunk * perRow;
+    int64_t perCopy = elementsPer16Bytes(kStaged);
     Value firstToken = mul(chunk, s.chunk);
-    auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
-    // (row, column) of the first element of this thread's `first`-th copy.
-    auto piece = [&](int64_t first) -> std::pair<Value, Value> {
-      Value linear = add(thread, first);
-      Value row = div(linear, perRow);
-      if (first + threads > copies)
-        row = arith::MinUIOp::create(b, loc, row, idx(s.chunk - 1));
-      return {row, mul(rem(linear, perRow), perCopy)};
-    };
-    for (int64_t first = 0; first < copies; first += threads) {
-      auto [row, col] = piece(first);
-      Value token = add(firstToken, row);
-      if (keyPieces) {
-        tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
-            b, loc, tokenType, kStaged, ValueRange{slot, row, col}, keySource,
-            ValueRange{keyBatch, token, keyHead, col}, b.getIndexAttr(perCopy),
-            /*srcElements=*/Value(), /*bypassL1=*/b.getUnitAttr()));
-        continue;
-      }
-      auto loop = scf::ForOp::create(b, loc, idx(0), idx(perCopy), idx(1));
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(loop.getBody());
-      Value at = add(col, loop.getInductionVar());
-      Value v = memref::LoadOp::create(b, loc, keySource,
-                                       ValueRange{keyBatch, token, keyHead, at});
-      memref::StoreOp::create(b, loc, v, kStaged, ValueRange{slot, row, at});
-    }
+    forEachPiece(
+        s.chunk, s.keys, perCopy, ExtraThreads::RepeatLastRow,
+        [&](Value row, Value col) {
+          Value token = add(firstToken, row);
+          if (keyPieces)
+            return asyncCopy(kStaged, {slot, row, col}, keySource,
+                             {keyBatch, token, keyHead, col}, perCopy, tokens);
+          auto loop = scf::ForOp::create(b, loc, idx(0), idx(perCopy), idx(1));
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(loop.getBody());
+          Value at = add(col, loop.getInductionVar());
+          Value v = memref::LoadOp::create(
+              b, loc, keySource, ValueRange{keyBatch, token, keyHead, at});
+          memref::StoreOp::create(b, loc, v, kStaged,
+                                  ValueRange{slot, row, at});
+        });
   }
 
   /// Waits for the warp's lanes (orders their accesses to its store tile).
@@ -680,14 +618,14 @@ struct ChunkStateScanToMmaChain : public OpRewritePattern<ChunkStateScanOp> {
                        padding);
     // k read where its gather reads it, when that gather is understood
     // (otherwise the reason is reported and the gathered k read).
-    KeySource keys;
+    ChunkOperandSource keys;
     std::string keyReason =
         keyFromSource ? unreadableKeySource(op.getK(), shape, keys) : "off";
     Value keyAligned;
     if (keyReason.empty()) {
       chain.keySource = bufferOf(keys.tensor);
       chain.valueHeads = keys.valueHeads;
-      chain.headsPerKey = keys.headsPerKey;
+      chain.headsPerKey = keys.headRatio;
       // 16-byte cp.async needs a 16-byte aligned source (rows are K * 2
       // bytes apart): checked on the host, which launches one of two
       // kernels (as deltanet-gpu-annotate-vector-alignment's

@@ -6,6 +6,8 @@
 
 #include "MmaChainBuilder.h"
 
+#include "deltanet/Codegen/GPU/Passes.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -46,38 +48,64 @@ void MmaChainBuilder::setFragmentTypes() {
   bFrag = VectorType::get({2, 2}, element);
 }
 
+void MmaChainBuilder::forEachPiece(
+    int64_t rows, int64_t width, int64_t perPiece, ExtraThreads extra,
+    function_ref<void(Value row, Value col)> body) {
+  int64_t threads = kChainWarpSize * warps;
+  int64_t perRow = width / perPiece;
+  int64_t pieces = rows * perRow;
+  for (int64_t first = 0; first < pieces; first += threads) {
+    Value linear = add(thread, first);
+    bool past = first + threads > pieces;
+    if (past && extra == ExtraThreads::RepeatLastPiece)
+      linear = arith::MinUIOp::create(b, loc, linear, idx(pieces - 1));
+    Value row = div(linear, perRow);
+    Value col = mul(rem(linear, perRow), perPiece);
+    if (past && extra == ExtraThreads::RepeatLastRow)
+      row = arith::MinUIOp::create(b, loc, row, idx(rows - 1));
+    body(row, col);
+  }
+}
+
+int64_t MmaChainBuilder::elementsPer16Bytes(Value memref) {
+  return 16 * 8 / cast<MemRefType>(memref.getType()).getElementTypeBitWidth();
+}
+
+void MmaChainBuilder::asyncCopy(Value dst, ValueRange dstIndices, Value src,
+                                ValueRange srcIndices, int64_t elements,
+                                SmallVector<Value> &tokens) {
+  auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+  tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+      b, loc, tokenType, dst, dstIndices, src, srcIndices,
+      b.getIndexAttr(elements), /*srcElements=*/Value(),
+      /*bypassL1=*/b.getUnitAttr()));
+}
+
 void MmaChainBuilder::copyChunk(Value src, Value dst, Value chunk, Value slot,
                                 int64_t rows, int64_t width, Value srcCol0,
                                 SmallVector<Value> &tokens) {
-  int64_t threads = kChainWarpSize * warps;
-  int64_t perCopy =
-      16 * 8 / cast<MemRefType>(src.getType()).getElementTypeBitWidth();
-  int64_t perRow = width / perCopy;
-  int64_t copies = std::max<int64_t>(rows, 1) * perRow;
+  int64_t perCopy = elementsPer16Bytes(src);
+  forEachPiece(std::max<int64_t>(rows, 1), width, perCopy,
+               ExtraThreads::RepeatLastRow, [&](Value row, Value col) {
+                 SmallVector<Value> srcIndices{seq, chunk}, dstIndices{slot};
+                 if (rows) {
+                   srcIndices.append({row, add(srcCol0, col)});
+                   dstIndices.append({row, col});
+                 } else {
+                   // One row: `row` is 0, the excess threads' columns wrap
+                   // around.
+                   srcIndices.push_back(col);
+                   dstIndices.push_back(col);
+                 }
+                 asyncCopy(dst, dstIndices, src, srcIndices, perCopy, tokens);
+               });
+}
+
+void MmaChainBuilder::waitForCopies(ValueRange tokens) {
   auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
-  for (int64_t first = 0; first < copies; first += threads) {
-    Value linear = add(thread, first);
-    Value row = div(linear, perRow);
-    Value col = mul(rem(linear, perRow), perCopy);
-    // Threads past the end repeat the last row's copies (the same bytes
-    // written twice).
-    if (first + threads > copies)
-      row = arith::MinUIOp::create(b, loc, row,
-                                   idx(std::max<int64_t>(rows, 1) - 1));
-    SmallVector<Value> srcIndices{seq, chunk}, dstIndices{slot};
-    if (rows) {
-      srcIndices.append({row, add(srcCol0, col)});
-      dstIndices.append({row, col});
-    } else {
-      // One row: `row` is 0, the excess threads' columns wrap around.
-      srcIndices.push_back(col);
-      dstIndices.push_back(col);
-    }
-    tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
-        b, loc, tokenType, dst, dstIndices, src, srcIndices,
-        b.getIndexAttr(perCopy), /*srcElements=*/Value(),
-        /*bypassL1=*/b.getUnitAttr()));
-  }
+  Value group =
+      nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenType, tokens);
+  nvgpu::DeviceAsyncWaitOp::create(b, loc, group, b.getI32IntegerAttr(0));
 }
 
 Value MmaChainBuilder::aFromAccumulators(Value lo, Value hi, bool negate) {
@@ -124,6 +152,39 @@ Value MmaChainBuilder::workgroupAlloc(ArrayRef<int64_t> shape, Type type) {
   return memref::AllocOp::create(
       b, loc,
       MemRefType::get(shape, type, MemRefLayoutAttrInterface(), workgroup));
+}
+
+std::string mlir::deltanet::chainPreconditionFailure(Operation *op,
+                                                     Value sixteenBit,
+                                                     StringRef name,
+                                                     Type &element) {
+  for (Value v : op->getOperands())
+    if (!cast<RankedTensorType>(v.getType()).hasStaticShape())
+      return "dynamic shapes";
+  element = cast<RankedTensorType>(sixteenBit.getType()).getElementType();
+  if (!element.isBF16() && !element.isF16())
+    return (name + " is not bf16 / f16 (f32 products stay on the generic "
+                   "path)")
+        .str();
+  if (op->getParentOfType<gpu::LaunchOp>() || isInsideBlockLoop(op))
+    return "already inside a kernel or block loop";
+  return "";
+}
+
+Value mlir::deltanet::allSixteenByteAligned(OpBuilder &b, Location loc,
+                                            ValueRange buffers) {
+  Value aligned;
+  for (Value buffer : buffers) {
+    Value pointer =
+        memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
+    Value misalignment = arith::RemUIOp::create(
+        b, loc, pointer, arith::ConstantIndexOp::create(b, loc, 16));
+    Value ok = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::eq, misalignment,
+        arith::ConstantIndexOp::create(b, loc, 0));
+    aligned = aligned ? arith::AndIOp::create(b, loc, aligned, ok) : ok;
+  }
+  return aligned;
 }
 
 Value mlir::deltanet::readOnlyBufferOf(OpBuilder &b, Location loc,

@@ -21,6 +21,9 @@
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+
+#include <string>
 
 namespace mlir {
 namespace deltanet {
@@ -58,12 +61,34 @@ struct MmaChainBuilder {
   /// acc, aFrag, bFrag for `element`.
   void setFragmentTypes();
 
+  /// Which piece the threads past a staged tile's last piece copy again
+  /// (the same bytes written twice): one of the last row's (the row index
+  /// clamped, the columns wrap) or the last piece itself.
+  enum class ExtraThreads { RepeatLastRow, RepeatLastPiece };
+
+  /// The staging loop of every chain: a `rows` x `width` tile cut into
+  /// pieces of `perPiece` elements, row-major, spread over the block's
+  /// threads (thread t takes pieces t, t + threads, ...); `body(row, col)`
+  /// builds the copy of the piece whose first element is (row, col) of the
+  /// tile (the caller's source indices; cp.async or element copies).
+  void forEachPiece(int64_t rows, int64_t width, int64_t perPiece,
+                    ExtraThreads extra,
+                    function_ref<void(Value row, Value col)> body);
+  /// Elements of `memref`'s type in one 16-byte piece.
+  static int64_t elementsPer16Bytes(Value memref);
+  /// One cp.async of `elements` elements (16 bytes, bypassing L1) from
+  /// src[srcIndices] to dst[dstIndices]; its token appended to `tokens`.
+  void asyncCopy(Value dst, ValueRange dstIndices, Value src,
+                 ValueRange srcIndices, int64_t elements,
+                 SmallVector<Value> &tokens);
   /// cp.async copies (16 bytes each, spread over the block's threads) of
   /// `rows` x `width` elements of chunk `chunk` of `src` ([M][NC][rows][..],
   /// from column `srcCol0`; or [M][NC][width] when `rows` is 0) into slot
   /// `slot` of `dst` ([2][rows][..] or [2][width]).
   void copyChunk(Value src, Value dst, Value chunk, Value slot, int64_t rows,
                  int64_t width, Value srcCol0, SmallVector<Value> &tokens);
+  /// One cp.async group of `tokens`, waited for (all complete).
+  void waitForCopies(ValueRange tokens);
 
   /// The m16n8k16 A fragment of accumulator fragments `lo` (columns 0-7)
   /// and `hi` (8-15), rounded to 16 bits, negated if asked (exact).
@@ -77,6 +102,16 @@ struct MmaChainBuilder {
   /// A workgroup (shared memory) buffer of `shape` x `type`.
   Value workgroupAlloc(ArrayRef<int64_t> shape, Type type);
 };
+
+/// The checks every chain opens with: why `op` keeps the generic path (a
+/// dynamic operand shape; `sixteenBit`, its operand or result `name`, not
+/// bf16 / f16; `op` already inside a kernel or block loop), or "" with
+/// `element` set to `sixteenBit`'s element type.
+std::string chainPreconditionFailure(Operation *op, Value sixteenBit,
+                                     StringRef name, Type &element);
+/// Whether every one of `buffers` starts at a multiple of 16 bytes
+/// (cp.async's requirement; run-time i1); null without buffers.
+Value allSixteenByteAligned(OpBuilder &b, Location loc, ValueRange buffers);
 
 /// The launch's view of an operand tensor: a read-only buffer of its shape.
 Value readOnlyBufferOf(OpBuilder &b, Location loc, Value tensor);

@@ -112,3 +112,28 @@ func.func @refused_chunk(%k: tensor<1x128x32xf32>, %v: tensor<1x128x32xf32>, %g:
   %w, %u = deltanet.wy_repr %t, %k, %v, %g, %beta : (tensor<1x128x128xf32>, tensor<1x128x32xf32>, tensor<1x128x32xf32>, tensor<1x128xf32>, tensor<1x128xf32>) -> (tensor<1x128x32xbf16>, tensor<1x128x32xf32>)
   return %w, %u : tensor<1x128x32xbf16>, tensor<1x128x32xf32>
 }
+
+// -----
+
+// k's input longer than the chunks gathered from it (T = 80 >= NC * C = 64,
+// as ChunkOperandSource's chunk gather allows for every chain): k is still
+// read there, its gather left dead.
+// CHECK-LABEL: func.func @gathered_longer_source
+// CHECK-NOT: linalg.generic
+// CHECK: bufferization.to_buffer %arg0 read_only : tensor<1x80x1x32xbf16>
+// CHECK: gpu.launch
+#kmap = affine_map<(d0, d1, d2, d3, d4) -> (d0, d2 * 32 + d3, d1 floordiv 2, d4)>
+#id5 = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+func.func @gathered_longer_source(%k: tensor<1x80x1x32xbf16>, %v: tensor<4x32x32xf32>, %beta: tensor<4x32xf32>, %g: tensor<4x32xf32>) -> (tensor<4x32x32xbf16>, tensor<4x32x32xf32>) {
+  %e0 = tensor.empty() : tensor<1x2x2x32x32xf32>
+  %kg = linalg.generic {indexing_maps = [#kmap, #id5], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%k : tensor<1x80x1x32xbf16>) outs(%e0 : tensor<1x2x2x32x32xf32>) {
+  ^bb0(%in: bf16, %out: f32):
+    %x = arith.extf %in : bf16 to f32
+    linalg.yield %x : f32
+  } -> tensor<1x2x2x32x32xf32>
+  %kc = tensor.collapse_shape %kg [[0, 1, 2], [3], [4]] : tensor<1x2x2x32x32xf32> into tensor<4x32x32xf32>
+  %a = deltanet.gated_kkt %kc, %g, %beta : (tensor<4x32x32xf32>, tensor<4x32xf32>, tensor<4x32xf32>) -> tensor<4x32x32xf32>
+  %t = deltanet.tri_inv %a : tensor<4x32x32xf32>
+  %w, %u = deltanet.wy_repr %t, %kc, %v, %g, %beta : (tensor<4x32x32xf32>, tensor<4x32x32xf32>, tensor<4x32x32xf32>, tensor<4x32xf32>, tensor<4x32xf32>) -> (tensor<4x32x32xbf16>, tensor<4x32x32xf32>)
+  return %w, %u : tensor<4x32x32xbf16>, tensor<4x32x32xf32>
+}
