@@ -33,6 +33,27 @@ def inputs(s, seed=5):
     return q.bfloat16(), k.bfloat16(), v.bfloat16(), g.float(), beta.bfloat16()
 
 
+def adversarial_inputs(s, seed=6, corr=0.9):
+    """The issue's hard case (as tri_inv's `correlated-no-decay`): keys
+    strongly correlated (one random direction per sequence and key head
+    plus small noise, sqrt(corr) : sqrt(1 - corr), then L2-normalised), no
+    decay (g = 0), beta in (0, 1). In-chunk A = beta_i k_i.k_j ~ 0.9 beta_i:
+    products of many A entries do not decay, which breaks methods whose
+    intermediates are powers of A."""
+    gen = torch.Generator(device="cuda").manual_seed(seed)
+    B, T, H, HV, K, V = (s[x] for x in ("B", "T", "H", "HV", "K", "V"))
+    r = lambda *shape: torch.randn(*shape, generator=gen, device="cuda")  # noqa: E731
+    shared = r(B, 1, H, K)
+    k = corr ** 0.5 * shared / shared.norm(dim=-1, keepdim=True) + (1 - corr) ** 0.5 * r(B, T, H, K) / K ** 0.5
+    k = k / k.norm(dim=-1, keepdim=True)
+    q = r(B, T, H, K)
+    q = q / q.norm(dim=-1, keepdim=True)
+    v = r(B, T, HV, V)
+    beta = torch.sigmoid(r(B, T, HV))
+    g = torch.zeros(B, T, HV, device="cuda")
+    return q.bfloat16(), k.bfloat16(), v.bfloat16(), g.float(), beta.bfloat16()
+
+
 def reference(q, k, v, g, beta, scale, h0=None):
     """o_t = S_t^T q_t scale, S_t = e^{g_t} S_{t-1} + k_t (beta_t (v_t - (e^{g_t} S_{t-1})^T k_t))^T, S_0 = h0 (zeros)."""
     B, T, H, K = q.shape

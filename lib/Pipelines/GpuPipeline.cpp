@@ -298,9 +298,14 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
   // A 16-bit chunk prologue (gated K K^T, inverse, WY) as its own kernel,
   // each warp's rows of the C x C matrices in mma.sync registers (tensor
   // cores only; on by default, off with prologue-mma-chain=false).
-  if (options.prologueMmaChain && options.tensorCores)
+  // The inverse's products follow tri-inv-precision (f32: split 16-bit
+  // high / low operands).
+  if (options.prologueMmaChain && options.tensorCores) {
+    DeltaNetGpuLowerChunkPrologueToMmaChainOptions prologue;
+    prologue.inversePrecision = options.triInvPrecision;
     pm.addNestedPass<func::FuncOp>(
-        createDeltaNetGpuLowerChunkPrologueToMmaChain());
+        createDeltaNetGpuLowerChunkPrologueToMmaChain(prologue));
+  }
   pm.addPass(
       createDeltaNetGpuDistributeToBlocks(options.getDistributeToBlocksOptions()));
   addDeltaNetToLinalgPasses(pm, options, *lookupTargetInfo("gpu"),

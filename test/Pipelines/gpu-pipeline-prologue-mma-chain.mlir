@@ -11,6 +11,12 @@
 // RUN:   | FileCheck %s --check-prefix=LAUNCH
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16 prologue-mma-chain=true" | FileCheck %s --check-prefix=BF16
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=f16 prologue-mma-chain=true" | FileCheck %s --check-prefix=F16
+// The inverse follows tri-inv-precision: f32 (the default) splits its
+// operands into high and low 16-bit parts (A, T, Y staged twice), bf16 keeps
+// one part:
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16 tri-inv-precision=bf16" -mlir-print-ir-after=gpu-kernel-outlining 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=INV16
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16 tri-inv-precision=bf16" | FileCheck %s --check-prefix=BF16
 // Off on request, and f32 prologues (the default precision) and SIMT builds
 // keep the generic prologue:
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16 prologue-mma-chain=false" -mlir-print-ir-after=gpu-kernel-outlining 2>&1 | FileCheck %s --check-prefix=OFF
@@ -20,16 +26,21 @@
 // The g gather (2 blocks) and the cumulative decays (1 block) are gone, and
 // so is k's gather (the scan and output chains read k from its input): the
 // prologue chain's two launches (aligned / element loads) under the host's
-// test come first, 4 blocks of 128 threads, k, v, P [64][136 / 40 / 72] bf16
-// + g, beta f32 = 32256 B of shared memory (the generic prologue's: 68880 B);
-// then the chain scan's two launches:
+// test come first, 4 blocks of 128 threads, k, v [64][136 / 40] bf16, A, T,
+// Y [64][72] bf16 twice (high and low parts of the f32 inverse's operands) +
+// g, beta f32 = 78336 B of shared memory (with tri-inv-precision=bf16 one
+// part: 50688 B; the generic prologue's: 68880 B); then the chain scan's two
+// launches:
 // LAUNCH: IR Dump After GpuKernelOutlining
 // LAUNCH-NOT: gpu.launch_func
 // LAUNCH: scf.if
-// LAUNCH-NEXT: gpu.launch_func @chunk_kernel::@chunk_kernel blocks in (%c4, %c1, %c1) threads in (%c128, %c1, %c1) {{ *}}dynamic_shared_memory_size %c32256_i32
+// LAUNCH-NEXT: gpu.launch_func @chunk_kernel::@chunk_kernel blocks in (%c4, %c1, %c1) threads in (%c128, %c1, %c1) {{ *}}dynamic_shared_memory_size %c78336_i32
 // LAUNCH: } else {
-// LAUNCH-NEXT: gpu.launch_func @chunk_kernel_0::@chunk_kernel blocks in (%c4, %c1, %c1) threads in (%c128, %c1, %c1) {{ *}}dynamic_shared_memory_size %c32256_i32
+// LAUNCH-NEXT: gpu.launch_func @chunk_kernel_0::@chunk_kernel blocks in (%c4, %c1, %c1) threads in (%c128, %c1, %c1) {{ *}}dynamic_shared_memory_size %c78336_i32
 // LAUNCH-NOT: dynamic_shared_memory_size %c68880_i32
+// INV16: IR Dump After GpuKernelOutlining
+// INV16: scf.if
+// INV16-NEXT: gpu.launch_func @chunk_kernel::@chunk_kernel blocks in (%c4, %c1, %c1) threads in (%c128, %c1, %c1) {{ *}}dynamic_shared_memory_size %c50688_i32
 // LAUNCH: gpu.launch_func @chunk_kernel_1::@chunk_kernel blocks in (%{{.*}}, %c2, %c1) threads in (%c64, %c1, %c1)
 // BF16: cp.async.cg.shared.global
 // BF16: ldmatrix.sync.aligned.m8n8.x4.shared.b16
@@ -39,7 +50,7 @@
 // F16: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
 // F16: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 // OFF: IR Dump After GpuKernelOutlining
-// OFF-NOT: 32256
+// OFF-NOT: 78336
 // OFF: llvm.func @mgpuMemFree
 
 func.func @chunk(%q: memref<1x128x1x128xbf16>, %k: memref<1x128x1x128xbf16>, %v: memref<1x128x2x32xbf16>, %g: memref<1x128x2xf32>, %beta: memref<1x128x2xbf16>, %h0: memref<1x2x128x32xf32>,

@@ -217,3 +217,29 @@ def test_compile_for_gpu_promised_alignment():
     with pytest.raises(ValueError, match="not a multiple of 16 bytes"):
         fn(DeviceArray((4, 16, 16), pointer=0x7F0000000008), DeviceArray((4, 16, 16)))
     assert deltanet.compile(TRI_INV, "tri_inv", target="gpu").promised_alignment == 0
+
+
+def test_prologue_inverse_emulation():
+    """bench/gpu/emulate_prologue_inverse.py (numpy, the prologue chain's
+    operand rounding): the whole-chunk Neumann product is wrong on
+    correlated keys without decay even in float64, the blocked inverse the
+    chain uses is right, and its split (f32) operands are far below the
+    bf16 rounding of T that the WY products then apply."""
+    sys.path.insert(0, os.path.join(ROOT, "bench", "gpu"))
+    try:
+        import emulate_prologue_inverse as emu
+    finally:
+        sys.path.pop(0)
+    rng = np.random.default_rng(1)
+    for realistic, corr in ((True, 0.0), (False, 0.9)):
+        a = emu.chunks(rng, 8, corr=corr, realistic=realistic)
+        ref = np.linalg.inv(np.eye(64) + a)
+
+        def err(x):
+            return np.linalg.norm(x - ref) / np.linalg.norm(ref)
+
+        assert err(emu.blocked(a, "f64")) < 1e-6
+        assert err(emu.blocked(a, "split")) < 2e-4
+        assert err(emu.blocked(a, "split")) < 0.2 * err(emu.bf16(ref))
+        if not realistic:
+            assert err(emu.neumann(a, "f64")) > 1e-1

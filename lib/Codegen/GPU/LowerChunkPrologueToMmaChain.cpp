@@ -10,13 +10,20 @@
 // ldmatrix:
 //
 //   A  = tril(beta_i exp(g_i - g_j) (K K^T)_ij, -1)    (masked in registers)
-//   X  = I - A,  P = A^2;  m = 1 .. log2(C) - 1:  X += X P,  P = P P
-//        (X = (I - A)(I + A^2)(I + A^4) ... = (I + A)^-1, exact for a
-//        strictly lower C x C A: A^C = 0; P through shared memory, rows of
-//        every warp)
-//   w  = (X diag(beta exp(g))) K,  u = (X diag(beta)) V
-//        (the scalings on X's columns in registers, B = K, V [C][D] in
+//   T  = (I + A)^-1, blocked: each warp inverts its 16 x 16 diagonal block
+//        D by (I - D)(I + D^2)(I + D^4)(I + D^8) (D^16 = 0), then
+//        log2(C / 16) merges T -= T (A_L T) (A_L: the lower-left blocks of
+//        neighbouring pairs); A, T and Y = A_L T through shared memory
+//   w  = (T diag(beta exp(g))) K,  u = (T diag(beta)) V
+//        (the scalings on T's columns in registers, B = K, V [C][D] in
 //        shared memory read along C: ldmatrix.trans)
+//
+// The inverse's products follow the tri_inv's precision: 16-bit operands
+// for bf16 / f16; for f32 each operand is split into a 16-bit high part and
+// the rounding of its remainder, three products (hi hi + hi lo + lo hi).
+// The Neumann product over the whole chunk, (I - A)(I + A^2)...(I + A^32),
+// is not used: its partial products are (I - A^(2^m)) (I + A)^-1, whose
+// entries reach 1e9 on correlated keys without decay (wrong even in f64).
 //
 // k, v and beta are read where the decomposition's gathers read them (the
 // [B, T, H, D] inputs, head hv / (HV / H)) when the operand is such a gather,
@@ -121,15 +128,18 @@ bool isChunkCumsum(linalg::GenericOp op) {
 
 /// The prologue's sizes: chunks N (B x HV x NC when gathered), chunk length,
 /// key and value width, the chunks of a sequence and the value heads (for
-/// gathered operands), and the 16-bit product type.
+/// gathered operands), the 16-bit product type, and whether the inverse's
+/// operands are split into high and low 16-bit parts (an f32 inverse).
 struct PrologueShape {
   int64_t chunks, chunk, keys, values, chunksPerSequence = 1, heads = 1;
   Type element;
+  bool split = false;
 };
 
 /// Why the prologue keeps the generic path, or an empty string.
 std::string unsupportedReason(WYReprOp wy, GatedKKTOp &kkt,
-                              PrologueShape &shape) {
+                              PrologueShape &shape,
+                              TriInvPrecision defaultPrecision) {
   auto type = [](Value v) { return cast<RankedTensorType>(v.getType()); };
   auto inverse = wy.getT().getDefiningOp<TriInvOp>();
   if (!inverse || !inverse->hasOneUse())
@@ -153,7 +163,12 @@ std::string unsupportedReason(WYReprOp wy, GatedKKTOp &kkt,
   ArrayRef<int64_t> v = type(wy.getV()).getShape();
   if (k.size() != 3 || v.size() != 3)
     return "k / v not [N, C, D]";
-  shape = {k[0], k[1], k[2], v[2], 1, 1, element};
+  TriInvPrecision precision =
+      inverse.getPrecision().value_or(defaultPrecision);
+  if (precision == TriInvPrecision::I8)
+    return "an i8 tri_inv (quantised products stay on the generic path)";
+  shape = {k[0], k[1], k[2], v[2], 1, 1, element,
+           precision == TriInvPrecision::F32};
   if (shape.chunk != 16 && shape.chunk != 32 && shape.chunk != 64)
     return "chunk length not 16, 32 or 64 (one warp per 16 rows, the rows' "
            "C / 8 fragments in registers)";
@@ -165,11 +180,12 @@ std::string unsupportedReason(WYReprOp wy, GatedKKTOp &kkt,
   return "";
 }
 
-/// Shared memory of one block: k [C][K + pad], v [C][V + pad], P [C][C +
-/// pad] (16-bit), g and beta [C] (f32).
+/// Shared memory of one block: k [C][K + pad], v [C][V + pad] and A, T, Y
+/// [C][C + pad] per operand part (16-bit), g and beta [C] (f32).
 int64_t sharedBytesOf(const PrologueShape &s, int64_t padding) {
-  return s.chunk * (s.keys + s.values + s.chunk + 3 * padding) * 2 +
-         2 * s.chunk * 4;
+  int64_t parts = s.split ? 2 : 1;
+  return s.chunk * (s.keys + s.values + 2 * padding) * 2 +
+         3 * parts * s.chunk * (s.chunk + padding) * 2 + 2 * s.chunk * 4;
 }
 
 /// Builds the launch body.
@@ -183,7 +199,12 @@ struct PrologueBuilder : MmaChainBuilder {
   Value g, w, u; // results w [N][C][K] (16-bit), u [N][C][V]
   std::optional<Source> rawG;
   Value gOut;
-  Value kS, vS, pS, gS, betaS;
+  Value kS, vS, gS, betaS;
+  // A, T and Y / P (C x C), one buffer per operand part.
+  SmallVector<Value> aS, tS, yS;
+  // The inverse's operands split into 16-bit high and low parts (three
+  // products each): an f32 inverse.
+  bool split = false;
   Value chunkId, row0;
   // The chunk's (b, hv, c) for gathered sources.
   Value batch, head, chunkInSeq;
@@ -191,7 +212,7 @@ struct PrologueBuilder : MmaChainBuilder {
   PrologueBuilder(OpBuilder &b, Location loc, PrologueShape s, int64_t padding,
                   bool asyncCopies)
       : MmaChainBuilder(b, loc, s.element, s.chunk / 16), s(s),
-        padding(padding), asyncCopies(asyncCopies) {}
+        padding(padding), asyncCopies(asyncCopies), split(s.split) {}
 
   Value f32(double v) {
     return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
@@ -256,20 +277,6 @@ struct PrologueBuilder : MmaChainBuilder {
     return add(mul(quad, 2), tile * 8 + e);
   }
 
-  /// The warp's 16 rows of `rows` [C][C] (C / 8 fragments) into pS as 16-bit.
-  void storeRows(ArrayRef<Value> rows) {
-    for (auto [tile, fragment] : llvm::enumerate(rows)) {
-      Value rounded = arith::TruncFOp::create(
-          b, loc, VectorType::get({2, 2}, s.element), fragment);
-      for (int64_t r = 0; r < 2; ++r) {
-        Value row = add(add(row0, group), r * 8);
-        Value half = vector::ExtractOp::create(b, loc, rounded, r);
-        vector::StoreOp::create(b, loc, half, pS,
-                                ValueRange{row, column(tile, 0)});
-      }
-    }
-  }
-
   /// Runs `body` (which updates `accs`) for reduction step `ks` of a product
   /// whose A operand is the warp's rows of a lower triangular C x C matrix:
   /// its k-steps past the warp's diagonal block are zero, so for ks > 0 the
@@ -294,50 +301,6 @@ struct PrologueBuilder : MmaChainBuilder {
     b.setInsertionPointToStart(branch.elseBlock());
     scf::YieldOp::create(b, loc, accs);
     accs.assign(branch.getResults().begin(), branch.getResults().end());
-  }
-
-  /// For each A operand `lhs[i]` (the warp's 16 rows of a lower triangular
-  /// matrix, C / 8 fragments): init[i] + lhs[i] P, P [C][C] in pS (its rows
-  /// read along the reduction: ldmatrix.trans). With `square`, also P P
-  /// (its A operand, the warp's rows of P, read from pS: no registers held
-  /// for it), returned last.
-  SmallVector<SmallVector<Value>>
-  timesShared(ArrayRef<SmallVector<Value>> lhs,
-              ArrayRef<SmallVector<Value>> init, bool square) {
-    int64_t tiles = s.chunk / 8;
-    size_t products = lhs.size() + (square ? 1 : 0);
-    SmallVector<Value> flat;
-    for (ArrayRef<Value> rows : init)
-      flat.append(rows.begin(), rows.end());
-    if (square)
-      flat.append(tiles, zeroAcc());
-    Value rowInTile = rem(lane, 8), matrix = div(lane, 8);
-    Value rowHalf = mul(rem(matrix, 2), 8), colHalf = mul(div(matrix, 2), 8);
-    Value aRow = add(add(row0, rowHalf), rowInTile);
-    for (int64_t ks = 0; ks < s.chunk / 16; ++ks) {
-      lowerTriangularStep(ks, flat, [&](SmallVector<Value> &out) {
-        SmallVector<Value> as;
-        for (ArrayRef<Value> rows : lhs)
-          as.push_back(aFromAccumulators(rows[2 * ks], rows[2 * ks + 1], /*negate=*/false));
-        if (square)
-          as.push_back(ldmatrix(pS, ValueRange{aRow, add(colHalf, ks * 16)},
-                                4, false));
-        Value row = add(add(rowInTile, rowHalf), ks * 16);
-        for (int64_t jn = 0; jn < tiles; jn += 2) {
-          Value col = add(colHalf, jn * 8);
-          Value loaded = ldmatrix(pS, ValueRange{row, col}, 4, true);
-          Value b0 = bFragment(loaded, 0), b1 = bFragment(loaded, 2);
-          for (size_t i = 0; i < products; ++i) {
-            out[i * tiles + jn] = mma(as[i], b0, out[i * tiles + jn]);
-            out[i * tiles + jn + 1] = mma(as[i], b1, out[i * tiles + jn + 1]);
-          }
-        }
-      });
-    }
-    SmallVector<SmallVector<Value>> result;
-    for (size_t i = 0; i < products; ++i)
-      result.emplace_back(ArrayRef<Value>(flat).slice(i * tiles, tiles));
-    return result;
   }
 
   /// A = tril(beta_i exp(g_i - g_j) (K K^T)_ij, -1): the warp's rows.
@@ -395,47 +358,243 @@ struct PrologueBuilder : MmaChainBuilder {
     return accs;
   }
 
-  /// I - a for the warp's rows.
-  SmallVector<Value> identityMinus(ArrayRef<Value> a) {
-    SmallVector<Value> out;
-    Value one = f32(1.0), zero = f32(0.0);
-    for (auto [jn, fragment] : llvm::enumerate(a)) {
-      SmallVector<Value> elements;
-      for (int64_t i = 0; i < 4; ++i) {
-        int64_t r = i / 2, e = i % 2;
-        Value row = add(add(row0, group), r * 8);
-        Value diagonal = arith::CmpIOp::create(
-            b, loc, arith::CmpIPredicate::eq, row, column(jn, e));
-        Value x = vector::ExtractOp::create(b, loc, fragment,
-                                            ArrayRef<int64_t>{r, e});
-        Value id = arith::SelectOp::create(b, loc, diagonal, one, zero);
-        elements.push_back(arith::SubFOp::create(b, loc, id, x));
-      }
-      out.push_back(vector::FromElementsOp::create(b, loc, acc, elements));
+  /// The 16-bit operand parts of f32 values `x`: its rounding, and with
+  /// `split` also the rounding of the remainder x - rounding (hi, lo).
+  SmallVector<Value> parts(Value x) {
+    auto half = VectorType::get(cast<VectorType>(x.getType()).getShape(),
+                                s.element);
+    Value hi = arith::TruncFOp::create(b, loc, half, x);
+    if (!split)
+      return {hi};
+    Value back = arith::ExtFOp::create(b, loc, x.getType(), hi);
+    Value rest = arith::SubFOp::create(b, loc, x, back);
+    return {hi, arith::TruncFOp::create(b, loc, half, rest)};
+  }
+
+  /// A operands (one per part) of accumulator fragments `lo` (columns 0-7)
+  /// and `hi` (8-15) of a k-step, negated if asked.
+  SmallVector<Value> aOperands(Value lo, Value hi, bool negate = false) {
+    SmallVector<Value> out{aFromAccumulators(lo, hi, negate)};
+    if (split) {
+      auto rest = [&](Value x) {
+        Value half = arith::TruncFOp::create(
+            b, loc, VectorType::get({2, 2}, s.element), x);
+        Value rounded = arith::ExtFOp::create(b, loc, acc, half);
+        return arith::SubFOp::create(b, loc, x, rounded).getResult();
+      };
+      out.push_back(aFromAccumulators(rest(lo), rest(hi), negate));
     }
     return out;
   }
 
-  /// The warp's rows of (I + A)^-1 = (I - A)(I + A^2)(I + A^4) ...
-  SmallVector<Value> inverse(ArrayRef<Value> a) {
-    SmallVector<Value> x = identityMinus(a);
-    storeRows(a);
-    gpu::BarrierOp::create(b, loc);
-    // A A: its A operand (the warp's rows of A) read back from pS like
-    // the later squares' (rounded alike), so that A's registers die here.
-    SmallVector<Value> p = timesShared({}, {}, /*square=*/true)[0];
-    // Factors (I + A^(2^m)), m = 1 .. log2(C) - 1 (A^C = 0).
-    int64_t levels = llvm::Log2_64(s.chunk) - 1;
-    for (int64_t m = 1; m <= levels; ++m) {
-      gpu::BarrierOp::create(b, loc); // every warp done reading pS
-      storeRows(p);
-      gpu::BarrierOp::create(b, loc);
-      auto out = timesShared({x}, {x}, /*square=*/m < levels);
-      x = out[0];
-      if (m < levels)
-        p = out[1];
+  /// A operands of the 16 x 16 tile at (`row`, `col`) of `tile` (one per
+  /// part; ldmatrix.x4).
+  SmallVector<Value> aOperandsShared(ArrayRef<Value> tile, Value row,
+                                     Value col) {
+    Value rowInTile = rem(lane, 8), matrix = div(lane, 8);
+    Value r = add(add(row, mul(rem(matrix, 2), 8)), rowInTile);
+    Value c = add(col, mul(div(matrix, 2), 8));
+    SmallVector<Value> out;
+    for (Value part : tile)
+      out.push_back(ldmatrix(part, ValueRange{r, c}, 4, false));
+    return out;
+  }
+
+  /// B operands of the two n-tiles at columns `col` .. `col` + 15 of rows
+  /// `row` .. `row` + 15 of `tile` (read along the reduction:
+  /// ldmatrix.trans): [n-tile][part].
+  std::array<SmallVector<Value>, 2> bOperandsShared(ArrayRef<Value> tile,
+                                                    Value row, Value col) {
+    Value rowInTile = rem(lane, 8), matrix = div(lane, 8);
+    Value r = add(add(row, mul(rem(matrix, 2), 8)), rowInTile);
+    Value c = add(col, mul(div(matrix, 2), 8));
+    std::array<SmallVector<Value>, 2> out;
+    for (Value part : tile) {
+      Value loaded = ldmatrix(part, ValueRange{r, c}, 4, true);
+      out[0].push_back(bFragment(loaded, 0));
+      out[1].push_back(bFragment(loaded, 2));
     }
-    return x;
+    return out;
+  }
+
+  /// c + a b over the operands' parts: hi hi (+ hi lo + lo hi with `split`;
+  /// the small products first).
+  Value mmaParts(ArrayRef<Value> a, ArrayRef<Value> bParts, Value c) {
+    if (split) {
+      c = mma(a[1], bParts[0], c);
+      c = mma(a[0], bParts[1], c);
+    }
+    return mma(a[0], bParts[0], c);
+  }
+
+  /// Fragments `frags` of the warp's rows (n-tile i at columns `col0` + 8 i)
+  /// into `tile` (one buffer per part).
+  void storeFragments(ArrayRef<Value> frags, Value row, Value col0,
+                      ArrayRef<Value> tile) {
+    for (auto [i, fragment] : llvm::enumerate(frags)) {
+      SmallVector<Value> halves = parts(fragment);
+      for (auto [part, rounded] : llvm::zip(tile, halves))
+        for (int64_t r = 0; r < 2; ++r) {
+          Value half = vector::ExtractOp::create(b, loc, rounded, r);
+          vector::StoreOp::create(
+              b, loc, half, part,
+              ValueRange{add(add(row, group), r * 8),
+                         add(add(col0, mul(quad, 2)), int64_t(i) * 8)});
+        }
+    }
+  }
+
+  /// scf.if `cond` whose then-branch updates `values` (the else branch
+  /// keeps them).
+  void updateIf(Value cond, SmallVector<Value> &values,
+                function_ref<void(SmallVector<Value> &)> body) {
+    SmallVector<Type> types;
+    for (Value v : values)
+      types.push_back(v.getType());
+    auto branch = scf::IfOp::create(b, loc, types, cond,
+                                    /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(branch.thenBlock());
+    SmallVector<Value> updated(values);
+    body(updated);
+    scf::YieldOp::create(b, loc, updated);
+    b.setInsertionPointToStart(branch.elseBlock());
+    scf::YieldOp::create(b, loc, values);
+    values.assign(branch.getResults().begin(), branch.getResults().end());
+  }
+
+  Value warpIs(int64_t lowest, int64_t count) {
+    Value ge = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, warp,
+                                     idx(lowest));
+    Value lt = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, warp,
+                                     idx(lowest + count));
+    return arith::AndIOp::create(b, loc, ge, lt);
+  }
+
+  /// The warp's rows of (I + A)^-1, A strictly lower C x C (the warp's rows
+  /// in `a`), blocked so that no intermediate grows (the Neumann product
+  /// over all of C does: its partial products are (I - A^(2^m)) (I + A)^-1,
+  /// 1e9 on correlated keys without decay):
+  ///  1. each warp inverts its 16 x 16 diagonal block A_ww by the Neumann
+  ///     product (I - A_ww)(I + A_ww^2)(I + A_ww^4)(I + A_ww^8), exact as
+  ///     A_ww^16 = 0, its B operands through its own block of yS;
+  ///  2. log2(C / 16) merges of neighbouring diagonal blocks (size h ->
+  ///     2 h): T -= T (A_L T), A_L the blocks' lower-left h x h parts of A
+  ///     (the rows of the lower block of each pair: Y = A_L T into yS, then
+  ///     T's lower rows -= T Y).
+  /// A (aS), T (tS) and Y / P (yS) go through shared memory, one buffer
+  /// per operand part. Ten barriers at C = 64.
+  SmallVector<Value> inverse(ArrayRef<Value> a) {
+    int64_t tiles = s.chunk / 8, blocks = s.chunk / 16;
+    Value one = f32(1.0), zero = f32(0.0);
+    // The warp's diagonal block of A (tiles 2 w, 2 w + 1) in local
+    // coordinates.
+    SmallVector<Value> d{a[0], a[1]};
+    for (int64_t w = 1; w < blocks; ++w) {
+      Value is = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, warp,
+                                       idx(w));
+      for (int64_t t = 0; t < 2; ++t)
+        d[t] = arith::SelectOp::create(b, loc, is, a[2 * w + t], d[t]);
+    }
+    storeFragments(a, row0, idx(0), aS);
+    // X = I - A_ww.
+    SmallVector<Value> x;
+    for (int64_t t = 0; t < 2; ++t) {
+      SmallVector<Value> elements;
+      for (int64_t i = 0; i < 4; ++i) {
+        int64_t r = i / 2, e = i % 2;
+        Value diagonal = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::eq, add(group, r * 8),
+            add(mul(quad, 2), t * 8 + e));
+        Value id = arith::SelectOp::create(b, loc, diagonal, one, zero);
+        Value v = vector::ExtractOp::create(b, loc, d[t],
+                                            ArrayRef<int64_t>{r, e});
+        elements.push_back(arith::SubFOp::create(b, loc, id, v));
+      }
+      x.push_back(vector::FromElementsOp::create(b, loc, acc, elements));
+    }
+    gpu::BarrierOp::create(b, loc);
+    // P = A_ww A_ww (B operand: the block in aS).
+    SmallVector<Value> p(2, zeroAcc());
+    {
+      SmallVector<Value> as = aOperands(d[0], d[1]);
+      auto bs = bOperandsShared(aS, row0, row0);
+      for (int64_t t = 0; t < 2; ++t)
+        p[t] = mmaParts(as, bs[t], p[t]);
+    }
+    for (int64_t m = 0; m < 3; ++m) {
+      if (m > 0)
+        gpu::BarrierOp::create(b, loc); // the warp done reading yS
+      storeFragments(p, row0, row0, yS);
+      gpu::BarrierOp::create(b, loc);
+      auto bs = bOperandsShared(yS, row0, row0);
+      SmallVector<Value> xa = aOperands(x[0], x[1]);
+      SmallVector<Value> pa;
+      if (m < 2)
+        pa = aOperands(p[0], p[1]);
+      for (int64_t t = 0; t < 2; ++t) {
+        x[t] = mmaParts(xa, bs[t], x[t]);
+        if (m < 2)
+          p[t] = mmaParts(pa, bs[t], zeroAcc());
+      }
+    }
+    // T: the diagonal blocks in place, zeros elsewhere.
+    SmallVector<Value> t;
+    Value zeroFragment = zeroAcc();
+    for (int64_t jn = 0; jn < tiles; ++jn) {
+      Value mine = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                         warp, idx(jn / 2));
+      t.push_back(
+          arith::SelectOp::create(b, loc, mine, x[jn % 2], zeroFragment));
+    }
+    // Merges: blocks of h rows into 2 h.
+    for (int64_t h = 16; h < s.chunk; h *= 2) {
+      storeFragments(t, row0, idx(0), tS);
+      gpu::BarrierOp::create(b, loc);
+      // Y = A_L T for the lower block's rows of each pair (columns of the
+      // upper block: h / 8 tiles from the pair's start).
+      for (int64_t start = 0; start < s.chunk; start += 2 * h) {
+        auto branch = scf::IfOp::create(b, loc, warpIs((start + h) / 16, h / 16),
+                                        /*withElseRegion=*/false);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(branch.thenBlock());
+        SmallVector<Value> y(h / 8, zeroAcc());
+        for (int64_t ks = 0; ks < h / 16; ++ks) {
+          SmallVector<Value> as =
+              aOperandsShared(aS, row0, idx(start + ks * 16));
+          for (int64_t jn = 0; jn < h / 8; jn += 2) {
+            auto bs = bOperandsShared(tS, idx(start + ks * 16),
+                                      idx(start + jn * 8));
+            y[jn] = mmaParts(as, bs[0], y[jn]);
+            y[jn + 1] = mmaParts(as, bs[1], y[jn + 1]);
+          }
+        }
+        storeFragments(y, row0, idx(start), yS);
+      }
+      gpu::BarrierOp::create(b, loc);
+      // T[lower rows, upper columns] = -T[lower rows, lower block] Y.
+      for (int64_t start = 0; start < s.chunk; start += 2 * h) {
+        SmallVector<Value> upper(t.begin() + start / 8,
+                                 t.begin() + (start + h) / 8);
+        updateIf(warpIs((start + h) / 16, h / 16), upper,
+                 [&](SmallVector<Value> &out) {
+                   for (int64_t ks = 0; ks < h / 16; ++ks) {
+                     int64_t jt = (start + h) / 8 + 2 * ks;
+                     SmallVector<Value> as =
+                         aOperands(t[jt], t[jt + 1], /*negate=*/true);
+                     for (int64_t jn = 0; jn < h / 8; jn += 2) {
+                       auto bs = bOperandsShared(
+                           yS, idx(start + h + ks * 16), idx(start + jn * 8));
+                       out[jn] = mmaParts(as, bs[0], out[jn]);
+                       out[jn + 1] = mmaParts(as, bs[1], out[jn + 1]);
+                     }
+                   }
+                 });
+        for (int64_t i = 0; i < h / 8; ++i)
+          t[start / 8 + i] = upper[i];
+      }
+    }
+    return t;
   }
 
   /// (t diag(scale)) src for the warp's rows, src [C][width] in shared
@@ -492,7 +651,10 @@ struct PrologueBuilder : MmaChainBuilder {
     setFragmentTypes();
     kS = workgroupAlloc({s.chunk, s.keys + padding}, s.element);
     vS = workgroupAlloc({s.chunk, s.values + padding}, s.element);
-    pS = workgroupAlloc({s.chunk, s.chunk + padding}, s.element);
+    for (int64_t part = 0; part < (split ? 2 : 1); ++part)
+      for (SmallVector<Value> *tile : {&aS, &tS, &yS})
+        tile->push_back(
+            workgroupAlloc({s.chunk, s.chunk + padding}, s.element));
     gS = workgroupAlloc({s.chunk}, b.getF32Type());
     betaS = workgroupAlloc({s.chunk}, b.getF32Type());
 
@@ -563,14 +725,16 @@ struct PrologueBuilder : MmaChainBuilder {
 
 struct ChunkPrologueToMmaChain : public OpRewritePattern<WYReprOp> {
   ChunkPrologueToMmaChain(MLIRContext *context, int64_t padding,
-                          bool fuseCumsum)
-      : OpRewritePattern(context), padding(padding), fuseCumsum(fuseCumsum) {}
+                          bool fuseCumsum, TriInvPrecision inversePrecision)
+      : OpRewritePattern(context), padding(padding), fuseCumsum(fuseCumsum),
+        inversePrecision(inversePrecision) {}
 
   LogicalResult matchAndRewrite(WYReprOp op,
                                 PatternRewriter &rewriter) const override {
     GatedKKTOp kkt;
     PrologueShape shape;
-    std::string reason = unsupportedReason(op, kkt, shape);
+    std::string reason =
+        unsupportedReason(op, kkt, shape, inversePrecision);
     if (!reason.empty())
       return rewriter.notifyMatchFailure(op, reason);
     int64_t sharedBytes = sharedBytesOf(shape, padding);
@@ -704,6 +868,7 @@ struct ChunkPrologueToMmaChain : public OpRewritePattern<WYReprOp> {
 
   int64_t padding;
   bool fuseCumsum;
+  TriInvPrecision inversePrecision;
 };
 
 struct LowerChunkPrologueToMmaChainPass
@@ -720,7 +885,8 @@ struct LowerChunkPrologueToMmaChainPass
     }
     RewritePatternSet patterns(&getContext());
     patterns.add<ChunkPrologueToMmaChain>(&getContext(), rowPadding,
-                                          fuseCumulativeDecays);
+                                          fuseCumulativeDecays,
+                                          inversePrecision);
     // One application per prologue, no folding of anything else.
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }

@@ -7,6 +7,7 @@
 #ifndef DELTANET_CODEGEN_GPU_PASSES_H
 #define DELTANET_CODEGEN_GPU_PASSES_H
 
+#include "deltanet/Conversion/DeltaNetToLinalg/TriInvOptionValues.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"

@@ -492,15 +492,24 @@ def DeltaNetGpuLowerChunkPrologueToMmaChain
 
     ```
     A = tril(beta_i exp(g_i - g_j) (K K^T)_ij, -1)   (masked in registers)
-    X = I - A, P = A^2; then log2(C) - 1 times:
-        X += X P; P = P P         ((I + A)^-1 = (I - A)(I + A^2)(I + A^4)...,
-                                   exact: A^C = 0; P via shared memory)
-    w = (X diag(beta exp(g))) K;  u = (X diag(beta)) V
+    T = (I + A)^-1, blocked (no intermediate grows):
+        each warp: its 16 x 16 diagonal block's inverse by the Neumann
+        product (I - D)(I + D^2)(I + D^4)(I + D^8) (exact: D^16 = 0);
+        log2(C / 16) merges of neighbouring blocks: T -= T (A_L T)
+        (A_L: the pairs' lower-left blocks of A)
+    w = (T diag(beta exp(g))) K;  u = (T diag(beta)) V
     ```
 
-    Every product's A operand is the previous product's accumulators
-    rounded to the 16-bit type (the inverse's products are 16-bit too,
-    accumulated in f32); B operands come from shared memory by `ldmatrix`.
+    (The Neumann product over all of C, used before, is unstable: its
+    partial products are (I - A^(2^m)) (I + A)^-1, ~1e9 on correlated keys
+    without decay.) Every product's A operand is the previous product's
+    accumulators or a shared tile, B operands come from shared memory by
+    `ldmatrix`; the WY products' operands are rounded to the 16-bit type.
+    The inverse follows the `tri_inv`'s precision (its `precision`
+    attribute, else `inverse-precision`): 16-bit operands for bf16 / f16,
+    and for f32 each operand split into a 16-bit high part and the 16-bit
+    rounding of its remainder, three products (hi hi + hi lo + lo hi, f32
+    sums: ~2^-17 relative with bf16 parts); an i8 `tri_inv` is refused.
     `k`, `v` and `beta` are read where the decomposition's chunk gathers
     read them (the `[B, T, H, D]` inputs) when the operand is such a
     gather, so those f32 copies are not materialised; 16-bit `k` / `v`
@@ -524,6 +533,14 @@ def DeltaNetGpuLowerChunkPrologueToMmaChain
     Option<"rowPadding", "row-padding", "int64_t", /*default=*/"8",
            "Elements added to each row of the staged k, v and P "
            "(ldmatrix bank conflicts; a multiple of 8)">,
+    Option<"inversePrecision", "inverse-precision",
+           "::mlir::deltanet::TriInvPrecision",
+           /*default=*/"::mlir::deltanet::TriInvPrecision::F32",
+           "Precision of the inverse's products for a tri_inv without a "
+           "precision attribute (the pipelines pass tri-inv-precision): "
+           "f32 = 16-bit high and low parts, three products; bf16 / f16 = "
+           "16-bit operands; i8 = not lowered here",
+           [{::mlir::deltanet::triInvPrecisionOptionValues()}]>,
     Option<"fuseCumulativeDecays", "fuse-cumulative-decays", "bool",
            /*default=*/"true",
            "When g is the decomposition's in-chunk cumulative sum of the "
