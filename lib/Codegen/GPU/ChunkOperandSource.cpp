@@ -104,8 +104,10 @@ ChunkOperandSource mlir::deltanet::traceChunkOperand(Value operand,
     gathered = collapse.getSrc();
   }
   auto copy = gathered.getDefiningOp<linalg::GenericOp>();
-  if (!copy)
-    return fail("not (a collapse_shape of) a linalg.generic");
+  if (!copy || copy.getNumDpsInputs() != 1)
+    return fail("not (a collapse_shape of) a one-input linalg.generic");
+  if (!isa<RankedTensorType>(copy.getDpsInputs()[0].getType()))
+    return fail("the linalg.generic's input is not a ranked tensor");
   ElementCopy elements = elementCopyOf(copy);
   if (elements == ElementCopy::None)
     return fail("the linalg.generic is not an elementwise copy (one input, "

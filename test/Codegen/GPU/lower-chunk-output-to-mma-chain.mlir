@@ -121,6 +121,24 @@ func.func @refused_f32_q(%q: tensor<2x32x32xf32>, %k: tensor<2x32x32xbf16>,
   return %o : tensor<2x32x32xf32>
 }
 
+// A q copied from a scalar (broadcast) is not a gathered tensor:
+// ChunkOperandSource stops at the copy's non-tensor input.
+// CHECK-LABEL: func.func @refused_broadcast_q
+// CHECK-NOT: gpu.launch
+// CHECK: deltanet.chunk_output
+func.func @refused_broadcast_q(%c: bf16, %k: tensor<2x32x32xbf16>,
+                               %v: tensor<2x32x32xbf16>, %s: tensor<2x32x32xbf16>,
+                               %g: tensor<2x32xf32>) -> tensor<2x32x32xf32> {
+  %e = tensor.empty() : tensor<2x32x32xf32>
+  %q = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> ()>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%c : bf16) outs(%e : tensor<2x32x32xf32>) {
+  ^bb0(%in: bf16, %out: f32):
+    %x = arith.extf %in : bf16 to f32
+    linalg.yield %x : f32
+  } -> tensor<2x32x32xf32>
+  %o = deltanet.chunk_output %q, %k, %v, %s, %g {scale = 0.5 : f32} : (tensor<2x32x32xf32>, tensor<2x32x32xbf16>, tensor<2x32x32xbf16>, tensor<2x32x32xbf16>, tensor<2x32xf32>) -> tensor<2x32x32xf32>
+  return %o : tensor<2x32x32xf32>
+}
+
 // CHECK-LABEL: func.func @refused_chunk
 // CHECK-NOT: gpu.launch
 // CHECK: deltanet.chunk_output
