@@ -20,6 +20,10 @@
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="scan-mma-chain=true" -mlir-print-ir-after=gpu-kernel-outlining 2>&1 | FileCheck %s --check-prefix=OFF
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16 tensor-cores=false" -mlir-print-ir-after=gpu-kernel-outlining 2>&1 | FileCheck %s --check-prefix=OFF
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="scan-mma-chain-key-split=3" 2>&1 | FileCheck %s --check-prefix=BADSPLIT
+// scan-mma-chain-stages=3 (three slots: 3 x 34816 + 15360 + 768 + 8192 =
+// 128768 B of shared memory), with the default movmatrix stores: the 16-bit
+// states / v_new leave as st.global.v2.b32 after movmatrix transposes.
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="chunk-precision=bf16 scan-mma-chain-stages=3" | FileCheck %s --check-prefix=STAGES3
 
 // LAUNCH-NOT: memref<1x2x2x64x128xbf16>
 // LAUNCH: gpu.launch_func async {{.*}} blocks in (%{{.*}}, %c2, %c1) threads in (%c64, %c1, %c1) {{ *}}dynamic_shared_memory_size %c88576_i32 args(%{{.*}}, %arg1 : memref<1x128x1x128xbf16>
@@ -33,6 +37,9 @@
 // F16: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 // OFF: gpu.launch_func
 // OFF-NOT: threads in (%c64, %c1, %c1) {{ *}}dynamic_shared_memory_size %c88576_i32
+// STAGES3: llvm.mlir.constant(128768 : i32) : i32
+// STAGES3: movmatrix.sync.aligned.m8n8.trans.b16
+// STAGES3-SAME: st.global.v2.b32
 // BADSPLIT: deltanet-gpu-pipeline: scan-mma-chain-key-split must be 0 (chosen), 1 or 2, got 3
 
 func.func @chunk(%q: memref<1x128x1x128xbf16>, %k: memref<1x128x1x128xbf16>, %v: memref<1x128x2x32xbf16>, %g: memref<1x128x2xf32>, %beta: memref<1x128x2xbf16>, %h0: memref<1x2x128x32xf32>,
