@@ -178,6 +178,8 @@ GpuPipelineOptions::getLowerChunkStateScanToMmaChainOptions() const {
   pass.keySplit = scanMmaChainKeySplit;
   pass.keyFromSource = scanMmaChainKeyFromSource;
   pass.stagedStores = scanMmaChainStagedStores;
+  pass.movmatrixStores = scanMmaChainMovmatrixStores;
+  pass.stages = scanMmaChainStages;
   return pass;
 }
 

@@ -50,7 +50,7 @@
 // F16: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
 // F16: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 // OFF: IR Dump After GpuKernelOutlining
-// OFF-NOT: 78336
+// OFF-NOT: dynamic_shared_memory_size %c78336_i32
 // OFF: llvm.func @mgpuMemFree
 
 func.func @chunk(%q: memref<1x128x1x128xbf16>, %k: memref<1x128x1x128xbf16>, %v: memref<1x128x2x32xbf16>, %g: memref<1x128x2xf32>, %beta: memref<1x128x2xbf16>, %h0: memref<1x2x128x32xf32>,

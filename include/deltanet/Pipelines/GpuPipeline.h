@@ -149,6 +149,20 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
                      "staged-stores (states / v_new in 16-byte rows)"),
       llvm::cl::init(
           DeltaNetGpuLowerChunkStateScanToMmaChainOptions().stagedStores)};
+  PassOptions::Option<bool> scanMmaChainMovmatrixStores{
+      *this, "scan-mma-chain-movmatrix-stores",
+      llvm::cl::desc("deltanet-gpu-lower-chunk-state-scan-to-mma-chain "
+                     "movmatrix-stores (states / v_new in 8-byte pieces of "
+                     "whole 32-byte sectors, transposed in registers)"),
+      llvm::cl::init(
+          DeltaNetGpuLowerChunkStateScanToMmaChainOptions().movmatrixStores)};
+  PassOptions::Option<int64_t> scanMmaChainStages{
+      *this, "scan-mma-chain-stages",
+      llvm::cl::desc("deltanet-gpu-lower-chunk-state-scan-to-mma-chain "
+                     "stages (slots of the staged chunks: stages - 1 chunks' "
+                     "copies in flight; 3 here, measured faster than the "
+                     "pass's 2 on an H200, docs/GPU.md)"),
+      llvm::cl::init(3)};
   PassOptions::Option<bool> prefetchLoopOperands{
       *this, "prefetch-loop-operands",
       llvm::cl::desc("Run deltanet-gpu-prefetch-loop-operands (the state "

@@ -25,6 +25,7 @@
 
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetDialect.h"
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir {
@@ -127,16 +128,17 @@ int64_t tileRowsOf(const ScanShape &s, int64_t split) {
   return std::max(s.keys / split, s.chunk / split);
 }
 
-/// Shared memory of one block: k and w [2][C][K + padding] (16-bit), u
-/// [2][C][stagedURow] (u's type) and g [2][C] (f32), with a key split the
-/// partial products [warps][C / 8][4][32] (f32), with staged stores each
+/// Shared memory of one block: k and w [stages][C][K + padding] (16-bit), u
+/// [stages][C][stagedURow] (u's type) and g [stages][C] (f32), with a key
+/// split the
+/// partial products [warps][C / 8][32][4] (f32), with staged stores each
 /// warp's tile [rows][kTileRow] (16-bit).
 int64_t sharedBytesOf(const ScanShape &s, int64_t rowGroups, int64_t split,
-                      int64_t padding, bool stagedStores) {
-  int64_t bytes = 2 * 2 * s.chunk * (s.keys + padding) * 2;
-  bytes += 2 * s.chunk * stagedURow(s, rowGroups) *
+                      int64_t padding, bool stagedStores, int64_t stages) {
+  int64_t bytes = stages * 2 * s.chunk * (s.keys + padding) * 2;
+  bytes += stages * s.chunk * stagedURow(s, rowGroups) *
                (s.uElement.getIntOrFloatBitWidth() / 8) +
-           2 * s.chunk * 4;
+           stages * s.chunk * 4;
   if (split > 1)
     bytes += rowGroups * split * (s.chunk / 8) * 4 * kWarpSize * 4;
   if (stagedStores)
@@ -194,6 +196,13 @@ struct ChainBuilder : MmaChainBuilder {
   // which the states and v_new leave in 16-byte rows; the warp's first
   // column within the block.
   Value storeTile, warpCol0;
+  // With movmatrix stores (`rowStores`): whether the lane's quad is even
+  // and the first of the 4 value columns it stores of a row.
+  bool rowStores = false;
+  Value evenQuad, pieceCol;
+  // Slots of the staged chunks: chunk c + stages - 1's copy is issued
+  // while chunk c is computed (2: double buffering).
+  int64_t stages = 2;
 
   ChainBuilder(OpBuilder &b, Location loc, ScanShape s, int64_t warps,
                int64_t split, int64_t padding)
@@ -266,6 +275,17 @@ struct ChainBuilder : MmaChainBuilder {
   /// key head.
   void setUpScanLane() {
     warpCol0 = mul(div(warp, split), 16);
+    if (rowStores) {
+      // Even quads store columns 2q..2q+3 of the lower 8, odd quads
+      // 8+2(q-1)..8+2q+1: four lanes fill a row's 16 columns (32 bytes).
+      // Written 4 (q / 2) + 8 (q % 2): a multiple of 4 elements that
+      // deltanet-gpu-annotate-vector-alignment proves (8-byte stores).
+      Value odd = rem(quad, 2);
+      evenQuad = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, odd,
+                                       idx(0));
+      Value within = add(mul(div(quad, 2), 4), mul(odd, 8));
+      pieceCol = add(add(blockCol0, warpCol0), within);
+    }
     if (!keySource)
       return;
     keyBatch = div(seq, valueHeads);
@@ -346,6 +366,61 @@ struct ChainBuilder : MmaChainBuilder {
     syncWarp();
   }
 
+  /// Row `r` (0: value columns 0-7, 1: 8-15) of an accumulator fragment
+  /// rounded to 16 bits, its two elements packed in an i32 (b16x2).
+  Value packedRow(Value fragment, int64_t r) {
+    Value pair = vector::ExtractOp::create(b, loc, fragment, r);
+    Value half = arith::TruncFOp::create(
+        b, loc, VectorType::get({2}, s.element), pair);
+    Value bits = vector::BitCastOp::create(
+        b, loc, VectorType::get({1}, b.getI32Type()), half);
+    return vector::ExtractOp::create(b, loc, bits, int64_t(0));
+  }
+
+  /// The transpose of the warp's 8 x 8 16-bit matrix `packed` (lane (g, q)
+  /// holds row g, columns 2q and 2q + 1), in the same layout: PTX's
+  /// movmatrix (sm_75+; no NVVM op for it upstream, hence inline asm, with
+  /// side effects so that it stays where the whole warp executes it).
+  Value movmatrixTrans(Value packed) {
+    return LLVM::InlineAsmOp::create(
+               b, loc, b.getI32Type(), ValueRange{packed},
+               "movmatrix.sync.aligned.m8n8.trans.b16 $0, $1;", "=r,r",
+               /*has_side_effects=*/true, /*is_align_stack=*/false,
+               LLVM::tailcallkind::TailCallKind::None,
+               LLVM::AsmDialectAttr(), ArrayAttr())
+        .getRes();
+  }
+
+  /// S^T-shaped fragments (the warp's 16 value columns x 8 columns each)
+  /// into dst[lead..., colBase + 8 j + row, value column] as 8-byte
+  /// stores: each fragment's halves transposed (movmatrix: lane (g, q) then
+  /// holds row g's columns 2q, 2q + 1 of each half), the even quad taking
+  /// its odd neighbour's lower-half pair and the odd quad the even one's
+  /// upper-half pair (one shuffle), so that the four lanes of a row write
+  /// its 32 bytes (one sector) instead of four 2-byte stores per fragment
+  /// touching half sectors.
+  void storeRowsByMovmatrix(ArrayRef<Value> fragments, Value dst,
+                            ValueRange lead, Value colBase) {
+    auto pieceType = VectorType::get({4}, s.element);
+    auto pairType = VectorType::get({2}, b.getI32Type());
+    for (auto [j, fragment] : llvm::enumerate(fragments)) {
+      Value lo = movmatrixTrans(packedRow(fragment, 0));
+      Value hi = movmatrixTrans(packedRow(fragment, 1));
+      Value sent = arith::SelectOp::create(b, loc, evenQuad, hi, lo);
+      Value got = gpu::ShuffleOp::create(b, loc, sent, 1, kWarpSize,
+                                         gpu::ShuffleMode::XOR)
+                      .getShuffleResult();
+      Value first = arith::SelectOp::create(b, loc, evenQuad, lo, got);
+      Value second = arith::SelectOp::create(b, loc, evenQuad, got, hi);
+      Value pair = vector::FromElementsOp::create(b, loc, pairType,
+                                                  ValueRange{first, second});
+      Value piece = vector::BitCastOp::create(b, loc, pieceType, pair);
+      SmallVector<Value> indices(lead);
+      indices.append({add(add(colBase, group), int64_t(j) * 8), pieceCol});
+      vector::StoreOp::create(b, loc, piece, dst, indices);
+    }
+  }
+
   /// Chunk `chunk`'s k, w, the block's columns of u, and g into slot `slot`
   /// of the staging buffers; one cp.async group.
   Value stageChunk(Value chunk, Value slot) {
@@ -398,24 +473,20 @@ struct ChainBuilder : MmaChainBuilder {
 
   /// With a key split, each warp of a pair has the product over its half of
   /// the keys: both add the other's (through `partial`, one barrier; each
-  /// lane reads back the elements its partner lane wrote, conflict-free).
+  /// lane writes its fragment as one 16-byte vector and reads back the one
+  /// its partner lane wrote: 4 wavefronts per warp access, conflict-free).
   void addPartnerProducts(SmallVector<Value> &accs) {
+    auto flat = VectorType::get({4}, b.getF32Type());
     for (int64_t jn = 0; jn < s.chunk / 8; ++jn)
-      for (int64_t i = 0; i < 4; ++i) {
-        Value v = vector::ExtractOp::create(b, loc, accs[jn],
-                                            ArrayRef<int64_t>{i / 2, i % 2});
-        memref::StoreOp::create(b, loc, v, partial,
-                                ValueRange{warp, idx(jn), idx(i), lane});
-      }
+      vector::StoreOp::create(
+          b, loc, vector::ShapeCastOp::create(b, loc, flat, accs[jn]),
+          partial, ValueRange{warp, idx(jn), lane, idx(0)});
     gpu::BarrierOp::create(b, loc);
     for (int64_t jn = 0; jn < s.chunk / 8; ++jn) {
-      SmallVector<Value> elements;
-      for (int64_t i = 0; i < 4; ++i)
-        elements.push_back(memref::LoadOp::create(
-            b, loc, partial, ValueRange{partner, idx(jn), idx(i), lane}));
+      Value other = vector::LoadOp::create(
+          b, loc, flat, partial, ValueRange{partner, idx(jn), lane, idx(0)});
       accs[jn] = arith::AddFOp::create(
-          b, loc, accs[jn],
-          vector::FromElementsOp::create(b, loc, acc, elements));
+          b, loc, accs[jn], vector::ShapeCastOp::create(b, loc, acc, other));
     }
   }
 
@@ -476,27 +547,38 @@ struct ChainBuilder : MmaChainBuilder {
     }
     if (storeTile)
       return storeRowsThroughTile(tiles, vNew, lead, tokenBase);
+    if (rowStores)
+      return storeRowsByMovmatrix(tiles, vNew, lead, tokenBase);
     for (auto [jn, tile] : llvm::enumerate(tiles))
       storeTransposed(tile, vNew, lead, int64_t(jn) * 8, tokenBase);
   }
 
-  /// One chunk: wait for its staged k, w, u, g, stage the next chunk's,
-  /// store S, then v_new = u - w S and S <- exp(g_last) S + (k decayed)^T
-  /// v_new. Returns the new S^T and the next chunk's copy group.
+  /// One chunk: wait for its staged k, w, u, g (the oldest of the pending
+  /// copy groups), stage chunk + stages - 1's, store S, then v_new = u - w
+  /// S and S <- exp(g_last) S + (k decayed)^T v_new. Returns the new S^T
+  /// and the pending copy groups, oldest first.
   SmallVector<Value> chunkStep(Value chunk, SmallVector<Value> stateT,
-                               Value pending) {
-    nvgpu::DeviceAsyncWaitOp::create(b, loc, pending, b.getI32IntegerAttr(0));
+                               ArrayRef<Value> pending) {
+    // The groups issued after this chunk's may stay in flight.
+    nvgpu::DeviceAsyncWaitOp::create(b, loc, pending.front(),
+                                     b.getI32IntegerAttr(stages - 2));
     gpu::BarrierOp::create(b, loc);
-    Value slot = rem(chunk, 2);
-    Value nextSlot = arith::SubIOp::create(b, loc, idx(1), slot);
-    Value next =
-        arith::MinUIOp::create(b, loc, add(chunk, 1), idx(s.chunks - 1));
+    Value slot = rem(chunk, stages);
+    // The slot read in the previous chunk (every warp is past it: the
+    // barrier above).
+    Value nextSlot = stages == 2
+                         ? arith::SubIOp::create(b, loc, idx(1), slot)
+                         : rem(add(chunk, stages - 1), stages);
+    Value next = arith::MinUIOp::create(b, loc, add(chunk, stages - 1),
+                                        idx(s.chunks - 1));
     Value staged = stageChunk(next, nextSlot);
     SmallVector<Value> inputs = loadChunkInputs(slot);
 
     SmallVector<Value> lead{seq, chunk};
     if (storeTile)
       storeRowsThroughTile(stateT, states, lead, keyBase);
+    else if (rowStores)
+      storeRowsByMovmatrix(stateT, states, lead, keyBase);
     else
       for (int64_t j = 0; j < ownKeys / 8; ++j)
         storeTransposed(stateT[j], states, lead, j * 8, keyBase);
@@ -522,6 +604,7 @@ struct ChainBuilder : MmaChainBuilder {
     Value chunkDecay = math::ExpOp::create(b, loc, gLast);
     SmallVector<Value> results =
         updateState(stateT, decayedT, slot, chunkDecay);
+    results.append(pending.begin() + 1, pending.end());
     results.push_back(staged);
     return results;
   }
@@ -529,16 +612,16 @@ struct ChainBuilder : MmaChainBuilder {
   /// The launch body.
   void build(Value blockX, Value blockY, Value threadX, bool stagedStores) {
     setFragmentTypes();
-    kStaged = workgroupAlloc({2, s.chunk, s.keys + padding}, s.element);
-    wStaged = workgroupAlloc({2, s.chunk, s.keys + padding}, s.element);
+    kStaged = workgroupAlloc({stages, s.chunk, s.keys + padding}, s.element);
+    wStaged = workgroupAlloc({stages, s.chunk, s.keys + padding}, s.element);
     // Rows of 16 * warps + 4 words (f32; 16-bit: 8 * warps + 4 words): a
     // load's token rows 2 * quad (+ 1) lie 8 * quad words apart modulo 32,
     // its 8 columns in distinct banks.
     uStaged =
-        workgroupAlloc({2, s.chunk, stagedURow(s, rowGroups)}, s.uElement);
-    gStaged = workgroupAlloc({2, s.chunk}, b.getF32Type());
+        workgroupAlloc({stages, s.chunk, stagedURow(s, rowGroups)}, s.uElement);
+    gStaged = workgroupAlloc({stages, s.chunk}, b.getF32Type());
     if (split > 1)
-      partial = workgroupAlloc({warps, s.chunk / 8, 4, kWarpSize},
+      partial = workgroupAlloc({warps, s.chunk / 8, kWarpSize, 4},
                                b.getF32Type());
     if (stagedStores)
       storeTile = workgroupAlloc({warps, tileRowsOf(s, split), kTileRow},
@@ -550,24 +633,27 @@ struct ChainBuilder : MmaChainBuilder {
     for (int64_t j = 0; j < ownKeys / 8; ++j)
       stateT.push_back(
           loadTransposed(init, ValueRange{seq}, j * 8, false, keyBase));
-    Value first = stageChunk(idx(0), idx(0));
-
-    // Carried: S^T and the pending copy group.
+    // Carried: S^T and the pending copy groups (chunks 0 .. stages - 2
+    // staged before the loop, the last chunk repeated where there are
+    // fewer).
     int64_t stateTiles = ownKeys / 8;
     SmallVector<Value> carried(stateT);
-    carried.push_back(first);
+    for (int64_t c = 0; c + 1 < stages; ++c)
+      carried.push_back(
+          stageChunk(idx(std::min(c, s.chunks - 1)), idx(c)));
     auto loop = scf::ForOp::create(b, loc, idx(0), idx(s.chunks), idx(1),
                                    carried);
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(loop.getBody());
       ValueRange args = loop.getRegionIterArgs();
-      SmallVector<Value> out = chunkStep(
-          loop.getInductionVar(),
-          SmallVector<Value>(args.take_front(stateTiles)), args.back());
+      SmallVector<Value> out =
+          chunkStep(loop.getInductionVar(),
+                    SmallVector<Value>(args.take_front(stateTiles)),
+                    SmallVector<Value>(args.drop_front(stateTiles)));
       scf::YieldOp::create(b, loc, out);
     }
-    // The last chunk's (redundant) copy completes before the block exits.
+    // The last (redundant) copies complete before the block exits.
     nvgpu::DeviceAsyncWaitOp::create(b, loc, loop.getResults().back(),
                                      b.getI32IntegerAttr(0));
     for (int64_t j = 0; j < ownKeys / 8; ++j)
@@ -580,10 +666,12 @@ struct ChunkStateScanToMmaChain : public OpRewritePattern<ChunkStateScanOp> {
   ChunkStateScanToMmaChain(MLIRContext *context, int64_t warps,
                            int64_t keySplit, int64_t minBlocks,
                            int64_t padding, bool keyFromSource,
-                           bool stagedStores)
+                           bool stagedStores, bool movmatrixStores,
+                           int64_t stages)
       : OpRewritePattern(context), warps(warps), keySplit(keySplit),
         minBlocks(minBlocks), padding(padding), keyFromSource(keyFromSource),
-        stagedStores(stagedStores) {}
+        stagedStores(stagedStores), movmatrixStores(movmatrixStores),
+        stages(stages) {}
 
   LogicalResult matchAndRewrite(ChunkStateScanOp op,
                                 PatternRewriter &rewriter) const override {
@@ -593,14 +681,14 @@ struct ChunkStateScanToMmaChain : public OpRewritePattern<ChunkStateScanOp> {
       return rewriter.notifyMatchFailure(op, reason);
     int64_t split = chooseKeySplit(shape, keySplit);
     int64_t rowGroups = chooseRowGroups(shape, warps, split, minBlocks);
-    // 16-byte row stores where the states and v_new are k's 16-bit type.
-    bool staged = stagedStores &&
-                  getElementTypeOrSelf(op.getStates().getType()) ==
-                      shape.element &&
-                  getElementTypeOrSelf(op.getVNew().getType()) ==
-                      shape.element;
+    // Row stores (16 bytes through a tile, or 8 bytes after a register
+    // transpose) where the states and v_new are k's 16-bit type.
+    bool sixteenBitResults =
+        getElementTypeOrSelf(op.getStates().getType()) == shape.element &&
+        getElementTypeOrSelf(op.getVNew().getType()) == shape.element;
+    bool staged = stagedStores && sixteenBitResults;
     int64_t sharedBytes =
-        sharedBytesOf(shape, rowGroups, split, padding, staged);
+        sharedBytesOf(shape, rowGroups, split, padding, staged, stages);
     if (sharedBytes > kChainMaxSharedBytes)
       return rewriter.notifyMatchFailure(
           op, "the staged chunks need " + std::to_string(sharedBytes) +
@@ -616,6 +704,8 @@ struct ChunkStateScanToMmaChain : public OpRewritePattern<ChunkStateScanOp> {
     };
     ChainBuilder chain(rewriter, loc, shape, rowGroups * split, split,
                        padding);
+    chain.rowStores = movmatrixStores && sixteenBitResults && !staged;
+    chain.stages = stages;
     // k read where its gather reads it, when that gather is understood
     // (otherwise the reason is reported and the gathered k read).
     ChunkOperandSource keys;
@@ -719,7 +809,8 @@ struct ChunkStateScanToMmaChain : public OpRewritePattern<ChunkStateScanOp> {
   }
 
   int64_t warps, keySplit, minBlocks, padding;
-  bool keyFromSource, stagedStores;
+  bool keyFromSource, stagedStores, movmatrixStores;
+  int64_t stages;
 };
 
 struct LowerChunkStateScanToMmaChainPass
@@ -729,11 +820,11 @@ struct LowerChunkStateScanToMmaChainPass
 
   void runOnOperation() override {
     if (warps < 0 || keySplit < 0 || keySplit > 2 || rowPadding < 0 ||
-        rowPadding % 8 != 0) {
+        rowPadding % 8 != 0 || stages < 2 || stages > 4) {
       getOperation().emitError()
           << getArgument()
-          << ": warps must be >= 0, key-split 0, 1 or 2 and row-padding a "
-             "multiple of 8";
+          << ": warps must be >= 0, key-split 0, 1 or 2, row-padding a "
+             "multiple of 8 and stages 2, 3 or 4";
       return signalPassFailure();
     }
     // Collected first: a rewrite may erase the copy of the final state into
@@ -744,7 +835,7 @@ struct LowerChunkStateScanToMmaChainPass
     getOperation().walk([&](ChunkStateScanOp op) { scans.push_back(op); });
     ChunkStateScanToMmaChain pattern(&getContext(), warps, keySplit,
                                      minBlocks, rowPadding, keyFromSource,
-                                     stagedStores);
+                                     stagedStores, movmatrixStores, stages);
     PatternRewriter rewriter(&getContext());
     for (ChunkStateScanOp op : scans) {
       rewriter.setInsertionPoint(op);

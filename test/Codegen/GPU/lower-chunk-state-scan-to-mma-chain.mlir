@@ -1,4 +1,7 @@
-// RUN: deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{key-split=1},cse))" | FileCheck %s
+// RUN: deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{key-split=1 movmatrix-stores=false},cse))" | FileCheck %s
+// RUN: deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{key-split=1},cse))" | FileCheck %s --check-prefix=MOVM
+// RUN: deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{key-split=1 stages=3},cse))" | FileCheck %s --check-prefix=STAGES3
+// RUN: not deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{stages=5}))" 2>&1 | FileCheck %s --check-prefix=BADPAD
 // RUN: deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{warps=2 key-split=1},cse))" | FileCheck %s --check-prefix=WARPS2
 // RUN: deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain,cse))" | FileCheck %s --check-prefix=SPLIT
 // RUN: not deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{row-padding=3}))" 2>&1 | FileCheck %s --check-prefix=BADPAD
@@ -71,21 +74,65 @@
 // CHECK-NOT: deltanet.chunk_state_scan
 // WARPS2-LABEL: func.func @scan_bf16
 // WARPS2: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c1{{.*}}, %{{.*}} = %c2{{.*}}, %{{.*}} = %c1{{.*}}) threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c64
-// BADPAD: deltanet-gpu-lower-chunk-state-scan-to-mma-chain: warps must be >= 0, key-split 0, 1 or 2 and row-padding a multiple of 8
+// BADPAD: deltanet-gpu-lower-chunk-state-scan-to-mma-chain: warps must be >= 0, key-split 0, 1 or 2, row-padding a multiple of 8 and stages 2, 3 or 4
+// movmatrix-stores (the default): each of S's 4 fragments (and v_new's 4
+// token tiles) leaves as one 8-byte store per lane: its two 8 x 8 halves
+// packed to b16x2 and transposed by movmatrix, one shuffle with the
+// neighbouring quad (xor 1), and no 2-byte stores.
+// MOVM-LABEL: func.func @scan_bf16
+// MOVM: scf.for {{.*}} iter_args
+// MOVM-NOT: memref.store {{.*}} : memref<2x3x32x32xbf16>
+// MOVM: vector.bitcast %{{.*}} : vector<2xbf16> to vector<1xi32>
+// MOVM: llvm.inline_asm has_side_effects "movmatrix.sync.aligned.m8n8.trans.b16 $0, $1;", "=r,r" %{{.*}} : (i32) -> i32
+// MOVM: llvm.inline_asm has_side_effects "movmatrix.sync.aligned.m8n8.trans.b16 $0, $1;", "=r,r" %{{.*}} : (i32) -> i32
+// MOVM: gpu.shuffle  xor %{{.*}}, %{{.*}}, %{{.*}} : i32
+// MOVM: vector.bitcast %{{.*}} : vector<2xi32> to vector<4xbf16>
+// MOVM: vector.store %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : memref<2x3x32x32xbf16>, vector<4xbf16>
+// MOVM-COUNT-3: vector.store %{{.*}} : memref<2x3x32x32xbf16>, vector<4xbf16>
+// MOVM: nvgpu.mma.sync
+// MOVM: gpu.shuffle  xor
+// MOVM-COUNT-4: vector.store %{{.*}} : memref<2x3x32x32xbf16>, vector<4xbf16>
+// MOVM-NOT: memref.store {{.*}} : memref<2x3x32x32xbf16>
+// MOVM: scf.yield
+// stages=3: three slots of each staged chunk, chunks 0 and 1 copied before
+// the loop (two groups carried), each chunk waiting for its own group with
+// one newer group left in flight, and chunk c + 2 copied into the slot
+// chunk c - 1 read.
+// STAGES3-LABEL: func.func @scan_bf16
+// STAGES3: memref.alloc() : memref<3x32x40xbf16, #gpu.address_space<workgroup>>
+// STAGES3: memref.alloc() : memref<3x32x40xbf16, #gpu.address_space<workgroup>>
+// STAGES3: memref.alloc() : memref<3x32x20xf32, #gpu.address_space<workgroup>>
+// STAGES3: memref.alloc() : memref<3x32xf32, #gpu.address_space<workgroup>>
+// STAGES3: %[[G0:.*]] = nvgpu.device_async_create_group
+// STAGES3: %[[G1:.*]] = nvgpu.device_async_create_group
+// STAGES3: scf.for %[[C:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args({{.*}}%[[P0:.*]] = %[[G0]], %[[P1:.*]] = %[[G1]]) -> ({{.*}}, !nvgpu.device.async.token, !nvgpu.device.async.token)
+// STAGES3: nvgpu.device_async_wait %[[P0]] {numGroups = 1 : i32}
+// STAGES3-NEXT: gpu.barrier
+// STAGES3: %[[SLOT:.*]] = arith.remui %[[C]], %c3
+// STAGES3: %[[AHEAD:.*]] = arith.addi %[[C]], %c2
+// STAGES3: %[[NEXTSLOT:.*]] = arith.remui %[[AHEAD]], %c3
+// STAGES3: %[[NEXT:.*]] = arith.minui %[[AHEAD]], %c2
+// STAGES3: %[[NEW:.*]] = nvgpu.device_async_create_group
+// STAGES3: scf.yield {{.*}}, %[[P1]], %[[NEW]] :
 // The default key split (K = 32: two warps per 16 columns, 16 keys each):
 // their partial w S products summed through shared memory, a second
 // barrier; 4 + 4 products per warp and chunk, each warp storing 2 of v_new's
 // 4 token tiles.
 // SPLIT-LABEL: func.func @scan_bf16
 // SPLIT: gpu.launch {{.*}} threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c64
-// SPLIT: memref.alloc() : memref<2x4x4x32xf32, #gpu.address_space<workgroup>>
+// Each lane's fragment goes as one 16-byte vector ([warps][C / 8][32][4]).
+// SPLIT: memref.alloc() : memref<2x4x32x4xf32, #gpu.address_space<workgroup>>
 // SPLIT: scf.for {{.*}} -> (vector<2x2xf32>, vector<2x2xf32>, !nvgpu.device.async.token)
 // SPLIT: gpu.barrier
 // SPLIT-COUNT-4: nvgpu.mma.sync
-// SPLIT-COUNT-16: memref.store {{.*}}#gpu.address_space<workgroup>>
+// SPLIT-NOT: memref.store {{.*}}#gpu.address_space<workgroup>>
+// SPLIT: vector.shape_cast %{{.*}} : vector<2x2xf32> to vector<4xf32>
+// SPLIT-NEXT: vector.store %{{.*}}, %{{.*}}[%{{.*}}, %c0, %{{.*}}, %c0] : memref<2x4x32x4xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+// SPLIT-COUNT-3: vector.store {{.*}}#gpu.address_space<workgroup>>, vector<4xf32>
 // SPLIT-NEXT: gpu.barrier
-// SPLIT-COUNT-16: memref.load {{.*}}#gpu.address_space<workgroup>>
-// SPLIT-COUNT-2: arith.select
+// SPLIT-NEXT: vector.load %{{.*}}[%{{.*}}, %c0, %{{.*}}, %c0] : memref<2x4x32x4xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+// SPLIT-NOT: memref.load {{.*}}#gpu.address_space<workgroup>>
+// SPLIT: arith.select
 // SPLIT-COUNT-4: nvgpu.mma.sync
 // SPLIT-NOT: nvgpu.mma.sync
 // SPLIT: scf.yield

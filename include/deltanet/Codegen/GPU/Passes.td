@@ -385,7 +385,11 @@ def DeltaNetGpuLowerChunkStateScanToMmaChain
     host finds the input 16-byte aligned, element copies otherwise) and the
     gather goes if nothing else reads it. `staged-stores` (off by
     default): the 16-bit states and `v_new` leave through a per-warp
-    shared tile as 16-byte row stores.
+    shared tile as 16-byte row stores. `movmatrix-stores` (on by default):
+    they leave as 8-byte stores, four lanes filling a 32-byte row sector,
+    after a register transpose of each fragment (`movmatrix`) and one
+    shuffle. With a key split the halves of `w S` are exchanged as 16-byte
+    vectors (`[warps][C / 8][32][4]`).
   }];
   let options = [
     Option<"warps", "warps", "int64_t", /*default=*/"0",
@@ -413,9 +417,19 @@ def DeltaNetGpuLowerChunkStateScanToMmaChain
            "per-warp shared-memory tile instead of 2-byte stores from the "
            "fragments (off: measured slower on the H200, the tile's round "
            "trip on each chunk's path; docs/GPU.md)">,
+    Option<"movmatrixStores", "movmatrix-stores", "bool", /*default=*/"true",
+           "Store the 16-bit states and v_new in 8-byte pieces of whole "
+           "32-byte row sectors: each fragment's two 8 x 8 halves "
+           "transposed in registers (movmatrix.trans) and neighbouring "
+           "lanes' pairs exchanged (one shuffle), instead of four 2-byte "
+           "stores per fragment (staged-stores takes precedence)">,
+    Option<"stages", "stages", "int64_t", /*default=*/"2",
+           "Slots of the staged k / w / u / g chunks (2, 3 or 4): chunk c "
+           "+ stages - 1's cp.async copy is issued while chunk c is "
+           "computed, so that stages - 1 chunks are in flight">,
   ];
   let dependentDialects = ["gpu::GPUDialect", "nvgpu::NVGPUDialect",
-                           "NVVM::NVVMDialect",
+                           "NVVM::NVVMDialect", "LLVM::LLVMDialect",
                            "scf::SCFDialect", "vector::VectorDialect",
                            "memref::MemRefDialect", "arith::ArithDialect",
                            "bufferization::BufferizationDialect",
