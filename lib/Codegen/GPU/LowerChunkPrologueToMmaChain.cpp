@@ -290,17 +290,7 @@ struct PrologueBuilder : MmaChainBuilder {
     }
     Value needed = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
                                          idx(ks), warp);
-    SmallVector<Type> types(accs.size(), acc);
-    auto branch = scf::IfOp::create(b, loc, types, needed,
-                                    /*withElseRegion=*/true);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(branch.thenBlock());
-    SmallVector<Value> updated(accs);
-    body(updated);
-    scf::YieldOp::create(b, loc, updated);
-    b.setInsertionPointToStart(branch.elseBlock());
-    scf::YieldOp::create(b, loc, accs);
-    accs.assign(branch.getResults().begin(), branch.getResults().end());
+    updateIf(needed, accs, body);
   }
 
   /// A = tril(beta_i exp(g_i - g_j) (K K^T)_ij, -1): the warp's rows.
