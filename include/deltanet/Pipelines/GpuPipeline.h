@@ -160,9 +160,9 @@ struct GpuPipelineOptions : public PassPipelineOptions<GpuPipelineOptions>,
       *this, "scan-mma-chain-stages",
       llvm::cl::desc("deltanet-gpu-lower-chunk-state-scan-to-mma-chain "
                      "stages (slots of the staged chunks: stages - 1 chunks' "
-                     "copies in flight; 3 here, measured faster than the "
-                     "pass's 2 on an H200, docs/GPU.md)"),
-      llvm::cl::init(3)};
+                     "copies in flight)"),
+      llvm::cl::init(
+          DeltaNetGpuLowerChunkStateScanToMmaChainOptions().stages)};
   PassOptions::Option<bool> prefetchLoopOperands{
       *this, "prefetch-loop-operands",
       llvm::cl::desc("Run deltanet-gpu-prefetch-loop-operands (the state "

@@ -1,11 +1,11 @@
-// RUN: deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{key-split=1 movmatrix-stores=false},cse))" | FileCheck %s
-// RUN: deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{key-split=1},cse))" | FileCheck %s --check-prefix=MOVM
+// RUN: deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{stages=2 key-split=1 movmatrix-stores=false},cse))" | FileCheck %s
+// RUN: deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{stages=2 key-split=1},cse))" | FileCheck %s --check-prefix=MOVM
 // RUN: deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{key-split=1 stages=3},cse))" | FileCheck %s --check-prefix=STAGES3
 // RUN: not deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{stages=5}))" 2>&1 | FileCheck %s --check-prefix=BADPAD
-// RUN: deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{warps=2 key-split=1},cse))" | FileCheck %s --check-prefix=WARPS2
-// RUN: deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain,cse))" | FileCheck %s --check-prefix=SPLIT
+// RUN: deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{stages=2 warps=2 key-split=1},cse))" | FileCheck %s --check-prefix=WARPS2
+// RUN: deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{stages=2},cse))" | FileCheck %s --check-prefix=SPLIT
 // RUN: not deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{row-padding=3}))" 2>&1 | FileCheck %s --check-prefix=BADPAD
-// RUN: deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{key-split=1 staged-stores=true},cse))" | FileCheck %s --check-prefix=STAGED
+// RUN: deltanet-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(deltanet-gpu-lower-chunk-state-scan-to-mma-chain{stages=2 key-split=1 staged-stores=true},cse))" | FileCheck %s --check-prefix=STAGED
 
 // A bf16 scan (M = 2 sequences, 3 chunks of C = 32, K = V = 32), with
 // key-split=1: one launch, grid (V / 16, M) of one warp (min-blocks not

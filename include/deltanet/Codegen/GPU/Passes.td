@@ -423,10 +423,11 @@ def DeltaNetGpuLowerChunkStateScanToMmaChain
            "transposed in registers (movmatrix.trans) and neighbouring "
            "lanes' pairs exchanged (one shuffle), instead of four 2-byte "
            "stores per fragment (staged-stores takes precedence)">,
-    Option<"stages", "stages", "int64_t", /*default=*/"2",
+    Option<"stages", "stages", "int64_t", /*default=*/"3",
            "Slots of the staged k / w / u / g chunks (2, 3 or 4): chunk c "
            "+ stages - 1's cp.async copy is issued while chunk c is "
-           "computed, so that stages - 1 chunks are in flight">,
+           "computed, so that stages - 1 chunks are in flight (3: measured "
+           "faster than 2 on an H200, docs/GPU.md)">,
   ];
   let dependentDialects = ["gpu::GPUDialect", "nvgpu::NVGPUDialect",
                            "NVVM::NVVMDialect", "LLVM::LLVMDialect",
