@@ -33,6 +33,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "BenchCommandLine.h"
+#include "LoadAverage.h"
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetAttrs.h"
 #include "deltanet/Runtime/Compiler.h"
 #include "deltanet/Runtime/MemRefCall.h"
@@ -405,6 +406,7 @@ int main(int argc, char **argv) {
   takeFlag(argc, argv, "threads", threads);
   deltanet::bench::takeKeepHeapFlag(argc, argv);
   benchmark::Initialize(&argc, argv);
+  deltanet::bench::reportLoadAverage("at start");
   if (benchmark::ReportUnrecognizedArguments(argc, argv))
     return 1;
 
@@ -622,6 +624,7 @@ int main(int argc, char **argv) {
 #endif
   benchmark::AddCustomContext("threads", std::to_string(threads));
   benchmark::RunSpecifiedBenchmarks();
+  deltanet::bench::reportLoadAverage("after the runs", static_cast<int>(threads));
   benchmark::Shutdown();
   return 0;
 }

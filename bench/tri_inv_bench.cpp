@@ -23,6 +23,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "BenchCommandLine.h"
+#include "LoadAverage.h"
 #include "peers/tri_inv_peers.h"
 
 #include "deltanet/Dialect/DeltaNet/IR/DeltaNetAttrs.h"
@@ -651,6 +652,7 @@ int main(int argc, char **argv) {
   // bench/aot's drivers do) so the large batch measures memory bandwidth
   // instead of page faults.
   deltanet::bench::takeKeepHeapFlag(argc, argv);
+  deltanet::bench::reportLoadAverage("at start");
   // OpenBLAS on the same number of threads as the compiled code.
   peerSetOpenBLASThreads(static_cast<int>(threads));
   // A peer on SSE3 kernels while the host has AVX-512 is no peer (OpenBLAS
@@ -771,6 +773,7 @@ int main(int argc, char **argv) {
                                : benchmark::ConsoleReporter::OO_Tabular,
                            configs, threads);
   benchmark::RunSpecifiedBenchmarks(&reporter);
+  deltanet::bench::reportLoadAverage("after the runs", static_cast<int>(threads));
   benchmark::Shutdown();
 
   std::cout
