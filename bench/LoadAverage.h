@@ -18,18 +18,17 @@ namespace mlir::deltanet::bench {
 /// idle.
 inline constexpr double kIdleLoadAverage = 0.5;
 
-/// Prints "load average WHEN: 1m 5m 15m" to stdout and a warning to stderr
-/// when the 1-minute figure is above `ownThreads` (the bench's own busy
-/// threads, which count in the load while it runs) + kIdleLoadAverage.
+/// Prints "load average WHEN: 1m 5m 15m" and, when the 1-minute figure is above `ownThreads` (the bench's own busy
+/// threads, which count in the load while it runs) + kIdleLoadAverage, a
+/// warning, to stderr (stdout may be a --benchmark_format=json report).
 inline void reportLoadAverage(const char *when, int ownThreads = 0) {
   double load[3];
   if (getloadavg(load, 3) != 3) {
-    std::printf("load average %s: unavailable\n", when);
+    std::fprintf(stderr, "load average %s: unavailable\n", when);
     return;
   }
-  std::printf("load average %s: %.2f %.2f %.2f\n", when, load[0], load[1],
-              load[2]);
-  std::fflush(stdout);
+  std::fprintf(stderr, "load average %s: %.2f %.2f %.2f\n", when, load[0],
+               load[1], load[2]);
   double limit = ownThreads + kIdleLoadAverage;
   if (load[0] > limit)
     std::fprintf(stderr,

@@ -29,6 +29,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # against the float64 recurrence: measured 2.9e-7 / 2.2e-7 at the default
 # shape, bound 1.5e-6 (margin 5x).
 PEER_BOUND = 1.5e-6
+# Load above the report's own busy threads at which it warns (issue 13).
+IDLE_LOAD = 0.5
 
 
 def run_deltanet(args):
@@ -44,6 +46,16 @@ def run_deltanet(args):
         sys.exit(f"gdr_report: {cmd[0]} failed with exit status {proc.returncode} (see above)")
     report = json.loads(proc.stdout)
     return {b["name"].split("/min_time")[0]: b["real_time"] / 1e3 for b in report["benchmarks"]}  # ms -> s
+
+
+def load_average(when, own_threads):
+    """The 1 / 5 / 15-minute load average; a warning on stderr when the
+    1-minute figure is above this report's own busy threads + IDLE_LOAD."""
+    load = os.getloadavg()
+    if load[0] > own_threads + IDLE_LOAD:
+        print(f"warning: load average {when} the runs is {load[0]:.2f}, above {own_threads + IDLE_LOAD:.1f}: "
+              "the machine is not idle; wall-clock times and ratios are distorted", file=sys.stderr)
+    return " ".join(f"{x:.2f}" for x in load)
 
 
 def torch_inputs(args, torch):
@@ -90,6 +102,7 @@ def main():
     from torch_chunk_gated_delta_rule import torch_chunk_gated_delta_rule
     import gdr_testgen
 
+    load_before = load_average("before", 0)
     times = run_deltanet(args)
     inputs = torch_inputs(args, torch)
     chunked = lambda *x: torch_chunk_gated_delta_rule(*x[:5], chunk_size=args.chunk_size, initial_state=x[5])
@@ -111,10 +124,12 @@ def main():
         sys.exit(f"gdr_report: the PyTorch peer is off the float64 recurrence: output {err_o:.1e}, "
                  f"state {err_s:.1e} > {PEER_BOUND:.1e}")
 
+    load_after = load_average("after", 1)
     tokens = args.B * args.T
     peer = times["PyTorch chunked (1 thread)"]
     print(f"\nB={args.B} T={args.T} H={args.H} HV={args.HV} K={args.K} V={args.V} chunk={args.chunk_size}, f32, "
-          f"PyTorch {torch.__version__}; PyTorch peer vs float64 recurrence: output {err_o:.1e}, state {err_s:.1e}\n")
+          f"PyTorch {torch.__version__}; PyTorch peer vs float64 recurrence: output {err_o:.1e}, state {err_s:.1e}; "
+          f"load average before {load_before}, after {load_after}\n")
     print("| implementation | time (ms) | tokens/s | speed vs PyTorch chunked (1 thread) |")
     print("|---|---:|---:|---:|")
     for name, seconds in times.items():
