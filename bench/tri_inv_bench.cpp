@@ -100,6 +100,9 @@ struct Strategy {
   bool isInverse = true;
   /// Extra CPU pipeline options (codegen choices, not op attributes).
   std::string pipelineOptions;
+  /// Whether the op's tensors are bf16 (half the bytes in and out; the
+  /// lowering widens to f32 once and rounds the result once) instead of f32.
+  bool bf16Storage = false;
 };
 
 /// The bound of the smallest listed matrix size >= `c`, NaN above them all.
@@ -165,6 +168,31 @@ std::vector<Strategy> getStrategies(int64_t c) {
     dot.pipelineOptions = "bf16-dot-products=1";
     strategies.push_back(dot);
   }
+  // tri_inv on bf16 tensors (a bf16 model's matrices): half the bytes in
+  // and out, the CPU's default f32 arithmetic inside; and with bf16 products
+  // on vdpbf16ps. The error
+  // includes rounding the input and the result to bf16 (vs the f32 input's
+  // float64 inverse).
+  auto bf16Storage = [&](llvm::StringRef from, llvm::StringRef id,
+                         llvm::StringRef label) {
+    auto source = llvm::find_if(
+        strategies, [&](const Strategy &s) { return s.id == from; });
+    if (source == strategies.end())
+      return;
+    Strategy storage = *source;
+    storage.id = id.str();
+    storage.label = label.str();
+    storage.bf16Storage = true;
+    // Measured 1.2e-3 / 6.6e-3 at C = 64 (realistic / adversarial).
+    storage.maxRealistic = 6e-3;
+    storage.maxAdversarial = 3e-2;
+    strategies.push_back(storage);
+  };
+  bf16Storage("blocked_bs4", "blocked_bs4_bf16_storage",
+              "blocked (block 4), bf16 tensors, f32 arithmetic");
+  bf16Storage("blocked_bs16_bf16_vdpbf16ps",
+              "blocked_bs16_bf16_storage_vdpbf16ps",
+              "blocked (block 16), bf16 tensors, bf16 matmuls as vdpbf16ps");
   strategies.push_back({"blocked_bs16_f16", "blocked (block 16), f16 matmuls",
                         "strategy = #deltanet.strategy<blocked>, block_size = "
                         "16 : i64, precision = #deltanet.precision<f16>",
@@ -239,11 +267,11 @@ std::vector<Strategy> getStrategies(int64_t c) {
 
 /// The MLIR function `@inv` applying tri_inv with `attrs` to a batch of
 /// `c` x `c` matrices.
-std::string getSource(int64_t c, const std::string &attrs) {
+std::string getSource(int64_t c, const std::string &attrs, bool bf16) {
   std::string type = "tensor<" +
                      (kDynamicBatch ? std::string("?") : std::to_string(kBatch)) +
-                     "x" +
-                     std::to_string(c) + "x" + std::to_string(c) + "xf32>";
+                     "x" + std::to_string(c) + "x" + std::to_string(c) + "x" +
+                     (bf16 ? "bf16" : "f32") + ">";
   return "func.func @inv(%a: " + type + ") -> " + type +
          " attributes {llvm.emit_c_interface} {\n"
          "  %x = deltanet.tri_inv %a {" +
@@ -348,6 +376,45 @@ StridedMemRefType<float, 3> getDescriptor(float *data, int64_t c) {
   return deltanet::makeMemRef<float, 3>(data, {kBatch, c, c});
 }
 
+/// `x` rounded to bf16 (to nearest even), as its bits.
+uint16_t toBF16(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof(bits));
+  if ((bits & 0x7fffffffu) > 0x7f800000u) // NaN: keep it quiet
+    return static_cast<uint16_t>((bits >> 16) | 0x40);
+  bits += 0x7fffu + ((bits >> 16) & 1u);
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+float fromBF16(uint16_t x) {
+  uint32_t bits = static_cast<uint32_t>(x) << 16;
+  float f;
+  std::memcpy(&f, &bits, sizeof(f));
+  return f;
+}
+
+/// The input of one strategy: the f32 batch, or its bf16 rounding for a
+/// strategy on bf16 tensors. The descriptor's element type is nominal: a
+/// memref descriptor has the same layout for every element type.
+struct Input {
+  std::vector<float> f32;
+  std::vector<uint16_t> bf16;
+
+  explicit Input(std::vector<float> values) : f32(std::move(values)) {
+    bf16.reserve(f32.size());
+    for (float x : f32)
+      bf16.push_back(toBF16(x));
+  }
+  StridedMemRefType<float, 3> descriptor(bool bf16Storage, int64_t c) {
+    return getDescriptor(
+        bf16Storage ? reinterpret_cast<float *>(bf16.data()) : f32.data(), c);
+  }
+  size_t bytes(bool bf16Storage) const {
+    return bf16Storage ? bf16.size() * sizeof(uint16_t)
+                       : f32.size() * sizeof(float);
+  }
+};
+
 /// Result of checking one compiled strategy on one input batch.
 struct Accuracy {
   /// Max over the batch of ||X - X_ref||_F / ||X_ref||_F (NaN if any matrix
@@ -357,12 +424,13 @@ struct Accuracy {
   std::string problem;
 };
 
-/// Runs `fn` once on `input` and compares the result with `reference`.
-Accuracy measureAccuracy(InvFn fn, std::vector<float> input,
+/// Runs `fn` once on `input` (bf16 tensors if `bf16Storage`) and compares
+/// the result with `reference`.
+Accuracy measureAccuracy(InvFn fn, Input input, bool bf16Storage,
                          const std::vector<double> &reference, int64_t c) {
   Accuracy accuracy;
-  std::vector<float> pristine = input;
-  StridedMemRefType<float, 3> in = getDescriptor(input.data(), c);
+  Input pristine = input;
+  StridedMemRefType<float, 3> in = input.descriptor(bf16Storage, c);
   StridedMemRefType<float, 3> out;
   fn(&out, &in);
 
@@ -370,8 +438,8 @@ Accuracy measureAccuracy(InvFn fn, std::vector<float> input,
     accuracy.problem = "result aliases the input";
     return accuracy;
   }
-  if (std::memcmp(pristine.data(), input.data(),
-                  input.size() * sizeof(float)) != 0)
+  if (std::memcmp(pristine.descriptor(bf16Storage, c).data, in.data,
+                  input.bytes(bf16Storage)) != 0)
     accuracy.problem = "input was modified";
   if (out.sizes[0] != kBatch || out.sizes[1] != c || out.sizes[2] != c) {
     accuracy.problem = "unexpected result shape";
@@ -386,8 +454,11 @@ Accuracy measureAccuracy(InvFn fn, std::vector<float> input,
     for (int64_t i = 0; i < c; ++i) {
       for (int64_t j = 0; j < c; ++j) {
         double ref = reference[(b * c + i) * c + j];
-        double got = out.data[out.offset + b * out.strides[0] +
-                              i * out.strides[1] + j * out.strides[2]];
+        int64_t at = out.offset + b * out.strides[0] + i * out.strides[1] +
+                     j * out.strides[2];
+        double got = bf16Storage
+                         ? fromBF16(reinterpret_cast<uint16_t *>(out.data)[at])
+                         : out.data[at];
         diff += (got - ref) * (got - ref);
         norm += ref * ref;
       }
@@ -454,13 +525,13 @@ struct Config {
 };
 
 /// Times one call on the realistic batch.
-void runBenchmark(benchmark::State &state, Config *config,
-                  std::vector<float> *input) {
+void runBenchmark(benchmark::State &state, Config *config, Input *input) {
   if (!config->fn) {
     state.SkipWithError(config->error.c_str());
     return;
   }
-  StridedMemRefType<float, 3> in = getDescriptor(input->data(), config->c);
+  StridedMemRefType<float, 3> in =
+      input->descriptor(config->strategy.bf16Storage, config->c);
   for (auto _ : state) {
     StridedMemRefType<float, 3> out;
     config->fn(&out, &in);
@@ -696,13 +767,13 @@ int main(int argc, char **argv) {
       });
     });
   std::vector<std::unique_ptr<Config>> configs;
-  std::map<int64_t, std::vector<float>> realisticInputs;
+  std::map<int64_t, Input> realisticInputs;
   for (int64_t c : sizes) {
     auto setupStart = std::chrono::steady_clock::now();
-    std::vector<float> realistic = generateInputs(c, kRealistic, 1000 + c);
-    std::vector<float> adversarial = generateInputs(c, kAdversarial, 2000 + c);
-    std::vector<double> realisticRef = referenceInverses(realistic, c);
-    std::vector<double> adversarialRef = referenceInverses(adversarial, c);
+    Input realistic(generateInputs(c, kRealistic, 1000 + c));
+    Input adversarial(generateInputs(c, kAdversarial, 2000 + c));
+    std::vector<double> realisticRef = referenceInverses(realistic.f32, c);
+    std::vector<double> adversarialRef = referenceInverses(adversarial.f32, c);
     llvm::errs() << llvm::format("C = %lld: inputs and references in %.1f s\n",
                                  static_cast<long long>(c),
                                  elapsed(setupStart));
@@ -728,7 +799,8 @@ int main(int argc, char **argv) {
         config->fn = reinterpret_cast<InvFn>(strategy.peer);
       else
         config->engine = deltanet::compile(
-            context, getSource(c, strategy.attrs), options, config->error);
+            context, getSource(c, strategy.attrs, strategy.bf16Storage),
+            options, config->error);
       if (config->engine) {
         auto symbol = config->engine->lookup("_mlir_ciface_inv");
         if (symbol)
@@ -742,9 +814,11 @@ int main(int argc, char **argv) {
         llvm::errs() << "  " << config->benchmarkName << "\n";
       } else if (config->fn) {
         config->realistic =
-            measureAccuracy(config->fn, realistic, realisticRef, c);
+            measureAccuracy(config->fn, realistic, strategy.bf16Storage,
+                            realisticRef, c);
         config->adversarial =
-            measureAccuracy(config->fn, adversarial, adversarialRef, c);
+            measureAccuracy(config->fn, adversarial, strategy.bf16Storage,
+                            adversarialRef, c);
         std::string failure = config->accuracyFailure();
         llvm::errs() << llvm::format(
             "  %-40s compiled in %.2f s, max rel. error %s / %s%s\n",
@@ -758,12 +832,12 @@ int main(int argc, char **argv) {
       }
       configs.push_back(std::move(config));
     }
-    realisticInputs[c] = std::move(realistic);
+    realisticInputs.emplace(c, std::move(realistic));
   }
 
   for (auto &config : configs)
     benchmark::RegisterBenchmark(config->benchmarkName.c_str(), runBenchmark,
-                                 config.get(), &realisticInputs[config->c])
+                                 config.get(), &realisticInputs.at(config->c))
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime()
         ->MinTime(0.2);
