@@ -78,6 +78,13 @@ public:
   /// flush-to-zero). C = 32 is one window: the series as before.
   int64_t getTriInvNeumannMaxSeriesSize() const override { return 32; }
 
+  /// 32: the width of the f32 register tile (deltanet-cpu-vectorize-matmuls
+  /// `cols`), each block one K loop over 2 AVX-512 vectors per matrix
+  /// (docs/Performance.md, session 16).
+  int64_t getTriInvForwardSubstitutionColumnBlock() const override {
+    return 32;
+  }
+
   /// The recurrent op's token loop is bound by its passes over each head's
   /// 64 KiB state (L2, not L1): one read (both readouts as a two-row matmul
   /// in registers) and one in-place update instead of four passes.

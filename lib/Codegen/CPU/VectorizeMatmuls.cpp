@@ -1,7 +1,7 @@
 //===- VectorizeMatmuls.cpp - Row-tile and vectorise batched matmuls ------===//
 //
-// Tiles linalg.batch_matmul ops with static matrix dims to register tiles and
-// vectorises the tiles.
+// Tiles linalg.batch_matmul ops with static M and N to register tiles and
+// vectorises the tiles (a dynamic K as a loop carrying the accumulators).
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +13,7 @@
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 
 namespace mlir {
 namespace deltanet {
@@ -104,9 +105,51 @@ LogicalResult rollReduction(RewriterBase &rewriter, vector::ContractionOp op,
   return success();
 }
 
+/// Vectorises `tile`, a register tile with static M and N and a dynamic K:
+/// an scf.for over K in steps of 1 (upstream `scf::tileUsingSCF`), each
+/// step a static `[b, M, 1] x [b, 1, N]` contraction (upstream
+/// `linalg::vectorize`), the accumulator's read and write hoisted out of
+/// the loop (upstream `hoistLoopInvariantSubsets`), so that it is carried in
+/// vector registers. The multiply-adds per output element run over k in
+/// order, as in the static tiles.
+LogicalResult vectorizeDynamicReduction(RewriterBase &rewriter,
+                                        linalg::BatchMatmulOp tile) {
+  scf::SCFTilingOptions options;
+  OpFoldResult whole = rewriter.getIndexAttr(0);
+  options.setTileSizes({whole, whole, whole, rewriter.getIndexAttr(1)});
+  rewriter.setInsertionPoint(tile);
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(tile.getOperation()), options);
+  if (failed(tiled) || tiled->loops.size() != 1)
+    return rewriter.notifyMatchFailure(tile, "could not tile K by 1");
+  rewriter.replaceOp(tile, tiled->replacements);
+  for (Operation *step : tiled->tiledOps) {
+    rewriter.setInsertionPoint(step);
+    FailureOr<linalg::VectorizationResult> vectorized = linalg::vectorize(
+        rewriter, step, /*inputVectorSizes=*/{}, /*inputScalableVecDims=*/{},
+        /*vectorizeNDExtract=*/false, /*flatten1DDepthwiseConv=*/false,
+        /*assumeDynamicDimsMatchVecSizes=*/false,
+        /*createNamedContraction=*/true);
+    if (failed(vectorized))
+      return rewriter.notifyMatchFailure(step, "K step not vectorisable");
+    rewriter.replaceOp(step, vectorized->replacements);
+  }
+  // The accumulator's tensor slice first, then (its indices, constants
+  // created in the loop, hoisted first) its vector transfers.
+  auto loop = cast<LoopLikeOpInterface>(tiled->loops.front());
+  loop = hoistLoopInvariantSubsets(rewriter, loop);
+  moveLoopInvariantCode(loop);
+  (void)hoistLoopInvariantSubsets(rewriter, loop);
+  return success();
+}
+
 /// Tiles `op` (loops b, m, n, k) by (1, rows, cols, k) and vectorises the
 /// tiles; the column tiles outermost when the right operand has more than
-/// `columnsOuterBytes` bytes per batch element (>= 0).
+/// `columnsOuterBytes` bytes per batch element (>= 0). A dynamic K (forward
+/// substitution's rows) stays a loop inside each register tile
+/// (vectorizeDynamicReduction); its tiles then also cover several matrices
+/// of the batch when M is below `rows` (up to `rows` output rows in all), so
+/// that a tile has independent accumulator chains to overlap.
 LogicalResult tileAndVectorize(RewriterBase &rewriter, linalg::BatchMatmulOp op,
                                int64_t rows, int64_t cols,
                                int64_t columnsOuterBytes) {
@@ -114,11 +157,14 @@ LogicalResult tileAndVectorize(RewriterBase &rewriter, linalg::BatchMatmulOp op,
     return rewriter.notifyMatchFailure(op, "not on tensors");
   // The batch dimension may be dynamic: it is tiled by 1, so every register
   // tile is static (a dynamic tri_inv batch, or its smaller last tile).
-  for (Value operand : op->getOperands())
-    if (ShapedType type = cast<ShapedType>(operand.getType());
-        !type.hasRank() || llvm::any_of(type.getShape().drop_front(),
-                                        ShapedType::isDynamic))
-      return rewriter.notifyMatchFailure(op, "dynamic matrix dimension");
+  // K may be dynamic too (a loop in each tile); M and N make the register
+  // tile and must be static.
+  auto outType = cast<ShapedType>(op.getDpsInits()[0].getType());
+  if (!outType.hasRank() ||
+      llvm::any_of(outType.getShape().drop_front(), ShapedType::isDynamic))
+    return rewriter.notifyMatchFailure(op, "dynamic M or N");
+  auto lhsType = cast<ShapedType>(op.getDpsInputs()[0].getType());
+  bool dynamicReduction = lhsType.isDynamicDim(2);
 
   rewriter.setInsertionPoint(op);
   // Mixed precision (bf16 x bf16 -> f32): batch_matmul extends its operands
@@ -149,12 +195,17 @@ LogicalResult tileAndVectorize(RewriterBase &rewriter, linalg::BatchMatmulOp op,
       --d;
     return d;
   };
-  auto outType = cast<ShapedType>(op.getDpsInits()[0].getType());
   int64_t tileRows = largestDivisor(outType.getDimSize(1), rows);
   int64_t tileCols = largestDivisor(outType.getDimSize(2), cols);
-  OpFoldResult one = rewriter.getIndexAttr(1), all = rewriter.getIndexAttr(0);
+  // Matrices per tile: 1, or with a dynamic K (a latency-bound chain of
+  // multiply-adds per accumulator) up to `rows / tileRows` of a static batch.
+  int64_t tileBatch = 1;
+  if (dynamicReduction && !outType.isDynamicDim(0))
+    tileBatch = largestDivisor(outType.getDimSize(0), rows / tileRows);
+  OpFoldResult all = rewriter.getIndexAttr(0);
   scf::SCFTilingOptions options;
-  options.setTileSizes({one, rewriter.getIndexAttr(tileRows),
+  options.setTileSizes({rewriter.getIndexAttr(tileBatch),
+                        rewriter.getIndexAttr(tileRows),
                         rewriter.getIndexAttr(tileCols), all});
   // A right operand too large for the L1 cache: column tiles outermost,
   // so that one `K x tileCols` panel of it is reused by every row tile.
@@ -188,6 +239,12 @@ LogicalResult tileAndVectorize(RewriterBase &rewriter, linalg::BatchMatmulOp op,
   SmallVector<Operation *> tiles =
       llvm::to_vector(llvm::reverse(tiled->tiledAndFusedOps));
   for (Operation *tile : tiles) {
+    if (auto matmul = dyn_cast<linalg::BatchMatmulOp>(tile);
+        matmul && dynamicReduction) {
+      if (failed(vectorizeDynamicReduction(rewriter, matmul)))
+        return failure();
+      continue;
+    }
     rewriter.setInsertionPoint(tile);
     FailureOr<linalg::VectorizationResult> vectorized =
         linalg::vectorize(rewriter, tile, /*inputVectorSizes=*/{},

@@ -88,6 +88,9 @@ struct ResolvedTriInv {
   /// Neumann strategy: the largest window of an exact series
   /// (TargetInfo::getTriInvNeumannMaxSeriesSize; 0 = the whole matrix).
   int64_t neumannMaxSeriesSize = 0;
+  /// Forward substitution: column block of each row's products
+  /// (TargetInfo::getTriInvForwardSubstitutionColumnBlock; 0 = width C).
+  int64_t forwardSubstitutionColumnBlock = 0;
   /// The rule-table row behind `factors` and `residualSteps`, when they
   /// come from the pass's tolerance.
   std::optional<ToleranceChoice> fromTolerance;
@@ -194,6 +197,8 @@ ResolvedTriInv resolve(TriInvOp op, const LoweringDefaults &defaults) {
   r.diagonalBlocksF32 = defaults.target->keepsTriInvDiagonalBlocksF32();
   r.neumannBlockSize = defaults.target->getTriInvNeumannBlockSize();
   r.neumannMaxSeriesSize = defaults.target->getTriInvNeumannMaxSeriesSize();
+  r.forwardSubstitutionColumnBlock =
+      defaults.target->getTriInvForwardSubstitutionColumnBlock();
   return r;
 }
 
@@ -1250,37 +1255,86 @@ public:
     return x;
   }
 
-  /// Exact row-by-row forward substitution: X[i, :i] = -L[i, :i] X[:i, :i],
-  /// given `negL` = -L.
-  Value forwardSubstitution(Value negL) {
+  /// Exact row-by-row forward substitution, given `negL` = -L: row i of X
+  /// is e_i - L[i, :i] X[:i, :], computed over the static width C, or per
+  /// block J = [j0, j0 + w) of `columnBlock` columns (the largest divisor
+  /// of C not above it; 0 = C), j0 < i, as e_i[J] - L[i, j0:i] X[j0:i, J].
+  /// X is unit lower triangular, so X[k, j] = 0 for j > k: the columns
+  /// j >= i only add exact zeros to e_i, the rows k < j0 of a block only
+  /// zero products, and each column's sum runs over k in order as in
+  /// X[i, :i] = -L[i, :i] X[:i, :i]. Only the reduction (K = i - j0) is
+  /// dynamic, so targets vectorise the static columns and loop over K.
+  /// Blocks j0 >= i are not written: X holds I there. Each product is
+  /// computed in a `batch x 1 x w` scratch tensor carried by the loops and
+  /// then inserted into X: a product writing into X itself while reading
+  /// X[:i] would be copied whole by bufferization (it cannot prove the rows
+  /// disjoint), O(C^3) per matrix.
+  Value forwardSubstitution(Value negL, int64_t columnBlock) {
     auto type = cast<RankedTensorType>(negL.getType());
     int64_t n = type.getDimSize(1);
+    int64_t w = columnBlock <= 0 ? n : std::min(columnBlock, n);
+    while (n % w)
+      --w;
     OpFoldResult batch = batchOf(negL);
-    Value lb = arith::ConstantIndexOp::create(b, loc, 1);
-    Value ub = arith::ConstantIndexOp::create(b, loc, n);
-    Value step = arith::ConstantIndexOp::create(b, loc, 1);
-    auto loop = scf::ForOp::create(
-        b, loc, lb, ub, step, ValueRange{identity(batch, n)},
-        [&](OpBuilder &nb, Location nloc, Value i, ValueRange iterArgs) {
-          Value x = iterArgs[0];
-          OpFoldResult zero = nb.getIndexAttr(0), one = nb.getIndexAttr(1);
-          SmallVector<OpFoldResult> unit(3, one);
-          SmallVector<OpFoldResult> rowOffsets = {zero, i, zero};
-          SmallVector<OpFoldResult> rowSizes = {batch, one, i};
-          Value row = tensor::ExtractSliceOp::create(nb, nloc, negL, rowOffsets,
-                                                     rowSizes, unit);
-          Value top = tensor::ExtractSliceOp::create(
-              nb, nloc, x, ArrayRef<OpFoldResult>{zero, zero, zero},
-              ArrayRef<OpFoldResult>{batch, i, i}, unit);
-          Value acc = tensor::ExtractSliceOp::create(nb, nloc, x, rowOffsets,
-                                                     rowSizes, unit);
-          StructuredBuilder body(nb, nloc);
-          Value newRow = emitMatmul(body, row, top, acc, matmulPrecision);
-          Value updated = tensor::InsertSliceOp::create(
-              nb, nloc, newRow, x, rowOffsets, rowSizes, unit);
-          scf::YieldOp::create(nb, nloc, updated);
+    OpBuilder::InsertionGuard guard(b);
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    auto rows = scf::ForOp::create(
+        b, loc, one, arith::ConstantIndexOp::create(b, loc, n), one,
+        ValueRange{identity(batch, n), empty(batch, 1, w)});
+    b.setInsertionPointToStart(rows.getBody());
+    Value i = rows.getInductionVar();
+    ValueRange carried = rows.getRegionIterArgs();
+    if (w == n) {
+      scf::YieldOp::create(b, loc,
+                           forwardSubstitutionBlock(negL, carried, i, zero, w));
+      return rows.getResult(0);
+    }
+    auto blocks = scf::ForOp::create(
+        b, loc, zero, i, arith::ConstantIndexOp::create(b, loc, w), carried);
+    scf::YieldOp::create(b, loc, blocks.getResults());
+    b.setInsertionPointToStart(blocks.getBody());
+    scf::YieldOp::create(
+        b, loc,
+        forwardSubstitutionBlock(negL, blocks.getRegionIterArgs(), i,
+                                 blocks.getInductionVar(), w));
+    return rows.getResult(0);
+  }
+
+  /// Forward substitution's product for row `i`, columns [j0, j0 + w):
+  /// `carried` = (X, scratch) in, (X with the block written, the block) out.
+  SmallVector<Value> forwardSubstitutionBlock(Value negL, ValueRange carried,
+                                              Value i, Value j0, int64_t w) {
+    Value x = carried[0], scratch = carried[1];
+    OpFoldResult batch = batchOf(negL);
+    OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1),
+                 width = b.getIndexAttr(w);
+    SmallVector<OpFoldResult> unit(3, one);
+    Value depth = arith::SubIOp::create(b, loc, i, j0);
+    Value row = tensor::ExtractSliceOp::create(
+        b, loc, negL, ArrayRef<OpFoldResult>{zero, i, j0},
+        ArrayRef<OpFoldResult>{batch, one, depth}, unit);
+    Value top = tensor::ExtractSliceOp::create(
+        b, loc, x, ArrayRef<OpFoldResult>{zero, j0, j0},
+        ArrayRef<OpFoldResult>{batch, depth, width}, unit);
+    // e_i[J], the part of the identity's row the product accumulates onto.
+    Value unitRow = elementwise(
+        ValueRange{}, scratch,
+        [&](OpBuilder &nb, Location nloc, ValueRange, Value, Value j) {
+          Value col = arith::AddIOp::create(nb, nloc, j0, j);
+          Value diag =
+              arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::eq, col, i);
+          return arith::SelectOp::create(
+                     nb, nloc, diag,
+                     StructuredBuilder::f32Constant(nb, nloc, 1.0f),
+                     StructuredBuilder::f32Constant(nb, nloc, 0.0f))
+              .getResult();
         });
-    return loop.getResult(0);
+    Value block = emitMatmul(sb, row, top, unitRow, matmulPrecision);
+    Value updated = tensor::InsertSliceOp::create(
+        b, loc, block, x, ArrayRef<OpFoldResult>{zero, i, j0},
+        ArrayRef<OpFoldResult>{batch, one, width}, unit);
+    return {updated, block};
   }
 
 private:
@@ -1309,7 +1363,8 @@ Value invertBatch(OpBuilder &b, Location loc, Value a,
   Value x;
   switch (config.strategy) {
   case TriInvStrategy::ForwardSubstitution:
-    x = emit.forwardSubstitution(emit.strictlyLower(a, -1.0f));
+    x = emit.forwardSubstitution(emit.strictlyLower(a, -1.0f),
+                                 config.forwardSubstitutionColumnBlock);
     break;
   case TriInvStrategy::Neumann: {
     // Block-triangular products where the target asks for them and the

@@ -66,14 +66,61 @@ func.func @dynamic_batch(%a: tensor<?x8x16xf32>, %b: tensor<?x16x32xf32>, %c: te
   return %r : tensor<?x8x32xf32>
 }
 
-// A dynamic matrix dimension has no static register tile: left to the
-// scalar loops.
+// A dynamic M (or N) has no static register tile: left to the scalar loops.
 // CHECK-LABEL: func.func @dynamic_rows
 // CHECK: linalg.batch_matmul
 // CHECK-NOT: vector.contract
 func.func @dynamic_rows(%a: tensor<4x?x16xf32>, %b: tensor<4x16x32xf32>, %c: tensor<4x?x32xf32>) -> tensor<4x?x32xf32> {
   %r = linalg.batch_matmul ins(%a, %b : tensor<4x?x16xf32>, tensor<4x16x32xf32>) outs(%c : tensor<4x?x32xf32>) -> tensor<4x?x32xf32>
   return %r : tensor<4x?x32xf32>
+}
+
+// A dynamic K only (forward substitution's rows, [B, 1, i] x [B, i, C]):
+// static register tiles, each an scf.for over K (dynamic bound, step 1)
+// carrying its accumulator vector; with M = 1 below rows = 8 a tile covers
+// 8 matrices of the batch (8 x 2 AVX-512 accumulators, independent
+// chains). Each step is one [8, 1, 1] x [8, 1, 32] contraction of the
+// operands at k. Main before session 16 left it to scalar loops.
+// CHECK-LABEL: func.func @dynamic_reduction
+// CHECK: %[[K:.*]] = tensor.dim %{{.*}}, %c2 : tensor<16x1x?xf32>
+// CHECK: scf.for %{{.*}} = %c0 to %c16 step %c8
+// CHECK:   %[[INIT:.*]] = vector.transfer_read {{.*}} : tensor<8x1x32xf32>, vector<8x1x32xf32>
+// CHECK:   %[[ACC:.*]] = scf.for %[[KK:.*]] = %c0 to %[[K]] step %c1 iter_args(%[[IT:.*]] = %[[INIT]]) -> (vector<8x1x32xf32>)
+// CHECK-NOT: vector.transfer_write
+// CHECK:     %[[LHS:.*]] = vector.transfer_read {{.*}} : tensor<8x1x1xf32>, vector<8x1x1xf32>
+// CHECK:     %[[RHS:.*]] = vector.transfer_read {{.*}} : tensor<8x1x32xf32>, vector<8x1x32xf32>
+// CHECK:     %[[S:.*]] = vector.contract {{.*}} %[[LHS]], %[[RHS]], %[[IT]] : vector<8x1x1xf32>, vector<8x1x32xf32> into vector<8x1x32xf32>
+// CHECK:     scf.yield %[[S]] : vector<8x1x32xf32>
+// CHECK:   vector.transfer_write %[[ACC]]
+// CHECK-NOT: linalg.batch_matmul
+// rows=1: one matrix per tile.
+// ROW-LABEL: func.func @dynamic_reduction
+// ROW: scf.for %{{.*}} = %c0 to %c16 step %c1
+// ROW:   scf.for %{{.*}} = %c0 to %{{.*}} step %c1 iter_args(%{{.*}} = %{{.*}}) -> (vector<1x1x32xf32>)
+func.func @dynamic_reduction(%a: tensor<16x1x?xf32>, %b: tensor<16x?x32xf32>, %c: tensor<16x1x32xf32>) -> tensor<16x1x32xf32> {
+  %r = linalg.batch_matmul ins(%a, %b : tensor<16x1x?xf32>, tensor<16x?x32xf32>) outs(%c : tensor<16x1x32xf32>) -> tensor<16x1x32xf32>
+  return %r : tensor<16x1x32xf32>
+}
+
+// A dynamic K and batch: one matrix per tile (no static batch tile), bf16
+// operands widened first, and a zero fill fused into the tiles: the K
+// loop starts from a constant zero vector.
+// CHECK-LABEL: func.func @dynamic_reduction_and_batch
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : vector<1x1x16xf32>
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: scf.for %{{.*}} = %c0 to %dim{{.*}} step %c1 iter_args(%{{.*}}) -> (tensor<?x1x16xf32>)
+// CHECK:   scf.for %{{.*}} = %c0 to %{{.*}} step %c1 iter_args(%[[IT:.*]] = %[[ZERO]]) -> (vector<1x1x16xf32>)
+// CHECK:     vector.contract {{.*}} %[[IT]] : vector<1x1x1xf32>, vector<1x1x16xf32> into vector<1x1x16xf32>
+// CHECK-NOT: linalg.batch_matmul
+// CHECK-NOT: linalg.fill
+func.func @dynamic_reduction_and_batch(%a: tensor<?x1x?xbf16>, %b: tensor<?x?x16xbf16>) -> tensor<?x1x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %a, %c0 : tensor<?x1x?xbf16>
+  %e = tensor.empty(%n) : tensor<?x1x16xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<?x1x16xf32>) -> tensor<?x1x16xf32>
+  %r = linalg.batch_matmul ins(%a, %b : tensor<?x1x?xbf16>, tensor<?x?x16xbf16>) outs(%c : tensor<?x1x16xf32>) -> tensor<?x1x16xf32>
+  return %r : tensor<?x1x16xf32>
 }
 
 // Mixed precision: operands widened to f32 (exact), then vectorised.

@@ -32,7 +32,7 @@
 // FS16-LABEL: func.func @blocked
 // FS16: scf.for
 // FS16:   arith.truncf %{{.*}} : f32 to f16
-// FS16:   linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<4x1x?xf16>, tensor<4x?x?xf16>) outs(%{{.*}} : tensor<4x1x?xf32>)
+// FS16:   linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<4x1x?xf16>, tensor<4x?x32xf16>) outs(%{{.*}} : tensor<4x1x32xf32>)
 // BAD: for the --precision option: Cannot find option named 'i4'!
 func.func @blocked(%a: tensor<4x32x32xf32>) -> tensor<4x32x32xf32> {
   %x = deltanet.tri_inv %a : tensor<4x32x32xf32>

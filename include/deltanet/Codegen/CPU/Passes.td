@@ -262,7 +262,19 @@ def DeltaNetCpuVectorizeMatmuls : Pass<"deltanet-cpu-vectorize-matmuls"> {
     The batch dimension may be dynamic (a dynamic `tri_inv` batch, or its
     smaller last tile): it is tiled by 1, so the register tiles are the
     same static ones under a loop to the batch size. Matmuls with a dynamic
-    M, N or K are left alone.
+    M or N are left alone.
+
+    Dynamic K (forward substitution's rows, `[B, 1, i] x [B, i, C]`): the
+    static M x N register tiles as above, each an `scf.for` over K in steps
+    of 1 (upstream `scf::tileUsingSCF`) whose step is a static contraction
+    (upstream `linalg::vectorize`), the accumulator's read and write hoisted
+    out of the loop (upstream `hoistLoopInvariantSubsets`): it is carried in
+    vector registers. The multiply-adds per output element run over k in
+    order. Such a tile also covers several matrices of a static batch when
+    M is below `rows` (`rows / M`, the largest divisor of the batch not
+    above it), so that its accumulator chains are independent: forward
+    substitution's row is one chain per accumulator, latency-bound with one
+    matrix per tile.
 
     Register tiling: each tile is `rows` rows of the output (fewer when M is
     smaller or `rows` does not divide it: the largest divisor of M not above

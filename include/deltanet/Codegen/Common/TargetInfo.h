@@ -96,6 +96,14 @@ public:
   /// products (getTriInvNeumannBlockSize > 0). 0 (the default): no limit.
   virtual int64_t getTriInvNeumannMaxSeriesSize() const { return 0; }
 
+  /// Column block of the forward-substitution strategy's rows: row i is
+  /// computed per block of this many columns J = [j0, j0 + w), j0 < i, as
+  /// e_i[J] - L[i, j0:i] X[j0:i, J] (X[k, J] = 0 for k < j0: the reduction
+  /// starts at the block's first column, about half the multiply-adds of
+  /// the whole width), the largest divisor of C not above it. 0 (the
+  /// default): one product over the whole static width C per row.
+  virtual int64_t getTriInvForwardSubstitutionColumnBlock() const { return 0; }
+
   /// Whether the chunk state scan decays v_new's rows
   /// (`S += k^T (v_new exp(g_last - g))`, one elementwise op giving v_new
   /// and its decayed copy) instead of a decayed, transposed copy of k
