@@ -278,19 +278,25 @@ struct DeltaNetCpuPrefetchGatherRowsPass
     Value iteration = constant(0);
     for (scf::ForOp loop : ArrayRef(nest.loops).take_front(depth)) {
       int64_t trips = loop.getStaticTripCount()->getSExtValue();
-      Value scaled = arith::MulIOp::create(b, loc, iteration, constant(trips));
       Value local = arith::DivUIOp::create(
           b, loc,
           arith::SubIOp::create(b, loc, loop.getInductionVar(),
                                 loop.getLowerBound()),
           loop.getStep());
-      iteration = arith::AddIOp::create(b, loc, scaled, local);
+      iteration = loop == nest.loops.front()
+                      ? local
+                      : arith::AddIOp::create(
+                            b, loc,
+                            arith::MulIOp::create(b, loc, iteration,
+                                                  constant(trips)),
+                            local);
     }
     int64_t perIteration = llvm::divideCeil(layout.lines, iterations);
     Value first =
         arith::MulIOp::create(b, loc, iteration, constant(perIteration));
     for (int64_t j = 0; j < perIteration; ++j) {
-      Value line = arith::AddIOp::create(b, loc, first, constant(j));
+      Value line =
+          j == 0 ? first : arith::AddIOp::create(b, loc, first, constant(j));
       // The last iteration's surplus repeats the last line.
       if (iterations * perIteration > layout.lines)
         line = arith::MinUIOp::create(b, loc, line, constant(layout.lines - 1));
