@@ -149,11 +149,14 @@ struct DeltaNetCpuPrefetchGatherRowsPass
   void runOnOperation() override {
     if (products <= 0)
       return;
-    if (locality < 0 || locality > 3 || lineBytes <= 0) {
+    if (locality < 0 || locality > 3 || lineBytes <= 0 ||
+        maxLinesPerIteration <= 0) {
       getOperation()->emitError()
-          << "deltanet-cpu-prefetch-gather-rows: locality must be 0-3 and "
-             "line-bytes positive (got "
-          << locality << ", " << lineBytes << ")";
+          << "deltanet-cpu-prefetch-gather-rows: locality must be 0-3, "
+             "line-bytes and max-lines-per-iteration positive (got "
+          << static_cast<int64_t>(locality) << ", "
+          << static_cast<int64_t>(lineBytes) << ", "
+          << static_cast<int64_t>(maxLinesPerIteration) << ")";
       return signalPassFailure();
     }
     SmallVector<scf::ForOp> loops;
@@ -245,9 +248,16 @@ struct DeltaNetCpuPrefetchGatherRowsPass
     }
 
     // Source i goes to nest i mod #nests; each inner iteration of a nest
-    // prefetches the next lines of its sources.
-    for (auto [i, source] : llvm::enumerate(nextViews))
-      prefetchInNest(nests[i % nests.size()], source.first, source.second);
+    // prefetches the next lines of its sources. A nest too small for its
+    // source (more than `max-lines-per-iteration` lines per innermost
+    // iteration: a burst of misses) gets none.
+    for (auto [i, source] : llvm::enumerate(nextViews)) {
+      ProductNest &nest = nests[i % nests.size()];
+      if (static_cast<int64_t>(llvm::divideCeil(
+              source.second.lines, nest.iterations)) > maxLinesPerIteration)
+        continue;
+      prefetchInNest(nest, source.first, source.second);
+    }
   }
 
   /// Prefetches the lines of `view` in the deepest loop of `nest` that

@@ -1,6 +1,10 @@
-// RUN: deltanet-opt %s --split-input-file --deltanet-cpu-prefetch-gather-rows=min-source-bytes=65536 --canonicalize | FileCheck %s
+// RUN: deltanet-opt %s --split-input-file --deltanet-cpu-prefetch-gather-rows="min-source-bytes=65536 max-lines-per-iteration=4" --canonicalize | FileCheck %s
+// RUN: deltanet-opt %s --split-input-file --deltanet-cpu-prefetch-gather-rows=min-source-bytes=65536 | FileCheck %s --check-prefix=DISABLED
 // RUN: deltanet-opt %s --split-input-file --deltanet-cpu-prefetch-gather-rows=products=0 | FileCheck %s --check-prefix=DISABLED
-// RUN: deltanet-opt %s --split-input-file --deltanet-cpu-prefetch-gather-rows="min-source-bytes=0 locality=1" --canonicalize | FileCheck %s --check-prefix=SMALL
+// RUN: deltanet-opt %s --split-input-file --deltanet-cpu-prefetch-gather-rows="min-source-bytes=0 locality=1 max-lines-per-iteration=4" --canonicalize | FileCheck %s --check-prefix=SMALL
+
+// RUN: not deltanet-opt %s --split-input-file --deltanet-cpu-prefetch-gather-rows=locality=7 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: prefetch-gather-rows.mlir:{{[0-9]+}}:{{[0-9]+}}: error: deltanet-cpu-prefetch-gather-rows: locality must be 0-3, line-bytes and max-lines-per-iteration positive (got 7, 64, 2)
 
 #id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 
@@ -9,7 +13,8 @@
 // [1, 256, 4] (4 KiB, below min-source-bytes: stays cached, left alone,
 // unless min-source-bytes=0); one product nest of 8 x 4 = 32 inner
 // iterations around a vector.contract: 4 lines of the next chunk's q per
-// inner iteration.
+// inner iteration (with the default max-lines-per-iteration=2 the product is
+// too small for q: nothing, like products=0).
 // CHECK-LABEL: func.func @chunks
 // CHECK-SAME: (%[[Q:.*]]: memref<1x256x4x32xf32>, %[[G:.*]]: memref<1x256x4xf32>
 // CHECK: scf.for %[[I:.*]] = %{{.*}} to %[[UB:.*]] step %[[STEP:[^ ]*]]

@@ -437,9 +437,13 @@ def DeltaNetCpuPrefetchGatherRows
     gathered source `i` into product `i mod products`, one line (or
     `ceil(lines / iterations)` lines) per inner iteration: the misses are
     spread over the multiply-adds instead of stalling the copy loop, and
-    never more than a few are in flight. The next views are the gather's
-    `memref.subview` with the offsets recomputed (pure ops cloned) for the
-    next induction value.
+    never more than a few are in flight. A product with fewer than
+    `lines / max-lines-per-iteration` inner iterations gets no source (with
+    INT8 stage products or `vdpbf16ps`, `chunk-precision=i8` or
+    `bf16-dot-products`, the largest such nests are small and nothing is
+    prefetched). The next views are the
+    gather's `memref.subview` with the offsets recomputed (pure ops cloned)
+    for the next induction value.
 
     Gathered buffers of a static size below `min-source-bytes` are left
     alone: they stay cached across the iterations (g and beta, `[B, T, H]`:
@@ -464,7 +468,12 @@ def DeltaNetCpuPrefetchGatherRows
            /*default=*/"1048576",
            "gathered buffers of a static size below this stay cached across "
            "the iterations and are not prefetched (default: 1 MiB, this "
-           "CPU's L2 per core)">
+           "CPU's L2 per core)">,
+    Option<"maxLinesPerIteration", "max-lines-per-iteration", "int64_t",
+           /*default=*/"2",
+           "a source is prefetched only where its product has enough inner "
+           "iterations for at most this many lines each (fewer: bursts of "
+           "misses, measured slower)">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect",
