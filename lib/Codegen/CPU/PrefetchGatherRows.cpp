@@ -184,7 +184,10 @@ struct DeltaNetCpuPrefetchGatherRowsPass
     SmallVector<ProductNest> nests;
     for (Operation &op : body->without_terminator()) {
       if (memref::SubViewOp view = gatheredView(&op)) {
-        if (loop.isDefinedOutsideOfLoop(view.getSource()) &&
+        auto outside = [&](Value v) { return loop.isDefinedOutsideOfLoop(v); };
+        if (outside(view.getSource()) &&
+            llvm::all_of(view.getSizes(), outside) &&
+            llvm::all_of(view.getStrides(), outside) &&
             !staysCached(view.getSource().getType()) &&
             llvm::any_of(view.getOffsets(), [&](Value offset) {
               return dependsOnInductionVar(loop, offset);

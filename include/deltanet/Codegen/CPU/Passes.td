@@ -427,8 +427,9 @@ def DeltaNetCpuPrefetchGatherRows
   let description = [{
     For every `scf.for` whose body gathers rows of a buffer defined outside
     it (a `linalg.copy`, or a `linalg.generic` that only yields its input,
-    from a static-size `memref.subview` whose offsets are computed from the
-    induction variable: the chunk loop's q / k / v / g / beta gathers of
+    from a static-size `memref.subview`, sizes and strides from outside the
+    loop, whose offsets are computed from the induction variable: the chunk
+    loop's q / k / v / g / beta gathers of
     `deltanet.chunk_gated_delta_rule`), this pass emits `memref.prefetch`
     ops (LLVM's `llvm.prefetch`) of the lines that the *next* iteration
     gathers (the current one's on the last iteration). They go into the
