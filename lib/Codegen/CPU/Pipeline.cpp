@@ -84,6 +84,9 @@ void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm,
     pm.addPass(createForallToForLoopPass());
   else
     pm.addPass(createForallToParallelLoopPass());
+  // The chunk loop's next q / k / v / g / beta rows prefetched inside its
+  // largest products, one cache line per inner iteration.
+  pm.addNestedPass<func::FuncOp>(createDeltaNetCpuPrefetchGatherRows());
 
   // INT8 byte dot products as vpdpbusd (an intrinsic call: after buffer
   // deallocation, which needs the memory effects of every op).

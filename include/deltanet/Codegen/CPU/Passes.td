@@ -432,4 +432,65 @@ def DeltaNetCpuInlineAllocaScopes : Pass<"deltanet-cpu-inline-alloca-scopes"> {
   }];
 }
 
+def DeltaNetCpuPrefetchGatherRows
+    : Pass<"deltanet-cpu-prefetch-gather-rows"> {
+  let summary = "Prefetch the rows that a loop's next iteration gathers, one "
+                "cache line per inner iteration of its products";
+  let description = [{
+    For every `scf.for` whose body gathers rows of a buffer defined outside
+    it (a `linalg.copy`, or a `linalg.generic` that only yields its input,
+    from a static-size `memref.subview`, sizes and strides from outside the
+    loop, whose offsets are computed from the induction variable: the chunk
+    loop's q / k / v / g / beta gathers of
+    `deltanet.chunk_gated_delta_rule`), this pass emits `memref.prefetch`
+    ops (LLVM's `llvm.prefetch`) of the lines that the *next* iteration
+    gathers (the current one's on the last iteration). They go into the
+    innermost loops of the `products` largest register-tiled products of
+    the body (loop nests with constant bounds around a `vector.contract`),
+    gathered source `i` into product `i mod products`, one line (or
+    `ceil(lines / iterations)` lines) per inner iteration: the misses are
+    spread over the multiply-adds instead of stalling the copy loop, and
+    never more than a few are in flight. A product with fewer than
+    `lines / max-lines-per-iteration` inner iterations gets no source (with
+    INT8 stage products or `vdpbf16ps`, `chunk-precision=i8` or
+    `bf16-dot-products`, the largest such nests are small and nothing is
+    prefetched). The next views are the
+    gather's `memref.subview` with the offsets recomputed (pure ops cloned)
+    for the next induction value.
+
+    Gathered buffers of a static size below `min-source-bytes` are left
+    alone: they stay cached across the iterations (g and beta, `[B, T, H]`:
+    64 / 256 KiB at H = 4 / 16), and prefetching them measured slower.
+
+    Lines: every index of the view's outer dims is a row; a unit-stride
+    innermost dim has `line-bytes` per line, any other innermost dim one
+    element per line. Run after bufferization (on memrefs), while the
+    products are still `vector.contract`s. Prefetches do not change any
+    value: results are bitwise identical.
+  }];
+  let options = [
+    Option<"products", "products", "int64_t", /*default=*/"3",
+           "products (largest inner iteration counts) that host prefetches; "
+           "0 = off">,
+    Option<"locality", "locality", "int64_t", /*default=*/"3",
+           "llvm.prefetch locality hint: 3 = all cache levels (prefetcht0) "
+           "... 0 = non-temporal">,
+    Option<"lineBytes", "line-bytes", "int64_t", /*default=*/"64",
+           "cache line size in bytes">,
+    Option<"minSourceBytes", "min-source-bytes", "int64_t",
+           /*default=*/"1048576",
+           "gathered buffers of a static size below this stay cached across "
+           "the iterations and are not prefetched (default: 1 MiB, this "
+           "CPU's L2 per core)">,
+    Option<"maxLinesPerIteration", "max-lines-per-iteration", "int64_t",
+           /*default=*/"2",
+           "a source is prefetched only where its product has enough inner "
+           "iterations for at most this many lines each (fewer: bursts of "
+           "misses, measured slower)">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 #endif // DELTANET_CODEGEN_CPU_PASSES_TD
