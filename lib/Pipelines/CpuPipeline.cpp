@@ -65,7 +65,8 @@ void mlir::deltanet::buildCpuPipeline(OpPassManager &pm,
                             options.chunkStagePrecision);
   buildCPUCodegenPassPipeline(pm, options.numThreads, options.bf16DotProducts,
                               options.int8DotProducts,
-                              options.resultsToOutParams);
+                              options.resultsToOutParams,
+                              options.prefetchGatherRows);
 }
 
 void mlir::deltanet::registerDeltaNetPipelines() {

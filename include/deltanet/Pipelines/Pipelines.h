@@ -71,6 +71,14 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions>,
           "call). Off by default: the JIT, C API and Python callers expect "
           "returned results"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> prefetchGatherRows{
+      *this, "prefetch-gather-rows",
+      llvm::cl::desc(
+          "Run deltanet-cpu-prefetch-gather-rows: the chunk loop's next q / "
+          "k / v rows prefetched inside its largest products (chunk op "
+          "1.01-1.09x faster, bitwise identical; docs/Performance.md, "
+          "session 16). On by default; off to measure without it"),
+      llvm::cl::init(true)};
 };
 
 /// Checks the values the option parser accepts but the pipeline does not

@@ -26,7 +26,8 @@ void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm,
                                                  int64_t numThreads,
                                                  bool bf16DotProducts,
                                                  bool int8DotProducts,
-                                                 bool resultsToOutParams) {
+                                                 bool resultsToOutParams,
+                                                 bool prefetchGatherRows) {
   // INT8 matmuls as vpdpbusd dot products when asked, else pairwise
   // multiply-adds (vpdpwssd where the CPU has VNNI); bf16 ones as vdpbf16ps
   // dot products when asked; static float batched matmuls: register tiles
@@ -86,7 +87,8 @@ void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm,
     pm.addPass(createForallToParallelLoopPass());
   // The chunk loop's next q / k / v / g / beta rows prefetched inside its
   // largest products, one cache line per inner iteration.
-  pm.addNestedPass<func::FuncOp>(createDeltaNetCpuPrefetchGatherRows());
+  if (prefetchGatherRows)
+    pm.addNestedPass<func::FuncOp>(createDeltaNetCpuPrefetchGatherRows());
 
   // INT8 byte dot products as vpdpbusd (an intrinsic call: after buffer
   // deallocation, which needs the memory effects of every op).

@@ -54,10 +54,13 @@ void populateInterchangeReductionsPatterns(RewritePatternSet &patterns);
 /// `resultsToOutParams`: memref results become caller-provided out-param
 /// arguments (upstream buffer-results-to-out-params right after
 /// bufferization, allocations of the results hoisted into the arguments).
+/// `prefetchGatherRows`: deltanet-cpu-prefetch-gather-rows runs (the chunk
+/// loop's next input rows prefetched inside its largest products).
 void buildCPUCodegenPassPipeline(OpPassManager &pm, int64_t numThreads = 1,
                                  bool bf16DotProducts = false,
                                  bool int8DotProducts = false,
-                                 bool resultsToOutParams = false);
+                                 bool resultsToOutParams = false,
+                                 bool prefetchGatherRows = true);
 
 #define GEN_PASS_REGISTRATION
 #include "deltanet/Codegen/CPU/Passes.h.inc"
