@@ -208,11 +208,15 @@ LogicalResult tileAndVectorize(RewriterBase &rewriter, linalg::BatchMatmulOp op,
                         rewriter.getIndexAttr(tileRows),
                         rewriter.getIndexAttr(tileCols), all});
   // A right operand too large for the L1 cache: column tiles outermost,
-  // so that one `K x tileCols` panel of it is reused by every row tile.
+  // so that one `K x tileCols` panel of it is reused by every row tile. A
+  // dynamic K (unknown size) keeps the row tiles outermost.
   auto rhsType = cast<ShapedType>(op.getDpsInputs()[1].getType());
-  int64_t rhsBytes = rhsType.getDimSize(1) * rhsType.getDimSize(2) *
-                     llvm::divideCeil(
-                         rhsType.getElementType().getIntOrFloatBitWidth(), 8);
+  int64_t rhsBytes =
+      rhsType.isDynamicDim(1) || rhsType.isDynamicDim(2)
+          ? 0
+          : rhsType.getDimSize(1) * rhsType.getDimSize(2) *
+                llvm::divideCeil(
+                    rhsType.getElementType().getIntOrFloatBitWidth(), 8);
   if (columnsOuterBytes >= 0 && rhsBytes > columnsOuterBytes)
     options.setInterchange({0, 2, 1, 3});
   // A linalg.fill producing the accumulator is fused into the tiles: once
