@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "deltanet/Codegen/CPU/Passes.h"
+#include "deltanet/Dialect/DeltaNet/Utils/TileSizes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -34,13 +35,6 @@ using namespace mlir::deltanet;
 
 namespace {
 
-/// The largest divisor of `n` not above `bound` (at least 1).
-int64_t largestDivisor(int64_t n, int64_t bound) {
-  int64_t d = std::max<int64_t>(1, std::min(bound, n));
-  while (n % d)
-    --d;
-  return d;
-}
 
 /// Lanes of one dot-product accumulator: 16 f32 (zmm), 8 (ymm) or 4 (xmm),
 /// the widest dividing `n`; 0 if none does.

@@ -8,6 +8,7 @@
 
 #include "deltanet/Codegen/CPU/Passes.h"
 #include "deltanet/Dialect/DeltaNet/Utils/StructuredBuilder.h"
+#include "deltanet/Dialect/DeltaNet/Utils/TileSizes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -285,12 +286,6 @@ struct VectorizeInt8BatchMatmul
       return pairwiseMultiplyAdd(pb, loc, acc, a, bv);
     };
     // Register tile: rowTile rows x chunkTile chunks of accumulators.
-    auto largestDivisor = [](int64_t n, int64_t bound) {
-      int64_t d = std::max<int64_t>(1, std::min(bound, n));
-      while (n % d)
-        --d;
-      return d;
-    };
     int64_t rowTile = largestDivisor(m, 4);
     int64_t chunkTile = largestDivisor(chunks, 4);
 

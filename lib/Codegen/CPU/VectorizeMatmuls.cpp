@@ -7,6 +7,7 @@
 
 #include "deltanet/Codegen/CPU/Passes.h"
 #include "deltanet/Dialect/DeltaNet/Utils/StructuredBuilder.h"
+#include "deltanet/Dialect/DeltaNet/Utils/TileSizes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -189,12 +190,6 @@ LogicalResult tileAndVectorize(RewriterBase &rewriter, linalg::BatchMatmulOp op,
 
   // The largest divisor of M not above `rows`: full tiles only, so every
   // tile has the same static shape and vectorises without masks.
-  auto largestDivisor = [](int64_t n, int64_t bound) {
-    int64_t d = std::max<int64_t>(1, std::min(bound, n));
-    while (n % d)
-      --d;
-    return d;
-  };
   int64_t tileRows = largestDivisor(outType.getDimSize(1), rows);
   int64_t tileCols = largestDivisor(outType.getDimSize(2), cols);
   // Matrices per tile: 1, or with a dynamic K (a latency-bound chain of

@@ -11,6 +11,7 @@
 #include "deltanet/Codegen/Common/TargetInfo.h"
 #include "deltanet/Dialect/DeltaNet/Transforms/Passes.h"
 #include "deltanet/Dialect/DeltaNet/Utils/StructuredBuilder.h"
+#include "deltanet/Dialect/DeltaNet/Utils/TileSizes.h"
 
 #include "PrecisionMatmul.h"
 #include "TriInvTolerance.h"
@@ -1272,9 +1273,7 @@ public:
   Value forwardSubstitution(Value negL, int64_t columnBlock) {
     auto type = cast<RankedTensorType>(negL.getType());
     int64_t n = type.getDimSize(1);
-    int64_t w = columnBlock <= 0 ? n : std::min(columnBlock, n);
-    while (n % w)
-      --w;
+    int64_t w = largestDivisor(n, columnBlock <= 0 ? n : columnBlock);
     OpFoldResult batch = batchOf(negL);
     OpBuilder::InsertionGuard guard(b);
     Value zero = arith::ConstantIndexOp::create(b, loc, 0);
