@@ -487,9 +487,12 @@ struct Config {
   std::string error;
   double compileSeconds = 0.0;
   Accuracy realistic, adversarial;
-  /// Accumulated over the reported iteration runs of its benchmark.
+  /// Accumulated over the reported iteration runs of its benchmark, or the
+  /// median repetition's once Google Benchmark reports one (with
+  /// --benchmark_report_aggregates_only it reports nothing else).
   double realSeconds = 0.0, cpuSeconds = 0.0;
   int64_t iterations = 0;
+  bool fromMedian = false;
 
   /// Why this configuration fails its accuracy check, or an empty string.
   std::string accuracyFailure() const {
@@ -579,14 +582,28 @@ public:
   void ReportRuns(const std::vector<Run> &runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run &run : runs) {
-      if (run.run_type != Run::RT_Iteration || run.error_occurred)
+      if (run.error_occurred)
         continue;
       auto it = byName.find(run.run_name.function_name);
       if (it == byName.end())
         continue;
-      it->second->realSeconds += run.real_accumulated_time;
-      it->second->cpuSeconds += run.cpu_accumulated_time;
-      it->second->iterations += run.iterations;
+      Config &config = *it->second;
+      // A median aggregate holds one repetition's accumulated times and
+      // iteration count; it replaces the sums of the iteration runs.
+      bool median = run.run_type == Run::RT_Aggregate &&
+                    run.aggregate_name == "median";
+      if (median) {
+        config.realSeconds = run.real_accumulated_time;
+        config.cpuSeconds = run.cpu_accumulated_time;
+        config.iterations = run.iterations;
+        config.fromMedian = true;
+        continue;
+      }
+      if (run.run_type != Run::RT_Iteration || config.fromMedian)
+        continue;
+      config.realSeconds += run.real_accumulated_time;
+      config.cpuSeconds += run.cpu_accumulated_time;
+      config.iterations += run.iterations;
     }
   }
 
@@ -598,8 +615,10 @@ public:
        << ", CPU pipeline defaults, " << threads << " thread(s)\n\n"
        << "Relative error: max over the batch of ||X - X_ref||_F / "
           "||X_ref||_F, X_ref = float64 forward substitution. ns / matrix: "
-          "real time (the speed ratios); CPU ns: the process's CPU time, "
-          "which a loaded machine distorts less (1 thread).\n\n"
+          "real time (the speed ratios; the median repetition's with "
+          "--benchmark_repetitions, else the mean over all runs); CPU ns: "
+          "the process's CPU time, which a loaded machine distorts less "
+          "(1 thread).\n\n"
        << "| C | strategy | rel. error realistic | rel. error adversarial | "
           "ns / matrix | CPU ns / matrix | speed vs forward substitution | "
           "speed vs C forward substitution |\n"
