@@ -53,22 +53,35 @@ memref::SubViewOp gatheredView(Operation *op) {
   return view;
 }
 
+/// Whether `cloneForNextIteration` can compute `value` for the next
+/// iteration of `loop`: it is defined outside the loop, is the induction
+/// variable, or comes from pure, region-free ops of the loop body.
+bool isComputableForNextIteration(scf::ForOp loop, Value value) {
+  if (value == loop.getInductionVar() || loop.isDefinedOutsideOfLoop(value))
+    return true;
+  Operation *def = value.getDefiningOp();
+  return def && def->getNumRegions() == 0 && isPure(def) &&
+         llvm::all_of(def->getOperands(), [&](Value operand) {
+           return isComputableForNextIteration(loop, operand);
+         });
+}
+
 /// `value` as computed for the next iteration of `loop` (its induction
-/// variable mapped to `nextIv` in `mapping`): pure, region-free ops of the
-/// loop body are cloned at the builder's insertion point; values defined
-/// outside the loop are used as they are. Fails on anything else.
-FailureOr<Value> cloneForNextIteration(OpBuilder &b, scf::ForOp loop,
-                                       Value value, IRMapping &mapping) {
+/// variable mapped to `nextIv` in `mapping`): the pure, region-free ops of
+/// the loop body it comes from are cloned at the builder's insertion point;
+/// values defined outside the loop are used as they are. Requires
+/// `isComputableForNextIteration(loop, value)`.
+Value cloneForNextIteration(OpBuilder &b, scf::ForOp loop, Value value,
+                            IRMapping &mapping) {
   if (Value mapped = mapping.lookupOrNull(value))
     return mapped;
   if (loop.isDefinedOutsideOfLoop(value))
     return value;
   Operation *def = value.getDefiningOp();
-  if (!def || def->getNumRegions() != 0 || !isPure(def))
-    return failure();
+  assert(def && def->getNumRegions() == 0 && isPure(def) &&
+         "not computable for the next iteration");
   for (Value operand : def->getOperands())
-    if (failed(cloneForNextIteration(b, loop, operand, mapping)))
-      return failure();
+    cloneForNextIteration(b, loop, operand, mapping);
   Operation *clone = b.clone(*def, mapping);
   return clone->getResult(cast<OpResult>(value).getResultNumber());
 }
@@ -213,8 +226,37 @@ struct DeltaNetCpuPrefetchGatherRowsPass
     nests.resize(std::min<size_t>(nests.size(), products));
     llvm::sort(nests, before);
 
+    // Plan first: source i (of those whose layout is known and whose
+    // offsets can be computed for the next iteration) goes to nest
+    // i mod #nests; a nest too small for its source (more than
+    // `max-lines-per-iteration` lines per innermost iteration: a burst of
+    // misses) gets none. Only planned prefetches build IR.
+    struct PlannedPrefetch {
+      memref::SubViewOp view;
+      LineLayout layout;
+      ProductNest *nest;
+    };
+    SmallVector<PlannedPrefetch> plan;
+    int64_t candidates = 0;
+    for (memref::SubViewOp view : sources) {
+      std::optional<LineLayout> layout = lineLayout(view.getType(), lineBytes);
+      if (!layout || !llvm::all_of(view.getOffsets(), [&](Value offset) {
+            return isComputableForNextIteration(loop, offset);
+          }))
+        continue;
+      ProductNest &nest = nests[candidates++ % nests.size()];
+      if (static_cast<int64_t>(llvm::divideCeil(layout->lines,
+                                                nest.iterations)) >
+          maxLinesPerIteration)
+        continue;
+      plan.push_back({view, *layout, &nest});
+    }
+    if (plan.empty())
+      return;
+
     // The next iteration's views (the current one's on the last iteration),
-    // at the top of the body.
+    // at the top of the body; each inner iteration of a nest prefetches the
+    // next lines of its sources.
     OpBuilder b(loop.getContext());
     b.setInsertionPointToStart(body);
     Location loc = loop.getLoc();
@@ -223,44 +265,21 @@ struct DeltaNetCpuPrefetchGatherRowsPass
     Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
                                           next, loop.getUpperBound());
     Value nextIv = arith::SelectOp::create(b, loc, inRange, next, iv);
-    SmallVector<std::pair<Value, LineLayout>> nextViews;
-    for (memref::SubViewOp view : sources) {
-      std::optional<LineLayout> layout = lineLayout(view.getType(), lineBytes);
-      if (!layout)
-        continue;
+    SmallVector<Value> nextViews;
+    for (PlannedPrefetch &prefetch : plan) {
+      memref::SubViewOp view = prefetch.view;
       IRMapping mapping;
       mapping.map(iv, nextIv);
       SmallVector<Value> offsets;
-      bool cloned = true;
-      for (Value offset : view.getOffsets()) {
-        FailureOr<Value> nextOffset =
-            cloneForNextIteration(b, loop, offset, mapping);
-        if (failed(nextOffset)) {
-          cloned = false;
-          break;
-        }
-        offsets.push_back(*nextOffset);
-      }
-      if (!cloned)
-        continue;
-      auto nextView = memref::SubViewOp::create(
+      for (Value offset : view.getOffsets())
+        offsets.push_back(cloneForNextIteration(b, loop, offset, mapping));
+      nextViews.push_back(memref::SubViewOp::create(
           b, view.getLoc(), view.getType(), view.getSource(), offsets,
           view.getSizes(), view.getStrides(), view.getStaticOffsets(),
-          view.getStaticSizes(), view.getStaticStrides());
-      nextViews.push_back({nextView, *layout});
+          view.getStaticSizes(), view.getStaticStrides()));
     }
-
-    // Source i goes to nest i mod #nests; each inner iteration of a nest
-    // prefetches the next lines of its sources. A nest too small for its
-    // source (more than `max-lines-per-iteration` lines per innermost
-    // iteration: a burst of misses) gets none.
-    for (auto [i, source] : llvm::enumerate(nextViews)) {
-      ProductNest &nest = nests[i % nests.size()];
-      if (static_cast<int64_t>(llvm::divideCeil(
-              source.second.lines, nest.iterations)) > maxLinesPerIteration)
-        continue;
-      prefetchInNest(nest, source.first, source.second);
-    }
+    for (auto [prefetch, nextView] : llvm::zip_equal(plan, nextViews))
+      prefetchInNest(*prefetch.nest, nextView, prefetch.layout);
   }
 
   /// Prefetches the lines of `view` in the deepest loop of `nest` that
