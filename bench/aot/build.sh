@@ -32,6 +32,10 @@ for clk in CLOCK_THREAD_CPUTIME_ID CLOCK_MONOTONIC; do
     -Wno-implicit-const-int-float-conversion "$here/gdr_driver.c" \
     -o "$out/gdr_driver_$clk" -lm -ldl
 done
+# Wall, process and calling-thread CPU per call, kernels interleaved
+# (returned-output and out-params ones; session 17).
+"$llvm/clang" -O2 -Wno-implicit-const-int-float-conversion \
+  "$here/gdr_split_driver.c" -o "$out/gdr_split_driver" -lm -ldl
 cat > "$out/measure.sh" <<EOS
 #!/usr/bin/env bash
 # 1 thread: CPU time of the calling thread; 1 vs 2 threads: wall time.

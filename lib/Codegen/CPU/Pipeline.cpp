@@ -77,8 +77,18 @@ void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm,
     outParams.modifyPublicFunctions = true;
     pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   }
+  // Loop-invariant buffers allocated before their loop (the chunk loop's
+  // ~30 stage workspaces: once per head instead of once per chunk; what a
+  // loop yields, the carried state, stays inside it; nothing leaves an
+  // scf.forall), then packed into one buffer per block: one malloc / free
+  // and one live base pointer per head (hoisted alone, the ~30 pointers
+  // live across the chunk loop cost more than the mallocs they saved;
+  // docs/Performance.md, session 17).
+  pm.addNestedPass<func::FuncOp>(
+      bufferization::createBufferLoopHoistingPass());
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
+  pm.addPass(createDeltaNetCpuPackWorkspaces());
   // Independent iterations (scf.forall over heads / matrix tiles): a loop
   // on one thread, else scf.parallel, later OpenMP.
   if (numThreads == 1)

@@ -432,6 +432,46 @@ def DeltaNetCpuInlineAllocaScopes : Pass<"deltanet-cpu-inline-alloca-scopes"> {
   }];
 }
 
+def DeltaNetCpuPackWorkspaces : Pass<"deltanet-cpu-pack-workspaces"> {
+  let summary = "One heap allocation for the static-shape buffers that a "
+                "block allocates and frees itself";
+  let description = [{
+    In every block, the `memref.alloc` ops of static shape and identity
+    layout whose only deallocation is one `memref.dealloc` in the same block
+    (the chunk loop's workspaces once `buffer-loop-hoisting` has moved them
+    before the loop: gathered q / k / v rows, decays, stage tiles, tri_inv's
+    blocks) become `memref.view`s of one `i8` buffer, allocated where the
+    first of them was and freed where the last of them was, each view at an
+    offset aligned to `alignment` bytes (or the alloc's own, if larger),
+    `stagger` bytes apart.
+    One malloc / free per block instead of one per buffer, and one base
+    pointer live across the loop instead of one per workspace (hoisting
+    alone kept ~30 pointers live through the chunk loop: more spills, and it
+    measured 1-12% slower at H = 16, docs/Performance.md, session 17).
+    Buffers a loop yields, returned results and buffers freed conditionally
+    or elsewhere are left alone; so are blocks with fewer than two
+    candidates, and candidates above `max-bytes`.
+  }];
+  let options = [
+    Option<"alignment", "alignment", "int64_t", /*default=*/"64",
+           "Byte alignment of every view's offset in the packed buffer "
+           "(and of the buffer)">,
+    Option<"maxBytes", "max-bytes", "int64_t", /*default=*/"262144",
+           "Largest buffer packed, in bytes (larger ones keep their own "
+           "allocation)">,
+    Option<"stagger", "stagger", "int64_t", /*default=*/"64",
+           "Bytes left free after each view, so that buffers whose sizes "
+           "are multiples of 4 KiB do not all start at the same offset "
+           "modulo 4 KiB (rounded up to `alignment`). 0 packed the chunk "
+           "op's workspaces back to back: 8% slower at H = 16 (L1 set "
+           "conflicts / 4K aliasing between a product's operands); 64-320 "
+           "measured alike, as fast as separate mallocs (docs/"
+           "Performance.md, session 17)">,
+  ];
+  let dependentDialects = ["mlir::memref::MemRefDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
 def DeltaNetCpuPrefetchGatherRows
     : Pass<"deltanet-cpu-prefetch-gather-rows"> {
   let summary = "Prefetch the rows that a loop's next iteration gathers, one "
