@@ -350,28 +350,27 @@ public:
           Value v = StructuredBuilder::castFloat(nb, nloc, args[0], f32());
           Value one = StructuredBuilder::f32Constant(nb, nloc, 1.0f);
           Value zero = StructuredBuilder::f32Constant(nb, nloc, 0.0f);
-          // The index arithmetic in i64: bitwise ops on it are converted by
-          // every backend (EmitC has none for index).
-          Type i64 = nb.getI64Type();
-          Value i = arith::IndexCastOp::create(nb, nloc, i64, row);
-          Value j = arith::IndexCastOp::create(nb, nloc, i64, col);
+          // The index arithmetic in i32 (bitwise ops on it are converted by
+          // every backend; EmitC has none for index): 16 lanes per AVX-512
+          // compare instead of 8 in i64, 1.6x faster on the CPU (C = 32 / 64,
+          // docs/Performance.md, session 17). C < 2^31.
+          Type i32 = nb.getI32Type();
+          Value i = arith::IndexCastOp::create(nb, nloc, i32, row);
+          Value j = arith::IndexCastOp::create(nb, nloc, i32, col);
           Value below =
               arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::ugt, i, j);
           Value diag =
               arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::eq, i, j);
           Value delta = arith::SelectOp::create(nb, nloc, diag, one, zero);
           Value negated = arith::NegFOp::create(nb, nloc, v);
-          // Given i > j, (i, j) is in a diagonal block iff i is below the
-          // end of j's block: i < (j & ~(B - 1)) + B (B a power of two).
+          // i and j lie in the same diagonal block iff they agree above
+          // its low bits: (i ^ j) < B (B a power of two).
           Value inBlock = below;
           if (blockSize < n) {
-            Value mask =
-                arith::ConstantIntOp::create(nb, nloc, i64, ~(blockSize - 1));
-            Value size = arith::ConstantIntOp::create(nb, nloc, i64, blockSize);
-            Value blockStart = arith::AndIOp::create(nb, nloc, j, mask);
-            Value blockEnd = arith::AddIOp::create(nb, nloc, blockStart, size);
+            Value size = arith::ConstantIntOp::create(nb, nloc, i32, blockSize);
+            Value differ = arith::XOrIOp::create(nb, nloc, i, j);
             Value sameBlock = arith::CmpIOp::create(
-                nb, nloc, arith::CmpIPredicate::ult, i, blockEnd);
+                nb, nloc, arith::CmpIPredicate::ult, differ, size);
             inBlock = arith::AndIOp::create(nb, nloc, below, sameBlock);
           }
           return arith::SelectOp::create(nb, nloc, inBlock, negated, delta)
