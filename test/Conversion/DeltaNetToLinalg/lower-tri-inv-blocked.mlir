@@ -11,8 +11,13 @@
 // CHECK-LABEL: func.func @blocked
 // CHECK-SAME: (%[[A:.*]]: tensor<8x64x64xf32>)
 // CHECK: %[[X0:.*]] = linalg.generic {{.*}} ins(%[[A]] : tensor<8x64x64xf32>) outs(%{{.*}} : tensor<8x64x64xf32>)
-// CHECK:   arith.cmpi ugt
+// The mask's index arithmetic in i32 (16 AVX-512 lanes per compare), the
+// same block test as (i ^ j) < 16.
+// CHECK:   arith.index_cast %{{.*}} : index to i32
+// CHECK:   arith.cmpi ugt, %{{.*}}, %{{.*}} : i32
 // CHECK:   arith.negf
+// CHECK:   %[[XOR:.*]] = arith.xori %{{.*}}, %{{.*}} : i32
+// CHECK:   arith.cmpi ult, %[[XOR]], %c16_i32 : i32
 // CHECK:   arith.andi
 // CHECK:   arith.select
 // Diagonal blocks: (I - D)(I + D^2)(I + D^4)(I + D^8) in place; the powers
