@@ -16,11 +16,35 @@
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Dialect/Vector/Transforms/Passes.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 using namespace mlir::deltanet;
+
+/// The largest scratch buffer put on the stack: 4 matrices of 32 x 32 f32,
+/// the blocked tri_inv's largest merge temporary at C = 64 (its batch tile
+/// of 4). Larger ones (C = 128: 64 KiB each) stay on the heap; they gained
+/// <= 4% on the stack, within the noise of this machine.
+constexpr int64_t kMaxStackScratchBytes = 16 * 1024;
+
+/// Whether `alloc` (a memref.alloc result) is a small static buffer of
+/// integers or floats (index has no bit width) at the
+/// function level, i.e. allocated once per call, not once per iteration of
+/// a loop (a stack allocation in a loop body grows the stack every
+/// iteration) nor inside a parallel region (an OpenMP thread's stack).
+static bool isFunctionLevelScratch(Value alloc) {
+  Operation *op = alloc.getDefiningOp();
+  auto type = dyn_cast<MemRefType>(alloc.getType());
+  if (!op || !type || !type.hasStaticShape() ||
+      !type.getElementType().isIntOrFloat() ||
+      !isa<FunctionOpInterface>(op->getParentOp()))
+    return false;
+  int64_t bits = type.getNumElements() *
+                 static_cast<int64_t>(type.getElementTypeBitWidth());
+  return bits <= kMaxStackScratchBytes * 8;
+}
 
 void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm,
                                                  int64_t numThreads,
@@ -77,15 +101,22 @@ void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm,
     outParams.modifyPublicFunctions = true;
     pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   }
-  // Loop-invariant buffers allocated before their loop (the chunk loop's
-  // ~30 stage workspaces: once per head instead of once per chunk; what a
-  // loop yields, the carried state, stays inside it; nothing leaves an
-  // scf.forall), then packed into one buffer per block: one malloc / free
-  // and one live base pointer per head (hoisted alone, the ~30 pointers
-  // live across the chunk loop cost more than the mallocs they saved;
-  // docs/Performance.md, session 17).
+  // Loop-invariant buffers allocated before their loop (upstream
+  // buffer-loop-hoisting: never out of scf.forall / scf.parallel, whose
+  // iterations each need their own; what a loop yields, the carried state,
+  // stays inside it). Those then at function level of at most
+  // kMaxStackScratchBytes go on the stack: the blocked tri_inv allocated and
+  // freed two to three temporaries per diagonal block and merge, each
+  // iteration of each level (~10 malloc / free pairs per matrix at C = 32;
+  // 1.32x / 1.16x faster at C = 32 / 64). The rest that a block allocates
+  // and frees itself (the chunk loop's ~30 stage workspaces, once per head
+  // instead of once per chunk) is packed into one buffer per block after
+  // deallocation: one malloc / free and one live base pointer (hoisted
+  // alone, the ~30 pointers live across the chunk loop cost more than the
+  // mallocs they saved). docs/Performance.md, session 17.
+  pm.addNestedPass<func::FuncOp>(bufferization::createBufferLoopHoistingPass());
   pm.addNestedPass<func::FuncOp>(
-      bufferization::createBufferLoopHoistingPass());
+      bufferization::createPromoteBuffersToStackPass(isFunctionLevelScratch));
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(createDeltaNetCpuPackWorkspaces());

@@ -350,28 +350,27 @@ public:
           Value v = StructuredBuilder::castFloat(nb, nloc, args[0], f32());
           Value one = StructuredBuilder::f32Constant(nb, nloc, 1.0f);
           Value zero = StructuredBuilder::f32Constant(nb, nloc, 0.0f);
-          // The index arithmetic in i64: bitwise ops on it are converted by
-          // every backend (EmitC has none for index).
-          Type i64 = nb.getI64Type();
-          Value i = arith::IndexCastOp::create(nb, nloc, i64, row);
-          Value j = arith::IndexCastOp::create(nb, nloc, i64, col);
+          // The index arithmetic in i32 (bitwise ops on it are converted by
+          // every backend; EmitC has none for index): 16 lanes per AVX-512
+          // compare instead of 8 in i64, 1.6x faster on the CPU (C = 32 / 64,
+          // docs/Performance.md, session 17). C < 2^31.
+          Type i32 = nb.getI32Type();
+          Value i = arith::IndexCastOp::create(nb, nloc, i32, row);
+          Value j = arith::IndexCastOp::create(nb, nloc, i32, col);
           Value below =
               arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::ugt, i, j);
           Value diag =
               arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::eq, i, j);
           Value delta = arith::SelectOp::create(nb, nloc, diag, one, zero);
           Value negated = arith::NegFOp::create(nb, nloc, v);
-          // Given i > j, (i, j) is in a diagonal block iff i is below the
-          // end of j's block: i < (j & ~(B - 1)) + B (B a power of two).
+          // i and j lie in the same diagonal block iff they agree above
+          // its low bits: (i ^ j) < B (B a power of two).
           Value inBlock = below;
           if (blockSize < n) {
-            Value mask =
-                arith::ConstantIntOp::create(nb, nloc, i64, ~(blockSize - 1));
-            Value size = arith::ConstantIntOp::create(nb, nloc, i64, blockSize);
-            Value blockStart = arith::AndIOp::create(nb, nloc, j, mask);
-            Value blockEnd = arith::AddIOp::create(nb, nloc, blockStart, size);
+            Value size = arith::ConstantIntOp::create(nb, nloc, i32, blockSize);
+            Value differ = arith::XOrIOp::create(nb, nloc, i, j);
             Value sameBlock = arith::CmpIOp::create(
-                nb, nloc, arith::CmpIPredicate::ult, i, blockEnd);
+                nb, nloc, arith::CmpIPredicate::ult, differ, size);
             inBlock = arith::AndIOp::create(nb, nloc, below, sameBlock);
           }
           return arith::SelectOp::create(nb, nloc, inBlock, negated, delta)
@@ -748,21 +747,30 @@ public:
   Value blocked(Value a, int64_t blockSize, int64_t factors,
                 bool diagonalBlocksF32) {
     int64_t c = cast<RankedTensorType>(a.getType()).getDimSize(1);
-    Value x = empty(batchOf(a), c, c);
-    if (factors == 0)
-      x = identityInto(x); // 1 x 1 blocks: I - D = I
-    else
-      x = identityMinusBlockDiagonalInto(a, blockSize, x);
     int64_t numBlocks = c / blockSize;
-    if (factors > 1)
+    Value x;
+    if (factors == 0) {
+      x = identityInto(empty(batchOf(a), c, c)); // 1 x 1 blocks: I - D = I
+    } else {
+      // Zeros, then each diagonal block's I - D where it is solved: the
+      // blocks below the diagonal are written by the merges (never read
+      // before), so only the diagonal blocks of `a` are read and masked,
+      // not whole rows (CPU: 1.1x / 1.15x faster at C = 64 / 128,
+      // docs/Performance.md, session 17; bitwise identical).
+      x = sb.zeros({batchOf(a), b.getIndexAttr(c), b.getIndexAttr(c)});
       x = forEachOffset(
           0, numBlocks, blockSize, x, [&](OpFoldResult p, Value x) {
-            Value block = neumannFactors(
-                a, p, blockSize, slice(x, p, p, blockSize, blockSize), factors,
-                /*accumulateInPlace=*/false,
-                diagonalBlocksF32 ? MatmulPrecision{} : matmulPrecision);
+            Value block = identityMinusBlockDiagonalInto(
+                slice(a, p, p, blockSize, blockSize), blockSize,
+                slice(x, p, p, blockSize, blockSize));
+            if (factors > 1)
+              block = neumannFactors(
+                  a, p, blockSize, block, factors,
+                  /*accumulateInPlace=*/false,
+                  diagonalBlocksF32 ? MatmulPrecision{} : matmulPrecision);
             return insert(block, x, p, p);
           });
+    }
     // Pairs of solved blocks of size `s` become solved blocks of 2s.
     return mergeLevels(a, x, blockSize, blockSize);
   }
@@ -770,8 +778,9 @@ public:
   /// Solves the `(s + r) x (s + r)` diagonal window at `start` of `x` whose
   /// diagonal blocks X11 (`s x s`) and X22 (`r x r`) are solved:
   /// `X21 = -X22 (L21 X11)`. X11 and X22 are lower triangular; when their
-  /// halves are whole blocks, the products skip the zero upper right
-  /// quadrant of each (3/4 of the multiply-adds).
+  /// halves are whole blocks, T skips X11's zero upper right quadrant and U
+  /// takes row tiles of X22, each with only the K its lower triangle needs
+  /// (halves up to 16 x 16 blocks, 8-row tiles above).
   ///
   /// Both products go to temporaries and the negation writes X21 into its
   /// block of `x`: a product written into `x` while reading another block
@@ -799,13 +808,22 @@ public:
     } else {
       t = matmul(l21, x11);
     }
-    // U = X22 T; with X22 = [[A', 0], [B', C']] (when r > h):
-    // U[:h] = A' T[:h], U[h:] = X22[h:, :] T.
+    // U = X22 T, X22 lower triangular: rows [r0, r0 + m) of U need only
+    // K < r0 + m, U[r0:r0+m] = X22[r0:r0+m, :r0+m] T[:r0+m] (when r > h),
+    // in row tiles of m = min(h, kNeumannRowTile): the halves up to 16 x 16
+    // blocks, 8-row tiles above (at the 32 -> 64 merge 80 of 128 K per row
+    // on average instead of 96 with halves). Only terms with a zero factor
+    // are skipped (the same result up to the order of exact zeros).
     Value u;
     if (split && r > h) {
-      Value top = matmul(slice(x22, 0, 0, h, h), slice(t, 0, 0, h, s));
-      Value bottom = matmul(slice(x22, h, 0, r - h, r), t);
-      u = insert(bottom, insert(top, empty(batchOf(x), r, s), 0, 0), h, 0);
+      int64_t m = std::min(h, kNeumannRowTile);
+      u = empty(batchOf(x), r, s);
+      for (int64_t r0 = 0; r0 < r; r0 += m) {
+        int64_t rows = std::min(m, r - r0);
+        Value tile = matmul(slice(x22, r0, 0, rows, r0 + rows),
+                            slice(t, 0, 0, r0 + rows, s));
+        u = insert(tile, u, r0, 0);
+      }
     } else {
       u = matmul(x22, t);
     }

@@ -17,7 +17,8 @@
 // Pass options set the default; per-op attributes win over them.
 
 // B32-LABEL: func.func @from_options
-// B32: linalg.generic {{.*}} outs(%{{.*}} : tensor<4x64x64xf32>)
+// B32: linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<4x64x64xf32>)
+// B32: linalg.generic {{.*}} outs(%{{.*}} : tensor<4x32x32xf32>)
 // B32: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<4x30x30xf32>, tensor<4x30x30xf32>)
 // 5 Neumann factors inside the 32x32 blocks (2 matmuls each after the first,
 // one copy of the code for both blocks), 2 merge matmuls.
@@ -34,10 +35,10 @@
 // NEUMANN: return
 // FS-LABEL: func.func @from_options
 // FS: scf.for
-// 6 in-block matmuls, 2 per merge level (4 at the last: its halves are
-// blocks), 2 per residual step.
+// 6 in-block matmuls, 2 per merge level (6 at the last: its halves are
+// blocks, T in two parts, U in four 8-row tiles), 2 per residual step.
 // RES-LABEL: func.func @from_options
-// RES-COUNT-16: linalg.batch_matmul
+// RES-COUNT-18: linalg.batch_matmul
 // RES-NOT: linalg.batch_matmul
 // RES: return
 func.func @from_options(%a: tensor<4x64x64xf32>) -> tensor<4x64x64xf32> {

@@ -1,0 +1,39 @@
+// RUN: deltanet-opt %s --deltanet-cpu-pipeline -mlir-print-ir-after=convert-linalg-to-loops -o /dev/null 2>&1 | FileCheck %s
+
+// The blocked tri_inv's temporaries (the diagonal blocks' powers, each
+// merge's T = L21 X11 and U = X22 T) were allocated and freed in every
+// iteration of every level and batch tile (~10 malloc / free pairs per
+// matrix at C = 32). They are hoisted out of the sequential loops
+// (upstream buffer-loop-hoisting) and, being at function level and at most
+// 16 KiB, put on the stack: no heap allocation inside a loop, no stack
+// allocation inside one either (it would grow the stack every iteration).
+
+// CHECK-LABEL: func.func @blocked
+// The result stays on the heap (it is returned).
+// CHECK: memref.alloc() {{.*}} : memref<8x32x32xf32>
+// CHECK-DAG: memref.alloca() {{.*}} : memref<4x4x4xf32>
+// CHECK-DAG: memref.alloca() {{.*}} : memref<4x16x16xf32>
+// The loop over batch tiles of 4 matrices.
+// CHECK: scf.for %{{.*}} = %c0 to %c8 step %c4
+// CHECK-NOT: memref.alloc
+// CHECK: return
+func.func @blocked(%a: tensor<8x32x32xf32>) -> tensor<8x32x32xf32> {
+  %x = deltanet.tri_inv %a : tensor<8x32x32xf32>
+  return %x : tensor<8x32x32xf32>
+}
+
+// C = 128: the last level's 64 KiB temporaries stay on the heap, allocated
+// once per call before the loop over batch tiles; the smaller ones are on
+// the stack.
+// CHECK-LABEL: func.func @large
+// CHECK: memref.alloc() {{.*}} : memref<8x128x128xf32>
+// CHECK-DAG: memref.alloca() {{.*}} : memref<4x32x32xf32>
+// CHECK-DAG: memref.alloc() {{.*}} : memref<4x64x64xf32>
+// CHECK-NOT: memref.alloca() {{.*}} : memref<4x64x64xf32>
+// CHECK: scf.for %{{.*}} = %c0 to %c8 step %c4
+// CHECK-NOT: memref.alloc
+// CHECK: return
+func.func @large(%a: tensor<8x128x128xf32>) -> tensor<8x128x128xf32> {
+  %x = deltanet.tri_inv %a : tensor<8x128x128xf32>
+  return %x : tensor<8x128x128xf32>
+}
