@@ -17,25 +17,17 @@
 #include <dlfcn.h>
 #include <math.h>
 #include <string.h>
-typedef struct { float *base, *data; long off, sizes[4], strides[4]; } M4;
-typedef struct { float *base, *data; long off, sizes[3], strides[3]; } M3;
-typedef struct { M4 o, s; } R;
+#include "gdr_inputs.h"
 typedef void (*Fn)(R *, M4 *, M4 *, M4 *, M3 *, M3 *, M4 *);
 typedef void (*FnO)(M4 *, M4 *, M4 *, M3 *, M3 *, M4 *, M4 *, M4 *);
 static double clk(int c) { struct timespec t; clock_gettime(c, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 static int cmp(const void *a, const void *b) { double x = *(double*)a, y = *(double*)b; return x < y ? -1 : x > y; }
-static float nrm() { float u = (rand() + 1.0f) / (RAND_MAX + 2.0f), w = (rand() + 1.0f) / (RAND_MAX + 2.0f); return sqrtf(-2 * logf(u)) * cosf(6.2831853f * w); }
 int main(int argc, char **argv) {
   if (!getenv("GDR_PLAIN_MALLOC")) { mallopt(M_MMAP_THRESHOLD, 1 << 30); mallopt(M_TRIM_THRESHOLD, 1 << 30); }
   long T = 4096, H = atol(argv[1]), K = 128; int reps = atoi(argv[2]); int nk = argc - 3;
-  float *q = malloc(4 * T * H * K), *k = malloc(4 * T * H * K), *v = malloc(4 * T * H * K), *g = malloc(4 * T * H), *be = malloc(4 * T * H), *h0 = calloc(H * K * K, 4);
+  GdrInputs in = gdr_inputs(T, H, K);
+  M4 mq = in.q, mk = in.k, mv = in.v, mh = in.h0; M3 mg = in.g, mb = in.beta;
   float *ob = malloc(4 * T * H * K + 64), *sb = malloc(4 * H * K * K + 64);
-  srand(1);
-  for (long i = 0; i < T * H; ++i) { float n = 0; for (long d = 0; d < K; ++d) { k[i * K + d] = nrm(); n += k[i*K+d]*k[i*K+d]; q[i*K+d] = nrm() / sqrtf(K); v[i*K+d] = nrm(); }
-    for (long d = 0; d < K; ++d) k[i*K+d] /= sqrtf(n); g[i] = -fabsf(nrm()) * 0.05f; be[i] = 1 / (1 + expf(-nrm())); }
-  M4 mq = {q, q, 0, {1, T, H, K}, {T*H*K, H*K, K, 1}}, mk = mq, mv = mq; mk.base = mk.data = k; mv.base = mv.data = v;
-  M3 mg = {g, g, 0, {1, T, H}, {T*H, H, 1}}, mb = mg; mb.base = mb.data = be;
-  M4 mh = {h0, h0, 0, {1, H, K, K}, {H*K*K, K*K, K, 1}};
   M4 mo = {ob, ob, 0, {1, T, H, K}, {T*H*K, H*K, K, 1}}, ms = {sb, sb, 0, {1, H, K, K}, {H*K*K, K*K, K, 1}};
   void *f[16]; int outp[16]; float *obs[16]; double *w[16], *p[16], *m[16]; float *ref = malloc(4 * T * H * K);
   for (int i = 0; i < nk; ++i) { char *c = strchr(argv[i+3], ':'); outp[i] = c != 0; obs[i] = ob; if (c) { *c = 0; char *d = strchr(c + 1, ':'); if (d) { obs[i] = (float *)((char *)malloc(4 * T * H * K + 65536) + atol(d + 1)); } }
@@ -45,7 +37,7 @@ int main(int argc, char **argv) {
     R r; double w0 = clk(CLOCK_MONOTONIC), p0 = clk(CLOCK_PROCESS_CPUTIME_ID), m0 = clk(CLOCK_THREAD_CPUTIME_ID);
     if (outp[i]) { mo.base = mo.data = obs[i]; ((FnO)f[i])(&mq, &mk, &mv, &mg, &mb, &mh, &mo, &ms); } else ((Fn)f[i])(&r, &mq, &mk, &mv, &mg, &mb, &mh);
     double w1 = clk(CLOCK_MONOTONIC), p1 = clk(CLOCK_PROCESS_CPUTIME_ID), m1 = clk(CLOCK_THREAD_CPUTIME_ID);
-    float *od = outp[i] ? obs[i] : r.o.data; if (rep == -1 && getenv("GDR_PRINT_ADDRESSES")) printf("%d: o %% 65536 = %ld, q %% 65536 = %ld, v %% 65536 = %ld\n", i, (long)od % 65536, (long)q % 65536, (long)v % 65536);
+    float *od = outp[i] ? obs[i] : r.o.data; if (rep == -1 && getenv("GDR_PRINT_ADDRESSES")) printf("%d: o %% 65536 = %ld, q %% 65536 = %ld, v %% 65536 = %ld\n", i, (long)od % 65536, (long)mq.data % 65536, (long)mv.data % 65536);
     if (rep == -1) { if (i == 0) memcpy(ref, od, 4 * T * H * K); else if (memcmp(ref, od, 4 * T * H * K)) printf("%s: output differs from the first kernel's (bitwise)\n", argv[i+3]); }
     if (!outp[i]) { free(r.o.base); free(r.s.base); }
     if (rep >= 0) { w[i][rep] = w1 - w0; p[i][rep] = p1 - p0; m[i][rep] = m1 - m0; }
