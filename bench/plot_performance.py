@@ -28,8 +28,8 @@ for ax, group in zip(axes, groups):
     ax.set_xlabel(sel[0][3].split(" (")[0] + " (lower is better)")
     for y, (v, r) in enumerate(zip(values, sel)):
         ax.text(v, y, f" {v:g}", va="center", fontsize=8)
-fig.suptitle("deltanet-mlir CPU (green: this work, thread CPU time on a loaded 2-core AVX-512 machine;\n"
-             "gray: issue 13 figures, idle machine, wall time)", fontsize=9)
+fig.suptitle("deltanet-mlir CPU (green: session 17's idle rerun, wall, 2-core AMD EPYC;\n"
+             "gray: issue 13's figures, idle, wall, the Intel Xeon of sessions 1-10)", fontsize=9)
 fig.tight_layout()
 fig.savefig(os.path.join(here, "..", "docs", "performance", "figures.png"), dpi=110)
 
