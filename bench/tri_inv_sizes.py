@@ -63,7 +63,8 @@ def run(c, batch, keep_heap):
 
 
 def main():
-    print(f"load average before: {loadavg()}")
+    before = loadavg()
+    print(f"load average before: {before}")
     table = {}
     for c in SIZES:
         for regime, batch, keep in (("cache-resident", 64 * 64 * 64 // (c * c), False),
@@ -73,7 +74,8 @@ def main():
     print(f"load average after: {loadavg()}")
     with open(out_csv, "w", newline="") as f:
         f.write("# bench/tri_inv_sizes.py: medians of 3, us per matrix; "
-                "see docs/Performance.md (Session 7)\n")
+                f"load average {before} before, {loadavg()} after; "
+                "see the latest lead's rerun in docs/Performance.md\n")
         w = csv.writer(f)
         w.writerow(["C", "regime", "batch", "implementation", "wall_us", "cpu_us"])
         for (c, regime), (batch, res) in table.items():
