@@ -64,15 +64,15 @@ std::optional<Workspace> asWorkspace(memref::AllocOp alloc, int64_t alignment,
   return Workspace{alloc, dealloc, bytes, align};
 }
 
-/// Packs the workspaces of `block` into one i8 buffer; returns how many.
-int64_t packBlock(RewriterBase &rewriter, Block &block, int64_t alignment,
+/// Packs the workspaces of `block` into one i8 buffer.
+void packBlock(RewriterBase &rewriter, Block &block, int64_t alignment,
                   int64_t maxBytes, int64_t stagger) {
   SmallVector<Workspace> workspaces;
   for (auto alloc : block.getOps<memref::AllocOp>())
     if (std::optional<Workspace> w = asWorkspace(alloc, alignment, maxBytes))
       workspaces.push_back(*w);
   if (workspaces.size() < 2)
-    return 0;
+    return;
 
   // Offsets in allocation order, `stagger` bytes between two views (the
   // 32 KiB / 16 KiB workspaces back to back all start at the same offset
@@ -111,7 +111,6 @@ int64_t packBlock(RewriterBase &rewriter, Block &block, int64_t alignment,
     rewriter.eraseOp(w.dealloc);
     rewriter.replaceOp(w.alloc, view);
   }
-  return workspaces.size();
 }
 
 struct DeltaNetCpuPackWorkspacesPass
@@ -134,7 +133,7 @@ struct DeltaNetCpuPackWorkspacesPass
     getOperation()->walk([&](Block *block) { blocks.push_back(block); });
     IRRewriter rewriter(&getContext());
     for (Block *block : blocks)
-      (void)packBlock(rewriter, *block, alignment, maxBytes, stagger);
+      packBlock(rewriter, *block, alignment, maxBytes, stagger);
   }
 };
 

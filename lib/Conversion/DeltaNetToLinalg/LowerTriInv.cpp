@@ -576,10 +576,11 @@ public:
     return p < bs ? 0 : llvm::divideCeil(p - bs + 1, bs);
   }
 
-  /// Rows of the register tile that a block product of
-  /// `neumannBlockTriangularFactors` is split into (the CPU's f32 matmuls
-  /// are 8 x 16 register tiles): each row tile gets its own, shorter K range.
-  static constexpr int64_t kNeumannRowTile = 8;
+  /// Rows of the tiles that a product with a lower-triangular left operand
+  /// is split into (the block products of `neumannBlockTriangularFactors`,
+  /// the merges' U = X22 T; the CPU's f32 matmuls are 8 x 16 register
+  /// tiles): each row tile gets its own, shorter K range.
+  static constexpr int64_t kTriangularRowTile = 8;
 
   /// `body` for each `rows`-row tile of the `bs x bs` block (`col + delta bs`,
   /// `col`) of a product `F G` of lower triangular factors with
@@ -599,7 +600,7 @@ public:
       OpFoldResult col, Value x,
       function_ref<Value(OpFoldResult, OpFoldResult, int64_t, int64_t, Value)>
           body) {
-    int64_t rows = bs % kNeumannRowTile == 0 ? kNeumannRowTile : bs;
+    int64_t rows = bs % kTriangularRowTile == 0 ? kTriangularRowTile : bs;
     OpFoldResult inner = plus(col, rhsLag);
     for (int64_t r0 = 0; r0 < bs; r0 += rows) {
       int64_t kDepth = delta * bs + r0 + rows - lhsLag - rhsLag;
@@ -810,13 +811,13 @@ public:
     }
     // U = X22 T, X22 lower triangular: rows [r0, r0 + m) of U need only
     // K < r0 + m, U[r0:r0+m] = X22[r0:r0+m, :r0+m] T[:r0+m] (when r > h),
-    // in row tiles of m = min(h, kNeumannRowTile): the halves up to 16 x 16
+    // in row tiles of m = min(h, kTriangularRowTile): the halves up to 16 x 16
     // blocks, 8-row tiles above (at the 32 -> 64 merge 80 of 128 K per row
     // on average instead of 96 with halves). Only terms with a zero factor
     // are skipped (the same result up to the order of exact zeros).
     Value u;
     if (split && r > h) {
-      int64_t m = std::min(h, kNeumannRowTile);
+      int64_t m = std::min(h, kTriangularRowTile);
       u = empty(batchOf(x), r, s);
       for (int64_t r0 = 0; r0 < r; r0 += m) {
         int64_t rows = std::min(m, r - r0);
