@@ -1,6 +1,6 @@
-// RUN: deltanet-opt %s --deltanet-cpu-pipeline=results-to-out-params=1 -mlir-print-ir-after=convert-bufferization-to-memref -o /dev/null 2>&1 | FileCheck %s
+// RUN: deltanet-opt %s --deltanet-cpu-pipeline=results-to-out-params=1 -mlir-disable-threading -mlir-print-ir-after=convert-bufferization-to-memref -o /dev/null 2>&1 | FileCheck %s
 // RUN: deltanet-opt %s --deltanet-cpu-pipeline=results-to-out-params=1 | FileCheck %s --check-prefix=LLVM
-// RUN: deltanet-opt %s --deltanet-cpu-pipeline -mlir-print-ir-after=convert-bufferization-to-memref -o /dev/null 2>&1 | FileCheck %s --check-prefix=DEFAULT
+// RUN: deltanet-opt %s --deltanet-cpu-pipeline -mlir-disable-threading -mlir-print-ir-after=convert-bufferization-to-memref -o /dev/null 2>&1 | FileCheck %s --check-prefix=DEFAULT
 
 // results-to-out-params (issue 13): destination-passing at the function
 // boundary. Every memref result becomes an argument after the inputs (marked

@@ -1,4 +1,4 @@
-// RUN: deltanet-opt %s --deltanet-cpu-pipeline -mlir-print-ir-after=convert-linalg-to-loops -o /dev/null 2>&1 | FileCheck %s
+// RUN: deltanet-opt %s --deltanet-cpu-pipeline -mlir-disable-threading -mlir-print-ir-after=convert-linalg-to-loops -o /dev/null 2>&1 | FileCheck %s
 
 // The blocked tri_inv's temporaries (the diagonal blocks' powers, each
 // merge's T = L21 X11 and U = X22 T) were allocated and freed in every

@@ -2,7 +2,7 @@
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline | FileCheck %s --check-prefix=V4
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="tensor-cores=true shared-row-padding=4 tensor-cores-stage-bytes=49152" \
 // RUN:   | FileCheck %s --check-prefix=MMA
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline="tensor-cores=true" -mlir-print-ir-after=deltanet-gpu-matmuls-to-mma-sync \
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="tensor-cores=true" -mlir-disable-threading -mlir-print-ir-after=deltanet-gpu-matmuls-to-mma-sync \
 // RUN:   -o /dev/null 2>&1 | FileCheck %s --check-prefix=NVGPU
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="tensor-cores=false" | FileCheck %s --check-prefix=SIMT
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="scan-value-tile=-2" 2>&1 | FileCheck %s --check-prefix=TILE

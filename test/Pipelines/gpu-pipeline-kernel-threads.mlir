@@ -7,10 +7,10 @@
 // program order: the q / k gathers, g / beta, the cumulative decays, the
 // fused prologue (gated_kkt + tri_inv + wy_repr), the state scan, the
 // output stage.
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline="check-global-alignment=false kernel-threads=chunk_output=256" -mlir-print-ir-after=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck %s
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline="check-global-alignment=false" -mlir-print-ir-after=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck %s --check-prefix=NONE
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline="check-global-alignment=false kernel-threads=none" -mlir-print-ir-after=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck %s --check-prefix=NONE
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline="check-global-alignment=false threads=64 kernel-threads=chunk_prologue=256,chunk_state_scan=32" -mlir-print-ir-after=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck %s --check-prefix=LIST
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="check-global-alignment=false kernel-threads=chunk_output=256" -mlir-disable-threading -mlir-print-ir-after=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck %s
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="check-global-alignment=false" -mlir-disable-threading -mlir-print-ir-after=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck %s --check-prefix=NONE
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="check-global-alignment=false kernel-threads=none" -mlir-disable-threading -mlir-print-ir-after=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck %s --check-prefix=NONE
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="check-global-alignment=false threads=64 kernel-threads=chunk_prologue=256,chunk_state_scan=32" -mlir-disable-threading -mlir-print-ir-after=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck %s --check-prefix=LIST
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="kernel-threads=chunk_output=200" -o /dev/null 2>&1 | FileCheck %s --check-prefix=BAD
 
 // CHECK-LABEL: func.func @gdr(

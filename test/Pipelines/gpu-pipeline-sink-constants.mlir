@@ -1,5 +1,5 @@
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline=check-global-alignment=false -mlir-print-ir-after=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck %s
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline="check-global-alignment=false sink-index-computations=false" -mlir-print-ir-after=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck %s --check-prefix=PARAMS
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline=check-global-alignment=false -mlir-disable-threading -mlir-print-ir-after=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck %s
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="check-global-alignment=false sink-index-computations=false" -mlir-disable-threading -mlir-print-ir-after=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck %s --check-prefix=PARAMS
 
 // Constants used inside a launch (loop bounds, strides, shared-memory
 // offsets, the index vectors of masks) are cloned into it by upstream

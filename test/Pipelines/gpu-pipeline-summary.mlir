@@ -1,6 +1,6 @@
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline | FileCheck %s
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline --mlir-print-ir-after=deltanet-gpu-distribute-to-blocks -o /dev/null 2>&1 | FileCheck %s --check-prefix=BLOCKS
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline --mlir-print-ir-after=deltanet-gpu-distribute-linalg-to-blocks -o /dev/null 2>&1 | FileCheck %s --check-prefix=PAD
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline -mlir-disable-threading --mlir-print-ir-after=deltanet-gpu-distribute-to-blocks -o /dev/null 2>&1 | FileCheck %s --check-prefix=BLOCKS
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline -mlir-disable-threading --mlir-print-ir-after=deltanet-gpu-distribute-linalg-to-blocks -o /dev/null 2>&1 | FileCheck %s --check-prefix=PAD
 
 // Context parallelism's ops through --deltanet-gpu-pipeline: the summary
 // (the chunk op's stages on the augmented state [I | 0] with values

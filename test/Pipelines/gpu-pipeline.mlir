@@ -1,10 +1,10 @@
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline | FileCheck %s
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline="threads=64 tri-inv-block-size=8" -mlir-print-ir-after=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck %s --check-prefix=KERNEL
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline="threads=64 tri-inv-block-size=8" -mlir-disable-threading -mlir-print-ir-after=gpu-kernel-outlining -o /dev/null 2>&1 | FileCheck %s --check-prefix=KERNEL
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="global-alignment=0" | FileCheck %s --check-prefix=NOGLOBAL
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline | FileCheck %s --check-prefix=GLOBAL
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline | grep "gpu.binary @tri_inv_kernel_0" | FileCheck %s --check-prefix=FALLBACK
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline -mlir-print-ir-after=deltanet-gpu-annotate-vector-alignment -o /dev/null 2>&1 | FileCheck %s --check-prefix=VERSIONED
-// RUN: deltanet-opt %s --deltanet-gpu-pipeline=alignment-versioning=phase -mlir-print-ir-after=deltanet-gpu-annotate-vector-alignment -o /dev/null 2>&1 | FileCheck %s --check-prefix=PHASE
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline -mlir-disable-threading -mlir-print-ir-after=deltanet-gpu-annotate-vector-alignment -o /dev/null 2>&1 | FileCheck %s --check-prefix=VERSIONED
+// RUN: deltanet-opt %s --deltanet-gpu-pipeline=alignment-versioning=phase -mlir-disable-threading -mlir-print-ir-after=deltanet-gpu-annotate-vector-alignment -o /dev/null 2>&1 | FileCheck %s --check-prefix=PHASE
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline=alignment-versioning=loop 2>&1 | FileCheck %s --check-prefix=BADVERSIONING
 // RUN: deltanet-opt %s --deltanet-gpu-pipeline="check-global-alignment=false" | FileCheck %s --check-prefix=PROMISED
 // RUN: not deltanet-opt %s --deltanet-gpu-pipeline="global-alignment=12" 2>&1 | FileCheck %s --check-prefix=ALIGN
