@@ -33,7 +33,9 @@
 // --buffer-stagger=S: the bench's n-th tensor (q, k, v, g, beta, h0, o,
 // final state) starts n * S bytes past a 4 KiB boundary (default 0: all at
 // 4 KiB boundaries); the offsets are printed. Each row's `preempted` counter:
-// involuntary context switches of the timed thread per iteration.
+// involuntary context switches of the timed thread per iteration. The row
+// `yardstick/l2_pointer_chase` times dependent loads through 512 KiB: it
+// moves only with the machine (what else uses the core), not with our code.
 //
 //===----------------------------------------------------------------------===//
 
@@ -686,6 +688,28 @@ int main(int argc, char **argv) {
         state.SkipWithError("ggml graph compute failed");
     });
 #endif
+  // A yardstick that shares nothing with the kernels: 2^20 dependent loads
+  // around a random cycle through 512 KiB (L2-resident). Its time moves only
+  // with the core (another process's cache traffic on it), so a row that is
+  // slow while the yardstick is slow says the machine, not the kernel
+  // (session 18: the out-params and recurrent rows' swings between
+  // processes follow it).
+  static std::vector<uint32_t> ring = [] {
+    std::vector<uint32_t> order((512 << 10) / 64);
+    for (size_t i = 0; i < order.size(); ++i)
+      order[i] = i;
+    std::shuffle(order.begin(), order.end(), std::mt19937(7));
+    std::vector<uint32_t> next(order.size() * 16);
+    for (size_t i = 0; i < order.size(); ++i)
+      next[order[i] * 16] = order[(i + 1) % order.size()] * 16;
+    return next;
+  }();
+  registerRow("yardstick/l2_pointer_chase", [](benchmark::State &) {
+    uint32_t at = 0;
+    for (int i = 0; i < (1 << 20); ++i)
+      at = ring[at];
+    benchmark::DoNotOptimize(at);
+  });
   benchmark::AddCustomContext("threads", std::to_string(threads));
   benchmark::RunSpecifiedBenchmarks();
   deltanet::bench::reportLoadAverage("after the runs", static_cast<int>(threads));
