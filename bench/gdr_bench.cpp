@@ -22,7 +22,7 @@
 // returning chunk op's.
 //
 // Usage: gdr-bench [--B=1 --T=4096 --H=4 --HV=4 --K=128 --V=128
-//                   --chunk-size=64 --threads=1 --buffer-stagger=0]
+//                   --chunk-size=64 --threads=1] [--buffer-stagger=S]
 //                  [--keep-heap]
 //                  [--benchmark_* flags]
 // --threads=N: our kernels compiled with num-threads=N (OpenMP over heads),
@@ -31,8 +31,8 @@
 // each call returns (32 MiB of `o` at H = 16) reuse memory that is already
 // mapped instead of page-faulting fresh pages, which the kernel zeroes.
 // --buffer-stagger=S: the bench's n-th tensor (q, k, v, g, beta, h0, o,
-// final state) starts n * S bytes past a 4 KiB boundary (default 0: all at
-// 4 KiB boundaries); the offsets are printed. Each row's `preempted` counter:
+// final state) starts n * S bytes past a 4 KiB boundary (S >= 1; without
+// it, all at 4 KiB boundaries); the offsets are printed. Each row's `preempted` counter:
 // involuntary context switches of the timed thread per iteration. The row
 // `yardstick/l2_pointer_chase` times dependent loads through 512 KiB: it
 // moves only with the machine (what else uses the core), not with our code.
@@ -103,8 +103,8 @@ struct Shape {
 };
 
 /// Bytes past a 4 KiB boundary of the next tensor the bench allocates
-/// (--buffer-stagger: the n-th tensor at n * stagger; 0: every one at a 4 KiB
-/// boundary).
+/// (--buffer-stagger: the n-th tensor at n * stagger; without it, 0: every
+/// one at a 4 KiB boundary).
 int64_t bufferStagger = 0, tensorsAllocated = 0;
 
 /// Places every tensor at a fixed offset modulo 4 KiB (the L1 set index and
@@ -538,7 +538,8 @@ int main(int argc, char **argv) {
   static Inputs inputs(shape);
   static Outputs outputs(shape);
   // Where the buffers landed (their offsets modulo 4 KiB: L1 sets and 4K
-  // aliasing; session 18): the rows' speed depends on it.
+  // aliasing), so that a report says which placement it measured (session
+  // 18 measured none slower than another).
   auto pageOffset = [](const void *p) {
     return reinterpret_cast<uintptr_t>(p) % 4096;
   };
