@@ -22,13 +22,20 @@
 // returning chunk op's.
 //
 // Usage: gdr-bench [--B=1 --T=4096 --H=4 --HV=4 --K=128 --V=128
-//                   --chunk-size=64 --threads=1] [--keep-heap]
+//                   --chunk-size=64 --threads=1] [--buffer-stagger=S]
+//                  [--keep-heap]
 //                  [--benchmark_* flags]
 // --threads=N: our kernels compiled with num-threads=N (OpenMP over heads),
 // ggml's graph computed on N threads. --keep-heap: freed blocks stay in the
 // process's heap (glibc's mmap threshold and trimming off), so the outputs
 // each call returns (32 MiB of `o` at H = 16) reuse memory that is already
 // mapped instead of page-faulting fresh pages, which the kernel zeroes.
+// --buffer-stagger=S: the bench's n-th tensor (q, k, v, g, beta, h0, o,
+// final state) starts n * S bytes past a 4 KiB boundary (S >= 1; without
+// it, all at 4 KiB boundaries); the offsets are printed. Each row's `preempted` counter:
+// involuntary context switches of the timed thread per iteration. The row
+// `yardstick/l2_pointer_chase` times dependent loads through 512 KiB: it
+// moves only with the machine (what else uses the core), not with our code.
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,7 +48,9 @@
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/TargetParser/Host.h"
 
@@ -63,6 +72,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <sys/resource.h>
 
 using namespace mlir;
 
@@ -91,9 +102,38 @@ struct Shape {
   int64_t b = 1, t = 4096, h = 4, hv = 4, k = 128, v = 128, chunk = 64;
 };
 
+/// Bytes past a 4 KiB boundary of the next tensor the bench allocates
+/// (--buffer-stagger: the n-th tensor at n * stagger; without it, 0: every
+/// one at a 4 KiB boundary).
+int64_t bufferStagger = 0, tensorsAllocated = 0;
+
+/// Places every tensor at a fixed offset modulo 4 KiB (the L1 set index and
+/// the 4K-aliasing bits), the same in every process: an 8 MiB std::vector
+/// lands wherever the heap is after the JIT's allocations (16-byte
+/// alignment). Session 18 (docs/Performance.md).
+template <typename T> struct PlacedAllocator {
+  using value_type = T;
+  PlacedAllocator() = default;
+  template <typename U> PlacedAllocator(const PlacedAllocator<U> &) {}
+  T *allocate(size_t n) {
+    int64_t offset = (tensorsAllocated++ * bufferStagger) % 4096;
+    size_t bytes = llvm::alignTo(n * sizeof(T) + 4096 + offset, 4096);
+    char *base = static_cast<char *>(std::aligned_alloc(4096, bytes));
+    if (!base)
+      llvm::report_fatal_error("gdr-bench: out of memory");
+    // The base pointer, for deallocate, just below the data.
+    char *data = base + 4096 + offset;
+    reinterpret_cast<char **>(data)[-1] = base;
+    return reinterpret_cast<T *>(data);
+  }
+  void deallocate(T *p, size_t) { std::free(reinterpret_cast<char **>(p)[-1]); }
+  bool operator==(const PlacedAllocator &) const { return true; }
+};
+using PlacedVector = std::vector<float, PlacedAllocator<float>>;
+
 /// A dense row-major f32 tensor and its memref descriptor.
 template <int Rank> struct Tensor {
-  std::vector<float> data;
+  PlacedVector data;
   StridedMemRefType<float, Rank> ref;
 
   explicit Tensor(std::array<int64_t, Rank> sizes) {
@@ -122,7 +162,7 @@ struct Inputs {
     std::vector<float> shared(s.k);
     for (float &x : shared)
       x = normal(rng);
-    auto keyLike = [&](std::vector<float> &data, float corr) {
+    auto keyLike = [&](PlacedVector &data, float corr) {
       for (size_t row = 0; row < data.size() / s.k; ++row) {
         float *x = &data[row * s.k];
         double norm = 0.0;
@@ -239,6 +279,13 @@ struct Kernel {
   /// against the float64 recurrence.
   double bound = 0.0;
 };
+
+/// Involuntary context switches of the calling thread so far.
+long involuntaryContextSwitches() {
+  rusage usage;
+  getrusage(RUSAGE_THREAD, &usage);
+  return usage.ru_nivcsw;
+}
 
 /// Calls `kernel`; an out-param kernel writes into `out` (and the Results
 /// view them, caller-owned).
@@ -405,6 +452,7 @@ int main(int argc, char **argv) {
   int64_t threads = 1;
   takeFlag(argc, argv, "threads", threads);
   deltanet::bench::takeKeepHeapFlag(argc, argv);
+  takeFlag(argc, argv, "buffer-stagger", bufferStagger);
   benchmark::Initialize(&argc, argv);
   deltanet::bench::reportLoadAverage("at start");
   if (benchmark::ReportUnrecognizedArguments(argc, argv))
@@ -489,6 +537,19 @@ int main(int argc, char **argv) {
 
   static Inputs inputs(shape);
   static Outputs outputs(shape);
+  // Where the buffers landed (their offsets modulo 4 KiB: L1 sets and 4K
+  // aliasing), so that a report says which placement it measured (session
+  // 18 measured none slower than another).
+  auto pageOffset = [](const void *p) {
+    return reinterpret_cast<uintptr_t>(p) % 4096;
+  };
+  llvm::errs() << llvm::formatv(
+      "buffers modulo 4 KiB: q {0}, k {1}, v {2}, g {3}, beta {4}, o {5}, "
+      "state {6}\n",
+      pageOffset(inputs.q.data.data()), pageOffset(inputs.k.data.data()),
+      pageOffset(inputs.v.data.data()), pageOffset(inputs.g.data.data()),
+      pageOffset(inputs.beta.data.data()), pageOffset(outputs.o.data.data()),
+      pageOffset(outputs.state.data.data()));
   // Every kernel against the float64 recurrence, before any timing.
   auto [refO, refState] = referenceRecurrence(shape, inputs);
   bool accurate = true;
@@ -519,8 +580,7 @@ int main(int argc, char **argv) {
     std::fill(outputs.o.data.begin(), outputs.o.data.end(), NAN);
     std::fill(outputs.state.data.begin(), outputs.state.data.end(), NAN);
     run(kernel, inputs, outputs);
-    std::vector<float> firstO = outputs.o.data,
-                       firstState = outputs.state.data;
+    PlacedVector firstO = outputs.o.data, firstState = outputs.state.data;
     Results again = run(kernel, inputs, outputs);
     Results returned = run(kernels[variant.returningTwin], inputs, outputs);
     bool same = outputs.o.data == firstO &&
@@ -599,8 +659,15 @@ int main(int argc, char **argv) {
     benchmark::RegisterBenchmark(
         name.c_str(),
         [shape, iteration](benchmark::State &state) {
+          long preemptedBefore = involuntaryContextSwitches();
           for (auto _ : state)
             iteration(state);
+          // Another process on the timed thread's CPU (its cache traffic
+          // and the switches count in the row's time): nonzero on a busy
+          // machine.
+          state.counters["preempted"] = benchmark::Counter(
+              double(involuntaryContextSwitches() - preemptedBefore),
+              benchmark::Counter::kAvgIterations);
           state.counters["tokens/s"] =
               benchmark::Counter(double(shape.b * shape.t),
                                  benchmark::Counter::kIsIterationInvariantRate);
@@ -622,6 +689,28 @@ int main(int argc, char **argv) {
         state.SkipWithError("ggml graph compute failed");
     });
 #endif
+  // A yardstick that shares nothing with the kernels: 2^20 dependent loads
+  // around a random cycle through 512 KiB (L2-resident). Its time moves only
+  // with the core (another process's cache traffic on it), so a row that is
+  // slow while the yardstick is slow says the machine, not the kernel
+  // (session 18: the out-params and recurrent rows' swings between
+  // processes follow it).
+  static std::vector<uint32_t> ring = [] {
+    std::vector<uint32_t> order((512 << 10) / 64);
+    for (size_t i = 0; i < order.size(); ++i)
+      order[i] = i;
+    std::shuffle(order.begin(), order.end(), std::mt19937(7));
+    std::vector<uint32_t> next(order.size() * 16);
+    for (size_t i = 0; i < order.size(); ++i)
+      next[order[i] * 16] = order[(i + 1) % order.size()] * 16;
+    return next;
+  }();
+  registerRow("yardstick/l2_pointer_chase", [](benchmark::State &) {
+    uint32_t at = 0;
+    for (int i = 0; i < (1 << 20); ++i)
+      at = ring[at];
+    benchmark::DoNotOptimize(at);
+  });
   benchmark::AddCustomContext("threads", std::to_string(threads));
   benchmark::RunSpecifiedBenchmarks();
   deltanet::bench::reportLoadAverage("after the runs", static_cast<int>(threads));

@@ -22,6 +22,9 @@ for h in 4 16; do
   kernel chunk_h$h.mlir chunk_h${h}_t2 "num-threads=2"
   kernel recurrent_h$h.mlir recurrent_h${h}_t1 ""
   kernel recurrent_h$h.mlir recurrent_h${h}_t2 "num-threads=2"
+  # Outputs in caller buffers (gdr_split_driver's ":o"; gdr_placement.sh).
+  kernel chunk_h$h.mlir chunk_h${h}_t1_op "results-to-out-params=1"
+  kernel recurrent_h$h.mlir recurrent_h${h}_t1_op "results-to-out-params=1"
 done
 kernel tri_inv_c64.mlir tri_inv_c64 ""
 kernel tri_inv_c64.mlir tri_inv_c64_fs "tri-inv-strategy=forward-substitution"
