@@ -172,7 +172,14 @@ void mlir::deltanet::buildCPUCodegenPassPipeline(
   if (options.numThreads != 1)
     pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createConvertIndexToLLVMPass());
+  // Out-params may not overlap the inputs (the option's contract): their
+  // data pointers become llvm.noalias, which convert-func-to-llvm alone
+  // would drop, so loads of the inputs can move across stores to them.
+  if (options.resultsToOutParams)
+    pm.addPass(createDeltaNetCpuRecordOutParamsNoAlias());
   pm.addPass(createConvertFuncToLLVMPass());
+  if (options.resultsToOutParams)
+    pm.addPass(createDeltaNetCpuApplyOutParamsNoAlias());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createUBToLLVMConversionPass());
