@@ -30,12 +30,30 @@ bool mlir::deltanet::hostHasAVX512VNNI() {
 LogicalResult
 mlir::deltanet::verifyCpuPipelineOptions(const CpuPipelineOptions &options,
                                          llvm::raw_ostream &errors) {
-  if (options.numThreads >= 0)
-    return success();
-  errors << "deltanet-cpu-pipeline: num-threads must be >= 0 (0 = "
-            "OMP_NUM_THREADS), got "
-         << static_cast<int64_t>(options.numThreads);
-  return failure();
+  if (options.numThreads < 0) {
+    errors << "deltanet-cpu-pipeline: num-threads must be >= 0 (0 = "
+              "OMP_NUM_THREADS), got "
+           << static_cast<int64_t>(options.numThreads);
+    return failure();
+  }
+  if (options.maxStackScratchBytes < 0) {
+    errors << "deltanet-cpu-pipeline: max-stack-scratch-bytes must be >= 0 "
+              "(0 = no scratch on the stack), got "
+           << static_cast<int64_t>(options.maxStackScratchBytes);
+    return failure();
+  }
+  return success();
+}
+
+CPUCodegenOptions CpuPipelineOptions::getCodegenOptions() const {
+  CPUCodegenOptions codegen;
+  codegen.numThreads = numThreads;
+  codegen.bf16DotProducts = bf16DotProducts;
+  codegen.int8DotProducts = int8DotProducts;
+  codegen.resultsToOutParams = resultsToOutParams;
+  codegen.prefetchGatherRows = prefetchGatherRows;
+  codegen.maxStackScratchBytes = maxStackScratchBytes;
+  return codegen;
 }
 
 void mlir::deltanet::buildCpuPipeline(OpPassManager &pm,
@@ -63,10 +81,7 @@ void mlir::deltanet::buildCpuPipeline(OpPassManager &pm,
   addDeltaNetToLinalgPasses(pm, options, *lookupTargetInfo("cpu"),
                             options.chunkPrecision,
                             options.chunkStagePrecision);
-  buildCPUCodegenPassPipeline(pm, options.numThreads, options.bf16DotProducts,
-                              options.int8DotProducts,
-                              options.resultsToOutParams,
-                              options.prefetchGatherRows);
+  buildCPUCodegenPassPipeline(pm, options.getCodegenOptions());
 }
 
 void mlir::deltanet::registerDeltaNetPipelines() {

@@ -56,9 +56,20 @@ func.func @identity(%a: tensor<4x16xf32>) -> tensor<4x16xf32> {
   return %a : tensor<4x16xf32>
 }
 
+// The out-params' data (aligned) pointers are noalias in the LLVM function
+// (deltanet-cpu-record / apply-out-params-noalias): q, k, v (rank 4: 11
+// arguments each), g, beta (rank 3: 9), h0 (11) take arguments 0-61, `o`
+// 62-72, the state 73-83.
+// LLVM-LABEL: llvm.func @gdr(
+// LLVM-SAME: %arg61: i64, %arg62: !llvm.ptr, %arg63: !llvm.ptr {llvm.noalias}, %arg64: i64,
+// LLVM-SAME: %arg73: !llvm.ptr, %arg74: !llvm.ptr {llvm.noalias}, %arg75: i64,
+// LLVM-NOT: deltanet.
+// LLVM-SAME: {
 // The C interface takes the out-params as descriptors after the inputs and
 // returns nothing (no result struct).
 // LLVM: llvm.func @_mlir_ciface_gdr(%arg0: !llvm.ptr, %arg1: !llvm.ptr, %arg2: !llvm.ptr, %arg3: !llvm.ptr, %arg4: !llvm.ptr, %arg5: !llvm.ptr, %arg6: !llvm.ptr {bufferize.result}, %arg7: !llvm.ptr {bufferize.result}) attributes {llvm.emit_c_interface}
+// LLVM-LABEL: llvm.func @inverse_dynamic_batch(
+// LLVM-SAME: %arg8: i64, %arg9: !llvm.ptr, %arg10: !llvm.ptr {llvm.noalias}, %arg11: i64,
 // LLVM: llvm.func @_mlir_ciface_inverse_dynamic_batch(%arg0: !llvm.ptr, %arg1: !llvm.ptr {bufferize.result}) attributes {llvm.emit_c_interface}
 
 // Off by default: the results are returned (callee-allocated).

@@ -24,6 +24,8 @@
 // RUN: %exit_code 1 deltanet-opt %s --deltanet-cpu-pipeline="tri-inv-strategy=" 2>&1 | FileCheck %s --check-prefix=PIPEEMPTY
 // RUN: %exit_code 1 deltanet-opt %s --deltanet-cpu-pipeline="strategy=neumann" 2>&1 | FileCheck %s --check-prefix=PIPEUNKNOWN
 // RUN: %exit_code 1 deltanet-opt %s --pass-pipeline="builtin.module(deltanet-cpu-pipeline{tri-inv-order=0})" 2>&1 | FileCheck %s --check-prefix=ORDER0
+// RUN: %exit_code 1 deltanet-opt %s --deltanet-cpu-pipeline="num-threads=-1" 2>&1 | FileCheck %s --check-prefix=THREADS
+// RUN: %exit_code 1 deltanet-opt %s --deltanet-cpu-pipeline="max-stack-scratch-bytes=-1" 2>&1 | FileCheck %s --check-prefix=STACK
 //
 // Unsupported targets: the CPU pipeline is the only one (a misnested
 // deltanet-cpu-pipeline is diagnostics-misnested-pipeline.mlir, a known crash).
@@ -54,3 +56,6 @@ func.func @f(%a: tensor<48x48xf32>) -> tensor<48x48xf32> {
   %x = deltanet.tri_inv %a : tensor<48x48xf32>
   return %x : tensor<48x48xf32>
 }
+
+// THREADS: deltanet-cpu-pipeline: num-threads must be >= 0 (0 = OMP_NUM_THREADS), got -1
+// STACK: deltanet-cpu-pipeline: max-stack-scratch-bytes must be >= 0 (0 = no scratch on the stack), got -1

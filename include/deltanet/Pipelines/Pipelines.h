@@ -8,6 +8,7 @@
 #ifndef DELTANET_PIPELINES_PIPELINES_H
 #define DELTANET_PIPELINES_PIPELINES_H
 
+#include "deltanet/Codegen/CPU/CodegenOptions.h"
 #include "deltanet/Pipelines/TriInvPipelineOptions.h"
 #include "mlir/Pass/PassOptions.h"
 #include "llvm/Support/raw_ostream.h"
@@ -37,7 +38,7 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions>,
           "the OpenMP runtime's choice (OMP_NUM_THREADS, else every core). "
           "Results are bitwise identical for every value; N != 1 needs "
           "libomp at run time"),
-      llvm::cl::init(1)};
+      llvm::cl::init(CPUCodegenOptions().numThreads)};
   PassOptions::Option<bool> bf16DotProducts{
       *this, "bf16-dot-products",
       llvm::cl::desc(
@@ -49,7 +50,7 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions>,
           "measured slower than the widened FMAs (tri_inv C = 64: 5.8 vs "
           "4.8 us per matrix; chunk op H = 4: 0.93-0.98x; docs/Performance.md, "
           "session 7)"),
-      llvm::cl::init(false)};
+      llvm::cl::init(CPUCodegenOptions().bf16DotProducts)};
   PassOptions::Option<bool> int8DotProducts{
       *this, "int8-dot-products",
       llvm::cl::desc(
@@ -70,7 +71,7 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions>,
           "outputs are computed in the caller's buffers, no malloc per "
           "call). Off by default: the JIT, C API and Python callers expect "
           "returned results"),
-      llvm::cl::init(false)};
+      llvm::cl::init(CPUCodegenOptions().resultsToOutParams)};
   PassOptions::Option<bool> prefetchGatherRows{
       *this, "prefetch-gather-rows",
       llvm::cl::desc(
@@ -78,11 +79,27 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions>,
           "k / v rows prefetched inside its largest products (chunk op "
           "1.01-1.09x faster, bitwise identical; docs/Performance.md, "
           "session 16). On by default; off to measure without it"),
-      llvm::cl::init(true)};
+      llvm::cl::init(CPUCodegenOptions().prefetchGatherRows)};
+  PassOptions::Option<int64_t> maxStackScratchBytes{
+      *this, "max-stack-scratch-bytes",
+      llvm::cl::desc(
+          "Scratch buffers allocated once per call (after upstream "
+          "buffer-loop-hoisting) of at most this many bytes go on the stack "
+          "instead of the heap (upstream promote-buffers-to-stack; never "
+          "inside a loop or a parallel region); 0: none. The default holds "
+          "the blocked tri_inv's merge temporaries up to C = 64 (1.32x / "
+          "1.16x faster at C = 32 / 64 than on the heap; docs/"
+          "Performance.md, session 17). The caller's thread needs that much "
+          "stack"),
+      llvm::cl::init(CPUCodegenOptions().maxStackScratchBytes)};
+
+  /// The codegen half of these options.
+  CPUCodegenOptions getCodegenOptions() const;
 };
 
 /// Checks the values the option parser accepts but the pipeline does not
-/// (num-threads < 0), with a message on `errors`.
+/// (num-threads < 0, max-stack-scratch-bytes < 0), with a message on
+/// `errors`.
 LogicalResult verifyCpuPipelineOptions(const CpuPipelineOptions &options,
                                        llvm::raw_ostream &errors);
 

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "deltanet/Codegen/CPU/Passes.h"
+#include "deltanet/Codegen/Common/BufferSize.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -41,12 +42,10 @@ struct Workspace {
 std::optional<Workspace> asWorkspace(memref::AllocOp alloc, int64_t alignment,
                                      int64_t maxBytes) {
   MemRefType type = alloc.getType();
-  if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
-      type.getMemorySpace() || !type.getElementType().isIntOrFloat() ||
-      type.getElementTypeBitWidth() % 8 != 0 || alloc.getSymbolOperands().size())
-    return std::nullopt;
-  int64_t bytes = type.getNumElements() * (type.getElementTypeBitWidth() / 8);
-  if (bytes == 0 || bytes > maxBytes)
+  std::optional<int64_t> bytes = getStaticBufferBytes(type);
+  if (!bytes || !type.getLayout().isIdentity() || type.getMemorySpace() ||
+      type.getElementTypeBitWidth() % 8 != 0 ||
+      alloc.getSymbolOperands().size() || *bytes == 0 || *bytes > maxBytes)
     return std::nullopt;
   memref::DeallocOp dealloc;
   for (Operation *user : alloc->getUsers()) {
@@ -61,7 +60,7 @@ std::optional<Workspace> asWorkspace(memref::AllocOp alloc, int64_t alignment,
   if (!dealloc)
     return std::nullopt;
   int64_t align = std::max<int64_t>(alignment, alloc.getAlignment().value_or(1));
-  return Workspace{alloc, dealloc, bytes, align};
+  return Workspace{alloc, dealloc, *bytes, align};
 }
 
 /// Packs the workspaces of `block` into one i8 buffer.

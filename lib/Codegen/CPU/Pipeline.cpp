@@ -6,6 +6,7 @@
 
 #include "deltanet/Codegen/CPU/Passes.h"
 
+#include "deltanet/Codegen/Common/BufferSize.h"
 #include "deltanet/Codegen/Common/Passes.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
@@ -23,43 +24,30 @@
 using namespace mlir;
 using namespace mlir::deltanet;
 
-/// The largest scratch buffer put on the stack: 4 matrices of 32 x 32 f32,
-/// the blocked tri_inv's largest merge temporary at C = 64 (its batch tile
-/// of 4). Larger ones (C = 128: 64 KiB each) stay on the heap; they gained
-/// <= 4% on the stack, within the noise of this machine.
-constexpr int64_t kMaxStackScratchBytes = 16 * 1024;
-
-/// Whether `alloc` (a memref.alloc result) is a small static buffer of
-/// integers or floats (index has no bit width) at the
-/// function level, i.e. allocated once per call, not once per iteration of
-/// a loop (a stack allocation in a loop body grows the stack every
-/// iteration) nor inside a parallel region (an OpenMP thread's stack).
-static bool isFunctionLevelScratch(Value alloc) {
+/// Whether `alloc` (a memref.alloc result) is a static buffer of integers
+/// or floats of at most `maxBytes` at the function level, i.e. allocated
+/// once per call, not once per iteration of a loop (a stack allocation in a
+/// loop body grows the stack every iteration) nor inside a parallel region
+/// (an OpenMP thread's stack).
+static bool isFunctionLevelScratch(Value alloc, int64_t maxBytes) {
   Operation *op = alloc.getDefiningOp();
   auto type = dyn_cast<MemRefType>(alloc.getType());
-  if (!op || !type || !type.hasStaticShape() ||
-      !type.getElementType().isIntOrFloat() ||
-      !isa<FunctionOpInterface>(op->getParentOp()))
+  if (!op || !type || !isa<FunctionOpInterface>(op->getParentOp()))
     return false;
-  int64_t bits = type.getNumElements() *
-                 static_cast<int64_t>(type.getElementTypeBitWidth());
-  return bits <= kMaxStackScratchBytes * 8;
+  std::optional<int64_t> bytes = getStaticBufferBytes(type);
+  return bytes && *bytes <= maxBytes;
 }
 
-void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm,
-                                                 int64_t numThreads,
-                                                 bool bf16DotProducts,
-                                                 bool int8DotProducts,
-                                                 bool resultsToOutParams,
-                                                 bool prefetchGatherRows) {
+void mlir::deltanet::buildCPUCodegenPassPipeline(
+    OpPassManager &pm, const CPUCodegenOptions &options) {
   // INT8 matmuls as vpdpbusd dot products when asked, else pairwise
   // multiply-adds (vpdpwssd where the CPU has VNNI); bf16 ones as vdpbf16ps
   // dot products when asked; static float batched matmuls: register tiles
   // as vector contractions.
   DeltaNetCpuVectorizeIntegerMatmulsOptions integerMatmuls;
-  integerMatmuls.unsignedSignedDots = int8DotProducts;
+  integerMatmuls.unsignedSignedDots = options.int8DotProducts;
   pm.addPass(createDeltaNetCpuVectorizeIntegerMatmuls(integerMatmuls));
-  if (bf16DotProducts)
+  if (options.bf16DotProducts)
     pm.addPass(createDeltaNetCpuVectorizeBF16Matmuls());
   pm.addPass(createDeltaNetCpuVectorizeMatmuls());
   // Transposes of the two innermost dims (the chunk op's k^T) as 16 x 16
@@ -93,7 +81,7 @@ void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm,
   // freed), and the pass's copy into the argument would leak it. A result
   // allocated in the function (static or dynamic shape) is replaced by its
   // argument: computed in place, no allocation and no copy.
-  if (resultsToOutParams) {
+  if (options.resultsToOutParams) {
     bufferization::BufferResultsToOutParamsPassOptions outParams;
     outParams.addResultAttribute = true;
     outParams.hoistStaticAllocs = true;
@@ -105,7 +93,7 @@ void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm,
   // buffer-loop-hoisting: never out of scf.forall / scf.parallel, whose
   // iterations each need their own; what a loop yields, the carried state,
   // stays inside it). Those then at function level of at most
-  // kMaxStackScratchBytes go on the stack: the blocked tri_inv allocated and
+  // maxStackScratchBytes go on the stack: the blocked tri_inv allocated and
   // freed two to three temporaries per diagonal block and merge, each
   // iteration of each level (~10 malloc / free pairs per matrix at C = 32;
   // 1.32x / 1.16x faster at C = 32 / 64). The rest that a block allocates
@@ -115,25 +103,29 @@ void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm,
   // alone, the ~30 pointers live across the chunk loop cost more than the
   // mallocs they saved). docs/Performance.md, session 17.
   pm.addNestedPass<func::FuncOp>(bufferization::createBufferLoopHoistingPass());
-  pm.addNestedPass<func::FuncOp>(
-      bufferization::createPromoteBuffersToStackPass(isFunctionLevelScratch));
+  if (options.maxStackScratchBytes > 0)
+    pm.addNestedPass<func::FuncOp>(
+        bufferization::createPromoteBuffersToStackPass(
+            [maxBytes = options.maxStackScratchBytes](Value alloc) {
+              return isFunctionLevelScratch(alloc, maxBytes);
+            }));
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(createDeltaNetCpuPackWorkspaces());
   // Independent iterations (scf.forall over heads / matrix tiles): a loop
   // on one thread, else scf.parallel, later OpenMP.
-  if (numThreads == 1)
+  if (options.numThreads == 1)
     pm.addPass(createForallToForLoopPass());
   else
     pm.addPass(createForallToParallelLoopPass());
   // The chunk loop's next q / k / v / g / beta rows prefetched inside its
   // largest products, one cache line per inner iteration.
-  if (prefetchGatherRows)
+  if (options.prefetchGatherRows)
     pm.addNestedPass<func::FuncOp>(createDeltaNetCpuPrefetchGatherRows());
 
   // INT8 byte dot products as vpdpbusd (an intrinsic call: after buffer
   // deallocation, which needs the memory effects of every op).
-  if (int8DotProducts)
+  if (options.int8DotProducts)
     pm.addNestedPass<func::FuncOp>(createDeltaNetCpuLowerByteDotProducts());
   // Reductions left by the vectoriser (the INT8 quantisation's max-abs
   // scales) as vector.reduction per row: convert-vector-to-llvm does not
@@ -141,7 +133,7 @@ void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(vector::createLowerVectorMultiReductionPass(
       vector::VectorMultiReductionLowering::InnerReduction));
   // The dot products' operand pieces as single vector loads.
-  if (bf16DotProducts)
+  if (options.bf16DotProducts)
     pm.addNestedPass<func::FuncOp>(createDeltaNetCpuFlattenVectorTransfers());
 
   // Buffers -> loops, unit-stride loops innermost.
@@ -155,9 +147,9 @@ void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm,
   // Vectors, loops and memrefs -> LLVM; contractions as outer products
   // (FMAs along the unit-stride output row).
   // Fully unrolled: no per-iteration stack temporaries inside loops.
-  if (numThreads != 1) {
+  if (options.numThreads != 1) {
     ConvertSCFToOpenMPPassOptions openMP;
-    openMP.numThreads = static_cast<unsigned>(numThreads);
+    openMP.numThreads = static_cast<unsigned>(options.numThreads);
     pm.addPass(createConvertSCFToOpenMPPass(openMP));
     // The conversion wraps each parallel body in memref.alloca_scope, which
     // must stay a single block; the bodies hold heap allocations only.
@@ -175,12 +167,19 @@ void mlir::deltanet::buildCPUCodegenPassPipeline(OpPassManager &pm,
   vectorToLLVM.vectorContractLowering =
       vector::VectorContractLowering::OuterProduct;
   // x86vector.avx512.dot -> llvm.x86.avx512bf16.dpbf16ps.
-  vectorToLLVM.x86Vector = bf16DotProducts;
+  vectorToLLVM.x86Vector = options.bf16DotProducts;
   pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
-  if (numThreads != 1)
+  if (options.numThreads != 1)
     pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createConvertIndexToLLVMPass());
+  // Out-params may not overlap the inputs (the option's contract): their
+  // data pointers become llvm.noalias, which convert-func-to-llvm alone
+  // would drop, so loads of the inputs can move across stores to them.
+  if (options.resultsToOutParams)
+    pm.addPass(createDeltaNetCpuRecordOutParamsNoAlias());
   pm.addPass(createConvertFuncToLLVMPass());
+  if (options.resultsToOutParams)
+    pm.addPass(createDeltaNetCpuApplyOutParamsNoAlias());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createUBToLLVMConversionPass());

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "deltanet/Codegen/CPU/Passes.h"
+#include "deltanet/Codegen/Common/BufferSize.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -182,11 +183,9 @@ struct DeltaNetCpuPrefetchGatherRowsPass
   /// iterations (static size below `min-source-bytes`): no prefetch.
   bool staysCached(Type type) const {
     auto memref = dyn_cast<MemRefType>(type);
-    if (!memref || !memref.hasStaticShape())
-      return false;
-    int64_t bytes = memref.getNumElements() *
-                    llvm::divideCeil(memref.getElementTypeBitWidth(), 8);
-    return bytes < minSourceBytes;
+    std::optional<int64_t> bytes =
+        memref ? getStaticBufferBytes(memref) : std::nullopt;
+    return bytes && *bytes < minSourceBytes;
   }
 
   /// Prefetches, inside the `products` largest product nests of `loop`'s

@@ -8,6 +8,7 @@
 #ifndef DELTANET_CODEGEN_CPU_PASSES_H
 #define DELTANET_CODEGEN_CPU_PASSES_H
 
+#include "deltanet/Codegen/CPU/CodegenOptions.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -41,26 +42,10 @@ void populateInterchangeReductionsPatterns(RewritePatternSet &patterns);
 /// deltanet conversions leave them) to the LLVM dialect for the host CPU:
 /// matmul vectorisation, one-shot bufferization across function boundaries
 /// (inputs of public functions read-only), buffer deallocation, loops with
-/// the unit-stride loop innermost, and LLVM. `numThreads` != 1: scf.forall
-/// loops (deltanet-cpu-parallelize-heads) become OpenMP parallel loops with
-/// that many threads (0: the OpenMP runtime's choice, i.e. OMP_NUM_THREADS
-/// or every core); the code then needs libomp at run time.
-/// `bf16DotProducts`: bf16 x bf16 -> f32 matmuls become AVX512_BF16 dot
-/// products (`vdpbf16ps`, deltanet-cpu-vectorize-bf16-matmuls) instead of
-/// f32 FMAs on widened operands; the code then needs a CPU with AVX512_BF16.
-/// `int8DotProducts`: i8 x i8 -> i32 matmuls as AVX512_VNNI `vpdpbusd`
-/// (4 byte products per lane) instead of pairwise i16 multiply-adds; the
-/// code then needs a CPU with AVX512_VNNI and AVX512VL.
-/// `resultsToOutParams`: memref results become caller-provided out-param
-/// arguments (upstream buffer-results-to-out-params right after
-/// bufferization, allocations of the results hoisted into the arguments).
-/// `prefetchGatherRows`: deltanet-cpu-prefetch-gather-rows runs (the chunk
-/// loop's next input rows prefetched inside its largest products).
-void buildCPUCodegenPassPipeline(OpPassManager &pm, int64_t numThreads = 1,
-                                 bool bf16DotProducts = false,
-                                 bool int8DotProducts = false,
-                                 bool resultsToOutParams = false,
-                                 bool prefetchGatherRows = true);
+/// the unit-stride loop innermost, and LLVM; `options` as documented on
+/// CPUCodegenOptions.
+void buildCPUCodegenPassPipeline(OpPassManager &pm,
+                                 const CPUCodegenOptions &options = {});
 
 #define GEN_PASS_REGISTRATION
 #include "deltanet/Codegen/CPU/Passes.h.inc"

@@ -432,6 +432,45 @@ def DeltaNetCpuInlineAllocaScopes : Pass<"deltanet-cpu-inline-alloca-scopes"> {
   }];
 }
 
+def DeltaNetCpuRecordOutParamsNoAlias
+    : Pass<"deltanet-cpu-record-out-params-noalias"> {
+  let summary = "Record which LLVM arguments of a function will be its "
+                "out-params' data pointers";
+  let description = [{
+    First half of marking out-params `noalias`, on every `func.func` in
+    the operation. A function whose results
+    upstream `buffer-results-to-out-params` (with `add-result-attr`) turned
+    into arguments writes them through pointers that LLVM must assume may
+    alias the inputs: every store to `o` or the state may change what the
+    next load of q / k / v reads, which keeps loads from moving across
+    stores (a returned result, malloc'd inside, has no such doubt).
+    The out-params contract already excludes overlap with an input, so the
+    aligned (data) pointer of each can be LLVM `noalias`. Upstream
+    `convert-func-to-llvm` drops the argument attributes of memrefs that it
+    expands into several arguments, so this pass, before it, records the
+    positions those pointers will have (upstream's own signature
+    conversion, default options, as the CPU pipeline runs it) in the
+    function attribute `deltanet.noalias_arguments`, with the expected
+    argument count; `deltanet-cpu-apply-out-params-noalias` then sets
+    `llvm.noalias` on them.
+  }];
+}
+
+def DeltaNetCpuApplyOutParamsNoAlias
+    : Pass<"deltanet-cpu-apply-out-params-noalias"> {
+  let summary = "Mark the recorded out-param data pointers llvm.noalias";
+  let description = [{
+    Second half of marking out-params `noalias` (see
+    `deltanet-cpu-record-out-params-noalias`), after
+    `convert-func-to-llvm`, on every `llvm.func` in the operation: sets `llvm.noalias` on the arguments that
+    `deltanet.noalias_arguments` lists when the function has the recorded
+    number of arguments (the C-interface wrapper, which inherits the
+    attributes but takes one pointer per memref, is left alone), and
+    removes the two attributes from every function. A recorded argument
+    that is not a pointer is an error.
+  }];
+}
+
 def DeltaNetCpuPackWorkspaces : Pass<"deltanet-cpu-pack-workspaces"> {
   let summary = "One heap allocation for the static-shape buffers that a "
                 "block allocates and frees itself";
