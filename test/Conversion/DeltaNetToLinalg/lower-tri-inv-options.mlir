@@ -17,7 +17,7 @@
 // Pass options set the default; per-op attributes win over them.
 
 // B32-LABEL: func.func @from_options
-// B32: linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<4x64x64xf32>)
+// B32: tensor.empty() : tensor<4x64x64xf32>
 // B32: linalg.generic {{.*}} outs(%{{.*}} : tensor<4x32x32xf32>)
 // B32: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<4x30x30xf32>, tensor<4x30x30xf32>)
 // 5 Neumann factors inside the 32x32 blocks (2 matmuls each after the first,
