@@ -1635,7 +1635,8 @@ struct DeltaNetLowerTriInvPass
       int64_t tile =
           options.batchTile < 0
               ? targetInfo->getPreferredTriInvBatchTileFor(
-                    op.getStrategy().value_or(options.strategy))
+                    op.getStrategy().value_or(options.strategy),
+                    effectivePrecision(op, defaults))
               : options.batchTile;
       (void)tileTriInvBatch(rewriter, op, tile);
     }

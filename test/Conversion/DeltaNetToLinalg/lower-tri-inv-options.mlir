@@ -1,6 +1,6 @@
-// RUN: deltanet-opt %s --deltanet-lower-tri-inv="block-size=32" --canonicalize --cse | FileCheck %s --check-prefix=B32
-// RUN: deltanet-opt %s --deltanet-lower-tri-inv="strategy=neumann order=2" --canonicalize --cse | FileCheck %s --check-prefix=NEUMANN
-// RUN: deltanet-opt %s --deltanet-lower-tri-inv="strategy=forward-substitution" --canonicalize --cse | FileCheck %s --check-prefix=FS
+// RUN: deltanet-opt %s --deltanet-lower-tri-inv="block-size=32 batch-tile=4" --canonicalize --cse | FileCheck %s --check-prefix=B32
+// RUN: deltanet-opt %s --deltanet-lower-tri-inv="strategy=neumann order=2 batch-tile=4" --canonicalize --cse | FileCheck %s --check-prefix=NEUMANN
+// RUN: deltanet-opt %s --deltanet-lower-tri-inv="strategy=forward-substitution batch-tile=4" --canonicalize --cse | FileCheck %s --check-prefix=FS
 // RUN: deltanet-opt %s --deltanet-lower-tri-inv="residual-steps=2 block-size=16" --canonicalize --cse | FileCheck %s --check-prefix=RES
 // RUN: deltanet-opt %s --deltanet-lower-tri-inv --canonicalize --cse | FileCheck %s --check-prefix=DEFAULT
 

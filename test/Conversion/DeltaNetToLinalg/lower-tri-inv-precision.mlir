@@ -1,4 +1,4 @@
-// RUN: deltanet-opt %s --deltanet-lower-tri-inv="precision=bf16" --canonicalize --cse | FileCheck %s --check-prefix=BF16
+// RUN: deltanet-opt %s --deltanet-lower-tri-inv="precision=bf16 batch-tile=4" --canonicalize --cse | FileCheck %s --check-prefix=BF16
 // RUN: deltanet-opt %s --deltanet-lower-tri-inv="precision=f16 strategy=forward-substitution batch-tile=0" --canonicalize --cse | FileCheck %s --check-prefix=FS16
 // RUN: deltanet-opt %s --deltanet-lower-tri-inv="precision=f16 target=npu" --canonicalize --cse | FileCheck %s --check-prefix=NPU
 // RUN: not deltanet-opt %s --deltanet-lower-tri-inv="precision=i4" 2>&1 | FileCheck %s --check-prefix=BAD
