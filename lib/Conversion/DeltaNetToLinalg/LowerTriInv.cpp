@@ -590,10 +590,17 @@ public:
   }
 
   /// Rows of the tiles that a product with a lower-triangular left operand
-  /// is split into (the block products of `neumannBlockTriangularFactors`,
-  /// the merges' U = X22 T; the CPU's f32 matmuls are 8 x 16 register
-  /// tiles): each row tile gets its own, shorter K range.
+  /// is split into (the block products of `neumannBlockTriangularFactors`;
+  /// the CPU's f32 matmuls are 8 x 16 register tiles): each row tile gets
+  /// its own, shorter K range.
   static constexpr int64_t kTriangularRowTile = 8;
+
+  /// Rows of the tiles of the merges' U = X22 T (mergePair): 4, not
+  /// kTriangularRowTile, since each tile skips the K its rows do not need,
+  /// the 16 -> 32 merge does 160 instead of 192 vector multiply-adds per
+  /// matrix (1.02-1.03x at C = 32, neutral at C = 64: docs/Performance.md,
+  /// session 18; bitwise identical).
+  static constexpr int64_t kMergeRowTile = 4;
 
   /// `body` for each `rows`-row tile of the `bs x bs` block (`col + delta bs`,
   /// `col`) of a product `F G` of lower triangular factors with
@@ -841,13 +848,14 @@ public:
     }
     // U = X22 T, X22 lower triangular: rows [r0, r0 + m) of U need only
     // K < r0 + m, U[r0:r0+m] = X22[r0:r0+m, :r0+m] T[:r0+m] (when r > h),
-    // in row tiles of m = min(h, kTriangularRowTile): the halves up to 16 x 16
-    // blocks, 8-row tiles above (at the 32 -> 64 merge 80 of 128 K per row
-    // on average instead of 96 with halves). Only terms with a zero factor
-    // are skipped (the same result up to the order of exact zeros).
+    // in row tiles of m = min(h, kMergeRowTile): the halves up to 8 x 8
+    // blocks, 4-row tiles above (at the 32 -> 64 merge 72 of 128 K per row
+    // on average instead of 96 with halves, 80 with 8-row tiles). Only
+    // terms with a zero factor are skipped (the same result up to the order
+    // of exact zeros).
     Value u;
     if (split && r > h) {
-      int64_t m = std::min(h, kTriangularRowTile);
+      int64_t m = std::min(h, kMergeRowTile);
       u = empty(batchOf(x), r, s);
       for (int64_t r0 = 0; r0 < r; r0 += m) {
         int64_t rows = std::min(m, r - r0);

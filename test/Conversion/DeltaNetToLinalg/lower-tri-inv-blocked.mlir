@@ -62,14 +62,18 @@
 // CHECK:   tensor.insert_slice %[[Z]] into %[[XW]][0, %[[S]], %[[MID]]] [8, 16, 16]
 // Merge 32 -> 64: X11 and X22 have a zero upper right 16x16 block, so
 // T = L21[:, 16:] X11[16:, :] + (L21[:, :16] X11[:16, :16] on T[:, :16])
-// and U = X22 T in 8-row tiles, rows [r0, r0 + 8) over K < r0 + 8 (X22
-// lower triangular): 80 of 128 K per row instead of 96 with halves.
+// and U = X22 T in 4-row tiles, rows [r0, r0 + 4) over K < r0 + 4 (X22
+// lower triangular): 72 of 128 K per row instead of 96 with halves.
 // CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<8x32x16xf32>, tensor<8x16x32xf32>) outs(%{{.*}} : tensor<8x32x32xf32>)
 // CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<8x32x16xf32>, tensor<8x16x16xf32>) outs(%{{.*}} : tensor<8x32x16xf32>)
-// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<8x8x8xf32>, tensor<8x8x32xf32>) outs(%{{.*}} : tensor<8x8x32xf32>)
-// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<8x8x16xf32>, tensor<8x16x32xf32>) outs(%{{.*}} : tensor<8x8x32xf32>)
-// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<8x8x24xf32>, tensor<8x24x32xf32>) outs(%{{.*}} : tensor<8x8x32xf32>)
-// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<8x8x32xf32>, tensor<8x32x32xf32>) outs(%{{.*}} : tensor<8x8x32xf32>)
+// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<8x4x4xf32>, tensor<8x4x32xf32>) outs(%{{.*}} : tensor<8x4x32xf32>)
+// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<8x4x8xf32>, tensor<8x8x32xf32>) outs(%{{.*}} : tensor<8x4x32xf32>)
+// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<8x4x12xf32>, tensor<8x12x32xf32>) outs(%{{.*}} : tensor<8x4x32xf32>)
+// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<8x4x16xf32>, tensor<8x16x32xf32>) outs(%{{.*}} : tensor<8x4x32xf32>)
+// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<8x4x20xf32>, tensor<8x20x32xf32>) outs(%{{.*}} : tensor<8x4x32xf32>)
+// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<8x4x24xf32>, tensor<8x24x32xf32>) outs(%{{.*}} : tensor<8x4x32xf32>)
+// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<8x4x28xf32>, tensor<8x28x32xf32>) outs(%{{.*}} : tensor<8x4x32xf32>)
+// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<8x4x32xf32>, tensor<8x32x32xf32>) outs(%{{.*}} : tensor<8x4x32xf32>)
 // CHECK-NOT: linalg.batch_matmul
 // CHECK: %[[X21F:.*]] = tensor.extract_slice %[[X2]][0, 32, 0] [8, 32, 32]
 // CHECK: linalg.generic {{.*}} outs(%[[X21F]] : tensor<8x32x32xf32>)

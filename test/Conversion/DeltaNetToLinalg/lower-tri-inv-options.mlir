@@ -35,10 +35,10 @@
 // NEUMANN: return
 // FS-LABEL: func.func @from_options
 // FS: scf.for
-// 6 in-block matmuls, 2 per merge level (6 at the last: its halves are
-// blocks, T in two parts, U in four 8-row tiles), 2 per residual step.
+// 6 in-block matmuls, 2 per merge level (10 at the last: its halves are
+// blocks, T in two parts, U in eight 4-row tiles), 2 per residual step.
 // RES-LABEL: func.func @from_options
-// RES-COUNT-18: linalg.batch_matmul
+// RES-COUNT-22: linalg.batch_matmul
 // RES-NOT: linalg.batch_matmul
 // RES: return
 func.func @from_options(%a: tensor<4x64x64xf32>) -> tensor<4x64x64xf32> {
