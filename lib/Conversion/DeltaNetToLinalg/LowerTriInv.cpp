@@ -1646,6 +1646,12 @@ struct DeltaNetLowerTriInvPass
                     op.getStrategy().value_or(options.strategy),
                     effectivePrecision(op, defaults))
               : options.batchTile;
+      // 1 x 1 matrices in tiles of 1 with residual steps give wrong results
+      // (pre-existing: main with batch-tile=1 too; the differential
+      // tester's config 12 of seed 2024): the target's tile of 1 is not
+      // used for them until that is fixed.
+      if (options.batchTile < 0 && tile == 1 && op.getMatrixSize() == 1)
+        tile = 4;
       (void)tileTriInvBatch(rewriter, op, tile);
     }
 
