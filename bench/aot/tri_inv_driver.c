@@ -61,5 +61,5 @@ int main(int argc, char **argv) {
         err[k] = sqrt(e / nr); if (!(err[k] < tol)) printf("MISMATCH %s rel %.3g\n", names[k], sqrt(e / nr)); }
       free(fns[k] ? out.base : buf);
     }
-  for (int k = 0; k < nk; ++k) printf("C=%ld %-28s %8.2f us/matrix  speed vs C fs %.2fx  rel err %.2g\n", C, names[k], best[k] / n * 1e6, best[0] / best[k], err[k]);
+  for (int k = 0; k < nk; ++k) printf("C=%ld %-28s %8.3f us/matrix  speed vs C fs %.2fx  rel err %.2g\n", C, names[k], best[k] / n * 1e6, best[0] / best[k], err[k]);
 }

@@ -56,12 +56,22 @@ public:
   /// instead of 256 KiB intermediates streamed through the L2 once per
   /// matmul. Session 7, AOT, cache-resident batch, thread CPU time, same
   /// run: blocked 1.13x (C = 32), 1.11x (C = 64), 1.15x (C = 128) over
-  /// tiles of 16 (docs/Performance.md "Session 7"). Forward substitution
-  /// keeps 16: its row products are matrix-vector shaped and lose ~9% with
-  /// tiles of 4.
+  /// tiles of 16 (docs/Performance.md "Session 7"). Blocked with float
+  /// matmuls: 1 matrix, since its temporaries are hoisted (session 17) the
+  /// loops over a tile's matrices around every small product cost more
+  /// than they saved: 1.16x / 1.0x / 1.04-1.11x at C = 32 / 64 / 128 over
+  /// tiles of 4, bf16 1.03x at C = 64; INT8 keeps 4 (1.07x slower with 1;
+  /// docs/Performance.md, session 18). Forward substitution keeps 16: its
+  /// row products are matrix-vector shaped and lose ~9% with tiles of 4.
   int64_t
-  getPreferredTriInvBatchTileFor(TriInvStrategy strategy) const override {
-    return strategy == TriInvStrategy::ForwardSubstitution ? 16 : 4;
+  getPreferredTriInvBatchTileFor(TriInvStrategy strategy,
+                                 TriInvPrecision precision) const override {
+    if (strategy == TriInvStrategy::ForwardSubstitution)
+      return 16;
+    if (strategy == TriInvStrategy::Blocked &&
+        precision != TriInvPrecision::I8)
+      return 1;
+    return 4;
   }
 
   /// 16: a block row is one 512-bit f32 vector; at C = 64 the exact Neumann

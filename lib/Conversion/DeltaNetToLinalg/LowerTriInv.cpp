@@ -323,6 +323,19 @@ public:
     return identityInto(empty(batch, n, n));
   }
 
+  /// Zeros written into `dest` (`batch x rows x cols`, not read): an
+  /// elementwise op, which targets vectorise like the other row ops, not a
+  /// linalg.fill (the CPU lowered the blocked inverse's whole-matrix fill to
+  /// a `memset` call, 12% of the kernel at C = 32; docs/Performance.md,
+  /// session 18).
+  Value zerosInto(Value dest) {
+    return elementwise(
+        ValueRange{}, dest,
+        [&](OpBuilder &nb, Location nloc, ValueRange, Value, Value) {
+          return StructuredBuilder::f32Constant(nb, nloc, 0.0f);
+        });
+  }
+
   /// The identity written into `dest` (`batch x n x n`), which is not read.
   Value identityInto(Value dest) {
     return elementwise(
@@ -577,10 +590,17 @@ public:
   }
 
   /// Rows of the tiles that a product with a lower-triangular left operand
-  /// is split into (the block products of `neumannBlockTriangularFactors`,
-  /// the merges' U = X22 T; the CPU's f32 matmuls are 8 x 16 register
-  /// tiles): each row tile gets its own, shorter K range.
+  /// is split into (the block products of `neumannBlockTriangularFactors`;
+  /// the CPU's f32 matmuls are 8 x 16 register tiles): each row tile gets
+  /// its own, shorter K range.
   static constexpr int64_t kTriangularRowTile = 8;
+
+  /// Rows of the tiles of the merges' U = X22 T (mergePair): 4, not
+  /// kTriangularRowTile, since each tile skips the K its rows do not need,
+  /// the 16 -> 32 merge does 160 instead of 192 vector multiply-adds per
+  /// matrix (1.02-1.03x at C = 32, neutral at C = 64: docs/Performance.md,
+  /// session 18; bitwise identical).
+  static constexpr int64_t kMergeRowTile = 4;
 
   /// `body` for each `rows`-row tile of the `bs x bs` block (`col + delta bs`,
   /// `col`) of a product `F G` of lower triangular factors with
@@ -710,12 +730,15 @@ public:
   }
 
   /// Merges the solved `first x first` diagonal blocks of `x` pairwise
-  /// until they cover the matrix (the blocks below them are overwritten,
-  /// those above must be zero). When the number of blocks is not a power
-  /// of two, the last pair of a level may have a smaller second block (or
-  /// no second block). `bs` is the smallest block whose lower triangular
+  /// until they cover the matrix (the blocks below them are overwritten;
+  /// those above must be zero, or with `zeroUpperBlocks` each merge writes
+  /// the zeros of its window's upper right block X12, and `x` may hold
+  /// anything there before). When the number of blocks is not a power of
+  /// two, the last pair of a level may have a smaller second block (or no
+  /// second block). `bs` is the smallest block whose lower triangular
   /// halves mergePair may skip.
-  Value mergeLevels(Value a, Value x, int64_t first, int64_t bs) {
+  Value mergeLevels(Value a, Value x, int64_t first, int64_t bs,
+                    bool zeroUpperBlocks = false) {
     int64_t c = cast<RankedTensorType>(x.getType()).getDimSize(1);
     // Small levels in f32 (setMergePrecision): `matmul` reads
     // matmulPrecision, restored when this returns.
@@ -725,12 +748,22 @@ public:
       matmulPrecision =
           s < lowPrecisionMergesFrom ? MatmulPrecision{} : requested;
       int64_t pairs = c / (2 * s);
+      auto merge = [&](OpFoldResult start, int64_t r, Value x) {
+        x = mergePair(a, x, start, s, r, bs);
+        if (!zeroUpperBlocks)
+          return x;
+        // X12, after X21 is written: before, the zeros would be written
+        // into `x` while mergePair still reads its other blocks, which
+        // bufferization resolves by copying them.
+        OpFoldResult mid = plus(start, s);
+        return insert(zerosInto(slice(x, start, mid, s, r)), x, start, mid);
+      };
       x = forEachOffset(0, pairs, 2 * s, x, [&](OpFoldResult start, Value x) {
-        return mergePair(a, x, start, s, s, bs);
+        return merge(start, s, x);
       });
       int64_t start = pairs * 2 * s;
       if (start + s < c)
-        x = mergePair(a, x, b.getIndexAttr(start), s, c - start - s, bs);
+        x = merge(b.getIndexAttr(start), c - start - s, x);
     }
     return x;
   }
@@ -738,11 +771,11 @@ public:
   /// Exact Neumann inverses of the diagonal `blockSize` blocks of `I + L`
   /// (`L` the strictly lower part of `a`, `batch x c x c`), merged pairwise
   /// with `X21 = -X22 (L21 X11)` until they cover the matrix. Everything is
-  /// computed in place in one `batch x c x c` destination, which a single
-  /// pass initialises to `I - D` (the first Neumann factor of every
-  /// diagonal block, zeros elsewhere): the blocks above the diagonal are
-  /// then final, the products accumulate into their blocks, and the
-  /// off-diagonal blocks of `L` are read from `a` directly. With
+  /// computed in place in one `batch x c x c` destination, each element
+  /// written once before it is read: each diagonal block's `I - D` (its
+  /// first Neumann factor) where the block is solved, each merge's X21 and
+  /// the zeros of its X12; the off-diagonal blocks of `L` are read from `a`
+  /// directly. With
   /// `diagonalBlocksF32`, the diagonal blocks' products are f32 whatever the
   /// matmul precision (only the merges' operands are rounded / quantised).
   Value blocked(Value a, int64_t blockSize, int64_t factors,
@@ -753,12 +786,15 @@ public:
     if (factors == 0) {
       x = identityInto(empty(batchOf(a), c, c)); // 1 x 1 blocks: I - D = I
     } else {
-      // Zeros, then each diagonal block's I - D where it is solved: the
-      // blocks below the diagonal are written by the merges (never read
-      // before), so only the diagonal blocks of `a` are read and masked,
-      // not whole rows (CPU: 1.1x / 1.15x faster at C = 64 / 128,
-      // docs/Performance.md, session 17; bitwise identical).
-      x = sb.zeros({batchOf(a), b.getIndexAttr(c), b.getIndexAttr(c)});
+      // Each diagonal block's I - D where it is solved: the blocks below
+      // the diagonal are written by the merges (never read before), so
+      // only the diagonal blocks of `a` are read and masked, not whole rows
+      // (CPU: 1.1x / 1.15x faster at C = 64 / 128, docs/Performance.md,
+      // session 17). The blocks above are zeroed by the merges, not by a
+      // fill of the whole matrix first (half of it overwritten; CPU:
+      // 1.05-1.11x faster at C = 32 / 64 / 128, docs/Performance.md,
+      // session 18; bitwise identical).
+      x = empty(batchOf(a), c, c);
       x = forEachOffset(
           0, numBlocks, blockSize, x, [&](OpFoldResult p, Value x) {
             Value block = identityMinusBlockDiagonalInto(
@@ -773,7 +809,8 @@ public:
           });
     }
     // Pairs of solved blocks of size `s` become solved blocks of 2s.
-    return mergeLevels(a, x, blockSize, blockSize);
+    return mergeLevels(a, x, blockSize, blockSize,
+                       /*zeroUpperBlocks=*/factors > 0);
   }
 
   /// Solves the `(s + r) x (s + r)` diagonal window at `start` of `x` whose
@@ -811,13 +848,14 @@ public:
     }
     // U = X22 T, X22 lower triangular: rows [r0, r0 + m) of U need only
     // K < r0 + m, U[r0:r0+m] = X22[r0:r0+m, :r0+m] T[:r0+m] (when r > h),
-    // in row tiles of m = min(h, kTriangularRowTile): the halves up to 16 x 16
-    // blocks, 8-row tiles above (at the 32 -> 64 merge 80 of 128 K per row
-    // on average instead of 96 with halves). Only terms with a zero factor
-    // are skipped (the same result up to the order of exact zeros).
+    // in row tiles of m = min(h, kMergeRowTile): the halves up to 8 x 8
+    // blocks, 4-row tiles above (at the 32 -> 64 merge 72 of 128 K per row
+    // on average instead of 96 with halves, 80 with 8-row tiles). Only
+    // terms with a zero factor are skipped (the same result up to the order
+    // of exact zeros).
     Value u;
     if (split && r > h) {
-      int64_t m = std::min(h, kTriangularRowTile);
+      int64_t m = std::min(h, kMergeRowTile);
       u = empty(batchOf(x), r, s);
       for (int64_t r0 = 0; r0 < r; r0 += m) {
         int64_t rows = std::min(m, r - r0);
@@ -1605,8 +1643,15 @@ struct DeltaNetLowerTriInvPass
       int64_t tile =
           options.batchTile < 0
               ? targetInfo->getPreferredTriInvBatchTileFor(
-                    op.getStrategy().value_or(options.strategy))
+                    op.getStrategy().value_or(options.strategy),
+                    effectivePrecision(op, defaults))
               : options.batchTile;
+      // 1 x 1 matrices in tiles of 1 with residual steps give wrong results
+      // (pre-existing: main with batch-tile=1 too; the differential
+      // tester's config 12 of seed 2024): the target's tile of 1 is not
+      // used for them until that is fixed.
+      if (options.batchTile < 0 && tile == 1 && op.getMatrixSize() == 1)
+        tile = 4;
       (void)tileTriInvBatch(rewriter, op, tile);
     }
 

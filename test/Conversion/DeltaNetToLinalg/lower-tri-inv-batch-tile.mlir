@@ -1,9 +1,11 @@
 // RUN: deltanet-opt %s --deltanet-lower-tri-inv="batch-tile=16" --canonicalize --cse | FileCheck %s
 // RUN: deltanet-opt %s --deltanet-lower-tri-inv --canonicalize --cse | FileCheck %s --check-prefix=DEFAULT
 // RUN: deltanet-opt %s --deltanet-lower-tri-inv="batch-tile=0" --canonicalize --cse | FileCheck %s --check-prefix=NOTILE
+// RUN: deltanet-opt %s --deltanet-lower-tri-inv="precision=i8" --canonicalize --cse | FileCheck %s --check-prefix=DEFAULTI8
 
 // Matrices are independent: the batch is processed in tiles (here of 16
-// matrices; the CPU target's preferred tile is 4, DEFAULT), each tile
+// matrices; the CPU target's preferred tile for the f32 blocked strategy is
+// 1, DEFAULT, for INT8 4, DEFAULTI8), each tile
 // inverted whole, so intermediates stay in cache. Tiling is upstream scf::tileUsingSCF through
 // deltanet.tri_inv's TilingInterface.
 // RUN: deltanet-opt %s --deltanet-lower-tri-inv="batch-tile=8" --canonicalize --cse | FileCheck %s --check-prefix=TILE8
@@ -22,8 +24,11 @@
 // NOTILE-NOT: [16, 32, 32]
 // NOTILE: linalg.batch_matmul {{.*}} tensor<64x
 // DEFAULT-LABEL: func.func @static_divisible
-// DEFAULT: scf.for {{.*}} step %c4
-// DEFAULT:   tensor.extract_slice %{{.*}} [4, 32, 32] [1, 1, 1] : tensor<64x32x32xf32> to tensor<4x32x32xf32>
+// DEFAULT: scf.for {{.*}} step %c1
+// DEFAULT:   tensor.extract_slice %{{.*}} [1, 32, 32] [1, 1, 1] : tensor<64x32x32xf32> to tensor<1x32x32xf32>
+// DEFAULTI8-LABEL: func.func @static_divisible
+// DEFAULTI8: scf.for {{.*}} step %c4
+// DEFAULTI8:   tensor.extract_slice %{{.*}} [4, 32, 32] [1, 1, 1] : tensor<64x32x32xf32> to tensor<4x32x32xf32>
 func.func @static_divisible(%a: tensor<64x32x32xf32>) -> tensor<64x32x32xf32> {
   %x = deltanet.tri_inv %a : tensor<64x32x32xf32>
   return %x : tensor<64x32x32xf32>
@@ -81,4 +86,15 @@ func.func @small_batch(%a: tensor<8x32x32xf32>) -> tensor<8x32x32xf32> {
 func.func @batch_dims(%a: tensor<4x8x16x16xf32>) -> tensor<4x8x16x16xf32> {
   %x = deltanet.tri_inv %a : tensor<4x8x16x16xf32>
   return %x : tensor<4x8x16x16xf32>
+}
+
+// 1 x 1 matrices keep tiles of 4 by default: with tiles of 1 and residual
+// steps they give wrong results (a pre-existing bug, docs/Performance.md,
+// session 18).
+// DEFAULT-LABEL: func.func @one_by_one
+// DEFAULT: scf.for {{.*}} step %c4
+// DEFAULT:   tensor.empty() : tensor<4x1x1xf32>
+func.func @one_by_one(%a: tensor<8x1x1xf32>) -> tensor<8x1x1xf32> {
+  %x = deltanet.tri_inv %a : tensor<8x1x1xf32>
+  return %x : tensor<8x1x1xf32>
 }

@@ -18,22 +18,21 @@
 // CHECK-NOT: tensor<2x8x{{3[1-9]|[4-9][0-9]|1[0-9][0-9]}}xf32>
 // CHECK:   scf.yield %{{.*}} : tensor<2x128x128xf32>
 // The 32 -> 64 merges: T = L21 X11 (K over X11's lower half, then its
-// upper left quadrant), U = X22 T in 8-row tiles, rows [r0, r0 + 8) over
-// K < r0 + 8 (X22 lower triangular).
+// upper left quadrant), U = X22 T in 4-row tiles, rows [r0, r0 + 4) over
+// K < r0 + 4 (X22 lower triangular).
 // CHECK: scf.for %{{.*}} = %c0 to %c128 step %c64 iter_args(%{{.*}} = %{{.*}}) -> (tensor<2x128x128xf32>)
 // CHECK:   linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x32x16xf32>, tensor<2x16x32xf32>)
 // CHECK:   linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x32x16xf32>, tensor<2x16x16xf32>)
-// CHECK:   linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x8x8xf32>, tensor<2x8x32xf32>)
-// CHECK:   linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x8x16xf32>, tensor<2x16x32xf32>)
-// CHECK:   linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x8x24xf32>, tensor<2x24x32xf32>)
-// CHECK:   linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x8x32xf32>, tensor<2x32x32xf32>)
+// CHECK:   linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x4x4xf32>, tensor<2x4x32xf32>)
+// CHECK-COUNT-6: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x4x{{8|12|16|20|24|28}}xf32>, tensor<2x{{8|12|16|20|24|28}}x32xf32>)
+// CHECK:   linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x4x32xf32>, tensor<2x32x32xf32>)
 // CHECK:   scf.yield %{{.*}} : tensor<2x128x128xf32>
-// The 64 -> 128 merge: U in eight 8-row tiles, K = 8, 16, ..., 64.
+// The 64 -> 128 merge: U in sixteen 4-row tiles, K = 4, 8, ..., 64.
 // CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x64x32xf32>, tensor<2x32x64xf32>)
 // CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x64x32xf32>, tensor<2x32x32xf32>)
-// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x8x8xf32>, tensor<2x8x64xf32>)
-// CHECK-COUNT-6: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x8x{{16|24|32|40|48|56}}xf32>, tensor<2x{{16|24|32|40|48|56}}x64xf32>)
-// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x8x64xf32>, tensor<2x64x64xf32>)
+// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x4x4xf32>, tensor<2x4x64xf32>)
+// CHECK-COUNT-14: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x4x{{8|12|16|20|24|28|32|36|40|44|48|52|56|60}}xf32>, tensor<2x{{8|12|16|20|24|28|32|36|40|44|48|52|56|60}}x64xf32>)
+// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x4x64xf32>, tensor<2x64x64xf32>)
 // CHECK-NOT: linalg.batch_matmul
 // CHECK: return
 

@@ -1,6 +1,6 @@
-// RUN: deltanet-opt %s --deltanet-lower-tri-inv="block-size=32" --canonicalize --cse | FileCheck %s --check-prefix=B32
-// RUN: deltanet-opt %s --deltanet-lower-tri-inv="strategy=neumann order=2" --canonicalize --cse | FileCheck %s --check-prefix=NEUMANN
-// RUN: deltanet-opt %s --deltanet-lower-tri-inv="strategy=forward-substitution" --canonicalize --cse | FileCheck %s --check-prefix=FS
+// RUN: deltanet-opt %s --deltanet-lower-tri-inv="block-size=32 batch-tile=4" --canonicalize --cse | FileCheck %s --check-prefix=B32
+// RUN: deltanet-opt %s --deltanet-lower-tri-inv="strategy=neumann order=2 batch-tile=4" --canonicalize --cse | FileCheck %s --check-prefix=NEUMANN
+// RUN: deltanet-opt %s --deltanet-lower-tri-inv="strategy=forward-substitution batch-tile=4" --canonicalize --cse | FileCheck %s --check-prefix=FS
 // RUN: deltanet-opt %s --deltanet-lower-tri-inv="residual-steps=2 block-size=16" --canonicalize --cse | FileCheck %s --check-prefix=RES
 // RUN: deltanet-opt %s --deltanet-lower-tri-inv --canonicalize --cse | FileCheck %s --check-prefix=DEFAULT
 
@@ -17,7 +17,7 @@
 // Pass options set the default; per-op attributes win over them.
 
 // B32-LABEL: func.func @from_options
-// B32: linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<4x64x64xf32>)
+// B32: tensor.empty() : tensor<4x64x64xf32>
 // B32: linalg.generic {{.*}} outs(%{{.*}} : tensor<4x32x32xf32>)
 // B32: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<4x30x30xf32>, tensor<4x30x30xf32>)
 // 5 Neumann factors inside the 32x32 blocks (2 matmuls each after the first,
@@ -35,10 +35,10 @@
 // NEUMANN: return
 // FS-LABEL: func.func @from_options
 // FS: scf.for
-// 6 in-block matmuls, 2 per merge level (6 at the last: its halves are
-// blocks, T in two parts, U in four 8-row tiles), 2 per residual step.
+// 6 in-block matmuls, 2 per merge level (10 at the last: its halves are
+// blocks, T in two parts, U in eight 4-row tiles), 2 per residual step.
 // RES-LABEL: func.func @from_options
-// RES-COUNT-18: linalg.batch_matmul
+// RES-COUNT-22: linalg.batch_matmul
 // RES-NOT: linalg.batch_matmul
 // RES: return
 func.func @from_options(%a: tensor<4x64x64xf32>) -> tensor<4x64x64xf32> {

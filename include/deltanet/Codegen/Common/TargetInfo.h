@@ -51,10 +51,11 @@ public:
   /// the target's preference (0 = the whole batch at once).
   virtual int64_t getPreferredTriInvBatchTile() const = 0;
 
-  /// The preferred tile for tri_invs lowered with `strategy` (what
-  /// deltanet-lower-tri-inv uses): by default the strategy-independent one.
-  virtual int64_t
-  getPreferredTriInvBatchTileFor(TriInvStrategy strategy) const {
+  /// The preferred tile for tri_invs lowered with `strategy` and matmuls in
+  /// `precision` (what deltanet-lower-tri-inv uses): by default the
+  /// strategy-independent one.
+  virtual int64_t getPreferredTriInvBatchTileFor(TriInvStrategy strategy,
+                                                 TriInvPrecision) const {
     return getPreferredTriInvBatchTile();
   }
 
