@@ -1,9 +1,9 @@
-// RUN: deltanet-opt %s --deltanet-cpu-pipeline -mlir-disable-threading -mlir-print-ir-after=convert-linalg-to-loops -o /dev/null 2>&1 | FileCheck %s --check-prefix=DEFAULT
-// RUN: deltanet-opt %s --deltanet-cpu-pipeline=max-stack-scratch-bytes=0 -mlir-disable-threading -mlir-print-ir-after=convert-linalg-to-loops -o /dev/null 2>&1 | FileCheck %s --check-prefix=NONE
-// RUN: deltanet-opt %s --deltanet-cpu-pipeline=max-stack-scratch-bytes=65536 -mlir-disable-threading -mlir-print-ir-after=convert-linalg-to-loops -o /dev/null 2>&1 | FileCheck %s --check-prefix=LARGE
+// RUN: deltanet-opt %s --deltanet-cpu-pipeline=tri-inv-batch-tile=4 -mlir-disable-threading -mlir-print-ir-after=convert-linalg-to-loops -o /dev/null 2>&1 | FileCheck %s --check-prefix=DEFAULT
+// RUN: deltanet-opt %s --deltanet-cpu-pipeline="tri-inv-batch-tile=4 max-stack-scratch-bytes=0" -mlir-disable-threading -mlir-print-ir-after=convert-linalg-to-loops -o /dev/null 2>&1 | FileCheck %s --check-prefix=NONE
+// RUN: deltanet-opt %s --deltanet-cpu-pipeline="tri-inv-batch-tile=4 max-stack-scratch-bytes=65536" -mlir-disable-threading -mlir-print-ir-after=convert-linalg-to-loops -o /dev/null 2>&1 | FileCheck %s --check-prefix=LARGE
 
 // `max-stack-scratch-bytes` bounds the function-level scratch buffers put on
-// the stack: the blocked tri_inv's merge temporaries at C = 128 (4 matrices
+// the stack: the blocked tri_inv's merge temporaries at C = 128 in batch tiles of 4 (4 matrices
 // of 64 x 64 f32 = 64 KiB for its last merge, 16 KiB for the one before).
 
 // DEFAULT-LABEL: func.func @large

@@ -87,8 +87,9 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions>,
           "buffer-loop-hoisting) of at most this many bytes go on the stack "
           "instead of the heap (upstream promote-buffers-to-stack; never "
           "inside a loop or a parallel region); 0: none. The default holds "
-          "the blocked tri_inv's merge temporaries up to C = 64 (1.32x / "
-          "1.16x faster at C = 32 / 64 than on the heap; docs/"
+          "the blocked tri_inv's merge temporaries up to C = 128 in batch "
+          "tiles of 1 matrix (the f32 default), C = 64 in tiles of 4 (1.32x "
+          "/ 1.16x faster at C = 32 / 64 than on the heap; docs/"
           "Performance.md, session 17). The caller's thread needs that much "
           "stack"),
       llvm::cl::init(CPUCodegenOptions().maxStackScratchBytes)};

@@ -39,8 +39,9 @@ struct CPUCodegenOptions {
   bool prefetchGatherRows = true;
   /// Function-level scratch buffers of at most this many bytes go on the
   /// stack (upstream promote-buffers-to-stack); 0: none. 16 KiB holds the
-  /// blocked tri_inv's largest merge temporary at C = 64 (4 matrices of
-  /// 32 x 32 f32); C = 128's 64 KiB ones gained <= 4% on the stack.
+  /// blocked tri_inv's largest merge temporary at C = 128 in the f32 batch
+  /// tiles of 1 matrix (64 x 64 f32), at C = 64 in tiles of 4 (INT8); 64 KiB
+  /// ones (C = 128, tiles of 4) gained <= 4% on the stack (session 17).
   int64_t maxStackScratchBytes = 16 * 1024;
 };
 
