@@ -57,6 +57,21 @@ def test_truncation_and_residual_steps(rng):
     assert repaired < 1e-6
 
 
+@pytest.mark.parametrize("strategy", ["blocked", "neumann", "forward-substitution"])
+@pytest.mark.parametrize("batch_tile", [1, 4])
+def test_one_by_one_matrices(rng, strategy, batch_tile):
+    """1 x 1 matrices are the identity: every strategy, batch tile and residual
+    step count returns ones (tiles of 1 with residual steps returned zeros)."""
+    a = rng.standard_normal((5, 1, 1)).astype(np.float32)
+    mlir = f"""func.func @f(%a: tensor<5x1x1xf32>) -> tensor<5x1x1xf32> {{
+  %x = deltanet.tri_inv %a {{strategy = #deltanet.strategy<{strategy.replace("-", "_")}>, residual_steps = 2 : i64}} : tensor<5x1x1xf32>
+  return %x : tensor<5x1x1xf32>
+}}"""
+    kernel = deltanet.compile(mlir, "f", tri_inv_batch_tile=batch_tile)
+    np.testing.assert_array_equal(kernel(a), np.ones_like(a))
+    np.testing.assert_array_equal(deltanet.tri_inv(a, strategy=strategy, residual_steps=2), np.ones_like(a))
+
+
 def test_wrong_answer_is_detected(rng):
     a = inputs.chunk_matrices(rng, BATCH, 16, "realistic")
     x = deltanet.tri_inv(a)

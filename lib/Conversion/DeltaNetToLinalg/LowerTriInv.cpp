@@ -1412,6 +1412,19 @@ Value invertBatch(OpBuilder &b, Location loc, Value a,
   auto type = cast<RankedTensorType>(a.getType());
   int64_t c = type.getDimSize(1);
   Type elementType = type.getElementType();
+  // A 1 x 1 unit lower-triangular matrix is the identity, and so is its
+  // inverse: no products (nor residual steps, which correct nothing). Also
+  // sidesteps a miscompile of the products' 1 x 1 x 1 register tiles in
+  // batch tiles of 1 with residual steps (all three contraction operands
+  // folded to the same constant by the canonicalizer after
+  // deltanet-cpu-vectorize-elementwise; docs/Performance.md, session 18).
+  if (c == 1) {
+    Value init = tensor::EmptyOp::create(
+        b, loc, tensor::getMixedSizes(b, loc, a), elementType);
+    Value one = arith::ConstantOp::create(b, loc, elementType,
+                                          b.getFloatAttr(elementType, 1.0));
+    return linalg::FillOp::create(b, loc, one, init).getResult(0);
+  }
   // Inputs of another float type are widened once; the strategies read the
   // strictly lower part of `a` through their own masks.
   if (elementType != emit.f32())
@@ -1646,12 +1659,6 @@ struct DeltaNetLowerTriInvPass
                     op.getStrategy().value_or(options.strategy),
                     effectivePrecision(op, defaults))
               : options.batchTile;
-      // 1 x 1 matrices in tiles of 1 with residual steps give wrong results
-      // (pre-existing: main with batch-tile=1 too; the differential
-      // tester's config 12 of seed 2024): the target's tile of 1 is not
-      // used for them until that is fixed.
-      if (options.batchTile < 0 && tile == 1 && op.getMatrixSize() == 1)
-        tile = 4;
       (void)tileTriInvBatch(rewriter, op, tile);
     }
 

@@ -87,14 +87,3 @@ func.func @batch_dims(%a: tensor<4x8x16x16xf32>) -> tensor<4x8x16x16xf32> {
   %x = deltanet.tri_inv %a : tensor<4x8x16x16xf32>
   return %x : tensor<4x8x16x16xf32>
 }
-
-// 1 x 1 matrices keep tiles of 4 by default: with tiles of 1 and residual
-// steps they give wrong results (a pre-existing bug, docs/Performance.md,
-// session 18).
-// DEFAULT-LABEL: func.func @one_by_one
-// DEFAULT: scf.for {{.*}} step %c4
-// DEFAULT:   tensor.empty() : tensor<4x1x1xf32>
-func.func @one_by_one(%a: tensor<8x1x1xf32>) -> tensor<8x1x1xf32> {
-  %x = deltanet.tri_inv %a : tensor<8x1x1xf32>
-  return %x : tensor<8x1x1xf32>
-}
