@@ -1419,11 +1419,8 @@ Value invertBatch(OpBuilder &b, Location loc, Value a,
   // folded to the same constant by the canonicalizer after
   // deltanet-cpu-vectorize-elementwise; docs/Performance.md, session 18).
   if (c == 1) {
-    Value init = tensor::EmptyOp::create(
-        b, loc, tensor::getMixedSizes(b, loc, a), elementType);
-    Value one = arith::ConstantOp::create(b, loc, elementType,
-                                          b.getFloatAttr(elementType, 1.0));
-    return linalg::FillOp::create(b, loc, one, init).getResult(0);
+    StructuredBuilder sb(b, loc);
+    return sb.splat(sb.dims(a), b.getFloatAttr(elementType, 1.0));
   }
   // Inputs of another float type are widened once; the strategies read the
   // strictly lower part of `a` through their own masks.

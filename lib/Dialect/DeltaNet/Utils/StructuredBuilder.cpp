@@ -66,10 +66,13 @@ Value StructuredBuilder::empty(ArrayRef<OpFoldResult> sizes, Type elementType) {
 Value StructuredBuilder::zeros(ArrayRef<OpFoldResult> sizes, Type elementType) {
   if (!elementType)
     elementType = f32();
-  Value zero = arith::ConstantOp::create(
-      b, loc, cast<TypedAttr>(b.getZeroAttr(elementType)));
-  return linalg::FillOp::create(b, loc, ValueRange{zero},
-                                ValueRange{empty(sizes, elementType)})
+  return splat(sizes, cast<TypedAttr>(b.getZeroAttr(elementType)));
+}
+
+Value StructuredBuilder::splat(ArrayRef<OpFoldResult> sizes, TypedAttr value) {
+  Value scalar = arith::ConstantOp::create(b, loc, value);
+  return linalg::FillOp::create(b, loc, ValueRange{scalar},
+                                ValueRange{empty(sizes, value.getType())})
       .getResult(0);
 }
 

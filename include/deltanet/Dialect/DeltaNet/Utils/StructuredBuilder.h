@@ -49,6 +49,8 @@ public:
   Value empty(ArrayRef<OpFoldResult> sizes, Type elementType);
   /// A tensor of zeros of `elementType` (f32 when null).
   Value zeros(ArrayRef<OpFoldResult> sizes, Type elementType = {});
+  /// A tensor whose every element is `value` (of the tensor's element type).
+  Value splat(ArrayRef<OpFoldResult> sizes, TypedAttr value);
 
   /// A linalg.generic with one output `init`; `maps` lists the indexing
   /// maps of `inputs` then of `init`.
