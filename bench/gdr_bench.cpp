@@ -22,11 +22,18 @@
 // returning chunk op's.
 //
 // Usage: gdr-bench [--B=1 --T=4096 --H=4 --HV=4 --K=128 --V=128
-//                   --chunk-size=64 --threads=1] [--buffer-stagger=S]
+//                   --chunk-size=64 --threads=1[,N...]] [--buffer-stagger=S]
 //                  [--keep-heap]
 //                  [--benchmark_* flags]
 // --threads=N: our kernels compiled with num-threads=N (OpenMP over heads),
-// ggml's graph computed on N threads. --keep-heap: freed blocks stay in the
+// ggml's graph computed on N threads. --threads=1,2: every row once per
+// thread count, in one process (row names prefixed `threads=N/`), so that
+// the rows interleave (--benchmark_enable_random_interleaving) and the
+// 2-thread speed-up is a same-run ratio; every kernel's outputs must then
+// be bitwise identical to its first thread count's. libomp's workers sleep
+// right after each parallel region (KMP_BLOCKTIME=0 unless set): spinning
+// for the default 200 ms they would share the machine with the next row;
+// ggml's pool is paused after its rows for the same reason. --keep-heap: freed blocks stay in the
 // process's heap (glibc's mmap threshold and trimming off), so the outputs
 // each call returns (32 MiB of `o` at H = 16) reuse memory that is already
 // mapped instead of page-faulting fresh pages, which the kernel zeroes.
@@ -278,6 +285,8 @@ struct Kernel {
   /// Largest accepted relative error of the outputs and of the final states
   /// against the float64 recurrence.
   double bound = 0.0;
+  /// The num-threads it was compiled with.
+  int64_t threads = 1;
 };
 
 /// Involuntary context switches of the calling thread so far.
@@ -438,6 +447,47 @@ bool takeFlag(int &argc, char **argv, const char *name, int64_t &value) {
   return false;
 }
 
+/// Consumes `--name=v1,v2,...` (positive integers, no repeats) from argv;
+/// returns whether it was there.
+bool takeListFlag(int &argc, char **argv, const char *name,
+                  std::vector<int64_t> &values) {
+  std::string prefix = std::string("--") + name + "=";
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) != 0)
+      continue;
+    values.clear();
+    llvm::SmallVector<llvm::StringRef> items;
+    llvm::StringRef(argv[i] + prefix.size()).split(items, ',');
+    for (llvm::StringRef item : items) {
+      int64_t value = 0;
+      if (item.getAsInteger(10, value) || value < 1 ||
+          llvm::is_contained(values, value)) {
+        llvm::errs() << "gdr-bench: invalid value in '" << argv[i]
+                     << "': expected distinct positive integers separated "
+                        "by commas\n";
+        std::exit(1);
+      }
+      values.push_back(value);
+    }
+    for (int j = i; j + 1 < argc; ++j)
+      argv[j] = argv[j + 1];
+    --argc;
+    return true;
+  }
+  return false;
+}
+
+/// Copies of a call's outputs (an out-params kernel's live in the shared
+/// buffers the next call overwrites).
+std::pair<std::vector<float>, std::vector<float>>
+snapshot(const Results &r) {
+  auto copy = [](const Memref4 &m) {
+    int64_t n = m.sizes[0] * m.sizes[1] * m.sizes[2] * m.sizes[3];
+    return std::vector<float>(m.data, m.data + n);
+  };
+  return {copy(r.o), copy(r.state)};
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -449,8 +499,11 @@ int main(int argc, char **argv) {
   takeFlag(argc, argv, "K", shape.k);
   takeFlag(argc, argv, "V", shape.v);
   takeFlag(argc, argv, "chunk-size", shape.chunk);
-  int64_t threads = 1;
-  takeFlag(argc, argv, "threads", threads);
+  std::vector<int64_t> threadCounts = {1};
+  takeListFlag(argc, argv, "threads", threadCounts);
+  int64_t maxThreads = *llvm::max_element(threadCounts);
+  // Before the JIT loads libomp (it reads the variable once).
+  setenv("KMP_BLOCKTIME", "0", /*overwrite=*/0);
   deltanet::bench::takeKeepHeapFlag(argc, argv);
   takeFlag(argc, argv, "buffer-stagger", bufferStagger);
   benchmark::Initialize(&argc, argv);
@@ -506,16 +559,26 @@ int main(int argc, char **argv) {
                         TriInvPrecision::F32,
                         " chunk-precision=bf16 bf16-dot-products=1", 2e-2});
   }
-  std::vector<Kernel> kernels(variants.size());
-  for (auto [variant, kernel] : llvm::zip_equal(variants, kernels)) {
-    kernel.name = variant.name;
+  // Every variant at every thread count: kernels[t * variants.size() + i]
+  // is variant i at threadCounts[t].
+  bool manyThreadCounts = threadCounts.size() > 1;
+  auto rowPrefix = [&](int64_t threads) {
+    return manyThreadCounts ? "threads=" + std::to_string(threads) + "/"
+                            : std::string();
+  };
+  std::vector<Kernel> kernels(variants.size() * threadCounts.size());
+  for (auto [index, kernel] : llvm::enumerate(kernels)) {
+    const Variant &variant = variants[index % variants.size()];
+    kernel.threads = threadCounts[index / variants.size()];
+    kernel.name = rowPrefix(kernel.threads) + variant.name;
     kernel.bound = variant.bound;
     std::string error;
     deltanet::CompileOptions options;
     options.pipelineOptions =
         ("tri-inv-precision=" +
          deltanet::stringifyTriInvPrecision(variant.triInvPrecision) +
-         " num-threads=" + std::to_string(threads) + variant.extraOptions)
+         " num-threads=" + std::to_string(kernel.threads) +
+         variant.extraOptions)
             .str();
     kernel.engine = deltanet::compile(
         context, getSource(shape, variant.chunked), options, error);
@@ -574,7 +637,8 @@ int main(int argc, char **argv) {
   // Each out-param kernel into NaN-filled buffers, then again into its
   // previous results: the same bits (it writes them whole and accumulates
   // nothing from them), and the same bits as its returning twin.
-  for (auto [variant, kernel] : llvm::zip_equal(variants, kernels)) {
+  for (auto [index, kernel] : llvm::enumerate(kernels)) {
+    const Variant &variant = variants[index % variants.size()];
     if (variant.returningTwin < 0)
       continue;
     std::fill(outputs.o.data.begin(), outputs.o.data.end(), NAN);
@@ -582,7 +646,9 @@ int main(int argc, char **argv) {
     run(kernel, inputs, outputs);
     PlacedVector firstO = outputs.o.data, firstState = outputs.state.data;
     Results again = run(kernel, inputs, outputs);
-    Results returned = run(kernels[variant.returningTwin], inputs, outputs);
+    Results returned =
+        run(kernels[index - index % variants.size() + variant.returningTwin],
+            inputs, outputs);
     bool same = outputs.o.data == firstO &&
                 outputs.state.data == firstState &&
                 bitwiseEqual(again.o, returned.o) &&
@@ -596,14 +662,38 @@ int main(int argc, char **argv) {
     release(returned);
   }
 
+  // Every kernel at every thread count: the same bits as at the first
+  // (the pipeline's guarantee for num-threads).
+  for (auto [index, kernel] : llvm::enumerate(kernels)) {
+    if (index < variants.size())
+      continue;
+    Results first = run(kernels[index % variants.size()], inputs, outputs);
+    auto [firstO, firstState] = snapshot(first);
+    release(first);
+    Results r = run(kernel, inputs, outputs);
+    auto [o, state] = snapshot(r);
+    release(r);
+    bool same = o == firstO && state == firstState;
+    accurate &= same;
+    llvm::errs() << llvm::formatv(
+        "{0}: {1} threads vs {2}: {3}\n", kernel.name, kernel.threads,
+        threadCounts.front(), same ? "the same bits" : "different bits  FAIL");
+  }
+
   Results recurrent = run(kernels[0], inputs, outputs);
 #ifdef DELTANET_BENCH_HAVE_GGML
   // llama.cpp's fused op: against float64 with the recurrent op's bound,
   // and against our recurrent op (both are f32 recurrences).
   std::string ggmlSkip;
-  static std::unique_ptr<GgmlPeer> ggml;
-  if (GgmlPeer::supports(shape, ggmlSkip)) {
-    ggml = std::make_unique<GgmlPeer>(shape, inputs, threads);
+  // One peer (graph and thread pool) per thread count.
+  static std::vector<std::unique_ptr<GgmlPeer>> ggmls;
+  if (!GgmlPeer::supports(shape, ggmlSkip))
+    llvm::errs() << "peer ggml_gated_delta_net skipped: " << ggmlSkip << "\n";
+  for (int64_t threads : threadCounts) {
+    if (!ggmlSkip.empty())
+      break;
+    auto &ggml = ggmls.emplace_back(
+        std::make_unique<GgmlPeer>(shape, inputs, threads));
     if (!ggml->run()) {
       llvm::errs() << "ggml_gated_delta_net: graph compute failed\n";
       return 1;
@@ -625,8 +715,7 @@ int main(int argc, char **argv) {
         relativeDifference(ggml->output(), recurrent.o.data, refO.size()),
         relativeDifference(ggmlState.data(), recurrent.state.data,
                            refState.size()));
-  } else {
-    llvm::errs() << "peer ggml_gated_delta_net skipped: " << ggmlSkip << "\n";
+    ggml_threadpool_pause(ggml->pool);
   }
 #else
   llvm::errs() << "peer ggml_gated_delta_net not built (configure with "
@@ -653,15 +742,18 @@ int main(int argc, char **argv) {
   release(recurrent);
 
   // Every row: `iteration` timed in real time, reported as tokens/s.
-  auto registerRow = [shape](
-                         const std::string &name,
-                         std::function<void(benchmark::State &)> iteration) {
+  // `finish` (optional) runs after the row's timed loop.
+  auto registerRow = [shape](const std::string &name,
+                             std::function<void(benchmark::State &)> iteration,
+                             std::function<void()> finish = nullptr) {
     benchmark::RegisterBenchmark(
         name.c_str(),
-        [shape, iteration](benchmark::State &state) {
+        [shape, iteration, finish](benchmark::State &state) {
           long preemptedBefore = involuntaryContextSwitches();
           for (auto _ : state)
             iteration(state);
+          if (finish)
+            finish();
           // Another process on the timed thread's CPU (its cache traffic
           // and the switches count in the row's time): nonzero on a busy
           // machine.
@@ -683,11 +775,17 @@ int main(int argc, char **argv) {
       release(r);
     });
 #ifdef DELTANET_BENCH_HAVE_GGML
-  if (ggml)
-    registerRow("peer/ggml_gated_delta_net", [](benchmark::State &state) {
-      if (!ggml->run())
-        state.SkipWithError("ggml graph compute failed");
-    });
+  for (auto [ggml, threads] : llvm::zip(ggmls, threadCounts)) {
+    GgmlPeer *peer = ggml.get();
+    // Paused after its row: its workers would poll on for a while.
+    registerRow(
+        rowPrefix(threads) + "peer/ggml_gated_delta_net",
+        [peer](benchmark::State &state) {
+          if (!peer->run())
+            state.SkipWithError("ggml graph compute failed");
+        },
+        [peer] { ggml_threadpool_pause(peer->pool); });
+  }
 #endif
   // A yardstick that shares nothing with the kernels: 2^20 dependent loads
   // around a random cycle through 512 KiB (L2-resident). Its time moves only
@@ -711,9 +809,14 @@ int main(int argc, char **argv) {
       at = ring[at];
     benchmark::DoNotOptimize(at);
   });
-  benchmark::AddCustomContext("threads", std::to_string(threads));
+  std::string threadList;
+  for (int64_t threads : threadCounts)
+    threadList += (threadList.empty() ? "" : ",") + std::to_string(threads);
+  benchmark::AddCustomContext("threads", threadList);
+  benchmark::AddCustomContext("KMP_BLOCKTIME", std::getenv("KMP_BLOCKTIME"));
   benchmark::RunSpecifiedBenchmarks();
-  deltanet::bench::reportLoadAverage("after the runs", static_cast<int>(threads));
+  deltanet::bench::reportLoadAverage("after the runs",
+                                     static_cast<int>(maxThreads));
   benchmark::Shutdown();
   return 0;
 }
