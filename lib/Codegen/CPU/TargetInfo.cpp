@@ -80,12 +80,12 @@ public:
   /// for each row i, so a tile whose X outgrows the 48 KiB L1D is streamed
   /// from the L2 once per row (C = 32 in tiles of 16: 64 KiB, and the 16
   /// matrices' row k, 4 KiB apart, all in the same two sets of a 12-way
-  /// L1D), and runs at whatever speed the L2 of the moment has (0.23 or
-  /// 0.5-0.9 us per matrix: docs/Performance.md, session 19). Tiles of at
-  /// most 32 KiB of X and at most 8 matrices (the register tile's) stay in
-  /// the L1D: 8 / 8 / 2 / 1 matrices at C = 16 / 32 / 64 / 128, 1.1x /
-  /// 1.5-2x / 2x / 1.9x faster than tiles of 16 (AOT, same run; session
-  /// 19). Unknown sizes keep 16.
+  /// L1D), and runs at whatever speed the L2 of the moment has (medians
+  /// 0.59-1.22 us per matrix over processes). Tiles of at most 32 KiB of
+  /// f32 X and at most 8 matrices (the register tile's) stay in the L1D:
+  /// 8 / 8 / 2 / 1 matrices at C = 16 / 32 / 64 / 128, 1.4x / 2.0x / 2.2x /
+  /// 1.6x faster than tiles of 16 (AOT, same run, medians), bitwise
+  /// identical (docs/Performance.md, session 19). Unknown sizes keep 16.
   static int64_t forwardSubstitutionBatchTile(int64_t matrixSize) {
     if (ShapedType::isDynamic(matrixSize) || matrixSize <= 0)
       return 16;
