@@ -7,6 +7,7 @@
 #include "deltanet/Codegen/CPU/TargetInfo.h"
 
 #include "deltanet/Codegen/Common/TargetInfo.h"
+#include "mlir/IR/BuiltinTypeInterfaces.h"
 
 using namespace mlir;
 using namespace mlir::deltanet;
@@ -61,17 +62,37 @@ public:
   /// loops over a tile's matrices around every small product cost more
   /// than they saved: 1.16x / 1.0x / 1.04-1.11x at C = 32 / 64 / 128 over
   /// tiles of 4, bf16 1.03x at C = 64; INT8 keeps 4 (1.07x slower with 1;
-  /// docs/Performance.md, session 18). Forward substitution keeps 16: its
-  /// row products are matrix-vector shaped and lose ~9% with tiles of 4.
+  /// docs/Performance.md, session 18). Forward substitution: see
+  /// forwardSubstitutionBatchTile.
   int64_t
   getPreferredTriInvBatchTileFor(TriInvStrategy strategy,
-                                 TriInvPrecision precision) const override {
+                                 TriInvPrecision precision,
+                                 int64_t matrixSize) const override {
     if (strategy == TriInvStrategy::ForwardSubstitution)
-      return 16;
+      return forwardSubstitutionBatchTile(matrixSize);
     if (strategy == TriInvStrategy::Blocked &&
         precision != TriInvPrecision::I8)
       return 1;
     return 4;
+  }
+
+  /// Forward substitution reads rows 0..i-1 of every matrix of its tile
+  /// for each row i, so a tile whose X outgrows the 48 KiB L1D is streamed
+  /// from the L2 once per row (C = 32 in tiles of 16: 64 KiB, and the 16
+  /// matrices' row k, 4 KiB apart, all in the same two sets of a 12-way
+  /// L1D), and runs at whatever speed the L2 of the moment has (medians
+  /// 0.59-1.22 us per matrix over processes). Tiles of at most 32 KiB of
+  /// f32 X and at most 8 matrices (the register tile's) stay in the L1D:
+  /// 8 / 8 / 2 / 1 matrices at C = 16 / 32 / 64 / 128, 1.4x / 2.0x / 2.2x /
+  /// 1.6x faster than tiles of 16 (AOT, same run, medians), bitwise
+  /// identical (docs/Performance.md, session 19). Unknown sizes keep 16.
+  static int64_t forwardSubstitutionBatchTile(int64_t matrixSize) {
+    if (ShapedType::isDynamic(matrixSize) || matrixSize <= 0)
+      return 16;
+    int64_t tile = 8;
+    while (tile > 1 && tile * matrixSize * matrixSize * 4 > 32 * 1024)
+      tile /= 2;
+    return tile;
   }
 
   /// 16: a block row is one 512-bit f32 vector; at C = 64 the exact Neumann

@@ -1654,7 +1654,8 @@ struct DeltaNetLowerTriInvPass
           options.batchTile < 0
               ? targetInfo->getPreferredTriInvBatchTileFor(
                     op.getStrategy().value_or(options.strategy),
-                    effectivePrecision(op, defaults))
+                    effectivePrecision(op, defaults),
+                    op.getA().getType().getShape().back())
               : options.batchTile;
       (void)tileTriInvBatch(rewriter, op, tile);
     }

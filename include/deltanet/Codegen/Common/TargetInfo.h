@@ -51,11 +51,13 @@ public:
   /// the target's preference (0 = the whole batch at once).
   virtual int64_t getPreferredTriInvBatchTile() const = 0;
 
-  /// The preferred tile for tri_invs lowered with `strategy` and matmuls in
-  /// `precision` (what deltanet-lower-tri-inv uses): by default the
-  /// strategy-independent one.
+  /// The preferred tile for tri_invs of `matrixSize` x `matrixSize`
+  /// matrices (ShapedType::kDynamic if unknown) lowered with `strategy` and
+  /// matmuls in `precision` (what deltanet-lower-tri-inv uses): by default
+  /// the strategy-independent one.
   virtual int64_t getPreferredTriInvBatchTileFor(TriInvStrategy strategy,
-                                                 TriInvPrecision) const {
+                                                 TriInvPrecision,
+                                                 int64_t matrixSize) const {
     return getPreferredTriInvBatchTile();
   }
 
