@@ -1413,11 +1413,11 @@ Value invertBatch(OpBuilder &b, Location loc, Value a,
   int64_t c = type.getDimSize(1);
   Type elementType = type.getElementType();
   // A 1 x 1 unit lower-triangular matrix is the identity, and so is its
-  // inverse: no products (nor residual steps, which correct nothing). Also
-  // sidesteps a miscompile of the products' 1 x 1 x 1 register tiles in
-  // batch tiles of 1 with residual steps (all three contraction operands
-  // folded to the same constant by the canonicalizer after
-  // deltanet-cpu-vectorize-elementwise; docs/Performance.md, session 18).
+  // inverse: no products (nor residual steps, which correct nothing). The
+  // products' 1 x 1 x 1 register tiles with residual steps had returned
+  // zeros on the CPU through an upstream canonicalization bug
+  // (lib/Codegen/Common/GuardedCanonicalizer.cpp); this is the right
+  // lowering with or without it.
   if (c == 1) {
     StructuredBuilder sb(b, loc);
     return sb.splat(sb.dims(a), b.getFloatAttr(elementType, 1.0));
