@@ -7,6 +7,7 @@
 #include "deltanet/Pipelines/GpuPipeline.h"
 
 #include "deltanet/Codegen/GPU/Passes.h"
+#include "deltanet/Codegen/Common/GuardedCanonicalizer.h"
 #include "deltanet/Codegen/Common/TargetInfo.h"
 #include "deltanet/Codegen/GPU/TargetInfo.h"
 #include "deltanet/Conversion/Passes.h"
@@ -320,7 +321,7 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
         createDeltaNetGpuFuseIntoBlocks(options.getFuseIntoBlocksOptions()));
   pm.addPass(createDeltaNetGpuDistributeLinalgToBlocks());
   pm.addPass(createDeltaNetGpuFuseElementwise());
-  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createGuardedCanonicalizerPass());
   pm.addPass(createCSEPass());
   if (options.sinkAccumulatorProducers)
     pm.addPass(createDeltaNetGpuSinkAccumulatorProducers());
@@ -348,7 +349,7 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
   // then drops the copy of that slice onto itself (otherwise a real copy,
   // with a barrier, once per chunk in the state scan).
   pm.addPass(createCSEPass());
-  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createGuardedCanonicalizerPass());
 
   // Matmuls of the blocks on tensor cores: warp loops of mma.sync (mapped
   // to threads with the other loops by deltanet-gpu-map-to-threads).
@@ -381,14 +382,14 @@ void mlir::deltanet::buildGpuPipeline(OpPassManager &pm,
       options.getWorkgroupAllocsToDynamicSharedOptions()));
   pm.addNestedPass<func::FuncOp>(createDeltaNetGpuHostAllocsToDevice());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
-  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createGuardedCanonicalizerPass());
   // Per-thread vector code: n-D transfers unrolled to 1-D, then loads,
   // stores and FMAs.
   pm.addPass(createDeltaNetGpuLowerVectors());
   pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass(
       VectorTransferToSCFOptions().enableFullUnroll().setTargetRank(1)));
   pm.addPass(createDeltaNetGpuLowerVectors());
-  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createGuardedCanonicalizerPass());
   // The canonicalizer folds a chain of inserts of one vector's elements back
   // into an n-D vector.shape_cast (the transposed i8 operands of an INT8
   // tri_inv's i8 x i8 -> i32 products: vector<4xi8> to vector<4x1xi8>),

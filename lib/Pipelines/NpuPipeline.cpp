@@ -9,6 +9,7 @@
 #include "deltanet/Pipelines/NpuPipeline.h"
 
 #include "deltanet/Codegen/Common/Passes.h"
+#include "deltanet/Codegen/Common/GuardedCanonicalizer.h"
 #include "deltanet/Codegen/Common/TargetInfo.h"
 #include "deltanet/Codegen/NPU/Passes.h"
 #include "deltanet/Codegen/NPU/TargetInfo.h"
@@ -68,7 +69,7 @@ void mlir::deltanet::buildNpuPipeline(OpPassManager &pm,
   // than using the global out-parameter as scratch.
   outParams.hoistStaticAllocs = false;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
-  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createGuardedCanonicalizerPass());
   if (options.hoistBuffers)
     pm.addNestedPass<func::FuncOp>(
         bufferization::createBufferLoopHoistingPass());
@@ -87,11 +88,11 @@ void mlir::deltanet::buildNpuPipeline(OpPassManager &pm,
   pm.addPass(createLowerAffinePass());
   // floordivsi/ceildivsi from view folding: plain arith for EmitC.
   pm.addPass(arith::createArithExpandOpsPass());
-  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createGuardedCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createDeltaNetNpuToEmitC());
   pm.addPass(createReconcileUnrealizedCastsPass());
-  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createGuardedCanonicalizerPass());
 }
 
 void mlir::deltanet::registerDeltaNetNpuPipeline() {

@@ -7,6 +7,7 @@
 
 #include "deltanet/Pipelines/TriInvPipelineOptions.h"
 
+#include "deltanet/Codegen/Common/GuardedCanonicalizer.h"
 #include "deltanet/Codegen/Common/TargetInfo.h"
 #include "deltanet/Conversion/Passes.h"
 #include "deltanet/Dialect/DeltaNet/Transforms/Passes.h"
@@ -70,6 +71,6 @@ void mlir::deltanet::addDeltaNetToLinalgPasses(
   pm.addPass(createDeltaNetLowerRecurrentGatedDeltaRule(recurrent));
   pm.addPass(createDeltaNetLowerTriInv(options.getLowerTriInvOptions(target)));
   pm.addPass(createDeltaNetLowerQuantization());
-  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createGuardedCanonicalizerPass());
   pm.addPass(createCSEPass());
 }

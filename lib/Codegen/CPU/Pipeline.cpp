@@ -7,10 +7,10 @@
 #include "deltanet/Codegen/CPU/Passes.h"
 
 #include "deltanet/Codegen/Common/BufferSize.h"
+#include "deltanet/Codegen/Common/GuardedCanonicalizer.h"
 #include "deltanet/Codegen/Common/Passes.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
-#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
@@ -56,7 +56,9 @@ void mlir::deltanet::buildCPUCodegenPassPipeline(
   // Masks, identities, negations, additions and the INT8 quantisation
   // (broadcast scales, max-abs reductions): one vector row at a time.
   pm.addPass(createDeltaNetCpuVectorizeElementwise());
-  pm.addPass(createCanonicalizerPass());
+  // Every canonicalizer from here on without upstream's miscompiling
+  // vector.contract + add fold (1 x 1 x 1 register tiles; session 19).
+  pm.addPass(createGuardedCanonicalizerPass());
 
   // Tensors -> buffers, across function boundaries with identity layouts
   // so that `llvm.emit_c_interface` functions take plain memrefs; callers'
@@ -109,7 +111,7 @@ void mlir::deltanet::buildCPUCodegenPassPipeline(
             [maxBytes = options.maxStackScratchBytes](Value alloc) {
               return isFunctionLevelScratch(alloc, maxBytes);
             }));
-  bufferization::buildBufferDeallocationPipeline(pm);
+  buildGuardedBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(createDeltaNetCpuPackWorkspaces());
   // Independent iterations (scf.forall over heads / matrix tiles): a loop
@@ -142,7 +144,7 @@ void mlir::deltanet::buildCPUCodegenPassPipeline(
   pm.addNestedPass<func::FuncOp>(createDeltaNetCpuInterchangeReductions());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addNestedPass<func::FuncOp>(createDeltaNetCpuApproximateExp());
-  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createGuardedCanonicalizerPass());
 
   // Vectors, loops and memrefs -> LLVM; contractions as outer products
   // (FMAs along the unit-stride output row).

@@ -1,7 +1,3 @@
-// XFAIL: *
-// (Until lib/Codegen/CPU/Pipeline.cpp runs the guarded canonicalizers of
-// lib/Codegen/Common/GuardedCanonicalizer.cpp: session 19's diff for the
-// lead. Remove this XFAIL with it.)
 // RUN: deltanet-opt %s --deltanet-cpu-pipeline | %mlir_runner | FileCheck %s
 // RUN: deltanet-opt %s --deltanet-cpu-pipeline="num-threads=2" | %mlir_runner | FileCheck %s
 

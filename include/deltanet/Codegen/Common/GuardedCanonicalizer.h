@@ -18,8 +18,8 @@
 namespace mlir {
 namespace deltanet {
 
-/// Debug labels of the upstream canonicalization patterns that the CPU
-/// codegen pipeline leaves out (each with the reason in
+/// Debug labels of the upstream canonicalization patterns that every
+/// pipeline of ours (CPU, GPU, NPU) leaves out (each with the reason in
 /// GuardedCanonicalizer.cpp).
 const std::vector<std::string> &getMiscompilingCanonicalizationPatterns();
 
