@@ -75,6 +75,7 @@
 #include <functional>
 #include <malloc.h>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <utility>
@@ -426,55 +427,61 @@ struct GgmlPeer {
 };
 #endif
 
-/// Consumes `--name=value` from argv; returns whether it was there.
-bool takeFlag(int &argc, char **argv, const char *name, int64_t &value) {
+/// Removes `--name=TEXT` from argv; returns TEXT, or nothing when the flag
+/// is not there.
+std::optional<std::string> takeFlagText(int &argc, char **argv,
+                                        const char *name) {
   std::string prefix = std::string("--") + name + "=";
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) != 0)
       continue;
-    char *end = nullptr;
-    value = std::strtoll(argv[i] + prefix.size(), &end, 10);
-    if (*end != '\0' || value < 1) {
-      llvm::errs() << "gdr-bench: invalid value in '" << argv[i]
-                   << "': expected a positive integer\n";
-      std::exit(1);
-    }
+    std::string text = argv[i] + prefix.size();
     for (int j = i; j + 1 < argc; ++j)
       argv[j] = argv[j + 1];
     --argc;
-    return true;
+    return text;
   }
-  return false;
+  return std::nullopt;
+}
+
+[[noreturn]] void invalidFlag(const char *name, const std::string &text,
+                              const char *expected) {
+  llvm::errs() << "gdr-bench: invalid value in '--" << name << "=" << text
+               << "': expected " << expected << "\n";
+  std::exit(1);
+}
+
+/// Consumes `--name=value` from argv; returns whether it was there.
+bool takeFlag(int &argc, char **argv, const char *name, int64_t &value) {
+  std::optional<std::string> text = takeFlagText(argc, argv, name);
+  if (!text)
+    return false;
+  char *end = nullptr;
+  value = std::strtoll(text->c_str(), &end, 10);
+  if (*end != '\0' || value < 1)
+    invalidFlag(name, *text, "a positive integer");
+  return true;
 }
 
 /// Consumes `--name=v1,v2,...` (positive integers, no repeats) from argv;
 /// returns whether it was there.
 bool takeListFlag(int &argc, char **argv, const char *name,
                   std::vector<int64_t> &values) {
-  std::string prefix = std::string("--") + name + "=";
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) != 0)
-      continue;
-    values.clear();
-    llvm::SmallVector<llvm::StringRef> items;
-    llvm::StringRef(argv[i] + prefix.size()).split(items, ',');
-    for (llvm::StringRef item : items) {
-      int64_t value = 0;
-      if (item.getAsInteger(10, value) || value < 1 ||
-          llvm::is_contained(values, value)) {
-        llvm::errs() << "gdr-bench: invalid value in '" << argv[i]
-                     << "': expected distinct positive integers separated "
-                        "by commas\n";
-        std::exit(1);
-      }
-      values.push_back(value);
-    }
-    for (int j = i; j + 1 < argc; ++j)
-      argv[j] = argv[j + 1];
-    --argc;
-    return true;
+  std::optional<std::string> text = takeFlagText(argc, argv, name);
+  if (!text)
+    return false;
+  values.clear();
+  llvm::SmallVector<llvm::StringRef> items;
+  llvm::StringRef(*text).split(items, ',');
+  for (llvm::StringRef item : items) {
+    int64_t value = 0;
+    if (item.getAsInteger(10, value) || value < 1 ||
+        llvm::is_contained(values, value))
+      invalidFlag(name, *text,
+                  "distinct positive integers separated by commas");
+    values.push_back(value);
   }
-  return false;
+  return true;
 }
 
 /// Copies of a call's outputs (an out-params kernel's live in the shared
